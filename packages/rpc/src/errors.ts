@@ -1,0 +1,72 @@
+import * as grpc from '@grpc/grpc-js';
+
+/**
+ * Typed errors cross gRPC deliberately: the server side turns a `TesseraError` into a gRPC
+ * status plus the metadata key `tessera-error-name` (and `tessera-error-fields`, JSON), and the
+ * client side turns that back into the same class, so callers use `instanceof`, never substring
+ * matching on messages. Errors that are not `TesseraError`s become INTERNAL on the wire.
+ */
+export abstract class TesseraError extends Error {
+  /** The gRPC status this error travels as. */
+  abstract readonly grpcCode: grpc.status;
+  /** Extra structured fields that must survive the trip (e.g. a leader hint). */
+  fields(): Record<string, string> {
+    return {};
+  }
+}
+
+type ErrorFactory = (message: string, fields: Record<string, string>) => TesseraError;
+const registry = new Map<string, ErrorFactory>();
+
+/** Registers how to rebuild an error class from its wire form. Call once per class, at module load. */
+export function registerRpcError(name: string, factory: ErrorFactory): void {
+  registry.set(name, factory);
+}
+
+const nameKey = 'tessera-error-name';
+const fieldsKey = 'tessera-error-fields';
+
+/** Server side: the object to pass to a grpc-js callback or `call.destroy()`/`emit('error')`. */
+export function toGrpcError(err: unknown): Partial<grpc.StatusObject> & Error {
+  if (err instanceof TesseraError) {
+    const metadata = new grpc.Metadata();
+    metadata.set(nameKey, err.name);
+    metadata.set(fieldsKey, JSON.stringify(err.fields()));
+    return Object.assign(new Error(err.message), { code: err.grpcCode, details: err.message, metadata });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return Object.assign(new Error(message), { code: grpc.status.INTERNAL, details: `internal error: ${message}` });
+}
+
+/** A gRPC failure that carried no registered Tessera error (transport errors, deadlines…). */
+export class RpcStatusError extends Error {
+  static readonly errorName = 'RpcStatusError';
+  constructor(readonly code: grpc.status, readonly details: string) {
+    super(`${grpc.status[code] ?? code}: ${details}`);
+    this.name = RpcStatusError.errorName;
+  }
+}
+
+/** Client side: rebuilds the typed error from a grpc-js ServiceError. */
+export function fromGrpcError(err: unknown): Error {
+  if (!isServiceError(err)) return err instanceof Error ? err : new Error(String(err));
+  const name = err.metadata?.get(nameKey)[0];
+  const factory = typeof name === 'string' ? registry.get(name) : undefined;
+  if (factory !== undefined) {
+    const rawFields = err.metadata.get(fieldsKey)[0];
+    let fields: Record<string, string> = {};
+    if (typeof rawFields === 'string') {
+      try {
+        fields = JSON.parse(rawFields) as Record<string, string>;
+      } catch {
+        fields = {};
+      }
+    }
+    return factory(err.details, fields);
+  }
+  return new RpcStatusError(err.code, err.details);
+}
+
+function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === 'number' && 'details' in err;
+}
