@@ -23,3 +23,20 @@ describe('blockChecksum (xxh3-64)', () => {
     }
   });
 });
+
+describe('blockChecksum across the one-shot / streaming switch', () => {
+  // Goal: both @node-rs/xxhash entry points used by blockChecksum give the same xxh3-64, which
+  // an independent implementation (hash-wasm's WebAssembly XXH3) confirms, at sizes on both
+  // sides of the 2 KiB switch and up to 1 MiB, in one sequence (the streaming hasher is reused).
+  it('agrees with hash-wasm xxh3-64 for sizes 0 .. 1 MiB, call after call', async () => {
+    const { createXXHash3 } = await import('hash-wasm');
+    const reference = await createXXHash3();
+    const random = new SeededRandom(7);
+    for (const sizeBytes of [0, 1, 3, 16, 17, 128, 129, 240, 241, 2047, 2048, 2049, 4096, 65_536, 174_763, 1_048_576, 2048, 3]) {
+      const bytes = random.fillBytes(new Uint8Array(sizeBytes));
+      reference.init();
+      reference.update(bytes);
+      expect(blockChecksum(bytes)).toBe(BigInt(`0x${reference.digest('hex')}`));
+    }
+  });
+});

@@ -9,3 +9,36 @@
  */
 export { deadlineAfterMs } from './deadline';
 export { RpcStatusError, TesseraError, fromGrpcError, registerRpcError, toGrpcError } from './errors';
+export type { ChecksumMismatchSource } from './storage-node-errors';
+export {
+  InvalidShardRequestError,
+  ShardChecksumMismatchError,
+  ShardNotFoundError,
+  ShardStreamIdleError,
+  StorageFullError,
+  StorageIoError,
+  StorageNodeBusyError,
+} from './storage-node-errors';
+export type { StorageShardId } from './storage-node-shard-id';
+export { objectVersionIdLengthMax, shardIndexMax, shardKey, validateShardId } from './storage-node-shard-id';
+export type { ShardBlock } from './storage-node-blocks';
+export { ShardBlockSplitter } from './storage-node-blocks';
+export type {
+  CallOptions as StorageNodeCallOptions,
+  ListedShardInfo,
+  ReadShardOptions,
+  ShardListPage,
+  ShardReadChunk,
+  ShardVerification,
+  ShardWriteSource,
+  StorageNodeClientOptions,
+  StorageNodeInfo,
+  StoredShardInfo,
+  WriteShardParams,
+} from './storage-node-client';
+export { StorageNodeClient } from './storage-node-client';
+export * from './metadata-errors';
+export { MetadataClient } from './metadata-client';
+export type { MetadataClientOptions } from './metadata-client';
+export type { PreEncodedMessage } from './storage-node-codec';
+export { encodeReadShardResponse, encodeWriteShardBlocks, storageNodeServiceDefinition } from './storage-node-codec';

@@ -1,0 +1,40 @@
+/**
+ * How operator commands reach a cluster: metadata addresses and the S3 endpoint from explicit
+ * settings or else the port plan (so a changed plan in tessera.json is found without repeating
+ * it), and credentials from the environment or the data directory's key file.
+ */
+import { planCluster, readRootKeysFile } from '@tessera/local-cluster';
+import type { ClusterLayoutOptions, RootCredentials } from '@tessera/local-cluster';
+import type { CliConfig } from './config';
+import { CliError } from './errors';
+
+export function layoutOptionsOf(config: CliConfig): ClusterLayoutOptions {
+  return {
+    dataDir: config.dataDir, host: config.host, zones: config.zones, storageNodesPerZoneCount: config.storageNodesPerZoneCount,
+    gatewayPort: config.gatewayPort, metadataPortBase: config.metadataPortBase, storagePortBase: config.storagePortBase,
+    metricsPortBase: config.metricsPortBase,
+  };
+}
+
+export function metadataAddressesOf(config: CliConfig): readonly string[] {
+  return config.metadataAddresses ?? planCluster(layoutOptionsOf(config)).metadataAddresses;
+}
+
+export function endpointOf(config: CliConfig): string {
+  return config.endpoint ?? planCluster(layoutOptionsOf(config)).s3Endpoint;
+}
+
+/** TESSERA_ROOT_* env, then AWS_* env, then `<data-dir>/root-keys.json`. */
+export function clientCredentials(config: CliConfig, env: Readonly<Record<string, string | undefined>>): RootCredentials {
+  const pairs: Array<[string | undefined, string | undefined]> = [
+    [env['TESSERA_ROOT_ACCESS_KEY'], env['TESSERA_ROOT_SECRET_KEY']],
+    [env['AWS_ACCESS_KEY_ID'], env['AWS_SECRET_ACCESS_KEY']],
+  ];
+  for (const [accessKeyId, secretAccessKey] of pairs) {
+    if (accessKeyId !== undefined && accessKeyId !== '' && secretAccessKey !== undefined && secretAccessKey !== '') return { accessKeyId, secretAccessKey };
+  }
+  const keysPath = planCluster(layoutOptionsOf(config)).keysPath;
+  const fromFile = readRootKeysFile(keysPath);
+  if (fromFile !== undefined) return fromFile;
+  throw new CliError(`no credentials: set TESSERA_ROOT_ACCESS_KEY and TESSERA_ROOT_SECRET_KEY, or --data-dir to a cluster's data directory (no ${keysPath})`);
+}

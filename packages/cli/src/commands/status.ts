@@ -1,0 +1,136 @@
+/**
+ * `tessera status`: the cluster as the metadata service sees it. Storage nodes by zone (state,
+ * capacity, used), each metadata node's Raft view (leader, term, commit index), and the repair
+ * queue. Object and byte totals are not exposed by the metadata service yet: reported as n/a
+ * (null in --json), never made up.
+ */
+import { MetadataClient } from '@tessera/rpc';
+import { CliError } from '../errors';
+import { formatBytes, formatDurationMs, renderTable } from '../table';
+
+export interface MetadataNodeView {
+  readonly address: string;
+  readonly reachable: boolean;
+  readonly nodeId: string | null;
+  readonly role: string | null;
+  readonly term: number | null;
+  readonly commitIndex: number | null;
+  readonly appliedIndex: number | null;
+  readonly error: string | null;
+}
+
+export interface StorageNodeView {
+  readonly nodeId: string;
+  readonly zone: string;
+  readonly address: string;
+  readonly state: string;
+  readonly capacityBytes: number;
+  readonly usedBytes: number;
+  readonly lastHeartbeatAgeMs: number;
+}
+
+export interface StatusReport {
+  readonly metadata: {
+    readonly leaderId: string | null;
+    readonly leaderAddress: string | null;
+    readonly term: number | null;
+    readonly commitIndex: number | null;
+    readonly nodes: readonly MetadataNodeView[];
+  };
+  readonly storage: {
+    readonly nodes: readonly StorageNodeView[];
+    /** zone -> state -> node count */
+    readonly byZone: Readonly<Record<string, Readonly<Record<string, number>>>>;
+    readonly capacityBytes: number;
+    readonly usedBytes: number;
+  };
+  /** Not exposed by the metadata service yet. */
+  readonly objectCount: number | null;
+  readonly objectBytes: number | null;
+  /** Stripes queued for repair (below full redundancy); null when the queue is unreadable. */
+  readonly stripesBelowFullRedundancy: number | null;
+}
+
+/** Queue items read to count repair work; beyond it the count is shown as "N+". */
+const repairQueueScanCountMax = 10_000;
+
+export async function gatherStatus(addresses: readonly string[], callTimeoutMs: number, nowMs: number): Promise<StatusReport> {
+  const client = new MetadataClient({ addresses, callTimeoutMs, attemptCountMax: Math.max(3, addresses.length * 2), backoffMsMax: 500 });
+  try {
+    const nodes = await Promise.all(addresses.map((address) => metadataNodeView(client, address)));
+    const reachable = nodes.filter((n) => n.reachable);
+    if (reachable.length === 0) {
+      throw new CliError(`no metadata node answered at ${addresses.join(', ')} (${nodes[0]?.error ?? 'unreachable'}); is the cluster running? (--metadata)`);
+    }
+    const leader = reachable.find((n) => n.role === 'leader');
+    const termMax = Math.max(...reachable.map((n) => n.term ?? 0));
+    const leaderStatus = await client.getClusterStatus(reachable[0]?.address).catch(() => undefined);
+    const storageNodes = (await client.listNodes()).map((n): StorageNodeView => ({
+      nodeId: n.nodeId, zone: n.az, address: n.address, state: n.state, capacityBytes: n.capacityBytes,
+      usedBytes: Math.max(0, n.capacityBytes - n.freeBytes), lastHeartbeatAgeMs: Math.max(0, nowMs - n.lastHeartbeatAtMs),
+    }));
+    const queue = await client.listQueue(repairQueueScanCountMax).catch(() => undefined);
+    const byZone: Record<string, Record<string, number>> = {};
+    for (const n of storageNodes) {
+      const zone = (byZone[n.zone] ??= {});
+      zone[n.state] = (zone[n.state] ?? 0) + 1;
+    }
+    return {
+      metadata: {
+        leaderId: leader?.nodeId ?? (leaderStatus?.leaderId || null),
+        leaderAddress: leaderStatus?.leaderAddress || null,
+        term: termMax,
+        commitIndex: leader?.commitIndex ?? Math.max(...reachable.map((n) => n.commitIndex ?? 0)),
+        nodes,
+      },
+      storage: {
+        nodes: storageNodes.sort((a, b) => a.zone.localeCompare(b.zone) || a.nodeId.localeCompare(b.nodeId)),
+        byZone,
+        capacityBytes: storageNodes.reduce((sum, n) => sum + n.capacityBytes, 0),
+        usedBytes: storageNodes.reduce((sum, n) => sum + n.usedBytes, 0),
+      },
+      objectCount: null,
+      objectBytes: null,
+      stripesBelowFullRedundancy: queue === undefined ? null : queue.filter((item) => item.kind === 'repairStripe').length,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+async function metadataNodeView(client: MetadataClient, address: string): Promise<MetadataNodeView> {
+  try {
+    const s = await client.getClusterStatus(address);
+    return { address, reachable: true, nodeId: s.nodeId, role: s.role, term: s.term, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex, error: null };
+  } catch (err) {
+    return { address, reachable: false, nodeId: null, role: null, term: null, commitIndex: null, appliedIndex: null, error: (err as Error).message };
+  }
+}
+
+const na = 'n/a';
+
+export function renderStatus(report: StatusReport): string {
+  const m = report.metadata;
+  const out: string[] = [];
+  out.push(`Metadata: leader ${m.leaderId ?? 'none'}${m.leaderAddress === null ? '' : ` (${m.leaderAddress})`}, term ${m.term ?? na}, commit index ${m.commitIndex ?? na}`);
+  out.push(renderTable(
+    ['NODE', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED'],
+    m.nodes.map((n) => [n.nodeId ?? '?', n.address, n.reachable ? (n.role ?? '?') : 'unreachable', String(n.term ?? '-'), String(n.commitIndex ?? '-'), String(n.appliedIndex ?? '-')]),
+  ));
+  out.push('');
+  const zones = Object.keys(report.storage.byZone).sort();
+  const zoneSummary = zones.map((z) => `${z}: ${Object.entries(report.storage.byZone[z] ?? {}).map(([state, count]) => `${count} ${state}`).join(', ')}`);
+  out.push(`Storage: ${report.storage.nodes.length} nodes${zoneSummary.length > 0 ? ` (${zoneSummary.join('; ')})` : ' registered'}`);
+  if (report.storage.nodes.length > 0) {
+    out.push(renderTable(
+      ['ZONE', 'NODE', 'STATE', 'ADDRESS', 'CAPACITY', 'USED', 'HEARTBEAT'],
+      report.storage.nodes.map((n) => [n.zone, n.nodeId, n.state, n.address, formatBytes(n.capacityBytes), formatBytes(n.usedBytes), `${formatDurationMs(n.lastHeartbeatAgeMs)} ago`]),
+    ));
+    out.push(`Capacity ${formatBytes(report.storage.capacityBytes)}, used ${formatBytes(report.storage.usedBytes)}`);
+  }
+  out.push('');
+  out.push(`Objects: ${report.objectCount ?? na}, bytes: ${report.objectBytes === null ? na : formatBytes(report.objectBytes)}`);
+  const below = report.stripesBelowFullRedundancy;
+  out.push(`Stripes below full redundancy (repair queue): ${below === null ? na : below >= repairQueueScanCountMax ? `${below}+` : below}`);
+  return out.join('\n');
+}

@@ -1,0 +1,35 @@
+import { renderSettingsTable } from './config';
+
+export const usage = `Usage: tessera <command> [options]
+
+Local cluster
+  start                          run a whole cluster in the foreground (npm start); Ctrl-C stops it
+
+Operator
+  status [--json]                nodes by zone, metadata leader/term/commit, repair queue
+  node ls [--json]               storage nodes
+  node add <id> --zone <z> --address <host:port> [--capacity-bytes <n>]
+  node drain <id> [--reason <text>]    no new shards on the node
+  node undrain <id>              back to up
+  node remove <id> [--force]     mark down and out of placement (stop the node first)
+  heal | scrub                   not implemented yet (issue 7), exit code 2
+
+S3 (through the gateway, AWS SDK, path-style)
+  bucket ls | bucket mb <b> | bucket rb <b>
+  ls [s3://<bucket>[/<prefix>]]
+  cp <file> s3://<bucket>/<key>   |   cp s3://<bucket>/<key> <file|dir|->
+  rm s3://<bucket>/<key>
+
+Roles (run one service in this process, flags passed through unchanged)
+  metadata [flags] | storage [flags] | gateway [flags]
+
+Common options
+  --json                         machine-readable output
+  --metadata <host:port,...>     metadata addresses (TESSERA_METADATA; default from the port plan)
+  --endpoint <url>               S3 endpoint (TESSERA_ENDPOINT; default http://<host>:<gateway-port>)
+  credentials                    TESSERA_ROOT_ACCESS_KEY/TESSERA_ROOT_SECRET_KEY, AWS_ACCESS_KEY_ID/
+                                 AWS_SECRET_ACCESS_KEY, else <data-dir>/root-keys.json
+
+Settings: flag > environment > config file (--config, TESSERA_CONFIG, <data-dir>/tessera.json) > default
+${renderSettingsTable()}
+`;

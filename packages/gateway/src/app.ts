@@ -1,0 +1,142 @@
+/**
+ * The express application: health and metrics endpoints, then every other request goes through
+ * authentication (SigV4), the pure parser, and one dispatch switch; one error boundary renders
+ * all failures. Components arrive through `GatewayComponents`; nothing here reads env or argv.
+ */
+import express from 'express';
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Clock, Logger } from '@tessera/common';
+import type { CredentialStore } from './auth/credential-store';
+import { authenticateRequest } from './auth/verify-request';
+import type { S3Backend } from './backend';
+import { dispatchS3Operation } from './dispatch';
+import { createS3ErrorBoundary } from './error-boundary';
+import { validateGatewayLimits } from './limits';
+import type { GatewayOptions, HandlerContext } from './handler-context';
+import type { GatewayMetrics } from './metrics';
+import { parseS3Request, resolveVirtualHostBucket } from './parse-s3-request';
+import { newRequestContext, setRequestContext } from './request-context';
+import type { RequestContext } from './request-context';
+import { parseRawQuery, percentDecode } from './uri';
+
+export interface GatewayComponents {
+  readonly backend: S3Backend;
+  readonly credentials: CredentialStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+}
+
+/** All values of a header from rawHeaders (exact, unjoined), by lower-case name. */
+function rawHeaderValues(req: Request): (lowerCaseName: string) => readonly string[] {
+  const byName = new Map<string, string[]>();
+  for (let index = 0; index + 1 < req.rawHeaders.length; index += 2) {
+    const name = (req.rawHeaders[index] as string).toLowerCase();
+    const values = byName.get(name) ?? [];
+    values.push(req.rawHeaders[index + 1] as string);
+    byName.set(name, values);
+  }
+  return (name) => byName.get(name) ?? [];
+}
+
+function isSigned(req: Request): boolean {
+  return req.headers.authorization !== undefined || /[?&]X-Amz-(Signature|Algorithm)=/.test(req.originalUrl);
+}
+
+function splitUrl(url: string): { rawPath: string; rawQuery: string } {
+  const questionIndex = url.indexOf('?');
+  return questionIndex < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, questionIndex), rawQuery: url.slice(questionIndex + 1) };
+}
+
+function observe(res: Response, context: RequestContext, components: GatewayComponents): void {
+  const { metrics, clock } = components;
+  const startMs = clock.monotonicMs();
+  metrics.requestsInFlight.inc();
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    metrics.requestsInFlight.dec();
+    const operation = context.operationKind;
+    metrics.requestsTotal.labels(operation, String(res.statusCode)).inc();
+    metrics.requestDurationSeconds.labels(operation).observe((clock.monotonicMs() - startMs) / 1000);
+  };
+  res.on('finish', finish);
+  res.on('close', finish);
+}
+
+async function serveS3(req: Request, res: Response, options: GatewayOptions, components: GatewayComponents): Promise<void> {
+  const { rawPath, rawQuery } = splitUrl(req.originalUrl);
+  const context = newRequestContext(rawPath);
+  setRequestContext(res, context);
+  res.setHeader('x-amz-request-id', context.requestId);
+  res.setHeader('x-amz-id-2', context.hostId);
+  observe(res, context, components);
+  // A path that is not valid percent-encoded UTF-8 cannot name anything: refuse it before
+  // authentication, as S3 does (InvalidURI), rather than report a signature mismatch.
+  rawPath.split('/').forEach((segment) => percentDecode(segment));
+  const query = parseRawQuery(rawQuery);
+  const headerValues = rawHeaderValues(req);
+  const header = (name: string): string | undefined => {
+    const values = headerValues(name);
+    return values.length === 0 ? undefined : values.join(',');
+  };
+  const auth = await authenticateRequest({ method: req.method, rawPath, query, headerValues }, { credentials: components.credentials, region: options.region, clock: components.clock });
+  const op = parseS3Request({
+    method: req.method,
+    path: rawPath,
+    query,
+    headers: Object.fromEntries(Object.keys(req.headers).map((name) => [name, header(name)])),
+    virtualHostBucket: resolveVirtualHostBucket(req.headers.host, options.virtualHostBaseDomains),
+  });
+  context.operationKind = op.kind;
+  const queryMap = new Map<string, string>();
+  for (const parameter of query) if (!queryMap.has(parameter.name)) queryMap.set(parameter.name, parameter.value);
+  const ctx: HandlerContext = {
+    req,
+    res,
+    auth,
+    backend: components.backend,
+    options,
+    clock: components.clock,
+    logger: components.logger,
+    metrics: components.metrics,
+    operationKind: op.kind,
+    query: queryMap,
+    rawQuery: query,
+    header,
+    headerNames: Object.keys(req.headers),
+  };
+  await dispatchS3Operation(ctx, op);
+}
+
+export function createGatewayApp(options: GatewayOptions, components: GatewayComponents): Express {
+  validateGatewayLimits(options.limits);
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+  // /health/* and /metrics are served only to unsigned requests: "health" and "metrics" are
+  // valid bucket names, and every S3 request is signed, so a signed request always means S3.
+  const operational = (handler: RequestHandler): RequestHandler => (req, res, next) => (isSigned(req) ? next() : handler(req, res, next));
+  app.get('/health/live', operational((_req, res) => {
+    res.status(200).json({ status: 'live' });
+  }));
+  app.get('/health/ready', operational((_req, res, next) => {
+    components.backend
+      .isReady()
+      .then((ready) => res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready' }))
+      .catch(next);
+  }));
+  app.get('/metrics', operational((_req, res, next) => {
+    components.metrics.registry
+      .metrics()
+      .then((text) => res.status(200).type(components.metrics.registry.contentType).send(text))
+      .catch(next);
+  }));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    serveS3(req, res, options, components).catch(next);
+  });
+  app.use(createS3ErrorBoundary(components.logger));
+  return app;
+}

@@ -1,0 +1,213 @@
+/**
+ * The seam between the S3 protocol layer and storage. The protocol layer (parsing, auth,
+ * checksums, XML, conditionals, ranges) is complete without it; the erasure-coded data path and
+ * the metadata service implement `S3Backend` to make it durable. Test code implements it in
+ * memory (test/support/in-memory-backend.ts) to drive real S3 clients end to end.
+ *
+ * Contract, for every implementation:
+ *  - Keys and bucket names arrive validated and decoded; keys are opaque strings (never paths).
+ *  - Bodies arrive as `VerifiedBody`: iterate to the end; if iteration throws (client gone,
+ *    truncated body, bad signature or checksum), keep nothing and rethrow. Only after the
+ *    iteration completed may `body.summary()` be read and the version committed; the summary's
+ *    md5Hex is the ETag for single-part objects and parts.
+ *  - A committed write is visible atomically (all or nothing) to every later call.
+ *  - Operating failures are thrown as `S3BackendError` with a reason; anything else thrown is
+ *    treated as an internal error (500, logged).
+ *  - Memory: bodies are streamed; an implementation never holds a whole object.
+ */
+import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from './checksums';
+import type { ObjectHeaders } from './object-headers';
+import type { VerifiedBody } from './request-body';
+
+export interface BucketInfo {
+  readonly name: string;
+  readonly createdAtMs: number;
+}
+
+export interface ObjectInfo {
+  readonly key: string;
+  /** Unquoted: hex MD5, or "<hex>-<part count>" for multipart objects. */
+  readonly etag: string;
+  readonly sizeBytes: number;
+  readonly lastModifiedMs: number;
+  readonly headers: ObjectHeaders;
+  /** Full-object checksums as returned with x-amz-checksum-mode: ENABLED. */
+  readonly checksums: ChecksumValues;
+  /** For multipart objects: size of each part in order, so GET ?partNumber=N can be served. */
+  readonly partSizesBytes: readonly number[] | undefined;
+}
+
+/** A pinned version of an object: reads return that version's bytes even if it is replaced. */
+export interface ObjectReader {
+  readonly info: ObjectInfo;
+  /** Streams bytes [startByte, endByteInclusive]; never yields bytes that failed a checksum. */
+  read(startByte: number, endByteInclusive: number): AsyncIterable<Uint8Array>;
+}
+
+/** Conditional writes: If-None-Match: * and If-Match: "<etag>", checked atomically at commit. */
+export interface WriteCondition {
+  readonly ifNoneMatchAny: boolean;
+  /** Unquoted ETag the current version must have. */
+  readonly ifMatchEtag: string | undefined;
+}
+
+export interface PutObjectRequest {
+  readonly bucket: string;
+  readonly key: string;
+  readonly headers: ObjectHeaders;
+  readonly body: VerifiedBody;
+  readonly condition: WriteCondition;
+}
+
+export interface ListObjectsRequest {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  /** Exclusive: only keys (and common prefixes) after this. */
+  readonly startAfter: string | undefined;
+  /**
+   * A common prefix returned on an earlier page: none of its keys may appear again (they were
+   * rolled up into it). Distinct from startAfter because a key may itself end with the delimiter.
+   */
+  readonly skipPrefix: string | undefined;
+  readonly maxKeys: number;
+}
+
+export type ListEntry = { readonly kind: 'object'; readonly object: ObjectInfo } | { readonly kind: 'prefix'; readonly prefix: string };
+
+export interface ListObjectsPage {
+  /** In key order; objects and common prefixes together count against maxKeys. */
+  readonly entries: readonly ListEntry[];
+  readonly isTruncated: boolean;
+}
+
+export interface MultipartUploadInfo {
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+  readonly initiatedAtMs: number;
+  readonly headers: ObjectHeaders;
+  readonly checksumAlgorithm: ChecksumAlgorithm | undefined;
+  /**
+   * The type given at creation; store and return it. When absent, the gateway assumes S3's
+   * default for the algorithm (FULL_OBJECT for CRC64NVME, COMPOSITE otherwise).
+   */
+  readonly checksumType?: ChecksumType | undefined;
+}
+
+export interface MultipartChecksum {
+  readonly algorithm: ChecksumAlgorithm;
+  readonly type: ChecksumType;
+}
+
+export interface PartInfo {
+  readonly partNumber: number;
+  /** Unquoted hex MD5 of the part. */
+  readonly etag: string;
+  readonly sizeBytes: number;
+  readonly lastModifiedMs: number;
+  readonly checksums: ChecksumValues;
+}
+
+export interface ListPartsPage {
+  readonly upload: MultipartUploadInfo;
+  readonly parts: readonly PartInfo[];
+  readonly isTruncated: boolean;
+}
+
+export interface ListUploadsRequest {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  readonly keyMarker: string | undefined;
+  readonly uploadIdMarker: string | undefined;
+  readonly maxUploads: number;
+  /** As in ListObjectsRequest: a common prefix returned on an earlier page. */
+  readonly skipPrefix: string | undefined;
+}
+
+export type UploadListEntry = { readonly kind: 'upload'; readonly upload: MultipartUploadInfo } | { readonly kind: 'prefix'; readonly prefix: string };
+
+export interface ListUploadsPage {
+  readonly entries: readonly UploadListEntry[];
+  readonly isTruncated: boolean;
+}
+
+/** The parts chosen by CompleteMultipartUpload, validated by the gateway, in part order. */
+export interface CompletedPartSelection {
+  readonly partNumber: number;
+  readonly etag: string;
+}
+
+export interface CompleteMultipartRequest {
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+  readonly parts: readonly CompletedPartSelection[];
+  /** The multipart ETag computed by the gateway from the selected parts. */
+  readonly etag: string;
+  readonly checksums: ChecksumValues;
+  readonly condition: WriteCondition;
+}
+
+export interface S3Backend {
+  /** Ready to serve (metadata quorum reachable, enough storage nodes): /health/ready. */
+  isReady(): Promise<boolean>;
+
+  listBuckets(): Promise<readonly BucketInfo[]>;
+  /** Throws BucketAlreadyOwnedByYou when it exists. */
+  createBucket(name: string): Promise<void>;
+  /** Throws NoSuchBucket, or BucketNotEmpty when objects or uploads remain. */
+  deleteBucket(name: string): Promise<void>;
+  /** Throws NoSuchBucket. */
+  headBucket(name: string): Promise<BucketInfo>;
+
+  /** Streams the body to storage, then commits atomically. Throws NoSuchBucket, PreconditionFailed. */
+  putObject(request: PutObjectRequest): Promise<ObjectInfo>;
+  /** Throws NoSuchBucket, NoSuchKey. */
+  headObject(bucket: string, key: string): Promise<ObjectInfo>;
+  /** Pins the current version for reading. Throws NoSuchBucket, NoSuchKey. */
+  openObject(bucket: string, key: string): Promise<ObjectReader>;
+  /** Idempotent: deleting a missing key succeeds. Throws NoSuchBucket. */
+  deleteObject(bucket: string, key: string): Promise<void>;
+  listObjects(request: ListObjectsRequest): Promise<ListObjectsPage>;
+
+  /** `checksum`: the algorithm and type every part and the object get (validated by the gateway), if any. */
+  createMultipartUpload(bucket: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined): Promise<MultipartUploadInfo>;
+  /** Replaces an earlier part with the same number. Throws NoSuchUpload. */
+  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody): Promise<PartInfo>;
+  /** Throws NoSuchUpload. The gateway validates sizes and order from this list. */
+  listParts(bucket: string, key: string, uploadId: string, partNumberMarker: number, maxParts: number): Promise<ListPartsPage>;
+  /** Atomically makes the object from the selected parts and discards the others. Throws NoSuchUpload, InvalidPart. */
+  completeMultipartUpload(request: CompleteMultipartRequest): Promise<ObjectInfo>;
+  /** Throws NoSuchUpload. */
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  listMultipartUploads(request: ListUploadsRequest): Promise<ListUploadsPage>;
+}
+
+/** Why a backend call failed, in storage terms; mapped to S3 codes in one place (backend-errors.ts). */
+export type S3BackendErrorReason =
+  | 'NoSuchBucket'
+  | 'NoSuchKey'
+  | 'NoSuchUpload'
+  | 'BucketAlreadyOwnedByYou'
+  | 'BucketAlreadyExists'
+  | 'BucketNotEmpty'
+  | 'InvalidPart'
+  | 'PreconditionFailed'
+  /** Too few storage nodes answered to meet the write or read quorum. */
+  | 'QuorumUnavailable'
+  /** The backend sheds load (queues full). */
+  | 'Overloaded';
+
+export class S3BackendError extends Error {
+  static readonly errorName = 'S3BackendError';
+  constructor(
+    readonly reason: S3BackendErrorReason,
+    message: string = reason,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = S3BackendError.errorName;
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * Throughput and latency of the whole cluster through the gateway, every server its own
+ * process on this machine: 3 metadata nodes, 9 storage nodes (az-a/b/c), 1 gateway, all
+ * spawned from their dist/main.js, driven by @aws-sdk/client-s3 (default checksum behaviour).
+ *
+ * Prints markdown tables: PUT and GET MB/s, ops/s and latency p50/p99 for 4 KiB, 1 MiB and
+ * 64 MiB objects at concurrency 1 and 8 (a fixed byte and op budget per case); the gateway's
+ * peak RSS while one 1 GiB object is PUT from a stream; and small-object latency inline
+ * (metadata) vs striped (gateway restarted with --inline-size-bytes-max 0).
+ *
+ *   npm run bench -- gateway            (all gateway benches)
+ *   node packages/gateway/dist/bench/cluster-throughput.js [--quick]
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+const root = process.cwd();
+const accessKeyId = 'TESSERABENCHKEY00001';
+const secretAccessKey = 'bench/secret/key/0123456789abcdef';
+const quick = process.argv.includes('--quick');
+
+interface Spawned {
+  readonly child: ChildProcess;
+  readonly firstLine: Promise<Record<string, unknown>>;
+}
+
+function spawnNode(script: string, args: readonly string[], env: Record<string, string> = {}): Spawned {
+  const child = spawn(process.execPath, [join(root, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const firstLine = new Promise<Record<string, unknown>>((resolve, reject) => {
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const newline = stdout.indexOf('\n');
+      if (newline >= 0) resolve(JSON.parse(stdout.slice(0, newline)) as Record<string, unknown>);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${stderr}`)));
+  });
+  firstLine.catch(() => undefined);
+  return { child, firstLine };
+}
+
+async function reservePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForReady(url: string, timeoutMs: number): Promise<void> {
+  const deadlineMs = Date.now() + timeoutMs;
+  while (Date.now() < deadlineMs) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
+
+interface Cluster {
+  readonly metadataAddresses: string;
+  readonly children: ChildProcess[];
+  readonly dir: string;
+}
+
+async function startCluster(): Promise<Cluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-cluster-'));
+  const ports = [await reservePort(), await reservePort(), await reservePort()];
+  const peers = ports.map((port, i) => `meta-${i + 1}=127.0.0.1:${port}`).join(',');
+  const metadataAddresses = ports.map((port) => `127.0.0.1:${port}`).join(',');
+  const children: ChildProcess[] = [];
+  ports.forEach((port, i) => {
+    const id = `meta-${i + 1}`;
+    children.push(spawnNode('packages/metadata/dist/main.js', ['--node-id', id, '--listen', `127.0.0.1:${port}`, '--peers', peers, '--data-dir', join(dir, id), '--log-level', 'error']).child);
+  });
+  const storage: Spawned[] = [];
+  for (const zone of ['az-a', 'az-b', 'az-c']) {
+    for (let n = 1; n <= 3; n += 1) {
+      const id = `${zone}-n${n}`;
+      storage.push(spawnNode('packages/storage-node/dist/main.js', ['--node-id', id, '--zone', zone, '--listen', '127.0.0.1:0', '--data-dir', join(dir, id), '--metadata', metadataAddresses, '--metrics-listen', '127.0.0.1:0', '--log-level', 'error']));
+    }
+  }
+  children.push(...storage.map((s) => s.child));
+  try {
+    await Promise.all(storage.map((s) => s.firstLine));
+  } catch (error) {
+    await Promise.all(children.map(stopProcess));
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return { metadataAddresses, children, dir };
+}
+
+interface Gateway {
+  readonly child: ChildProcess;
+  readonly endpoint: string;
+}
+
+async function startGatewayProcess(cluster: Cluster, extraArgs: readonly string[]): Promise<Gateway> {
+  const metricsPort = await reservePort();
+  const spawned = spawnNode(
+    'packages/gateway/dist/main.js',
+    ['--listen', '127.0.0.1:0', '--metadata', cluster.metadataAddresses, '--metrics-listen', `127.0.0.1:${metricsPort}`, '--data-shards', '6', '--parity-shards', '3', '--block-size-bytes', '1048576', '--log-level', 'error', ...extraArgs],
+    { TESSERA_ROOT_ACCESS_KEY: accessKeyId, TESSERA_ROOT_SECRET_KEY: secretAccessKey },
+  );
+  const line = await spawned.firstLine;
+  await waitForReady(`http://127.0.0.1:${metricsPort}/health/ready`, 60_000);
+  return { child: spawned.child, endpoint: String(line['endpoint']) };
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function s3Client(endpoint: string): S3Client {
+  return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
+}
+
+function percentile(sortedMs: readonly number[], fraction: number): number {
+  return sortedMs[Math.min(sortedMs.length - 1, Math.floor(fraction * sortedMs.length))] ?? Number.NaN;
+}
+
+interface CaseResult {
+  readonly mbPerSecond: number;
+  readonly opsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+async function runOps(count: number, concurrency: number, sizeBytes: number, op: (index: number) => Promise<void>): Promise<CaseResult> {
+  const latenciesMs: number[] = [];
+  let next = 0;
+  const startedMs = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next++;
+        const t0 = performance.now();
+        await op(index);
+        latenciesMs.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - startedMs) / 1000;
+  latenciesMs.sort((a, b) => a - b);
+  return { mbPerSecond: (count * sizeBytes) / 1e6 / seconds, opsPerSecond: count / seconds, p50Ms: percentile(latenciesMs, 0.5), p99Ms: percentile(latenciesMs, 0.99) };
+}
+
+function opCount(sizeBytes: number, concurrency: number): number {
+  const budgetBytes = (quick ? 64 : 512) * 1024 * 1024;
+  return Math.max(concurrency * 2, Math.min(quick ? 200 : 1000, Math.floor(budgetBytes / sizeBytes)));
+}
+
+async function putGet(client: S3Client, bucket: string, label: string, sizeBytes: number, concurrency: number): Promise<string[]> {
+  const body = randomBytes(sizeBytes);
+  const count = opCount(sizeBytes, concurrency);
+  const put = await runOps(count, concurrency, sizeBytes, async (i) => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${label}/c${concurrency}/${i}`, Body: body }));
+  });
+  const get = await runOps(count, concurrency, sizeBytes, async (i) => {
+    const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${label}/c${concurrency}/${i}` }));
+    const bytes = await response.Body!.transformToByteArray();
+    if (bytes.length !== sizeBytes) throw new Error(`GET returned ${bytes.length} bytes, expected ${sizeBytes}`);
+  });
+  const row = (name: string, r: CaseResult): string =>
+    `| ${name} | ${label} | ${concurrency} | ${count} | ${r.mbPerSecond.toFixed(1)} | ${r.opsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} |`;
+  return [row('PUT', put), row('GET', get)];
+}
+
+async function vmValueKiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
+  return Number(match?.[1] ?? Number.NaN);
+}
+
+async function peakRssDuringHugePut(client: S3Client, bucket: string, gateway: Gateway, sizeBytes: number): Promise<string> {
+  const pid = gateway.child.pid!;
+  const chunk = randomBytes(1024 * 1024);
+  async function* stream(): AsyncGenerator<Buffer> {
+    for (let sent = 0; sent < sizeBytes; sent += chunk.length) yield chunk;
+  }
+  let peakKiB = await vmValueKiB(pid, 'VmRSS');
+  const sampler = setInterval(() => void vmValueKiB(pid, 'VmRSS').then((kib) => (peakKiB = Math.max(peakKiB, kib))), 50);
+  const startedMs = performance.now();
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'huge', Body: Readable.from(stream()), ContentLength: sizeBytes }));
+  const seconds = (performance.now() - startedMs) / 1000;
+  clearInterval(sampler);
+  const hwmKiB = await vmValueKiB(pid, 'VmHWM');
+  return `| ${(sizeBytes / 1024 ** 3).toFixed(2)} GiB | ${(sizeBytes / 1e6 / seconds).toFixed(1)} | ${(peakKiB / 1024).toFixed(0)} | ${(hwmKiB / 1024).toFixed(0)} |`;
+}
+
+async function smallObjectRows(client: S3Client, bucket: string, layout: string): Promise<string[]> {
+  const rows: string[] = [];
+  for (const sizeBytes of [4 * 1024, 32 * 1024, 64 * 1024]) {
+    const body = randomBytes(sizeBytes);
+    const count = quick ? 50 : 200;
+    const put = await runOps(count, 1, sizeBytes, async (i) => {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: `small-${layout}/${sizeBytes}/${i}`, Body: body }));
+    });
+    const get = await runOps(count, 1, sizeBytes, async (i) => {
+      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `small-${layout}/${sizeBytes}/${i}` }));
+      await response.Body!.transformToByteArray();
+    });
+    rows.push(`| ${layout} | ${sizeBytes / 1024} KiB | ${put.p50Ms.toFixed(1)} | ${put.p99Ms.toFixed(1)} | ${get.p50Ms.toFixed(1)} | ${get.p99Ms.toFixed(1)} |`);
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const cluster = await startCluster();
+  let gateway: Gateway | undefined;
+  try {
+    gateway = await startGatewayProcess(cluster, []);
+    let client = s3Client(gateway.endpoint);
+    await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    // The RSS figure first, so nothing earlier inflates the gateway's high-water mark.
+    const rssRow = await peakRssDuringHugePut(client, 'bench', gateway, (quick ? 256 : 1024) * 1024 * 1024);
+    console.log('Gateway memory during one streamed PUT (RS 6+3, 1 MiB blocks):\n');
+    console.log('| object | PUT MB/s | peak RSS sampled (MiB) | VmHWM (MiB) |\n|---|---|---|---|');
+    console.log(rssRow);
+    console.log('\nThroughput and latency (3 metadata + 9 storage + 1 gateway processes, one 2-core machine):\n');
+    console.log('| op | object | concurrency | ops | MB/s | ops/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|');
+    for (const [label, sizeBytes] of [['4 KiB', 4 * 1024], ['1 MiB', 1024 * 1024], ['64 MiB', 64 * 1024 * 1024]] as const) {
+      for (const concurrency of [1, 8]) for (const row of await putGet(client, 'bench', label, sizeBytes, concurrency)) console.log(row);
+    }
+    const inlineRows = await smallObjectRows(client, 'bench', 'inline');
+    client.destroy();
+    await stopProcess(gateway.child);
+    gateway = await startGatewayProcess(cluster, ['--inline-size-bytes-max', '0']);
+    client = s3Client(gateway.endpoint);
+    const stripedRows = await smallObjectRows(client, 'bench', 'striped');
+    client.destroy();
+    console.log('\nSmall objects, concurrency 1: inline in the metadata vs striped RS 6+3:\n');
+    console.log('| layout | object | PUT p50 ms | PUT p99 ms | GET p50 ms | GET p99 ms |\n|---|---|---|---|---|---|');
+    for (const row of [...inlineRows, ...stripedRows]) console.log(row);
+  } finally {
+    if (gateway !== undefined) await stopProcess(gateway.child);
+    await Promise.all(cluster.children.map(stopProcess));
+    await rm(cluster.dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

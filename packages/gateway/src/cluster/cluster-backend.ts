@@ -1,0 +1,402 @@
+/**
+ * ClusterS3Backend: the S3Backend over a Tessera cluster. Metadata (buckets, versions,
+ * uploads, placement) comes from the Raft-replicated metadata service through MetadataClient;
+ * bytes go to storage nodes as erasure-coded stripes (StripeWriter, StripeReader), or inline in
+ * the metadata record for small bodies.
+ *
+ * Commit protocol of a PUT: beginWrite (records the in-progress write and its placed stripe, so
+ * stray shards can always be found) -> stream every shard, each durable on its node when its
+ * stream resolves -> write quorum checked -> conditional check -> commitVersion, which makes the
+ * version visible atomically. Any failure before the commit: abortWrite (queues the stripe for
+ * GC) and a best-effort delete of the shards written. Shard streams that failed while the
+ * quorum held are listed in the version's system metadata (`x-tessera-failed-shards`) for the
+ * healer.
+ */
+import { randomUUID } from 'node:crypto';
+import { assert } from '@tessera/common';
+import type { Clock, Logger } from '@tessera/common';
+import type { MetadataClient } from '@tessera/rpc';
+import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
+import { S3BackendError } from '../backend';
+import type {
+  BucketInfo,
+  CompleteMultipartRequest,
+  ListEntry,
+  ListObjectsPage,
+  ListObjectsRequest,
+  ListPartsPage,
+  ListUploadsPage,
+  ListUploadsRequest,
+  MultipartChecksum,
+  MultipartUploadInfo,
+  ObjectInfo,
+  ObjectReader,
+  PartInfo,
+  PutObjectRequest,
+  S3Backend,
+  WriteCondition,
+} from '../backend';
+import { listWithDelimiter } from '../listing';
+import type { GatewayMetrics } from '../metrics';
+import type { ObjectHeaders } from '../object-headers';
+import type { VerifiedBody } from '../request-body';
+import { deleteStripeShards, storeBody } from './body-storage';
+import type { PlacedStripe, StoredBody } from './body-storage';
+import type { DataPathOptions } from './data-path-options';
+import { isDefiniteRefusal, toBackendError } from './metadata-error-mapping';
+import {
+  bucketInfoOf,
+  checksumMapOf,
+  failedShardsMetadataKey,
+  multipartChecksumAnnotations,
+  objectInfoOf,
+  partInfoOf,
+  stripeFromRecord,
+  stripeToRecord,
+  systemMetadataOf,
+  uploadInfoOf,
+} from './metadata-records';
+import { ObjectStitcher } from './object-stitcher';
+import type { StorageNodePool } from './storage-node-pool';
+import { QuorumUnavailableError } from './stripe';
+import type { Stripe } from './stripe';
+import { StripeReader } from './stripe-reader';
+import { StripeWriter } from './stripe-writer';
+
+export interface ClusterBackendComponents {
+  readonly metadata: MetadataClient;
+  readonly pool: StorageNodePool;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+}
+
+export interface ClusterBackendOptions {
+  readonly dataPath: DataPathOptions;
+  /** Recorded as the owner of buckets and uploads. */
+  readonly ownerId: string;
+}
+
+/** /health/ready answers within this time. */
+const readinessTimeoutMs = 2_000;
+/** Metadata pages are at most 1000 entries (ListObjects, ListMultipartUploads). */
+const metadataPageSizeMax = 1000;
+
+export class ClusterS3Backend implements S3Backend {
+  private readonly writer: StripeWriter;
+  private readonly stitcher: ObjectStitcher;
+
+  constructor(
+    private readonly options: ClusterBackendOptions,
+    private readonly components: ClusterBackendComponents,
+  ) {
+    this.writer = new StripeWriter(components.pool, options.dataPath, components.logger);
+    this.stitcher = new ObjectStitcher(new StripeReader(components.pool, options.dataPath, components.logger), components.metrics, components.logger);
+  }
+
+  /** Metadata quorum answers (a linearizable read) and enough storage nodes are up to write. */
+  async isReady(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    // A probe must answer quickly: the metadata client would otherwise retry for many seconds.
+    const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), readinessTimeoutMs)));
+    try {
+      const nodes = await Promise.race([this.components.metadata.listNodes(), timedOut]);
+      return nodes !== undefined && nodes.filter((node) => node.state === 'up').length >= this.options.dataPath.writeQuorumShardCount;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  listBuckets(): Promise<readonly BucketInfo[]> {
+    return this.call(async () => (await this.components.metadata.listBuckets()).map(bucketInfoOf));
+  }
+
+  createBucket(name: string): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.createBucket({ bucket: name, owner: this.options.ownerId });
+    });
+  }
+
+  deleteBucket(name: string): Promise<void> {
+    return this.call(() => this.components.metadata.deleteBucket(name));
+  }
+
+  headBucket(name: string): Promise<BucketInfo> {
+    return this.call(async () => bucketInfoOf(await this.components.metadata.headBucket(name)));
+  }
+
+  putObject(request: PutObjectRequest): Promise<ObjectInfo> {
+    return this.call(async () => {
+      let writeId = '';
+      let versionId = '';
+      const placeStripe = async (): Promise<PlacedStripe> => {
+        const { dataShardCount, parityShardCount, blockSizeBytes } = this.options.dataPath;
+        const begun = await this.components.metadata.beginWrite({ bucket: request.bucket, key: request.key, dataShardCount, parityShardCount, blockSizeBytes });
+        assert(begun.stripe !== null && begun.stripe !== undefined, 'beginWrite places a stripe');
+        writeId = begun.writeId;
+        versionId = begun.versionId;
+        return { stripe: stripeFromRecord(begun.stripe), degradedSpread: begun.stripe.degradedSpread };
+      };
+      const stored = await this.store(request.body, placeStripe, (stripe) => this.abandonWrite(writeId, stripe, 'write failed'));
+      const summary = request.body.summary();
+      try {
+        await this.checkCondition(request.bucket, request.key, request.condition);
+        const version = await this.components.metadata.commitVersion({
+          writeId,
+          versionId,
+          bucket: request.bucket,
+          key: request.key,
+          sizeBytes: summary.sizeBytes,
+          etag: summary.md5Hex,
+          checksums: checksumMapOf(summary.checksums),
+          contentType: request.headers.system['content-type'] ?? '',
+          systemMetadata: systemMetadataOf(request.headers, failedShardsAnnotation(stored)),
+          userMetadata: { ...request.headers.user },
+          ...dataOf(stored),
+        });
+        return objectInfoOf(version);
+      } catch (error) {
+        if (stored.kind === 'stripe' && isDefiniteRefusal(error)) await this.abandonWrite(writeId, stored.stripe, 'commit refused');
+        throw error;
+      }
+    });
+  }
+
+  headObject(bucket: string, key: string): Promise<ObjectInfo> {
+    return this.call(async () => objectInfoOf(await this.components.metadata.getObject({ bucket, key, versionId: '' })));
+  }
+
+  openObject(bucket: string, key: string): Promise<ObjectReader> {
+    return this.call(async () => {
+      const version = await this.components.metadata.getObject({ bucket, key, versionId: '' });
+      this.stitcher.checkReadable(version);
+      return this.readerOf(version);
+    });
+  }
+
+  deleteObject(bucket: string, key: string): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.deleteObject(bucket, key);
+    });
+  }
+
+  listObjects(request: ListObjectsRequest): Promise<ListObjectsPage> {
+    return this.call(async () => {
+      if (request.maxKeys <= 0) return { entries: [], isTruncated: false };
+      // A returned common prefix is skipped by starting after it: the metadata listing treats a
+      // start key that is a common prefix as "after that whole group" (as S3 does for v1 markers).
+      const startAfter = maxKey(request.startAfter, request.skipPrefix) ?? '';
+      const page = await this.components.metadata.listObjects({
+        bucket: request.bucket,
+        prefix: request.prefix,
+        delimiter: request.delimiter ?? '',
+        startAfter,
+        continuationToken: '',
+        maxKeys: Math.min(request.maxKeys, metadataPageSizeMax),
+      });
+      const entries: ListEntry[] = [
+        ...page.objects.map((version): ListEntry => ({ kind: 'object', object: objectInfoOf(version) })),
+        ...page.commonPrefixes.map((prefix): ListEntry => ({ kind: 'prefix', prefix })),
+      ]
+        .filter((entry) => request.skipPrefix === undefined || !entryKey(entry).startsWith(request.skipPrefix))
+        .sort((a, b) => Buffer.compare(Buffer.from(entryKey(a)), Buffer.from(entryKey(b))));
+      return { entries, isTruncated: page.isTruncated };
+    });
+  }
+
+  createMultipartUpload(bucket: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined): Promise<MultipartUploadInfo> {
+    return this.call(async () => {
+      const upload = await this.components.metadata.createMultipartUpload({
+        bucket,
+        key,
+        contentType: headers.system['content-type'] ?? '',
+        systemMetadata: systemMetadataOf(headers, multipartChecksumAnnotations(checksum)),
+        userMetadata: { ...headers.user },
+        storageClass: '',
+        owner: this.options.ownerId,
+      });
+      return uploadInfoOf(upload);
+    });
+  }
+
+  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody): Promise<PartInfo> {
+    return this.call(async () => {
+      const placeStripe = async (): Promise<PlacedStripe> => {
+        const { dataShardCount, parityShardCount, blockSizeBytes } = this.options.dataPath;
+        // Parts have no write record: a unique stripe key per attempt, so a re-upload of the
+        // same part never overwrites the shards of the part it replaces.
+        const stripe = await this.components.metadata.placeStripe({
+          stripeKey: `${bucket}/${key}/${uploadId}/${partNumber}/${randomUUID()}`,
+          dataShardCount,
+          parityShardCount,
+          blockSizeBytes,
+        });
+        return { stripe: stripeFromRecord(stripe), degradedSpread: stripe.degradedSpread };
+      };
+      const stored = await this.store(body, placeStripe, (stripe) => deleteStripeShards(this.components.pool, stripe, this.components.logger));
+      const summary = body.summary();
+      if (stored.kind === 'stripe' && stored.failedShardIndexes.length > 0) {
+        // RegisterPart has no annotation field: the failed shards are logged for the healer.
+        this.components.logger.warn('part written with failed shards', { uploadId, partNumber, stripeId: stored.stripe.stripeId, failedShardIndexes: stored.failedShardIndexes });
+      }
+      try {
+        const part = await this.components.metadata.registerPart({
+          bucket,
+          key,
+          uploadId,
+          partNumber,
+          sizeBytes: summary.sizeBytes,
+          etag: summary.md5Hex,
+          checksums: checksumMapOf(summary.checksums),
+          ...dataOf(stored),
+        });
+        return partInfoOf(part);
+      } catch (error) {
+        if (stored.kind === 'stripe' && isDefiniteRefusal(error)) await deleteStripeShards(this.components.pool, stored.stripe, this.components.logger);
+        throw error;
+      }
+    });
+  }
+
+  listParts(bucket: string, key: string, uploadId: string, partNumberMarker: number, maxParts: number): Promise<ListPartsPage> {
+    return this.call(async () => {
+      const page = await this.components.metadata.listParts({ bucket, key, uploadId, partNumberMarker, maxParts: Math.min(Math.max(maxParts, 1), metadataPageSizeMax) });
+      const upload = await this.findUpload(bucket, key, uploadId);
+      return { upload, parts: page.parts.map(partInfoOf), isTruncated: page.isTruncated };
+    });
+  }
+
+  completeMultipartUpload(request: CompleteMultipartRequest): Promise<ObjectInfo> {
+    return this.call(async () => {
+      // Every stored part ETag is a hex MD5, so any other ETag names no part (S3: InvalidPart);
+      // the metadata service would refuse it as a malformed argument instead.
+      if (request.parts.some((part) => !/^[0-9a-f]{32}$/.test(part.etag))) throw new S3BackendError('InvalidPart');
+      await this.checkCondition(request.bucket, request.key, request.condition);
+      const version = await this.components.metadata.completeMultipartUpload({
+        bucket: request.bucket,
+        key: request.key,
+        uploadId: request.uploadId,
+        parts: request.parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
+      });
+      if (version.etag !== request.etag) this.components.logger.warn('multipart ETag differs from the gateway computation', { stored: version.etag, computed: request.etag });
+      // CompleteUploadRequest has no checksum field yet: the full-object checksums are returned
+      // now but not stored (README-data-path.md, "Known gaps").
+      return { ...objectInfoOf(version), etag: request.etag, checksums: request.checksums };
+    });
+  }
+
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    return this.call(() => this.components.metadata.abortMultipartUpload({ bucket, key, uploadId }));
+  }
+
+  listMultipartUploads(request: ListUploadsRequest): Promise<ListUploadsPage> {
+    return this.call(async () => {
+      // The metadata service pages uploads without a delimiter; the roll-up into common
+      // prefixes happens here, reading pages until the roll-up has more than maxUploads entries.
+      const uploads: MultipartUploadInfo[] = [];
+      let keyMarker = request.keyMarker ?? '';
+      let uploadIdMarker = request.uploadIdMarker ?? '';
+      for (;;) {
+        const page = await this.components.metadata.listMultipartUploads({ bucket: request.bucket, prefix: request.prefix, keyMarker, uploadIdMarker, maxUploads: metadataPageSizeMax });
+        uploads.push(...page.uploads.map(uploadInfoOf));
+        const rolled = rollUpUploads(uploads, request);
+        if (!page.isTruncated || rolled.entries.length > request.maxUploads) return rolled;
+        keyMarker = page.nextKeyMarker;
+        uploadIdMarker = page.nextUploadIdMarker;
+      }
+    });
+  }
+
+  private async store(body: VerifiedBody, placeStripe: () => Promise<PlacedStripe>, onStripeFailure: (stripe: Stripe, error: unknown) => Promise<void>): Promise<StoredBody> {
+    try {
+      return await storeBody(body, this.options.dataPath.inlineSizeBytesMax, placeStripe, this.writer, onStripeFailure);
+    } catch (error) {
+      if (error instanceof QuorumUnavailableError) this.components.metrics.quorumFailuresTotal.labels('write').inc();
+      throw error;
+    }
+  }
+
+  private async abandonWrite(writeId: string, stripe: Stripe, reason: string): Promise<void> {
+    try {
+      if (writeId !== '') await this.components.metadata.abortWrite({ writeId, reason });
+    } catch (error) {
+      // The write record stays; the collector finds the stripe from it later.
+      this.components.logger.warn('abortWrite failed', { writeId, error: String(error) });
+    }
+    await deleteStripeShards(this.components.pool, stripe, this.components.logger);
+  }
+
+  /** S3 conditional writes, checked just before the commit (see README: not atomic with it). */
+  private async checkCondition(bucket: string, key: string, condition: WriteCondition): Promise<void> {
+    if (!condition.ifNoneMatchAny && condition.ifMatchEtag === undefined) return;
+    let current: ObjectVersion__Output | undefined;
+    try {
+      current = await this.components.metadata.getObject({ bucket, key, versionId: '' });
+    } catch (error) {
+      if (!(toBackendError(error) instanceof S3BackendError && (toBackendError(error) as S3BackendError).reason === 'NoSuchKey')) throw error;
+    }
+    if (condition.ifNoneMatchAny && current !== undefined) throw new S3BackendError('PreconditionFailed');
+    if (condition.ifMatchEtag !== undefined) {
+      if (current === undefined) throw new S3BackendError('NoSuchKey');
+      if (current.etag !== condition.ifMatchEtag) throw new S3BackendError('PreconditionFailed');
+    }
+  }
+
+  private readerOf(version: ObjectVersion__Output): ObjectReader {
+    const info = objectInfoOf(version);
+    return { info, read: (startByte, endByteInclusive) => this.stitcher.read(version, startByte, endByteInclusive) };
+  }
+
+  private async findUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUploadInfo> {
+    let keyMarker = '';
+    let uploadIdMarker = '';
+    for (;;) {
+      const page = await this.components.metadata.listMultipartUploads({ bucket, prefix: key, keyMarker, uploadIdMarker, maxUploads: metadataPageSizeMax });
+      const found = page.uploads.find((upload) => upload.uploadId === uploadId && upload.key === key);
+      if (found !== undefined) return uploadInfoOf(found);
+      if (!page.isTruncated) throw new S3BackendError('NoSuchUpload');
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker;
+    }
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toBackendError(error);
+    }
+  }
+}
+
+function dataOf(stored: StoredBody): { stripe: ReturnType<typeof stripeToRecord> } | { inlineData: Buffer } {
+  return stored.kind === 'inline' ? { inlineData: stored.data } : { stripe: stripeToRecord(stored.stripe, stored.degradedSpread) };
+}
+
+function failedShardsAnnotation(stored: StoredBody): Record<string, string> {
+  if (stored.kind !== 'stripe' || stored.failedShardIndexes.length === 0) return {};
+  return { [failedShardsMetadataKey]: stored.failedShardIndexes.join(',') };
+}
+
+function entryKey(entry: ListEntry): string {
+  return entry.kind === 'object' ? entry.object.key : entry.prefix;
+}
+
+function maxKey(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b)) >= 0 ? a : b;
+}
+
+function rollUpUploads(uploads: readonly MultipartUploadInfo[], request: ListUploadsRequest): ListUploadsPage {
+  const page = listWithDelimiter(
+    uploads.map((upload) => [upload.key, upload] as const),
+    { prefix: request.prefix, delimiter: request.delimiter, startAfter: undefined, skipPrefix: request.skipPrefix, maxKeys: request.maxUploads },
+  );
+  return {
+    entries: page.entries.map((entry) => (entry.kind === 'item' ? { kind: 'upload', upload: entry.item } : { kind: 'prefix', prefix: entry.prefix })),
+    isTruncated: page.isTruncated,
+  };
+}

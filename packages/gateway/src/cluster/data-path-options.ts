@@ -1,0 +1,82 @@
+/**
+ * Tunables of the erasure-coded data path, with defaults and the relationships between them
+ * checked once at startup (STYLE habit 15). Every number carries its unit in its name.
+ */
+import { assert } from '@tessera/common';
+
+export interface DataPathOptions {
+  /** k: data shards per stripe. */
+  readonly dataShardCount: number;
+  /** m: parity shards per stripe; any m shards of a block may be lost. */
+  readonly parityShardCount: number;
+  /** Object bytes per erasure-coded block (the unit of encoding, checksums and degraded reads). */
+  readonly blockSizeBytes: number;
+  /**
+   * Shard streams that must succeed for a PUT to commit. Default k + 1: every committed block
+   * can lose one more shard before it is unreadable, so a write never starts life one failure
+   * away from data loss. Must be in [k, k + m].
+   */
+  readonly writeQuorumShardCount: number;
+  /** Objects (and parts) smaller than this are stored inline in the metadata (Raft-replicated). */
+  readonly inlineSizeBytesMax: number;
+  /** Blocks queued per shard stream before the body reader waits (bounds PUT memory). */
+  readonly writeBlocksInFlightMax: number;
+  /**
+   * A shard stream that has not taken a block for this long is dropped (and recorded as a
+   * failed shard) if the others still make the quorum, so one slow node cannot stall a PUT.
+   */
+  readonly writeShardStallMs: number;
+  /** A data-shard read not answered by then is hedged with reads of parity shards. */
+  readonly readHedgeAfterMs: number;
+  /** Object bytes fetched per read window; one window is prefetched while the last is sent. */
+  readonly readWindowBytes: number;
+  /** Deadline of one shard stream (read or write). */
+  readonly shardStreamTimeoutMs: number;
+  /** How long the storage node list from the metadata service is cached. */
+  readonly nodeListTtlMs: number;
+}
+
+export const defaultDataPathOptions: DataPathOptions = {
+  dataShardCount: 6,
+  parityShardCount: 3,
+  blockSizeBytes: 1024 * 1024,
+  writeQuorumShardCount: 7,
+  inlineSizeBytesMax: 64 * 1024,
+  writeBlocksInFlightMax: 4,
+  writeShardStallMs: 10_000,
+  readHedgeAfterMs: 400,
+  readWindowBytes: 8 * 1024 * 1024,
+  shardStreamTimeoutMs: 300_000,
+  nodeListTtlMs: 5_000,
+};
+
+/** Defaults with k, m and the block size overridden; the quorum follows k unless given. */
+export function dataPathOptions(overrides: Partial<DataPathOptions> = {}): DataPathOptions {
+  const dataShardCount = overrides.dataShardCount ?? defaultDataPathOptions.dataShardCount;
+  const parityShardCount = overrides.parityShardCount ?? defaultDataPathOptions.parityShardCount;
+  const options: DataPathOptions = {
+    ...defaultDataPathOptions,
+    writeQuorumShardCount: Math.min(dataShardCount + 1, dataShardCount + parityShardCount),
+    ...overrides,
+  };
+  validateDataPathOptions(options);
+  return options;
+}
+
+export function validateDataPathOptions(options: DataPathOptions): void {
+  const { dataShardCount: k, parityShardCount: m } = options;
+  assert(Number.isInteger(k) && k >= 1, 'dataShardCount >= 1');
+  assert(Number.isInteger(m) && m >= 1, 'parityShardCount >= 1');
+  // GF(2^8) codecs of the erasure package support at most 32 shards per stripe.
+  assert(k + m <= 32, 'dataShardCount + parityShardCount <= 32');
+  // Fewer than k shards cannot be decoded; more than k + m cannot exist.
+  assert(options.writeQuorumShardCount >= k && options.writeQuorumShardCount <= k + m, 'writeQuorumShardCount in [k, k + m]');
+  // The storage node refuses blocks over 8 MiB; each shard block is blockSizeBytes / k.
+  assert(Number.isInteger(options.blockSizeBytes) && options.blockSizeBytes >= k && options.blockSizeBytes <= 64 * 1024 * 1024, 'blockSizeBytes in [k, 64 MiB]');
+  assert(Math.ceil(options.blockSizeBytes / k) <= 8 * 1024 * 1024, 'shard block size <= 8 MiB');
+  // Inline objects travel in one Raft entry: keep them far below the 4 MiB gRPC message limit.
+  assert(options.inlineSizeBytesMax >= 0 && options.inlineSizeBytesMax <= 1024 * 1024, 'inlineSizeBytesMax in [0, 1 MiB]');
+  assert(options.writeBlocksInFlightMax >= 1, 'writeBlocksInFlightMax >= 1');
+  assert(options.readWindowBytes >= options.blockSizeBytes, 'readWindowBytes >= blockSizeBytes');
+  assert(options.readHedgeAfterMs > 0 && options.writeShardStallMs > 0 && options.shardStreamTimeoutMs > 0, 'timeouts > 0');
+}

@@ -1,0 +1,152 @@
+/**
+ * `startGateway`: the whole gateway in this process: metadata client, storage-node pool, the
+ * erasure-coded backend, the S3 app on its listener, and an optional separate listener for
+ * /metrics and /health/*. main.ts wraps it with argv/env parsing and signal handling; tests and
+ * benchmarks call it directly.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import type { Clock, Logger } from '@tessera/common';
+import { MetadataClient } from '@tessera/rpc';
+import { createGatewayApp } from '../app';
+import { StaticCredentialStore } from '../auth/credential-store';
+import { defaultGatewayLimits } from '../limits';
+import { createGatewayMetrics } from '../metrics';
+import type { GatewayMetrics } from '../metrics';
+import { headerSectionBytesMaxDefault, startGatewayServer } from '../server';
+import { ClusterS3Backend } from './cluster-backend';
+import type { GatewayProcessConfig } from './gateway-process-config';
+import { StorageNodePool } from './storage-node-pool';
+
+export interface GatewayProcessComponents {
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export interface RunningGateway {
+  /** http://host:port of the S3 listener. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly metricsEndpoint: string | undefined;
+  readonly backend: ClusterS3Backend;
+  readonly metrics: GatewayMetrics;
+  /** Stops accepting, lets requests in flight finish for up to graceMs, then cuts the rest. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export class GatewayListenError extends Error {
+  static readonly errorName = 'GatewayListenError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = GatewayListenError.errorName;
+  }
+}
+
+async function listenOrExplain<T>(what: string, host: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EADDRINUSE' ? 'address already in use (is another gateway running?)' : code === 'EACCES' ? 'permission denied' : String(error);
+    throw new GatewayListenError(`cannot listen on ${host}:${port} for ${what}: ${reason}`, { cause: error });
+  }
+}
+
+function startOperationalServer(host: string, port: number, registry: Registry, backend: ClusterS3Backend): Promise<Server> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const reply = (status: number, contentType: string, body: string): void => {
+      res.writeHead(status, { 'content-type': contentType }).end(body);
+    };
+    if (req.url === '/health/live') return reply(200, 'application/json', '{"status":"live"}');
+    if (req.url === '/health/ready') {
+      void backend.isReady().then((ready) => reply(ready ? 200 : 503, 'application/json', JSON.stringify({ status: ready ? 'ready' : 'not-ready' })));
+      return;
+    }
+    if (req.url === '/metrics') {
+      void registry.metrics().then((text) => reply(200, registry.contentType, text), (error: unknown) => reply(500, 'text/plain', String(error)));
+      return;
+    }
+    reply(404, 'text/plain', 'not found');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+export async function startGateway(config: GatewayProcessConfig, components: GatewayProcessComponents): Promise<RunningGateway> {
+  const { clock, logger } = components;
+  const registry = new Registry();
+  const metrics = createGatewayMetrics(registry);
+  const metadata = new MetadataClient({ addresses: config.metadataAddresses });
+  const pool = new StorageNodePool(metadata, clock, {
+    nodeListTtlMs: config.dataPath.nodeListTtlMs,
+    streamTimeoutMs: config.dataPath.shardStreamTimeoutMs,
+    // Small messages keep the per-stream send window (4 messages) small: 9 streams per PUT.
+    messageSizeBytesTarget: 256 * 1024,
+    unreachableForMs: 2_000,
+  });
+  const backend = new ClusterS3Backend({ dataPath: config.dataPath, ownerId: config.rootAccessKeyId }, { metadata, pool, clock, logger, metrics });
+  const app = createGatewayApp(
+    {
+      region: config.region,
+      virtualHostBaseDomains: config.virtualHostBaseDomains,
+      owner: { id: config.rootAccessKeyId, displayName: config.rootAccessKeyId },
+      limits: defaultGatewayLimits,
+    },
+    {
+      backend,
+      credentials: new StaticCredentialStore([{ accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey }]),
+      clock,
+      logger,
+      metrics,
+    },
+  );
+  const cleanupClients = (): void => {
+    pool.close();
+    metadata.close();
+  };
+  let s3: Awaited<ReturnType<typeof startGatewayServer>>;
+  let operational: Server | undefined;
+  try {
+    s3 = await listenOrExplain('S3', config.listenHost, config.listenPort, () =>
+      startGatewayServer(app, { host: config.listenHost, port: config.listenPort, headerSectionBytesMax: headerSectionBytesMaxDefault, requestTimeoutMs: config.requestTimeoutMs }, logger),
+    );
+    const metricsListen = config.metricsListen;
+    if (metricsListen !== undefined) {
+      operational = await listenOrExplain('metrics', metricsListen.host, metricsListen.port, () => startOperationalServer(metricsListen.host, metricsListen.port, registry, backend)).catch(async (error: unknown) => {
+        await s3.stop();
+        throw error;
+      });
+    }
+  } catch (error) {
+    cleanupClients();
+    throw error;
+  }
+  const metricsEndpoint = operational === undefined ? undefined : `http://${config.metricsListen?.host}:${(operational.address() as AddressInfo).port}`;
+  logger.info('gateway listening', { endpoint: s3.endpoint, metricsEndpoint, metadata: config.metadataAddresses });
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = config.shutdownGraceMs): Promise<void> => {
+    stopping ??= (async () => {
+      const server = s3.server;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([closed, graceOver]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await closed;
+      if (operational !== undefined) {
+        const op = operational;
+        await new Promise<void>((resolve) => op.close(() => resolve()));
+        op.closeAllConnections();
+      }
+      cleanupClients();
+    })();
+    return stopping;
+  };
+  return { endpoint: s3.endpoint, port: s3.port, metricsEndpoint, backend, metrics, stop };
+}

@@ -1,0 +1,65 @@
+/**
+ * Metadata and data-path failures in S3Backend terms (the protocol layer turns those into S3
+ * codes in one place). Errors with no S3BackendError reason but an exact S3 code (InvalidPartOrder,
+ * EntityTooSmall, ...) become that S3Error; transport trouble with the metadata quorum or the
+ * storage nodes becomes QuorumUnavailable (503, clients retry); anything else passes through as
+ * an internal error.
+ */
+import {
+  BucketAlreadyExistsError,
+  BucketNotEmptyError,
+  EntityTooSmallError,
+  InsufficientStorageNodesError,
+  InvalidArgumentError,
+  InvalidBucketNameError,
+  InvalidPartError,
+  InvalidPartOrderError,
+  KeyTooLongError,
+  MetadataOverloadedError,
+  NoSuchBucketError,
+  NoSuchKeyError,
+  NoSuchUploadError,
+  NoSuchVersionError,
+  NotLeaderError,
+  ProposalTimeoutError,
+  RpcStatusError,
+} from '@tessera/rpc';
+import { S3BackendError } from '../backend';
+import { S3Error } from '../s3-errors';
+import { QuorumUnavailableError } from './stripe';
+
+// gRPC status codes (grpc-js `status` enum); the gateway does not depend on grpc-js itself.
+const grpcUnavailable = 14;
+const grpcDeadlineExceeded = 4;
+
+export function toBackendError(error: unknown): unknown {
+  if (error instanceof S3BackendError || error instanceof S3Error) return error;
+  const options = { cause: error };
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof NoSuchBucketError) return new S3BackendError('NoSuchBucket', message, options);
+  if (error instanceof NoSuchKeyError || error instanceof NoSuchVersionError) return new S3BackendError('NoSuchKey', message, options);
+  if (error instanceof NoSuchUploadError) return new S3BackendError('NoSuchUpload', message, options);
+  if (error instanceof BucketAlreadyExistsError) return new S3BackendError(error.ownedByYou ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', message, options);
+  if (error instanceof BucketNotEmptyError) return new S3BackendError('BucketNotEmpty', message, options);
+  if (error instanceof InvalidPartError) return new S3BackendError('InvalidPart', message, options);
+  if (error instanceof InvalidPartOrderError) return new S3Error('InvalidPartOrder', options);
+  if (error instanceof EntityTooSmallError) return new S3Error('EntityTooSmall', options);
+  if (error instanceof KeyTooLongError) return new S3Error('KeyTooLongError', options);
+  if (error instanceof InvalidBucketNameError) return new S3Error('InvalidBucketName', options);
+  if (error instanceof InvalidArgumentError) return new S3Error('InvalidArgument', { message, cause: error });
+  if (error instanceof MetadataOverloadedError) return new S3BackendError('Overloaded', message, options);
+  if (error instanceof QuorumUnavailableError || error instanceof InsufficientStorageNodesError || error instanceof NotLeaderError || error instanceof ProposalTimeoutError) {
+    return new S3BackendError('QuorumUnavailable', message, options);
+  }
+  if (error instanceof RpcStatusError && (error.code === grpcUnavailable || error.code === grpcDeadlineExceeded)) {
+    return new S3BackendError('QuorumUnavailable', message, options);
+  }
+  return error;
+}
+
+/** Whether a failed metadata write certainly did not apply (so its shards may be deleted). */
+export function isDefiniteRefusal(error: unknown): boolean {
+  if (error instanceof ProposalTimeoutError) return false;
+  if (error instanceof RpcStatusError) return error.code === grpcUnavailable;
+  return error instanceof S3BackendError || error instanceof Error;
+}

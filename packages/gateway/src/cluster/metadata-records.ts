@@ -1,0 +1,125 @@
+/**
+ * Translation between the metadata service's records (proto messages) and the S3Backend's
+ * types. System headers other than Content-Type are kept in `systemMetadata` under their
+ * lower-case header names; the data path's own annotations use the reserved `x-tessera-` prefix
+ * and never reach clients.
+ */
+import type { Bucket__Output } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
+import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
+import type { Part__Output } from '@tessera/proto/generated/tessera/metadata/v1/Part';
+import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
+import type { Upload__Output } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
+import type { BucketInfo, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
+import { checksumAlgorithms } from '../checksums';
+import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from '../checksums';
+import { storedSystemHeaders } from '../object-headers';
+import type { ObjectHeaders, StoredSystemHeader } from '../object-headers';
+import type { Stripe } from './stripe';
+
+/** Shard indexes whose write failed at PUT time (comma-separated): for the healer. */
+export const failedShardsMetadataKey = 'x-tessera-failed-shards';
+/** The upload's x-amz-checksum-algorithm, kept with the upload record. */
+export const checksumAlgorithmMetadataKey = 'x-tessera-checksum-algorithm';
+/** The upload's x-amz-checksum-type (COMPOSITE or FULL_OBJECT). */
+export const checksumTypeMetadataKey = 'x-tessera-checksum-type';
+const reservedPrefix = 'x-tessera-';
+
+export function stripeFromRecord(record: Stripe__Output): Stripe {
+  return {
+    stripeId: record.stripeId,
+    dataShardCount: record.dataShardCount,
+    parityShardCount: record.parityShardCount,
+    blockSizeBytes: record.blockSizeBytes,
+    shardNodeIds: [...record.shardNodeIds],
+  };
+}
+
+export function stripeToRecord(stripe: Stripe, degradedSpread: boolean): Stripe__Output {
+  return { ...stripe, shardNodeIds: [...stripe.shardNodeIds], degradedSpread };
+}
+
+export function bucketInfoOf(record: Bucket__Output): BucketInfo {
+  return { name: record.name, createdAtMs: record.createdAtMs };
+}
+
+/** Content-Type apart, the stored system headers, plus the data path's annotations. */
+export function systemMetadataOf(headers: ObjectHeaders, annotations: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of storedSystemHeaders) {
+    const value = headers.system[name];
+    if (name !== 'content-type' && value !== undefined) out[name] = value;
+  }
+  return { ...out, ...annotations };
+}
+
+export function headersOf(contentType: string, systemMetadata: Readonly<Record<string, string>>, userMetadata: Readonly<Record<string, string>>): ObjectHeaders {
+  const system: Partial<Record<StoredSystemHeader, string>> = {};
+  if (contentType !== '') system['content-type'] = contentType;
+  for (const [name, value] of Object.entries(systemMetadata)) {
+    if (name.startsWith(reservedPrefix)) continue;
+    if ((storedSystemHeaders as readonly string[]).includes(name) && name !== 'content-type') system[name as StoredSystemHeader] = value;
+  }
+  return { system, user: { ...userMetadata } };
+}
+
+export function checksumValuesOf(map: Readonly<Record<string, string>>): ChecksumValues {
+  const out: ChecksumValues = {};
+  for (const algorithm of checksumAlgorithms) {
+    const value = map[algorithm];
+    if (value !== undefined) out[algorithm] = value;
+  }
+  return out;
+}
+
+export function checksumMapOf(values: ChecksumValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [algorithm, value] of Object.entries(values)) if (value !== undefined) out[algorithm] = value;
+  return out;
+}
+
+export function objectInfoOf(record: ObjectVersion__Output): ObjectInfo {
+  return {
+    key: record.key,
+    etag: record.etag,
+    sizeBytes: record.sizeBytes,
+    lastModifiedMs: record.createdAtMs,
+    headers: headersOf(record.contentType, record.systemMetadata, record.userMetadata),
+    checksums: checksumValuesOf(record.checksums),
+    partSizesBytes: record.layout === 'multipart' ? (record.multipart?.parts ?? []).map((part) => part.sizeBytes) : undefined,
+  };
+}
+
+export function uploadInfoOf(record: Upload__Output): MultipartUploadInfo {
+  const checksum = multipartChecksumOf(record.systemMetadata);
+  return {
+    bucket: record.bucket,
+    key: record.key,
+    uploadId: record.uploadId,
+    initiatedAtMs: record.initiatedAtMs,
+    headers: headersOf(record.contentType, record.systemMetadata, record.userMetadata),
+    checksumAlgorithm: checksum?.algorithm,
+    checksumType: checksum?.type,
+  };
+}
+
+export function multipartChecksumAnnotations(checksum: MultipartChecksum | undefined): Record<string, string> {
+  return checksum === undefined ? {} : { [checksumAlgorithmMetadataKey]: checksum.algorithm, [checksumTypeMetadataKey]: checksum.type };
+}
+
+function multipartChecksumOf(systemMetadata: Readonly<Record<string, string>>): MultipartChecksum | undefined {
+  const algorithm = systemMetadata[checksumAlgorithmMetadataKey];
+  const type = systemMetadata[checksumTypeMetadataKey];
+  if (algorithm === undefined || !(checksumAlgorithms as readonly string[]).includes(algorithm)) return undefined;
+  if (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') return undefined;
+  return { algorithm: algorithm as ChecksumAlgorithm, type: type as ChecksumType };
+}
+
+export function partInfoOf(record: Part__Output): PartInfo {
+  return {
+    partNumber: record.partNumber,
+    etag: record.etag,
+    sizeBytes: record.sizeBytes,
+    lastModifiedMs: record.createdAtMs,
+    checksums: checksumValuesOf(record.checksums),
+  };
+}

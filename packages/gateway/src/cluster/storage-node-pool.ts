@@ -1,0 +1,118 @@
+/**
+ * Storage nodes as the gateway sees them: the metadata service's node list (id, AZ, address,
+ * state) cached for a short time, and one long-lived StorageNodeClient (one HTTP/2 channel)
+ * per node address, shared by every request.
+ */
+import type { Clock } from '@tessera/common';
+import type { MetadataClient } from '@tessera/rpc';
+import { StorageNodeClient } from '@tessera/rpc';
+
+export interface KnownStorageNode {
+  readonly nodeId: string;
+  readonly az: string;
+  readonly address: string;
+  /** "up" | "suspect" | "down" | "draining", as judged by the metadata leader. */
+  readonly state: string;
+}
+
+export interface StorageNodePoolOptions {
+  /** How long a node list is trusted before it is fetched again. */
+  readonly nodeListTtlMs: number;
+  /** Deadline of a whole shard read or write stream. */
+  readonly streamTimeoutMs: number;
+  /** Blocks are batched into gRPC messages of about this size. */
+  readonly messageSizeBytesTarget: number;
+  /** After a transport failure, a node counts as unreachable for this long (unless it answers). */
+  readonly unreachableForMs: number;
+}
+
+export class UnknownStorageNodeError extends Error {
+  static readonly errorName = 'UnknownStorageNodeError';
+  constructor(readonly nodeId: string) {
+    super(`storage node ${nodeId} is not registered with the metadata service`);
+    this.name = UnknownStorageNodeError.errorName;
+  }
+}
+
+export class StorageNodePool {
+  private nodesById = new Map<string, KnownStorageNode>();
+  private fetchedAtMs = Number.NEGATIVE_INFINITY;
+  private refresh: Promise<void> | undefined;
+  private readonly clients = new Map<string, StorageNodeClient>();
+  /** nodeId -> monotonic time until which the node is believed unreachable. */
+  private readonly unreachableUntilMs = new Map<string, number>();
+
+  constructor(
+    private readonly metadata: MetadataClient,
+    private readonly clock: Clock,
+    private readonly options: StorageNodePoolOptions,
+  ) {}
+
+  /** The current node list (fetched if the cached one is older than the TTL). */
+  async nodes(): Promise<readonly KnownStorageNode[]> {
+    if (this.clock.monotonicMs() - this.fetchedAtMs > this.options.nodeListTtlMs) await this.fetch();
+    return [...this.nodesById.values()];
+  }
+
+  /** The client of a node by id; refetches the list once if the id is unknown (a new node). */
+  async clientFor(nodeId: string): Promise<StorageNodeClient> {
+    let node = (await this.nodes(), this.nodesById.get(nodeId));
+    if (node === undefined) {
+      await this.fetch();
+      node = this.nodesById.get(nodeId);
+    }
+    if (node === undefined) throw new UnknownStorageNodeError(nodeId);
+    let client = this.clients.get(node.address);
+    if (client === undefined) {
+      client = new StorageNodeClient({
+        address: node.address,
+        streamTimeoutMs: this.options.streamTimeoutMs,
+        messageSizeBytesTarget: this.options.messageSizeBytesTarget,
+        // grpc-js backs off reconnects up to 120 s by default: a node that restarts after a
+        // crash would stay unused (and count as a lost shard) for minutes.
+        channelOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2_000 },
+      });
+      this.clients.set(node.address, client);
+    }
+    return client;
+  }
+
+  /**
+   * Remembers that a node could not be reached (connection refused, reset, deadline), so reads
+   * go to parity at once instead of waiting for it, and GETs that cannot succeed fail before
+   * any byte is sent.
+   */
+  markUnreachable(nodeId: string): void {
+    this.unreachableUntilMs.set(nodeId, this.clock.monotonicMs() + this.options.unreachableForMs);
+  }
+
+  markReachable(nodeId: string): void {
+    this.unreachableUntilMs.delete(nodeId);
+  }
+
+  /** Known unreachable: a recent transport failure, or marked down by the metadata leader. */
+  isUnreachable(nodeId: string): boolean {
+    if (this.nodesById.get(nodeId)?.state === 'down') return true;
+    const untilMs = this.unreachableUntilMs.get(nodeId);
+    return untilMs !== undefined && untilMs > this.clock.monotonicMs();
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  private fetch(): Promise<void> {
+    // Concurrent requests share one ListNodes call.
+    this.refresh ??= (async () => {
+      try {
+        const nodes = await this.metadata.listNodes();
+        this.nodesById = new Map(nodes.map((n) => [n.nodeId, { nodeId: n.nodeId, az: n.az, address: n.address, state: n.state }]));
+        this.fetchedAtMs = this.clock.monotonicMs();
+      } finally {
+        this.refresh = undefined;
+      }
+    })();
+    return this.refresh;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Streams one body into one stripe: cuts blocks of blockSizeBytes as bytes arrive, splits each
+ * into k data shards (ceil(block / k) bytes, the tail zero-padded; the padding is implied by the
+ * recorded size and never returned), encodes m parity shards, and streams shard i of every block
+ * to the node placed for shard i, all k + m streams in parallel, each block with its xxh3-64
+ * checksum computed right after encoding (so it covers the bytes end to end).
+ *
+ * Memory is bounded whatever the object size: one block being filled, at most
+ * `writeBlocksInFlightMax` encoded blocks queued per shard stream, and the storage-node
+ * client's own bounded send window. A slow stream slows the body reader (backpressure); one
+ * that takes no block for `writeShardStallMs` is dropped if the others still make the quorum.
+ *
+ * Resolves when every stream has finished: each successful shard is durable on its node. A
+ * shard stream that failed is reported in `failedShardIndexes`; fewer than
+ * `writeQuorumShardCount` successes throws QuorumUnavailableError. The caller commits (or
+ * aborts and deletes) afterwards: this class never touches the metadata.
+ */
+import { blockChecksum } from '@tessera/checksum';
+import { assert } from '@tessera/common';
+import type { Logger } from '@tessera/common';
+import { ReedSolomon, splitBlockIntoDataShards } from '@tessera/erasure';
+import type { ShardBlock } from '@tessera/rpc';
+import { BoundedChannel } from './bounded-channel';
+import type { DataPathOptions } from './data-path-options';
+import type { StorageNodePool } from './storage-node-pool';
+import { QuorumUnavailableError, shardCountOf, shardIdOf } from './stripe';
+import type { Stripe } from './stripe';
+
+export interface StripeWriteResult {
+  readonly sizeBytes: number;
+  readonly blockCount: number;
+  /** Shard indexes whose stream failed or was dropped: to be healed. */
+  readonly failedShardIndexes: readonly number[];
+}
+
+interface ShardStream {
+  readonly shardIndex: number;
+  readonly channel: BoundedChannel<ShardBlock>;
+  readonly abort: AbortController;
+  readonly done: Promise<void>;
+  failure: unknown;
+}
+
+export class StripeWriter {
+  private readonly codecs = new Map<string, ReedSolomon>();
+
+  constructor(
+    private readonly pool: StorageNodePool,
+    private readonly options: DataPathOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `source` is the whole body; iteration errors (client gone) cancel every stream and rethrow. */
+  async write(stripe: Stripe, source: AsyncIterable<Uint8Array>): Promise<StripeWriteResult> {
+    assert(stripe.shardNodeIds.length === shardCountOf(stripe), 'one node per shard');
+    const quorum = Math.min(this.options.writeQuorumShardCount, shardCountOf(stripe));
+    const streams = stripe.shardNodeIds.map((nodeId, shardIndex) => this.openStream(stripe, nodeId, shardIndex));
+    const liveCount = (): number => streams.filter((s) => s.failure === undefined).length;
+    let sizeBytes = 0;
+    let blockCount = 0;
+    try {
+      const blocks = cutBlocks(source, stripe.blockSizeBytes);
+      for await (const block of blocks) {
+        if (liveCount() < quorum) break;
+        await this.emitBlock(stripe, block, streams, quorum);
+        sizeBytes += block.byteLength;
+        blockCount += 1;
+      }
+      for (const stream of streams) stream.channel.close();
+      await Promise.all(streams.map((s) => s.done));
+    } catch (error) {
+      for (const stream of streams) cancel(stream, error);
+      await Promise.all(streams.map((s) => s.done));
+      throw error;
+    }
+    const failedShardIndexes = streams.filter((s) => s.failure !== undefined).map((s) => s.shardIndex);
+    if (shardCountOf(stripe) - failedShardIndexes.length < quorum) {
+      const causes = streams.filter((s) => s.failure !== undefined).map((s) => `${s.shardIndex}: ${String(s.failure)}`);
+      throw new QuorumUnavailableError('write', `stripe ${stripe.stripeId}: only ${liveCount()} of ${shardCountOf(stripe)} shards written, quorum ${quorum} (${causes.join('; ')})`);
+    }
+    return { sizeBytes, blockCount, failedShardIndexes };
+  }
+
+  private codecFor(stripe: Stripe): ReedSolomon {
+    const key = `${stripe.dataShardCount}+${stripe.parityShardCount}`;
+    let codec = this.codecs.get(key);
+    if (codec === undefined) {
+      codec = new ReedSolomon(stripe.dataShardCount, stripe.parityShardCount);
+      this.codecs.set(key, codec);
+    }
+    return codec;
+  }
+
+  private openStream(stripe: Stripe, nodeId: string, shardIndex: number): ShardStream {
+    const channel = new BoundedChannel<ShardBlock>(this.options.writeBlocksInFlightMax);
+    const abort = new AbortController();
+    const stream: ShardStream = { shardIndex, channel, abort, done: Promise.resolve(), failure: undefined };
+    const shardBlockSizeBytes = Math.ceil(stripe.blockSizeBytes / stripe.dataShardCount);
+    const run = async (): Promise<void> => {
+      const client = await this.pool.clientFor(nodeId);
+      await client.writeShard(
+        { shardId: shardIdOf(stripe, shardIndex), blockSizeBytes: shardBlockSizeBytes, source: { kind: 'blocks', blocks: channel } },
+        { signal: abort.signal, timeoutMs: this.options.shardStreamTimeoutMs },
+      );
+    };
+    (stream as { done: Promise<void> }).done = run().catch((error: unknown) => {
+      if (stream.failure === undefined) stream.failure = error;
+      channel.discard();
+      this.logger.warn('shard write failed', { stripeId: stripe.stripeId, shardIndex, nodeId, error: String(error) });
+    });
+    return stream;
+  }
+
+  private async emitBlock(stripe: Stripe, block: Uint8Array, streams: readonly ShardStream[], quorum: number): Promise<void> {
+    const dataShards = splitBlockIntoDataShards(block, stripe.dataShardCount);
+    const shards = [...dataShards, ...this.codecFor(stripe).encode(dataShards)];
+    await Promise.all(
+      streams.map(async (stream) => {
+        if (stream.failure !== undefined) return;
+        const shard = shards[stream.shardIndex];
+        assert(shard !== undefined, 'a shard for every stream');
+        await this.pushOrDrop(stream, { data: shard, checksum: blockChecksum(shard) }, streams, quorum);
+      }),
+    );
+  }
+
+  /** Queues a block; a stream stalled for writeShardStallMs is dropped if the quorum allows. */
+  private async pushOrDrop(stream: ShardStream, block: ShardBlock, streams: readonly ShardStream[], quorum: number): Promise<void> {
+    const pushed = stream.channel.push(block);
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), this.options.writeShardStallMs)));
+      const outcome = await Promise.race([pushed.then(() => 'pushed' as const), stalled]);
+      clearTimeout(timer);
+      if (outcome === 'pushed') return;
+      const liveCount = streams.filter((s) => s.failure === undefined).length;
+      if (liveCount - 1 >= quorum) {
+        cancel(stream, new Error(`shard stream stalled for ${this.options.writeShardStallMs} ms`));
+        await pushed;
+        return;
+      }
+    }
+  }
+}
+
+function cancel(stream: ShardStream, reason: unknown): void {
+  if (stream.failure === undefined) stream.failure = reason;
+  stream.channel.discard();
+  stream.abort.abort();
+}
+
+/** Whole blocks of exactly blockSizeBytes (the last one shorter), each a fresh buffer. */
+export async function* cutBlocks(source: AsyncIterable<Uint8Array>, blockSizeBytes: number): AsyncGenerator<Uint8Array> {
+  let block = Buffer.allocUnsafe(blockSizeBytes);
+  let filledBytes = 0;
+  for await (const chunk of source) {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const takenBytes = Math.min(blockSizeBytes - filledBytes, chunk.byteLength - offset);
+      block.set(chunk.subarray(offset, offset + takenBytes), filledBytes);
+      filledBytes += takenBytes;
+      offset += takenBytes;
+      if (filledBytes === blockSizeBytes) {
+        // A fresh buffer per block: the shards are views into it while the streams send them.
+        yield block;
+        block = Buffer.allocUnsafe(blockSizeBytes);
+        filledBytes = 0;
+      }
+    }
+  }
+  if (filledBytes > 0) yield block.subarray(0, filledBytes);
+}

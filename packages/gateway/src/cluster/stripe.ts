@@ -1,0 +1,35 @@
+/**
+ * The stripe as the data path uses it: the placement the metadata service chose (shard i of
+ * every block lives on shardNodeIds[i]) and the shard id each node stores it under.
+ */
+import type { StorageShardId } from '@tessera/rpc';
+
+export interface Stripe {
+  /** Unique per written stripe; also the shard files' objectVersionId on the storage nodes. */
+  readonly stripeId: string;
+  readonly dataShardCount: number;
+  readonly parityShardCount: number;
+  readonly blockSizeBytes: number;
+  readonly shardNodeIds: readonly string[];
+}
+
+export function shardIdOf(stripe: Stripe, shardIndex: number): StorageShardId {
+  return { objectVersionId: stripe.stripeId, shardIndex };
+}
+
+export function shardCountOf(stripe: Stripe): number {
+  return stripe.dataShardCount + stripe.parityShardCount;
+}
+
+/** Too few storage nodes answered for a read or write: S3 503 ServiceUnavailable. */
+export class QuorumUnavailableError extends Error {
+  static readonly errorName = 'QuorumUnavailableError';
+  constructor(
+    readonly kind: 'read' | 'write',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = QuorumUnavailableError.errorName;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The one switch from operation kind to handler. Ends in assertNever: a new S3Operation kind
+ * without a handler does not type-check.
+ */
+import { assertNever } from '@tessera/common';
+import type { S3Operation } from './s3-operation';
+import type { HandlerContext } from './handler-context';
+import { handleAbortMultipartUpload } from './handlers/abort-multipart-upload';
+import { handleCompleteMultipartUpload } from './handlers/complete-multipart-upload';
+import { handleCopyObject } from './handlers/copy-object';
+import { handleCreateBucket } from './handlers/create-bucket';
+import { handleCreateMultipartUpload } from './handlers/create-multipart-upload';
+import { handleDeleteBucket } from './handlers/delete-bucket';
+import { handleDeleteObject } from './handlers/delete-object';
+import { handleDeleteObjects } from './handlers/delete-objects';
+import { handleGetBucketAcl } from './handlers/get-bucket-acl';
+import { handleGetBucketConfiguration } from './handlers/get-bucket-configuration';
+import { handleGetBucketLocation } from './handlers/get-bucket-location';
+import { handleGetBucketVersioning } from './handlers/get-bucket-versioning';
+import { handleGetObject } from './handlers/get-object';
+import { handleGetObjectTagging } from './handlers/get-object-tagging';
+import { handleHeadBucket } from './handlers/head-bucket';
+import { handleHeadObject } from './handlers/head-object';
+import { handleListBuckets } from './handlers/list-buckets';
+import { handleListMultipartUploads } from './handlers/list-multipart-uploads';
+import { handleListObjectsV1 } from './handlers/list-objects-v1';
+import { handleListObjectsV2 } from './handlers/list-objects-v2';
+import { handleListParts } from './handlers/list-parts';
+import { handleNotImplemented } from './handlers/not-implemented';
+import { handlePutObject } from './handlers/put-object';
+import { handleUploadPart } from './handlers/upload-part';
+import { handleUploadPartCopy } from './handlers/upload-part-copy';
+
+export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation): Promise<void> {
+  switch (op.kind) {
+    case 'ListBuckets':
+      return handleListBuckets(ctx);
+    case 'CreateBucket':
+      return handleCreateBucket(ctx, op.bucket);
+    case 'DeleteBucket':
+      return handleDeleteBucket(ctx, op.bucket);
+    case 'HeadBucket':
+      return handleHeadBucket(ctx, op.bucket);
+    case 'GetBucketLocation':
+      return handleGetBucketLocation(ctx, op.bucket);
+    case 'GetBucketVersioning':
+      return handleGetBucketVersioning(ctx, op.bucket);
+    case 'GetBucketAcl':
+      return handleGetBucketAcl(ctx, op.bucket);
+    case 'GetBucketConfiguration':
+      return handleGetBucketConfiguration(ctx, op.bucket, op.configuration);
+    case 'ListObjectsV2':
+      return handleListObjectsV2(ctx, op.bucket, op.params);
+    case 'ListObjects':
+      return handleListObjectsV1(ctx, op.bucket, op.params);
+    case 'ListMultipartUploads':
+      return handleListMultipartUploads(ctx, op.bucket, op.params);
+    case 'DeleteObjects':
+      return handleDeleteObjects(ctx, op.bucket);
+    case 'PutObject':
+      return handlePutObject(ctx, op.bucket, op.key);
+    case 'CopyObject':
+      return handleCopyObject(ctx, op.bucket, op.key, op.source);
+    case 'GetObject':
+      return handleGetObject(ctx, op.bucket, op.key, op.partNumber);
+    case 'HeadObject':
+      return handleHeadObject(ctx, op.bucket, op.key, op.partNumber);
+    case 'GetObjectTagging':
+      return handleGetObjectTagging(ctx, op.bucket, op.key);
+    case 'DeleteObject':
+      return handleDeleteObject(ctx, op.bucket, op.key);
+    case 'CreateMultipartUpload':
+      return handleCreateMultipartUpload(ctx, op.bucket, op.key);
+    case 'UploadPart':
+      return handleUploadPart(ctx, op.bucket, op.key, op.uploadId, op.partNumber);
+    case 'UploadPartCopy':
+      return handleUploadPartCopy(ctx, op.bucket, op.key, op.uploadId, op.partNumber, op.source);
+    case 'CompleteMultipartUpload':
+      return handleCompleteMultipartUpload(ctx, op.bucket, op.key, op.uploadId);
+    case 'AbortMultipartUpload':
+      return handleAbortMultipartUpload(ctx, op.bucket, op.key, op.uploadId);
+    case 'ListParts':
+      return handleListParts(ctx, op.bucket, op.key, op.uploadId, op.params);
+    case 'NotImplemented':
+      return handleNotImplemented(op.feature);
+    default:
+      return assertNever(op, 'S3 operation');
+  }
+}

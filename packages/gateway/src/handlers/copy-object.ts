@@ -1,0 +1,42 @@
+/**
+ * CopyObject: metadata directive COPY (default) or REPLACE; copying an object onto itself
+ * without changing anything is refused, as S3 does.
+ */
+import type { ObjectReader } from '../backend';
+import { copyBody } from '../copy-body';
+import { extractObjectHeaders } from '../object-headers';
+import type { ObjectHeaders } from '../object-headers';
+import { refuseUnsupportedWriteHeaders, writeConditionOf } from '../object-response';
+import { S3Error } from '../s3-errors';
+import type { CopySource } from '../s3-operation';
+import { callBackend, sendXml } from '../handler-context';
+import type { HandlerContext } from '../handler-context';
+import { copyObjectResultXml } from '../xml-responses';
+import { copyChecksumAlgorithms, openSource } from './copy-source';
+
+function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, key: string, source: CopySource): ObjectHeaders {
+  const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', { message: 'Unknown metadata directive.', fields: { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive } });
+  }
+  if (directive === 'COPY' && source.bucket === bucket && source.key === key) {
+    throw new S3Error('InvalidRequest', {
+      message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    });
+  }
+  return directive === 'REPLACE' ? extractObjectHeaders(ctx.headerNames, (name) => ctx.header(name)) : reader.info.headers;
+}
+
+export async function handleCopyObject(ctx: HandlerContext, bucket: string, key: string, source: CopySource): Promise<void> {
+  const header = (name: string): string | undefined => ctx.header(name);
+  refuseUnsupportedWriteHeaders(header, ctx.headerNames);
+  const condition = writeConditionOf(header);
+  const reader = await openSource(ctx, source);
+  if (reader.info.sizeBytes > ctx.options.limits.copySizeBytesMax) {
+    throw new S3Error('InvalidRequest', { message: `The specified copy source is larger than the maximum allowable size for a copy source: ${ctx.options.limits.copySizeBytesMax}` });
+  }
+  const headers = metadataFor(ctx, reader, bucket, key, source);
+  const body = copyBody(reader, undefined, copyChecksumAlgorithms(ctx, reader));
+  const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
+  sendXml(ctx, 200, copyObjectResultXml(info.etag, info.lastModifiedMs, info.checksums));
+}

@@ -1,0 +1,24 @@
+/**
+ * CreateBucket: the LocationConstraint must name this region (none for us-east-1);
+ * Object Lock is refused rather than silently ignored.
+ */
+import { S3Error } from '../s3-errors';
+import { callBackend, readSmallBody, sendEmpty } from '../handler-context';
+import type { HandlerContext } from '../handler-context';
+import { createBucketBodyBytesMax, parseCreateBucketConfiguration } from '../xml-requests';
+
+export async function handleCreateBucket(ctx: HandlerContext, bucket: string): Promise<void> {
+  const constraint = parseCreateBucketConfiguration(await readSmallBody(ctx, createBucketBodyBytesMax));
+  // us-east-1 is the one region whose buckets carry no LocationConstraint (S3 CreateBucket).
+  const allowed = ctx.options.region === 'us-east-1' ? constraint === undefined : constraint === undefined || constraint === ctx.options.region;
+  if (!allowed) {
+    throw new S3Error('IllegalLocationConstraintException', {
+      message: `The ${constraint ?? ''} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+    });
+  }
+  if (ctx.header('x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true') {
+    throw new S3Error('NotImplemented', { message: 'Object Lock is not implemented.' });
+  }
+  await callBackend({ bucket }, () => ctx.backend.createBucket(bucket));
+  sendEmpty(ctx, 200, { Location: `/${bucket}` });
+}

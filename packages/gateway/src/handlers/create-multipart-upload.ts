@@ -1,0 +1,31 @@
+/**
+ * CreateMultipartUpload: metadata is fixed at creation; an optional checksum algorithm and type
+ * (x-amz-checksum-algorithm, x-amz-checksum-type) apply to every part and to the object.
+ */
+import { parseChecksumAlgorithm } from '../checksums';
+import type { ChecksumAlgorithm } from '../checksums';
+import { extractObjectHeaders } from '../object-headers';
+import { refuseUnsupportedWriteHeaders } from '../object-response';
+import { multipartChecksumOf } from '../multipart';
+import { S3Error } from '../s3-errors';
+import { callBackend, sendXml } from '../handler-context';
+import type { HandlerContext } from '../handler-context';
+import { initiateMultipartUploadXml } from '../xml-responses';
+
+function requestedChecksumAlgorithm(ctx: HandlerContext): ChecksumAlgorithm | undefined {
+  const value = ctx.header('x-amz-checksum-algorithm');
+  if (value === undefined) return undefined;
+  const algorithm = parseChecksumAlgorithm(value);
+  if (algorithm === undefined) throw new S3Error('InvalidRequest', { message: `Checksum algorithm ${value} is not supported.` });
+  return algorithm;
+}
+
+export async function handleCreateMultipartUpload(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
+  const header = (name: string): string | undefined => ctx.header(name);
+  refuseUnsupportedWriteHeaders(header, ctx.headerNames);
+  const headers = extractObjectHeaders(ctx.headerNames, header);
+  const checksum = multipartChecksumOf(requestedChecksumAlgorithm(ctx), ctx.header('x-amz-checksum-type'));
+  const upload = await callBackend({ bucket, key }, () => ctx.backend.createMultipartUpload(bucket, key, headers, checksum));
+  const responseHeaders: Record<string, string> = checksum === undefined ? {} : { 'x-amz-checksum-algorithm': checksum.algorithm, 'x-amz-checksum-type': checksum.type };
+  sendXml(ctx, 200, initiateMultipartUploadXml(bucket, key, upload.uploadId), responseHeaders);
+}

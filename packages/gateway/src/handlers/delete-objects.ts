@@ -1,0 +1,34 @@
+/**
+ * DeleteObjects: multi-object delete of up to 1000 keys, quiet mode; per-key failures are
+ * reported in the result, not as a failure of the whole request.
+ */
+import { keyLengthBytesMax } from '../parse-s3-request';
+import { toS3Error } from '../error-boundary';
+import { mapBackendError } from '../backend-errors';
+import { callBackend, readSmallBody, sendXml } from '../handler-context';
+import type { HandlerContext } from '../handler-context';
+import { requestContextOf } from '../request-context';
+import { deleteObjectsBodyBytesMax, parseDeleteRequest } from '../xml-requests';
+import { deleteResultXml } from '../xml-responses';
+import type { DeleteOutcome } from '../xml-responses';
+
+async function deleteOne(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<DeleteOutcome> {
+  if (versionId !== undefined && versionId !== 'null') return { kind: 'error', key, code: 'NoSuchVersion', message: 'The specified version does not exist.' };
+  if (Buffer.byteLength(key, 'utf8') > keyLengthBytesMax || key === '') return { kind: 'error', key, code: 'KeyTooLongError', message: 'Your key is too long' };
+  try {
+    await ctx.backend.deleteObject(bucket, key);
+    return { kind: 'deleted', key };
+  } catch (error) {
+    const s3Error = toS3Error(mapBackendError(error, { bucket, key }), ctx.logger, requestContextOf(ctx.res).requestId);
+    return { kind: 'error', key, code: s3Error.code, message: s3Error.message };
+  }
+}
+
+export async function handleDeleteObjects(ctx: HandlerContext, bucket: string): Promise<void> {
+  const request = parseDeleteRequest(await readSmallBody(ctx, deleteObjectsBodyBytesMax));
+  await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
+  const outcomes: DeleteOutcome[] = [];
+  // Sequential on purpose: a 1000-key delete must not become 1000 concurrent metadata commits.
+  for (const object of request.objects) outcomes.push(await deleteOne(ctx, bucket, object.key, object.versionId));
+  sendXml(ctx, 200, deleteResultXml(outcomes, request.quiet));
+}

@@ -1,0 +1,16 @@
+/**
+ * HeadObject: the GetObject headers, no body; conditionals answered 304/412.
+ */
+import { conditionalHeadersOf, enforceReadConditions } from '../conditional';
+import { callBackend } from '../handler-context';
+import type { HandlerContext } from '../handler-context';
+import { responseHeaders, selectRange, statusFor } from './object-read';
+
+export async function handleHeadObject(ctx: HandlerContext, bucket: string, key: string, partNumber: number | undefined): Promise<void> {
+  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key));
+  enforceReadConditions(conditionalHeadersOf((name) => ctx.header(name)), info);
+  const range = selectRange(ctx, info, partNumber);
+  ctx.res.status(statusFor(range));
+  for (const [name, value] of Object.entries(responseHeaders(ctx, info, range))) ctx.res.setHeader(name, value);
+  ctx.res.end();
+}

@@ -1,0 +1,17 @@
+/**
+ * PutObject: stream the verified body to the backend, which commits it atomically.
+ */
+import { extractObjectHeaders } from '../object-headers';
+import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, writeConditionOf } from '../object-response';
+import { callBackend, requestBody, sendEmpty } from '../handler-context';
+import type { HandlerContext } from '../handler-context';
+
+export async function handlePutObject(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
+  const header = (name: string): string | undefined => ctx.header(name);
+  refuseUnsupportedWriteHeaders(header, ctx.headerNames);
+  const headers = extractObjectHeaders(ctx.headerNames, header);
+  const condition = writeConditionOf(header);
+  const body = requestBody(ctx, ctx.options.limits.putObjectSizeBytesMax);
+  const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
+  sendEmpty(ctx, 200, { ETag: `"${info.etag}"`, ...checksumResponseHeaders(info.checksums) });
+}

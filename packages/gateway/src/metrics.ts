@@ -1,0 +1,66 @@
+/**
+ * The gateway's Prometheus metrics, registered on a Registry the composition root owns (never
+ * the global default). The data-path counters (degraded reads, reconstructions, quorum
+ * failures) are defined here so that the backend implementation increments the same series.
+ */
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  readonly requestsTotal: Counter<'operation' | 'status'>;
+  readonly requestDurationSeconds: Histogram<'operation'>;
+  readonly requestBodyBytesTotal: Counter<'operation'>;
+  readonly responseBodyBytesTotal: Counter<'operation'>;
+  readonly requestsInFlight: Gauge;
+  /** GETs that had to read parity because a data shard was missing, slow or corrupt. */
+  readonly degradedReadsTotal: Counter;
+  /** Blocks reconstructed from parity (reads and repairs). */
+  readonly reconstructionsTotal: Counter;
+  /** Reads or writes that could not reach their quorum of storage nodes. */
+  readonly quorumFailuresTotal: Counter<'kind'>;
+}
+
+export function createGatewayMetrics(registry: Registry): GatewayMetrics {
+  return {
+    registry,
+    requestsTotal: new Counter({
+      name: 'gateway_requests_total',
+      help: 'S3 requests answered, by operation and HTTP status.',
+      labelNames: ['operation', 'status'],
+      registers: [registry],
+    }),
+    requestDurationSeconds: new Histogram({
+      name: 'gateway_request_duration_seconds',
+      help: 'Time from request arrival to the end of the response, by operation.',
+      labelNames: ['operation'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    requestBodyBytesTotal: new Counter({
+      name: 'gateway_request_body_bytes_total',
+      help: 'Request body bytes received from clients (as sent, before aws-chunked decoding).',
+      labelNames: ['operation'],
+      registers: [registry],
+    }),
+    responseBodyBytesTotal: new Counter({
+      name: 'gateway_response_body_bytes_total',
+      help: 'Response body bytes sent to clients.',
+      labelNames: ['operation'],
+      registers: [registry],
+    }),
+    requestsInFlight: new Gauge({ name: 'gateway_requests_in_flight', help: 'S3 requests being served now.', registers: [registry] }),
+    degradedReadsTotal: new Counter({
+      name: 'gateway_degraded_reads_total',
+      help: 'GET requests that read parity shards because a data shard was missing, slow or corrupt.',
+      registers: [registry],
+    }),
+    reconstructionsTotal: new Counter({ name: 'gateway_reconstructions_total', help: 'Erasure-coded blocks reconstructed from parity.', registers: [registry] }),
+    quorumFailuresTotal: new Counter({
+      name: 'gateway_quorum_failures_total',
+      help: 'Reads or writes that could not reach their storage-node quorum, by kind (read, write).',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Object metadata carried in headers: the user metadata (x-amz-meta-*, 2 KB limit) and the
+ * system headers S3 stores and returns (Content-Type, Content-Encoding, Content-Language,
+ * Cache-Control, Content-Disposition, Expires), plus the response-* query overrides of GET.
+ */
+import { S3Error } from './s3-errors';
+
+/** S3: user-defined metadata is limited to 2 KB (sum of UTF-8 bytes of names and values). */
+export const userMetadataSizeBytesMax = 2048;
+
+export const storedSystemHeaders = ['content-type', 'content-encoding', 'content-language', 'cache-control', 'content-disposition', 'expires'] as const;
+export type StoredSystemHeader = (typeof storedSystemHeaders)[number];
+
+/** Object metadata as stored: system headers by lower-case name, user metadata by suffix. */
+export interface ObjectHeaders {
+  readonly system: Readonly<Partial<Record<StoredSystemHeader, string>>>;
+  /** Lower-case names without the "x-amz-meta-" prefix. */
+  readonly user: Readonly<Record<string, string>>;
+}
+
+export const defaultContentType = 'binary/octet-stream';
+
+type HeaderLookup = (lowerCaseName: string) => string | undefined;
+
+export function extractUserMetadata(headerNames: readonly string[], header: HeaderLookup): Record<string, string> {
+  const user: Record<string, string> = {};
+  let sizeBytes = 0;
+  for (const name of headerNames) {
+    if (!name.startsWith('x-amz-meta-')) continue;
+    const shortName = name.slice('x-amz-meta-'.length);
+    const value = header(name) ?? '';
+    user[shortName] = value;
+    sizeBytes += Buffer.byteLength(shortName, 'utf8') + Buffer.byteLength(value, 'utf8');
+  }
+  if (sizeBytes > userMetadataSizeBytesMax) {
+    throw new S3Error('MetadataTooLarge', { fields: { Size: String(sizeBytes), MaxSizeAllowed: String(userMetadataSizeBytesMax) } });
+  }
+  return user;
+}
+
+/** Content-Encoding without the transport-only "aws-chunked" token (S3 does not store it). */
+function storedContentEncoding(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const kept = value
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token !== '' && token.toLowerCase() !== 'aws-chunked');
+  return kept.length === 0 ? undefined : kept.join(',');
+}
+
+export function extractObjectHeaders(headerNames: readonly string[], header: HeaderLookup): ObjectHeaders {
+  const system: Partial<Record<StoredSystemHeader, string>> = {};
+  for (const name of storedSystemHeaders) {
+    const value = name === 'content-encoding' ? storedContentEncoding(header(name)) : header(name);
+    if (value !== undefined) system[name] = value;
+  }
+  return { system, user: extractUserMetadata(headerNames, header) };
+}
+
+/** Canonical header spellings for responses. */
+const responseHeaderNames: Record<StoredSystemHeader, string> = {
+  'content-type': 'Content-Type',
+  'content-encoding': 'Content-Encoding',
+  'content-language': 'Content-Language',
+  'cache-control': 'Cache-Control',
+  'content-disposition': 'Content-Disposition',
+  expires: 'Expires',
+};
+
+/** The response headers for stored metadata, with GET's response-* overrides applied. */
+export function objectResponseHeaders(headers: ObjectHeaders, overrides: ReadonlyMap<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  out['Content-Type'] = headers.system['content-type'] ?? defaultContentType;
+  for (const name of storedSystemHeaders) {
+    const value = overrides.get(`response-${name}`) ?? headers.system[name];
+    if (value !== undefined) out[responseHeaderNames[name]] = value;
+  }
+  for (const [name, value] of Object.entries(headers.user)) out[`x-amz-meta-${name}`] = value;
+  return out;
+}
+
+/** The response-* query parameters S3 honours on GET (and only with signed requests). */
+export const responseOverrideParameters = storedSystemHeaders.map((name) => `response-${name}`);

@@ -1,0 +1,56 @@
+/**
+ * Response headers shared by GetObject, HeadObject and PutObject-like operations.
+ */
+import type { ObjectInfo, WriteCondition } from './backend';
+import { checksumAlgorithms, checksumHeaderName, unquoteEtag } from './checksums';
+import type { ChecksumValues } from './checksums';
+import { objectResponseHeaders, responseOverrideParameters } from './object-headers';
+import { S3Error } from './s3-errors';
+
+export function checksumResponseHeaders(checksums: ChecksumValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const algorithm of checksumAlgorithms) {
+    const value = checksums[algorithm];
+    if (value === undefined) continue;
+    out[checksumHeaderName(algorithm)] = value;
+    out['x-amz-checksum-type'] = value.includes('-') ? 'COMPOSITE' : 'FULL_OBJECT';
+  }
+  return out;
+}
+
+export function objectInfoHeaders(info: ObjectInfo, query: ReadonlyMap<string, string>): Record<string, string> {
+  const overrides = new Map<string, string>();
+  for (const name of responseOverrideParameters) {
+    const value = query.get(name);
+    if (value !== undefined) overrides.set(name, value);
+  }
+  return {
+    ...objectResponseHeaders(info.headers, overrides),
+    ETag: `"${info.etag}"`,
+    'Last-Modified': new Date(info.lastModifiedMs).toUTCString(),
+    'Accept-Ranges': 'bytes',
+    ...(info.partSizesBytes === undefined ? {} : { 'x-amz-mp-parts-count': String(info.partSizesBytes.length) }),
+  };
+}
+
+/** If-None-Match: * and If-Match on writes (S3 conditional writes). */
+export function writeConditionOf(header: (name: string) => string | undefined): WriteCondition {
+  const ifNoneMatch = header('if-none-match');
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw new S3Error('NotImplemented', { message: 'Only If-None-Match: * is supported on writes.' });
+  }
+  const ifMatch = header('if-match');
+  return { ifNoneMatchAny: ifNoneMatch !== undefined, ifMatchEtag: ifMatch === undefined ? undefined : unquoteEtag(ifMatch) };
+}
+
+/** Server-side encryption and storage classes Tessera does not offer are refused, never ignored. */
+export function refuseUnsupportedWriteHeaders(header: (name: string) => string | undefined, headerNames: readonly string[]): void {
+  if (headerNames.some((name) => name.startsWith('x-amz-server-side-encryption'))) {
+    throw new S3Error('NotImplemented', { message: 'Server-side encryption is not implemented by Tessera.' });
+  }
+  const storageClass = header('x-amz-storage-class');
+  if (storageClass !== undefined && storageClass !== 'STANDARD') {
+    throw new S3Error('InvalidStorageClass', { fields: { StorageClassRequested: storageClass } });
+  }
+  if (header('x-amz-tagging') !== undefined) throw new S3Error('NotImplemented', { message: 'Object tagging is not implemented by Tessera.' });
+}

@@ -1,0 +1,115 @@
+/**
+ * The closed vocabulary of S3 requests the gateway understands. `parseS3Request` turns an HTTP
+ * request into exactly one of these, with no storage access; the app dispatches with one
+ * `switch (op.kind)` that ends in `assertNever`, so adding a kind without a handler does not
+ * type-check.
+ */
+
+/** Where CopyObject / UploadPartCopy read from (`x-amz-copy-source`, decoded). */
+export interface CopySource {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export type EncodingType = 'url' | undefined;
+
+export interface ListObjectsV2Params {
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  readonly maxKeys: number;
+  readonly continuationToken: string | undefined;
+  readonly startAfter: string | undefined;
+  readonly fetchOwner: boolean;
+  readonly encodingType: EncodingType;
+}
+
+export interface ListObjectsV1Params {
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  readonly maxKeys: number;
+  readonly marker: string | undefined;
+  readonly encodingType: EncodingType;
+}
+
+export interface ListMultipartUploadsParams {
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  readonly maxUploads: number;
+  readonly keyMarker: string | undefined;
+  readonly uploadIdMarker: string | undefined;
+  readonly encodingType: EncodingType;
+}
+
+export interface ListPartsParams {
+  readonly maxParts: number;
+  readonly partNumberMarker: number;
+  readonly encodingType: EncodingType;
+}
+
+/** Bucket configurations we do not store: GET answers with S3's "no such configuration" error. */
+export type AbsentBucketConfiguration = 'policy' | 'cors' | 'lifecycle' | 'tagging' | 'encryption';
+
+export type S3Operation =
+  | { readonly kind: 'ListBuckets' }
+  | { readonly kind: 'CreateBucket'; readonly bucket: string }
+  | { readonly kind: 'DeleteBucket'; readonly bucket: string }
+  | { readonly kind: 'HeadBucket'; readonly bucket: string }
+  | { readonly kind: 'GetBucketLocation'; readonly bucket: string }
+  | { readonly kind: 'GetBucketVersioning'; readonly bucket: string }
+  | { readonly kind: 'GetBucketAcl'; readonly bucket: string }
+  | { readonly kind: 'GetBucketConfiguration'; readonly bucket: string; readonly configuration: AbsentBucketConfiguration }
+  | { readonly kind: 'ListObjectsV2'; readonly bucket: string; readonly params: ListObjectsV2Params }
+  | { readonly kind: 'ListObjects'; readonly bucket: string; readonly params: ListObjectsV1Params }
+  | { readonly kind: 'ListMultipartUploads'; readonly bucket: string; readonly params: ListMultipartUploadsParams }
+  | { readonly kind: 'DeleteObjects'; readonly bucket: string }
+  | { readonly kind: 'PutObject'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'CopyObject'; readonly bucket: string; readonly key: string; readonly source: CopySource }
+  | { readonly kind: 'GetObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined }
+  | { readonly kind: 'HeadObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined }
+  | { readonly kind: 'GetObjectTagging'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'DeleteObject'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'CreateMultipartUpload'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'UploadPart'; readonly bucket: string; readonly key: string; readonly uploadId: string; readonly partNumber: number }
+  | {
+      readonly kind: 'UploadPartCopy';
+      readonly bucket: string;
+      readonly key: string;
+      readonly uploadId: string;
+      readonly partNumber: number;
+      readonly source: CopySource;
+    }
+  | { readonly kind: 'CompleteMultipartUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string }
+  | { readonly kind: 'AbortMultipartUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string }
+  | { readonly kind: 'ListParts'; readonly bucket: string; readonly key: string; readonly uploadId: string; readonly params: ListPartsParams }
+  | { readonly kind: 'NotImplemented'; readonly bucket: string | undefined; readonly key: string | undefined; readonly feature: string };
+
+export type S3OperationKind = S3Operation['kind'];
+
+/** Every kind, for metrics label pre-registration and exhaustive tests. */
+export const s3OperationKinds: readonly S3OperationKind[] = [
+  'ListBuckets',
+  'CreateBucket',
+  'DeleteBucket',
+  'HeadBucket',
+  'GetBucketLocation',
+  'GetBucketVersioning',
+  'GetBucketAcl',
+  'GetBucketConfiguration',
+  'ListObjectsV2',
+  'ListObjects',
+  'ListMultipartUploads',
+  'DeleteObjects',
+  'PutObject',
+  'CopyObject',
+  'GetObject',
+  'HeadObject',
+  'GetObjectTagging',
+  'DeleteObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+  'AbortMultipartUpload',
+  'ListParts',
+  'NotImplemented',
+];

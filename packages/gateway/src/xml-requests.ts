@@ -1,0 +1,151 @@
+/**
+ * Parsing of the XML request bodies S3 defines: CompleteMultipartUpload, Delete and
+ * CreateBucketConfiguration. Every body has a size limit, is validated for well-formedness, and
+ * any shape S3 would not accept is MalformedXML. Text values are kept untrimmed: keys may begin
+ * or end with spaces.
+ */
+import { randomBytes } from 'node:crypto';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { checksumAlgorithms } from './checksums';
+import type { ChecksumValues } from './checksums';
+import type { RequestedPart } from './multipart';
+import { partNumberMax } from './parse-s3-request';
+import { S3Error } from './s3-errors';
+
+/** 10,000 parts of ~150 bytes each fit well within this. */
+export const completeMultipartBodyBytesMax = 4 * 1024 * 1024;
+/** 1000 keys of up to 1024 bytes (escaped) fit within this. */
+export const deleteObjectsBodyBytesMax = 8 * 1024 * 1024;
+export const createBucketBodyBytesMax = 64 * 1024;
+/** S3: DeleteObjects takes at most 1000 keys. */
+export const deleteObjectsKeyCountMax = 1000;
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: false,
+  processEntities: true,
+  htmlEntities: true,
+  removeNSPrefix: true,
+  isArray: (name) => name === 'Part' || name === 'Object',
+});
+
+type XmlNode = Record<string, unknown>;
+
+function malformed(detail?: string): S3Error {
+  return new S3Error('MalformedXML', detail === undefined ? {} : { message: `The XML you provided was not well-formed or did not validate against our published schema: ${detail}.` });
+}
+
+/**
+ * The XML parser drops character references to C0 controls (they are not XML 1.0 characters),
+ * but S3 keys may contain them and S3 clients write them as "&#x1;". They are swapped for a
+ * per-document random marker before parsing and restored in text values afterwards.
+ */
+function protectControlReferences(text: string): { text: string; restore: (value: string) => string } {
+  // ASCII only: the parser also drops private-use characters. The random nonce keeps a
+  // client-chosen key from ever matching the marker.
+  const marker = `tessera-ctrl-${randomBytes(8).toString('hex')}-`;
+  const protectedText = text.replace(/&#(x[0-9a-fA-F]{1,6}|[0-9]{1,7});/g, (reference, digits: string) => {
+    const codePoint = digits.startsWith('x') ? parseInt(digits.slice(1), 16) : parseInt(digits, 10);
+    return codePoint < 0x20 || codePoint === 0x7f ? `${marker}${codePoint};` : reference;
+  });
+  const pattern = new RegExp(`${marker}(\\d+);`, 'g');
+  return { text: protectedText, restore: (value) => value.replace(pattern, (_m, code: string) => String.fromCharCode(Number(code))) };
+}
+
+interface ParsedDocument {
+  readonly root: XmlNode;
+  /** A text value with control-character references restored. */
+  readonly text: (value: unknown, what: string) => string;
+}
+
+function parseDocument(body: Buffer, sizeBytesMax: number): ParsedDocument {
+  if (body.length > sizeBytesMax) throw new S3Error('MaxMessageLengthExceeded', { fields: { MaxMessageLengthBytes: String(sizeBytesMax) } });
+  const { text, restore } = protectControlReferences(body.toString('utf8'));
+  // S3 request bodies never need a DTD; refusing them rules out entity-expansion attacks.
+  if (/<!DOCTYPE/i.test(text)) throw malformed('document type declarations are not allowed');
+  if (XMLValidator.validate(text) !== true) throw malformed();
+  let parsed: unknown;
+  try {
+    parsed = parser.parse(text);
+  } catch (error) {
+    throw new S3Error('MalformedXML', { cause: error });
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw malformed();
+  return { root: parsed as XmlNode, text: (value, what) => restore(asText(value, what)) };
+}
+
+function child(node: XmlNode, name: string): unknown {
+  return node[name];
+}
+
+function asNode(value: unknown, what: string): XmlNode {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed(`${what} is missing or not an element`);
+  return value as XmlNode;
+}
+
+function asText(value: unknown, what: string): string {
+  if (typeof value === 'string') return value;
+  // An empty element parses as "" and an element with only whitespace keeps it.
+  throw malformed(`${what} must be text`);
+}
+
+function asArray(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+export function parseCompleteMultipartUpload(body: Buffer): RequestedPart[] {
+  const document = parseDocument(body, completeMultipartBodyBytesMax);
+  const root = asNode(child(document.root, 'CompleteMultipartUpload'), 'CompleteMultipartUpload');
+  const parts = asArray(child(root, 'Part'));
+  if (parts.length === 0) throw malformed('at least one Part is required');
+  if (parts.length > partNumberMax) throw new S3Error('TooManyParts');
+  return parts.map((value, index) => {
+    const part = asNode(value, `Part ${index + 1}`);
+    const partNumberText = asText(child(part, 'PartNumber'), 'PartNumber').trim();
+    if (!/^\d+$/.test(partNumberText)) throw malformed('PartNumber must be an integer');
+    const partNumber = Number(partNumberText);
+    if (partNumber < 1 || partNumber > partNumberMax) throw new S3Error('InvalidArgument', { message: `Part number must be an integer between 1 and ${partNumberMax}, inclusive` });
+    const etag = asText(child(part, 'ETag'), 'ETag').trim();
+    const checksums: ChecksumValues = {};
+    for (const algorithm of checksumAlgorithms) {
+      const value = child(part, `Checksum${algorithm}`);
+      if (value !== undefined) checksums[algorithm] = asText(value, `Checksum${algorithm}`).trim();
+    }
+    return { partNumber, etag, checksums };
+  });
+}
+
+export interface DeleteRequest {
+  readonly quiet: boolean;
+  readonly objects: readonly { readonly key: string; readonly versionId: string | undefined }[];
+}
+
+export function parseDeleteRequest(body: Buffer): DeleteRequest {
+  const document = parseDocument(body, deleteObjectsBodyBytesMax);
+  const root = asNode(child(document.root, 'Delete'), 'Delete');
+  const quietValue = child(root, 'Quiet');
+  const quiet = quietValue !== undefined && asText(quietValue, 'Quiet').trim().toLowerCase() === 'true';
+  const objects = asArray(child(root, 'Object')).map((value, index) => {
+    const object = asNode(value, `Object ${index + 1}`);
+    const key = document.text(child(object, 'Key'), 'Key');
+    const versionIdValue = child(object, 'VersionId');
+    return { key, versionId: versionIdValue === undefined ? undefined : asText(versionIdValue, 'VersionId') };
+  });
+  if (objects.length === 0) throw malformed('at least one Object is required');
+  if (objects.length > deleteObjectsKeyCountMax) throw malformed(`at most ${deleteObjectsKeyCountMax} objects may be deleted per request`);
+  return { quiet, objects };
+}
+
+/** Returns the LocationConstraint, or undefined for an empty body or element. */
+export function parseCreateBucketConfiguration(body: Buffer): string | undefined {
+  if (body.length === 0) return undefined;
+  const root = child(parseDocument(body, createBucketBodyBytesMax).root, 'CreateBucketConfiguration');
+  if (root === undefined) throw malformed('CreateBucketConfiguration is required');
+  if (root === '') return undefined;
+  const value = child(asNode(root, 'CreateBucketConfiguration'), 'LocationConstraint');
+  if (value === undefined) return undefined;
+  const text = asText(value, 'LocationConstraint').trim();
+  return text === '' ? undefined : text;
+}

@@ -1,0 +1,270 @@
+/**
+ * XML bodies of every S3 response the gateway sends, in the S3 2006-03-01 namespace, with the
+ * element order of the S3 API reference. With encoding-type=url, keys, prefixes, delimiters and
+ * markers are URL-encoded (slashes kept) so that keys with characters XML 1.0 cannot carry
+ * survive the trip.
+ */
+import type { BucketInfo, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry } from './backend';
+import { checksumAlgorithms } from './checksums';
+import type { ChecksumType, ChecksumValues } from './checksums';
+import type { EncodingType } from './s3-operation';
+import { uriEncode } from './uri';
+import { xmlDocument, xmlElement, xmlText } from './xml';
+
+export interface Owner {
+  readonly id: string;
+  readonly displayName: string;
+}
+
+export function isoDate(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function encodeName(value: string | undefined, encodingType: EncodingType): string | undefined {
+  if (value === undefined || encodingType === undefined) return value;
+  return uriEncode(value, true);
+}
+
+function ownerXml(owner: Owner, elementName = 'Owner'): string {
+  return xmlElement(elementName, xmlText('ID', owner.id), xmlText('DisplayName', owner.displayName));
+}
+
+function checksumElements(checksums: ChecksumValues): string[] {
+  return checksumAlgorithms.map((algorithm) => xmlText(`Checksum${algorithm}`, checksums[algorithm]));
+}
+
+export function listAllMyBucketsXml(owner: Owner, buckets: readonly BucketInfo[]): string {
+  const entries = buckets.map((bucket) => xmlElement('Bucket', xmlText('Name', bucket.name), xmlText('CreationDate', isoDate(bucket.createdAtMs))));
+  return xmlDocument('ListAllMyBucketsResult', ownerXml(owner), xmlElement('Buckets', ...entries));
+}
+
+function objectEntryXml(object: ObjectInfo, encodingType: EncodingType, owner: Owner | undefined): string {
+  const algorithms = checksumAlgorithms.filter((algorithm) => object.checksums[algorithm] !== undefined);
+  return xmlElement(
+    'Contents',
+    xmlText('Key', encodeName(object.key, encodingType)),
+    xmlText('LastModified', isoDate(object.lastModifiedMs)),
+    xmlText('ETag', `"${object.etag}"`),
+    ...algorithms.map((algorithm) => xmlText('ChecksumAlgorithm', algorithm)),
+    xmlText('Size', object.sizeBytes),
+    owner === undefined ? '' : ownerXml(owner),
+    xmlText('StorageClass', 'STANDARD'),
+  );
+}
+
+function listEntriesXml(entries: readonly ListEntry[], encodingType: EncodingType, owner: Owner | undefined): string[] {
+  const contents = entries.flatMap((entry) => (entry.kind === 'object' ? [objectEntryXml(entry.object, encodingType, owner)] : []));
+  const prefixes = entries.flatMap((entry) => (entry.kind === 'prefix' ? [xmlElement('CommonPrefixes', xmlText('Prefix', encodeName(entry.prefix, encodingType)))] : []));
+  return [...contents, ...prefixes];
+}
+
+export interface ListV2XmlInput {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  readonly maxKeys: number;
+  readonly encodingType: EncodingType;
+  readonly continuationToken: string | undefined;
+  readonly nextContinuationToken: string | undefined;
+  readonly startAfter: string | undefined;
+  readonly entries: readonly ListEntry[];
+  readonly isTruncated: boolean;
+  /** Present when fetch-owner=true. */
+  readonly owner: Owner | undefined;
+}
+
+export function listObjectsV2Xml(input: ListV2XmlInput): string {
+  return xmlDocument(
+    'ListBucketResult',
+    xmlText('Name', input.bucket),
+    xmlText('Prefix', encodeName(input.prefix, input.encodingType)),
+    xmlText('Delimiter', encodeName(input.delimiter, input.encodingType)),
+    xmlText('MaxKeys', input.maxKeys),
+    xmlText('EncodingType', input.encodingType),
+    xmlText('KeyCount', input.entries.length),
+    xmlText('ContinuationToken', input.continuationToken),
+    xmlText('NextContinuationToken', input.nextContinuationToken),
+    xmlText('StartAfter', encodeName(input.startAfter, input.encodingType)),
+    xmlText('IsTruncated', input.isTruncated),
+    ...listEntriesXml(input.entries, input.encodingType, input.owner),
+  );
+}
+
+export interface ListV1XmlInput {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  readonly maxKeys: number;
+  readonly encodingType: EncodingType;
+  readonly marker: string | undefined;
+  /** S3 sends NextMarker only when a delimiter was given and the page is truncated. */
+  readonly nextMarker: string | undefined;
+  readonly entries: readonly ListEntry[];
+  readonly isTruncated: boolean;
+  readonly owner: Owner;
+}
+
+export function listObjectsV1Xml(input: ListV1XmlInput): string {
+  return xmlDocument(
+    'ListBucketResult',
+    xmlText('Name', input.bucket),
+    xmlText('Prefix', encodeName(input.prefix, input.encodingType)),
+    xmlText('Marker', encodeName(input.marker ?? '', input.encodingType)),
+    xmlText('NextMarker', encodeName(input.nextMarker, input.encodingType)),
+    xmlText('MaxKeys', input.maxKeys),
+    xmlText('Delimiter', encodeName(input.delimiter, input.encodingType)),
+    xmlText('EncodingType', input.encodingType),
+    xmlText('IsTruncated', input.isTruncated),
+    ...listEntriesXml(input.entries, input.encodingType, input.owner),
+  );
+}
+
+export function initiateMultipartUploadXml(bucket: string, key: string, uploadId: string): string {
+  return xmlDocument('InitiateMultipartUploadResult', xmlText('Bucket', bucket), xmlText('Key', key), xmlText('UploadId', uploadId));
+}
+
+export function completeMultipartUploadXml(location: string, bucket: string, key: string, etag: string, checksums: ChecksumValues, checksumType: ChecksumType | undefined): string {
+  return xmlDocument(
+    'CompleteMultipartUploadResult',
+    xmlText('Location', location),
+    xmlText('Bucket', bucket),
+    xmlText('Key', key),
+    xmlText('ETag', `"${etag}"`),
+    ...checksumElements(checksums),
+    xmlText('ChecksumType', checksumType),
+  );
+}
+
+export interface ListPartsXmlInput {
+  readonly upload: MultipartUploadInfo;
+  readonly parts: readonly PartInfo[];
+  readonly partNumberMarker: number;
+  readonly maxParts: number;
+  readonly isTruncated: boolean;
+  readonly owner: Owner;
+  readonly encodingType: EncodingType;
+}
+
+export function listPartsXml(input: ListPartsXmlInput): string {
+  const last = input.parts[input.parts.length - 1];
+  const parts = input.parts.map((part) =>
+    xmlElement(
+      'Part',
+      xmlText('PartNumber', part.partNumber),
+      xmlText('LastModified', isoDate(part.lastModifiedMs)),
+      xmlText('ETag', `"${part.etag}"`),
+      ...checksumElements(part.checksums),
+      xmlText('Size', part.sizeBytes),
+    ),
+  );
+  return xmlDocument(
+    'ListPartsResult',
+    xmlText('Bucket', input.upload.bucket),
+    xmlText('Key', encodeName(input.upload.key, input.encodingType)),
+    xmlText('UploadId', input.upload.uploadId),
+    ownerXml(input.owner, 'Initiator'),
+    ownerXml(input.owner),
+    xmlText('StorageClass', 'STANDARD'),
+    xmlText('PartNumberMarker', input.partNumberMarker),
+    xmlText('NextPartNumberMarker', last?.partNumber ?? input.partNumberMarker),
+    xmlText('MaxParts', input.maxParts),
+    xmlText('IsTruncated', input.isTruncated),
+    xmlText('ChecksumAlgorithm', input.upload.checksumAlgorithm),
+    xmlText('ChecksumType', input.upload.checksumType),
+    xmlText('EncodingType', input.encodingType),
+    ...parts,
+  );
+}
+
+export interface ListUploadsXmlInput {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  readonly keyMarker: string | undefined;
+  readonly uploadIdMarker: string | undefined;
+  readonly maxUploads: number;
+  readonly encodingType: EncodingType;
+  readonly entries: readonly UploadListEntry[];
+  readonly isTruncated: boolean;
+  readonly owner: Owner;
+}
+
+export function listMultipartUploadsXml(input: ListUploadsXmlInput): string {
+  const last = input.entries[input.entries.length - 1];
+  const nextKeyMarker = last === undefined ? undefined : last.kind === 'upload' ? last.upload.key : last.prefix;
+  const nextUploadIdMarker = last?.kind === 'upload' ? last.upload.uploadId : undefined;
+  const uploads = input.entries.flatMap((entry) =>
+    entry.kind === 'upload'
+      ? [
+          xmlElement(
+            'Upload',
+            xmlText('Key', encodeName(entry.upload.key, input.encodingType)),
+            xmlText('UploadId', entry.upload.uploadId),
+            ownerXml(input.owner, 'Initiator'),
+            ownerXml(input.owner),
+            xmlText('StorageClass', 'STANDARD'),
+            xmlText('Initiated', isoDate(entry.upload.initiatedAtMs)),
+            xmlText('ChecksumAlgorithm', entry.upload.checksumAlgorithm),
+            xmlText('ChecksumType', entry.upload.checksumType),
+          ),
+        ]
+      : [],
+  );
+  const prefixes = input.entries.flatMap((entry) => (entry.kind === 'prefix' ? [xmlElement('CommonPrefixes', xmlText('Prefix', encodeName(entry.prefix, input.encodingType)))] : []));
+  return xmlDocument(
+    'ListMultipartUploadsResult',
+    xmlText('Bucket', input.bucket),
+    xmlText('KeyMarker', encodeName(input.keyMarker ?? '', input.encodingType)),
+    xmlText('UploadIdMarker', input.uploadIdMarker ?? ''),
+    xmlText('NextKeyMarker', input.isTruncated ? encodeName(nextKeyMarker, input.encodingType) : undefined),
+    xmlText('NextUploadIdMarker', input.isTruncated ? nextUploadIdMarker : undefined),
+    xmlText('Prefix', encodeName(input.prefix, input.encodingType)),
+    xmlText('Delimiter', encodeName(input.delimiter, input.encodingType)),
+    xmlText('MaxUploads', input.maxUploads),
+    xmlText('EncodingType', input.encodingType),
+    xmlText('IsTruncated', input.isTruncated),
+    ...uploads,
+    ...prefixes,
+  );
+}
+
+export function copyObjectResultXml(etag: string, lastModifiedMs: number, checksums: ChecksumValues): string {
+  return xmlDocument('CopyObjectResult', xmlText('ETag', `"${etag}"`), xmlText('LastModified', isoDate(lastModifiedMs)), ...checksumElements(checksums));
+}
+
+export function copyPartResultXml(etag: string, lastModifiedMs: number, checksums: ChecksumValues): string {
+  return xmlDocument('CopyPartResult', xmlText('ETag', `"${etag}"`), xmlText('LastModified', isoDate(lastModifiedMs)), ...checksumElements(checksums));
+}
+
+export type DeleteOutcome =
+  | { readonly kind: 'deleted'; readonly key: string }
+  | { readonly kind: 'error'; readonly key: string; readonly code: string; readonly message: string };
+
+/** In quiet mode only errors are listed (S3 DeleteObjects). */
+export function deleteResultXml(outcomes: readonly DeleteOutcome[], quiet: boolean): string {
+  const deleted = quiet ? [] : outcomes.flatMap((o) => (o.kind === 'deleted' ? [xmlElement('Deleted', xmlText('Key', o.key))] : []));
+  const errors = outcomes.flatMap((o) => (o.kind === 'error' ? [xmlElement('Error', xmlText('Key', o.key), xmlText('Code', o.code), xmlText('Message', o.message))] : []));
+  return xmlDocument('DeleteResult', ...deleted, ...errors);
+}
+
+/** S3 answers an empty LocationConstraint for us-east-1 and the region name otherwise. */
+export function locationConstraintXml(region: string): string {
+  return xmlDocument('LocationConstraint').replace('></LocationConstraint>', `>${region === 'us-east-1' ? '' : region}</LocationConstraint>`);
+}
+
+export function versioningConfigurationXml(): string {
+  return xmlDocument('VersioningConfiguration');
+}
+
+export function accessControlPolicyXml(owner: Owner): string {
+  const grant = xmlElement(
+    'Grant',
+    `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${xmlText('ID', owner.id)}${xmlText('DisplayName', owner.displayName)}</Grantee>`,
+    xmlText('Permission', 'FULL_CONTROL'),
+  );
+  return xmlDocument('AccessControlPolicy', ownerXml(owner), xmlElement('AccessControlList', grant));
+}
+
+export function emptyTaggingXml(): string {
+  return xmlDocument('Tagging', xmlElement('TagSet'));
+}

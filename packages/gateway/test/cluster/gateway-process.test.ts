@@ -1,0 +1,123 @@
+/**
+ * Goal: the gateway binary behaves like a server operators can run: --help, clear exit codes
+ * for bad flags (2) and a port in use (1, with the address in the message), health and metrics
+ * on --metrics-listen, settings precedence (flags > env > config file > defaults), and a graceful
+ * SIGTERM (exit 0). Method: real child processes of dist/main.js (built by `npx tsc -b
+ * packages/gateway`), plus the pure config resolver called directly.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GatewayProcessConfigError, resolveGatewayProcessConfig } from '../../src/cluster/gateway-process-config';
+
+jest.setTimeout(60_000);
+
+const mainJs = join(__dirname, '..', '..', 'dist', 'main.js');
+const keysEnv = { TESSERA_ROOT_ACCESS_KEY: 'PROCESSTESTKEY01', TESSERA_ROOT_SECRET_KEY: 'process-test-secret-0123456789' };
+
+interface Run {
+  readonly child: ChildProcess;
+  readonly exit: Promise<number | null>;
+  stdout: string;
+  stderr: string;
+}
+
+function runMain(args: readonly string[], env: Record<string, string> = keysEnv): Run {
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc -b packages/gateway\` first`);
+  const child = spawn(process.execPath, [mainJs, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run: Run = { child, exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))), stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+  return run;
+}
+
+async function listening(run: Run): Promise<{ endpoint: string; metricsEndpoint: string }> {
+  for (let i = 0; i < 200 && !run.stdout.includes('\n'); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  return JSON.parse(run.stdout.split('\n')[0]!) as { endpoint: string; metricsEndpoint: string };
+}
+
+describe('gateway process (dist/main.js)', () => {
+  let blocker: Server;
+  let blockedPort: number;
+
+  beforeAll(async () => {
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    blockedPort = (blocker.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  });
+
+  test('--help prints the flags with their environment variables and exits 0', async () => {
+    const run = runMain(['--help']);
+    expect(await run.exit).toBe(0);
+    expect(run.stdout).toContain('--metadata');
+    expect(run.stdout).toContain('TESSERA_ROOT_ACCESS_KEY');
+  });
+
+  test('a bad configuration exits 2 naming the problem', async () => {
+    const missing = runMain(['--listen', '127.0.0.1:0']);
+    expect(await missing.exit).toBe(2);
+    expect(missing.stderr).toContain('--metadata is required');
+    const badShards = runMain(['--metadata', '127.0.0.1:1', '--data-shards', 'six']);
+    expect(await badShards.exit).toBe(2);
+    expect(badShards.stderr).toContain('--data-shards must be an integer');
+  });
+
+  test('a port in use exits 1 with the address and the reason', async () => {
+    const run = runMain(['--listen', `127.0.0.1:${blockedPort}`, '--metadata', '127.0.0.1:1']);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toContain(`cannot listen on 127.0.0.1:${blockedPort} for S3: address already in use`);
+  });
+
+  test('serves health and metrics, reports not-ready without a metadata quorum, stops on SIGTERM with exit 0', async () => {
+    // Port 1 on loopback: nothing listens there, so every metadata call is refused.
+    const run = runMain(['--listen', '127.0.0.1:0', '--metadata', '127.0.0.1:1', '--metrics-listen', '127.0.0.1:0', '--log-level', 'error']);
+    const { endpoint, metricsEndpoint } = await listening(run);
+    expect((await fetch(`${metricsEndpoint}/health/live`)).status).toBe(200);
+    expect((await fetch(`${metricsEndpoint}/health/ready`)).status).toBe(503);
+    const metrics = await (await fetch(`${metricsEndpoint}/metrics`)).text();
+    expect(metrics).toContain('gateway_degraded_reads_total');
+    expect(metrics).toContain('gateway_quorum_failures_total');
+    // The S3 listener answers too (unsigned: the operational endpoints are also served there).
+    expect((await fetch(`${endpoint}/health/live`)).status).toBe(200);
+    run.child.kill('SIGTERM');
+    expect(await run.exit).toBe(0);
+  });
+});
+
+describe('resolveGatewayProcessConfig', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-gw-config-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('flags > TESSERA_* env > config file > defaults; k + 1 write quorum by default', async () => {
+    const file = join(dir, 'gateway.json');
+    await writeFile(file, JSON.stringify({ region: 'eu-west-1', dataShards: 4, parityShards: 2, inlineSizeBytesMax: 1000, metadata: '10.0.0.1:7001' }));
+    const config = resolveGatewayProcessConfig(['--config', file, '--parity-shards', '3', '--virtual-host-domain', 's3.localhost', '--virtual-host-domain', 'S3.Example.com'], {
+      ...keysEnv,
+      TESSERA_DATA_SHARDS: '5',
+    });
+    expect(config.dataPath).toMatchObject({ dataShardCount: 5, parityShardCount: 3, writeQuorumShardCount: 6, inlineSizeBytesMax: 1000, blockSizeBytes: 1024 * 1024 });
+    expect([config.region, config.metadataAddresses, config.virtualHostBaseDomains]).toEqual(['eu-west-1', ['10.0.0.1:7001'], ['s3.localhost', 's3.example.com']]);
+    expect([config.listenHost, config.listenPort, config.metricsListen]).toEqual(['0.0.0.0', 9000, undefined]);
+  });
+
+  test('refuses unknown flags, short secrets and a write quorum below k', () => {
+    const base = ['--metadata', '127.0.0.1:7001'];
+    expect(() => resolveGatewayProcessConfig([...base, '--bogus', '1'], keysEnv)).toThrow(GatewayProcessConfigError);
+    expect(() => resolveGatewayProcessConfig(base, { ...keysEnv, TESSERA_ROOT_SECRET_KEY: 'short' })).toThrow('at least 16 characters');
+    expect(() => resolveGatewayProcessConfig([...base, '--write-quorum-shards', '5'], keysEnv)).toThrow('writeQuorumShardCount');
+  });
+});

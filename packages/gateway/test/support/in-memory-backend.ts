@@ -1,0 +1,285 @@
+/**
+ * InMemoryS3Backend: TEST CODE ONLY (not exported from src). A complete, simple S3Backend over
+ * Maps, so that the protocol layer can be driven end to end by real S3 clients before the
+ * erasure-coded data path exists. It follows the backend contract in src/backend.ts to the
+ * letter: it reads each body to the end before committing and keeps nothing when reading
+ * throws, and it pins versions for readers. `aborted` counts bodies that failed mid-stream.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '@tessera/common';
+import { S3BackendError } from '../../src/backend';
+import type {
+  BucketInfo,
+  CompleteMultipartRequest,
+  ListObjectsPage,
+  ListObjectsRequest,
+  ListPartsPage,
+  ListUploadsPage,
+  ListUploadsRequest,
+  MultipartChecksum,
+  MultipartUploadInfo,
+  ObjectInfo,
+  ObjectReader,
+  PartInfo,
+  PutObjectRequest,
+  S3Backend,
+  WriteCondition,
+} from '../../src/backend';
+import { listWithDelimiter } from '../../src/listing';
+import type { ObjectHeaders } from '../../src/object-headers';
+import type { VerifiedBody } from '../../src/request-body';
+
+interface StoredObject {
+  readonly info: ObjectInfo;
+  readonly data: Buffer;
+}
+
+interface StoredPart {
+  readonly info: PartInfo;
+  readonly data: Buffer;
+}
+
+interface Upload {
+  readonly info: MultipartUploadInfo;
+  readonly parts: Map<number, StoredPart>;
+}
+
+interface Bucket {
+  readonly info: BucketInfo;
+  readonly objects: Map<string, StoredObject>;
+  readonly uploads: Map<string, Upload>;
+}
+
+function byKey<T>(map: ReadonlyMap<string, T>): [string, T][] {
+  return [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export class InMemoryS3Backend implements S3Backend {
+  private readonly buckets = new Map<string, Bucket>();
+  /** Bodies whose iteration threw (client gone, bad checksum...): nothing was kept for them. */
+  abortedBodyCount = 0;
+  ready = true;
+  /** Chunk size used when streaming reads, to exercise multi-chunk responses. */
+  readChunkSizeBytes = 64 * 1024;
+  /** Fault injection: the next backend call throws this (then it is cleared). */
+  nextFailure: Error | undefined;
+  /** Fault injection: reads throw after yielding this many bytes (storage failing mid-GET). */
+  readFailureAfterBytes: number | undefined;
+
+  constructor(private readonly clock: Clock) {}
+
+  async isReady(): Promise<boolean> {
+    return this.ready;
+  }
+
+  async listBuckets(): Promise<readonly BucketInfo[]> {
+    return [...this.buckets.values()].map((bucket) => bucket.info);
+  }
+
+  async createBucket(name: string): Promise<void> {
+    if (this.buckets.has(name)) throw new S3BackendError('BucketAlreadyOwnedByYou');
+    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs() }, objects: new Map(), uploads: new Map() });
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    const bucket = this.bucket(name);
+    if (bucket.objects.size > 0 || bucket.uploads.size > 0) throw new S3BackendError('BucketNotEmpty');
+    this.buckets.delete(name);
+  }
+
+  async headBucket(name: string): Promise<BucketInfo> {
+    return this.bucket(name).info;
+  }
+
+  async putObject(request: PutObjectRequest): Promise<ObjectInfo> {
+    this.throwInjectedFailure();
+    const bucket = this.bucket(request.bucket);
+    const data = await this.readBody(request.body);
+    const summary = request.body.summary();
+    this.checkCondition(bucket, request.key, request.condition);
+    const info: ObjectInfo = {
+      key: request.key,
+      etag: summary.md5Hex,
+      sizeBytes: summary.sizeBytes,
+      lastModifiedMs: this.clock.nowMs(),
+      headers: request.headers,
+      checksums: summary.checksums,
+      partSizesBytes: undefined,
+    };
+    bucket.objects.set(request.key, { info, data });
+    return info;
+  }
+
+  async headObject(bucketName: string, key: string): Promise<ObjectInfo> {
+    this.throwInjectedFailure();
+    return this.object(bucketName, key).info;
+  }
+
+  async openObject(bucketName: string, key: string): Promise<ObjectReader> {
+    this.throwInjectedFailure();
+    const stored = this.object(bucketName, key);
+    const chunkSizeBytes = this.readChunkSizeBytes;
+    const failureAfterBytes = this.readFailureAfterBytes;
+    return {
+      info: stored.info,
+      async *read(startByte: number, endByteInclusive: number): AsyncIterable<Uint8Array> {
+        let yieldedBytes = 0;
+        for (let offset = startByte; offset <= endByteInclusive; offset += chunkSizeBytes) {
+          if (failureAfterBytes !== undefined && yieldedBytes >= failureAfterBytes) throw new Error('injected storage failure mid-read');
+          const part = stored.data.subarray(offset, Math.min(offset + chunkSizeBytes, endByteInclusive + 1));
+          yieldedBytes += part.length;
+          yield part;
+        }
+      },
+    };
+  }
+
+  async deleteObject(bucketName: string, key: string): Promise<void> {
+    this.bucket(bucketName).objects.delete(key);
+  }
+
+  async listObjects(request: ListObjectsRequest): Promise<ListObjectsPage> {
+    this.throwInjectedFailure();
+    const bucket = this.bucket(request.bucket);
+    const page = listWithDelimiter(
+      byKey(bucket.objects).map(([key, stored]) => [key, stored.info] as const),
+      request,
+    );
+    return {
+      entries: page.entries.map((entry) => (entry.kind === 'item' ? { kind: 'object', object: entry.item } : { kind: 'prefix', prefix: entry.prefix })),
+      isTruncated: page.isTruncated,
+    };
+  }
+
+  async createMultipartUpload(bucketName: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined): Promise<MultipartUploadInfo> {
+    const bucket = this.bucket(bucketName);
+    const uploadId = randomBytes(16).toString('base64url');
+    const info: MultipartUploadInfo = {
+      bucket: bucketName,
+      key,
+      uploadId,
+      initiatedAtMs: this.clock.nowMs(),
+      headers,
+      checksumAlgorithm: checksum?.algorithm,
+      checksumType: checksum?.type,
+    };
+    bucket.uploads.set(uploadId, { info, parts: new Map() });
+    return info;
+  }
+
+  async uploadPart(bucketName: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody): Promise<PartInfo> {
+    const upload = this.upload(bucketName, key, uploadId);
+    const data = await this.readBody(body);
+    const summary = body.summary();
+    const info: PartInfo = { partNumber, etag: summary.md5Hex, sizeBytes: summary.sizeBytes, lastModifiedMs: this.clock.nowMs(), checksums: summary.checksums };
+    upload.parts.set(partNumber, { info, data });
+    return info;
+  }
+
+  async listParts(bucketName: string, key: string, uploadId: string, partNumberMarker: number, maxParts: number): Promise<ListPartsPage> {
+    const upload = this.upload(bucketName, key, uploadId);
+    const after = [...upload.parts.values()].map((part) => part.info).filter((part) => part.partNumber > partNumberMarker).sort((a, b) => a.partNumber - b.partNumber);
+    return { upload: upload.info, parts: after.slice(0, maxParts), isTruncated: after.length > maxParts };
+  }
+
+  async completeMultipartUpload(request: CompleteMultipartRequest): Promise<ObjectInfo> {
+    const bucket = this.bucket(request.bucket);
+    const upload = this.upload(request.bucket, request.key, request.uploadId);
+    const chosen = request.parts.map((selection) => {
+      const part = upload.parts.get(selection.partNumber);
+      if (part === undefined || part.info.etag !== selection.etag) throw new S3BackendError('InvalidPart');
+      return part;
+    });
+    this.checkCondition(bucket, request.key, request.condition);
+    const info: ObjectInfo = {
+      key: request.key,
+      etag: request.etag,
+      sizeBytes: chosen.reduce((sum, part) => sum + part.info.sizeBytes, 0),
+      lastModifiedMs: this.clock.nowMs(),
+      headers: upload.info.headers,
+      checksums: request.checksums,
+      partSizesBytes: chosen.map((part) => part.info.sizeBytes),
+    };
+    bucket.objects.set(request.key, { info, data: Buffer.concat(chosen.map((part) => part.data)) });
+    bucket.uploads.delete(request.uploadId);
+    return info;
+  }
+
+  async abortMultipartUpload(bucketName: string, key: string, uploadId: string): Promise<void> {
+    this.upload(bucketName, key, uploadId);
+    this.bucket(bucketName).uploads.delete(uploadId);
+  }
+
+  async listMultipartUploads(request: ListUploadsRequest): Promise<ListUploadsPage> {
+    const bucket = this.bucket(request.bucket);
+    const uploads = [...bucket.uploads.values()]
+      .map((upload) => upload.info)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiatedAtMs - b.initiatedAtMs || (a.uploadId < b.uploadId ? -1 : 1)));
+    const afterMarker = uploads.filter((upload) => {
+      if (request.keyMarker === undefined) return true;
+      if (upload.key > request.keyMarker) return true;
+      return upload.key === request.keyMarker && request.uploadIdMarker !== undefined && upload.uploadId > request.uploadIdMarker;
+    });
+    const page = listWithDelimiter(
+      afterMarker.map((upload) => [upload.key, upload] as const),
+      { prefix: request.prefix, delimiter: request.delimiter, startAfter: undefined, skipPrefix: request.skipPrefix, maxKeys: request.maxUploads },
+    );
+    return {
+      entries: page.entries.map((entry) => (entry.kind === 'item' ? { kind: 'upload', upload: entry.item } : { kind: 'prefix', prefix: entry.prefix })),
+      isTruncated: page.isTruncated,
+    };
+  }
+
+  /** Test inspection: the stored bytes of an object, or undefined. */
+  storedBytes(bucketName: string, key: string): Buffer | undefined {
+    return this.buckets.get(bucketName)?.objects.get(key)?.data;
+  }
+
+  objectCount(bucketName: string): number {
+    return this.buckets.get(bucketName)?.objects.size ?? 0;
+  }
+
+  private throwInjectedFailure(): void {
+    const failure = this.nextFailure;
+    this.nextFailure = undefined;
+    if (failure !== undefined) throw failure;
+  }
+
+  private async readBody(body: VerifiedBody): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    try {
+      for await (const part of body) parts.push(Buffer.from(part));
+    } catch (error) {
+      this.abortedBodyCount += 1;
+      throw error;
+    }
+    return Buffer.concat(parts);
+  }
+
+  private checkCondition(bucket: Bucket, key: string, condition: WriteCondition): void {
+    const current = bucket.objects.get(key);
+    if (condition.ifNoneMatchAny && current !== undefined) throw new S3BackendError('PreconditionFailed');
+    if (condition.ifMatchEtag !== undefined) {
+      if (current === undefined) throw new S3BackendError('NoSuchKey');
+      if (current.info.etag !== condition.ifMatchEtag) throw new S3BackendError('PreconditionFailed');
+    }
+  }
+
+  private bucket(name: string): Bucket {
+    const bucket = this.buckets.get(name);
+    if (bucket === undefined) throw new S3BackendError('NoSuchBucket');
+    return bucket;
+  }
+
+  private object(bucketName: string, key: string): StoredObject {
+    const stored = this.bucket(bucketName).objects.get(key);
+    if (stored === undefined) throw new S3BackendError('NoSuchKey');
+    return stored;
+  }
+
+  private upload(bucketName: string, key: string, uploadId: string): Upload {
+    const upload = this.bucket(bucketName).uploads.get(uploadId);
+    if (upload === undefined || upload.info.key !== key) throw new S3BackendError('NoSuchUpload');
+    return upload;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Starts a real gateway (express on 127.0.0.1:0) over the InMemoryS3Backend, with its own
+ * prom-client Registry, for end-to-end tests. Test code only.
+ */
+import { Registry } from 'prom-client';
+import { silentLogger, systemClock } from '@tessera/common';
+import type { Clock } from '@tessera/common';
+import { createGatewayApp } from '../../src/app';
+import { StaticCredentialStore } from '../../src/auth/credential-store';
+import type { GatewayOptions } from '../../src/handler-context';
+import { createGatewayMetrics } from '../../src/metrics';
+import type { GatewayMetrics } from '../../src/metrics';
+import { partSizeBytesMax, partSizeBytesMin, putObjectSizeBytesMax } from '../../src/multipart';
+import { headerSectionBytesMaxDefault, startGatewayServer } from '../../src/server';
+import type { RunningGatewayServer } from '../../src/server';
+import { InMemoryS3Backend } from './in-memory-backend';
+
+export const testAccessKeyId = 'TESSERATESTKEY000001';
+export const testSecretAccessKey = 'tessera/test/secret+key/0123456789abcdef';
+export const testRegion = 'us-east-1';
+
+export interface TestGateway {
+  readonly server: RunningGatewayServer;
+  readonly endpoint: string;
+  readonly port: number;
+  readonly backend: InMemoryS3Backend;
+  readonly metrics: GatewayMetrics;
+  stop(): Promise<void>;
+}
+
+export function testGatewayOptions(overrides: Partial<GatewayOptions> = {}): GatewayOptions {
+  return {
+    region: testRegion,
+    virtualHostBaseDomains: ['s3.localhost', 'localhost'],
+    owner: { id: 'tessera-root-owner', displayName: 'tessera' },
+    limits: {
+      putObjectSizeBytesMax,
+      partSizeBytesMax,
+      partSizeBytesMin,
+      chunkSizeBytesMax: 16 * 1024 * 1024,
+      copySizeBytesMax: putObjectSizeBytesMax,
+    },
+    ...overrides,
+  };
+}
+
+export async function startTestGateway(options: { clock?: Clock; gateway?: Partial<GatewayOptions> } = {}): Promise<TestGateway> {
+  const clock = options.clock ?? systemClock;
+  const registry = new Registry();
+  const metrics = createGatewayMetrics(registry);
+  const backend = new InMemoryS3Backend(clock);
+  const app = createGatewayApp(testGatewayOptions(options.gateway), {
+    backend,
+    credentials: new StaticCredentialStore([{ accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey }]),
+    clock,
+    logger: silentLogger,
+    metrics,
+  });
+  const server = await startGatewayServer(app, { host: '127.0.0.1', port: 0, headerSectionBytesMax: headerSectionBytesMaxDefault, requestTimeoutMs: 60_000 }, silentLogger);
+  return { server, endpoint: server.endpoint, port: server.port, backend, metrics, stop: () => server.stop() };
+}

@@ -1,0 +1,55 @@
+/**
+ * Port checks done before anything is spawned, so a taken port is one clear line naming the
+ * port and the option that moves it, instead of a child crashing in a restart loop with a stack
+ * trace in its log. The check binds and releases each port; a port taken in between is still
+ * caught, later, by the child's own bind error in its log.
+ */
+import * as net from 'node:net';
+import { allProcesses } from './cluster-layout';
+import type { ClusterLayout } from './cluster-layout';
+import { PortInUseError } from './errors';
+
+export function splitHostPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(address.slice(colon + 1)) };
+}
+
+/** Resolves true when `host:port` can be bound right now. */
+export function isPortFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') resolve(false);
+      else reject(err);
+    });
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Throws PortInUseError for the first planned address that is taken (gRPC/S3, then metrics). */
+export async function checkPortsFree(layout: ClusterLayout, processNames?: ReadonlySet<string>): Promise<void> {
+  for (const p of allProcesses(layout)) {
+    if (processNames !== undefined && !processNames.has(p.name)) continue;
+    const checks: Array<[string, string]> = [[p.listenAddress, p.listenOptionHint], [p.metricsAddress, '--metrics-port-base']];
+    for (const [address, hint] of checks) {
+      const { host, port } = splitHostPort(address);
+      if (!(await isPortFree(host, port))) throw new PortInUseError(address, p.name, hint);
+    }
+  }
+}
+
+/**
+ * Finds `count` consecutive free ports on `host` (for tests and `--ports auto`-like uses): the
+ * metadata peers need fixed addresses before they start, so port 0 cannot be used for them.
+ * Probes random bases in [20000, 60000); the ports are free when checked, not reserved.
+ */
+export async function findFreePortBlock(host: string, count: number, attemptCountMax = 50): Promise<number> {
+  for (let attempt = 0; attempt < attemptCountMax; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (40_000 - count));
+    let free = true;
+    for (let port = base; port < base + count && free; port++) free = await isPortFree(host, port);
+    if (free) return base;
+  }
+  throw new Error(`no block of ${count} free ports found on ${host}`);
+}

@@ -1,0 +1,532 @@
+import { createHash } from 'node:crypto';
+import { assert, assertNever } from '@tessera/common';
+import {
+  BucketAlreadyExistsError, BucketNotEmptyError, EntityTooSmallError, InvalidArgumentError, InvalidPartError,
+  InvalidPartOrderError, MetadataError, NoSuchBucketError, NoSuchKeyError, NoSuchStorageNodeError, NoSuchUploadError,
+  NoSuchVersionError, NoSuchWriteError, ShardsNotPlacedError,
+} from '@tessera/rpc';
+import type { CatalogueDb } from './catalogue-db';
+import { decodeJson, encodeJson } from './catalogue-db';
+import type { Command, VersionFields } from './commands';
+import { validateCommand } from './commands';
+import * as keys from './keys';
+import type {
+  BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
+  UploadRecord, WriteRecord,
+} from './model';
+
+export interface CatalogueOptions {
+  /**
+   * S3's minimum size of every part but the last (5 MiB). Part of the replicated behaviour:
+   * every replica must be configured alike, so it is fixed per cluster.
+   */
+  readonly partSizeBytesMin: number;
+}
+
+export const defaultCatalogueOptions: CatalogueOptions = { partSizeBytesMin: 5 * 1024 * 1024 };
+
+/** The outcome of applying one command: every replica reaches the same one. */
+export type ApplyResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: MetadataError };
+
+type Op = { readonly type: 'put'; readonly key: Buffer; readonly value: Buffer } | { readonly type: 'del'; readonly key: Buffer };
+
+/** Collects one command's writes; they go to LevelDB in one batch with the applied index. */
+class Mutation {
+  readonly ops: Op[] = [];
+  private queuePosition = 0;
+  constructor(readonly logIndexValue: number) {}
+  put(key: Buffer, value: unknown): void {
+    this.ops.push({ type: 'put', key, value: encodeJson(value) });
+  }
+  del(key: Buffer): void {
+    this.ops.push({ type: 'del', key });
+  }
+  enqueue(kind: QueueItemRecord['kind'], stripe: StripeRecord, reason: string, enqueuedAtMs: number): void {
+    const itemId = keys.queueItemId(this.logIndexValue, this.queuePosition++);
+    const item: QueueItemRecord = { itemId, kind, stripe, reason, enqueuedAtMs };
+    this.put(keys.queueKey(itemId), item);
+  }
+}
+
+/**
+ * The replicated catalogue: buckets, objects, in-progress writes, multipart uploads, storage
+ * nodes and the background work queue, in one LevelDB. `apply` is deterministic: it reads only
+ * the database and the command, validates the command again (it may come from any proposer),
+ * and writes the command's effects plus the new applied index in one LevelDB batch, so a crash
+ * leaves either all or nothing of an entry applied. Errors found at apply leave state unchanged
+ * (only the applied index moves) and are returned, identically on every replica.
+ *
+ * Only the host loop calls `apply`/`applyNoop`, one at a time, in log order.
+ */
+export class CatalogueStateMachine {
+  private appliedIndexValue = 0;
+  /** Writes of an applyBatch not yet in LevelDB (hex key -> value, null = deleted). */
+  private overlay: Map<string, Buffer | null> | undefined;
+
+  private constructor(readonly db: CatalogueDb, readonly options: CatalogueOptions) {}
+
+  static async open(db: CatalogueDb, options: CatalogueOptions = defaultCatalogueOptions): Promise<CatalogueStateMachine> {
+    const machine = new CatalogueStateMachine(db, options);
+    const applied = await db.get(keys.appliedIndexKey);
+    machine.appliedIndexValue = applied === undefined ? 0 : Number(Buffer.from(applied).readBigUInt64BE());
+    return machine;
+  }
+
+  /** The last log index whose effects are in the database. */
+  get appliedIndex(): number {
+    return this.appliedIndexValue;
+  }
+
+  /** Applies a Raft entry that carries no command (leader no-op, membership change). */
+  async applyNoop(logIndexValue: number): Promise<void> {
+    this.checkOrder(logIndexValue);
+    await this.db.put(keys.appliedIndexKey, encodeIndex(logIndexValue));
+    this.appliedIndexValue = logIndexValue;
+  }
+
+  async apply(logIndexValue: number, command: Command): Promise<ApplyResult> {
+    this.checkOrder(logIndexValue);
+    const mutation = new Mutation(logIndexValue);
+    let result: ApplyResult;
+    try {
+      validateCommand(command);
+      result = { ok: true, value: await this.execute(command, mutation) };
+    } catch (err) {
+      if (!(err instanceof MetadataError)) throw err; // a bug: crash rather than diverge
+      result = { ok: false, error: err };
+      mutation.ops.length = 0;
+    }
+    mutation.ops.push({ type: 'put', key: keys.appliedIndexKey, value: encodeIndex(logIndexValue) });
+    await this.db.batch(mutation.ops.map((op) => (op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key })));
+    this.appliedIndexValue = logIndexValue;
+    return result;
+  }
+
+  /**
+   * Applies commands without Raft, for bulk loading a fresh database (benchmarks, imports).
+   * Uses consecutive pseudo log indexes after the applied index.
+   */
+  async applyDirect(commands: readonly Command[]): Promise<ApplyResult[]> {
+    const results: ApplyResult[] = [];
+    for (const command of commands) results.push(await this.apply(this.appliedIndexValue + 1, command));
+    return results;
+  }
+
+  /**
+   * Bulk path: applies consecutive commands (pseudo log indexes after the applied index) with
+   * their writes collected into LevelDB batches of about `batchOpCountMax` operations, for
+   * loading large catalogues without Raft (benchmarks, imports). Point reads see the pending
+   * writes through an overlay; commands that scan ranges (deleteBucket, completeUpload,
+   * abortUpload) flush first, so results equal applying one by one.
+   */
+  async applyBatch(commands: readonly Command[], batchOpCountMax = 10_000): Promise<ApplyResult[]> {
+    const results: ApplyResult[] = [];
+    let ops: Op[] = [];
+    this.overlay = new Map();
+    let flushedIndex = this.appliedIndexValue;
+    const flush = async (): Promise<void> => {
+      if (flushedIndex === this.appliedIndexValue) return;
+      flushedIndex = this.appliedIndexValue;
+      ops.push({ type: 'put', key: keys.appliedIndexKey, value: encodeIndex(this.appliedIndexValue) });
+      await this.db.batch(ops.map((op) => (op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key })));
+      ops = [];
+      this.overlay = new Map();
+    };
+    try {
+      for (const command of commands) {
+        if (command.type === 'deleteBucket' || command.type === 'completeUpload' || command.type === 'abortUpload') await flush();
+        const logIndexValue = this.appliedIndexValue + 1;
+        const mutation = new Mutation(logIndexValue);
+        let result: ApplyResult;
+        try {
+          validateCommand(command);
+          result = { ok: true, value: await this.execute(command, mutation) };
+        } catch (err) {
+          if (!(err instanceof MetadataError)) throw err;
+          result = { ok: false, error: err };
+          mutation.ops.length = 0;
+        }
+        for (const op of mutation.ops) this.overlay.set(op.key.toString('hex'), op.type === 'put' ? op.value : null);
+        ops.push(...mutation.ops);
+        this.appliedIndexValue = logIndexValue;
+        results.push(result);
+        if (ops.length >= batchOpCountMax) await flush();
+      }
+      await flush();
+    } finally {
+      this.overlay = undefined;
+    }
+    return results;
+  }
+
+  private async readRaw(key: Buffer): Promise<Buffer | undefined> {
+    const pending = this.overlay?.get(key.toString('hex'));
+    if (pending !== undefined) return pending ?? undefined;
+    return this.db.get(key);
+  }
+
+  private async readJson<T>(key: Buffer): Promise<T | undefined> {
+    const raw = await this.readRaw(key);
+    return raw === undefined ? undefined : decodeJson<T>(raw);
+  }
+
+  private checkOrder(logIndexValue: number): void {
+    assert(logIndexValue === this.appliedIndexValue + 1, `apply in log order: expected ${this.appliedIndexValue + 1}, got ${logIndexValue}`);
+  }
+
+  private async execute(command: Command, m: Mutation): Promise<unknown> {
+    switch (command.type) {
+      case 'createBucket':
+        return this.createBucket(command, m);
+      case 'deleteBucket':
+        return this.deleteBucket(command.bucket, m);
+      case 'beginWrite':
+        return this.beginWrite(command, m);
+      case 'commitVersion':
+        return this.commitVersion(command, m);
+      case 'abortWrite':
+        return this.abortWrite(command.writeId, command.reason, command.abortedAtMs, m);
+      case 'deleteObject':
+        return this.deleteObject(command.bucket, command.key, command.deletedAtMs, m);
+      case 'createUpload':
+        return this.createUpload(command, m);
+      case 'registerPart':
+        return this.registerPart(command, m);
+      case 'completeUpload':
+        return this.completeUpload(command, m);
+      case 'abortUpload':
+        return this.abortUpload(command, m);
+      case 'registerNode':
+        return this.registerNode(command, m);
+      case 'heartbeat':
+        return this.heartbeat(command, m);
+      case 'setNodeState':
+        return this.setNodeState(command, m);
+      case 'ackQueueItem':
+        m.del(keys.queueKey(command.itemId));
+        return {};
+      case 'setMetadataMember': {
+        const record: MetadataMemberRecord = { nodeId: command.nodeId, address: command.address };
+        m.put(keys.memberKey(command.nodeId), record);
+        return record;
+      }
+      default:
+        return assertNever(command, 'command');
+    }
+  }
+
+  private async createBucket(command: Extract<Command, { type: 'createBucket' }>, m: Mutation): Promise<BucketRecord> {
+    const existing = await this.readJson<BucketRecord>(keys.bucketKey(command.bucket));
+    if (existing !== undefined) throw new BucketAlreadyExistsError(command.bucket, existing.owner === command.owner);
+    const record: BucketRecord = { name: command.bucket, owner: command.owner, createdAtMs: command.createdAtMs, versioning: 'Unversioned' };
+    m.put(keys.bucketKey(command.bucket), record);
+    return record;
+  }
+
+  private async deleteBucket(bucket: string, m: Mutation): Promise<object> {
+    await this.getBucket(bucket);
+    // Empty means no objects and no multipart uploads in progress (their parts hold data).
+    const hasObject = await this.hasAnyWithPrefix(keys.objectKeyPrefix(bucket));
+    const hasUpload = await this.hasAnyWithPrefix(keys.uploadKeyPrefix(bucket));
+    if (hasObject || hasUpload) throw new BucketNotEmptyError(bucket);
+    m.del(keys.bucketKey(bucket));
+    return {};
+  }
+
+  private async beginWrite(command: Extract<Command, { type: 'beginWrite' }>, m: Mutation): Promise<WriteRecord> {
+    await this.getBucket(command.bucket);
+    await this.checkStripeNodes(command.stripe);
+    if ((await this.readRaw(keys.writeKey(command.writeId))) !== undefined) throw new InvalidArgumentError(`write id ${command.writeId} already in use`);
+    const record: WriteRecord = { writeId: command.writeId, bucket: command.bucket, key: command.key, stripe: command.stripe, startedAtMs: command.startedAtMs };
+    m.put(keys.writeKey(command.writeId), record);
+    return record;
+  }
+
+  private async commitVersion(command: Extract<Command, { type: 'commitVersion' }>, m: Mutation): Promise<ObjectVersionRecord> {
+    await this.getBucket(command.bucket);
+    const write = command.writeId === undefined || command.writeId === null ? undefined : await this.getWrite(command.writeId);
+    if (write !== undefined && (write.bucket !== command.bucket || write.key !== command.key)) {
+      throw new InvalidArgumentError(`write ${write.writeId} was begun for ${write.bucket}/${write.key}`);
+    }
+    if (command.stripe !== undefined && command.stripe !== null) await this.checkStripeNodes(command.stripe);
+    const layout: ObjectLayout = command.stripe !== undefined && command.stripe !== null
+      ? { kind: 'stripe', stripe: command.stripe }
+      : { kind: 'inline', data: command.inlineData ?? Buffer.alloc(0) };
+    if (write !== undefined) {
+      m.del(keys.writeKey(write.writeId));
+      // Shards written under the begun stripe but not kept by the commit are garbage.
+      if (layout.kind !== 'stripe' || layout.stripe.stripeId !== write.stripe.stripeId) m.enqueue('gcStripe', write.stripe, 'replaced at commit', command.createdAtMs);
+    }
+    const record = versionRecord(command, layout);
+    await this.replaceCurrentVersion(record, m);
+    return record;
+  }
+
+  private async replaceCurrentVersion(record: ObjectVersionRecord, m: Mutation): Promise<void> {
+    const key = keys.objectKey(record.bucket, Buffer.from(record.key, 'utf8'));
+    const previous = await this.readJson<ObjectVersionRecord>(key);
+    if (previous !== undefined) enqueueLayoutGarbage(previous.layout, 'overwritten', record.createdAtMs, m);
+    m.put(key, record);
+  }
+
+  private async abortWrite(writeId: string, reason: string, abortedAtMs: number, m: Mutation): Promise<object> {
+    const write = await this.getWrite(writeId);
+    m.del(keys.writeKey(writeId));
+    m.enqueue('gcStripe', write.stripe, `write aborted: ${reason}`, abortedAtMs);
+    return {};
+  }
+
+  private async deleteObject(bucket: string, key: string, deletedAtMs: number, m: Mutation): Promise<{ deleted: boolean }> {
+    await this.getBucket(bucket);
+    const objectKey = keys.objectKey(bucket, Buffer.from(key, 'utf8'));
+    const previous = await this.readJson<ObjectVersionRecord>(objectKey);
+    if (previous === undefined) return { deleted: false }; // S3 answers 204 either way
+    enqueueLayoutGarbage(previous.layout, 'deleted', deletedAtMs, m);
+    m.del(objectKey);
+    return { deleted: true };
+  }
+
+  private async createUpload(command: Extract<Command, { type: 'createUpload' }>, m: Mutation): Promise<UploadRecord> {
+    await this.getBucket(command.bucket);
+    const uploadKey = keys.uploadKey(command.bucket, command.key, command.uploadId);
+    if ((await this.readRaw(uploadKey)) !== undefined) throw new InvalidArgumentError(`upload id ${command.uploadId} already in use`);
+    const record: UploadRecord = {
+      uploadId: command.uploadId, bucket: command.bucket, key: command.key, initiatedAtMs: command.initiatedAtMs,
+      contentType: command.contentType, systemMetadata: command.systemMetadata, userMetadata: command.userMetadata,
+      storageClass: command.storageClass, owner: command.owner,
+    };
+    m.put(uploadKey, record);
+    return record;
+  }
+
+  private async registerPart(command: Extract<Command, { type: 'registerPart' }>, m: Mutation): Promise<PartRecord> {
+    await this.getUpload(command.bucket, command.key, command.uploadId);
+    if (command.stripe !== undefined && command.stripe !== null) await this.checkStripeNodes(command.stripe);
+    const partKey = keys.partKey(command.uploadId, command.partNumber);
+    const previous = await this.readJson<PartRecord>(partKey);
+    if (previous?.stripe !== undefined && previous.stripe !== null && previous.stripe.stripeId !== command.stripe?.stripeId) {
+      m.enqueue('gcStripe', previous.stripe, 'part re-uploaded', command.createdAtMs);
+    }
+    const record: PartRecord = {
+      uploadId: command.uploadId, partNumber: command.partNumber, sizeBytes: command.sizeBytes, etag: command.etag,
+      checksums: command.checksums, stripe: command.stripe ?? undefined, inlineData: command.inlineData ?? undefined,
+      createdAtMs: command.createdAtMs,
+    };
+    m.put(partKey, record);
+    return record;
+  }
+
+  private async completeUpload(command: Extract<Command, { type: 'completeUpload' }>, m: Mutation): Promise<ObjectVersionRecord> {
+    const upload = await this.getUpload(command.bucket, command.key, command.uploadId);
+    const stored = await this.partsOf(command.uploadId);
+    const chosen = choosePartsForComplete(command.parts, stored, this.options.partSizeBytesMin);
+    const chosenNumbers = new Set(chosen.map((part) => part.partNumber));
+    for (const part of stored) {
+      m.del(keys.partKey(command.uploadId, part.partNumber));
+      if (!chosenNumbers.has(part.partNumber) && part.stripe !== undefined && part.stripe !== null) {
+        m.enqueue('gcStripe', part.stripe, 'part not in completed upload', command.completedAtMs);
+      }
+    }
+    m.del(keys.uploadKey(command.bucket, command.key, command.uploadId));
+    const record: ObjectVersionRecord = {
+      bucket: upload.bucket, key: upload.key, versionId: command.versionId,
+      sizeBytes: chosen.reduce((sum, part) => sum + part.sizeBytes, 0),
+      etag: multipartEtag(chosen.map((part) => part.etag)), checksums: {}, contentType: upload.contentType,
+      systemMetadata: upload.systemMetadata, userMetadata: upload.userMetadata, storageClass: upload.storageClass,
+      createdAtMs: command.completedAtMs,
+      layout: {
+        kind: 'multipart',
+        parts: chosen.map((part) => ({ partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag, stripe: part.stripe, inlineData: part.inlineData })),
+      },
+    };
+    await this.replaceCurrentVersion(record, m);
+    return record;
+  }
+
+  private async abortUpload(command: Extract<Command, { type: 'abortUpload' }>, m: Mutation): Promise<object> {
+    await this.getUpload(command.bucket, command.key, command.uploadId);
+    for (const part of await this.partsOf(command.uploadId)) {
+      m.del(keys.partKey(command.uploadId, part.partNumber));
+      if (part.stripe !== undefined && part.stripe !== null) m.enqueue('gcStripe', part.stripe, 'upload aborted', command.abortedAtMs);
+    }
+    m.del(keys.uploadKey(command.bucket, command.key, command.uploadId));
+    return {};
+  }
+
+  private async registerNode(command: Extract<Command, { type: 'registerNode' }>, m: Mutation): Promise<StorageNodeRecord> {
+    const previous = await this.readJson<StorageNodeRecord>(keys.nodeKey(command.nodeId));
+    // Re-registration (restart, new address) keeps a draining node draining.
+    const state = previous?.state === 'draining' ? 'draining' : 'up';
+    const record: StorageNodeRecord = {
+      nodeId: command.nodeId, az: command.az, address: command.address, capacityBytes: command.capacityBytes,
+      freeBytes: command.freeBytes, lastHeartbeatAtMs: command.registeredAtMs, state,
+      stateChangedAtMs: previous?.state === state ? previous.stateChangedAtMs : command.registeredAtMs,
+    };
+    m.put(keys.nodeKey(command.nodeId), record);
+    return record;
+  }
+
+  private async heartbeat(command: Extract<Command, { type: 'heartbeat' }>, m: Mutation): Promise<StorageNodeRecord> {
+    const previous = await this.getNode(command.nodeId);
+    const revived = previous.state === 'suspect' || previous.state === 'down';
+    const record: StorageNodeRecord = {
+      ...previous, capacityBytes: command.capacityBytes, freeBytes: command.freeBytes,
+      lastHeartbeatAtMs: Math.max(previous.lastHeartbeatAtMs, command.heartbeatAtMs),
+      state: revived ? 'up' : previous.state, stateChangedAtMs: revived ? command.heartbeatAtMs : previous.stateChangedAtMs,
+    };
+    m.put(keys.nodeKey(command.nodeId), record);
+    return record;
+  }
+
+  private async setNodeState(command: Extract<Command, { type: 'setNodeState' }>, m: Mutation): Promise<StorageNodeRecord> {
+    const previous = await this.getNode(command.nodeId);
+    if (previous.state === command.state) return previous;
+    const record: StorageNodeRecord = { ...previous, state: command.state, stateChangedAtMs: command.changedAtMs };
+    m.put(keys.nodeKey(command.nodeId), record);
+    return record;
+  }
+
+  // ---- reads (also used by apply) ----
+
+  async getBucket(bucket: string): Promise<BucketRecord> {
+    const record = await this.readJson<BucketRecord>(keys.bucketKey(bucket));
+    if (record === undefined) throw new NoSuchBucketError(bucket);
+    return record;
+  }
+
+  async listBuckets(): Promise<BucketRecord[]> {
+    return this.scanJson<BucketRecord>(keys.tablePrefix(keys.table.bucket), 100_000);
+  }
+
+  async getObject(bucket: string, key: string, versionId?: string): Promise<ObjectVersionRecord> {
+    await this.getBucket(bucket);
+    const record = await this.readJson<ObjectVersionRecord>(keys.objectKey(bucket, Buffer.from(key, 'utf8')));
+    if (record === undefined) {
+      if (versionId !== undefined && versionId !== '') throw new NoSuchVersionError(versionId);
+      throw new NoSuchKeyError(bucket, key);
+    }
+    if (versionId !== undefined && versionId !== '' && versionId !== 'null' && record.versionId !== versionId) throw new NoSuchVersionError(versionId);
+    return record;
+  }
+
+  async getWrite(writeId: string): Promise<WriteRecord> {
+    const record = await this.readJson<WriteRecord>(keys.writeKey(writeId));
+    if (record === undefined) throw new NoSuchWriteError(writeId);
+    return record;
+  }
+
+  async listWrites(limit: number): Promise<WriteRecord[]> {
+    return this.scanJson<WriteRecord>(keys.tablePrefix(keys.table.write), limit);
+  }
+
+  async getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
+    await this.getBucket(bucket);
+    const record = await this.readJson<UploadRecord>(keys.uploadKey(bucket, key, uploadId));
+    if (record === undefined) throw new NoSuchUploadError(uploadId);
+    return record;
+  }
+
+  async partsOf(uploadId: string): Promise<PartRecord[]> {
+    return this.scanJson<PartRecord>(keys.partKeyPrefix(uploadId), 10_001);
+  }
+
+  async getNode(nodeId: string): Promise<StorageNodeRecord> {
+    const record = await this.readJson<StorageNodeRecord>(keys.nodeKey(nodeId));
+    if (record === undefined) throw new NoSuchStorageNodeError(nodeId);
+    return record;
+  }
+
+  async listNodes(): Promise<StorageNodeRecord[]> {
+    return this.scanJson<StorageNodeRecord>(keys.tablePrefix(keys.table.node), 100_000);
+  }
+
+  async listMetadataMembers(): Promise<MetadataMemberRecord[]> {
+    return this.scanJson<MetadataMemberRecord>(keys.tablePrefix(keys.table.member), 10_000);
+  }
+
+  async listQueue(limit: number): Promise<QueueItemRecord[]> {
+    return this.scanJson<QueueItemRecord>(keys.tablePrefix(keys.table.queue), limit);
+  }
+
+  private async checkStripeNodes(stripe: StripeRecord): Promise<void> {
+    for (const [shardIndex, nodeId] of stripe.shardNodeIds.entries()) {
+      if ((await this.readRaw(keys.nodeKey(nodeId))) === undefined) {
+        throw new ShardsNotPlacedError(`stripe ${stripe.stripeId}: shard ${shardIndex} is on unknown node ${nodeId}`);
+      }
+    }
+  }
+
+  private async hasAnyWithPrefix(prefix: Buffer): Promise<boolean> {
+    const upper = keys.prefixUpperBound(prefix);
+    const found = await this.db.keys({ gte: prefix, ...(upper === undefined ? {} : { lt: upper }), limit: 1 }).all();
+    return found.length > 0;
+  }
+
+  async scanJson<T>(prefix: Buffer, limit: number): Promise<T[]> {
+    const upper = keys.prefixUpperBound(prefix);
+    const values = await this.db.values({ gte: prefix, ...(upper === undefined ? {} : { lt: upper }), limit }).all();
+    return values.map((value) => decodeJson<T>(value));
+  }
+}
+
+function encodeIndex(value: number): Buffer {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(BigInt(value));
+  return bytes;
+}
+
+function versionRecord(fields: VersionFields, layout: ObjectLayout): ObjectVersionRecord {
+  return {
+    bucket: fields.bucket, key: fields.key, versionId: fields.versionId, sizeBytes: fields.sizeBytes, etag: fields.etag,
+    checksums: fields.checksums, contentType: fields.contentType, systemMetadata: fields.systemMetadata,
+    userMetadata: fields.userMetadata, storageClass: fields.storageClass, createdAtMs: fields.createdAtMs, layout,
+  };
+}
+
+function enqueueLayoutGarbage(layout: ObjectLayout, reason: string, atMs: number, m: Mutation): void {
+  switch (layout.kind) {
+    case 'stripe':
+      m.enqueue('gcStripe', layout.stripe, reason, atMs);
+      return;
+    case 'inline':
+      return;
+    case 'multipart':
+      for (const part of layout.parts) if (part.stripe !== undefined && part.stripe !== null) m.enqueue('gcStripe', part.stripe, reason, atMs);
+      return;
+    default:
+      assertNever(layout, 'layout');
+  }
+}
+
+/**
+ * S3 CompleteMultipartUpload rules: part numbers strictly ascending (InvalidPartOrder), each
+ * uploaded with the given ETag (InvalidPart), every part but the last at least the minimum
+ * size (EntityTooSmall).
+ */
+function choosePartsForComplete(
+  requested: readonly { partNumber: number; etag: string }[],
+  stored: readonly PartRecord[],
+  partSizeBytesMin: number,
+): PartRecord[] {
+  const byNumber = new Map(stored.map((part) => [part.partNumber, part]));
+  const chosen: PartRecord[] = [];
+  let previousNumber = 0;
+  for (const request of requested) {
+    if (request.partNumber <= previousNumber) throw new InvalidPartOrderError();
+    previousNumber = request.partNumber;
+    const part = byNumber.get(request.partNumber);
+    if (part === undefined || part.etag !== request.etag) throw new InvalidPartError(request.partNumber);
+    chosen.push(part);
+  }
+  chosen.forEach((part, position) => {
+    if (position < chosen.length - 1 && part.sizeBytes < partSizeBytesMin) throw new EntityTooSmallError(part.partNumber);
+  });
+  return chosen;
+}
+
+/** S3's multipart ETag: MD5 of the concatenated binary part MD5s, then "-<part count>". */
+export function multipartEtag(partEtags: readonly string[]): string {
+  const hash = createHash('md5');
+  for (const etag of partEtags) hash.update(Buffer.from(etag.slice(0, 32), 'hex'));
+  return `${hash.digest('hex')}-${partEtags.length}`;
+}

@@ -1,0 +1,246 @@
+import { assertNever } from '@tessera/common';
+import type { NodeState } from '@tessera/placement';
+import { InvalidArgumentError } from '@tessera/rpc';
+import type { StripeRecord, StringMap } from './model';
+import {
+  validateBucketName, validateEtag, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
+  validateShortString, validateStringMap, validateStripe, validateUserMetadata,
+} from './validation';
+
+/**
+ * The replicated commands. Everything apply needs is inside the command: timestamps and ids
+ * are chosen by the proposing node (its clock, its randomness) before proposal, so apply is a
+ * pure function of (state, command) and every replica reaches the same state.
+ */
+export type Command =
+  | { readonly type: 'createBucket'; readonly bucket: string; readonly owner: string; readonly createdAtMs: number }
+  | { readonly type: 'deleteBucket'; readonly bucket: string }
+  | {
+      readonly type: 'beginWrite'; readonly bucket: string; readonly key: string; readonly writeId: string;
+      readonly stripe: StripeRecord; readonly startedAtMs: number;
+    }
+  | ({ readonly type: 'commitVersion'; readonly writeId: string | undefined } & VersionFields)
+  | { readonly type: 'abortWrite'; readonly writeId: string; readonly reason: string; readonly abortedAtMs: number }
+  | { readonly type: 'deleteObject'; readonly bucket: string; readonly key: string; readonly deletedAtMs: number }
+  | {
+      readonly type: 'createUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string;
+      readonly initiatedAtMs: number; readonly contentType: string; readonly systemMetadata: StringMap;
+      readonly userMetadata: StringMap; readonly storageClass: string; readonly owner: string;
+    }
+  | {
+      readonly type: 'registerPart'; readonly bucket: string; readonly key: string; readonly uploadId: string;
+      readonly partNumber: number; readonly sizeBytes: number; readonly etag: string; readonly checksums: StringMap;
+      readonly stripe: StripeRecord | undefined; readonly inlineData: Buffer | undefined; readonly createdAtMs: number;
+    }
+  | {
+      readonly type: 'completeUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string;
+      readonly versionId: string; readonly parts: readonly { readonly partNumber: number; readonly etag: string }[];
+      readonly completedAtMs: number;
+    }
+  | { readonly type: 'abortUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string; readonly abortedAtMs: number }
+  | {
+      readonly type: 'registerNode'; readonly nodeId: string; readonly az: string; readonly address: string;
+      readonly capacityBytes: number; readonly freeBytes: number; readonly registeredAtMs: number;
+    }
+  | { readonly type: 'heartbeat'; readonly nodeId: string; readonly capacityBytes: number; readonly freeBytes: number; readonly heartbeatAtMs: number }
+  | { readonly type: 'setNodeState'; readonly nodeId: string; readonly state: NodeState; readonly changedAtMs: number; readonly reason: string }
+  | { readonly type: 'ackQueueItem'; readonly itemId: string }
+  | { readonly type: 'setMetadataMember'; readonly nodeId: string; readonly address: string };
+
+export type CommandType = Command['type'];
+
+/** The fields of a committed object version (single-part PUT). */
+export interface VersionFields {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string;
+  readonly sizeBytes: number;
+  readonly etag: string;
+  readonly checksums: StringMap;
+  readonly contentType: string;
+  readonly systemMetadata: StringMap;
+  readonly userMetadata: StringMap;
+  readonly storageClass: string;
+  readonly createdAtMs: number;
+  /** Exactly one of stripe / inlineData. */
+  readonly stripe: StripeRecord | undefined;
+  readonly inlineData: Buffer | undefined;
+}
+
+/**
+ * Wire format of a command inside a Raft entry: one format byte (1 = JSON) then UTF-8 JSON in
+ * which Buffers are `{ "$b64": "…" }`. The byte leaves room for a binary format later.
+ */
+const formatJson = 1;
+
+export function encodeCommand(command: Command): Uint8Array {
+  const json = JSON.stringify(command, (_key, value: unknown) => {
+    if (isSerializedBuffer(value)) return { $b64: Buffer.from(value.data).toString('base64') };
+    return value;
+  });
+  const body = Buffer.from(json, 'utf8');
+  const out = Buffer.allocUnsafe(body.length + 1);
+  out[0] = formatJson;
+  body.copy(out, 1);
+  return out;
+}
+
+export function decodeCommand(bytes: Uint8Array): Command {
+  if (bytes[0] !== formatJson) throw new InvalidArgumentError(`unknown command format ${bytes[0] ?? 'none'}`);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1).toString('utf8');
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (typeof value === 'object' && value !== null && typeof (value as { $b64?: unknown }).$b64 === 'string') {
+      return Buffer.from((value as { $b64: string }).$b64, 'base64');
+    }
+    return value;
+  }) as Command;
+}
+
+/** JSON.stringify turns a Buffer into `{ type: 'Buffer', data: [...] }` before the replacer sees it. */
+function isSerializedBuffer(value: unknown): value is { type: 'Buffer'; data: number[] } {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data);
+}
+
+const nodeStates: readonly NodeState[] = ['up', 'suspect', 'down', 'draining'];
+
+/**
+ * Static validation: shapes, names and limits that need no state. Run before proposing (so bad
+ * requests never reach the log) and again at apply (so a buggy or malicious proposer cannot
+ * corrupt state). Throws typed MetadataErrors.
+ */
+export function validateCommand(command: Command): void {
+  if (typeof command !== 'object' || command === null) throw new InvalidArgumentError('command must be an object');
+  switch (command.type) {
+    case 'createBucket':
+      validateBucketName(command.bucket);
+      validateShortString(command.owner, 'owner', false);
+      validateNonNegativeInteger(command.createdAtMs, 'createdAtMs');
+      return;
+    case 'deleteBucket':
+      validateBucketName(command.bucket);
+      return;
+    case 'beginWrite':
+      validateBucketName(command.bucket);
+      validateObjectKey(command.key);
+      validateId(command.writeId, 'writeId');
+      validateStripe(command.stripe);
+      validateNonNegativeInteger(command.startedAtMs, 'startedAtMs');
+      return;
+    case 'commitVersion':
+      if (command.writeId !== undefined && command.writeId !== null) validateId(command.writeId, 'writeId');
+      validateVersionFields(command);
+      return;
+    case 'abortWrite':
+      validateId(command.writeId, 'writeId');
+      validateShortString(command.reason, 'reason');
+      validateNonNegativeInteger(command.abortedAtMs, 'abortedAtMs');
+      return;
+    case 'deleteObject':
+      validateBucketName(command.bucket);
+      validateObjectKey(command.key);
+      validateNonNegativeInteger(command.deletedAtMs, 'deletedAtMs');
+      return;
+    case 'createUpload':
+      validateBucketName(command.bucket);
+      validateObjectKey(command.key);
+      validateId(command.uploadId, 'uploadId');
+      validateNonNegativeInteger(command.initiatedAtMs, 'initiatedAtMs');
+      validateShortString(command.contentType, 'contentType');
+      validateStringMap(command.systemMetadata, 'system metadata', 8192);
+      validateUserMetadata(command.userMetadata);
+      validateShortString(command.storageClass, 'storageClass');
+      validateShortString(command.owner, 'owner');
+      return;
+    case 'registerPart':
+      validateBucketName(command.bucket);
+      validateObjectKey(command.key);
+      validateId(command.uploadId, 'uploadId');
+      validatePartNumber(command.partNumber);
+      validateNonNegativeInteger(command.sizeBytes, 'sizeBytes');
+      validateEtag(command.etag);
+      validateStringMap(command.checksums, 'checksums', 1024);
+      validateDataLocation(command.stripe, command.inlineData, command.sizeBytes);
+      validateNonNegativeInteger(command.createdAtMs, 'createdAtMs');
+      return;
+    case 'completeUpload':
+      validateBucketName(command.bucket);
+      validateObjectKey(command.key);
+      validateId(command.uploadId, 'uploadId');
+      validateId(command.versionId, 'versionId');
+      if (!Array.isArray(command.parts) || command.parts.length === 0) throw new InvalidArgumentError('complete needs at least one part');
+      if (command.parts.length > 10_000) throw new InvalidArgumentError('at most 10000 parts');
+      for (const part of command.parts) {
+        validatePartNumber(part.partNumber);
+        validateEtag(part.etag);
+      }
+      validateNonNegativeInteger(command.completedAtMs, 'completedAtMs');
+      return;
+    case 'abortUpload':
+      validateBucketName(command.bucket);
+      validateObjectKey(command.key);
+      validateId(command.uploadId, 'uploadId');
+      validateNonNegativeInteger(command.abortedAtMs, 'abortedAtMs');
+      return;
+    case 'registerNode':
+      validateId(command.nodeId, 'nodeId');
+      validateId(command.az, 'az');
+      validateShortString(command.address, 'address', false);
+      validateNonNegativeInteger(command.capacityBytes, 'capacityBytes');
+      validateNonNegativeInteger(command.freeBytes, 'freeBytes');
+      validateNonNegativeInteger(command.registeredAtMs, 'registeredAtMs');
+      return;
+    case 'heartbeat':
+      validateId(command.nodeId, 'nodeId');
+      validateNonNegativeInteger(command.capacityBytes, 'capacityBytes');
+      validateNonNegativeInteger(command.freeBytes, 'freeBytes');
+      validateNonNegativeInteger(command.heartbeatAtMs, 'heartbeatAtMs');
+      return;
+    case 'setNodeState':
+      validateId(command.nodeId, 'nodeId');
+      if (!nodeStates.includes(command.state)) throw new InvalidArgumentError(`unknown node state ${String(command.state)}`);
+      validateNonNegativeInteger(command.changedAtMs, 'changedAtMs');
+      validateShortString(command.reason, 'reason');
+      return;
+    case 'ackQueueItem':
+      validateId(command.itemId, 'itemId');
+      return;
+    case 'setMetadataMember':
+      validateId(command.nodeId, 'nodeId');
+      validateShortString(command.address, 'address', false);
+      return;
+    default:
+      throw new InvalidArgumentError(`unknown command type ${String((command as { type?: unknown }).type)}`);
+  }
+}
+
+function validateVersionFields(fields: VersionFields): void {
+  validateBucketName(fields.bucket);
+  validateObjectKey(fields.key);
+  validateId(fields.versionId, 'versionId');
+  validateNonNegativeInteger(fields.sizeBytes, 'sizeBytes');
+  validateEtag(fields.etag);
+  validateStringMap(fields.checksums, 'checksums', 1024);
+  validateShortString(fields.contentType, 'contentType');
+  validateStringMap(fields.systemMetadata, 'system metadata', 8192);
+  validateUserMetadata(fields.userMetadata);
+  validateShortString(fields.storageClass, 'storageClass');
+  validateNonNegativeInteger(fields.createdAtMs, 'createdAtMs');
+  validateDataLocation(fields.stripe, fields.inlineData, fields.sizeBytes);
+}
+
+/** Data lives in exactly one place: a stripe, or inline bytes whose length is the size. */
+function validateDataLocation(stripe: StripeRecord | undefined | null, inlineData: Buffer | undefined | null, sizeBytes: number): void {
+  const hasStripe = stripe !== undefined && stripe !== null;
+  const hasInline = inlineData !== undefined && inlineData !== null;
+  if (hasStripe === hasInline) throw new InvalidArgumentError('exactly one of stripe or inline data is required');
+  if (hasStripe) validateStripe(stripe);
+  if (hasInline) {
+    if (!Buffer.isBuffer(inlineData)) throw new InvalidArgumentError('inline data must be bytes');
+    if (inlineData.length !== sizeBytes) throw new InvalidArgumentError('inline data length must equal sizeBytes');
+  }
+}
+
+/** Exhaustiveness helper for callers that switch over command types. */
+export function commandTypeNever(command: never): never {
+  return assertNever(command, 'command');
+}

@@ -1,0 +1,123 @@
+import { assert } from '@tessera/common';
+
+/**
+ * The state-machine key layout (README "LevelDB key layout" has the byte-by-byte table).
+ * Every key starts with one table byte; LevelDB orders keys bytewise, which for UTF-8 object
+ * keys is exactly S3's listing order (UTF-8 binary order).
+ */
+export const table = {
+  bucket: 0x01,
+  object: 0x02,
+  write: 0x03,
+  upload: 0x04,
+  part: 0x05,
+  node: 0x06,
+  queue: 0x07,
+  member: 0x08,
+  meta: 0x7f,
+} as const;
+
+const separator = Buffer.from([0x00]);
+
+/** Bucket names never contain 0x00 (validated), so it terminates them unambiguously. */
+function bucketPrefix(tableByte: number, bucket: string): Buffer {
+  return Buffer.concat([Buffer.from([tableByte]), Buffer.from(bucket, 'utf8'), separator]);
+}
+
+export function bucketKey(bucket: string): Buffer {
+  return Buffer.concat([Buffer.from([table.bucket]), Buffer.from(bucket, 'utf8')]);
+}
+
+/** [0x02] bucket [0x00] key: the object key is the raw UTF-8 tail, so listing is a range scan. */
+export function objectKey(bucket: string, keyBytes: Buffer): Buffer {
+  return Buffer.concat([bucketPrefix(table.object, bucket), keyBytes]);
+}
+
+export function objectKeyPrefix(bucket: string): Buffer {
+  return bucketPrefix(table.object, bucket);
+}
+
+export function writeKey(writeId: string): Buffer {
+  return Buffer.concat([Buffer.from([table.write]), Buffer.from(writeId, 'utf8')]);
+}
+
+/**
+ * Order-preserving escape for an object key followed by more fields: 0x00 -> 0x00 0xFF and a
+ * terminator 0x00 0x01, so "a" < "a\u0000b" still holds and no key is a prefix of another.
+ */
+export function escapeKey(keyBytes: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < keyBytes.length; i++) {
+    if (keyBytes[i] === 0x00) {
+      parts.push(keyBytes.subarray(start, i), Buffer.from([0x00, 0xff]));
+      start = i + 1;
+    }
+  }
+  parts.push(keyBytes.subarray(start), Buffer.from([0x00, 0x01]));
+  return Buffer.concat(parts);
+}
+
+export function uploadKey(bucket: string, key: string, uploadId: string): Buffer {
+  return Buffer.concat([bucketPrefix(table.upload, bucket), escapeKey(Buffer.from(key, 'utf8')), Buffer.from(uploadId, 'utf8')]);
+}
+
+export function uploadKeyPrefix(bucket: string): Buffer {
+  return bucketPrefix(table.upload, bucket);
+}
+
+/** Upload ids never contain 0x00 (validated), so they terminate with it. */
+export function partKeyPrefix(uploadId: string): Buffer {
+  return Buffer.concat([Buffer.from([table.part]), Buffer.from(uploadId, 'utf8'), separator]);
+}
+
+/** Part numbers as 4-byte big-endian, so parts list in numeric order. */
+export function partKey(uploadId: string, partNumber: number): Buffer {
+  assert(Number.isSafeInteger(partNumber) && partNumber >= 0 && partNumber <= 0xffffffff, 'part number fits u32');
+  const number = Buffer.alloc(4);
+  number.writeUInt32BE(partNumber);
+  return Buffer.concat([partKeyPrefix(uploadId), number]);
+}
+
+export function nodeKey(nodeId: string): Buffer {
+  return Buffer.concat([Buffer.from([table.node]), Buffer.from(nodeId, 'utf8')]);
+}
+
+/** Metadata-group member addresses (the Raft membership itself lives in the Raft log). */
+export function memberKey(nodeId: string): Buffer {
+  return Buffer.concat([Buffer.from([table.member]), Buffer.from(nodeId, 'utf8')]);
+}
+
+export function queueKey(itemId: string): Buffer {
+  return Buffer.concat([Buffer.from([table.queue]), Buffer.from(itemId, 'utf8')]);
+}
+
+/** Queue item ids sort in log order: 16 hex digits of the log index, 4 of the position in it. */
+export function queueItemId(logIndexValue: number, position: number): string {
+  assert(position < 0x10000, 'at most 65536 queue items per command');
+  return `${logIndexValue.toString(16).padStart(16, '0')}-${position.toString(16).padStart(4, '0')}`;
+}
+
+export const appliedIndexKey = Buffer.from([table.meta, ...Buffer.from('applied', 'utf8')]);
+
+export function tablePrefix(tableByte: number): Buffer {
+  return Buffer.from([tableByte]);
+}
+
+/**
+ * The smallest byte string greater than every string that starts with `prefix`, or undefined
+ * when there is none (all 0xFF). Used to seek past a whole common prefix in one step.
+ */
+export function prefixUpperBound(prefix: Buffer): Buffer | undefined {
+  let end = prefix.length;
+  while (end > 0 && prefix[end - 1] === 0xff) end--;
+  if (end === 0) return undefined;
+  const bound = Buffer.from(prefix.subarray(0, end));
+  bound[end - 1] = (bound[end - 1] ?? 0) + 1;
+  return bound;
+}
+
+/** The immediate successor of `key` in bytewise order (key + 0x00). */
+export function successor(key: Buffer): Buffer {
+  return Buffer.concat([key, separator]);
+}

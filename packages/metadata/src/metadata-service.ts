@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Clock, Logger } from '@tessera/common';
+import { InsufficientNodesError, placeStripe } from '@tessera/placement';
+import type { NodeState } from '@tessera/placement';
+import type { MetadataHandlers } from '@tessera/proto/generated/tessera/metadata/v1/Metadata';
+import type { ClusterStatus } from '@tessera/proto/generated/tessera/metadata/v1/ClusterStatus';
+import type { Stripe } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
+import { InsufficientStorageNodesError, InvalidArgumentError, toGrpcError } from '@tessera/rpc';
+import type { Command } from './commands';
+import { validateCommand } from './commands';
+import { listObjects } from './list-objects';
+import { listUploads } from './list-uploads';
+import type {
+  BucketRecord, ObjectVersionRecord, PartRecord, StorageNodeRecord, StripeRecord, UploadRecord, WriteRecord,
+} from './model';
+import {
+  bucketToProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
+} from './proto-convert';
+import type { RaftHost } from './raft-host';
+import { validateBucketName, validateObjectKey } from './validation';
+
+export interface MetadataServiceComponents {
+  readonly host: RaftHost;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** Ids are 96 random bits in hex: unguessable, and never reused across retries. */
+function newId(): string {
+  return randomBytes(12).toString('hex');
+}
+
+/** One async handler per RPC; typed errors cross the wire through toGrpcError. */
+function unary<Req, Res>(logger: Logger, name: string, fn: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request).then(
+      (response) => callback(null, response),
+      (err: unknown) => {
+        if (!(err instanceof Error) || !('grpcCode' in err)) logger.error('metadata rpc failed', { rpc: name, err });
+        callback(toGrpcError(err));
+      },
+    );
+  };
+}
+
+/**
+ * The Metadata gRPC service. Writes validate the command, then propose it (a follower answers
+ * NotLeaderError with the leader's address); reads first confirm a ReadIndex, so every read is
+ * linearizable wherever it is served.
+ */
+export function metadataServiceHandlers(components: MetadataServiceComponents): MetadataHandlers {
+  const { host, clock, logger } = components;
+  const propose = async <T>(command: Command): Promise<T> => {
+    validateCommand(command);
+    if (!host.isLeader()) throw host.notLeaderError();
+    return (await host.propose(command)) as T;
+  };
+  const read = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await host.linearizableRead();
+    return fn();
+  };
+  const placeFor = async (stripeKey: string, stripeId: string, dataShardCount: number, parityShardCount: number, blockSizeBytes: number): Promise<StripeRecord> => {
+    if (!Number.isSafeInteger(dataShardCount) || dataShardCount < 1 || !Number.isSafeInteger(parityShardCount) || dataShardCount + parityShardCount > 256) {
+      throw new InvalidArgumentError('invalid shard counts');
+    }
+    if (blockSizeBytes < 1) throw new InvalidArgumentError('blockSizeBytes must be >= 1');
+    const nodes = await host.machine.listNodes();
+    try {
+      const placement = placeStripe({ stripeKey, dataShardCount, parityShardCount, nodes });
+      return { stripeId, dataShardCount, parityShardCount, blockSizeBytes, shardNodeIds: placement.nodeIds, degradedSpread: placement.degradedSpread };
+    } catch (err) {
+      if (err instanceof InsufficientNodesError) throw new InsufficientStorageNodesError(err.message);
+      throw err;
+    }
+  };
+  const u = <Req, Res>(name: string, fn: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => unary(logger, name, fn);
+  const dataOf = (data: { stripe?: Stripe | null; inlineData?: Buffer; data?: string }): { stripe: StripeRecord | undefined; inlineData: Buffer | undefined } => ({
+    stripe: data.data === 'stripe' && data.stripe ? stripeFromProto(data.stripe as Parameters<typeof stripeFromProto>[0]) : undefined,
+    inlineData: data.data === 'inlineData' ? (data.inlineData ?? Buffer.alloc(0)) : undefined,
+  });
+
+  return {
+    CreateBucket: u('CreateBucket', async (req) =>
+      bucketToProto(await propose<BucketRecord>({ type: 'createBucket', bucket: req.bucket, owner: req.owner, createdAtMs: clock.nowMs() }))),
+    DeleteBucket: u('DeleteBucket', async (req) => {
+      await propose({ type: 'deleteBucket', bucket: req.bucket });
+      return {};
+    }),
+    HeadBucket: u('HeadBucket', async (req) => bucketToProto(await read(() => host.machine.getBucket(req.bucket)))),
+    ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
+
+    BeginWrite: u('BeginWrite', async (req) => {
+      validateBucketName(req.bucket);
+      validateObjectKey(req.key);
+      if (!host.isLeader()) throw host.notLeaderError();
+      const writeId = newId();
+      const stripe = await placeFor(`${req.bucket}/${req.key}/${writeId}`, writeId, req.dataShardCount, req.parityShardCount, req.blockSizeBytes);
+      const write = await propose<WriteRecord>({ type: 'beginWrite', bucket: req.bucket, key: req.key, writeId, stripe, startedAtMs: clock.nowMs() });
+      return { writeId, versionId: newId(), stripe: stripeToProto(write.stripe) };
+    }),
+    CommitVersion: u('CommitVersion', async (req) => {
+      const { stripe, inlineData } = dataOf(req);
+      const record = await propose<ObjectVersionRecord>({
+        type: 'commitVersion', writeId: req.writeId === '' ? undefined : req.writeId, bucket: req.bucket, key: req.key,
+        versionId: req.versionId === '' ? newId() : req.versionId, sizeBytes: req.sizeBytes, etag: req.etag, checksums: req.checksums,
+        contentType: req.contentType, systemMetadata: req.systemMetadata, userMetadata: req.userMetadata,
+        storageClass: req.storageClass === '' ? 'STANDARD' : req.storageClass, createdAtMs: clock.nowMs(), stripe, inlineData,
+      });
+      return objectToProto(record);
+    }),
+    AbortWrite: u('AbortWrite', async (req) => {
+      await propose({ type: 'abortWrite', writeId: req.writeId, reason: req.reason, abortedAtMs: clock.nowMs() });
+      return {};
+    }),
+    GetObject: u('GetObject', async (req) => objectToProto(await read(() => host.machine.getObject(req.bucket, req.key, req.versionId)))),
+    ListObjects: u('ListObjects', async (req) => {
+      const page = await read(async () => {
+        await host.machine.getBucket(req.bucket);
+        return listObjects(host.machine.db, {
+          bucket: req.bucket, prefix: req.prefix, delimiter: req.delimiter, startAfter: req.startAfter,
+          continuationToken: req.continuationToken, maxKeys: req.maxKeys,
+        });
+      });
+      return {
+        objects: page.objects.map((object) => objectToProto(object, false)), commonPrefixes: [...page.commonPrefixes], isTruncated: page.isTruncated,
+        nextContinuationToken: page.nextContinuationToken ?? '', nextMarker: page.nextMarker ?? '',
+      };
+    }),
+    DeleteObject: u('DeleteObject', async (req) =>
+      propose<{ deleted: boolean }>({ type: 'deleteObject', bucket: req.bucket, key: req.key, deletedAtMs: clock.nowMs() })),
+
+    CreateMultipartUpload: u('CreateMultipartUpload', async (req) =>
+      uploadToProto(await propose<UploadRecord>({
+        type: 'createUpload', bucket: req.bucket, key: req.key, uploadId: newId(), initiatedAtMs: clock.nowMs(),
+        contentType: req.contentType, systemMetadata: req.systemMetadata, userMetadata: req.userMetadata,
+        storageClass: req.storageClass === '' ? 'STANDARD' : req.storageClass, owner: req.owner,
+      }))),
+    RegisterPart: u('RegisterPart', async (req) => {
+      const { stripe, inlineData } = dataOf(req);
+      return partToProto(await propose<PartRecord>({
+        type: 'registerPart', bucket: req.bucket, key: req.key, uploadId: req.uploadId, partNumber: req.partNumber,
+        sizeBytes: req.sizeBytes, etag: req.etag, checksums: req.checksums, stripe, inlineData, createdAtMs: clock.nowMs(),
+      }));
+    }),
+    ListParts: u('ListParts', async (req) =>
+      read(async () => {
+        await host.machine.getUpload(req.bucket, req.key, req.uploadId);
+        const maxParts = req.maxParts === 0 ? 1000 : Math.min(req.maxParts, 1000);
+        const after = (await host.machine.partsOf(req.uploadId)).filter((part) => part.partNumber > req.partNumberMarker);
+        const page = after.slice(0, maxParts);
+        const isTruncated = after.length > maxParts;
+        return { parts: page.map(partToProto), isTruncated, nextPartNumberMarker: isTruncated ? (page[page.length - 1]?.partNumber ?? 0) : 0 };
+      })),
+    CompleteMultipartUpload: u('CompleteMultipartUpload', async (req) =>
+      objectToProto(await propose<ObjectVersionRecord>({
+        type: 'completeUpload', bucket: req.bucket, key: req.key, uploadId: req.uploadId, versionId: newId(),
+        parts: req.parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })), completedAtMs: clock.nowMs(),
+      }))),
+    AbortMultipartUpload: u('AbortMultipartUpload', async (req) => {
+      await propose({ type: 'abortUpload', bucket: req.bucket, key: req.key, uploadId: req.uploadId, abortedAtMs: clock.nowMs() });
+      return {};
+    }),
+    ListMultipartUploads: u('ListMultipartUploads', async (req) =>
+      read(async () => {
+        await host.machine.getBucket(req.bucket);
+        const page = await listUploads(host.machine.db, {
+          bucket: req.bucket, prefix: req.prefix, keyMarker: req.keyMarker, uploadIdMarker: req.uploadIdMarker, maxUploads: req.maxUploads,
+        });
+        return { ...page, uploads: page.uploads.map(uploadToProto) };
+      })),
+
+    RegisterNode: u('RegisterNode', async (req) =>
+      nodeToProto(await propose<StorageNodeRecord>({
+        type: 'registerNode', nodeId: req.nodeId, az: req.az, address: req.address, capacityBytes: req.capacityBytes,
+        freeBytes: req.freeBytes, registeredAtMs: clock.nowMs(),
+      }))),
+    Heartbeat: u('Heartbeat', async (req) =>
+      nodeToProto(await propose<StorageNodeRecord>({
+        type: 'heartbeat', nodeId: req.nodeId, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes, heartbeatAtMs: clock.nowMs(),
+      }))),
+    SetNodeState: u('SetNodeState', async (req) =>
+      nodeToProto(await propose<StorageNodeRecord>({
+        type: 'setNodeState', nodeId: req.nodeId, state: req.state as NodeState, changedAtMs: clock.nowMs(), reason: req.reason,
+      }))),
+    ListNodes: u('ListNodes', async () => ({ nodes: (await read(() => host.machine.listNodes())).map(nodeToProto) })),
+    PlaceStripe: u('PlaceStripe', async (req) =>
+      stripeToProto(await read(() => placeFor(req.stripeKey, newId(), req.dataShardCount, req.parityShardCount, req.blockSizeBytes)))),
+
+    ListQueue: u('ListQueue', async (req) =>
+      ({ items: (await read(() => host.machine.listQueue(req.limit === 0 ? 100 : Math.min(req.limit, 10_000)))).map(queueItemToProto) })),
+    AckQueueItem: u('AckQueueItem', async (req) => {
+      await propose({ type: 'ackQueueItem', itemId: req.itemId });
+      return {};
+    }),
+
+    GetClusterStatus: u('GetClusterStatus', async () => clusterStatus(host)),
+    ChangeMembership: u('ChangeMembership', async (req) => {
+      if (req.kind !== 'addLearner' && req.kind !== 'add' && req.kind !== 'remove') throw new InvalidArgumentError(`unknown membership change ${req.kind}`);
+      if (!host.isLeader()) throw host.notLeaderError();
+      if (req.address !== '') await propose({ type: 'setMetadataMember', nodeId: req.nodeId, address: req.address });
+      else if (req.kind !== 'remove' && host.memberAddress(req.nodeId) === undefined) throw new InvalidArgumentError(`address required for new member ${req.nodeId}`);
+      await host.changeMembership({ kind: req.kind, nodeId: req.nodeId });
+      return clusterStatus(host);
+    }),
+  };
+}
+
+function clusterStatus(host: RaftHost): ClusterStatus {
+  const status = host.status();
+  const members = [
+    ...status.membership.voters.map((nodeId) => ({ nodeId, address: host.memberAddress(nodeId) ?? '', voter: true })),
+    ...status.membership.learners.map((nodeId) => ({ nodeId, address: host.memberAddress(nodeId) ?? '', voter: false })),
+  ];
+  return {
+    nodeId: status.id, role: status.role, leaderId: status.leaderId ?? '', leaderAddress: host.leaderAddress() ?? '',
+    term: status.term, commitIndex: status.commitIndex, appliedIndex: host.machine.appliedIndex, members,
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The records the catalogue stores. Each is JSON in LevelDB (see README "value encoding"):
+ * readable with any LevelDB tool, and the schema can grow by adding optional fields.
+ */
+import type { NodeState } from '@tessera/placement';
+
+export type VersioningStatus = 'Unversioned' | 'Enabled' | 'Suspended';
+
+export interface BucketRecord {
+  readonly name: string;
+  readonly owner: string;
+  readonly createdAtMs: number;
+  /** Reserved: only `Unversioned` semantics (one version per key) are implemented today. */
+  readonly versioning: VersioningStatus;
+}
+
+/** Where the shards of one erasure-coded stripe live. */
+export interface StripeRecord {
+  /** Names the shards on storage nodes: shard `i` of this stripe is `(stripeId, i)`. */
+  readonly stripeId: string;
+  readonly dataShardCount: number;
+  readonly parityShardCount: number;
+  readonly blockSizeBytes: number;
+  /** `shardNodeIds[shardIndex]`: the storage node holding that shard. */
+  readonly shardNodeIds: readonly string[];
+  /** Placed while an AZ (or too many nodes) was down; healing should respread it. */
+  readonly degradedSpread: boolean;
+}
+
+export interface PartLayout {
+  readonly partNumber: number;
+  readonly sizeBytes: number;
+  readonly etag: string;
+  readonly stripe: StripeRecord | undefined;
+  /** Small parts may be kept inline (base64 in JSON). */
+  readonly inlineData: Buffer | undefined;
+}
+
+export type ObjectLayout =
+  | { readonly kind: 'stripe'; readonly stripe: StripeRecord }
+  | { readonly kind: 'inline'; readonly data: Buffer }
+  | { readonly kind: 'multipart'; readonly parts: readonly PartLayout[] };
+
+/** System metadata the gateway stores verbatim (Cache-Control, Content-Encoding, …). */
+export type StringMap = Readonly<Record<string, string>>;
+
+export interface ObjectVersionRecord {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string;
+  readonly sizeBytes: number;
+  /** Without quotes; `<md5hex>` or `<md5hex>-<partCount>` for multipart. */
+  readonly etag: string;
+  /** Algorithm name -> value, e.g. `{ crc32c: 'base64…' }`. */
+  readonly checksums: StringMap;
+  readonly contentType: string;
+  readonly systemMetadata: StringMap;
+  readonly userMetadata: StringMap;
+  readonly storageClass: string;
+  readonly createdAtMs: number;
+  readonly layout: ObjectLayout;
+}
+
+/** A write that began (shards may exist on nodes) but was neither committed nor aborted. */
+export interface WriteRecord {
+  readonly writeId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly stripe: StripeRecord;
+  readonly startedAtMs: number;
+}
+
+export interface UploadRecord {
+  readonly uploadId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly initiatedAtMs: number;
+  readonly contentType: string;
+  readonly systemMetadata: StringMap;
+  readonly userMetadata: StringMap;
+  readonly storageClass: string;
+  readonly owner: string;
+}
+
+export interface PartRecord extends PartLayout {
+  readonly uploadId: string;
+  readonly createdAtMs: number;
+  readonly checksums: StringMap;
+}
+
+export interface StorageNodeRecord {
+  readonly nodeId: string;
+  readonly az: string;
+  /** host:port of its gRPC server. */
+  readonly address: string;
+  readonly capacityBytes: number;
+  readonly freeBytes: number;
+  readonly lastHeartbeatAtMs: number;
+  readonly state: NodeState;
+  readonly stateChangedAtMs: number;
+}
+
+/**
+ * Persistent work queue for background workers: `gcStripe` = shards that no committed object
+ * references any more (aborted/overwritten/deleted), safe to delete; `repairStripe` = a stripe
+ * that lost shards or has a degraded spread.
+ */
+export interface QueueItemRecord {
+  readonly itemId: string;
+  readonly kind: 'gcStripe' | 'repairStripe';
+  readonly stripe: StripeRecord;
+  readonly reason: string;
+  readonly enqueuedAtMs: number;
+}
+
+/** Where a metadata-group member listens; lets every member reach one added at run time. */
+export interface MetadataMemberRecord {
+  readonly nodeId: string;
+  readonly address: string;
+}

@@ -1,0 +1,70 @@
+import type { Bucket } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
+import type { ObjectVersion } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
+import type { Part } from '@tessera/proto/generated/tessera/metadata/v1/Part';
+import type { PartLayout } from '@tessera/proto/generated/tessera/metadata/v1/PartLayout';
+import type { QueueItem } from '@tessera/proto/generated/tessera/metadata/v1/QueueItem';
+import type { StorageNode } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
+import type { Stripe, Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
+import type { Upload } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
+import type {
+  BucketRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
+  UploadRecord,
+} from './model';
+
+/** Record <-> wire conversions for the Metadata gRPC service; field names match one to one. */
+export function stripeToProto(stripe: StripeRecord): Stripe {
+  return { ...stripe, shardNodeIds: [...stripe.shardNodeIds] };
+}
+
+export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
+  return {
+    stripeId: stripe.stripeId, dataShardCount: stripe.dataShardCount, parityShardCount: stripe.parityShardCount,
+    blockSizeBytes: stripe.blockSizeBytes, shardNodeIds: [...stripe.shardNodeIds], degradedSpread: stripe.degradedSpread,
+  };
+}
+
+export function bucketToProto(bucket: BucketRecord): Bucket {
+  return { ...bucket };
+}
+
+function partLayoutToProto(part: PartLayoutRecord): PartLayout {
+  const base = { partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag };
+  return part.stripe !== undefined && part.stripe !== null ? { ...base, stripe: stripeToProto(part.stripe) } : { ...base, inlineData: part.inlineData ?? Buffer.alloc(0) };
+}
+
+/**
+ * `withInlineData: false` (listings) leaves inline bytes out: a page of 1,000 small inline
+ * objects must not become a multi-megabyte message; GetObject returns them.
+ */
+export function objectToProto(object: ObjectVersionRecord, withInlineData = true): ObjectVersion {
+  const { layout, ...fields } = object;
+  const base: ObjectVersion = { ...fields, checksums: { ...fields.checksums }, systemMetadata: { ...fields.systemMetadata }, userMetadata: { ...fields.userMetadata } };
+  switch (layout.kind) {
+    case 'stripe':
+      return { ...base, stripe: stripeToProto(layout.stripe) };
+    case 'inline':
+      return { ...base, inlineData: withInlineData ? layout.data : Buffer.alloc(0) };
+    case 'multipart':
+      return { ...base, multipart: { parts: layout.parts.map(partLayoutToProto) } };
+  }
+}
+
+export function partToProto(part: PartRecord): Part {
+  const base: Part = {
+    uploadId: part.uploadId, partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag,
+    checksums: { ...part.checksums }, createdAtMs: part.createdAtMs,
+  };
+  return part.stripe !== undefined && part.stripe !== null ? { ...base, stripe: stripeToProto(part.stripe) } : { ...base, inlineData: part.inlineData ?? Buffer.alloc(0) };
+}
+
+export function uploadToProto(upload: UploadRecord): Upload {
+  return { ...upload, systemMetadata: { ...upload.systemMetadata }, userMetadata: { ...upload.userMetadata } };
+}
+
+export function nodeToProto(node: StorageNodeRecord): StorageNode {
+  return { ...node };
+}
+
+export function queueItemToProto(item: QueueItemRecord): QueueItem {
+  return { ...item, stripe: stripeToProto(item.stripe) };
+}

@@ -1,0 +1,63 @@
+import type { Clock, Logger } from '@tessera/common';
+import type { RaftHost } from './raft-host';
+
+export interface LivenessOptions {
+  /** No heartbeat for this long: the leader proposes `suspect` (no new shards go there). */
+  readonly suspectAfterMs: number;
+  /** No heartbeat for this long: the leader proposes `down` (its shards need repair). */
+  readonly downAfterMs: number;
+  readonly checkIntervalMs: number;
+  /**
+   * An in-progress write neither committed nor aborted for this long is aborted by the leader,
+   * which queues its stripe for garbage collection (a gateway that crashed mid-PUT).
+   */
+  readonly staleWriteAfterMs: number;
+}
+
+/**
+ * Leader housekeeping. Storage-node liveness, run on every metadata node but acting only on the leader. A heartbeat
+ * carries the leader's wall-clock time when it was proposed; the leader compares it with its
+ * own clock. A freshly elected leader first waits `suspectAfterMs` (its predecessor's clock
+ * may differ, and nodes may not have found the new leader yet), so a leader change never
+ * marks healthy nodes suspect. State changes are proposed as commands, never applied locally.
+ */
+export class StorageNodeLiveness {
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+
+  constructor(private readonly options: LivenessOptions, private readonly host: RaftHost, private readonly clock: Clock, private readonly logger: Logger) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.check(), this.options.checkIntervalMs);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+
+  async check(): Promise<void> {
+    if (this.checking || !this.host.isLeader() || this.host.leaderForMs() < this.options.suspectAfterMs) return;
+    this.checking = true;
+    try {
+      const nowMs = this.clock.nowMs();
+      for (const node of await this.host.machine.listNodes()) {
+        const silentMs = nowMs - node.lastHeartbeatAtMs;
+        let next: 'suspect' | 'down' | undefined;
+        if ((node.state === 'up' || node.state === 'suspect') && silentMs >= this.options.downAfterMs) next = 'down';
+        else if (node.state === 'up' && silentMs >= this.options.suspectAfterMs) next = 'suspect';
+        if (next === undefined) continue;
+        this.logger.warn('storage node missed heartbeats', { nodeId: node.nodeId, silentMs, state: next });
+        await this.host.propose({ type: 'setNodeState', nodeId: node.nodeId, state: next, changedAtMs: nowMs, reason: `no heartbeat for ${silentMs} ms` });
+      }
+      for (const write of await this.host.machine.listWrites(1000)) {
+        if (nowMs - write.startedAtMs < this.options.staleWriteAfterMs) continue;
+        this.logger.warn('aborting stale in-progress write', { writeId: write.writeId, bucket: write.bucket, key: write.key });
+        await this.host.propose({ type: 'abortWrite', writeId: write.writeId, reason: 'stale: never committed', abortedAtMs: nowMs });
+      }
+    } catch (err) {
+      this.logger.debug('liveness check skipped', { err });
+    } finally {
+      this.checking = false;
+    }
+  }
+}

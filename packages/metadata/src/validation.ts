@@ -1,0 +1,105 @@
+import { InvalidArgumentError, InvalidBucketNameError, KeyTooLongError, ShardsNotPlacedError } from '@tessera/rpc';
+import type { StripeRecord, StringMap } from './model';
+
+/** S3's limit on object key length, in UTF-8 bytes. */
+export const objectKeyBytesMax = 1024;
+/** S3's limit on user metadata: keys plus values, in UTF-8 bytes. */
+export const userMetadataBytesMax = 2048;
+/** S3's part-number range for multipart uploads. */
+export const partNumberMax = 10_000;
+/** Generous bound for ids, owners, content types and other short strings. */
+const shortStringBytesMax = 1024;
+
+const forbiddenPrefixes = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const forbiddenSuffixes = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+
+/**
+ * S3 general-purpose bucket naming rules (AWS "Bucket naming rules"): 3–63 characters of
+ * lowercase letters, digits, dots and hyphens; starts and ends with a letter or digit; no two
+ * adjacent dots; not shaped like an IPv4 address; no reserved prefixes/suffixes.
+ */
+export function validateBucketName(name: string): void {
+  const fail = (reason: string): never => {
+    throw new InvalidBucketNameError(name, reason);
+  };
+  if (name.length < 3 || name.length > 63) fail('must be 3 to 63 characters long');
+  if (!/^[a-z0-9.-]+$/.test(name)) fail('only lowercase letters, digits, dots and hyphens are allowed');
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) fail('must begin and end with a letter or digit');
+  if (name.includes('..')) fail('must not contain two adjacent periods');
+  if (/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) fail('must not be formatted as an IP address');
+  for (const prefix of forbiddenPrefixes) if (name.startsWith(prefix)) fail(`must not start with ${prefix}`);
+  for (const suffix of forbiddenSuffixes) if (name.endsWith(suffix)) fail(`must not end with ${suffix}`);
+}
+
+/** No lone surrogates (String.prototype.isWellFormed is ES2024, beyond our lib target). */
+export function isWellFormed(text: string): boolean {
+  return !/\p{Surrogate}/u.test(text);
+}
+
+export function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** Keys are 1..1024 bytes of well-formed UTF-8 (a lone surrogate cannot be stored faithfully). */
+export function validateObjectKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0) throw new InvalidArgumentError('object key must be non-empty');
+  if (!isWellFormed(key)) throw new InvalidArgumentError('object key must be well-formed UTF-8');
+  const lengthBytes = utf8Length(key);
+  if (lengthBytes > objectKeyBytesMax) throw new KeyTooLongError(lengthBytes);
+}
+
+export function validateId(value: string, what: string): void {
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidArgumentError(`${what} must be non-empty`);
+  if (utf8Length(value) > 256 || !/^[A-Za-z0-9._:/-]+$/.test(value)) throw new InvalidArgumentError(`${what} has invalid characters or is too long`);
+}
+
+export function validateShortString(value: string, what: string, allowEmpty = true): void {
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${what} must be a string`);
+  if (!allowEmpty && value.length === 0) throw new InvalidArgumentError(`${what} must be non-empty`);
+  if (!isWellFormed(value) || utf8Length(value) > shortStringBytesMax) throw new InvalidArgumentError(`${what} is too long or not UTF-8`);
+}
+
+export function validateNonNegativeInteger(value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer`);
+}
+
+export function validateStringMap(map: StringMap, what: string, bytesMax: number): void {
+  if (typeof map !== 'object' || map === null) throw new InvalidArgumentError(`${what} must be a map`);
+  let bytes = 0;
+  for (const [name, value] of Object.entries(map)) {
+    if (typeof value !== 'string' || !isWellFormed(name) || !isWellFormed(value)) throw new InvalidArgumentError(`${what} must map strings to strings`);
+    bytes += utf8Length(name) + utf8Length(value);
+  }
+  if (bytes > bytesMax) throw new InvalidArgumentError(`${what} is ${bytes} bytes; at most ${bytesMax} allowed`);
+}
+
+export function validateUserMetadata(map: StringMap): void {
+  validateStringMap(map, 'user metadata', userMetadataBytesMax);
+}
+
+export function validateEtag(etag: string): void {
+  if (typeof etag !== 'string' || !/^[0-9a-f]{32}(-[0-9]{1,5})?$/.test(etag)) throw new InvalidArgumentError('etag must be a lowercase hex MD5, without quotes');
+}
+
+export function validatePartNumber(partNumber: number): void {
+  if (!Number.isSafeInteger(partNumber) || partNumber < 1 || partNumber > partNumberMax) {
+    throw new InvalidArgumentError(`part number must be in 1..${partNumberMax}`);
+  }
+}
+
+/** Every shard index names a storage node, and the shape is a valid Reed-Solomon stripe. */
+export function validateStripe(stripe: StripeRecord): void {
+  validateId(stripe.stripeId, 'stripeId');
+  const { dataShardCount, parityShardCount, blockSizeBytes } = stripe;
+  if (!Number.isSafeInteger(dataShardCount) || dataShardCount < 1) throw new InvalidArgumentError('dataShardCount must be >= 1');
+  if (!Number.isSafeInteger(parityShardCount) || parityShardCount < 0) throw new InvalidArgumentError('parityShardCount must be >= 0');
+  if (dataShardCount + parityShardCount > 256) throw new InvalidArgumentError('at most 256 shards per stripe');
+  if (!Number.isSafeInteger(blockSizeBytes) || blockSizeBytes < 1) throw new InvalidArgumentError('blockSizeBytes must be >= 1');
+  const shardCount = dataShardCount + parityShardCount;
+  if (!Array.isArray(stripe.shardNodeIds) || stripe.shardNodeIds.length !== shardCount) {
+    throw new ShardsNotPlacedError(`stripe ${stripe.stripeId} places ${stripe.shardNodeIds?.length ?? 0} of ${shardCount} shards`);
+  }
+  stripe.shardNodeIds.forEach((nodeId, shardIndex) => {
+    if (typeof nodeId !== 'string' || nodeId.length === 0) throw new ShardsNotPlacedError(`stripe ${stripe.stripeId}: shard ${shardIndex} has no node`);
+  });
+}

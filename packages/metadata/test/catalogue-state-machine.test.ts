@@ -1,0 +1,223 @@
+// Goal: the catalogue's apply enforces S3 rules and never lets a bad command change state.
+// Method: a real CatalogueStateMachine over LevelDB in a temp dir; commands go through apply as
+// the Raft host would send them, and reads check the resulting state.
+import fc from 'fast-check';
+import {
+  BucketAlreadyExistsError, BucketNotEmptyError, EntityTooSmallError, InvalidArgumentError, InvalidBucketNameError, InvalidPartError,
+  InvalidPartOrderError, KeyTooLongError, NoSuchBucketError, NoSuchKeyError, NoSuchUploadError, NoSuchWriteError, ShardsNotPlacedError,
+} from '@tessera/rpc';
+import type { ApplyResult } from '../src/catalogue-state-machine';
+import { multipartEtag } from '../src/catalogue-state-machine';
+import type { Command } from '../src/commands';
+import { decodeCommand, encodeCommand } from '../src/commands';
+import { validateBucketName } from '../src/validation';
+import type { TempCatalogue } from './helpers';
+import { md5a, md5b, openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
+
+let cat: TempCatalogue;
+beforeEach(async () => {
+  cat = await openTempCatalogue({ partSizeBytesMin: 10 });
+});
+afterEach(async () => {
+  await cat.close();
+});
+
+async function apply(command: Command): Promise<ApplyResult> {
+  // Through the wire format, as a Raft entry would carry it.
+  return cat.machine.apply(cat.machine.appliedIndex + 1, decodeCommand(encodeCommand(command)));
+}
+
+async function ok(command: Command): Promise<unknown> {
+  const result = await apply(command);
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+async function fails(command: Command, errorClass: abstract new (...args: never[]) => Error): Promise<void> {
+  const result = await apply(command);
+  expect(result.ok).toBe(false);
+  if (!result.ok) expect(result.error).toBeInstanceOf(errorClass);
+}
+
+const createBucket = (bucket: string, owner = 'alice'): Command => ({ type: 'createBucket', bucket, owner, createdAtMs: 1 });
+
+describe('bucket names', () => {
+  test.each(['abc', 'my-bucket.logs', '0bucket9', 'a'.repeat(63)])('accepts %s', (name) => {
+    expect(() => validateBucketName(name)).not.toThrow();
+  });
+  test.each(['ab', 'a'.repeat(64), 'MyBucket', 'my_bucket', '-abc', 'abc-', 'a..b', '192.168.1.1', 'xn--abc', 'sthree-x', 'abc-s3alias', 'abc--ol-s3', 'ab c', 'abc.mrap'])(
+    'rejects %s',
+    (name) => {
+      expect(() => validateBucketName(name)).toThrow(InvalidBucketNameError);
+    },
+  );
+});
+
+describe('buckets', () => {
+  test('create, head, list, duplicate, delete only when empty', async () => {
+    await ok(createBucket('photos'));
+    await fails(createBucket('photos'), BucketAlreadyExistsError);
+    const other = await apply(createBucket('photos', 'bob'));
+    expect(!other.ok && (other.error as BucketAlreadyExistsError).s3Code).toBe('BucketAlreadyExists');
+    await ok(createBucket('logs'));
+    expect((await cat.machine.listBuckets()).map((b) => b.name)).toEqual(['logs', 'photos']);
+    await ok(putInline('photos', 'cat.jpg'));
+    await fails({ type: 'deleteBucket', bucket: 'photos' }, BucketNotEmptyError);
+    await ok({ type: 'deleteObject', bucket: 'photos', key: 'cat.jpg', deletedAtMs: 3 });
+    await ok({ type: 'deleteBucket', bucket: 'photos' });
+    await expect(cat.machine.getBucket('photos')).rejects.toBeInstanceOf(NoSuchBucketError);
+    await fails({ type: 'deleteBucket', bucket: 'photos' }, NoSuchBucketError);
+  });
+
+  test('a bucket with a multipart upload in progress is not empty', async () => {
+    await ok(createBucket('b1b'));
+    await ok({ type: 'createUpload', bucket: 'b1b', key: 'k', uploadId: 'u1', initiatedAtMs: 1, contentType: '', systemMetadata: {}, userMetadata: {}, storageClass: 'STANDARD', owner: 'alice' });
+    await fails({ type: 'deleteBucket', bucket: 'b1b' }, BucketNotEmptyError);
+  });
+});
+
+describe('objects and writes', () => {
+  beforeEach(async () => {
+    for (const command of registerNodes()) await ok(command);
+    await ok(createBucket('data'));
+  });
+
+  test('begin -> commit makes the version visible with its stripe; the write record goes away', async () => {
+    await ok({ type: 'beginWrite', bucket: 'data', key: 'a/b.txt', writeId: 'w1', stripe: stripe('w1'), startedAtMs: 5 });
+    await expect(cat.machine.getObject('data', 'a/b.txt')).rejects.toBeInstanceOf(NoSuchKeyError);
+    await ok({ ...putInline('data', 'a/b.txt'), writeId: 'w1', inlineData: undefined, sizeBytes: 100, stripe: stripe('w1') });
+    const object = await cat.machine.getObject('data', 'a/b.txt');
+    expect(object.layout).toEqual({ kind: 'stripe', stripe: stripe('w1') });
+    await expect(cat.machine.getWrite('w1')).rejects.toBeInstanceOf(NoSuchWriteError);
+    expect(await cat.machine.listQueue(10)).toEqual([]);
+  });
+
+  test('abort queues the stripe for garbage collection; commit after abort fails', async () => {
+    await ok({ type: 'beginWrite', bucket: 'data', key: 'k', writeId: 'w2', stripe: stripe('w2'), startedAtMs: 5 });
+    await ok({ type: 'abortWrite', writeId: 'w2', reason: 'client went away', abortedAtMs: 6 });
+    const queue = await cat.machine.listQueue(10);
+    expect(queue.map((item) => [item.kind, item.stripe.stripeId])).toEqual([['gcStripe', 'w2']]);
+    await fails({ ...putInline('data', 'k'), writeId: 'w2' }, NoSuchWriteError);
+    await ok({ type: 'ackQueueItem', itemId: queue[0]?.itemId ?? '' });
+    expect(await cat.machine.listQueue(10)).toEqual([]);
+  });
+
+  test('overwrite and delete queue the old stripe', async () => {
+    await ok({ ...putInline('data', 'k'), inlineData: undefined, sizeBytes: 10, stripe: stripe('s-old') });
+    await ok(putInline('data', 'k', 'new', 'v2'));
+    expect((await cat.machine.getObject('data', 'k')).versionId).toBe('v2');
+    expect((await cat.machine.listQueue(10)).map((item) => item.stripe.stripeId)).toEqual(['s-old']);
+    await ok({ type: 'deleteObject', bucket: 'data', key: 'k', deletedAtMs: 9 });
+    await expect(cat.machine.getObject('data', 'k')).rejects.toBeInstanceOf(NoSuchKeyError);
+    expect(await ok({ type: 'deleteObject', bucket: 'data', key: 'k', deletedAtMs: 9 })).toEqual({ deleted: false });
+  });
+
+  test('typed refusals: key too long, unknown bucket, shards not placed, unknown node', async () => {
+    await fails(putInline('data', 'k'.repeat(1025)), KeyTooLongError);
+    await ok(putInline('data', 'é'.repeat(512))); // 1024 bytes exactly
+    await fails(putInline('nope', 'k'), NoSuchBucketError);
+    await fails({ ...putInline('data', 'k'), inlineData: undefined, sizeBytes: 1, stripe: stripe('s', ['sn-1', 'sn-2']) }, ShardsNotPlacedError);
+    await fails({ ...putInline('data', 'k'), inlineData: undefined, sizeBytes: 1, stripe: stripe('s', ['sn-1', 'sn-2', 'sn-9']) }, ShardsNotPlacedError);
+    await fails({ ...putInline('data', 'k'), inlineData: undefined, sizeBytes: 1, stripe: stripe('s', ['sn-1', '', 'sn-3']) }, ShardsNotPlacedError);
+    await fails({ ...putInline('data', 'k'), inlineData: Buffer.from('x'), stripe: stripe('s') }, InvalidArgumentError);
+  });
+
+  test('property: arbitrary (often invalid) commands never change state when refused', async () => {
+    await ok(putInline('data', 'keep'));
+    // Everything but the applied index (table byte 0x7f), which moves on every entry.
+    const snapshot = async (): Promise<string> => JSON.stringify((await cat.db.iterator().all()).filter(([key]) => key[0] !== 0x7f));
+    const junk = fc.oneof(
+      fc.record({ type: fc.constantFrom('createBucket', 'deleteBucket', 'commitVersion', 'registerPart', 'completeUpload', 'bogus'), bucket: fc.string(), key: fc.string(), owner: fc.string(), createdAtMs: fc.integer() }),
+      fc.record({ type: fc.constant('completeUpload'), bucket: fc.constant('data'), key: fc.constant('k'), uploadId: fc.string(), versionId: fc.string(), parts: fc.array(fc.record({ partNumber: fc.integer(), etag: fc.string() })), completedAtMs: fc.nat() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(junk, async (command) => {
+        const before = await snapshot();
+        const result = await cat.machine.apply(cat.machine.appliedIndex + 1, command as unknown as Command);
+        const after = await snapshot();
+        if (!result.ok) expect(after).toEqual(before);
+      }),
+      { numRuns: 150 },
+    );
+    expect((await cat.machine.getObject('data', 'keep')).versionId).toBe('v1');
+  });
+});
+
+describe('multipart', () => {
+  const upload = (uploadId: string): Command => ({
+    type: 'createUpload', bucket: 'mpu', key: 'big.bin', uploadId, initiatedAtMs: 1, contentType: 'application/octet-stream',
+    systemMetadata: {}, userMetadata: { purpose: 'test' }, storageClass: 'STANDARD', owner: 'alice',
+  });
+  const part = (uploadId: string, partNumber: number, sizeBytes: number, etag = md5a): Command => ({
+    type: 'registerPart', bucket: 'mpu', key: 'big.bin', uploadId, partNumber, sizeBytes, etag, checksums: {},
+    stripe: stripe(`${uploadId}-p${partNumber}-${etag.slice(0, 4)}`), inlineData: undefined, createdAtMs: 2,
+  });
+  const complete = (uploadId: string, parts: { partNumber: number; etag: string }[]): Command => ({
+    type: 'completeUpload', bucket: 'mpu', key: 'big.bin', uploadId, versionId: `v-${uploadId}`, parts, completedAtMs: 3,
+  });
+
+  beforeEach(async () => {
+    for (const command of registerNodes()) await ok(command);
+    await ok(createBucket('mpu'));
+  });
+
+  test('complete validates order, ETags and sizes, then publishes atomically', async () => {
+    await ok(upload('u1'));
+    await ok(part('u1', 1, 100));
+    await ok(part('u1', 2, 5, md5b));
+    await ok(part('u1', 3, 100));
+    await fails(complete('u1', [{ partNumber: 2, etag: md5b }, { partNumber: 1, etag: md5a }]), InvalidPartOrderError);
+    await fails(complete('u1', [{ partNumber: 1, etag: md5a }, { partNumber: 1, etag: md5a }]), InvalidPartOrderError);
+    await fails(complete('u1', [{ partNumber: 1, etag: md5b }]), InvalidPartError);
+    await fails(complete('u1', [{ partNumber: 4, etag: md5a }]), InvalidPartError);
+    await fails(complete('u1', [{ partNumber: 2, etag: md5b }, { partNumber: 3, etag: md5a }]), EntityTooSmallError);
+    expect((await cat.machine.partsOf('u1')).map((p) => p.partNumber)).toEqual([1, 2, 3]);
+    const object = (await ok(complete('u1', [{ partNumber: 1, etag: md5a }, { partNumber: 2, etag: md5b }]))) as { sizeBytes: number; etag: string };
+    expect(object.sizeBytes).toBe(105);
+    expect(object.etag).toBe(multipartEtag([md5a, md5b]));
+    expect(object.etag).toMatch(/-2$/);
+    const stored = await cat.machine.getObject('mpu', 'big.bin');
+    expect(stored.userMetadata).toEqual({ purpose: 'test' });
+    expect(stored.layout.kind === 'multipart' && stored.layout.parts.map((p) => p.partNumber)).toEqual([1, 2]);
+    // Part 3 was uploaded but not used: its shards are garbage. The upload is gone.
+    expect((await cat.machine.listQueue(10)).map((item) => item.stripe.stripeId)).toEqual(['u1-p3-0123']);
+    await fails(complete('u1', [{ partNumber: 1, etag: md5a }]), NoSuchUploadError);
+    expect(await cat.machine.partsOf('u1')).toEqual([]);
+  });
+
+  test('re-uploading a part replaces it; abort drops every part', async () => {
+    await ok(upload('u2'));
+    await ok(part('u2', 1, 100));
+    await ok(part('u2', 1, 100, md5b));
+    expect((await cat.machine.partsOf('u2')).map((p) => p.etag)).toEqual([md5b]);
+    await ok({ type: 'abortUpload', bucket: 'mpu', key: 'big.bin', uploadId: 'u2', abortedAtMs: 4 });
+    expect(await cat.machine.partsOf('u2')).toEqual([]);
+    expect((await cat.machine.listQueue(10)).map((item) => item.stripe.stripeId)).toEqual(['u2-p1-0123', 'u2-p1-fedc']);
+    await fails(part('u2', 2, 1), NoSuchUploadError);
+    await fails({ type: 'abortUpload', bucket: 'mpu', key: 'big.bin', uploadId: 'u2', abortedAtMs: 4 }, NoSuchUploadError);
+  });
+});
+
+describe('storage nodes', () => {
+  test('register, heartbeat, suspect/down, revived by a heartbeat, draining sticks', async () => {
+    for (const command of registerNodes(['sn-a'])) await ok(command);
+    await ok({ type: 'heartbeat', nodeId: 'sn-a', capacityBytes: 100, freeBytes: 40, heartbeatAtMs: 5000 });
+    await ok({ type: 'setNodeState', nodeId: 'sn-a', state: 'suspect', changedAtMs: 20000, reason: 'no heartbeat' });
+    expect((await cat.machine.getNode('sn-a')).state).toBe('suspect');
+    await ok({ type: 'heartbeat', nodeId: 'sn-a', capacityBytes: 100, freeBytes: 40, heartbeatAtMs: 21000 });
+    const revived = await cat.machine.getNode('sn-a');
+    expect([revived.state, revived.freeBytes, revived.lastHeartbeatAtMs]).toEqual(['up', 40, 21000]);
+    await ok({ type: 'setNodeState', nodeId: 'sn-a', state: 'draining', changedAtMs: 22000, reason: 'operator' });
+    await ok({ type: 'heartbeat', nodeId: 'sn-a', capacityBytes: 100, freeBytes: 40, heartbeatAtMs: 23000 });
+    expect((await cat.machine.getNode('sn-a')).state).toBe('draining');
+  });
+});
+
+test('applied index survives reopen and apply order is asserted', async () => {
+  await ok(createBucket('persist'));
+  const applied = cat.machine.appliedIndex;
+  await expect(cat.machine.apply(applied + 2, createBucket('skip'))).rejects.toThrow(/log order/);
+  const { CatalogueStateMachine } = await import('../src/catalogue-state-machine');
+  const reopened = await CatalogueStateMachine.open(cat.db);
+  expect(reopened.appliedIndex).toBe(applied);
+});

@@ -1,0 +1,240 @@
+import * as grpc from '@grpc/grpc-js';
+import { loadProto } from '@tessera/proto';
+import type { ProtoGrpcType } from '@tessera/proto/generated/metadata';
+import type { MetadataClient as GeneratedClient } from '@tessera/proto/generated/tessera/metadata/v1/Metadata';
+import type { AbortWriteRequest } from '@tessera/proto/generated/tessera/metadata/v1/AbortWriteRequest';
+import type { AckQueueItemRequest } from '@tessera/proto/generated/tessera/metadata/v1/AckQueueItemRequest';
+import type { BeginWriteRequest } from '@tessera/proto/generated/tessera/metadata/v1/BeginWriteRequest';
+import type { BeginWriteResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/BeginWriteResponse';
+import type { Bucket__Output } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
+import type { ChangeMembershipRequest } from '@tessera/proto/generated/tessera/metadata/v1/ChangeMembershipRequest';
+import type { ClusterStatus__Output } from '@tessera/proto/generated/tessera/metadata/v1/ClusterStatus';
+import type { CommitVersionRequest } from '@tessera/proto/generated/tessera/metadata/v1/CommitVersionRequest';
+import type { CompleteUploadRequest } from '@tessera/proto/generated/tessera/metadata/v1/CompleteUploadRequest';
+import type { CreateBucketRequest } from '@tessera/proto/generated/tessera/metadata/v1/CreateBucketRequest';
+import type { CreateUploadRequest } from '@tessera/proto/generated/tessera/metadata/v1/CreateUploadRequest';
+import type { DeleteObjectResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/DeleteObjectResponse';
+import type { GetObjectRequest } from '@tessera/proto/generated/tessera/metadata/v1/GetObjectRequest';
+import type { HeartbeatRequest } from '@tessera/proto/generated/tessera/metadata/v1/HeartbeatRequest';
+import type { ListObjectsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListObjectsRequest';
+import type { ListObjectsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ListObjectsResponse';
+import type { ListPartsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListPartsRequest';
+import type { ListPartsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ListPartsResponse';
+import type { ListUploadsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListUploadsRequest';
+import type { ListUploadsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ListUploadsResponse';
+import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
+import type { Part__Output } from '@tessera/proto/generated/tessera/metadata/v1/Part';
+import type { PlaceStripeRequest } from '@tessera/proto/generated/tessera/metadata/v1/PlaceStripeRequest';
+import type { QueueItem__Output } from '@tessera/proto/generated/tessera/metadata/v1/QueueItem';
+import type { RegisterNodeRequest } from '@tessera/proto/generated/tessera/metadata/v1/RegisterNodeRequest';
+import type { RegisterPartRequest } from '@tessera/proto/generated/tessera/metadata/v1/RegisterPartRequest';
+import type { SetNodeStateRequest } from '@tessera/proto/generated/tessera/metadata/v1/SetNodeStateRequest';
+import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
+import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
+import type { Upload__Output } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
+import type { UploadRequest } from '@tessera/proto/generated/tessera/metadata/v1/UploadRequest';
+import { RpcStatusError, fromGrpcError } from './errors';
+import { MetadataOverloadedError, NotLeaderError, ProposalTimeoutError } from './metadata-errors';
+
+export interface MetadataClientOptions {
+  /** Metadata node addresses (host:port); any of them, the client finds the leader. */
+  readonly addresses: readonly string[];
+  /** Deadline of each single attempt. */
+  readonly callTimeoutMs?: number;
+  /** Attempts per call, across leader hints and retries. */
+  readonly attemptCountMax?: number;
+  /** First retry delay; doubles per attempt up to backoffMsMax, with jitter. */
+  readonly backoffMsBase?: number;
+  readonly backoffMsMax?: number;
+}
+
+/** Whether a call may be retried after an ambiguous failure (it might have been applied). */
+type Safety = 'read' | 'write';
+
+/**
+ * Typed client for the metadata service. Follows leader hints (NotLeaderError.leaderHint),
+ * retries with exponential backoff on UNAVAILABLE and overload, and gives every attempt a
+ * deadline. Writes are retried only when they certainly did not apply (not delivered, not the
+ * leader, proposal lost to a leader change); a write that timed out inside the group surfaces
+ * ProposalTimeoutError because it may still commit. Reads retry on any transient failure.
+ */
+export class MetadataClient {
+  private readonly addresses: string[];
+  private readonly clients = new Map<string, GeneratedClient>();
+  private currentIndex = 0;
+  private readonly callTimeoutMs: number;
+  private readonly attemptCountMax: number;
+  private readonly backoffMsBase: number;
+  private readonly backoffMsMax: number;
+
+  constructor(options: MetadataClientOptions) {
+    if (options.addresses.length === 0) throw new Error('MetadataClient needs at least one address');
+    this.addresses = [...options.addresses];
+    this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
+    this.attemptCountMax = options.attemptCountMax ?? 10;
+    this.backoffMsBase = options.backoffMsBase ?? 50;
+    this.backoffMsMax = options.backoffMsMax ?? 2_000;
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  /** The address the next call goes to first (the last known leader). */
+  get currentAddress(): string {
+    return this.addresses[this.currentIndex] ?? this.addresses[0] ?? '';
+  }
+
+  createBucket(request: CreateBucketRequest): Promise<Bucket__Output> {
+    return this.call('createBucket', request, 'write');
+  }
+  deleteBucket(bucket: string): Promise<void> {
+    return this.call<object>('deleteBucket', { bucket }, 'write').then(() => undefined);
+  }
+  headBucket(bucket: string): Promise<Bucket__Output> {
+    return this.call('headBucket', { bucket }, 'read');
+  }
+  listBuckets(): Promise<Bucket__Output[]> {
+    return this.call<{ buckets: Bucket__Output[] }>('listBuckets', {}, 'read').then((r) => r.buckets);
+  }
+  beginWrite(request: BeginWriteRequest): Promise<BeginWriteResponse__Output> {
+    return this.call('beginWrite', request, 'write');
+  }
+  commitVersion(request: CommitVersionRequest): Promise<ObjectVersion__Output> {
+    return this.call('commitVersion', request, 'write');
+  }
+  abortWrite(request: AbortWriteRequest): Promise<void> {
+    return this.call<object>('abortWrite', request, 'write').then(() => undefined);
+  }
+  getObject(request: GetObjectRequest): Promise<ObjectVersion__Output> {
+    return this.call('getObject', request, 'read');
+  }
+  listObjects(request: ListObjectsRequest): Promise<ListObjectsResponse__Output> {
+    return this.call('listObjects', request, 'read');
+  }
+  deleteObject(bucket: string, key: string): Promise<DeleteObjectResponse__Output> {
+    return this.call('deleteObject', { bucket, key }, 'write');
+  }
+  createMultipartUpload(request: CreateUploadRequest): Promise<Upload__Output> {
+    return this.call('createMultipartUpload', request, 'write');
+  }
+  registerPart(request: RegisterPartRequest): Promise<Part__Output> {
+    return this.call('registerPart', request, 'write');
+  }
+  listParts(request: ListPartsRequest): Promise<ListPartsResponse__Output> {
+    return this.call('listParts', request, 'read');
+  }
+  completeMultipartUpload(request: CompleteUploadRequest): Promise<ObjectVersion__Output> {
+    return this.call('completeMultipartUpload', request, 'write');
+  }
+  abortMultipartUpload(request: UploadRequest): Promise<void> {
+    return this.call<object>('abortMultipartUpload', request, 'write').then(() => undefined);
+  }
+  listMultipartUploads(request: ListUploadsRequest): Promise<ListUploadsResponse__Output> {
+    return this.call('listMultipartUploads', request, 'read');
+  }
+  registerNode(request: RegisterNodeRequest): Promise<StorageNode__Output> {
+    return this.call('registerNode', request, 'write');
+  }
+  /** Heartbeats are idempotent, so they are retried like reads. */
+  heartbeat(request: HeartbeatRequest): Promise<StorageNode__Output> {
+    return this.call('heartbeat', request, 'read');
+  }
+  setNodeState(request: SetNodeStateRequest): Promise<StorageNode__Output> {
+    return this.call('setNodeState', request, 'read');
+  }
+  listNodes(): Promise<StorageNode__Output[]> {
+    return this.call<{ nodes: StorageNode__Output[] }>('listNodes', {}, 'read').then((r) => r.nodes);
+  }
+  placeStripe(request: PlaceStripeRequest): Promise<Stripe__Output> {
+    return this.call('placeStripe', request, 'read');
+  }
+  listQueue(limit: number): Promise<QueueItem__Output[]> {
+    return this.call<{ items: QueueItem__Output[] }>('listQueue', { limit }, 'read').then((r) => r.items);
+  }
+  ackQueueItem(request: AckQueueItemRequest): Promise<void> {
+    return this.call<object>('ackQueueItem', request, 'read').then(() => undefined);
+  }
+  /** One membership change of the metadata group; `address` is required for a new member. */
+  changeMembership(request: ChangeMembershipRequest): Promise<ClusterStatus__Output> {
+    return this.call('changeMembership', request, 'write');
+  }
+  /** Status of the node at `address` (default: the current one); no leader following. */
+  getClusterStatus(address?: string): Promise<ClusterStatus__Output> {
+    return this.attempt<ClusterStatus__Output>(address ?? this.currentAddress, 'getClusterStatus', {});
+  }
+
+  private async call<Res>(method: string, request: object, safety: Safety): Promise<Res> {
+    let lastError: Error = new Error('no attempt made');
+    for (let attempt = 0; attempt < this.attemptCountMax; attempt++) {
+      const address = this.currentAddress;
+      try {
+        return await this.attempt<Res>(address, method, request);
+      } catch (err) {
+        lastError = err as Error;
+        const next = this.nextStep(lastError, safety);
+        if (next === 'fail') throw lastError;
+        if (next === 'follow' && lastError instanceof NotLeaderError && lastError.leaderHint !== undefined) {
+          this.useAddress(lastError.leaderHint);
+          continue;
+        }
+        this.currentIndex = (this.addresses.indexOf(address) + 1) % this.addresses.length;
+        await sleep(this.backoffMs(attempt));
+      }
+    }
+    throw lastError;
+  }
+
+  private nextStep(err: Error, safety: Safety): 'follow' | 'retry' | 'fail' {
+    if (err instanceof NotLeaderError) return err.leaderHint !== undefined && err.leaderHint !== '' ? 'follow' : 'retry';
+    if (err instanceof MetadataOverloadedError) return 'retry';
+    if (err instanceof ProposalTimeoutError) return safety === 'read' ? 'retry' : 'fail';
+    if (err instanceof RpcStatusError) {
+      // UNAVAILABLE from the transport: the request never reached a server.
+      if (err.code === grpc.status.UNAVAILABLE) return 'retry';
+      if (err.code === grpc.status.DEADLINE_EXCEEDED || err.code === grpc.status.CANCELLED) return safety === 'read' ? 'retry' : 'fail';
+    }
+    return 'fail';
+  }
+
+  private useAddress(address: string): void {
+    let index = this.addresses.indexOf(address);
+    if (index < 0) {
+      this.addresses.push(address);
+      index = this.addresses.length - 1;
+    }
+    this.currentIndex = index;
+  }
+
+  private backoffMs(attempt: number): number {
+    const capped = Math.min(this.backoffMsMax, this.backoffMsBase * 2 ** attempt);
+    return capped / 2 + Math.random() * (capped / 2);
+  }
+
+  private clientFor(address: string): GeneratedClient {
+    let client = this.clients.get(address);
+    if (client === undefined) {
+      const proto = loadProto('metadata.proto') as unknown as ProtoGrpcType;
+      client = new proto.tessera.metadata.v1.Metadata(address, grpc.credentials.createInsecure()) as GeneratedClient;
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+
+  private attempt<Res>(address: string, method: string, request: object): Promise<Res> {
+    const client = this.clientFor(address);
+    const fn = (client as unknown as Record<string, (req: object, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method];
+    if (fn === undefined) return Promise.reject(new Error(`unknown metadata method ${method}`));
+    return new Promise<Res>((resolve, reject) => {
+      fn.call(client, request, { deadline: new Date(Date.now() + this.callTimeoutMs) }, (err, response) => {
+        if (err !== null && err !== undefined) reject(fromGrpcError(err));
+        else resolve(response);
+      });
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

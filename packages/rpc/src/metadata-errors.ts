@@ -1,0 +1,282 @@
+import * as grpc from '@grpc/grpc-js';
+import { TesseraError, registerRpcError } from './errors';
+
+/**
+ * Every error the metadata service returns on purpose. Each class is registered with the
+ * gRPC error mapping at module load, so a client gets the same class back (`instanceof` works
+ * across the wire). The gateway maps these to S3 error codes in one place (s3-errors.ts); the
+ * `s3Code` below is the suggested mapping, not a promise about HTTP.
+ */
+export abstract class MetadataError extends TesseraError {
+  /** The S3 error code this most naturally becomes at the gateway. */
+  abstract readonly s3Code: string;
+}
+
+type Fields = Record<string, string>;
+
+function define<T extends MetadataError>(
+  name: string,
+  make: (message: string, fields: Fields) => T,
+): void {
+  registerRpcError(name, make);
+}
+
+export class NoSuchBucketError extends MetadataError {
+  static readonly errorName = 'NoSuchBucketError';
+  readonly grpcCode = grpc.status.NOT_FOUND;
+  readonly s3Code = 'NoSuchBucket';
+  constructor(readonly bucket: string, message = `no such bucket: ${bucket}`) {
+    super(message);
+    this.name = NoSuchBucketError.errorName;
+  }
+  override fields(): Fields {
+    return { bucket: this.bucket };
+  }
+}
+define(NoSuchBucketError.errorName, (m, f) => new NoSuchBucketError(f['bucket'] ?? '', m));
+
+export class BucketNotEmptyError extends MetadataError {
+  static readonly errorName = 'BucketNotEmptyError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'BucketNotEmpty';
+  constructor(readonly bucket: string, message = `bucket is not empty: ${bucket}`) {
+    super(message);
+    this.name = BucketNotEmptyError.errorName;
+  }
+  override fields(): Fields {
+    return { bucket: this.bucket };
+  }
+}
+define(BucketNotEmptyError.errorName, (m, f) => new BucketNotEmptyError(f['bucket'] ?? '', m));
+
+export class BucketAlreadyExistsError extends MetadataError {
+  static readonly errorName = 'BucketAlreadyExistsError';
+  readonly grpcCode = grpc.status.ALREADY_EXISTS;
+  readonly s3Code: string;
+  /** S3 distinguishes "someone else has it" from "you already own it". */
+  constructor(readonly bucket: string, readonly ownedByYou: boolean, message = `bucket already exists: ${bucket}`) {
+    super(message);
+    this.name = BucketAlreadyExistsError.errorName;
+    this.s3Code = ownedByYou ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists';
+  }
+  override fields(): Fields {
+    return { bucket: this.bucket, ownedByYou: String(this.ownedByYou) };
+  }
+}
+define(BucketAlreadyExistsError.errorName, (m, f) => new BucketAlreadyExistsError(f['bucket'] ?? '', f['ownedByYou'] === 'true', m));
+
+export class InvalidBucketNameError extends MetadataError {
+  static readonly errorName = 'InvalidBucketNameError';
+  readonly grpcCode = grpc.status.INVALID_ARGUMENT;
+  readonly s3Code = 'InvalidBucketName';
+  constructor(readonly bucket: string, readonly reason: string, message = `invalid bucket name ${JSON.stringify(bucket)}: ${reason}`) {
+    super(message);
+    this.name = InvalidBucketNameError.errorName;
+  }
+  override fields(): Fields {
+    return { bucket: this.bucket, reason: this.reason };
+  }
+}
+define(InvalidBucketNameError.errorName, (m, f) => new InvalidBucketNameError(f['bucket'] ?? '', f['reason'] ?? '', m));
+
+export class KeyTooLongError extends MetadataError {
+  static readonly errorName = 'KeyTooLongError';
+  readonly grpcCode = grpc.status.INVALID_ARGUMENT;
+  readonly s3Code = 'KeyTooLongError';
+  constructor(readonly keyLengthBytes: number, message = `object key is ${keyLengthBytes} bytes; at most 1024 allowed`) {
+    super(message);
+    this.name = KeyTooLongError.errorName;
+  }
+  override fields(): Fields {
+    return { keyLengthBytes: String(this.keyLengthBytes) };
+  }
+}
+define(KeyTooLongError.errorName, (m, f) => new KeyTooLongError(Number(f['keyLengthBytes'] ?? 0), m));
+
+/** A request that is malformed in a way no more specific error covers. */
+export class InvalidArgumentError extends MetadataError {
+  static readonly errorName = 'InvalidArgumentError';
+  readonly grpcCode = grpc.status.INVALID_ARGUMENT;
+  readonly s3Code = 'InvalidArgument';
+  constructor(message: string) {
+    super(message);
+    this.name = InvalidArgumentError.errorName;
+  }
+}
+define(InvalidArgumentError.errorName, (m) => new InvalidArgumentError(m));
+
+export class NoSuchKeyError extends MetadataError {
+  static readonly errorName = 'NoSuchKeyError';
+  readonly grpcCode = grpc.status.NOT_FOUND;
+  readonly s3Code = 'NoSuchKey';
+  constructor(readonly bucket: string, readonly key: string, message = `no such key: ${bucket}/${key}`) {
+    super(message);
+    this.name = NoSuchKeyError.errorName;
+  }
+  override fields(): Fields {
+    return { bucket: this.bucket, key: this.key };
+  }
+}
+define(NoSuchKeyError.errorName, (m, f) => new NoSuchKeyError(f['bucket'] ?? '', f['key'] ?? '', m));
+
+export class NoSuchVersionError extends MetadataError {
+  static readonly errorName = 'NoSuchVersionError';
+  readonly grpcCode = grpc.status.NOT_FOUND;
+  readonly s3Code = 'NoSuchVersion';
+  constructor(readonly versionId: string, message = `no such version: ${versionId}`) {
+    super(message);
+    this.name = NoSuchVersionError.errorName;
+  }
+  override fields(): Fields {
+    return { versionId: this.versionId };
+  }
+}
+define(NoSuchVersionError.errorName, (m, f) => new NoSuchVersionError(f['versionId'] ?? '', m));
+
+export class NoSuchUploadError extends MetadataError {
+  static readonly errorName = 'NoSuchUploadError';
+  readonly grpcCode = grpc.status.NOT_FOUND;
+  readonly s3Code = 'NoSuchUpload';
+  constructor(readonly uploadId: string, message = `no such upload: ${uploadId}`) {
+    super(message);
+    this.name = NoSuchUploadError.errorName;
+  }
+  override fields(): Fields {
+    return { uploadId: this.uploadId };
+  }
+}
+define(NoSuchUploadError.errorName, (m, f) => new NoSuchUploadError(f['uploadId'] ?? '', m));
+
+/** Commit or abort of a write id that was never begun, or was already committed/aborted. */
+export class NoSuchWriteError extends MetadataError {
+  static readonly errorName = 'NoSuchWriteError';
+  readonly grpcCode = grpc.status.NOT_FOUND;
+  readonly s3Code = 'InternalError';
+  constructor(readonly writeId: string, message = `no such in-progress write: ${writeId}`) {
+    super(message);
+    this.name = NoSuchWriteError.errorName;
+  }
+  override fields(): Fields {
+    return { writeId: this.writeId };
+  }
+}
+define(NoSuchWriteError.errorName, (m, f) => new NoSuchWriteError(f['writeId'] ?? '', m));
+
+export class InvalidPartError extends MetadataError {
+  static readonly errorName = 'InvalidPartError';
+  readonly grpcCode = grpc.status.INVALID_ARGUMENT;
+  readonly s3Code = 'InvalidPart';
+  constructor(readonly partNumber: number, message = `part ${partNumber} was not uploaded or its ETag does not match`) {
+    super(message);
+    this.name = InvalidPartError.errorName;
+  }
+  override fields(): Fields {
+    return { partNumber: String(this.partNumber) };
+  }
+}
+define(InvalidPartError.errorName, (m, f) => new InvalidPartError(Number(f['partNumber'] ?? 0), m));
+
+export class InvalidPartOrderError extends MetadataError {
+  static readonly errorName = 'InvalidPartOrderError';
+  readonly grpcCode = grpc.status.INVALID_ARGUMENT;
+  readonly s3Code = 'InvalidPartOrder';
+  constructor(message = 'the list of parts was not in ascending part-number order') {
+    super(message);
+    this.name = InvalidPartOrderError.errorName;
+  }
+}
+define(InvalidPartOrderError.errorName, (m) => new InvalidPartOrderError(m));
+
+export class EntityTooSmallError extends MetadataError {
+  static readonly errorName = 'EntityTooSmallError';
+  readonly grpcCode = grpc.status.INVALID_ARGUMENT;
+  readonly s3Code = 'EntityTooSmall';
+  constructor(readonly partNumber: number, message = `part ${partNumber} is smaller than the minimum part size`) {
+    super(message);
+    this.name = EntityTooSmallError.errorName;
+  }
+  override fields(): Fields {
+    return { partNumber: String(this.partNumber) };
+  }
+}
+define(EntityTooSmallError.errorName, (m, f) => new EntityTooSmallError(Number(f['partNumber'] ?? 0), m));
+
+/** A commit whose stripe does not name a known storage node for every shard index. */
+export class ShardsNotPlacedError extends MetadataError {
+  static readonly errorName = 'ShardsNotPlacedError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'InternalError';
+  constructor(message: string) {
+    super(message);
+    this.name = ShardsNotPlacedError.errorName;
+  }
+}
+define(ShardsNotPlacedError.errorName, (m) => new ShardsNotPlacedError(m));
+
+/** Not enough live storage nodes to place a stripe with full redundancy. */
+export class InsufficientStorageNodesError extends MetadataError {
+  static readonly errorName = 'InsufficientStorageNodesError';
+  readonly grpcCode = grpc.status.UNAVAILABLE;
+  readonly s3Code = 'ServiceUnavailable';
+  constructor(message: string) {
+    super(message);
+    this.name = InsufficientStorageNodesError.errorName;
+  }
+}
+define(InsufficientStorageNodesError.errorName, (m) => new InsufficientStorageNodesError(m));
+
+export class NoSuchStorageNodeError extends MetadataError {
+  static readonly errorName = 'NoSuchStorageNodeError';
+  readonly grpcCode = grpc.status.NOT_FOUND;
+  readonly s3Code = 'InternalError';
+  constructor(readonly nodeId: string, message = `no such storage node: ${nodeId}`) {
+    super(message);
+    this.name = NoSuchStorageNodeError.errorName;
+  }
+  override fields(): Fields {
+    return { nodeId: this.nodeId };
+  }
+}
+define(NoSuchStorageNodeError.errorName, (m, f) => new NoSuchStorageNodeError(f['nodeId'] ?? '', m));
+
+/**
+ * This metadata node is not the leader (or lost leadership before the request committed).
+ * `leaderHint` is the address of the leader it believes in, if any; MetadataClient follows it.
+ */
+export class NotLeaderError extends MetadataError {
+  static readonly errorName = 'NotLeaderError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'ServiceUnavailable';
+  constructor(readonly leaderHint: string | undefined, message = `not the leader; leader hint: ${leaderHint ?? 'unknown'}`) {
+    super(message);
+    this.name = NotLeaderError.errorName;
+  }
+  override fields(): Fields {
+    return this.leaderHint === undefined ? {} : { leaderHint: this.leaderHint };
+  }
+}
+define(NotLeaderError.errorName, (m, f) => new NotLeaderError(f['leaderHint'], m));
+
+/** The proposal did not commit in time (no quorum, or a leader change dropped it). Retryable. */
+export class ProposalTimeoutError extends MetadataError {
+  static readonly errorName = 'ProposalTimeoutError';
+  readonly grpcCode = grpc.status.UNAVAILABLE;
+  readonly s3Code = 'ServiceUnavailable';
+  constructor(message = 'the metadata group did not commit the request in time') {
+    super(message);
+    this.name = ProposalTimeoutError.errorName;
+  }
+}
+define(ProposalTimeoutError.errorName, (m) => new ProposalTimeoutError(m));
+
+/** The metadata node's bounded request queue is full; retry later (backpressure). */
+export class MetadataOverloadedError extends MetadataError {
+  static readonly errorName = 'MetadataOverloadedError';
+  readonly grpcCode = grpc.status.RESOURCE_EXHAUSTED;
+  readonly s3Code = 'SlowDown';
+  constructor(message = 'metadata node overloaded') {
+    super(message);
+    this.name = MetadataOverloadedError.errorName;
+  }
+}
+define(MetadataOverloadedError.errorName, (m) => new MetadataOverloadedError(m));

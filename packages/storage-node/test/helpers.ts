@@ -1,0 +1,69 @@
+// Shared fixtures for the storage-node tests: a real node on 127.0.0.1:0 with its data in a
+// fresh temp directory, a real gRPC client, seeded random shard bytes, and cleanup.
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SeededRandom } from '@tessera/common';
+import { StorageNodeClient, type StorageShardId } from '@tessera/rpc';
+import { type StorageNodeOptions, StorageNodeServer } from '../src/index';
+
+export interface NodeFixture {
+  readonly node: StorageNodeServer;
+  readonly client: StorageNodeClient;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function makeTempDir(prefix = 'tessera-sn-'): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+export async function startNodeFixture(overrides: Partial<StorageNodeOptions> = {}): Promise<NodeFixture> {
+  const dataDir = overrides.dataDir ?? (await makeTempDir());
+  const node = new StorageNodeServer({ nodeId: 'test-node', zone: 'test-zone', dataDir, listen: '127.0.0.1:0', shutdownGraceMs: 2_000, ...overrides });
+  await node.start();
+  const client = new StorageNodeClient({ address: node.grpcAddress, unaryTimeoutMs: 10_000, streamTimeoutMs: 60_000 });
+  return {
+    node,
+    client,
+    dataDir,
+    async close() {
+      client.close();
+      await node.stop();
+      if (overrides.dataDir === undefined) await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function randomShardBytes(sizeBytes: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(sizeBytes);
+  new SeededRandom(seed).fillBytes(bytes);
+  return bytes;
+}
+
+/** Yields `bytes` in chunks of `chunkSizeBytes` (an unaligned size exercises the splitter). */
+export async function* chunksOf(bytes: Buffer, chunkSizeBytes: number): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < bytes.byteLength; offset += chunkSizeBytes) yield bytes.subarray(offset, offset + chunkSizeBytes);
+}
+
+export function shardIdOf(objectVersionId: string, shardIndex = 0): StorageShardId {
+  return { objectVersionId, shardIndex };
+}
+
+/** All files under `dir`, recursively, relative paths. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(path.relative(dir, path.join(entry.parentPath, entry.name)));
+  }
+  return out.sort();
+}
+
+export async function expectRejects(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
