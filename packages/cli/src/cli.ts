@@ -6,8 +6,8 @@
 import { ClusterLayoutError, DataDirLockedError, PortInUseError, ReadyTimeoutError, RoleMainMissingError, RootKeysFileError } from '@tessera/local-cluster';
 import { checkKnownFlags, parseArgs } from './args';
 import { clientCredentials, endpointOf, metadataAddressesOf } from './cluster-access';
-import { resolveConfig, settingFlags } from './config';
-import type { CliConfig } from './config';
+import { resolveConfig, settingCatalogue, settingFlags } from './config';
+import type { CliConfig, SettingName } from './config';
 import { CliError, UsageError } from './errors';
 import { usage } from './help';
 import { renderTable } from './table';
@@ -82,7 +82,7 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
       return 0;
     }
     case 'node': {
-      const result = await runNodeCommand(args, metadataAddressesOf(config));
+      const result = await runNodeCommand(args, metadataAddressesOf(config), environment.nowMs());
       print(result.json, result.text);
       return 0;
     }
@@ -96,7 +96,9 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
     case 'rm':
       return runS3(args, config, environment, print);
     case 'config':
-      print(config, renderTable(['SETTING', 'VALUE', 'FROM'], Object.entries(config.sources).map(([name, source]) => [name, config.values[name as keyof typeof config.values] ?? '-', source])));
+      print(config, renderTable(['SETTING', 'VALUE', 'FROM'], (Object.keys(settingCatalogue) as SettingName[]).map((name) => [
+        `--${settingCatalogue[name].flag}`, config.values[name] ?? settingCatalogue[name].defaultText, config.sources[name],
+      ])));
       return 0;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)} (tessera help lists them)`);

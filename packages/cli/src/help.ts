@@ -13,6 +13,7 @@ Operator
   node undrain <id>              back to up
   node remove <id> [--force]     mark down and out of placement (stop the node first)
   heal | scrub                   not implemented yet (issue 7), exit code 2
+  config [--json]                every setting's effective value and where it came from
 
 S3 (through the gateway, AWS SDK, path-style)
   bucket ls | bucket mb <b> | bucket rb <b>

@@ -15,7 +15,13 @@ async function main(): Promise<void> {
     processArgv: process.argv,
     nowMs: () => Date.now(),
     nodeExecPath: process.execPath,
-    stdout: { write: (data) => process.stdout.write(data), isTTY: process.stdout.isTTY === true },
+    stdout: {
+      write: (data) => process.stdout.write(data),
+      isTTY: process.stdout.isTTY === true,
+      get columns() {
+        return process.stdout.columns;
+      },
+    },
     stderr: { write: (data) => process.stderr.write(data), isTTY: process.stderr.isTTY === true },
     onSignal: (signal, handler) => process.on(signal, handler),
     statusIntervalMs: 1_000,

@@ -8,6 +8,8 @@ import type { LocalClusterStatus } from '@tessera/local-cluster';
 export interface Output {
   write(data: string | Uint8Array): void;
   readonly isTTY: boolean;
+  /** Terminal width; lines of the block are cut to it so the redraw's line count stays right. */
+  readonly columns?: number;
 }
 
 export class StatusBoard {
@@ -47,8 +49,10 @@ export class StatusBoard {
   }
 
   private draw(block: string): void {
-    this.output.write(`${block}\n`);
-    this.drawnLineCount = block.split('\n').length;
+    const width = this.output.columns;
+    const lines = block.split('\n').map((line) => (width !== undefined && width > 1 && line.length >= width ? `${line.slice(0, width - 2)}…` : line));
+    this.output.write(`${lines.join('\n')}\n`);
+    this.drawnLineCount = lines.length;
   }
 
   private erase(): void {

@@ -54,6 +54,9 @@ describe('deploy/k8s manifests', () => {
       'ConfigMap/tessera-config',
       'Deployment/tessera-gateway',
       'Namespace/tessera',
+      'NetworkPolicy/tessera-gateway',
+      'NetworkPolicy/tessera-metadata',
+      'NetworkPolicy/tessera-storage',
       'PodDisruptionBudget/tessera-gateway',
       'PodDisruptionBudget/tessera-metadata',
       'PodDisruptionBudget/tessera-storage',
@@ -127,6 +130,16 @@ describe('deploy/k8s manifests', () => {
     const service = JSON.parse(JSON.stringify(find('Service', 'tessera-gateway')).replace('"targetPort":"s3"', '"targetPort":"s4"')) as JsonObject;
     const withBadService = docs.map((d) => (d['kind'] === 'Service' && JSON.stringify(d).includes('"tessera-gateway"') ? service : d));
     expect(consistencyErrors(withBadService)).toEqual([expect.stringContaining('Service/tessera-gateway: port s3 targets s4')]);
+  });
+
+  test('self-test: a NetworkPolicy opening a port its pods do not declare is reported', () => {
+    const policy = JSON.parse(JSON.stringify(find('NetworkPolicy', 'tessera-storage')).replace('"port":"grpc"', '"port":7000')) as JsonObject;
+    const mutated = docs.map((d) => (d['kind'] === 'NetworkPolicy' && JSON.stringify(d).includes('"tessera-storage"') ? policy : d));
+    expect(consistencyErrors(mutated)).toEqual([
+      'NetworkPolicy/tessera-storage: opens port 7000, which StatefulSet/tessera-storage-az-a does not declare',
+      'NetworkPolicy/tessera-storage: opens port 7000, which StatefulSet/tessera-storage-az-b does not declare',
+      'NetworkPolicy/tessera-storage: opens port 7000, which StatefulSet/tessera-storage-az-c does not declare',
+    ]);
   });
 
   test('self-test: a metrics address that is not the probed port, or loopback only, is reported', () => {

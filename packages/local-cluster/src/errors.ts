@@ -61,3 +61,12 @@ export class ClusterLayoutError extends Error {
     this.name = ClusterLayoutError.errorName;
   }
 }
+
+/** stop() was called while waitReady() was still waiting. */
+export class ClusterStoppedError extends Error {
+  static readonly errorName = 'ClusterStoppedError';
+  constructor() {
+    super('the cluster was stopped while waiting for readiness');
+    this.name = ClusterStoppedError.errorName;
+  }
+}

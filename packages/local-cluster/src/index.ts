@@ -22,7 +22,7 @@
  */
 export { allProcesses, defaultClusterLayoutOptions, planCluster } from './cluster-layout';
 export type { ClusterLayout, ClusterLayoutOptions, PlannedProcess, ProcessRole } from './cluster-layout';
-export { ClusterLayoutError, DataDirLockedError, PortInUseError, ReadyTimeoutError, RoleMainMissingError } from './errors';
+export { ClusterLayoutError, ClusterStoppedError, DataDirLockedError, PortInUseError, ReadyTimeoutError, RoleMainMissingError } from './errors';
 export { httpGetStatus } from './health';
 export { LocalCluster } from './local-cluster';
 export type { LocalClusterEvent, LocalClusterOptions, LocalClusterStatus, MetadataGroupStatus, ProcessStatus } from './local-cluster';

@@ -12,7 +12,7 @@ import { MetadataClient } from '@tessera/rpc';
 import { allProcesses, planCluster } from './cluster-layout';
 import type { ClusterLayout, ClusterLayoutOptions, PlannedProcess, ProcessRole } from './cluster-layout';
 import { DataDirLock, isProcessAlive } from './data-dir-lock';
-import { ReadyTimeoutError, RoleMainMissingError } from './errors';
+import { ClusterStoppedError, ReadyTimeoutError, RoleMainMissingError } from './errors';
 import { httpGetStatus } from './health';
 import { checkPortsFree } from './ports';
 import { defaultRoleMainPath, flagsInHelp, roleMainExists } from './role-mains';
@@ -142,10 +142,14 @@ export class LocalCluster {
     }, this.options.healthCheckIntervalMs);
   }
 
-  /** Resolves when every process answers /health/ready; ReadyTimeoutError names the others. */
+  /**
+   * Resolves when every process answers /health/ready; ReadyTimeoutError names the others, and
+   * ClusterStoppedError ends the wait when stop() is called meanwhile (a Ctrl-C during startup).
+   */
   async waitReady(timeoutMs: number): Promise<void> {
     const deadlineMs = Date.now() + timeoutMs;
     for (;;) {
+      if (!this.started) throw new ClusterStoppedError();
       await this.probeHealth();
       const notReady = [...this.readiness].filter(([, ready]) => !ready).map(([name]) => name);
       if (notReady.length === 0) return;

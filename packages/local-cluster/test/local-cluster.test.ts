@@ -49,7 +49,6 @@ describe('LocalCluster (real processes)', () => {
       restartPolicy: { restartBackoffMsBase: 200, restartBackoffMsMax: 2_000, stableAfterMs: 10_000, stopGraceMs: 5_000 },
       onEvent: (event) => {
         events.push(event);
-        fs.appendFileSync('/tmp/lc-events.log', `${new Date().toISOString()} ${JSON.stringify(event)}\n`);
         if (event.kind === 'spawned') seenPids.add(event.pid);
       },
     };

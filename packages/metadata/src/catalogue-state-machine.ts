@@ -7,7 +7,7 @@ import {
 } from '@tessera/rpc';
 import type { CatalogueDb } from './catalogue-db';
 import { decodeJson, encodeJson } from './catalogue-db';
-import type { Command, VersionFields } from './commands';
+import type { Command, StampedCommand, VersionFields } from './commands';
 import { validateCommand } from './commands';
 import * as keys from './keys';
 import type {
@@ -84,22 +84,40 @@ export class CatalogueStateMachine {
     this.appliedIndexValue = logIndexValue;
   }
 
-  async apply(logIndexValue: number, command: Command): Promise<ApplyResult> {
+  async apply(logIndexValue: number, command: StampedCommand): Promise<ApplyResult> {
     this.checkOrder(logIndexValue);
     const mutation = new Mutation(logIndexValue);
-    let result: ApplyResult;
-    try {
-      validateCommand(command);
-      result = { ok: true, value: await this.execute(command, mutation) };
-    } catch (err) {
-      if (!(err instanceof MetadataError)) throw err; // a bug: crash rather than diverge
-      result = { ok: false, error: err };
-      mutation.ops.length = 0;
-    }
+    const result = await this.applyOne(command, mutation);
     mutation.ops.push({ type: 'put', key: keys.appliedIndexKey, value: encodeIndex(logIndexValue) });
     await this.db.batch(mutation.ops.map((op) => (op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key })));
     this.appliedIndexValue = logIndexValue;
     return result;
+  }
+
+  /**
+   * Validation, request-id dedup and execution of one command into `m`. A refusal (a
+   * MetadataError) empties `m`; any other exception is a bug and propagates (crash rather
+   * than diverge from the other replicas).
+   */
+  private async applyOne(command: StampedCommand, m: Mutation): Promise<ApplyResult> {
+    try {
+      validateCommand(command);
+      const request = command.request ?? undefined;
+      if (request !== undefined) {
+        const first = await this.readJson<{ value: unknown }>(keys.requestByIdKey(request.requestId));
+        if (first !== undefined) return { ok: true, value: first.value };
+      }
+      const value = await this.execute(command, m);
+      if (request !== undefined) {
+        m.put(keys.requestByIdKey(request.requestId), { value, requestedAtMs: request.requestedAtMs });
+        m.put(keys.requestByTimeKey(request.requestedAtMs, request.requestId), {});
+      }
+      return { ok: true, value };
+    } catch (err) {
+      if (!(err instanceof MetadataError)) throw err;
+      m.ops.length = 0;
+      return { ok: false, error: err };
+    }
   }
 
   /**
@@ -134,18 +152,10 @@ export class CatalogueStateMachine {
     };
     try {
       for (const command of commands) {
-        if (command.type === 'deleteBucket' || command.type === 'completeUpload' || command.type === 'abortUpload') await flush();
+        if (command.type === 'deleteBucket' || command.type === 'completeUpload' || command.type === 'abortUpload' || command.type === 'expireRequests') await flush();
         const logIndexValue = this.appliedIndexValue + 1;
         const mutation = new Mutation(logIndexValue);
-        let result: ApplyResult;
-        try {
-          validateCommand(command);
-          result = { ok: true, value: await this.execute(command, mutation) };
-        } catch (err) {
-          if (!(err instanceof MetadataError)) throw err;
-          result = { ok: false, error: err };
-          mutation.ops.length = 0;
-        }
+        const result = await this.applyOne(command, mutation);
         for (const op of mutation.ops) this.overlay.set(op.key.toString('hex'), op.type === 'put' ? op.value : null);
         ops.push(...mutation.ops);
         this.appliedIndexValue = logIndexValue;
@@ -205,6 +215,8 @@ export class CatalogueStateMachine {
       case 'ackQueueItem':
         m.del(keys.queueKey(command.itemId));
         return {};
+      case 'expireRequests':
+        return this.expireRequests(command.beforeMs, m);
       case 'setMetadataMember': {
         const record: MetadataMemberRecord = { nodeId: command.nodeId, address: command.address };
         m.put(keys.memberKey(command.nodeId), record);
@@ -213,6 +225,18 @@ export class CatalogueStateMachine {
       default:
         return assertNever(command, 'command');
     }
+  }
+
+  /** Drops dedup records of requests made before `beforeMs` (at most 10,000 per command). */
+  private async expireRequests(beforeMs: number, m: Mutation): Promise<{ expiredCount: number }> {
+    const from = keys.tablePrefix(keys.table.requestByTime);
+    const to = keys.requestByTimeKey(beforeMs, '');
+    const expired = await this.db.keys({ gte: from, lt: to, limit: 10_000 }).all();
+    for (const key of expired) {
+      m.del(key);
+      m.del(keys.requestByIdKey(key.subarray(9).toString('utf8')));
+    }
+    return { expiredCount: expired.length };
   }
 
   private async createBucket(command: Extract<Command, { type: 'createBucket' }>, m: Mutation): Promise<BucketRecord> {

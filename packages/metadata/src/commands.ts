@@ -45,7 +45,21 @@ export type Command =
   | { readonly type: 'heartbeat'; readonly nodeId: string; readonly capacityBytes: number; readonly freeBytes: number; readonly heartbeatAtMs: number }
   | { readonly type: 'setNodeState'; readonly nodeId: string; readonly state: NodeState; readonly changedAtMs: number; readonly reason: string }
   | { readonly type: 'ackQueueItem'; readonly itemId: string }
-  | { readonly type: 'setMetadataMember'; readonly nodeId: string; readonly address: string };
+  | { readonly type: 'setMetadataMember'; readonly nodeId: string; readonly address: string }
+  | { readonly type: 'expireRequests'; readonly beforeMs: number };
+
+/**
+ * A client's idempotency key. A write retried with the same request id (after a timeout whose
+ * outcome was unknown) returns the first attempt's result instead of applying twice.
+ */
+export interface RequestStamp {
+  readonly requestId: string;
+  /** Proposer's wall clock; dedup records are kept for a while after it (see expireRequests). */
+  readonly requestedAtMs: number;
+}
+
+/** What a Raft entry carries: a command, optionally stamped with a request id. */
+export type StampedCommand = Command & { readonly request?: RequestStamp };
 
 export type CommandType = Command['type'];
 
@@ -73,8 +87,9 @@ export interface VersionFields {
  */
 const formatJson = 1;
 
-export function encodeCommand(command: Command): Uint8Array {
-  const json = JSON.stringify(command, (_key, value: unknown) => {
+export function encodeCommand(command: Command, request?: RequestStamp): Uint8Array {
+  const stamped: StampedCommand = request === undefined ? command : { ...command, request };
+  const json = JSON.stringify(stamped, (_key, value: unknown) => {
     if (isSerializedBuffer(value)) return { $b64: Buffer.from(value.data).toString('base64') };
     return value;
   });
@@ -85,7 +100,7 @@ export function encodeCommand(command: Command): Uint8Array {
   return out;
 }
 
-export function decodeCommand(bytes: Uint8Array): Command {
+export function decodeCommand(bytes: Uint8Array): StampedCommand {
   if (bytes[0] !== formatJson) throw new InvalidArgumentError(`unknown command format ${bytes[0] ?? 'none'}`);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1).toString('utf8');
   return JSON.parse(text, (_key, value: unknown) => {
@@ -93,7 +108,7 @@ export function decodeCommand(bytes: Uint8Array): Command {
       return Buffer.from((value as { $b64: string }).$b64, 'base64');
     }
     return value;
-  }) as Command;
+  }) as StampedCommand;
 }
 
 /** JSON.stringify turns a Buffer into `{ type: 'Buffer', data: [...] }` before the replacer sees it. */
@@ -108,8 +123,12 @@ const nodeStates: readonly NodeState[] = ['up', 'suspect', 'down', 'draining'];
  * requests never reach the log) and again at apply (so a buggy or malicious proposer cannot
  * corrupt state). Throws typed MetadataErrors.
  */
-export function validateCommand(command: Command): void {
+export function validateCommand(command: StampedCommand): void {
   if (typeof command !== 'object' || command === null) throw new InvalidArgumentError('command must be an object');
+  if (command.request !== undefined && command.request !== null) {
+    validateId(command.request.requestId, 'requestId');
+    validateNonNegativeInteger(command.request.requestedAtMs, 'requestedAtMs');
+  }
   switch (command.type) {
     case 'createBucket':
       validateBucketName(command.bucket);
@@ -207,6 +226,9 @@ export function validateCommand(command: Command): void {
     case 'setMetadataMember':
       validateId(command.nodeId, 'nodeId');
       validateShortString(command.address, 'address', false);
+      return;
+    case 'expireRequests':
+      validateNonNegativeInteger(command.beforeMs, 'beforeMs');
       return;
     default:
       throw new InvalidArgumentError(`unknown command type ${String((command as { type?: unknown }).type)}`);

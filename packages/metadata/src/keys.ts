@@ -14,6 +14,8 @@ export const table = {
   node: 0x06,
   queue: 0x07,
   member: 0x08,
+  requestById: 0x09,
+  requestByTime: 0x0a,
   meta: 0x7f,
 } as const;
 
@@ -86,6 +88,18 @@ export function nodeKey(nodeId: string): Buffer {
 /** Metadata-group member addresses (the Raft membership itself lives in the Raft log). */
 export function memberKey(nodeId: string): Buffer {
   return Buffer.concat([Buffer.from([table.member]), Buffer.from(nodeId, 'utf8')]);
+}
+
+/** Dedup record of a request id: its first result. */
+export function requestByIdKey(requestId: string): Buffer {
+  return Buffer.concat([Buffer.from([table.requestById]), Buffer.from(requestId, 'utf8')]);
+}
+
+/** Time index of dedup records (8-byte big-endian ms, then the id), for expiry scans. */
+export function requestByTimeKey(requestedAtMs: number, requestId: string): Buffer {
+  const time = Buffer.alloc(8);
+  time.writeBigUInt64BE(BigInt(requestedAtMs));
+  return Buffer.concat([Buffer.from([table.requestByTime]), time, Buffer.from(requestId, 'utf8')]);
 }
 
 export function queueKey(itemId: string): Buffer {

@@ -62,7 +62,7 @@ export const defaultMetadataNodeTiming = {
   snapshotEveryEntryCount: 10_000,
   requestTimeoutMs: 5_000,
   pendingRequestCountMax: 10_000,
-  liveness: { suspectAfterMs: 15_000, downAfterMs: 60_000, checkIntervalMs: 1_000, staleWriteAfterMs: 3_600_000 },
+  liveness: { suspectAfterMs: 15_000, downAfterMs: 60_000, checkIntervalMs: 1_000, staleWriteAfterMs: 3_600_000, requestDedupRetentionMs: 600_000 },
 } as const;
 
 /** Validates the relationships between timing settings once, at startup. */

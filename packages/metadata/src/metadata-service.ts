@@ -6,7 +6,7 @@ import type { NodeState } from '@tessera/placement';
 import type { MetadataHandlers } from '@tessera/proto/generated/tessera/metadata/v1/Metadata';
 import type { ClusterStatus } from '@tessera/proto/generated/tessera/metadata/v1/ClusterStatus';
 import type { Stripe } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
-import { InsufficientStorageNodesError, InvalidArgumentError, toGrpcError } from '@tessera/rpc';
+import { InsufficientStorageNodesError, InvalidArgumentError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
 import type { Command } from './commands';
 import { validateCommand } from './commands';
 import { listObjects } from './list-objects';
@@ -32,9 +32,10 @@ function newId(): string {
 }
 
 /** One async handler per RPC; typed errors cross the wire through toGrpcError. */
-function unary<Req, Res>(logger: Logger, name: string, fn: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(logger: Logger, name: string, fn: (request: Req, requestId: string | undefined) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    fn(call.request).then(
+    const requestId = call.metadata.get(metadataRequestIdKey)[0];
+    fn(call.request, typeof requestId === 'string' && requestId !== '' ? requestId : undefined).then(
       (response) => callback(null, response),
       (err: unknown) => {
         if (!(err instanceof Error) || !('grpcCode' in err)) logger.error('metadata rpc failed', { rpc: name, err });
@@ -51,10 +52,11 @@ function unary<Req, Res>(logger: Logger, name: string, fn: (request: Req) => Pro
  */
 export function metadataServiceHandlers(components: MetadataServiceComponents): MetadataHandlers {
   const { host, clock, logger } = components;
-  const propose = async <T>(command: Command): Promise<T> => {
-    validateCommand(command);
+  const propose = async <T>(command: Command, requestId?: string): Promise<T> => {
+    const stamp = requestId === undefined ? undefined : { requestId, requestedAtMs: clock.nowMs() };
+    validateCommand(stamp === undefined ? command : { ...command, request: stamp });
     if (!host.isLeader()) throw host.notLeaderError();
-    return (await host.propose(command)) as T;
+    return (await host.propose(command, stamp)) as T;
   };
   const read = async <T>(fn: () => Promise<T>): Promise<T> => {
     await host.linearizableRead();
@@ -74,43 +76,44 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       throw err;
     }
   };
-  const u = <Req, Res>(name: string, fn: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => unary(logger, name, fn);
+  const u = <Req, Res>(name: string, fn: (request: Req, requestId: string | undefined) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => unary(logger, name, fn);
   const dataOf = (data: { stripe?: Stripe | null; inlineData?: Buffer; data?: string }): { stripe: StripeRecord | undefined; inlineData: Buffer | undefined } => ({
     stripe: data.data === 'stripe' && data.stripe ? stripeFromProto(data.stripe as Parameters<typeof stripeFromProto>[0]) : undefined,
     inlineData: data.data === 'inlineData' ? (data.inlineData ?? Buffer.alloc(0)) : undefined,
   });
 
   return {
-    CreateBucket: u('CreateBucket', async (req) =>
-      bucketToProto(await propose<BucketRecord>({ type: 'createBucket', bucket: req.bucket, owner: req.owner, createdAtMs: clock.nowMs() }))),
-    DeleteBucket: u('DeleteBucket', async (req) => {
-      await propose({ type: 'deleteBucket', bucket: req.bucket });
+    CreateBucket: u('CreateBucket', async (req, rid) =>
+      bucketToProto(await propose<BucketRecord>({ type: 'createBucket', bucket: req.bucket, owner: req.owner, createdAtMs: clock.nowMs() }, rid))),
+    DeleteBucket: u('DeleteBucket', async (req, rid) => {
+      await propose({ type: 'deleteBucket', bucket: req.bucket }, rid);
       return {};
     }),
     HeadBucket: u('HeadBucket', async (req) => bucketToProto(await read(() => host.machine.getBucket(req.bucket)))),
     ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
 
-    BeginWrite: u('BeginWrite', async (req) => {
+    BeginWrite: u('BeginWrite', async (req, rid) => {
       validateBucketName(req.bucket);
       validateObjectKey(req.key);
       if (!host.isLeader()) throw host.notLeaderError();
       const writeId = newId();
       const stripe = await placeFor(`${req.bucket}/${req.key}/${writeId}`, writeId, req.dataShardCount, req.parityShardCount, req.blockSizeBytes);
-      const write = await propose<WriteRecord>({ type: 'beginWrite', bucket: req.bucket, key: req.key, writeId, stripe, startedAtMs: clock.nowMs() });
-      return { writeId, versionId: newId(), stripe: stripeToProto(write.stripe) };
+      const write = await propose<WriteRecord>({ type: 'beginWrite', bucket: req.bucket, key: req.key, writeId, stripe, startedAtMs: clock.nowMs() }, rid);
+      // The version id is the write id: a retried BeginWrite (same request id) gets both back.
+      return { writeId: write.writeId, versionId: write.writeId, stripe: stripeToProto(write.stripe) };
     }),
-    CommitVersion: u('CommitVersion', async (req) => {
+    CommitVersion: u('CommitVersion', async (req, rid) => {
       const { stripe, inlineData } = dataOf(req);
       const record = await propose<ObjectVersionRecord>({
         type: 'commitVersion', writeId: req.writeId === '' ? undefined : req.writeId, bucket: req.bucket, key: req.key,
         versionId: req.versionId === '' ? newId() : req.versionId, sizeBytes: req.sizeBytes, etag: req.etag, checksums: req.checksums,
         contentType: req.contentType, systemMetadata: req.systemMetadata, userMetadata: req.userMetadata,
         storageClass: req.storageClass === '' ? 'STANDARD' : req.storageClass, createdAtMs: clock.nowMs(), stripe, inlineData,
-      });
+      }, rid);
       return objectToProto(record);
     }),
-    AbortWrite: u('AbortWrite', async (req) => {
-      await propose({ type: 'abortWrite', writeId: req.writeId, reason: req.reason, abortedAtMs: clock.nowMs() });
+    AbortWrite: u('AbortWrite', async (req, rid) => {
+      await propose({ type: 'abortWrite', writeId: req.writeId, reason: req.reason, abortedAtMs: clock.nowMs() }, rid);
       return {};
     }),
     GetObject: u('GetObject', async (req) => objectToProto(await read(() => host.machine.getObject(req.bucket, req.key, req.versionId)))),
@@ -127,21 +130,21 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
         nextContinuationToken: page.nextContinuationToken ?? '', nextMarker: page.nextMarker ?? '',
       };
     }),
-    DeleteObject: u('DeleteObject', async (req) =>
-      propose<{ deleted: boolean }>({ type: 'deleteObject', bucket: req.bucket, key: req.key, deletedAtMs: clock.nowMs() })),
+    DeleteObject: u('DeleteObject', async (req, rid) =>
+      propose<{ deleted: boolean }>({ type: 'deleteObject', bucket: req.bucket, key: req.key, deletedAtMs: clock.nowMs() }, rid)),
 
-    CreateMultipartUpload: u('CreateMultipartUpload', async (req) =>
+    CreateMultipartUpload: u('CreateMultipartUpload', async (req, rid) =>
       uploadToProto(await propose<UploadRecord>({
         type: 'createUpload', bucket: req.bucket, key: req.key, uploadId: newId(), initiatedAtMs: clock.nowMs(),
         contentType: req.contentType, systemMetadata: req.systemMetadata, userMetadata: req.userMetadata,
         storageClass: req.storageClass === '' ? 'STANDARD' : req.storageClass, owner: req.owner,
-      }))),
-    RegisterPart: u('RegisterPart', async (req) => {
+      }, rid))),
+    RegisterPart: u('RegisterPart', async (req, rid) => {
       const { stripe, inlineData } = dataOf(req);
       return partToProto(await propose<PartRecord>({
         type: 'registerPart', bucket: req.bucket, key: req.key, uploadId: req.uploadId, partNumber: req.partNumber,
         sizeBytes: req.sizeBytes, etag: req.etag, checksums: req.checksums, stripe, inlineData, createdAtMs: clock.nowMs(),
-      }));
+      }, rid));
     }),
     ListParts: u('ListParts', async (req) =>
       read(async () => {
@@ -152,13 +155,13 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
         const isTruncated = after.length > maxParts;
         return { parts: page.map(partToProto), isTruncated, nextPartNumberMarker: isTruncated ? (page[page.length - 1]?.partNumber ?? 0) : 0 };
       })),
-    CompleteMultipartUpload: u('CompleteMultipartUpload', async (req) =>
+    CompleteMultipartUpload: u('CompleteMultipartUpload', async (req, rid) =>
       objectToProto(await propose<ObjectVersionRecord>({
         type: 'completeUpload', bucket: req.bucket, key: req.key, uploadId: req.uploadId, versionId: newId(),
         parts: req.parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })), completedAtMs: clock.nowMs(),
-      }))),
-    AbortMultipartUpload: u('AbortMultipartUpload', async (req) => {
-      await propose({ type: 'abortUpload', bucket: req.bucket, key: req.key, uploadId: req.uploadId, abortedAtMs: clock.nowMs() });
+      }, rid))),
+    AbortMultipartUpload: u('AbortMultipartUpload', async (req, rid) => {
+      await propose({ type: 'abortUpload', bucket: req.bucket, key: req.key, uploadId: req.uploadId, abortedAtMs: clock.nowMs() }, rid);
       return {};
     }),
     ListMultipartUploads: u('ListMultipartUploads', async (req) =>
@@ -170,35 +173,35 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
         return { ...page, uploads: page.uploads.map(uploadToProto) };
       })),
 
-    RegisterNode: u('RegisterNode', async (req) =>
+    RegisterNode: u('RegisterNode', async (req, rid) =>
       nodeToProto(await propose<StorageNodeRecord>({
         type: 'registerNode', nodeId: req.nodeId, az: req.az, address: req.address, capacityBytes: req.capacityBytes,
         freeBytes: req.freeBytes, registeredAtMs: clock.nowMs(),
-      }))),
-    Heartbeat: u('Heartbeat', async (req) =>
+      }, rid))),
+    Heartbeat: u('Heartbeat', async (req, rid) =>
       nodeToProto(await propose<StorageNodeRecord>({
         type: 'heartbeat', nodeId: req.nodeId, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes, heartbeatAtMs: clock.nowMs(),
-      }))),
-    SetNodeState: u('SetNodeState', async (req) =>
+      }, rid))),
+    SetNodeState: u('SetNodeState', async (req, rid) =>
       nodeToProto(await propose<StorageNodeRecord>({
         type: 'setNodeState', nodeId: req.nodeId, state: req.state as NodeState, changedAtMs: clock.nowMs(), reason: req.reason,
-      }))),
+      }, rid))),
     ListNodes: u('ListNodes', async () => ({ nodes: (await read(() => host.machine.listNodes())).map(nodeToProto) })),
     PlaceStripe: u('PlaceStripe', async (req) =>
       stripeToProto(await read(() => placeFor(req.stripeKey, newId(), req.dataShardCount, req.parityShardCount, req.blockSizeBytes)))),
 
     ListQueue: u('ListQueue', async (req) =>
       ({ items: (await read(() => host.machine.listQueue(req.limit === 0 ? 100 : Math.min(req.limit, 10_000)))).map(queueItemToProto) })),
-    AckQueueItem: u('AckQueueItem', async (req) => {
-      await propose({ type: 'ackQueueItem', itemId: req.itemId });
+    AckQueueItem: u('AckQueueItem', async (req, rid) => {
+      await propose({ type: 'ackQueueItem', itemId: req.itemId }, rid);
       return {};
     }),
 
     GetClusterStatus: u('GetClusterStatus', async () => clusterStatus(host)),
-    ChangeMembership: u('ChangeMembership', async (req) => {
+    ChangeMembership: u('ChangeMembership', async (req, rid) => {
       if (req.kind !== 'addLearner' && req.kind !== 'add' && req.kind !== 'remove') throw new InvalidArgumentError(`unknown membership change ${req.kind}`);
       if (!host.isLeader()) throw host.notLeaderError();
-      if (req.address !== '') await propose({ type: 'setMetadataMember', nodeId: req.nodeId, address: req.address });
+      if (req.address !== '') await propose({ type: 'setMetadataMember', nodeId: req.nodeId, address: req.address }, rid);
       else if (req.kind !== 'remove' && host.memberAddress(req.nodeId) === undefined) throw new InvalidArgumentError(`address required for new member ${req.nodeId}`);
       await host.changeMembership({ kind: req.kind, nodeId: req.nodeId });
       return clusterStatus(host);

@@ -8,7 +8,7 @@ import { InvalidArgumentError, MetadataError, MetadataOverloadedError, NotLeader
 import type { CatalogueDb } from './catalogue-db';
 import { CatalogueStateMachine } from './catalogue-state-machine';
 import type { ApplyResult, CatalogueOptions } from './catalogue-state-machine';
-import type { Command } from './commands';
+import type { Command, RequestStamp, StampedCommand } from './commands';
 import { decodeCommand, encodeCommand } from './commands';
 import { LevelRaftStorage } from './level-raft-storage';
 import type { MetadataMetrics } from './metrics';
@@ -190,10 +190,10 @@ export class RaftHost {
   // ------------------------------------------------------------ inputs (any caller)
 
   /** Proposes a command and resolves with its apply result, or rejects with a typed error. */
-  propose(command: Command): Promise<unknown> {
+  propose(command: Command, stamp?: RequestStamp): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (!this.admit(reject)) return;
-      const request: PendingProposal = { data: encodeCommand(command), resolve, reject, deadlineMs: this.deadline() };
+      const request: PendingProposal = { data: encodeCommand(command, stamp), resolve, reject, deadlineMs: this.deadline() };
       this.enqueue({ kind: 'propose', request });
     });
   }
@@ -517,7 +517,7 @@ export class RaftHost {
     if (entry.index <= this.machineValue.appliedIndex) return; // covered by an installed snapshot
     let result: ApplyResult | undefined;
     if (entry.kind === 'normal') {
-      let command: Command | undefined;
+      let command: StampedCommand | undefined;
       try {
         command = decodeCommand(entry.data);
       } catch (err) {

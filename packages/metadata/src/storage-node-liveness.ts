@@ -12,7 +12,12 @@ export interface LivenessOptions {
    * which queues its stripe for garbage collection (a gateway that crashed mid-PUT).
    */
   readonly staleWriteAfterMs: number;
+  /** How long the group remembers a request id's first result (client retries must fit in it). */
+  readonly requestDedupRetentionMs: number;
 }
+
+/** Dedup records are expired at most this often (each expiry is one Raft write). */
+const requestExpiryIntervalMs = 60_000;
 
 /**
  * Leader housekeeping. Storage-node liveness, run on every metadata node but acting only on the leader. A heartbeat
@@ -24,6 +29,7 @@ export interface LivenessOptions {
 export class StorageNodeLiveness {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  private lastExpiryMonotonicMs = -Infinity;
 
   constructor(private readonly options: LivenessOptions, private readonly host: RaftHost, private readonly clock: Clock, private readonly logger: Logger) {}
 
@@ -48,6 +54,10 @@ export class StorageNodeLiveness {
         if (next === undefined) continue;
         this.logger.warn('storage node missed heartbeats', { nodeId: node.nodeId, silentMs, state: next });
         await this.host.propose({ type: 'setNodeState', nodeId: node.nodeId, state: next, changedAtMs: nowMs, reason: `no heartbeat for ${silentMs} ms` });
+      }
+      if (this.clock.monotonicMs() - this.lastExpiryMonotonicMs >= requestExpiryIntervalMs) {
+        this.lastExpiryMonotonicMs = this.clock.monotonicMs();
+        await this.host.propose({ type: 'expireRequests', beforeMs: nowMs - this.options.requestDedupRetentionMs });
       }
       for (const write of await this.host.machine.listWrites(1000)) {
         if (nowMs - write.startedAtMs < this.options.staleWriteAfterMs) continue;

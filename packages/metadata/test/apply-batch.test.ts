@@ -4,6 +4,7 @@
 // completes of unknown uploads); both paths run on real LevelDBs and the full keyspaces and
 // results are compared.
 import fc from 'fast-check';
+import type { ApplyResult } from '../src/catalogue-state-machine';
 import type { Command } from '../src/commands';
 import { md5a, openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
 
@@ -34,7 +35,7 @@ test('property: applyBatch == apply one by one (state and results)', async () =>
       const bulk = await openTempCatalogue();
       try {
         const all = [...registerNodes(), ...commands];
-        const expected = [];
+        const expected: ApplyResult[] = [];
         for (const command of all) expected.push(await one.machine.apply(one.machine.appliedIndex + 1, command));
         const actual = await bulk.machine.applyBatch(all, batchOpCountMax);
         const summary = (results: typeof expected): unknown[] => results.map((r) => (r.ok ? ['ok', JSON.stringify(r.value)] : ['error', r.error.name]));

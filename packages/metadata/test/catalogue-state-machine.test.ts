@@ -7,8 +7,8 @@ import {
   InvalidPartOrderError, KeyTooLongError, NoSuchBucketError, NoSuchKeyError, NoSuchUploadError, NoSuchWriteError, ShardsNotPlacedError,
 } from '@tessera/rpc';
 import type { ApplyResult } from '../src/catalogue-state-machine';
-import { multipartEtag } from '../src/catalogue-state-machine';
-import type { Command } from '../src/commands';
+import { CatalogueStateMachine, multipartEtag } from '../src/catalogue-state-machine';
+import type { Command, StampedCommand } from '../src/commands';
 import { decodeCommand, encodeCommand } from '../src/commands';
 import { validateBucketName } from '../src/validation';
 import type { TempCatalogue } from './helpers';
@@ -22,18 +22,18 @@ afterEach(async () => {
   await cat.close();
 });
 
-async function apply(command: Command): Promise<ApplyResult> {
+async function apply(command: StampedCommand): Promise<ApplyResult> {
   // Through the wire format, as a Raft entry would carry it.
-  return cat.machine.apply(cat.machine.appliedIndex + 1, decodeCommand(encodeCommand(command)));
+  return cat.machine.apply(cat.machine.appliedIndex + 1, decodeCommand(encodeCommand(command, command.request)));
 }
 
-async function ok(command: Command): Promise<unknown> {
+async function ok(command: StampedCommand): Promise<unknown> {
   const result = await apply(command);
   if (!result.ok) throw result.error;
   return result.value;
 }
 
-async function fails(command: Command, errorClass: abstract new (...args: never[]) => Error): Promise<void> {
+async function fails(command: StampedCommand, errorClass: abstract new (...args: never[]) => Error): Promise<void> {
   const result = await apply(command);
   expect(result.ok).toBe(false);
   if (!result.ok) expect(result.error).toBeInstanceOf(errorClass);
@@ -213,11 +213,36 @@ describe('storage nodes', () => {
   });
 });
 
+describe('request-id dedup', () => {
+  const stamped = (command: Command, requestId: string): StampedCommand => ({ ...command, request: { requestId, requestedAtMs: 5_000 } });
+
+  test('a retried request returns the first result and applies once; expiry forgets it', async () => {
+    const first = await apply(stamped(createBucket('dedup'), 'req-1'));
+    const retry = await apply(stamped(createBucket('dedup'), 'req-1'));
+    expect(retry).toEqual(first);
+    expect(retry.ok).toBe(true);
+    for (const command of registerNodes()) await ok(command);
+    const put = { ...putInline('dedup', 'k', 'one', 'v-1'), inlineData: undefined, sizeBytes: 3, stripe: stripe('s-1') };
+    await ok(stamped(put, 'req-2'));
+    await ok(stamped({ ...put, versionId: 'v-2' }, 'req-2')); // same request id: not a new version
+    expect((await cat.machine.getObject('dedup', 'k')).versionId).toBe('v-1');
+    expect(await cat.machine.listQueue(10)).toEqual([]); // nothing was overwritten
+    expect(await ok({ type: 'expireRequests', beforeMs: 5_001 })).toEqual({ expiredCount: 2 });
+    await fails(stamped(createBucket('dedup'), 'req-1'), BucketAlreadyExistsError);
+  });
+
+  test('a refused request is not remembered (the retry runs again)', async () => {
+    await fails(stamped(createBucket('Bad_Name'), 'req-3'), InvalidBucketNameError);
+    await fails(stamped({ type: 'deleteBucket', bucket: 'later' }, 'req-4'), NoSuchBucketError);
+    await ok(createBucket('later'));
+    await ok(stamped({ type: 'deleteBucket', bucket: 'later' }, 'req-4'));
+  });
+});
+
 test('applied index survives reopen and apply order is asserted', async () => {
   await ok(createBucket('persist'));
   const applied = cat.machine.appliedIndex;
   await expect(cat.machine.apply(applied + 2, createBucket('skip'))).rejects.toThrow(/log order/);
-  const { CatalogueStateMachine } = await import('../src/catalogue-state-machine');
   const reopened = await CatalogueStateMachine.open(cat.db);
   expect(reopened.appliedIndex).toBe(applied);
 });

@@ -33,7 +33,7 @@ export function testNodeOptions(nodeId: string, peers: Map<string, string>, data
     nodeId, listenAddress: peers.get(nodeId) ?? '', peers, dataDir, metricsListenAddress: undefined,
     tickIntervalMs: 20, electionTimeoutTicks: 10, heartbeatIntervalTicks: 1, snapshotEveryEntryCount: 10_000,
     requestTimeoutMs: 3_000, pendingRequestCountMax: 10_000,
-    liveness: { suspectAfterMs: 1_000, downAfterMs: 3_000, checkIntervalMs: 100, staleWriteAfterMs: 2_000 },
+    liveness: { suspectAfterMs: 1_000, downAfterMs: 3_000, checkIntervalMs: 100, staleWriteAfterMs: 2_000, requestDedupRetentionMs: 600_000 },
     catalogue: { partSizeBytesMin: 5 },
     join: false,
     ...overrides,

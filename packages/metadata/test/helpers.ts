@@ -42,7 +42,9 @@ export function registerNodes(nodeIds: readonly string[] = ['sn-1', 'sn-2', 'sn-
   }));
 }
 
-export function putInline(bucket: string, key: string, body = 'x', versionId = 'v1'): Command {
+export type CommitCommand = Extract<Command, { type: 'commitVersion' }>;
+
+export function putInline(bucket: string, key: string, body = 'x', versionId = 'v1'): CommitCommand {
   return {
     type: 'commitVersion', writeId: undefined, bucket, key, versionId, sizeBytes: Buffer.byteLength(body), etag: md5a, checksums: {},
     contentType: 'text/plain', systemMetadata: {}, userMetadata: {}, storageClass: 'STANDARD', createdAtMs: 2000,

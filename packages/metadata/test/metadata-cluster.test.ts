@@ -6,7 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BucketNotEmptyError, NoSuchWriteError, InvalidBucketNameError, KeyTooLongError, NoSuchKeyError, NoSuchUploadError, NotLeaderError } from '@tessera/rpc';
+import * as grpc from '@grpc/grpc-js';
 import { createJsonLogger, silentLogger } from '@tessera/common';
+import { loadProto } from '@tessera/proto';
+import type { ProtoGrpcType as MetadataProto } from '@tessera/proto/generated/metadata';
 import type { RunningMetadataNode } from '../src/metadata-node';
 import { MetadataClient, reservePorts, startInProcessNode, testNodeOptions, waitFor, waitForLeader } from './cluster-helpers';
 
@@ -115,6 +118,21 @@ test('the client skips an unreachable address (UNAVAILABLE) and retries elsewher
   expect((await withDead.headBucket('docs')).name).toBe('docs');
   expect(withDead.currentAddress).not.toBe(`127.0.0.1:${deadPort ?? 1}`);
   withDead.close();
+});
+
+test('the same request id sent twice over gRPC applies once (idempotent retries)', async () => {
+  const leader = await waitForLeader(client, [...peers.values()]);
+  const proto = loadProto('metadata.proto') as unknown as MetadataProto;
+  const raw = new proto.tessera.metadata.v1.Metadata(peers.get(leader) ?? '', grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  metadata.set('tessera-request-id', 'retry-me-1');
+  const call = (): Promise<unknown> => new Promise((resolve, reject) => {
+    raw.createBucket({ bucket: 'idempotent', owner: 'alice' }, metadata, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  const first = await call();
+  const second = await call(); // without dedup: BucketAlreadyExists
+  expect(second).toEqual(first);
+  raw.close();
 });
 
 test('a direct write to a follower is refused with a leader hint', async () => {

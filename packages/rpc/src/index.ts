@@ -37,8 +37,29 @@ export type {
   WriteShardParams,
 } from './storage-node-client';
 export { StorageNodeClient } from './storage-node-client';
-export * from './metadata-errors';
-export { MetadataClient } from './metadata-client';
+export {
+  BucketAlreadyExistsError,
+  BucketNotEmptyError,
+  EntityTooSmallError,
+  InsufficientStorageNodesError,
+  InvalidArgumentError,
+  InvalidBucketNameError,
+  InvalidPartError,
+  InvalidPartOrderError,
+  KeyTooLongError,
+  MetadataError,
+  MetadataOverloadedError,
+  NoSuchBucketError,
+  NoSuchKeyError,
+  NoSuchStorageNodeError,
+  NoSuchUploadError,
+  NoSuchVersionError,
+  NoSuchWriteError,
+  NotLeaderError,
+  ProposalTimeoutError,
+  ShardsNotPlacedError,
+} from './metadata-errors';
+export { MetadataClient, metadataRequestIdKey } from './metadata-client';
 export type { MetadataClientOptions } from './metadata-client';
 export type { PreEncodedMessage } from './storage-node-codec';
 export { encodeReadShardResponse, encodeWriteShardBlocks, storageNodeServiceDefinition } from './storage-node-codec';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { loadProto } from '@tessera/proto';
 import type { ProtoGrpcType } from '@tessera/proto/generated/metadata';
@@ -48,15 +49,19 @@ export interface MetadataClientOptions {
   readonly backoffMsMax?: number;
 }
 
-/** Whether a call may be retried after an ambiguous failure (it might have been applied). */
+/** Writes get a request id (idempotency key); reads need none. */
 type Safety = 'read' | 'write';
+
+/** gRPC metadata key of the idempotency key sent with every write (one per logical call). */
+export const metadataRequestIdKey = 'tessera-request-id';
 
 /**
  * Typed client for the metadata service. Follows leader hints (NotLeaderError.leaderHint),
- * retries with exponential backoff on UNAVAILABLE and overload, and gives every attempt a
- * deadline. Writes are retried only when they certainly did not apply (not delivered, not the
- * leader, proposal lost to a leader change); a write that timed out inside the group surfaces
- * ProposalTimeoutError because it may still commit. Reads retry on any transient failure.
+ * retries with exponential backoff on UNAVAILABLE, overload and timeouts, and gives every
+ * attempt a deadline. Every write carries one request id for all its attempts; the metadata
+ * group remembers the first result of each request id (10 minutes by default), so a write
+ * whose outcome was unknown (a timeout during a leader change) is retried without applying
+ * twice.
  */
 export class MetadataClient {
   private readonly addresses: string[];
@@ -137,12 +142,11 @@ export class MetadataClient {
   registerNode(request: RegisterNodeRequest): Promise<StorageNode__Output> {
     return this.call('registerNode', request, 'write');
   }
-  /** Heartbeats are idempotent, so they are retried like reads. */
   heartbeat(request: HeartbeatRequest): Promise<StorageNode__Output> {
-    return this.call('heartbeat', request, 'read');
+    return this.call('heartbeat', request, 'write');
   }
   setNodeState(request: SetNodeStateRequest): Promise<StorageNode__Output> {
-    return this.call('setNodeState', request, 'read');
+    return this.call('setNodeState', request, 'write');
   }
   listNodes(): Promise<StorageNode__Output[]> {
     return this.call<{ nodes: StorageNode__Output[] }>('listNodes', {}, 'read').then((r) => r.nodes);
@@ -154,7 +158,7 @@ export class MetadataClient {
     return this.call<{ items: QueueItem__Output[] }>('listQueue', { limit }, 'read').then((r) => r.items);
   }
   ackQueueItem(request: AckQueueItemRequest): Promise<void> {
-    return this.call<object>('ackQueueItem', request, 'read').then(() => undefined);
+    return this.call<object>('ackQueueItem', request, 'write').then(() => undefined);
   }
   /** One membership change of the metadata group; `address` is required for a new member. */
   changeMembership(request: ChangeMembershipRequest): Promise<ClusterStatus__Output> {
@@ -167,13 +171,14 @@ export class MetadataClient {
 
   private async call<Res>(method: string, request: object, safety: Safety): Promise<Res> {
     let lastError: Error = new Error('no attempt made');
+    const requestId = safety === 'write' ? randomBytes(12).toString('hex') : undefined;
     for (let attempt = 0; attempt < this.attemptCountMax; attempt++) {
       const address = this.currentAddress;
       try {
-        return await this.attempt<Res>(address, method, request);
+        return await this.attempt<Res>(address, method, request, requestId);
       } catch (err) {
         lastError = err as Error;
-        const next = this.nextStep(lastError, safety);
+        const next = this.nextStep(lastError);
         if (next === 'fail') throw lastError;
         if (next === 'follow' && lastError instanceof NotLeaderError && lastError.leaderHint !== undefined) {
           this.useAddress(lastError.leaderHint);
@@ -186,14 +191,13 @@ export class MetadataClient {
     throw lastError;
   }
 
-  private nextStep(err: Error, safety: Safety): 'follow' | 'retry' | 'fail' {
+  private nextStep(err: Error): 'follow' | 'retry' | 'fail' {
     if (err instanceof NotLeaderError) return err.leaderHint !== undefined && err.leaderHint !== '' ? 'follow' : 'retry';
     if (err instanceof MetadataOverloadedError) return 'retry';
-    if (err instanceof ProposalTimeoutError) return safety === 'read' ? 'retry' : 'fail';
+    // Writes carry a request id, so an unknown outcome is safe to retry (dedup at apply).
+    if (err instanceof ProposalTimeoutError) return 'retry';
     if (err instanceof RpcStatusError) {
-      // UNAVAILABLE from the transport: the request never reached a server.
-      if (err.code === grpc.status.UNAVAILABLE) return 'retry';
-      if (err.code === grpc.status.DEADLINE_EXCEEDED || err.code === grpc.status.CANCELLED) return safety === 'read' ? 'retry' : 'fail';
+      if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED || err.code === grpc.status.CANCELLED) return 'retry';
     }
     return 'fail';
   }
@@ -222,12 +226,15 @@ export class MetadataClient {
     return client;
   }
 
-  private attempt<Res>(address: string, method: string, request: object): Promise<Res> {
+  private attempt<Res>(address: string, method: string, request: object, requestId?: string): Promise<Res> {
     const client = this.clientFor(address);
-    const fn = (client as unknown as Record<string, (req: object, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method];
+    type Fn = (req: object, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
+    const fn = (client as unknown as Record<string, Fn>)[method];
     if (fn === undefined) return Promise.reject(new Error(`unknown metadata method ${method}`));
+    const metadata = new grpc.Metadata();
+    if (requestId !== undefined) metadata.set(metadataRequestIdKey, requestId);
     return new Promise<Res>((resolve, reject) => {
-      fn.call(client, request, { deadline: new Date(Date.now() + this.callTimeoutMs) }, (err, response) => {
+      fn.call(client, request, metadata, { deadline: new Date(Date.now() + this.callTimeoutMs) }, (err, response) => {
         if (err !== null && err !== undefined) reject(fromGrpcError(err));
         else resolve(response);
       });

@@ -20,7 +20,22 @@ describe('resolveStorageNodeConfig', () => {
       writeIdleTimeoutMs: 30_000,
       shutdownGraceMs: 10_000,
       logLevel: 'info',
+      metadataAddresses: [],
+      advertiseAddress: undefined,
+      heartbeatIntervalMs: 2_000,
     });
+  });
+
+  it('parses the metadata service list and the advertised address', () => {
+    const config = resolveStorageNodeConfig(
+      ['--metadata', '127.0.0.1:7001, 127.0.0.1:7002,127.0.0.1:7003', '--advertise', 'storage-a1:7100', '--heartbeat-interval-ms', '500'],
+      {},
+      noFile,
+    );
+    expect(config.metadataAddresses).toEqual(['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
+    expect(config.advertiseAddress).toBe('storage-a1:7100');
+    expect(config.heartbeatIntervalMs).toBe(500);
+    expect(() => resolveStorageNodeConfig(['--metadata', 'no-port'], {}, noFile)).toThrow('--metadata');
   });
 
   it('flags > env > config file > defaults', () => {

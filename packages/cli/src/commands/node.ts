@@ -14,9 +14,10 @@ export interface NodeCommandResult {
   readonly text: string;
 }
 
-const heartbeatingStates = new Set(['up', 'suspect']);
+/** A node heard from this recently is taken to be running: removing it needs --force. */
+const recentHeartbeatMs = 15_000;
 
-export async function runNodeCommand(args: ParsedArgs, addresses: readonly string[]): Promise<NodeCommandResult> {
+export async function runNodeCommand(args: ParsedArgs, addresses: readonly string[], nowMs: number): Promise<NodeCommandResult> {
   const [, sub, nodeId] = args.positionals;
   const client = new MetadataClient({ addresses, callTimeoutMs: 5_000, attemptCountMax: Math.max(3, addresses.length * 2) });
   try {
@@ -48,8 +49,9 @@ export async function runNodeCommand(args: ParsedArgs, addresses: readonly strin
         const id = required(nodeId, 'tessera node remove <node-id> [--force]');
         const current = (await client.listNodes()).find((n) => n.nodeId === id);
         if (current === undefined) throw new CliError(`no storage node ${id}`);
-        if (heartbeatingStates.has(current.state) && args.flags.get('force') !== 'true') {
-          throw new CliError(`${id} is ${current.state} (still heartbeating): drain it and stop its process first, or pass --force`);
+        const silentMs = nowMs - current.lastHeartbeatAtMs;
+        if (silentMs < recentHeartbeatMs && args.flags.get('force') !== 'true') {
+          throw new CliError(`${id} heartbeated ${Math.max(0, Math.round(silentMs / 1000))}s ago, so it is still running: drain it and stop its process first, or pass --force`);
         }
         const node = await client.setNodeState({ nodeId: id, state: 'down', reason: args.flags.get('reason') ?? 'removed by operator' });
         return { json: { node }, text: `${node.nodeId}: ${node.state} (excluded from placement; its record stays until the metadata service can forget nodes)` };

@@ -4,7 +4,7 @@
  * and a ready-to-paste `aws` line, then a live status. SIGINT/SIGTERM stop the cluster in
  * order; a second signal kills what is left at once.
  */
-import { LocalCluster, loadOrCreateRootKeys, planCluster, ReadyTimeoutError } from '@tessera/local-cluster';
+import { ClusterStoppedError, LocalCluster, loadOrCreateRootKeys, planCluster, ReadyTimeoutError } from '@tessera/local-cluster';
 import type { LocalClusterEvent, RootCredentials, RootKeysSource } from '@tessera/local-cluster';
 import type { CliConfig } from '../config';
 import { layoutOptionsOf } from '../cluster-access';
@@ -28,11 +28,51 @@ export async function runStart(config: CliConfig, environment: StartEnvironment)
   const env = environment.env;
   const keys = loadOrCreateRootKeys(layout.keysPath, { accessKeyId: env['TESSERA_ROOT_ACCESS_KEY'], secretAccessKey: env['TESSERA_ROOT_SECRET_KEY'] });
   const board = new StatusBoard(stdout);
-  const cluster = new LocalCluster({
+  const cluster = createCluster(config, environment, keys.credentials, board);
+  stdout.write(`Starting Tessera in ${layout.dataDir}: ${layout.metadata.length} metadata, ${layout.storage.length} storage nodes, gateway (${layout.metadata.length + layout.storage.length + 1} processes)\n`);
+  stdout.write(`Logs: ${layout.logDir}/<name>.log\n`);
+  const shutdown = new Shutdown(cluster, board, environment);
+  environment.onSignal('SIGINT', () => void shutdown.stop('Interrupted', 0));
+  environment.onSignal('SIGTERM', () => void shutdown.stop('Terminated', 0));
+
+  await cluster.start();
+  if (shutdown.requested) {
+    // The signal came while start() was spawning: the stop that ran then found nothing started.
+    await cluster.stop();
+    return shutdown.done;
+  }
+  if (cluster.gatewayAbsentReason !== undefined) environment.stderr.write(`warning: ${cluster.gatewayAbsentReason}\n`);
+  stdout.write(`Waiting for every process to be ready (timeout ${formatDurationMs(config.readyTimeoutMs)})...\n`);
+  const startedAtMs = Date.now();
+  const ready = await waitReadyOrExplain(cluster, config.readyTimeoutMs, environment);
+  if (shutdown.requested) return shutdown.done;
+  if (!ready) {
+    void shutdown.stop('Not ready', 1);
+    return shutdown.done;
+  }
+  stdout.write(`Ready in ${formatDurationMs(Date.now() - startedAtMs)}.\n\n`);
+  stdout.write(banner(layout.s3Endpoint, config.region, keys.credentials, keys.source, layout.keysPath, cluster.gatewayAbsentReason === undefined));
+  const endpoint = cluster.gatewayAbsentReason === undefined ? layout.s3Endpoint : undefined;
+  const refresh = async (): Promise<void> => {
+    if (shutdown.requested) return;
+    const status = await cluster.status();
+    if (shutdown.requested) return;
+    const block = renderLiveStatus(status, endpoint);
+    board.update(block, block.replace(/ {2}commit \d+/, ''));
+  };
+  await refresh();
+  const timer = setInterval(() => void refresh(), environment.statusIntervalMs);
+  const code = await shutdown.done;
+  clearInterval(timer);
+  return code;
+}
+
+function createCluster(config: CliConfig, environment: StartEnvironment, credentials: RootCredentials, board: StatusBoard): LocalCluster {
+  return new LocalCluster({
     ...layoutOptionsOf(config),
     region: config.region,
-    rootCredentials: keys.credentials,
-    baseEnv: env,
+    rootCredentials: credentials,
+    baseEnv: environment.env,
     logLevel: config.logLevel,
     healthCheckIntervalMs: 1_000,
     storageCapacityBytes: config.storageCapacityBytes,
@@ -44,70 +84,62 @@ export async function runStart(config: CliConfig, environment: StartEnvironment)
     },
     onEvent: (event) => reportEvent(event, board),
   });
-  const processCount = layout.metadata.length + layout.storage.length + 1;
-  stdout.write(`Starting Tessera in ${layout.dataDir}: ${layout.metadata.length} metadata, ${layout.storage.length} storage nodes, gateway (${processCount} processes)\n`);
-  stdout.write(`Logs: ${layout.logDir}/<name>.log\n`);
+}
 
-  let stopping: Promise<number> | undefined;
-  let resolveDone: (code: number) => void = () => undefined;
-  const done = new Promise<number>((resolve) => (resolveDone = resolve));
-  const stop = (reason: string, code: number): Promise<number> => {
-    if (stopping !== undefined) {
-      board.event(`${reason} again: killing all processes now`);
-      for (const name of cluster.processNames()) cluster.process(name).kill('SIGKILL');
-      return stopping;
-    }
-    board.release();
-    stdout.write(`\n${reason}: stopping (gateway, storage, metadata followers, then the leader)...\n`);
-    stopping = cluster.stop().then(
-      () => {
-        stdout.write('Stopped.\n');
-        return code;
-      },
-      (err: unknown) => {
-        environment.stderr.write(`error while stopping: ${(err as Error).message}\n`);
-        return 1;
-      },
-    );
-    void stopping.then(resolveDone);
-    return stopping;
-  };
-  environment.onSignal('SIGINT', () => void stop('Interrupted', 0));
-  environment.onSignal('SIGTERM', () => void stop('Terminated', 0));
-
-  await cluster.start();
-  if (cluster.gatewayAbsentReason !== undefined) environment.stderr.write(`warning: ${cluster.gatewayAbsentReason}\n`);
-  stdout.write(`Waiting for every process to be ready (timeout ${formatDurationMs(config.readyTimeoutMs)})...\n`);
-  const startedAtMs = Date.now();
+/** False (after printing who is not ready and their log tails) when the timeout passes. */
+async function waitReadyOrExplain(cluster: LocalCluster, timeoutMs: number, environment: StartEnvironment): Promise<boolean> {
   try {
-    await cluster.waitReady(config.readyTimeoutMs);
+    await cluster.waitReady(timeoutMs);
+    return true;
   } catch (err) {
-    if (stopping !== undefined) return done;
+    if (err instanceof ClusterStoppedError) return false;
     if (!(err instanceof ReadyTimeoutError)) throw err;
     environment.stderr.write(`${err.message}\n`);
     for (const name of err.notReady) {
       const lines = cluster.process(name).lastLogLines(10);
       environment.stderr.write(`--- last lines of ${name}:\n${lines.map((l) => `    ${l}`).join('\n')}\n`);
     }
-    await stop('Not ready', 1);
-    return done;
+    return false;
   }
-  if (stopping !== undefined) return done;
-  stdout.write(`Ready in ${formatDurationMs(Date.now() - startedAtMs)}.\n\n`);
-  stdout.write(banner(layout.s3Endpoint, config.region, keys.credentials, keys.source, layout.keysPath, cluster.gatewayAbsentReason === undefined));
-  const refresh = async (): Promise<void> => {
-    if (stopping !== undefined) return;
-    const status = await cluster.status();
-    if (stopping !== undefined) return;
-    const endpoint = cluster.gatewayAbsentReason === undefined ? layout.s3Endpoint : undefined;
-    const block = renderLiveStatus(status, endpoint);
-    board.update(block, block.replace(/ {2}commit \d+/, ''));
-  };
-  await refresh();
-  const timer = setInterval(() => void refresh(), environment.statusIntervalMs);
-  const code = await done;
-  clearInterval(timer);
-  return code;
+}
+
+/** The first stop request stops the cluster in order; a second one kills what is left. */
+class Shutdown {
+  private stopping: Promise<number> | undefined;
+  private resolveDone: (code: number) => void = () => undefined;
+  readonly done = new Promise<number>((resolve) => (this.resolveDone = resolve));
+
+  constructor(
+    private readonly cluster: LocalCluster,
+    private readonly board: StatusBoard,
+    private readonly environment: StartEnvironment,
+  ) {}
+
+  get requested(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  stop(reason: string, code: number): Promise<number> {
+    if (this.stopping !== undefined) {
+      this.board.event(`${reason} again: killing all processes now`);
+      for (const name of this.cluster.processNames()) this.cluster.process(name).kill('SIGKILL');
+      return this.stopping;
+    }
+    this.board.release();
+    this.environment.stdout.write(`\n${reason}: stopping (gateway, storage, metadata followers, then the leader)...\n`);
+    this.stopping = this.cluster.stop().then(
+      () => {
+        this.environment.stdout.write('Stopped.\n');
+        return code;
+      },
+      (err: unknown) => {
+        this.environment.stderr.write(`error while stopping: ${(err as Error).message}\n`);
+        return 1;
+      },
+    );
+    void this.stopping.then(this.resolveDone);
+    return this.stopping;
+  }
 }
 
 function banner(endpoint: string, region: string, credentials: RootCredentials, source: RootKeysSource, keysPath: string, gatewayUp: boolean): string {

@@ -49,6 +49,8 @@ export interface ContainerState {
   readonly name: string;
   readonly service: string;
   readonly status: string;
+  /** Exit code of the main process (0 while running, or after a clean stop). */
+  readonly exitCode: number;
   readonly health: string | undefined;
   readonly zone: string | undefined;
   /** host_ip:host_port of every published port */
@@ -62,13 +64,14 @@ export async function projectContainers(project: string): Promise<ContainerState
   const inspected = JSON.parse((await run('docker', ['inspect', ...ids], { timeoutMs: 30_000 })).stdout) as Array<{
     Name: string;
     Config: { Labels: Record<string, string>; Env: string[] };
-    State: { Status: string; Health?: { Status: string } };
+    State: { Status: string; ExitCode: number; Health?: { Status: string } };
     HostConfig: { PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> };
   }>;
   return inspected.map((c) => ({
     name: c.Name.replace(/^\//, ''),
     service: c.Config.Labels['com.docker.compose.service'] ?? '',
     status: c.State.Status,
+    exitCode: c.State.ExitCode,
     health: c.State.Health?.Status,
     zone: c.Config.Env.find((e) => e.startsWith('TESSERA_ZONE='))?.slice('TESSERA_ZONE='.length),
     publishedPorts: Object.values(c.HostConfig.PortBindings ?? {}).flatMap((bindings) => (bindings ?? []).map((b) => `${b.HostIp}:${b.HostPort}`)),

@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -46,6 +47,7 @@ const models: Readonly<Record<string, (data: JsonObject) => { validate(): void }
   'apps/v1/StatefulSet': model(StatefulSet),
   'apps/v1/Deployment': model(Deployment),
   'policy/v1/PodDisruptionBudget': model(PodDisruptionBudget),
+  'networking.k8s.io/v1/NetworkPolicy': model(NetworkPolicy),
 };
 
 function describeDoc(doc: JsonObject): string {
@@ -136,6 +138,7 @@ export function consistencyErrors(docs: readonly JsonObject[]): string[] {
   for (const doc of docs) {
     const kind = stringAt(doc, 'kind');
     if (kind === 'Service') errors.push(...serviceErrors(doc, docs));
+    if (kind === 'NetworkPolicy') errors.push(...networkPolicyErrors(doc, docs));
     if (kind === 'PodDisruptionBudget') {
       const selector = stringMapAt(doc, 'spec', 'selector', 'matchLabels');
       if (!workloads(docs).some((w) => selects(selector, podLabels(w)))) errors.push(`${describeDoc(doc)}: selector matches no pod template`);
@@ -250,6 +253,23 @@ function serviceErrors(service: JsonObject, docs: readonly JsonObject[]): string
     for (const target of targets) {
       if (!containersOf(target).some((c) => declaresPort(c, targetPort))) {
         errors.push(`${name}: port ${stringAt(port, 'name') ?? numberAt(port, 'port')} targets ${String(targetPort)}, which ${describeDoc(target)} does not declare`);
+      }
+    }
+  }
+  return errors;
+}
+
+/** A NetworkPolicy must select pods, and every port it opens must be one those pods declare. */
+function networkPolicyErrors(policy: JsonObject, docs: readonly JsonObject[]): string[] {
+  const name = describeDoc(policy);
+  const targets = workloads(docs).filter((w) => selects(stringMapAt(policy, 'spec', 'podSelector', 'matchLabels'), podLabels(w)));
+  if (targets.length === 0) return [`${name}: podSelector matches no pod template`];
+  const errors: string[] = [];
+  for (const rule of arrayAt(policy, 'spec', 'ingress')) {
+    for (const port of arrayAt(rule, 'ports')) {
+      const value = isObject(port) ? port['port'] : undefined;
+      for (const target of targets) {
+        if (!containersOf(target).some((c) => declaresPort(c, value))) errors.push(`${name}: opens port ${String(value)}, which ${describeDoc(target)} does not declare`);
       }
     }
   }

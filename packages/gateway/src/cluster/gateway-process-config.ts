@@ -21,6 +21,8 @@ export interface GatewayProcessConfig {
   /** SIGTERM/SIGINT: requests in flight get this long to finish before connections are cut. */
   readonly shutdownGraceMs: number;
   readonly requestTimeoutMs: number;
+  /** Pause between garbage-stripe collection rounds; 0: this gateway does not collect. */
+  readonly gcIntervalMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -49,6 +51,7 @@ const settings = {
   'read-hedge-after-ms': 'TESSERA_READ_HEDGE_AFTER_MS',
   'shutdown-grace-ms': 'TESSERA_SHUTDOWN_GRACE_MS',
   'request-timeout-ms': 'TESSERA_GATEWAY_REQUEST_TIMEOUT_MS',
+  'gc-interval-ms': 'TESSERA_GC_INTERVAL_MS',
   'log-level': 'TESSERA_LOG_LEVEL',
   config: 'TESSERA_GATEWAY_CONFIG',
 } as const;
@@ -149,6 +152,7 @@ export function resolveGatewayProcessConfig(argv: readonly string[], env: Readon
     dataPath,
     shutdownGraceMs: integer('shutdown-grace-ms', 10_000, 0, 600_000)!,
     requestTimeoutMs: integer('request-timeout-ms', 300_000, 1_000, 24 * 3_600_000)!,
+    gcIntervalMs: integer('gc-interval-ms', 30_000, 0, 24 * 3_600_000)!,
     logLevel,
   };
 }

@@ -19,6 +19,7 @@ import { headerSectionBytesMaxDefault, startGatewayServer } from '../server';
 import { ClusterS3Backend } from './cluster-backend';
 import type { GatewayProcessConfig } from './gateway-process-config';
 import { StorageNodePool } from './storage-node-pool';
+import { StripeCollector } from './stripe-collector';
 
 export interface GatewayProcessComponents {
   readonly clock: Clock;
@@ -32,6 +33,8 @@ export interface RunningGateway {
   readonly metricsEndpoint: string | undefined;
   readonly backend: ClusterS3Backend;
   readonly metrics: GatewayMetrics;
+  /** Deletes the shards of stripes the metadata service queued as garbage. */
+  readonly collector: StripeCollector;
   /** Stops accepting, lets requests in flight finish for up to graceMs, then cuts the rest. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -125,6 +128,8 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     cleanupClients();
     throw error;
   }
+  const collector = new StripeCollector({ intervalMs: config.gcIntervalMs, itemCountMax: 100 }, metadata, pool, logger);
+  if (config.gcIntervalMs > 0) await collector.start();
   const metricsEndpoint = operational === undefined ? undefined : `http://${config.metricsListen?.host}:${(operational.address() as AddressInfo).port}`;
   logger.info('gateway listening', { endpoint: s3.endpoint, metricsEndpoint, metadata: config.metadataAddresses });
   let stopping: Promise<void> | undefined;
@@ -144,9 +149,10 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
         await new Promise<void>((resolve) => op.close(() => resolve()));
         op.closeAllConnections();
       }
+      await collector.stop();
       cleanupClients();
     })();
     return stopping;
   };
-  return { endpoint: s3.endpoint, port: s3.port, metricsEndpoint, backend, metrics, stop };
+  return { endpoint: s3.endpoint, port: s3.port, metricsEndpoint, backend, metrics, collector, stop };
 }

@@ -37,7 +37,8 @@ interface ShardStream {
   readonly shardIndex: number;
   readonly channel: BoundedChannel<ShardBlock>;
   readonly abort: AbortController;
-  readonly done: Promise<void>;
+  /** Settles (never rejects) when the stream ended; `failure` says how. */
+  done: Promise<void>;
   failure: unknown;
 }
 
@@ -103,7 +104,7 @@ export class StripeWriter {
         { signal: abort.signal, timeoutMs: this.options.shardStreamTimeoutMs },
       );
     };
-    (stream as { done: Promise<void> }).done = run().catch((error: unknown) => {
+    stream.done = run().catch((error: unknown) => {
       if (stream.failure === undefined) stream.failure = error;
       channel.discard();
       this.logger.warn('shard write failed', { stripeId: stripe.stripeId, shardIndex, nodeId, error: String(error) });

@@ -39,6 +39,11 @@ export class DelayProxy {
     return proxy;
   }
 
+  /** Drops every connection (and the chunks held back on them); clients reconnect. */
+  resetConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

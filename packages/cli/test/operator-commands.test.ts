@@ -1,0 +1,197 @@
+// Goal: the operator and S3 commands work against a real cluster, as a user runs them: `tessera`
+// is started as a child process (status --json, node drain/undrain/add/remove, bucket, cp, ls,
+// rm), objects round-trip byte-exact through the CLI, the AWS SDK and the `aws` CLI (SHA-256
+// compared), and failures are one-line messages with non-zero exit codes (port in use, data
+// dir locked, no cluster, unimplemented heal/scrub). Method: one LocalCluster on free loopback
+// ports in a temp data dir whose tessera.json carries the port plan, so the CLI finds it with
+// --data-dir alone.
+import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { defaultClusterLayoutOptions, findFreePortBlock, LocalCluster, loadOrCreateRootKeys, planCluster } from '@tessera/local-cluster';
+import type { RootCredentials } from '@tessera/local-cluster';
+import type { StatusReport } from '@tessera/cli';
+import { requireBuilt, runTessera, until } from './helpers';
+
+// The SDK's Node 22 notice would clutter the test output.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+
+const sha256 = (data: Buffer): string => crypto.createHash('sha256').update(data).digest('hex');
+
+describe('tessera operator and S3 commands (real cluster, real child processes)', () => {
+  let dataDir: string;
+  let workDir: string;
+  let cluster: LocalCluster;
+  let credentials: RootCredentials;
+  let endpoint: string;
+  let ports: { gatewayPort: number; metadataPortBase: number; storagePortBase: number; metricsPortBase: number };
+  const quiet = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const tessera = (...args: string[]) => runTessera([...args, '--data-dir', dataDir], quiet);
+
+  beforeAll(async () => {
+    requireBuilt();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-cli-'));
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-cli-work-'));
+    const base = await findFreePortBlock('127.0.0.1', 40);
+    ports = { gatewayPort: base, metadataPortBase: base + 1, storagePortBase: base + 5, metricsPortBase: base + 15 };
+    fs.writeFileSync(path.join(dataDir, 'tessera.json'), JSON.stringify(ports));
+    const layoutOptions = { ...defaultClusterLayoutOptions, ...ports, dataDir };
+    const layout = planCluster(layoutOptions);
+    credentials = loadOrCreateRootKeys(layout.keysPath, {}).credentials;
+    endpoint = layout.s3Endpoint;
+    cluster = new LocalCluster({
+      ...layoutOptions, region: 'us-east-1', rootCredentials: credentials, baseEnv: { PATH: process.env['PATH'] }, logLevel: 'info',
+      healthCheckIntervalMs: 250, gatewayMode: 'required', nodeExecPath: process.execPath,
+      restartPolicy: { restartBackoffMsBase: 200, restartBackoffMsMax: 2_000, stableAfterMs: 10_000, stopGraceMs: 5_000 },
+    });
+    await cluster.start();
+    await cluster.waitReady(60_000);
+  }, 90_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }, 60_000);
+
+  test('status --json: three metadata nodes, a leader, nine storage nodes up in three zones', async () => {
+    const report = await until(async () => {
+      const result = await tessera('status', '--json');
+      if (result.exitCode !== 0) return undefined;
+      const parsed = JSON.parse(result.stdout) as StatusReport;
+      const up = parsed.storage.nodes.filter((n) => n.state === 'up').length;
+      return parsed.metadata.leaderId !== null && up === 9 ? parsed : undefined;
+    }, 30_000, 'a leader and 9 storage nodes up');
+    expect(report.metadata.nodes.map((n) => n.reachable)).toEqual([true, true, true]);
+    expect(['meta-1', 'meta-2', 'meta-3']).toContain(report.metadata.leaderId);
+    expect(report.metadata.term).toBeGreaterThan(0);
+    expect(report.metadata.commitIndex).toBeGreaterThan(0);
+    expect(report.storage.byZone).toEqual({ 'az-a': { up: 3 }, 'az-b': { up: 3 }, 'az-c': { up: 3 } });
+    expect(report.storage.capacityBytes).toBeGreaterThan(0);
+    expect(report.objectCount).toBeNull();
+    expect(report.stripesBelowFullRedundancy).toBe(0);
+  }, 40_000);
+
+  test('status (human): leader line, storage table by zone, n/a where nothing is exposed', async () => {
+    const result = await tessera('status');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^Metadata: leader meta-\d \(127\.0\.0\.1:\d+\), term \d+, commit index \d+/);
+    expect(result.stdout).toMatch(/ZONE\s+NODE\s+STATE\s+ADDRESS\s+CAPACITY\s+USED\s+HEARTBEAT/);
+    expect(result.stdout).toContain('Objects: n/a, bytes: n/a');
+  });
+
+  test('bucket mb / cp up / ls / cp down / rm / bucket rb through the CLI, byte-exact', async () => {
+    const original = crypto.randomBytes(1024 * 1024 + 123);
+    const source = path.join(workDir, 'upload.bin');
+    fs.writeFileSync(source, original);
+    expect(await tessera('bucket', 'mb', 'cli-bucket')).toMatchObject({ exitCode: 0, stdout: 'make_bucket: cli-bucket\n' });
+    const listed = await tessera('bucket', 'ls', '--json');
+    expect((JSON.parse(listed.stdout) as { buckets: Array<{ name: string }> }).buckets.map((b) => b.name)).toContain('cli-bucket');
+    expect((await tessera('cp', source, 's3://cli-bucket/dir/')).stdout).toContain('upload: ');
+    const objects = JSON.parse((await tessera('ls', 's3://cli-bucket/dir/', '--json')).stdout) as { objects: Array<{ key: string; sizeBytes: number }> };
+    expect(objects.objects).toEqual([expect.objectContaining({ key: 'dir/upload.bin', sizeBytes: original.length })]);
+    expect((await tessera('ls', 's3://cli-bucket')).stdout).toMatch(/PRE\s+dir\//);
+    const target = path.join(workDir, 'download.bin');
+    expect((await tessera('cp', 's3://cli-bucket/dir/upload.bin', target)).exitCode).toBe(0);
+    expect(sha256(fs.readFileSync(target))).toBe(sha256(original));
+    expect((await tessera('rm', 's3://cli-bucket/dir/upload.bin')).exitCode).toBe(0);
+    expect((await tessera('ls', 's3://cli-bucket/dir/')).stdout).toBe('no objects\n');
+    expect(await tessera('bucket', 'rb', 'cli-bucket')).toMatchObject({ exitCode: 0, stdout: 'remove_bucket: cli-bucket\n' });
+    const missing = await tessera('cp', 's3://cli-bucket/nothing', target);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/^tessera: NoSuchBucket: /);
+  }, 60_000);
+
+  test('AWS SDK round trip: 5 MiB object, SHA-256 equal', async () => {
+    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
+    try {
+      const original = crypto.randomBytes(5 * 1024 * 1024);
+      expect((await tessera('bucket', 'mb', 'sdk-bucket')).exitCode).toBe(0);
+      await client.send(new PutObjectCommand({ Bucket: 'sdk-bucket', Key: 'blob', Body: original }));
+      const got = await client.send(new GetObjectCommand({ Bucket: 'sdk-bucket', Key: 'blob' }));
+      const bytes = Buffer.from(await got.Body!.transformToByteArray());
+      expect(sha256(bytes)).toBe(sha256(original));
+    } finally {
+      client.destroy();
+    }
+  }, 60_000);
+
+  test('aws CLI round trip: s3 cp up, s3 ls, s3 cp down, SHA-256 equal', async () => {
+    const probe = spawnSync('aws', ['--version'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      console.warn('aws CLI not installed: skipping the aws CLI round trip');
+      return;
+    }
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+    const aws = (...args: string[]) => spawnSync('aws', ['--endpoint-url', endpoint, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+    const original = crypto.randomBytes(3 * 1024 * 1024 + 7);
+    const source = path.join(workDir, 'aws-up.bin');
+    const target = path.join(workDir, 'aws-down.bin');
+    fs.writeFileSync(source, original);
+    expect(aws('s3', 'mb', 's3://aws-bucket').status).toBe(0);
+    const up = aws('s3', 'cp', source, 's3://aws-bucket/x/aws-up.bin');
+    expect(up.stderr).toBe('');
+    expect(up.status).toBe(0);
+    const ls = aws('s3', 'ls', 's3://aws-bucket/x/');
+    expect(ls.stdout).toMatch(new RegExp(`\\s${original.length} aws-up\\.bin`));
+    expect(aws('s3', 'cp', 's3://aws-bucket/x/aws-up.bin', target).status).toBe(0);
+    expect(sha256(fs.readFileSync(target))).toBe(sha256(original));
+  }, 90_000);
+
+  test('node drain / undrain / add / remove through the metadata service', async () => {
+    const drained = await tessera('node', 'drain', 'storage-az-a-1', '--json');
+    expect(drained.exitCode).toBe(0);
+    expect((JSON.parse(drained.stdout) as { node: { state: string } }).node.state).toBe('draining');
+    const refused = await tessera('node', 'remove', 'storage-az-a-1');
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/^tessera: storage-az-a-1 heartbeated \d+s ago, so it is still running: drain it and stop its process first, or pass --force\n$/);
+    expect((await tessera('node', 'undrain', 'storage-az-a-1')).stdout).toBe('storage-az-a-1: up\n');
+    const added = await tessera('node', 'add', 'storage-extra', '--zone', 'az-b', '--address', '127.0.0.1:1', '--capacity-bytes', '1000000');
+    expect(added).toMatchObject({ exitCode: 0, stdout: 'registered storage-extra in az-b at 127.0.0.1:1: up\n' });
+    const removed = await tessera('node', 'remove', 'storage-extra', '--force', '--json');
+    expect((JSON.parse(removed.stdout) as { node: { state: string } }).node.state).toBe('down');
+    const list = await tessera('node', 'ls');
+    expect(list.stdout).toMatch(/storage-extra\s+az-b\s+down/);
+    expect((await tessera('node', 'add', 'x')).exitCode).toBe(2);
+  }, 60_000);
+
+  test('heal and scrub say they are not implemented, with exit code 2', async () => {
+    for (const command of ['heal', 'scrub']) {
+      const result = await tessera(command);
+      expect(result).toMatchObject({ exitCode: 2, stderr: `tessera ${command}: not implemented yet (issue 7)\n` });
+    }
+  });
+
+  test('a second launcher on this data directory: one line, exit 1', async () => {
+    const result = await tessera('start');
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^tessera: data directory .* is in use by another tessera launcher \(pid \d+\): stop it first or use another --data-dir\n$/);
+  });
+
+  test('a port in use: one line naming the port and the option, nothing spawned', async () => {
+    const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-cli-port-'));
+    try {
+      const base = await findFreePortBlock('127.0.0.1', 40);
+      const result = await runTessera(['start', '--data-dir', otherDir, '--metadata-port-base', String(base + 1), '--storage-port-base', String(base + 5),
+        '--metrics-port-base', String(base + 15), '--gateway-port', String(ports.gatewayPort)], quiet);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toBe(`tessera: port 127.0.0.1:${ports.gatewayPort} (gateway) is already in use: stop whatever listens there or change it with --gateway-port\n`);
+      expect(fs.readdirSync(path.join(otherDir, 'logs'))).toEqual([]);
+      expect(fs.existsSync(path.join(otherDir, 'launcher.lock'))).toBe(false);
+    } finally {
+      fs.rmSync(otherDir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test('no cluster at the given addresses: a clear error, exit 1; unknown command: exit 2', async () => {
+    const base = await findFreePortBlock('127.0.0.1', 3);
+    const result = await runTessera(['status', '--metadata', `127.0.0.1:${base},127.0.0.1:${base + 1}`], quiet);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^tessera: no metadata node answered at 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+ .*is the cluster running\? \(--metadata\)\n$/);
+    expect((await runTessera(['frobnicate'])).exitCode).toBe(2);
+    expect((await runTessera(['status', '--bogus', '1'])).stderr).toContain('unknown flag --bogus');
+  }, 30_000);
+});
