@@ -187,6 +187,24 @@ describe('storage failures', () => {
   });
 });
 
+describe('storage failing before the first byte', () => {
+  test('a GET whose first read fails gets a complete 503 S3 error, not a 200 and a cut connection', async () => {
+    const body = Buffer.alloc(100_000, 3);
+    expect((await signedSend('PUT', `/${bucket}/first-read`, body)).status).toBe(200);
+    gateway.backend.readFailureAfterBytes = 0;
+    gateway.backend.readFailure = new S3BackendError('QuorumUnavailable', 'only 5 of 9 shards reachable');
+    try {
+      const response = await signedSend('GET', `/${bucket}/first-read`);
+      expect([response.status, errorCode(response)]).toEqual([503, 'ServiceUnavailable']);
+      expect(response.body.toString()).not.toContain('shards reachable');
+    } finally {
+      gateway.backend.readFailureAfterBytes = undefined;
+      gateway.backend.readFailure = undefined;
+    }
+    await stillServes();
+  });
+});
+
 describe('virtual-hosted style', () => {
   test('Host: <bucket>.s3.localhost addresses the bucket', async () => {
     const host = `${bucket}.s3.localhost:${gateway.port}`;

@@ -57,6 +57,7 @@ import {
   uploadInfoOf,
 } from './metadata-records';
 import { ObjectStitcher } from './object-stitcher';
+import { RepairReporter } from './repair-reporter';
 import type { StorageNodePool } from './storage-node-pool';
 import { QuorumUnavailableError } from './stripe';
 import type { Stripe } from './stripe';
@@ -85,13 +86,15 @@ const metadataPageSizeMax = 1000;
 export class ClusterS3Backend implements S3Backend {
   private readonly writer: StripeWriter;
   private readonly stitcher: ObjectStitcher;
+  private readonly repairs: RepairReporter;
 
   constructor(
     private readonly options: ClusterBackendOptions,
     private readonly components: ClusterBackendComponents,
   ) {
     this.writer = new StripeWriter(components.pool, options.dataPath, components.logger);
-    this.stitcher = new ObjectStitcher(new StripeReader(components.pool, options.dataPath, components.logger), components.metrics, components.logger);
+    this.repairs = new RepairReporter(components.metadata, components.logger);
+    this.stitcher = new ObjectStitcher(new StripeReader(components.pool, options.dataPath, components.logger), components.pool, this.repairs, components.metrics, components.logger);
   }
 
   /** Metadata quorum answers (a linearizable read) and enough storage nodes are up to write. */
@@ -156,6 +159,7 @@ export class ClusterS3Backend implements S3Backend {
           userMetadata: { ...request.headers.user },
           ...dataOf(stored),
         });
+        this.reportFailedShards(stored, `PutObject ${request.bucket}/${request.key}`);
         return objectInfoOf(version);
       } catch (error) {
         if (stored.kind === 'stripe' && isDefiniteRefusal(error)) await this.abandonWrite(writeId, stored.stripe, 'commit refused');
@@ -171,7 +175,7 @@ export class ClusterS3Backend implements S3Backend {
   openObject(bucket: string, key: string): Promise<ObjectReader> {
     return this.call(async () => {
       const version = await this.components.metadata.getObject({ bucket, key, versionId: '' });
-      this.stitcher.checkReadable(version);
+      await this.stitcher.checkReadable(version);
       return this.readerOf(version);
     });
   }
@@ -237,10 +241,6 @@ export class ClusterS3Backend implements S3Backend {
       };
       const stored = await this.store(body, placeStripe, (stripe) => deleteStripeShards(this.components.pool, stripe, this.components.logger));
       const summary = body.summary();
-      if (stored.kind === 'stripe' && stored.failedShardIndexes.length > 0) {
-        // RegisterPart has no annotation field: the failed shards are logged for the healer.
-        this.components.logger.warn('part written with failed shards', { uploadId, partNumber, stripeId: stored.stripe.stripeId, failedShardIndexes: stored.failedShardIndexes });
-      }
       try {
         const part = await this.components.metadata.registerPart({
           bucket,
@@ -252,6 +252,7 @@ export class ClusterS3Backend implements S3Backend {
           checksums: checksumMapOf(summary.checksums),
           ...dataOf(stored),
         });
+        this.reportFailedShards(stored, `UploadPart ${bucket}/${key} upload ${uploadId} part ${partNumber}`);
         return partInfoOf(part);
       } catch (error) {
         if (stored.kind === 'stripe' && isDefiniteRefusal(error)) await deleteStripeShards(this.components.pool, stored.stripe, this.components.logger);
@@ -316,6 +317,13 @@ export class ClusterS3Backend implements S3Backend {
       if (error instanceof QuorumUnavailableError) this.components.metrics.quorumFailuresTotal.labels('write').inc();
       throw error;
     }
+  }
+
+  /** A committed stripe with failed shards goes to the repair queue (after the commit: the healer needs its owner). */
+  private reportFailedShards(stored: StoredBody, what: string): void {
+    if (stored.kind !== 'stripe' || stored.failedShardIndexes.length === 0) return;
+    this.components.logger.warn('committed with failed shards', { what, stripeId: stored.stripe.stripeId, failedShardIndexes: stored.failedShardIndexes });
+    this.repairs.report(stripeToRecord(stored.stripe, stored.degradedSpread), `${what}: shards ${stored.failedShardIndexes.join(',')} failed at write`);
   }
 
   private async abandonWrite(writeId: string, stripe: Stripe, reason: string): Promise<void> {

@@ -90,6 +90,7 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     // Small messages keep the per-stream send window (4 messages) small: 9 streams per PUT.
     messageSizeBytesTarget: 256 * 1024,
     unreachableForMs: 2_000,
+    reachableTrustMs: 1_000,
   });
   const backend = new ClusterS3Backend({ dataPath: config.dataPath, ownerId: config.rootAccessKeyId }, { metadata, pool, clock, logger, metrics });
   const app = createGatewayApp(
@@ -128,7 +129,7 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     cleanupClients();
     throw error;
   }
-  const collector = new StripeCollector({ intervalMs: config.gcIntervalMs, itemCountMax: 100 }, metadata, pool, logger);
+  const collector = new StripeCollector({ intervalMs: config.gcIntervalMs, itemCountMax: 100, leaseMs: 60_000 }, metadata, pool, logger);
   if (config.gcIntervalMs > 0) await collector.start();
   const metricsEndpoint = operational === undefined ? undefined : `http://${config.metricsListen?.host}:${(operational.address() as AddressInfo).port}`;
   logger.info('gateway listening', { endpoint: s3.endpoint, metricsEndpoint, metadata: config.metadataAddresses });

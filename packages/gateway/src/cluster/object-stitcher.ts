@@ -12,7 +12,12 @@ import { toBackendError } from './metadata-error-mapping';
 import { stripeFromRecord } from './metadata-records';
 import { QuorumUnavailableError } from './stripe';
 import type { Stripe } from './stripe';
+import type { RepairReporter } from './repair-reporter';
+import type { StorageNodePool } from './storage-node-pool';
 import type { ReadObserver, StripeReader } from './stripe-reader';
+
+/** A reachability probe (GetNodeInfo) longer than this counts the node as unreachable. */
+const probeTimeoutMs = 500;
 
 /** One contiguous piece of an object: inline bytes or a stripe. */
 interface Segment {
@@ -25,14 +30,23 @@ interface Segment {
 export class ObjectStitcher {
   constructor(
     private readonly reader: StripeReader,
+    private readonly pool: StorageNodePool,
+    private readonly repairs: RepairReporter,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
   ) {}
 
-  /** Fails fast (before any response byte) when a stripe of the version cannot be read now. */
-  checkReadable(version: ObjectVersion__Output): void {
+  /**
+   * Fails fast (before any response byte) when a stripe of the version cannot be read now:
+   * shard nodes not heard from recently are probed first, so a node that died since the last
+   * request is noticed here rather than halfway through the body.
+   */
+  async checkReadable(version: ObjectVersion__Output): Promise<void> {
+    const stripes = segmentsOf(version).flatMap((segment) => (segment.stripe === undefined ? [] : [stripeFromRecord(segment.stripe)]));
+    if (stripes.length === 0) return;
+    await this.pool.probe(stripes.flatMap((stripe) => stripe.shardNodeIds), probeTimeoutMs);
     try {
-      for (const segment of segmentsOf(version)) if (segment.stripe !== undefined) this.reader.checkReadable(stripeFromRecord(segment.stripe));
+      for (const stripe of stripes) this.reader.checkReadable(stripe);
     } catch (error) {
       if (error instanceof QuorumUnavailableError) this.metrics.quorumFailuresTotal.labels('read').inc();
       throw error;
@@ -61,16 +75,24 @@ export class ObjectStitcher {
     }
   }
 
-  /** Counts a GET as degraded once, however many windows needed parity. */
+  /**
+   * Counts a GET as degraded once, however many windows needed parity, and reports each
+   * degraded stripe once to the metadata repair queue (best effort: the read never waits for it).
+   */
   private observerFor(version: ObjectVersion__Output): ReadObserver {
     let counted = false;
+    const reported = new Set<string>();
+    const records = new Map(segmentsOf(version).flatMap((segment) => (segment.stripe === undefined ? [] : [[segment.stripe.stripeId, segment.stripe] as const])));
     return {
       degraded: (stripe: Stripe, badShardIndexes: readonly number[], reconstructedBlockCount: number): void => {
         if (!counted) this.metrics.degradedReadsTotal.inc();
         counted = true;
         this.metrics.reconstructionsTotal.inc(reconstructedBlockCount);
-        // The metadata API has no call to enqueue a repair; the log line is the repair report.
         this.logger.warn('shards need repair', { bucket: version.bucket, key: version.key, stripeId: stripe.stripeId, badShardIndexes: [...badShardIndexes] });
+        const record = records.get(stripe.stripeId);
+        if (record === undefined || reported.has(stripe.stripeId)) return;
+        reported.add(stripe.stripeId);
+        this.repairs.report(record, `degraded read of ${version.bucket}/${version.key}: shards ${badShardIndexes.join(',')} missing, slow or corrupt`);
       },
     };
   }

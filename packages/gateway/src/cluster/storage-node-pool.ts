@@ -24,6 +24,8 @@ export interface StorageNodePoolOptions {
   readonly messageSizeBytesTarget: number;
   /** After a transport failure, a node counts as unreachable for this long (unless it answers). */
   readonly unreachableForMs: number;
+  /** A node that answered this recently is not probed before a GET. */
+  readonly reachableTrustMs: number;
 }
 
 export class UnknownStorageNodeError extends Error {
@@ -41,6 +43,8 @@ export class StorageNodePool {
   private readonly clients = new Map<string, StorageNodeClient>();
   /** nodeId -> monotonic time until which the node is believed unreachable. */
   private readonly unreachableUntilMs = new Map<string, number>();
+  /** nodeId -> monotonic time of its last successful call. */
+  private readonly reachableAtMs = new Map<string, number>();
 
   constructor(
     private readonly metadata: MetadataClient,
@@ -88,6 +92,28 @@ export class StorageNodePool {
 
   markReachable(nodeId: string): void {
     this.unreachableUntilMs.delete(nodeId);
+    this.reachableAtMs.set(nodeId, this.clock.monotonicMs());
+  }
+
+  /**
+   * Makes sure the reachability of `nodeIds` is known: nodes that answered within the last
+   * `reachableTrustMs`, or are already known unreachable, are skipped; the others get a short
+   * GetNodeInfo probe. Used before a GET commits to a status, so that a node that died since the
+   * last request is noticed before the response starts, not halfway through its body.
+   */
+  async probe(nodeIds: Iterable<string>, timeoutMs: number): Promise<void> {
+    const nowMs = this.clock.monotonicMs();
+    const unknown = [...new Set(nodeIds)].filter((nodeId) => !this.isUnreachable(nodeId) && nowMs - (this.reachableAtMs.get(nodeId) ?? Number.NEGATIVE_INFINITY) > this.options.reachableTrustMs);
+    await Promise.all(
+      unknown.map(async (nodeId) => {
+        try {
+          await (await this.clientFor(nodeId)).getNodeInfo({ timeoutMs });
+          this.markReachable(nodeId);
+        } catch {
+          this.markUnreachable(nodeId);
+        }
+      }),
+    );
   }
 
   /** Known unreachable: a recent transport failure, or marked down by the metadata leader. */

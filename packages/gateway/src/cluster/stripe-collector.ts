@@ -2,11 +2,13 @@
  * Collects garbage stripes: the metadata service queues a `gcStripe` item whenever no committed
  * version references a stripe any more (write aborted, object overwritten or deleted, part
  * replaced or left out of a completed upload, upload aborted). This loop deletes each such
- * stripe's shards on its nodes and then acknowledges the item. Deletes are idempotent, so an
- * item handled twice (two gateways, a crash before the ack) is harmless; an item whose nodes
+ * stripe's shards on its nodes and then acknowledges the item. Items are claimed with a lease (several gateways
+ * collect without duplicating work) and deletes are idempotent, so an item handled twice (a
+ * crash before the ack, an expired lease) is harmless; an item whose nodes
  * cannot all be reached stays queued and is retried next round. `repairStripe` items are left
  * for the healer.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger, Startable } from '@tessera/common';
 import type { MetadataClient } from '@tessera/rpc';
 import { stripeFromRecord } from './metadata-records';
@@ -16,14 +18,17 @@ import { shardIdOf } from './stripe';
 export interface StripeCollectorOptions {
   /** Pause between rounds. */
   readonly intervalMs: number;
-  /** Queue items examined per round. */
+  /** Queue items claimed per round. */
   readonly itemCountMax: number;
+  /** How long a claimed item is reserved for this collector. */
+  readonly leaseMs: number;
 }
 
 export class StripeCollector implements Startable {
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private stopped = false;
+  private readonly workerId = `gateway-gc-${randomUUID()}`;
 
   constructor(
     private readonly options: StripeCollectorOptions,
@@ -45,7 +50,8 @@ export class StripeCollector implements Startable {
 
   /** One round: returns how many stripes were collected (exposed for tests). */
   async collectOnce(): Promise<number> {
-    const items = await this.metadata.listQueue(this.options.itemCountMax);
+    // A lease keeps other collectors (other gateways) off these items while this one works.
+    const items = await this.metadata.claimQueueItems({ kind: 'gcStripe', workerId: this.workerId, leaseMs: this.options.leaseMs, limit: this.options.itemCountMax });
     let collectedCount = 0;
     for (const item of items) {
       if (this.stopped) break;

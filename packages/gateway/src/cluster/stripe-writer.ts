@@ -103,6 +103,7 @@ export class StripeWriter {
         { shardId: shardIdOf(stripe, shardIndex), blockSizeBytes: shardBlockSizeBytes, source: { kind: 'blocks', blocks: channel } },
         { signal: abort.signal, timeoutMs: this.options.shardStreamTimeoutMs },
       );
+      this.pool.markReachable(nodeId);
     };
     stream.done = run().catch((error: unknown) => {
       if (stream.failure === undefined) stream.failure = error;

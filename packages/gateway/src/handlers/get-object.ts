@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { conditionalHeadersOf, enforceReadConditions } from '../conditional';
 import { callBackend } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import type { ObjectInfo } from '../backend';
 import { responseHeaders, selectRange, statusFor } from './object-read';
 
 export async function handleGetObject(ctx: HandlerContext, bucket: string, key: string, partNumber: number | undefined): Promise<void> {
@@ -14,22 +15,37 @@ export async function handleGetObject(ctx: HandlerContext, bucket: string, key: 
   const info = reader.info;
   enforceReadConditions(conditionalHeadersOf((name) => ctx.header(name)), info);
   const range = selectRange(ctx, info, partNumber);
-  ctx.res.status(statusFor(range));
-  for (const [name, value] of Object.entries(responseHeaders(ctx, info, range))) ctx.res.setHeader(name, value);
   if (info.sizeBytes === 0) {
+    sendHead(ctx, info, range);
     ctx.res.end();
     return;
   }
   const startByte = range.kind === 'partial' ? range.startByte : 0;
   const endByteInclusive = range.kind === 'partial' ? range.endByteInclusive : info.sizeBytes - 1;
+  const source = reader.read(startByte, endByteInclusive)[Symbol.asyncIterator]();
+  // Pull the first piece before the status line goes out: a read that cannot be served at all
+  // (more than m shards of the first window unavailable) still gets a proper S3 error, such as
+  // 503 ServiceUnavailable, from the error boundary instead of a 200 and a cut connection.
+  const first = await callBackend({ bucket, key }, () => source.next());
+  sendHead(ctx, info, range);
   const counter = ctx.metrics.responseBodyBytesTotal.labels(ctx.operationKind);
   async function* counted(): AsyncIterable<Uint8Array> {
-    for await (const part of reader.read(startByte, endByteInclusive)) {
-      counter.inc(part.length);
-      yield part;
+    try {
+      for (let next = first; next.done !== true; next = await source.next()) {
+        counter.inc(next.value.length);
+        yield next.value;
+      }
+    } finally {
+      // The client went away or the pipeline failed: stop reading from storage.
+      await source.return?.();
     }
   }
   // pipeline() stops reading from storage when the client goes away, and cuts the connection
   // if storage fails mid-body (the error boundary destroys a response whose headers are sent).
   await pipeline(Readable.from(counted(), { objectMode: false }), ctx.res);
+}
+
+function sendHead(ctx: HandlerContext, info: ObjectInfo, range: ReturnType<typeof selectRange>): void {
+  ctx.res.status(statusFor(range));
+  for (const [name, value] of Object.entries(responseHeaders(ctx, info, range))) ctx.res.setHeader(name, value);
 }

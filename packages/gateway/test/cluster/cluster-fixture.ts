@@ -79,7 +79,7 @@ async function startMetadataGroup(rootDir: string, partSizeBytesMin: number): Pr
   const addresses: string[] = [];
   for (let i = 0; i < ids.length; i += 1) addresses.push(`127.0.0.1:${await reservePort()}`);
   const peers = new Map(ids.map((id, i) => [id, addresses[i]!]));
-  const nodes = await Promise.all(
+  const settled = await Promise.allSettled(
     ids.map(async (nodeId, i) => {
       const dataDir = path.join(rootDir, nodeId);
       await fs.mkdir(dataDir, { recursive: true });
@@ -99,6 +99,13 @@ async function startMetadataGroup(rootDir: string, partSizeBytesMin: number): Pr
       );
     }),
   );
+  const nodes = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure !== undefined) {
+    // Leave nothing running when one node cannot start (jest must exit cleanly).
+    await Promise.all(nodes.map((node) => node.stop()));
+    throw failure.reason;
+  }
   return { nodes, addresses };
 }
 
@@ -126,7 +133,13 @@ export interface TestClusterOptions {
 
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const rootDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tessera-gw-cluster-'));
-  const group = await startMetadataGroup(rootDir, options.partSizeBytesMin ?? 5 * 1024 * 1024);
+  let group: Awaited<ReturnType<typeof startMetadataGroup>>;
+  try {
+    group = await startMetadataGroup(rootDir, options.partSizeBytesMin ?? 5 * 1024 * 1024);
+  } catch (error) {
+    await fs.rm(rootDir, { recursive: true, force: true });
+    throw error;
+  }
   const metadata = new MetadataClient({ addresses: group.addresses });
   const storageNodes: StorageNodeHandle[] = [];
   for (const zone of ['az-a', 'az-b', 'az-c']) {
@@ -135,39 +148,6 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       storageNodes.push({ nodeId, zone, dataDir: path.join(rootDir, nodeId), address: `127.0.0.1:${await reservePort()}`, server: undefined, heartbeat: undefined, proxy: undefined });
     }
   }
-  for (const handle of storageNodes) {
-    // The proxy needs the node's port before the node starts, so every node gets a reserved one.
-    if (handle.nodeId === options.slowableNodeId) handle.proxy = await DelayProxy.start('127.0.0.1', Number(handle.address.split(':')[1]));
-  }
-  await Promise.all(storageNodes.map((handle) => runStorageNode(handle, group.addresses)));
-  await waitFor('9 storage nodes up', async () => ((await metadata.listNodes()).filter((n) => n.state === 'up').length === 9 ? true : undefined));
-  const gateway = await startGateway(
-    {
-      listenHost: '127.0.0.1',
-      listenPort: 0,
-      metricsListen: undefined,
-      metadataAddresses: group.addresses,
-      region: 'us-east-1',
-      virtualHostBaseDomains: ['s3.localhost'],
-      rootAccessKeyId: clusterAccessKeyId,
-      rootSecretAccessKey: clusterSecretAccessKey,
-      dataPath: dataPathOptions({ readHedgeAfterMs: 300, ...options.dataPath }),
-      shutdownGraceMs: 1_000,
-      requestTimeoutMs: 120_000,
-      // Tests run collection rounds themselves (gateway.collector.collectOnce()).
-      gcIntervalMs: 0,
-      logLevel: 'warn',
-    },
-    { clock: systemClock, logger: silentLogger },
-  );
-  const s3 = new S3Client({
-    endpoint: gateway.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: clusterAccessKeyId, secretAccessKey: clusterSecretAccessKey },
-    // A 503 must reach the test as an error, not be retried for seconds.
-    maxAttempts: 1,
-  });
   const handleOf = (nodeId: string): StorageNodeHandle => {
     const handle = storageNodes.find((h) => h.nodeId === nodeId);
     if (handle === undefined) throw new Error(`no storage node ${nodeId}`);
@@ -180,6 +160,53 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     handle.heartbeat = undefined;
     handle.server = undefined;
   };
+  const stopEverything = async (): Promise<void> => {
+    await Promise.all(storageNodes.map((h) => stopStorageNode(h.nodeId)));
+    await Promise.all(storageNodes.map((h) => h.proxy?.stop()));
+    metadata.close();
+    await Promise.all(group.nodes.map((node) => node.stop()));
+    await fs.rm(rootDir, { recursive: true, force: true });
+  };
+  let gateway: RunningGateway;
+  try {
+    for (const handle of storageNodes) {
+      // The proxy needs the node's port before the node starts, so every node gets a reserved one.
+      if (handle.nodeId === options.slowableNodeId) handle.proxy = await DelayProxy.start('127.0.0.1', Number(handle.address.split(':')[1]));
+    }
+    await Promise.all(storageNodes.map((handle) => runStorageNode(handle, group.addresses)));
+    await waitFor('9 storage nodes up', async () => ((await metadata.listNodes()).filter((n) => n.state === 'up').length === 9 ? true : undefined));
+    gateway = await startGateway(
+      {
+        listenHost: '127.0.0.1',
+        listenPort: 0,
+        metricsListen: undefined,
+        metadataAddresses: group.addresses,
+        region: 'us-east-1',
+        virtualHostBaseDomains: ['s3.localhost'],
+        rootAccessKeyId: clusterAccessKeyId,
+        rootSecretAccessKey: clusterSecretAccessKey,
+        dataPath: dataPathOptions({ readHedgeAfterMs: 300, ...options.dataPath }),
+        shutdownGraceMs: 1_000,
+        requestTimeoutMs: 120_000,
+        // Tests run collection rounds themselves (gateway.collector.collectOnce()).
+        gcIntervalMs: 0,
+        logLevel: 'warn',
+      },
+      { clock: systemClock, logger: silentLogger },
+    );
+  } catch (error) {
+    // Leave nothing running when the cluster cannot start (jest must exit cleanly).
+    await stopEverything();
+    throw error;
+  }
+  const s3 = new S3Client({
+    endpoint: gateway.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: clusterAccessKeyId, secretAccessKey: clusterSecretAccessKey },
+    // A 503 must reach the test as an error, not be retried for seconds.
+    maxAttempts: 1,
+  });
   return {
     rootDir,
     metadataAddresses: group.addresses,
@@ -192,11 +219,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     stop: async () => {
       s3.destroy();
       await gateway.stop(0);
-      await Promise.all(storageNodes.map((h) => stopStorageNode(h.nodeId)));
-      await Promise.all(storageNodes.map((h) => h.proxy?.stop()));
-      metadata.close();
-      await Promise.all(group.nodes.map((node) => node.stop()));
-      await fs.rm(rootDir, { recursive: true, force: true });
+      await stopEverything();
     },
   };
 }

@@ -63,6 +63,8 @@ export class InMemoryS3Backend implements S3Backend {
   readChunkSizeBytes = 64 * 1024;
   /** Fault injection: the next backend call throws this (then it is cleared). */
   nextFailure: Error | undefined;
+  /** What a read throws once `readFailureAfterBytes` is reached (default: a plain Error). */
+  readFailure: Error | undefined;
   /** Fault injection: reads throw after yielding this many bytes (storage failing mid-GET). */
   readFailureAfterBytes: number | undefined;
 
@@ -120,12 +122,13 @@ export class InMemoryS3Backend implements S3Backend {
     const stored = this.object(bucketName, key);
     const chunkSizeBytes = this.readChunkSizeBytes;
     const failureAfterBytes = this.readFailureAfterBytes;
+    const readFailure = this.readFailure;
     return {
       info: stored.info,
       async *read(startByte: number, endByteInclusive: number): AsyncIterable<Uint8Array> {
         let yieldedBytes = 0;
         for (let offset = startByte; offset <= endByteInclusive; offset += chunkSizeBytes) {
-          if (failureAfterBytes !== undefined && yieldedBytes >= failureAfterBytes) throw new Error('injected storage failure mid-read');
+          if (failureAfterBytes !== undefined && yieldedBytes >= failureAfterBytes) throw readFailure ?? new Error('injected storage failure mid-read');
           const part = stored.data.subarray(offset, Math.min(offset + chunkSizeBytes, endByteInclusive + 1));
           yieldedBytes += part.length;
           yield part;
