@@ -11,6 +11,9 @@ import type { Command, StampedCommand, VersionFields } from './commands';
 import { validateCommand } from './commands';
 import * as keys from './keys';
 import type {
+  NodeShardRecord, ShardChange, StripeOwner,
+} from './model';
+import type {
   BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   UploadRecord, WriteRecord,
 } from './model';
@@ -31,7 +34,7 @@ export type ApplyResult = { readonly ok: true; readonly value: unknown } | { rea
 type Op = { readonly type: 'put'; readonly key: Buffer; readonly value: Buffer } | { readonly type: 'del'; readonly key: Buffer };
 
 /** Collects one command's writes; they go to LevelDB in one batch with the applied index. */
-class Mutation {
+export class Mutation {
   readonly ops: Op[] = [];
   private queuePosition = 0;
   constructor(readonly logIndexValue: number) {}
@@ -41,11 +44,67 @@ class Mutation {
   del(key: Buffer): void {
     this.ops.push({ type: 'del', key });
   }
-  enqueue(kind: QueueItemRecord['kind'], stripe: StripeRecord, reason: string, enqueuedAtMs: number): void {
+  enqueue(kind: QueueItemRecord['kind'], stripe: StripeRecord, reason: string, enqueuedAtMs: number): string {
     const itemId = keys.queueItemId(this.logIndexValue, this.queuePosition++);
     const item: QueueItemRecord = { itemId, kind, stripe, reason, enqueuedAtMs };
     this.put(keys.queueKey(itemId), item);
+    return itemId;
   }
+  /** Adds the node → shard index entries of a stripe that just became referenced by `owner`. */
+  indexStripe(stripe: StripeRecord, owner: StripeOwner, dataSizeBytes: number): void {
+    stripe.shardNodeIds.forEach((nodeId, shardIndex) => {
+      const entry: NodeShardRecord = { nodeId, stripeId: stripe.stripeId, shardIndex, owner, dataSizeBytes };
+      this.put(keys.nodeShardKey(nodeId, stripe.stripeId, shardIndex), entry);
+    });
+  }
+  /** Removes them when no committed record references the stripe any more. */
+  unindexStripe(stripe: StripeRecord): void {
+    stripe.shardNodeIds.forEach((nodeId, shardIndex) => this.del(keys.nodeShardKey(nodeId, stripe.stripeId, shardIndex)));
+  }
+  /** Index entries of every stripe of a version's layout. */
+  indexLayout(record: ObjectVersionRecord, present: boolean): void {
+    const { layout } = record;
+    if (layout.kind === 'stripe') {
+      if (present) this.indexStripe(layout.stripe, { kind: 'object', bucket: record.bucket, key: record.key }, record.sizeBytes);
+      else this.unindexStripe(layout.stripe);
+    } else if (layout.kind === 'multipart') {
+      for (const part of layout.parts) {
+        if (part.stripe === undefined || part.stripe === null) continue;
+        if (present) this.indexStripe(part.stripe, { kind: 'objectPart', bucket: record.bucket, key: record.key, partNumber: part.partNumber }, part.sizeBytes);
+        else this.unindexStripe(part.stripe);
+      }
+    }
+  }
+}
+
+/** A stripe found through its owner, and how to write a changed placement back. */
+export interface LocatedStripe {
+  readonly owner: StripeOwner;
+  readonly stripe: StripeRecord;
+  readonly dataSizeBytes: number;
+  readonly save: (stripe: StripeRecord, m: Mutation) => void;
+}
+
+/** What replaceShards answers; `replaced: false` is a compare-and-set miss, not an error. */
+export interface ReplaceShardsResult {
+  readonly replaced: boolean;
+  readonly reason: string;
+  readonly stripe: StripeRecord | undefined;
+}
+
+/** Stripes and shard bytes below full redundancy, as the catalogue sees them. */
+export interface HealBacklog {
+  readonly stripeCount: number;
+  readonly shardCount: number;
+  readonly shardBytes: number;
+  readonly repairQueueItemCount: number;
+}
+
+/** Shard file bytes of a stripe holding `dataSizeBytes` (README-data-path "Layout"). */
+export function shardSizeBytesOf(dataSizeBytes: number, dataShardCount: number, blockSizeBytes: number): number {
+  const fullBlockCount = Math.floor(dataSizeBytes / blockSizeBytes);
+  const tailBytes = dataSizeBytes - fullBlockCount * blockSizeBytes;
+  return fullBlockCount * Math.ceil(blockSizeBytes / dataShardCount) + Math.ceil(tailBytes / dataShardCount);
 }
 
 /**
@@ -152,7 +211,7 @@ export class CatalogueStateMachine {
     };
     try {
       for (const command of commands) {
-        if (command.type === 'deleteBucket' || command.type === 'completeUpload' || command.type === 'abortUpload' || command.type === 'expireRequests') await flush();
+        if (command.type === 'deleteBucket' || command.type === 'completeUpload' || command.type === 'abortUpload' || command.type === 'expireRequests' || command.type === 'claimQueueItems') await flush();
         const logIndexValue = this.appliedIndexValue + 1;
         const mutation = new Mutation(logIndexValue);
         const result = await this.applyOne(command, mutation);
@@ -213,8 +272,13 @@ export class CatalogueStateMachine {
       case 'setNodeState':
         return this.setNodeState(command, m);
       case 'ackQueueItem':
-        m.del(keys.queueKey(command.itemId));
-        return {};
+        return this.ackQueueItem(command.itemId, m);
+      case 'replaceShards':
+        return this.replaceShards(command, m);
+      case 'enqueueRepair':
+        return this.enqueueRepair(command.stripe, command.reason, command.enqueuedAtMs, m);
+      case 'claimQueueItems':
+        return this.claimQueueItems(command, m);
       case 'expireRequests':
         return this.expireRequests(command.beforeMs, m);
       case 'setMetadataMember': {
@@ -237,6 +301,76 @@ export class CatalogueStateMachine {
       m.del(keys.requestByIdKey(key.subarray(9).toString('utf8')));
     }
     return { expiredCount: expired.length };
+  }
+
+  private async ackQueueItem(itemId: string, m: Mutation): Promise<object> {
+    const item = await this.readJson<QueueItemRecord>(keys.queueKey(itemId));
+    m.del(keys.queueKey(itemId));
+    if (item?.kind === 'repairStripe') {
+      const dedupKey = keys.repairByStripeKey(item.stripe.stripeId);
+      const pending = await this.readJson<{ itemId: string }>(dedupKey);
+      if (pending?.itemId === itemId) m.del(dedupKey);
+    }
+    return {};
+  }
+
+  /**
+   * Compare-and-set move of shards of one stripe: applied only if the owner still holds this
+   * stripe and every shard is still on `fromNodeId`. A miss (overwritten, deleted, moved by
+   * someone else) changes nothing and says why; the caller then deletes its new copies.
+   */
+  private async replaceShards(command: Extract<Command, { type: 'replaceShards' }>, m: Mutation): Promise<ReplaceShardsResult> {
+    const located = await this.locate(command.owner);
+    if (located === undefined || located.stripe.stripeId !== command.stripeId) {
+      return { replaced: false, reason: `stripe ${command.stripeId} is no longer referenced by its owner`, stripe: undefined };
+    }
+    const nodeIds = [...located.stripe.shardNodeIds];
+    for (const change of command.changes) {
+      if (change.shardIndex >= nodeIds.length) throw new InvalidArgumentError(`shard ${change.shardIndex} outside a stripe of ${nodeIds.length}`);
+      const current = nodeIds[change.shardIndex];
+      if (current !== change.fromNodeId) {
+        return { replaced: false, reason: `shard ${change.shardIndex} is on ${current ?? '?'}, not ${change.fromNodeId}`, stripe: located.stripe };
+      }
+    }
+    for (const change of command.changes) {
+      await this.getNode(change.toNodeId);
+      nodeIds[change.shardIndex] = change.toNodeId;
+    }
+    const stripe: StripeRecord = {
+      ...located.stripe, shardNodeIds: nodeIds,
+      degradedSpread: command.degradedSpread === undefined || command.degradedSpread === null ? located.stripe.degradedSpread : command.degradedSpread,
+    };
+    for (const change of command.changes) moveIndexEntry(m, located, change);
+    located.save(stripe, m);
+    return { replaced: true, reason: '', stripe };
+  }
+
+  /** At most one pending repairStripe item per stripe: a repeat answers the pending item. */
+  private async enqueueRepair(stripe: StripeRecord, reason: string, enqueuedAtMs: number, m: Mutation): Promise<{ itemId: string; deduplicated: boolean }> {
+    const dedupKey = keys.repairByStripeKey(stripe.stripeId);
+    const pending = await this.readJson<{ itemId: string }>(dedupKey);
+    if (pending !== undefined && (await this.readRaw(keys.queueKey(pending.itemId))) !== undefined) return { itemId: pending.itemId, deduplicated: true };
+    const itemId = m.enqueue('repairStripe', stripe, reason, enqueuedAtMs);
+    m.put(dedupKey, { itemId });
+    return { itemId, deduplicated: false };
+  }
+
+  /**
+   * Leases up to `itemCountMax` items of one kind whose lease is absent or expired at the
+   * proposer's `nowMs` (oldest first). Scans at most 10,000 items per command (bounded work).
+   */
+  private async claimQueueItems(command: Extract<Command, { type: 'claimQueueItems' }>, m: Mutation): Promise<QueueItemRecord[]> {
+    const items = await this.listQueue(10_000);
+    const claimed: QueueItemRecord[] = [];
+    for (const item of items) {
+      if (claimed.length >= command.itemCountMax) break;
+      if (item.kind !== command.kind) continue;
+      if (item.leaseExpiresAtMs !== undefined && item.leaseExpiresAtMs > command.nowMs) continue;
+      const leased: QueueItemRecord = { ...item, leaseOwner: command.workerId, leaseExpiresAtMs: command.nowMs + command.leaseMs };
+      m.put(keys.queueKey(item.itemId), leased);
+      claimed.push(leased);
+    }
+    return claimed;
   }
 
   private async createBucket(command: Extract<Command, { type: 'createBucket' }>, m: Mutation): Promise<BucketRecord> {
@@ -289,7 +423,11 @@ export class CatalogueStateMachine {
   private async replaceCurrentVersion(record: ObjectVersionRecord, m: Mutation): Promise<void> {
     const key = keys.objectKey(record.bucket, Buffer.from(record.key, 'utf8'));
     const previous = await this.readJson<ObjectVersionRecord>(key);
-    if (previous !== undefined) enqueueLayoutGarbage(previous.layout, 'overwritten', record.createdAtMs, m);
+    if (previous !== undefined) {
+      enqueueLayoutGarbage(previous.layout, 'overwritten', record.createdAtMs, m);
+      m.indexLayout(previous, false);
+    }
+    m.indexLayout(record, true);
     m.put(key, record);
   }
 
@@ -306,6 +444,7 @@ export class CatalogueStateMachine {
     const previous = await this.readJson<ObjectVersionRecord>(objectKey);
     if (previous === undefined) return { deleted: false }; // S3 answers 204 either way
     enqueueLayoutGarbage(previous.layout, 'deleted', deletedAtMs, m);
+    m.indexLayout(previous, false);
     m.del(objectKey);
     return { deleted: true };
   }
@@ -331,6 +470,10 @@ export class CatalogueStateMachine {
     if (previous?.stripe !== undefined && previous.stripe !== null && previous.stripe.stripeId !== command.stripe?.stripeId) {
       m.enqueue('gcStripe', previous.stripe, 'part re-uploaded', command.createdAtMs);
     }
+    if (previous?.stripe !== undefined && previous.stripe !== null) m.unindexStripe(previous.stripe);
+    if (command.stripe !== undefined && command.stripe !== null) {
+      m.indexStripe(command.stripe, { kind: 'uploadPart', uploadId: command.uploadId, partNumber: command.partNumber }, command.sizeBytes);
+    }
     const record: PartRecord = {
       uploadId: command.uploadId, partNumber: command.partNumber, sizeBytes: command.sizeBytes, etag: command.etag,
       checksums: command.checksums, stripe: command.stripe ?? undefined, inlineData: command.inlineData ?? undefined,
@@ -347,6 +490,8 @@ export class CatalogueStateMachine {
     const chosenNumbers = new Set(chosen.map((part) => part.partNumber));
     for (const part of stored) {
       m.del(keys.partKey(command.uploadId, part.partNumber));
+      // Chosen parts are re-indexed under the object (objectPart) by replaceCurrentVersion.
+      if (part.stripe !== undefined && part.stripe !== null) m.unindexStripe(part.stripe);
       if (!chosenNumbers.has(part.partNumber) && part.stripe !== undefined && part.stripe !== null) {
         m.enqueue('gcStripe', part.stripe, 'part not in completed upload', command.completedAtMs);
       }
@@ -371,6 +516,7 @@ export class CatalogueStateMachine {
     await this.getUpload(command.bucket, command.key, command.uploadId);
     for (const part of await this.partsOf(command.uploadId)) {
       m.del(keys.partKey(command.uploadId, part.partNumber));
+      if (part.stripe !== undefined && part.stripe !== null) m.unindexStripe(part.stripe);
       if (part.stripe !== undefined && part.stripe !== null) m.enqueue('gcStripe', part.stripe, 'upload aborted', command.abortedAtMs);
     }
     m.del(keys.uploadKey(command.bucket, command.key, command.uploadId));
@@ -472,6 +618,85 @@ export class CatalogueStateMachine {
     return this.scanJson<QueueItemRecord>(keys.tablePrefix(keys.table.queue), limit);
   }
 
+  /** The stripe a committed record holds, or undefined when the record (or its stripe) is gone. */
+  async locate(owner: StripeOwner): Promise<LocatedStripe | undefined> {
+    switch (owner.kind) {
+      case 'object':
+      case 'objectPart': {
+        const key = keys.objectKey(owner.bucket, Buffer.from(owner.key, 'utf8'));
+        const record = await this.readJson<ObjectVersionRecord>(key);
+        if (record === undefined) return undefined;
+        if (owner.kind === 'object') {
+          if (record.layout.kind !== 'stripe') return undefined;
+          return { owner, stripe: record.layout.stripe, dataSizeBytes: record.sizeBytes, save: (stripe, m) => m.put(key, { ...record, layout: { kind: 'stripe', stripe } }) };
+        }
+        if (record.layout.kind !== 'multipart') return undefined;
+        const parts = record.layout.parts;
+        const part = parts.find((p) => p.partNumber === owner.partNumber);
+        if (part?.stripe === undefined || part.stripe === null) return undefined;
+        return {
+          owner, stripe: part.stripe, dataSizeBytes: part.sizeBytes,
+          save: (stripe, m) => m.put(key, { ...record, layout: { kind: 'multipart', parts: parts.map((p) => (p.partNumber === owner.partNumber ? { ...p, stripe } : p)) } }),
+        };
+      }
+      case 'uploadPart': {
+        const key = keys.partKey(owner.uploadId, owner.partNumber);
+        const part = await this.readJson<PartRecord>(key);
+        if (part?.stripe === undefined || part.stripe === null) return undefined;
+        return { owner, stripe: part.stripe, dataSizeBytes: part.sizeBytes, save: (stripe, m) => m.put(key, { ...part, stripe }) };
+      }
+      default:
+        return assertNever(owner, 'stripe owner');
+    }
+  }
+
+  /** Finds a stripe's owner through the node index (any shard's entry), with its current placement. */
+  async locateStripe(stripe: StripeRecord): Promise<LocatedStripe | undefined> {
+    for (const [shardIndex, nodeId] of stripe.shardNodeIds.entries()) {
+      const entry = await this.readJson<NodeShardRecord>(keys.nodeShardKey(nodeId, stripe.stripeId, shardIndex));
+      if (entry === undefined) continue;
+      const located = await this.locate(entry.owner);
+      if (located !== undefined && located.stripe.stripeId === stripe.stripeId) return located;
+    }
+    return undefined;
+  }
+
+  /** A page of the node → shard index of one node, in (stripeId, shardIndex) order. */
+  async listNodeShards(nodeId: string, afterStripeId: string, afterShardIndex: number, limit: number): Promise<NodeShardRecord[]> {
+    const prefix = keys.nodeShardPrefix(nodeId);
+    const upper = keys.prefixUpperBound(prefix);
+    const from = afterStripeId === '' ? prefix : keys.successor(keys.nodeShardKey(nodeId, afterStripeId, afterShardIndex));
+    const values = await this.db.values({ gte: from, ...(upper === undefined ? {} : { lt: upper }), limit }).all();
+    return values.map((value) => decodeJson<NodeShardRecord>(value));
+  }
+
+  /** Whether the catalogue maps shard (stripeId, shardIndex) to `nodeId`, or a write in progress may still own it. */
+  async lookupShard(nodeId: string, stripeId: string, shardIndex: number): Promise<{ mapped: boolean; inProgressWrite: boolean }> {
+    const mapped = (await this.readRaw(keys.nodeShardKey(nodeId, stripeId, shardIndex))) !== undefined;
+    const inProgressWrite = (await this.readRaw(keys.writeKey(stripeId))) !== undefined;
+    return { mapped, inProgressWrite };
+  }
+
+  /** Shards on down or draining nodes (distinct stripes, bytes) plus pending repair items. */
+  async healBacklog(): Promise<HealBacklog> {
+    const stripeIds = new Set<string>();
+    let shardCount = 0;
+    let shardBytes = 0;
+    for (const node of await this.listNodes()) {
+      if (node.state !== 'down' && node.state !== 'draining') continue;
+      const entries = await this.scanJson<NodeShardRecord>(keys.nodeShardPrefix(node.nodeId), 1_000_000);
+      for (const entry of entries) {
+        const located = await this.locate(entry.owner);
+        if (located === undefined) continue;
+        stripeIds.add(entry.stripeId);
+        shardCount++;
+        shardBytes += shardSizeBytesOf(entry.dataSizeBytes, located.stripe.dataShardCount, located.stripe.blockSizeBytes);
+      }
+    }
+    const repairQueueItemCount = (await this.listQueue(100_000)).filter((item) => item.kind === 'repairStripe').length;
+    return { stripeCount: stripeIds.size, shardCount, shardBytes, repairQueueItemCount };
+  }
+
   private async checkStripeNodes(stripe: StripeRecord): Promise<void> {
     for (const [shardIndex, nodeId] of stripe.shardNodeIds.entries()) {
       if ((await this.readRaw(keys.nodeKey(nodeId))) === undefined) {
@@ -491,6 +716,13 @@ export class CatalogueStateMachine {
     const values = await this.db.values({ gte: prefix, ...(upper === undefined ? {} : { lt: upper }), limit }).all();
     return values.map((value) => decodeJson<T>(value));
   }
+}
+
+function moveIndexEntry(m: Mutation, located: LocatedStripe, change: ShardChange): void {
+  const { stripeId } = located.stripe;
+  m.del(keys.nodeShardKey(change.fromNodeId, stripeId, change.shardIndex));
+  const entry: NodeShardRecord = { nodeId: change.toNodeId, stripeId, shardIndex: change.shardIndex, owner: located.owner, dataSizeBytes: located.dataSizeBytes };
+  m.put(keys.nodeShardKey(change.toNodeId, stripeId, change.shardIndex), entry);
 }
 
 function encodeIndex(value: number): Buffer {

@@ -1,7 +1,7 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError } from '@tessera/rpc';
-import type { StripeRecord, StringMap } from './model';
+import type { ShardChange, StripeOwner, StripeRecord, StringMap } from './model';
 import {
   validateBucketName, validateEtag, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
   validateShortString, validateStringMap, validateStripe, validateUserMetadata,
@@ -46,7 +46,17 @@ export type Command =
   | { readonly type: 'setNodeState'; readonly nodeId: string; readonly state: NodeState; readonly changedAtMs: number; readonly reason: string }
   | { readonly type: 'ackQueueItem'; readonly itemId: string }
   | { readonly type: 'setMetadataMember'; readonly nodeId: string; readonly address: string }
-  | { readonly type: 'expireRequests'; readonly beforeMs: number };
+  | { readonly type: 'expireRequests'; readonly beforeMs: number }
+  | {
+      readonly type: 'replaceShards'; readonly owner: StripeOwner; readonly stripeId: string; readonly changes: readonly ShardChange[];
+      /** New value of the stripe's degradedSpread flag; undefined keeps it. */
+      readonly degradedSpread: boolean | undefined; readonly replacedAtMs: number;
+    }
+  | { readonly type: 'enqueueRepair'; readonly stripe: StripeRecord; readonly reason: string; readonly enqueuedAtMs: number }
+  | {
+      readonly type: 'claimQueueItems'; readonly kind: 'gcStripe' | 'repairStripe'; readonly workerId: string;
+      readonly leaseMs: number; readonly itemCountMax: number; readonly nowMs: number;
+    };
 
 /**
  * A client's idempotency key. A write retried with the same request id (after a timeout whose
@@ -230,6 +240,29 @@ export function validateCommand(command: StampedCommand): void {
     case 'expireRequests':
       validateNonNegativeInteger(command.beforeMs, 'beforeMs');
       return;
+    case 'replaceShards':
+      validateStripeOwner(command.owner);
+      validateId(command.stripeId, 'stripeId');
+      validateShardChanges(command.changes);
+      if (command.degradedSpread !== undefined && command.degradedSpread !== null && typeof command.degradedSpread !== 'boolean') {
+        throw new InvalidArgumentError('degradedSpread must be a boolean');
+      }
+      validateNonNegativeInteger(command.replacedAtMs, 'replacedAtMs');
+      return;
+    case 'enqueueRepair':
+      validateStripe(command.stripe);
+      validateShortString(command.reason, 'reason');
+      validateNonNegativeInteger(command.enqueuedAtMs, 'enqueuedAtMs');
+      return;
+    case 'claimQueueItems':
+      if (command.kind !== 'gcStripe' && command.kind !== 'repairStripe') throw new InvalidArgumentError(`unknown queue item kind ${String(command.kind)}`);
+      validateId(command.workerId, 'workerId');
+      validateNonNegativeInteger(command.leaseMs, 'leaseMs');
+      if (command.leaseMs < 1 || command.leaseMs > 24 * 3600_000) throw new InvalidArgumentError('leaseMs must be 1 ms .. 24 h');
+      validateNonNegativeInteger(command.itemCountMax, 'itemCountMax');
+      if (command.itemCountMax < 1 || command.itemCountMax > 1000) throw new InvalidArgumentError('itemCountMax must be 1..1000');
+      validateNonNegativeInteger(command.nowMs, 'nowMs');
+      return;
     default:
       throw new InvalidArgumentError(`unknown command type ${String((command as { type?: unknown }).type)}`);
   }
@@ -259,6 +292,41 @@ function validateDataLocation(stripe: StripeRecord | undefined | null, inlineDat
   if (hasInline) {
     if (!Buffer.isBuffer(inlineData)) throw new InvalidArgumentError('inline data must be bytes');
     if (inlineData.length !== sizeBytes) throw new InvalidArgumentError('inline data length must equal sizeBytes');
+  }
+}
+
+export function validateStripeOwner(owner: StripeOwner): void {
+  if (typeof owner !== 'object' || owner === null) throw new InvalidArgumentError('owner must be an object');
+  switch (owner.kind) {
+    case 'object':
+      validateBucketName(owner.bucket);
+      validateObjectKey(owner.key);
+      return;
+    case 'objectPart':
+      validateBucketName(owner.bucket);
+      validateObjectKey(owner.key);
+      validatePartNumber(owner.partNumber);
+      return;
+    case 'uploadPart':
+      validateId(owner.uploadId, 'uploadId');
+      validatePartNumber(owner.partNumber);
+      return;
+    default:
+      throw new InvalidArgumentError(`unknown stripe owner kind ${String((owner as { kind?: unknown }).kind)}`);
+  }
+}
+
+/** 1..256 changes, each shard index at most once, nodes named, an actual move. */
+function validateShardChanges(changes: readonly ShardChange[]): void {
+  if (!Array.isArray(changes) || changes.length === 0 || changes.length > 256) throw new InvalidArgumentError('replaceShards needs 1..256 changes');
+  const seen = new Set<number>();
+  for (const change of changes) {
+    if (!Number.isInteger(change.shardIndex) || change.shardIndex < 0 || change.shardIndex > 255) throw new InvalidArgumentError('shardIndex must be 0..255');
+    if (seen.has(change.shardIndex)) throw new InvalidArgumentError(`shard ${change.shardIndex} changed twice`);
+    seen.add(change.shardIndex);
+    validateId(change.fromNodeId, 'fromNodeId');
+    validateId(change.toNodeId, 'toNodeId');
+    if (change.fromNodeId === change.toNodeId) throw new InvalidArgumentError(`shard ${change.shardIndex}: fromNodeId equals toNodeId`);
   }
 }
 

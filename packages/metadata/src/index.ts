@@ -20,7 +20,7 @@
  *
  * Clients use `MetadataClient` from `@tessera/rpc`.
  */
-export type { ApplyResult, CatalogueOptions } from './catalogue-state-machine';
+export type { ApplyResult, CatalogueOptions, HealBacklog, ReplaceShardsResult } from './catalogue-state-machine';
 export { CatalogueStateMachine, defaultCatalogueOptions, multipartEtag } from './catalogue-state-machine';
 export type { CatalogueDb } from './catalogue-db';
 export { openCatalogueDb } from './catalogue-db';
@@ -32,7 +32,7 @@ export type { ListUploadsPage, ListUploadsParams } from './list-uploads';
 export { listUploads } from './list-uploads';
 export type {
   BucketRecord, ObjectLayout, ObjectVersionRecord, PartLayout, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
-  UploadRecord, VersioningStatus, WriteRecord,
+  UploadRecord, VersioningStatus, WriteRecord, NodeShardRecord, ShardChange, StripeOwner,
 } from './model';
 export type { RaftSave } from './level-raft-storage';
 export { LevelRaftStorage } from './level-raft-storage';

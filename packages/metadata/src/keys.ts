@@ -16,6 +16,8 @@ export const table = {
   member: 0x08,
   requestById: 0x09,
   requestByTime: 0x0a,
+  nodeShard: 0x0b,
+  repairByStripe: 0x0c,
   meta: 0x7f,
 } as const;
 
@@ -110,6 +112,21 @@ export function queueKey(itemId: string): Buffer {
 export function queueItemId(logIndexValue: number, position: number): string {
   assert(position < 0x10000, 'at most 65536 queue items per command');
   return `${logIndexValue.toString(16).padStart(16, '0')}-${position.toString(16).padStart(4, '0')}`;
+}
+
+/** Node → shard index: [0x0B] nodeId [0x00] stripeId [0x00] shardIndex (u8); node ids and stripe ids never hold 0x00. */
+export function nodeShardKey(nodeId: string, stripeId: string, shardIndex: number): Buffer {
+  assert(Number.isInteger(shardIndex) && shardIndex >= 0 && shardIndex <= 255, 'shard index fits u8');
+  return Buffer.concat([nodeShardPrefix(nodeId), Buffer.from(stripeId, 'utf8'), separator, Buffer.from([shardIndex])]);
+}
+
+export function nodeShardPrefix(nodeId: string): Buffer {
+  return Buffer.concat([Buffer.from([table.nodeShard]), Buffer.from(nodeId, 'utf8'), separator]);
+}
+
+/** Dedup of repairStripe queue items: [0x0C] stripeId -> the pending item's id. */
+export function repairByStripeKey(stripeId: string): Buffer {
+  return Buffer.concat([Buffer.from([table.repairByStripe]), Buffer.from(stripeId, 'utf8')]);
 }
 
 export const appliedIndexKey = Buffer.from([table.meta, ...Buffer.from('applied', 'utf8')]);

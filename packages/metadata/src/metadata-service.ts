@@ -12,9 +12,13 @@ import { validateCommand } from './commands';
 import { listObjects } from './list-objects';
 import { listUploads } from './list-uploads';
 import type {
+  QueueItemRecord,
   BucketRecord, ObjectVersionRecord, PartRecord, StorageNodeRecord, StripeRecord, UploadRecord, WriteRecord,
 } from './model';
+import type { LocatedStripe, ReplaceShardsResult } from './catalogue-state-machine';
+import type { StripeLocation } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import {
+  ownerFromProto, ownerToProto,
   bucketToProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
 } from './proto-convert';
 import type { RaftHost } from './raft-host';
@@ -197,6 +201,52 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       return {};
     }),
 
+    ReplaceShards: u('ReplaceShards', async (req, rid) => {
+      const degradedSpread = req.degradedSpread === 'true' ? true : req.degradedSpread === 'false' ? false : undefined;
+      if (req.degradedSpread !== '' && req.degradedSpread !== 'keep' && degradedSpread === undefined) throw new InvalidArgumentError('degradedSpread must be keep, true or false');
+      const result = await propose<ReplaceShardsResult>({
+        type: 'replaceShards', owner: ownerFromProto(req.owner), stripeId: req.stripeId,
+        changes: req.changes.map((c) => ({ shardIndex: c.shardIndex, fromNodeId: c.fromNodeId, toNodeId: c.toNodeId })),
+        degradedSpread, replacedAtMs: clock.nowMs(),
+      }, rid);
+      return { replaced: result.replaced, reason: result.reason, stripe: result.stripe === undefined ? null : stripeToProto(result.stripe) };
+    }),
+    EnqueueRepair: u('EnqueueRepair', async (req, rid) => {
+      if (req.stripe === null || req.stripe === undefined) throw new InvalidArgumentError('stripe is required');
+      return propose<{ itemId: string; deduplicated: boolean }>({
+        type: 'enqueueRepair', stripe: stripeFromProto(req.stripe as Parameters<typeof stripeFromProto>[0]), reason: req.reason, enqueuedAtMs: clock.nowMs(),
+      }, rid);
+    }),
+    ClaimQueueItems: u('ClaimQueueItems', async (req, rid) => {
+      const items = await propose<QueueItemRecord[]>({
+        type: 'claimQueueItems', kind: req.kind as QueueItemRecord['kind'], workerId: req.workerId, leaseMs: req.leaseMs,
+        itemCountMax: req.limit === 0 ? 100 : req.limit, nowMs: clock.nowMs(),
+      }, rid);
+      return { items: items.map(queueItemToProto) };
+    }),
+    LocateStripe: u('LocateStripe', async (req) =>
+      locationToProto(await read(() => host.machine.locateStripe(stripeFromProto(req as Parameters<typeof stripeFromProto>[0]))))),
+    ListNodeShards: u('ListNodeShards', async (req) =>
+      read(async () => {
+        const limit = req.limit === 0 ? 1000 : Math.min(req.limit, 10_000);
+        const entries = await host.machine.listNodeShards(req.nodeId, req.afterStripeId, req.afterShardIndex, limit + 1);
+        const page = entries.slice(0, limit);
+        const shards = [];
+        for (const entry of page) {
+          const located = await host.machine.locate(entry.owner);
+          shards.push({ stripeId: entry.stripeId, shardIndex: entry.shardIndex, location: locationToProto(located?.stripe.stripeId === entry.stripeId ? located : undefined) });
+        }
+        return { shards, isTruncated: entries.length > limit };
+      })),
+    LookupShards: u('LookupShards', async (req) =>
+      read(async () => {
+        if (req.shards.length > 10_000) throw new InvalidArgumentError('at most 10000 shards per lookup');
+        const results = [];
+        for (const ref of req.shards) results.push(await host.machine.lookupShard(req.nodeId, ref.stripeId, ref.shardIndex));
+        return { results };
+      })),
+    GetHealBacklog: u('GetHealBacklog', async () => read(() => host.machine.healBacklog())),
+
     GetClusterStatus: u('GetClusterStatus', async () => clusterStatus(host)),
     ChangeMembership: u('ChangeMembership', async (req, rid) => {
       if (req.kind !== 'addLearner' && req.kind !== 'add' && req.kind !== 'remove') throw new InvalidArgumentError(`unknown membership change ${req.kind}`);
@@ -207,6 +257,11 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       return clusterStatus(host);
     }),
   };
+}
+
+function locationToProto(located: LocatedStripe | undefined): StripeLocation {
+  if (located === undefined) return { found: false };
+  return { found: true, owner: ownerToProto(located.owner), dataSizeBytes: located.dataSizeBytes, stripe: stripeToProto(located.stripe) };
 }
 
 function clusterStatus(host: RaftHost): ClusterStatus {

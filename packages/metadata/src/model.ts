@@ -111,6 +111,36 @@ export interface QueueItemRecord {
   readonly stripe: StripeRecord;
   readonly reason: string;
   readonly enqueuedAtMs: number;
+  /** Worker holding the item (claimQueueItems); nobody else gets it before the lease expires. */
+  readonly leaseOwner?: string;
+  readonly leaseExpiresAtMs?: number;
+}
+
+/**
+ * Which committed record holds a stripe, so a healer can change its placement in place:
+ * a single-part object version, a part of a completed multipart object, or a part of an
+ * upload still in progress.
+ */
+export type StripeOwner =
+  | { readonly kind: 'object'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'objectPart'; readonly bucket: string; readonly key: string; readonly partNumber: number }
+  | { readonly kind: 'uploadPart'; readonly uploadId: string; readonly partNumber: number };
+
+/** Node → shard index entry: shard `shardIndex` of `stripeId` lives on `nodeId`. */
+export interface NodeShardRecord {
+  readonly nodeId: string;
+  readonly stripeId: string;
+  readonly shardIndex: number;
+  readonly owner: StripeOwner;
+  /** Bytes of object (or part) data in the stripe: fixes the shard file size. */
+  readonly dataSizeBytes: number;
+}
+
+/** One shard move of a replaceShards command (compare-and-set on `fromNodeId`). */
+export interface ShardChange {
+  readonly shardIndex: number;
+  readonly fromNodeId: string;
+  readonly toNodeId: string;
 }
 
 /** Where a metadata-group member listens; lets every member reach one added at run time. */

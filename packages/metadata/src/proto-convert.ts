@@ -6,9 +6,12 @@ import type { QueueItem } from '@tessera/proto/generated/tessera/metadata/v1/Que
 import type { StorageNode } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
 import type { Stripe, Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import type { Upload } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
+import type { StripeOwner as StripeOwnerProto, StripeOwner__Output } from '@tessera/proto/generated/tessera/metadata/v1/StripeOwner';
+import { assertNever } from '@tessera/common';
+import { InvalidArgumentError } from '@tessera/rpc';
 import type {
   BucketRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
-  UploadRecord,
+  StripeOwner, UploadRecord,
 } from './model';
 
 /** Record <-> wire conversions for the Metadata gRPC service; field names match one to one. */
@@ -66,5 +69,33 @@ export function nodeToProto(node: StorageNodeRecord): StorageNode {
 }
 
 export function queueItemToProto(item: QueueItemRecord): QueueItem {
-  return { ...item, stripe: stripeToProto(item.stripe) };
+  return { ...item, stripe: stripeToProto(item.stripe), leaseOwner: item.leaseOwner ?? '', leaseExpiresAtMs: item.leaseExpiresAtMs ?? 0 };
+}
+
+export function ownerToProto(owner: StripeOwner): StripeOwnerProto {
+  switch (owner.kind) {
+    case 'object':
+      return { kind: owner.kind, bucket: owner.bucket, key: owner.key };
+    case 'objectPart':
+      return { kind: owner.kind, bucket: owner.bucket, key: owner.key, partNumber: owner.partNumber };
+    case 'uploadPart':
+      return { kind: owner.kind, uploadId: owner.uploadId, partNumber: owner.partNumber };
+    default:
+      return assertNever(owner, 'stripe owner');
+  }
+}
+
+/** Wire → record; validateCommand checks the fields afterwards. */
+export function ownerFromProto(owner: StripeOwner__Output | null | undefined): StripeOwner {
+  if (owner === null || owner === undefined) throw new InvalidArgumentError('owner is required');
+  switch (owner.kind) {
+    case 'object':
+      return { kind: 'object', bucket: owner.bucket, key: owner.key };
+    case 'objectPart':
+      return { kind: 'objectPart', bucket: owner.bucket, key: owner.key, partNumber: owner.partNumber };
+    case 'uploadPart':
+      return { kind: 'uploadPart', uploadId: owner.uploadId, partNumber: owner.partNumber };
+    default:
+      throw new InvalidArgumentError(`unknown stripe owner kind ${owner.kind}`);
+  }
 }

@@ -34,6 +34,18 @@ import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metad
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import type { Upload__Output } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
 import type { UploadRequest } from '@tessera/proto/generated/tessera/metadata/v1/UploadRequest';
+import type { ClaimQueueItemsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ClaimQueueItemsRequest';
+import type { EnqueueRepairRequest } from '@tessera/proto/generated/tessera/metadata/v1/EnqueueRepairRequest';
+import type { EnqueueRepairResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/EnqueueRepairResponse';
+import type { HealBacklog__Output } from '@tessera/proto/generated/tessera/metadata/v1/HealBacklog';
+import type { ListNodeShardsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListNodeShardsRequest';
+import type { ListNodeShardsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ListNodeShardsResponse';
+import type { LookupShardsRequest } from '@tessera/proto/generated/tessera/metadata/v1/LookupShardsRequest';
+import type { LookupShardsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/LookupShardsResponse';
+import type { ReplaceShardsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ReplaceShardsRequest';
+import type { ReplaceShardsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ReplaceShardsResponse';
+import type { Stripe } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
+import type { StripeLocation__Output } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import { RpcStatusError, fromGrpcError } from './errors';
 import { MetadataOverloadedError, NotLeaderError, ProposalTimeoutError } from './metadata-errors';
 
@@ -159,6 +171,37 @@ export class MetadataClient {
   }
   ackQueueItem(request: AckQueueItemRequest): Promise<void> {
     return this.call<object>('ackQueueItem', request, 'write').then(() => undefined);
+  }
+  /**
+   * Compare-and-set move of shards of one stripe (healing). `replaced: false` means the stripe
+   * changed meanwhile (overwritten, deleted, moved): nothing was applied.
+   */
+  replaceShards(request: ReplaceShardsRequest): Promise<ReplaceShardsResponse__Output> {
+    return this.call('replaceShards', request, 'write');
+  }
+  /** Queues a stripe for repair (degraded read, scrubber); one pending item per stripe. */
+  enqueueRepair(request: EnqueueRepairRequest): Promise<EnqueueRepairResponse__Output> {
+    return this.call('enqueueRepair', request, 'write');
+  }
+  /** Leases queue items of one kind to `workerId` for `leaseMs`; ack them when done. */
+  claimQueueItems(request: ClaimQueueItemsRequest): Promise<QueueItem__Output[]> {
+    return this.call<{ items: QueueItem__Output[] }>('claimQueueItems', request, 'write').then((r) => r.items);
+  }
+  /** The committed owner and current placement of a stripe (found through its shards' index entries). */
+  locateStripe(stripe: Stripe): Promise<StripeLocation__Output> {
+    return this.call('locateStripe', stripe, 'read');
+  }
+  /** A page of the node → shard index: every shard the catalogue places on `nodeId`. */
+  listNodeShards(request: ListNodeShardsRequest): Promise<ListNodeShardsResponse__Output> {
+    return this.call('listNodeShards', request, 'read');
+  }
+  /** For orphan collection: is each shard mapped to the node, or owned by a write in progress? */
+  lookupShards(request: LookupShardsRequest): Promise<LookupShardsResponse__Output> {
+    return this.call('lookupShards', request, 'read');
+  }
+  /** Stripes, shards and bytes on down or draining nodes, and pending repair items. */
+  getHealBacklog(): Promise<HealBacklog__Output> {
+    return this.call('getHealBacklog', {}, 'read');
   }
   /** One membership change of the metadata group; `address` is required for a new member. */
   changeMembership(request: ChangeMembershipRequest): Promise<ClusterStatus__Output> {

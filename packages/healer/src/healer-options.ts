@@ -1,0 +1,68 @@
+import { assert } from '@tessera/common';
+
+/** Tunables of one healer process. Every duration carries its unit; every rate is bytes/s. */
+export interface HealerOptions {
+  /** Metadata node addresses (host:port). */
+  readonly metadataAddresses: readonly string[];
+  /** Names this healer in queue leases. */
+  readonly workerId: string;
+  /** A storage node `down` for this long has its shards rebuilt elsewhere (issue 7: 10 min). */
+  readonly nodeLossGraceMs: number;
+  /** Pause between healing rounds (node-loss scan + repair-queue claim). */
+  readonly healIntervalMs: number;
+  /** Rebuild throttle: reconstructed bytes written per second, all targets together. */
+  readonly rebuildRateBytesPerSecond: number;
+  /** Stripes rebuilt at the same time. */
+  readonly rebuildConcurrency: number;
+  /** Shard bytes read per source per window (rounded down to whole shard blocks, at least one). */
+  readonly rebuildWindowBytes: number;
+  /** Lease on a claimed repair-queue item; longer than a stripe rebuild takes. */
+  readonly queueLeaseMs: number;
+  /** Scrubber verify rate (shard bytes per second); raised if needed to meet the period. */
+  readonly scrubRateBytesPerSecond: number;
+  /** Every shard is verified at least once per period (issue 7: 7 days). */
+  readonly scrubPeriodMs: number;
+  /** 0 disables the scrubber. */
+  readonly scrubEnabled: boolean;
+  /** Pause between orphan-collection rounds; 0 disables it. */
+  readonly orphanScanIntervalMs: number;
+  /** A shard no record maps to its node is deleted only once its file is older than this. */
+  readonly orphanSafetyDelayMs: number;
+  /** Per storage-node call deadline (unary). */
+  readonly storageCallTimeoutMs: number;
+}
+
+export const healerDefaults = {
+  nodeLossGraceMs: 10 * 60_000,
+  healIntervalMs: 5_000,
+  rebuildRateBytesPerSecond: 100 * 1024 * 1024,
+  rebuildConcurrency: 2,
+  rebuildWindowBytes: 1024 * 1024,
+  queueLeaseMs: 5 * 60_000,
+  scrubRateBytesPerSecond: 20 * 1024 * 1024,
+  scrubPeriodMs: 7 * 24 * 3600_000,
+  scrubEnabled: true,
+  orphanScanIntervalMs: 10 * 60_000,
+  // Longer than the metadata service's stale-write abort (1 h): a part written before its
+  // RegisterPart, or a write in progress, is never collected under it.
+  orphanSafetyDelayMs: 2 * 3600_000,
+  storageCallTimeoutMs: 10_000,
+} as const satisfies Partial<HealerOptions>;
+
+/** Relationships between the options, checked at startup. */
+export function validateHealerOptions(options: HealerOptions): void {
+  assert(options.metadataAddresses.length > 0, 'at least one metadata address');
+  assert(options.workerId.length > 0, 'workerId required');
+  assert(options.nodeLossGraceMs >= 0, 'nodeLossGraceMs >= 0');
+  assert(options.healIntervalMs > 0, 'healIntervalMs > 0');
+  assert(options.rebuildRateBytesPerSecond > 0, 'rebuildRateBytesPerSecond > 0');
+  assert(Number.isInteger(options.rebuildConcurrency) && options.rebuildConcurrency >= 1, 'rebuildConcurrency >= 1');
+  assert(options.rebuildWindowBytes >= 1, 'rebuildWindowBytes >= 1');
+  assert(options.queueLeaseMs > 0, 'queueLeaseMs > 0');
+  assert(options.scrubRateBytesPerSecond > 0, 'scrubRateBytesPerSecond > 0');
+  assert(options.scrubPeriodMs > 0, 'scrubPeriodMs > 0');
+  assert(options.orphanScanIntervalMs >= 0, 'orphanScanIntervalMs >= 0');
+  // A rebuild's new copies exist on their nodes before replaceShards maps them: the orphan
+  // collector must not take them for garbage in between.
+  assert(options.orphanSafetyDelayMs >= 1_000, 'orphanSafetyDelayMs >= 1 s');
+}

@@ -1,0 +1,430 @@
+import { assert } from '@tessera/common';
+import type { Clock, Logger, Startable } from '@tessera/common';
+import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
+import type { StripeLocation__Output } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
+import type { NodeShard__Output } from '@tessera/proto/generated/tessera/metadata/v1/NodeShard';
+import { ShardNotFoundError } from '@tessera/rpc';
+import type { MetadataClient } from '@tessera/rpc';
+import type { HealerOptions } from './healer-options';
+import { validateHealerOptions } from './healer-options';
+import type { HealerMetrics } from './metrics';
+import { RateLimiter } from './rate-limiter';
+import { StripeRebuilder, inFlightKey, planMoves, shardSizeBytesOf } from './stripe-rebuilder';
+import type { RebuildOutcome, StripeTask } from './stripe-rebuilder';
+import { StorageNodePool } from './storage-node-pool';
+
+export interface HealerComponents {
+  readonly metadata: MetadataClient;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: HealerMetrics;
+}
+
+/** What one healing round found and did. */
+export interface HealRoundReport {
+  readonly lostNodeIds: readonly string[];
+  readonly stripeCount: number;
+  readonly backlogBytes: number;
+  readonly outcomes: Readonly<Record<RebuildOutcome['kind'], number>>;
+  readonly bytesWritten: number;
+  readonly durationMs: number;
+}
+
+/** JSON of GET /admin/status (for `tessera heal --watch`). */
+export interface HealerStatus {
+  readonly workerId: string;
+  readonly rebuildRateLimitBytesPerSecond: number;
+  readonly measuredRebuildRateBytesPerSecond: number;
+  readonly backlogStripes: number;
+  readonly backlogBytes: number;
+  readonly etaSeconds: number;
+  readonly totals: { stripesRebuilt: number; shardsRebuilt: number; bytesRebuilt: number; stale: number; unrecoverable: number; orphansDeleted: number };
+  readonly lastRound: HealRoundReport | undefined;
+  readonly scrub: {
+    passCount: number; shardsVerifiedThisPass: number; shardsLastPass: number; progressRatio: number;
+    effectiveRateBytesPerSecond: number; oldestUnverifiedAgeSeconds: number; corruptShardsFound: number;
+  };
+}
+
+interface PendingTask {
+  task: StripeTask;
+  readonly itemIds: string[];
+}
+
+/**
+ * The healing service. Three loops, each a Startable-managed timer chain:
+ * - heal: nodes down past the grace period or draining → every stripe with a shard there;
+ *   plus leased `repairStripe` queue items (degraded reads, scrubber) → rebuild, fewest
+ *   surviving shards first;
+ * - scrub: every shard of every up node verified on its node (VerifyShard) at a bounded
+ *   rate; missing/corrupt shards are rebuilt, degraded spreads respread;
+ * - orphans: shards on a node that no record maps there, older than the safety delay, deleted.
+ * Invariants: a new placement is committed (compare-and-set) before any old copy is deleted,
+ * and a shard is never deleted while a record maps it or a write may still own it.
+ */
+export class Healer implements Startable {
+  readonly pool: StorageNodePool;
+  readonly rebuildLimiter: RateLimiter;
+  private readonly scrubLimiter: RateLimiter;
+  private readonly rebuilder: StripeRebuilder;
+  private readonly inFlight = new Set<string>();
+  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private readonly startedAtMs: number;
+  private lastRound: HealRoundReport | undefined;
+  private measuredRateBytesPerSecond = 0;
+  private backlog = { stripes: 0, bytes: 0 };
+  private readonly totals = { stripesRebuilt: 0, shardsRebuilt: 0, bytesRebuilt: 0, stale: 0, unrecoverable: 0, orphansDeleted: 0 };
+  private readonly scrub = { passCount: 0, shardsVerifiedThisPass: 0, shardsLastPass: 0, bytesLastPass: 0, lastCompletePassStartedAtMs: undefined as number | undefined, corruptShardsFound: 0 };
+
+  constructor(readonly options: HealerOptions, private readonly components: HealerComponents) {
+    validateHealerOptions(options);
+    this.pool = new StorageNodePool(options.storageCallTimeoutMs);
+    this.rebuildLimiter = new RateLimiter(options.rebuildRateBytesPerSecond);
+    this.scrubLimiter = new RateLimiter(options.scrubRateBytesPerSecond);
+    this.rebuilder = new StripeRebuilder(options.rebuildWindowBytes, {
+      metadata: components.metadata, pool: this.pool, limiter: this.rebuildLimiter, logger: components.logger, inFlight: this.inFlight,
+    });
+    this.startedAtMs = components.clock.nowMs();
+    components.metrics.rateLimit.set(options.rebuildRateBytesPerSecond);
+    components.metrics.scrubRate.set(options.scrubRateBytesPerSecond);
+  }
+
+  async start(): Promise<void> {
+    this.loops.push(this.loop('heal', this.options.healIntervalMs, () => this.healOnce()));
+    if (this.options.scrubEnabled) this.loops.push(this.loop('scrub', this.options.scrubPeriodMs / 2, () => this.scrubOnce()));
+    if (this.options.orphanScanIntervalMs > 0) this.loops.push(this.loop('orphans', this.options.orphanScanIntervalMs, () => this.collectOrphansOnce()));
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    this.loops = [];
+    this.pool.close();
+  }
+
+  /** Operator priority: the rebuild throttle, effective within a second. */
+  setRebuildRate(rateBytesPerSecond: number): void {
+    this.rebuildLimiter.setRate(rateBytesPerSecond);
+    this.components.metrics.rateLimit.set(rateBytesPerSecond);
+  }
+
+  status(): HealerStatus {
+    const eta = this.measuredRateBytesPerSecond > 0 ? this.backlog.bytes / this.measuredRateBytesPerSecond : 0;
+    const progress = this.scrub.shardsLastPass === 0 ? 0 : Math.min(1, this.scrub.shardsVerifiedThisPass / this.scrub.shardsLastPass);
+    return {
+      workerId: this.options.workerId,
+      rebuildRateLimitBytesPerSecond: this.rebuildLimiter.rateBytesPerSecond,
+      measuredRebuildRateBytesPerSecond: this.measuredRateBytesPerSecond,
+      backlogStripes: this.backlog.stripes, backlogBytes: this.backlog.bytes, etaSeconds: eta,
+      totals: { ...this.totals }, lastRound: this.lastRound,
+      scrub: {
+        passCount: this.scrub.passCount, shardsVerifiedThisPass: this.scrub.shardsVerifiedThisPass, shardsLastPass: this.scrub.shardsLastPass,
+        progressRatio: progress, effectiveRateBytesPerSecond: this.scrubLimiter.rateBytesPerSecond,
+        oldestUnverifiedAgeSeconds: this.oldestUnverifiedAgeSeconds(), corruptShardsFound: this.scrub.corruptShardsFound,
+      },
+    };
+  }
+
+  private async loop(name: string, intervalMs: number, round: () => Promise<unknown>): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      const startedMs = performance.now();
+      try {
+        await round();
+      } catch (err) {
+        if (!signal.aborted) this.components.logger.warn('healer round failed', { loop: name, err: (err as Error).message });
+      }
+      const waitMs = Math.max(0, intervalMs - (performance.now() - startedMs));
+      await sleep(Math.max(waitMs, 50), signal);
+    }
+  }
+
+  // ---- healing ----
+
+  /** One round: find stripes below full redundancy, rebuild them risk-ordered. */
+  async healOnce(): Promise<HealRoundReport> {
+    const startedMs = performance.now();
+    const nodes = await this.components.metadata.listNodes();
+    const nowMs = this.components.clock.nowMs();
+    const graceIds = new Set(nodes.filter((n) => n.state === 'down' && nowMs - n.stateChangedAtMs < this.options.nodeLossGraceMs).map((n) => n.nodeId));
+    const lostNodes = nodes.filter((n) => (n.state === 'down' && !graceIds.has(n.nodeId)) || n.state === 'draining');
+    const pending = new Map<string, PendingTask>();
+    for (const node of lostNodes) {
+      for await (const shard of this.nodeShards(node.nodeId)) {
+        const location = shard.location;
+        if (location?.found !== true || location.stripe === null || location.owner === null) continue;
+        if (!pending.has(shard.stripeId)) pending.set(shard.stripeId, { task: taskOf(location, new Set(), `node ${node.nodeId} ${node.state}`), itemIds: [] });
+      }
+    }
+    await this.addQueuedRepairs(pending, nodes);
+    const ordered = [...pending.values()].sort((a, b) => survivingShardCount(a.task, nodes) - survivingShardCount(b.task, nodes));
+    this.backlog = { stripes: ordered.length, bytes: ordered.reduce((sum, p) => sum + backlogBytesOf(p.task, nodes), 0) };
+    this.publishBacklog();
+    const outcomes: Record<RebuildOutcome['kind'], number> = { healthy: 0, rebuilt: 0, stale: 0, unrecoverable: 0 };
+    let bytesWritten = 0;
+    await forEachConcurrently(ordered, this.options.rebuildConcurrency, async (p) => {
+      if (this.abort.signal.aborted) return;
+      const outcome = await this.rebuildOne(p.task, nodes, graceIds);
+      outcomes[outcome.kind]++;
+      if (outcome.kind === 'rebuilt') bytesWritten += outcome.bytesWritten;
+      this.backlog = { stripes: Math.max(0, this.backlog.stripes - 1), bytes: Math.max(0, this.backlog.bytes - backlogBytesOf(p.task, nodes)) };
+      this.publishBacklog();
+      // An unrecoverable stripe keeps its queue item: the lease expires and a later round retries.
+      if (outcome.kind !== 'unrecoverable') for (const itemId of p.itemIds) await this.components.metadata.ackQueueItem({ itemId });
+    });
+    const durationMs = performance.now() - startedMs;
+    if (bytesWritten > 0) this.measuredRateBytesPerSecond = bytesWritten / (durationMs / 1000);
+    this.components.metrics.rebuildRate.set(this.measuredRateBytesPerSecond);
+    const report: HealRoundReport = { lostNodeIds: lostNodes.map((n) => n.nodeId), stripeCount: ordered.length, backlogBytes: this.backlog.bytes, outcomes, bytesWritten, durationMs };
+    this.lastRound = report;
+    return report;
+  }
+
+  /** Rebuilds one stripe now (scrubber, tests); errors become `unrecoverable`. */
+  async rebuildOne(task: StripeTask, nodes: readonly StorageNode__Output[], graceIds: ReadonlySet<string>): Promise<RebuildOutcome> {
+    let outcome: RebuildOutcome;
+    try {
+      outcome = await this.rebuilder.rebuild(task, nodes, graceIds);
+    } catch (err) {
+      outcome = { kind: 'unrecoverable', reason: (err as Error).message };
+    }
+    const { metrics, logger } = this.components;
+    metrics.stripes.inc({ outcome: outcome.kind });
+    if (outcome.kind === 'rebuilt') {
+      this.totals.stripesRebuilt++;
+      this.totals.shardsRebuilt += outcome.shardCount;
+      this.totals.bytesRebuilt += outcome.bytesWritten;
+      metrics.rebuiltShards.inc({ placement: 'moved' }, outcome.movedShardCount);
+      metrics.rebuiltShards.inc({ placement: 'in-place' }, outcome.shardCount - outcome.movedShardCount);
+      metrics.rebuiltBytes.inc(outcome.bytesWritten);
+      logger.info('stripe rebuilt', { stripeId: task.stripe.stripeId, reason: task.reason, shardCount: outcome.shardCount, movedShardCount: outcome.movedShardCount });
+    } else if (outcome.kind === 'stale') {
+      this.totals.stale++;
+      logger.info('stripe changed during rebuild; new copies removed', { stripeId: task.stripe.stripeId, reason: outcome.reason });
+    } else if (outcome.kind === 'unrecoverable') {
+      this.totals.unrecoverable++;
+      logger.warn('stripe not rebuilt', { stripeId: task.stripe.stripeId, reason: outcome.reason });
+    }
+    return outcome;
+  }
+
+  private publishBacklog(): void {
+    const { metrics } = this.components;
+    metrics.backlogStripes.set(this.backlog.stripes);
+    metrics.backlogBytes.set(this.backlog.bytes);
+    metrics.etaSeconds.set(this.measuredRateBytesPerSecond > 0 ? this.backlog.bytes / this.measuredRateBytesPerSecond : 0);
+  }
+
+  /** Leases repairStripe items and probes their stripes' shards to learn which are bad. */
+  private async addQueuedRepairs(pending: Map<string, PendingTask>, nodes: readonly StorageNode__Output[]): Promise<void> {
+    const { metadata } = this.components;
+    const items = await metadata.claimQueueItems({ kind: 'repairStripe', workerId: this.options.workerId, leaseMs: this.options.queueLeaseMs, limit: 100 });
+    for (const item of items) {
+      if (item.stripe === null) continue;
+      const location = await metadata.locateStripe(item.stripe);
+      if (!location.found || location.stripe === null || location.owner === null) {
+        await metadata.ackQueueItem({ itemId: item.itemId }); // deleted or overwritten meanwhile: nothing to repair
+        continue;
+      }
+      const lost = await this.probe(location.stripe, nodes);
+      const existing = pending.get(location.stripe.stripeId);
+      if (existing !== undefined) {
+        existing.itemIds.push(item.itemId);
+        existing.task = { ...existing.task, lostShardIndexes: new Set([...existing.task.lostShardIndexes, ...lost]) };
+      } else {
+        pending.set(location.stripe.stripeId, { task: taskOf(location, lost, `queued: ${item.reason}`), itemIds: [item.itemId] });
+      }
+    }
+  }
+
+  /** VerifyShard on every shard of a stripe held by an up node: the missing or corrupt ones. */
+  private async probe(stripe: NonNullable<StripeLocation__Output['stripe']>, nodes: readonly StorageNode__Output[]): Promise<Set<number>> {
+    const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+    const lost = new Set<number>();
+    await Promise.all(stripe.shardNodeIds.map(async (nodeId, shardIndex) => {
+      const node = byId.get(nodeId);
+      if (node?.state !== 'up') return;
+      try {
+        const result = await this.pool.clientFor(node).verifyShard({ objectVersionId: stripe.stripeId, shardIndex });
+        if (!result.ok) lost.add(shardIndex);
+      } catch (err) {
+        if (err instanceof ShardNotFoundError) lost.add(shardIndex);
+      }
+    }));
+    return lost;
+  }
+
+  private async *nodeShards(nodeId: string): AsyncGenerator<NodeShard__Output> {
+    let afterStripeId = '';
+    let afterShardIndex = 0;
+    for (;;) {
+      const page = await this.components.metadata.listNodeShards({ nodeId, afterStripeId, afterShardIndex, limit: 1000 });
+      for (const shard of page.shards) yield shard;
+      const last = page.shards[page.shards.length - 1];
+      if (!page.isTruncated || last === undefined) return;
+      afterStripeId = last.stripeId;
+      afterShardIndex = last.shardIndex;
+    }
+  }
+
+  // ---- scrubbing ----
+
+  /**
+   * One scrub pass over every up node's shards (as the catalogue places them): VerifyShard on
+   * the node (every block's checksum), at the scrub rate; a missing or corrupt shard is
+   * rebuilt at once, and a stripe flagged degradedSpread is respread.
+   */
+  async scrubOnce(): Promise<{ verifiedShardCount: number; corruptShardCount: number; respreadStripeCount: number }> {
+    const passStartedAtMs = this.components.clock.nowMs();
+    this.scrub.shardsVerifiedThisPass = 0;
+    let bytes = 0;
+    let corrupt = 0;
+    let respread = 0;
+    const nodes = await this.components.metadata.listNodes();
+    const respreadDone = new Set<string>();
+    for (const node of nodes.filter((n) => n.state === 'up')) {
+      for await (const shard of this.nodeShards(node.nodeId)) {
+        if (this.abort.signal.aborted) throw new Error('healer stopped');
+        const location = shard.location;
+        if (location?.found !== true || location.stripe === null || location.owner === null) continue;
+        if (location.stripe.shardNodeIds[shard.shardIndex] !== node.nodeId) continue;
+        const shardBytes = shardSizeBytesOf(location.dataSizeBytes, location.stripe.dataShardCount, location.stripe.blockSizeBytes);
+        await this.scrubLimiter.take(shardBytes, this.abort.signal);
+        const healthy = await this.verifyOne(node, shard.stripeId, shard.shardIndex);
+        this.scrub.shardsVerifiedThisPass++;
+        bytes += shardBytes;
+        this.components.metrics.scrubBytes.inc(shardBytes);
+        this.components.metrics.scrubShards.inc({ result: healthy ? 'ok' : 'bad' });
+        this.updateScrubGauges();
+        if (!healthy) {
+          corrupt++;
+          this.scrub.corruptShardsFound++;
+          await this.rebuildOne(taskOf(location, new Set([shard.shardIndex]), `scrub: shard ${shard.shardIndex} on ${node.nodeId}`), nodes, new Set());
+        } else if (location.stripe.degradedSpread && !respreadDone.has(shard.stripeId)) {
+          respreadDone.add(shard.stripeId);
+          if (planMoves(location.stripe, nodes, new Set()).length > 0) {
+            respread++;
+            await this.rebuildOne(taskOf(location, new Set(), 'respread degraded stripe'), nodes, new Set());
+          }
+        }
+      }
+    }
+    this.scrub.passCount++;
+    this.scrub.shardsLastPass = this.scrub.shardsVerifiedThisPass;
+    this.scrub.bytesLastPass = bytes;
+    this.scrub.lastCompletePassStartedAtMs = passStartedAtMs;
+    // Meet the period: a pass may take at most half of it (passes start every half period).
+    const neededRate = bytes / (this.options.scrubPeriodMs / 2 / 1000);
+    this.scrubLimiter.setRate(Math.max(this.options.scrubRateBytesPerSecond, neededRate));
+    this.components.metrics.scrubRate.set(this.scrubLimiter.rateBytesPerSecond);
+    this.updateScrubGauges();
+    return { verifiedShardCount: this.scrub.shardsVerifiedThisPass, corruptShardCount: corrupt, respreadStripeCount: respread };
+  }
+
+  private async verifyOne(node: StorageNode__Output, stripeId: string, shardIndex: number): Promise<boolean> {
+    try {
+      return (await this.pool.clientFor(node).verifyShard({ objectVersionId: stripeId, shardIndex })).ok;
+    } catch (err) {
+      if (err instanceof ShardNotFoundError) return false;
+      throw err; // unreachable node: not evidence of a bad shard
+    }
+  }
+
+  /**
+   * Every shard not yet verified in the current pass was verified during the last complete
+   * pass, so its age is at most now − that pass's start. Before the first complete pass, the
+   * time since this healer started (a lower bound: older verifications are not known).
+   */
+  private oldestUnverifiedAgeSeconds(): number {
+    const sinceMs = this.scrub.lastCompletePassStartedAtMs ?? this.startedAtMs;
+    return Math.max(0, (this.components.clock.nowMs() - sinceMs) / 1000);
+  }
+
+  private updateScrubGauges(): void {
+    const { metrics } = this.components;
+    metrics.oldestUnverifiedAge.set(this.oldestUnverifiedAgeSeconds());
+    metrics.scrubProgress.set(this.scrub.shardsLastPass === 0 ? 0 : Math.min(1, this.scrub.shardsVerifiedThisPass / this.scrub.shardsLastPass));
+  }
+
+  // ---- orphans ----
+
+  /**
+   * Lists every up node's shards (paged) and deletes those the catalogue does not map to that
+   * node, unless a write in progress may own them or the file is younger than the safety delay
+   * (parts before RegisterPart, rebuild copies before their commit), or a rebuild is writing it.
+   */
+  async collectOrphansOnce(): Promise<{ deletedShardCount: number }> {
+    let deleted = 0;
+    const nodes = await this.components.metadata.listNodes();
+    for (const node of nodes.filter((n) => n.state === 'up')) {
+      const client = this.pool.clientFor(node);
+      let batch: { stripeId: string; shardIndex: number; modifiedAtMs: number }[] = [];
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return;
+        const refs = batch;
+        batch = [];
+        const { results } = await this.components.metadata.lookupShards({ nodeId: node.nodeId, shards: refs.map((r) => ({ stripeId: r.stripeId, shardIndex: r.shardIndex })) });
+        assert(results.length === refs.length, 'one lookup result per shard');
+        const nowMs = this.components.clock.nowMs();
+        for (const [i, ref] of refs.entries()) {
+          const result = results[i];
+          if (result === undefined || result.mapped || result.inProgressWrite) continue;
+          if (nowMs - ref.modifiedAtMs < this.options.orphanSafetyDelayMs) continue;
+          if (this.inFlight.has(inFlightKey(node.nodeId, ref.stripeId, ref.shardIndex))) continue;
+          if (await client.deleteShard({ objectVersionId: ref.stripeId, shardIndex: ref.shardIndex })) {
+            deleted++;
+            this.totals.orphansDeleted++;
+            this.components.metrics.orphansDeleted.inc();
+          }
+        }
+      };
+      for await (const shard of client.listAllShards(1000)) {
+        if (this.abort.signal.aborted) throw new Error('healer stopped');
+        batch.push({ stripeId: shard.shardId.objectVersionId, shardIndex: shard.shardId.shardIndex, modifiedAtMs: shard.modifiedAtMs });
+        if (batch.length >= 500) await flush();
+      }
+      await flush();
+    }
+    return { deletedShardCount: deleted };
+  }
+}
+
+function taskOf(location: StripeLocation__Output, lost: ReadonlySet<number>, reason: string): StripeTask {
+  assert(location.stripe !== null && location.owner !== null, 'a found location has a stripe and an owner');
+  return { owner: location.owner, stripe: location.stripe, dataSizeBytes: location.dataSizeBytes, lostShardIndexes: lost, reason };
+}
+
+function survivingShardCount(task: StripeTask, nodes: readonly StorageNode__Output[]): number {
+  const up = new Set(nodes.filter((n) => n.state === 'up' || n.state === 'suspect').map((n) => n.nodeId));
+  return task.stripe.shardNodeIds.filter((nodeId, i) => up.has(nodeId) && !task.lostShardIndexes.has(i)).length;
+}
+
+function backlogBytesOf(task: StripeTask, nodes: readonly StorageNode__Output[]): number {
+  const missing = task.stripe.shardNodeIds.length - survivingShardCount(task, nodes);
+  return missing * shardSizeBytesOf(task.dataSizeBytes, task.stripe.dataShardCount, task.stripe.blockSizeBytes);
+}
+
+async function forEachConcurrently<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}

@@ -1,0 +1,232 @@
+/**
+ * Goal: the healer keeps every stripe at k + m healthy shards against a real cluster. Method:
+ * 3 metadata nodes + 9 storage nodes (3 AZs) in process, objects written like the gateway
+ * does (4+2 stripes), then, in order: a node stopped past the grace period (rebuilt elsewhere,
+ * AZ spread kept, objects decode identically from the new placement), the node returning with
+ * stale shards (orphans collected), random bytes flipped in shard files (scrubber repairs),
+ * a wiped node (refilled in place), a draining node (emptied), a queued repair, the CAS
+ * refusal over gRPC, and the admin HTTP endpoint. Healing rounds are driven by the test.
+ */
+import * as fs from 'node:fs/promises';
+import { silentLogger } from '@tessera/common';
+import { shardFilePath } from '@tessera/storage-node';
+import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
+import { healerDefaults, startHealer } from '../src/index';
+import type { RunningHealer } from '../src/index';
+import { randomBody, sha256, startHealerTestCluster, waitFor } from './support/healer-cluster';
+import type { HealerTestCluster } from './support/healer-cluster';
+
+jest.setTimeout(120_000);
+
+const bucket = 'healing';
+const objectSizes = [1, 1000, 64 * 1024, 64 * 1024 + 1, 200_000, 300_000, 777_777, 1_000_000];
+
+describe('healer against a real cluster', () => {
+  let cluster: HealerTestCluster;
+  let running: RunningHealer;
+  const expected = new Map<string, string>();
+
+  beforeAll(async () => {
+    cluster = await startHealerTestCluster();
+    await cluster.metadata.createBucket({ bucket, owner: 'test' });
+    for (const [i, size] of objectSizes.entries()) {
+      const body = randomBody(size);
+      await cluster.putObject(bucket, `obj-${i}`, body);
+      expected.set(`obj-${i}`, sha256(body));
+    }
+    running = await startHealer({
+      ...healerDefaults, metadataAddresses: cluster.metadataAddresses, workerId: 'healer-test', nodeLossGraceMs: 1_500,
+      rebuildRateBytesPerSecond: 64 * 1024 * 1024, rebuildWindowBytes: 32 * 1024, orphanSafetyDelayMs: 1_000,
+      scrubRateBytesPerSecond: 64 * 1024 * 1024, adminListen: '127.0.0.1:0', autoStart: false,
+    }, { logger: silentLogger });
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+    await cluster?.stop();
+  });
+
+  async function stripeOf(key: string): Promise<Stripe__Output> {
+    const version = await cluster.metadata.getObject({ bucket, key, versionId: '' });
+    if (version.stripe === null || version.stripe === undefined) throw new Error('not striped');
+    return version.stripe;
+  }
+
+  /** Every object: shards on distinct up nodes, 2 per AZ, every shard verifies, bytes identical. */
+  async function expectFullyHealthy(): Promise<void> {
+    const nodes = await cluster.metadata.listNodes();
+    const azOf = new Map(nodes.map((n) => [n.nodeId, n.az]));
+    for (const key of expected.keys()) {
+      const stripe = await stripeOf(key);
+      expect(new Set(stripe.shardNodeIds).size).toBe(6);
+      const perAz = new Map<string, number>();
+      for (const nodeId of stripe.shardNodeIds) perAz.set(azOf.get(nodeId) ?? '?', (perAz.get(azOf.get(nodeId) ?? '?') ?? 0) + 1);
+      expect([...perAz.values()]).toEqual([2, 2, 2]);
+      for (const [shardIndex, nodeId] of stripe.shardNodeIds.entries()) {
+        expect(nodes.find((n) => n.nodeId === nodeId)?.state).toBe('up');
+        const verification = await cluster.client(nodeId).verifyShard({ objectVersionId: stripe.stripeId, shardIndex });
+        expect(verification.ok).toBe(true);
+      }
+      expect(sha256(await cluster.readObject(bucket, key))).toBe(expected.get(key));
+    }
+  }
+
+  async function shardsIndexedOn(nodeId: string): Promise<number> {
+    return (await cluster.metadata.listNodeShards({ nodeId, afterStripeId: '', afterShardIndex: 0, limit: 10_000 })).shards.length;
+  }
+
+  test('a node down past the grace period: its stripes are rebuilt elsewhere, AZ spread kept', async () => {
+    const lost = 'az-a-n1';
+    const heldBefore = await shardsIndexedOn(lost);
+    expect(heldBefore).toBeGreaterThan(0);
+    await cluster.stopStorageNode(lost);
+    await waitFor('node down', async () => ((await cluster.metadata.listNodes()).find((n) => n.nodeId === lost)?.state === 'down' ? true : undefined));
+    // Within the grace period nothing moves.
+    const early = await running.healer.healOnce();
+    expect(early.lostNodeIds).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    const round = await running.healer.healOnce();
+    expect(round.lostNodeIds).toEqual([lost]);
+    expect(round.stripeCount).toBe(heldBefore);
+    expect(round.outcomes.rebuilt).toBe(heldBefore);
+    expect(await shardsIndexedOn(lost)).toBe(0);
+    expect(await cluster.metadata.getHealBacklog()).toMatchObject({ stripeCount: 0, shardCount: 0 });
+    await expectFullyHealthy();
+  });
+
+  test('the lost node returns with stale shards: they are collected as orphans', async () => {
+    const returning = 'az-a-n1';
+    await cluster.startStorageNode(returning);
+    await waitFor('node up', async () => ((await cluster.metadata.listNodes()).find((n) => n.nodeId === returning)?.state === 'up' ? true : undefined));
+    const stale = (await cluster.client(returning).listShards({ pageSize: 1000 })).shards.length;
+    expect(stale).toBeGreaterThan(0);
+    const { deletedShardCount } = await running.healer.collectOrphansOnce();
+    expect(deletedShardCount).toBe(stale);
+    expect((await cluster.client(returning).listShards({ pageSize: 1000 })).shards).toEqual([]);
+    await expectFullyHealthy();
+  });
+
+  test('random bytes flipped in shard files: the scrubber finds and repairs each', async () => {
+    const victims: { key: string; shardIndex: number }[] = [{ key: 'obj-4', shardIndex: 0 }, { key: 'obj-6', shardIndex: 5 }, { key: 'obj-7', shardIndex: 2 }];
+    for (const victim of victims) {
+      const stripe = await stripeOf(victim.key);
+      const handle = cluster.handle(stripe.shardNodeIds[victim.shardIndex] ?? '');
+      const file = shardFilePath(handle.dataDir, { objectVersionId: stripe.stripeId, shardIndex: victim.shardIndex });
+      const bytes = await fs.readFile(file);
+      const position = 256 + 8 + Math.floor(Math.random() * (bytes.length - 264));
+      bytes[position] = (bytes[position] ?? 0) ^ 0x5a;
+      await fs.writeFile(file, bytes);
+    }
+    const pass = await running.healer.scrubOnce();
+    expect(pass.corruptShardCount).toBe(victims.length);
+    expect(pass.verifiedShardCount).toBe(objectSizes.length * 6);
+    const second = await running.healer.scrubOnce();
+    expect(second.corruptShardCount).toBe(0);
+    expect(running.healer.status().scrub.corruptShardsFound).toBe(victims.length);
+    await expectFullyHealthy();
+  });
+
+  test('a wiped node (same id, empty disk) is refilled', async () => {
+    const wiped = 'az-b-n2';
+    const indexed = await shardsIndexedOn(wiped);
+    await cluster.stopStorageNode(wiped);
+    await fs.rm(cluster.handle(wiped).dataDir, { recursive: true, force: true });
+    await cluster.startStorageNode(wiped);
+    expect((await cluster.client(wiped).listShards({ pageSize: 1000 })).shards).toEqual([]);
+    const pass = await running.healer.scrubOnce();
+    expect(pass.corruptShardCount).toBe(indexed);
+    expect((await cluster.client(wiped).listShards({ pageSize: 1000 })).shards.length).toBe(indexed);
+    await expectFullyHealthy();
+  });
+
+  test('a draining node is emptied, keeping the AZ spread', async () => {
+    const draining = 'az-c-n3';
+    await cluster.metadata.setNodeState({ nodeId: draining, state: 'draining', reason: 'test' });
+    const held = await shardsIndexedOn(draining);
+    const round = await running.healer.healOnce();
+    expect(round.outcomes.rebuilt).toBe(held);
+    expect(await shardsIndexedOn(draining)).toBe(0);
+    // Old copies are deleted right after the commit (the node is reachable).
+    expect((await cluster.client(draining).listShards({ pageSize: 1000 })).shards).toEqual([]);
+    await cluster.metadata.setNodeState({ nodeId: draining, state: 'up', reason: 'test done' });
+    await expectFullyHealthy();
+  });
+
+  test('a queued repair (degraded read report) rebuilds the missing shard and acks the item', async () => {
+    const stripe = await stripeOf('obj-5');
+    await cluster.client(stripe.shardNodeIds[3] ?? '').deleteShard({ objectVersionId: stripe.stripeId, shardIndex: 3 });
+    const first = await cluster.metadata.enqueueRepair({ stripe, reason: 'degraded read: shard 3' });
+    const again = await cluster.metadata.enqueueRepair({ stripe, reason: 'degraded read: shard 3' });
+    expect(again).toEqual({ itemId: first.itemId, deduplicated: true });
+    const round = await running.healer.healOnce();
+    expect(round.outcomes.rebuilt).toBe(1);
+    expect((await cluster.metadata.listQueue(100)).filter((item) => item.kind === 'repairStripe')).toEqual([]);
+    await expectFullyHealthy();
+  });
+
+  test('replaceShards over gRPC refuses a stale compare-and-set', async () => {
+    const stripe = await stripeOf('obj-0');
+    const from = stripe.shardNodeIds[0] ?? '';
+    const wrongFrom = stripe.shardNodeIds[1] ?? '';
+    const response = await cluster.metadata.replaceShards({
+      owner: { kind: 'object', bucket, key: 'obj-0' }, stripeId: stripe.stripeId,
+      changes: [{ shardIndex: 0, fromNodeId: wrongFrom, toNodeId: from }], degradedSpread: 'keep',
+    });
+    expect(response.replaced).toBe(false);
+    expect((await stripeOf('obj-0')).shardNodeIds).toEqual(stripe.shardNodeIds);
+  });
+
+  test('a rebuild racing an overwrite: the CAS misses and the new copy is deleted', async () => {
+    const key = 'obj-1';
+    const stripe = await stripeOf(key);
+    const location = await cluster.metadata.locateStripe(stripe);
+    expect(location.found).toBe(true);
+    const overwrite = randomBody(5_000);
+    await cluster.putObject(bucket, key, overwrite);
+    expected.set(key, sha256(overwrite));
+    // The healer still believes the old stripe is current and its shard 0's node is gone.
+    const nodes = (await cluster.metadata.listNodes()).map((n) => (n.nodeId === stripe.shardNodeIds[0] ? { ...n, state: 'down' } : n));
+    const outcome = await running.healer.rebuildOne(
+      { owner: location.owner!, stripe, dataSizeBytes: location.dataSizeBytes, lostShardIndexes: new Set(), reason: 'test race' }, nodes, new Set());
+    expect(outcome.kind).toBe('stale');
+    for (const handle of cluster.storageNodes) {
+      if (handle.nodeId === stripe.shardNodeIds[0]) continue;
+      await expect(cluster.client(handle.nodeId).statShard({ objectVersionId: stripe.stripeId, shardIndex: 0 })).rejects.toThrow();
+    }
+    await expectFullyHealthy();
+  });
+
+  test('an AZ outage: writes placed on the other AZs are respread when the AZ returns', async () => {
+    const azC = cluster.storageNodes.filter((h) => h.zone === 'az-c').map((h) => h.nodeId);
+    for (const nodeId of azC) await cluster.stopStorageNode(nodeId);
+    await waitFor('az-c down', async () => ((await cluster.metadata.listNodes()).filter((n) => azC.includes(n.nodeId) && n.state === 'down').length === 3 ? true : undefined));
+    const written: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const body = randomBody(150_000 + i);
+      const stripe = await cluster.putObject(bucket, `outage-${i}`, body);
+      expect(stripe.degradedSpread).toBe(true);
+      expect(stripe.shardNodeIds.some((nodeId) => azC.includes(nodeId))).toBe(false);
+      expected.set(`outage-${i}`, sha256(body));
+      written.push(`outage-${i}`);
+    }
+    for (const nodeId of azC) await cluster.startStorageNode(nodeId);
+    await waitFor('az-c up', async () => ((await cluster.metadata.listNodes()).filter((n) => azC.includes(n.nodeId) && n.state === 'up').length === 3 ? true : undefined));
+    const pass = await running.healer.scrubOnce();
+    expect(pass.respreadStripeCount).toBe(written.length);
+    for (const key of written) expect((await stripeOf(key)).degradedSpread).toBe(false);
+    await expectFullyHealthy();
+  });
+
+  test('admin endpoint: status JSON, metrics, runtime rate change', async () => {
+    const base = `http://${running.adminAddress ?? ''}`;
+    const posted = await fetch(`${base}/admin/heal`, { method: 'POST', body: JSON.stringify({ rateBytesPerSecond: 12345678 }) });
+    expect(posted.status).toBe(200);
+    const status = (await (await fetch(`${base}/admin/status`)).json()) as { rebuildRateLimitBytesPerSecond: number; totals: { stripesRebuilt: number } };
+    expect(status.rebuildRateLimitBytesPerSecond).toBe(12345678);
+    expect(status.totals.stripesRebuilt).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('healer_rebuild_rate_limit_bytes_per_second 12345678');
+    expect(metrics).toContain('healer_scrub_oldest_unverified_age_seconds');
+    expect((await fetch(`${base}/admin/heal`, { method: 'POST', body: '{"rateBytesPerSecond":-1}' })).status).toBe(400);
+  });
+});
