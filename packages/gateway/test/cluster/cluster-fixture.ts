@@ -74,7 +74,22 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   throw new Error(`timed out waiting for ${what}${lastError === undefined ? '' : `: ${String(lastError)}`}`);
 }
 
+/**
+ * Raft peers must know each other's addresses before they start, so their ports are reserved
+ * (bind port 0, release). Another process can take a released port in that window (tests run in
+ * parallel), so a group that fails to bind is started again on fresh ports.
+ */
 async function startMetadataGroup(rootDir: string, partSizeBytesMin: number): Promise<{ nodes: RunningMetadataNode[]; addresses: string[] }> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startMetadataGroupOnce(path.join(rootDir, `attempt-${attempt}`), partSizeBytesMin);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startMetadataGroupOnce(rootDir: string, partSizeBytesMin: number): Promise<{ nodes: RunningMetadataNode[]; addresses: string[] }> {
   const ids = ['meta-1', 'meta-2', 'meta-3'];
   const addresses: string[] = [];
   for (let i = 0; i < ids.length; i += 1) addresses.push(`127.0.0.1:${await reservePort()}`);
@@ -145,7 +160,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   for (const zone of ['az-a', 'az-b', 'az-c']) {
     for (let n = 1; n <= 3; n += 1) {
       const nodeId = `${zone}-n${n}`;
-      storageNodes.push({ nodeId, zone, dataDir: path.join(rootDir, nodeId), address: `127.0.0.1:${await reservePort()}`, server: undefined, heartbeat: undefined, proxy: undefined });
+      storageNodes.push({ nodeId, zone, dataDir: path.join(rootDir, nodeId), address: nodeId === options.slowableNodeId ? `127.0.0.1:${await reservePort()}` : '127.0.0.1:0', server: undefined, heartbeat: undefined, proxy: undefined });
     }
   }
   const handleOf = (nodeId: string): StorageNodeHandle => {
@@ -170,7 +185,8 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   let gateway: RunningGateway;
   try {
     for (const handle of storageNodes) {
-      // The proxy needs the node's port before the node starts, so every node gets a reserved one.
+      // The proxy needs the node's port before the node starts, so that node gets a reserved one;
+      // the others bind port 0 and keep the port they got across restarts.
       if (handle.nodeId === options.slowableNodeId) handle.proxy = await DelayProxy.start('127.0.0.1', Number(handle.address.split(':')[1]));
     }
     await Promise.all(storageNodes.map((handle) => runStorageNode(handle, group.addresses)));
