@@ -5,12 +5,13 @@
  */
 import { ClusterLayoutError, DataDirLockedError, PortInUseError, ReadyTimeoutError, RoleMainMissingError, RootKeysFileError } from '@tessera/local-cluster';
 import { checkKnownFlags, parseArgs } from './args';
-import { clientCredentials, endpointOf, metadataAddressesOf } from './cluster-access';
+import { clientCredentials, endpointOf, healerAddressOf, metadataAddressesOf } from './cluster-access';
 import { resolveConfig, settingCatalogue, settingFlags } from './config';
 import type { CliConfig, SettingName } from './config';
 import { CliError, UsageError } from './errors';
 import { usage } from './help';
 import { renderTable } from './table';
+import { fetchHealerStatus, parseRateBytesPerSecond, renderHealStatus, renderScrubStatus, setRebuildRate } from './commands/heal';
 import { runNodeCommand } from './commands/node';
 import { isRoleCommand, runRoleInProcess } from './commands/role';
 import { runS3Command } from './commands/s3';
@@ -67,7 +68,8 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
     environment.stdout.write(usage);
     return command === undefined && !args.flags.has('help') ? 2 : 0;
   }
-  const known = new Set([...settingFlags, ...booleanFlags, ...(command === 'node' ? ['zone', 'address', 'capacity-bytes', 'reason'] : [])]);
+  const commandFlags: Record<string, readonly string[]> = { node: ['zone', 'address', 'capacity-bytes', 'reason'], heal: ['healer', 'rate'], scrub: ['healer'] };
+  const known = new Set([...settingFlags, ...booleanFlags, ...(commandFlags[command] ?? [])]);
   checkKnownFlags(args, known, command);
   const settingArgs = new Map([...args.flags].filter(([name]) => settingFlags.has(name)));
   const config = resolveConfig(settingArgs, environment.env, environment.cwd);
@@ -86,10 +88,18 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
       print(result.json, result.text);
       return 0;
     }
-    case 'heal':
-    case 'scrub':
-      environment.stderr.write(`tessera ${command}: not implemented yet (issue 7)\n`);
-      return 2;
+    case 'heal': {
+      const healer = healerAddressOf(args.flags.get('healer'), config);
+      const rate = args.flags.get('rate');
+      const status = rate === undefined ? await fetchHealerStatus(healer) : await setRebuildRate(healer, parseRateBytesPerSecond(rate));
+      print(status, renderHealStatus(status));
+      return 0;
+    }
+    case 'scrub': {
+      const status = await fetchHealerStatus(healerAddressOf(args.flags.get('healer'), config));
+      print(status.scrub, renderScrubStatus(status));
+      return 0;
+    }
     case 'bucket':
     case 'ls':
     case 'cp':

@@ -20,6 +20,11 @@ export function metadataAddressesOf(config: CliConfig): readonly string[] {
   return config.metadataAddresses ?? planCluster(layoutOptionsOf(config)).metadataAddresses;
 }
 
+/** The healer's admin address: `--healer`, else the port plan's healer. */
+export function healerAddressOf(explicit: string | undefined, config: CliConfig): string {
+  return explicit ?? planCluster(layoutOptionsOf(config)).healer.metricsAddress;
+}
+
 export function endpointOf(config: CliConfig): string {
   return config.endpoint ?? planCluster(layoutOptionsOf(config)).s3Endpoint;
 }

@@ -12,7 +12,9 @@ Operator
   node drain <id> [--reason <text>]    no new shards on the node
   node undrain <id>              back to up
   node remove <id> [--force]     mark down and out of placement (stop the node first)
-  heal | scrub                   not implemented yet (issue 7), exit code 2
+  heal [--rate <bytes/s>]        healer backlog, rebuild rate and ETA; --rate sets the rebuild throttle
+  scrub                          scrub progress, rate, oldest unverified shard, corrupt shards found
+                                 (both read the healer's admin port: --healer host:port, else the plan's)
   config [--json]                every setting's effective value and where it came from
 
 S3 (through the gateway, AWS SDK, path-style)
@@ -22,7 +24,7 @@ S3 (through the gateway, AWS SDK, path-style)
   rm s3://<bucket>/<key>
 
 Roles (run one service in this process, flags passed through unchanged)
-  metadata [flags] | storage [flags] | gateway [flags]
+  metadata [flags] | storage [flags] | gateway [flags] | healer [flags]
 
 Common options
   --json                         machine-readable output

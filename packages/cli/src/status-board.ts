@@ -79,6 +79,8 @@ export function renderLiveStatus(status: LocalClusterStatus, gatewayEndpoint: st
   }
   const gateway = status.processes.find((p) => p.role === 'gateway');
   if (gateway !== undefined) lines.push(`gateway   ${gateway.ready ? 'up' : gateway.state === 'backoff' ? 'restarting' : 'not ready'}  ${gatewayEndpoint ?? ''}${gateway.restartCount > 0 ? `  (${gateway.restartCount} restarts)` : ''}`);
+  const healer = status.processes.find((p) => p.role === 'healer');
+  if (healer !== undefined) lines.push(`healer    ${healer.ready ? 'up' : healer.state === 'backoff' ? 'restarting' : 'not ready'}  ${healer.metricsAddress}${healer.restartCount > 0 ? `  (${healer.restartCount} restarts)` : ''}`);
   const restarts = status.processes.reduce((sum, p) => sum + p.restartCount, 0);
   lines.push(`restarts  ${restarts}`);
   return lines.join('\n');

@@ -2,7 +2,7 @@
 // is started as a child process (status --json, node drain/undrain/add/remove, bucket, cp, ls,
 // rm), objects round-trip byte-exact through the CLI, the AWS SDK and the `aws` CLI (SHA-256
 // compared), and failures are one-line messages with non-zero exit codes (port in use, data
-// dir locked, no cluster, unimplemented heal/scrub). Method: one LocalCluster on free loopback
+// dir locked, no cluster); heal and scrub read and steer the cluster's healer. Method: one LocalCluster on free loopback
 // ports in a temp data dir whose tessera.json carries the port plan, so the CLI finds it with
 // --data-dir alone.
 import { spawnSync } from 'node:child_process';
@@ -44,7 +44,7 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     endpoint = layout.s3Endpoint;
     cluster = new LocalCluster({
       ...layoutOptions, region: 'us-east-1', rootCredentials: credentials, baseEnv: { PATH: process.env['PATH'] }, logLevel: 'info',
-      healthCheckIntervalMs: 250, gatewayMode: 'required', nodeExecPath: process.execPath,
+      healthCheckIntervalMs: 250, gatewayMode: 'required', healerMode: 'if-built', nodeExecPath: process.execPath,
       restartPolicy: { restartBackoffMsBase: 200, restartBackoffMsMax: 2_000, stableAfterMs: 10_000, stopGraceMs: 5_000 },
     });
     await cluster.start();
@@ -158,11 +158,29 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     expect((await tessera('node', 'add', 'x')).exitCode).toBe(2);
   }, 60_000);
 
-  test('heal and scrub say they are not implemented, with exit code 2', async () => {
-    for (const command of ['heal', 'scrub']) {
-      const result = await tessera(command);
-      expect(result).toMatchObject({ exitCode: 2, stderr: `tessera ${command}: not implemented yet (issue 7)\n` });
-    }
+  test('heal shows the healer backlog and sets its rebuild rate; scrub shows scrub progress', async () => {
+    const heal = await tessera('heal', '--json');
+    expect(heal.exitCode).toBe(0);
+    const status = JSON.parse(heal.stdout) as { backlogStripes: number; rebuildRateLimitBytesPerSecond: number; workerId: string };
+    expect(status.workerId).toBe('healer');
+    expect(status.backlogStripes).toBeGreaterThanOrEqual(0);
+    const human = await tessera('heal');
+    expect(human.stdout).toMatch(/backlog\s+\d+ stripes/);
+
+    const faster = await tessera('heal', '--rate', '50MiB', '--json');
+    expect(faster.exitCode).toBe(0);
+    expect((JSON.parse(faster.stdout) as { rebuildRateLimitBytesPerSecond: number }).rebuildRateLimitBytesPerSecond).toBe(50 * 1024 * 1024);
+    expect(await tessera('heal', '--rate', 'fast')).toMatchObject({ exitCode: 1 });
+
+    const scrub = await tessera('scrub', '--json');
+    expect(scrub.exitCode).toBe(0);
+    const scrubStatus = JSON.parse(scrub.stdout) as { passCount: number; corruptShardsFound: number };
+    expect(scrubStatus.corruptShardsFound).toBe(0);
+    expect(scrubStatus.passCount).toBeGreaterThanOrEqual(0);
+
+    const unreachable = await tessera('heal', '--healer', '127.0.0.1:1');
+    expect(unreachable.exitCode).toBe(1);
+    expect(unreachable.stderr).toMatch(/^tessera: cannot reach the healer at 127\.0\.0\.1:1/);
   });
 
   test('a second launcher on this data directory: one line, exit 1', async () => {

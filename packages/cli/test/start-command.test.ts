@@ -77,7 +77,9 @@ describe('tessera start (real launcher process)', () => {
     expect(status.exitCode).toBe(0);
 
     const before = childPids(dataDir);
-    expect(Object.keys(before)).toHaveLength(13);
+    // 3 metadata + 9 storage + gateway + healer.
+    expect(Object.keys(before)).toHaveLength(14);
+    expect(out).toMatch(/healer\s+(up|not ready)/);
     process.kill(before['storage-az-b-1'] ?? -1, 'SIGKILL');
     await until(() => (launcher.output().includes('storage-az-b-1 restarted') ? true : undefined), 30_000, 'the restart report');
     expect(launcher.output()).toMatch(/! storage-az-b-1 killed by SIGKILL; restarting in 200ms\. Last log lines:/);

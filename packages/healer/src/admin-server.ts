@@ -7,7 +7,7 @@ import type { Healer } from './healer';
 /**
  * HTTP on the metrics port: `GET /metrics` (Prometheus), `GET /admin/status` (JSON for the
  * CLI), `POST /admin/heal {"rateBytesPerSecond": n}` (operator priority: the rebuild throttle),
- * `GET /health/live`. Loopback or a private network only: it has no authentication.
+ * `GET /health/live`, `GET /health/ready` (200 once a heal round has completed). Loopback or a private network only: it has no authentication.
  */
 export class AdminServer {
   private server: Server | undefined;
@@ -47,6 +47,11 @@ export class AdminServer {
     }
     if (req.method === 'GET' && path === '/admin/status') return send(res, 200, this.healer.status());
     if (req.method === 'GET' && path === '/health/live') return send(res, 200, { live: true });
+    // Ready once a heal round has completed: the healer reached the metadata service and can work.
+    if (req.method === 'GET' && path === '/health/ready') {
+      const ready = this.healer.status().lastRound !== undefined;
+      return send(res, ready ? 200 : 503, { ready });
+    }
     if (req.method === 'POST' && path === '/admin/heal') {
       const body = await readBody(req, 4096);
       let rate: unknown;

@@ -11,11 +11,12 @@
  * | gateway | 9000 (S3) | 9100 |
  * | meta-1..3 (one per zone) | 7001-7003 | 9101-9103 |
  * | storage-az-a-1 .. storage-az-c-3 | 7101-7109 | 9111-9119 |
+ * | healer (its admin port is its metrics port) | — | 9120 |
  */
 import * as path from 'node:path';
 import { ClusterLayoutError } from './errors';
 
-export type ProcessRole = 'metadata' | 'storage' | 'gateway';
+export type ProcessRole = 'metadata' | 'storage' | 'gateway' | 'healer';
 
 /** Ports and counts that decide the plan. */
 export interface ClusterLayoutOptions {
@@ -30,7 +31,7 @@ export interface ClusterLayoutOptions {
   readonly metadataPortBase: number;
   /** The j-th storage node (zone-major order) listens on storagePortBase + j. */
   readonly storagePortBase: number;
-  /** Gateway metrics on the base, metadata on base+1.., storage on base+11.. */
+  /** Gateway metrics on the base, metadata on base+1.., storage on base+11.., then the healer. */
   readonly metricsPortBase: number;
 }
 
@@ -70,6 +71,8 @@ export interface ClusterLayout {
   readonly metadata: readonly PlannedProcess[];
   readonly storage: readonly PlannedProcess[];
   readonly gateway: PlannedProcess;
+  /** The healing service (node-loss rebuild, scrubbing, orphan collection); no data of its own. */
+  readonly healer: PlannedProcess;
   /** host:port of every metadata node, the `--metadata` list of clients. */
   readonly metadataAddresses: readonly string[];
   /** http://host:port of the S3 endpoint. */
@@ -117,8 +120,17 @@ export function planCluster(options: ClusterLayoutOptions): ClusterLayout {
     logPath: path.join(logDir, 'gateway.log'),
     listenOptionHint: '--gateway-port',
   };
+  const healer: PlannedProcess = {
+    name: 'healer', role: 'healer', zone: undefined,
+    // The healer serves no API of its own: /metrics, /health/* and /admin/* share one port.
+    listenAddress: at(options.metricsPortBase + storageMetricsOffset + storage.length),
+    metricsAddress: at(options.metricsPortBase + storageMetricsOffset + storage.length),
+    dataDir: undefined,
+    logPath: path.join(logDir, 'healer.log'),
+    listenOptionHint: '--metrics-port-base',
+  };
   const layout: ClusterLayout = {
-    dataDir, metadata, storage, gateway,
+    dataDir, metadata, storage, gateway, healer,
     metadataAddresses: metadata.map((m) => m.listenAddress),
     s3Endpoint: `http://${gateway.listenAddress}`,
     keysPath: path.join(dataDir, 'root-keys.json'),
@@ -129,9 +141,9 @@ export function planCluster(options: ClusterLayoutOptions): ClusterLayout {
   return layout;
 }
 
-/** Every planned process, in start order (metadata, storage, gateway). */
+/** Every planned process, in start order (metadata, storage, gateway, healer). */
 export function allProcesses(layout: ClusterLayout): readonly PlannedProcess[] {
-  return [...layout.metadata, ...layout.storage, layout.gateway];
+  return [...layout.metadata, ...layout.storage, layout.gateway, layout.healer];
 }
 
 function validateLayoutOptions(options: ClusterLayoutOptions): void {
@@ -157,7 +169,7 @@ function validateLayoutOptions(options: ClusterLayoutOptions): void {
 function checkNoPortCollision(layout: ClusterLayout): void {
   const owners = new Map<string, string>();
   for (const p of allProcesses(layout)) {
-    for (const address of [p.listenAddress, p.metricsAddress]) {
+    for (const address of new Set([p.listenAddress, p.metricsAddress])) {
       const port = Number(address.slice(address.lastIndexOf(':') + 1));
       if (port > 65_535) throw new ClusterLayoutError(`${p.name} would need port ${port}: lower the port bases`);
       const owner = owners.get(address);

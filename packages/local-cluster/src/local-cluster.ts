@@ -32,6 +32,11 @@ export interface LocalClusterOptions extends ClusterLayoutOptions {
   readonly storageCapacityBytes?: number;
   /** 'required': a missing gateway build is an error; 'if-built': run without an S3 endpoint. */
   readonly gatewayMode: 'required' | 'if-built';
+  /**
+   * 'if-built': also run the healer (node-loss rebuild, scrubbing, orphan collection) when its
+   * main is built; 'off' (the default): no healer, e.g. for suites that run their own.
+   */
+  readonly healerMode?: 'off' | 'if-built';
   readonly roleMainPaths?: Partial<Record<ProcessRole, string>>;
   /** Node binary for the children (default: this one). */
   readonly nodeExecPath: string;
@@ -114,7 +119,9 @@ export class LocalCluster {
     process.once('exit', this.killChildrenOnExit);
     try {
       await this.stopLeftovers(leftovers);
-      const planned = allProcesses(this.layout).filter((p) => p.role !== 'gateway' || this.gatewayAbsent === undefined);
+      const planned = allProcesses(this.layout).filter(
+        (p) => (p.role !== 'gateway' || this.gatewayAbsent === undefined) && (p.role !== 'healer' || this.healerWanted(mains.healer)),
+      );
       await checkPortsFree(this.layout, new Set(planned.map((p) => p.name)));
       const childEnv = this.childEnv();
       const storageFlags = flagsInHelp(this.options.nodeExecPath, mains.storage, childEnv);
@@ -202,7 +209,7 @@ export class LocalCluster {
 
   private async stopAll(): Promise<void> {
     const byRole = (role: ProcessRole): SupervisedProcess[] => [...this.processes.values()].filter((p) => p.planned.role === role).map((p) => p.supervised);
-    await Promise.all(byRole('gateway').map((p) => p.stop()));
+    await Promise.all([...byRole('gateway'), ...byRole('healer')].map((p) => p.stop()));
     await Promise.all(byRole('storage').map((p) => p.stop()));
     const leaderId = this.metadataClient === undefined ? undefined : (await this.metadataStatus()).leaderId;
     const metadata = byRole('metadata');
@@ -210,11 +217,16 @@ export class LocalCluster {
     await Promise.all(metadata.filter((p) => p.name === leaderId).map((p) => p.stop()));
   }
 
+  private healerWanted(healerMain: string): boolean {
+    return this.options.healerMode === 'if-built' && roleMainExists(healerMain);
+  }
+
   private resolveMains(): Record<ProcessRole, string> {
     const mains = {
       metadata: this.options.roleMainPaths?.metadata ?? defaultRoleMainPath('metadata'),
       storage: this.options.roleMainPaths?.storage ?? defaultRoleMainPath('storage'),
       gateway: this.options.roleMainPaths?.gateway ?? defaultRoleMainPath('gateway'),
+      healer: this.options.roleMainPaths?.healer ?? defaultRoleMainPath('healer'),
     };
     for (const role of ['metadata', 'storage'] as const) if (!roleMainExists(mains[role])) throw new RoleMainMissingError(role, mains[role]);
     if (!roleMainExists(mains.gateway)) {
@@ -271,6 +283,8 @@ export class LocalCluster {
       }
       case 'gateway':
         return [...common, '--metadata', metadataList, '--region', o.region, '--log-level', o.logLevel, ...(o.extraArgs?.gateway ?? [])];
+      case 'healer':
+        return ['--metadata', metadataList, '--metrics-listen', p.metricsAddress, '--worker-id', p.name, ...(o.extraArgs?.healer ?? [])];
     }
   }
 

@@ -31,7 +31,8 @@ export function isPortFree(host: string, port: number): Promise<boolean> {
 export async function checkPortsFree(layout: ClusterLayout, processNames?: ReadonlySet<string>): Promise<void> {
   for (const p of allProcesses(layout)) {
     if (processNames !== undefined && !processNames.has(p.name)) continue;
-    const checks: Array<[string, string]> = [[p.listenAddress, p.listenOptionHint], [p.metricsAddress, '--metrics-port-base']];
+    const checks: Array<[string, string]> = [[p.listenAddress, p.listenOptionHint]];
+    if (p.metricsAddress !== p.listenAddress) checks.push([p.metricsAddress, '--metrics-port-base']);
     for (const [address, hint] of checks) {
       const { host, port } = splitHostPort(address);
       if (!(await isPortFree(host, port))) throw new PortInUseError(address, p.name, hint);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ProcessRole } from './cluster-layout';
 
-const rolePackage: Record<ProcessRole, string> = { metadata: 'metadata', storage: 'storage-node', gateway: 'gateway' };
+const rolePackage: Record<ProcessRole, string> = { metadata: 'metadata', storage: 'storage-node', gateway: 'gateway', healer: 'healer' };
 
 /** `packages/<pkg>/dist/main.js` resolved from this file (src/ in tests, dist/ when built). */
 export function defaultRoleMainPath(role: ProcessRole): string {

@@ -28,9 +28,11 @@ describe('planCluster', () => {
   });
 
   test('every address is distinct, and each names the option that moves it', () => {
-    const addresses = allProcesses(layout).flatMap((p) => [p.listenAddress, p.metricsAddress]);
+    // The healer has no API of its own: its listen address is its metrics/admin address.
+    const addresses = allProcesses(layout).flatMap((p) => [...new Set([p.listenAddress, p.metricsAddress])]);
     expect(new Set(addresses).size).toBe(addresses.length);
-    expect(new Set(allProcesses(layout).map((p) => p.listenOptionHint))).toEqual(new Set(['--metadata-port-base', '--storage-port-base', '--gateway-port']));
+    expect(layout.healer).toMatchObject({ name: 'healer', role: 'healer', listenAddress: '127.0.0.1:9120', metricsAddress: '127.0.0.1:9120' });
+    expect(new Set(allProcesses(layout).map((p) => p.listenOptionHint))).toEqual(new Set(['--metadata-port-base', '--storage-port-base', '--gateway-port', '--metrics-port-base']));
   });
 
   test('overlapping port ranges are refused with the two processes named', () => {

@@ -1,5 +1,5 @@
 /**
- * `tessera metadata|storage|gateway [flags]`: runs that role's own entry point in this process,
+ * `tessera metadata|storage|gateway|healer [flags]`: runs that role's own entry point in this process,
  * flags untouched, so one command (and one container entry point) starts any role. The role's
  * main stays the only composition root: it is loaded as the process's main module, exactly as
  * if started with `node packages/<pkg>/dist/main.js [flags]`.
@@ -10,7 +10,7 @@ import type { ProcessRole } from '@tessera/local-cluster';
 import { CliError } from '../errors';
 import * as fs from 'node:fs';
 
-const roles: Record<string, ProcessRole> = { metadata: 'metadata', storage: 'storage', gateway: 'gateway' };
+const roles: Record<string, ProcessRole> = { metadata: 'metadata', storage: 'storage', gateway: 'gateway', healer: 'healer' };
 
 export function isRoleCommand(command: string | undefined): boolean {
   return command !== undefined && command in roles;

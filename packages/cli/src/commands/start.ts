@@ -77,6 +77,7 @@ function createCluster(config: CliConfig, environment: StartEnvironment, credent
     healthCheckIntervalMs: 1_000,
     storageCapacityBytes: config.storageCapacityBytes,
     gatewayMode: 'if-built',
+    healerMode: 'if-built',
     nodeExecPath: environment.nodeExecPath,
     restartPolicy: {
       restartBackoffMsBase: config.restartBackoffMsBase, restartBackoffMsMax: config.restartBackoffMsMax,
