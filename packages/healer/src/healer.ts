@@ -9,7 +9,7 @@ import type { HealerOptions } from './healer-options';
 import { validateHealerOptions } from './healer-options';
 import type { HealerMetrics } from './metrics';
 import { RateLimiter } from './rate-limiter';
-import { StripeRebuilder, inFlightKey, planMoves, shardSizeBytesOf } from './stripe-rebuilder';
+import { StripeRebuilder, inFlightKey, isSpreadDegraded, planMoves, shardSizeBytesOf } from './stripe-rebuilder';
 import type { RebuildOutcome, StripeTask } from './stripe-rebuilder';
 import { StorageNodePool } from './storage-node-pool';
 
@@ -301,11 +301,14 @@ export class Healer implements Startable {
           corrupt++;
           this.scrub.corruptShardsFound++;
           await this.rebuildOne(taskOf(location, new Set([shard.shardIndex]), `scrub: shard ${shard.shardIndex} on ${node.nodeId}`), nodes, new Set());
-        } else if (location.stripe.degradedSpread && !respreadDone.has(shard.stripeId)) {
+        } else if (!respreadDone.has(shard.stripeId) && (location.stripe.degradedSpread || isSpreadDegraded(location.stripe.shardNodeIds, nodes))) {
+          // Flagged at write or rebuild time, or found unbalanced now (an AZ holding more than
+          // its share): respread once nodes of the under-filled AZ are up.
           respreadDone.add(shard.stripeId);
-          if (planMoves(location.stripe, nodes, new Set()).length > 0) {
+          const flagged = { ...location, stripe: { ...location.stripe, degradedSpread: true } };
+          if (planMoves(flagged.stripe, nodes, new Set()).length > 0) {
             respread++;
-            await this.rebuildOne(taskOf(location, new Set(), 'respread degraded stripe'), nodes, new Set());
+            await this.rebuildOne(taskOf(flagged, new Set(), 'respread degraded stripe'), nodes, new Set());
           }
         }
       }

@@ -225,11 +225,14 @@ export class StripeRebuilder {
   private async commitMoves(task: StripeTask, moved: readonly Target[], nodes: readonly StorageNode__Output[]): Promise<string | undefined> {
     const newNodeIds = [...task.stripe.shardNodeIds];
     for (const t of moved) newNodeIds[t.shardIndex] = t.node.nodeId;
-    const remaining = planMoves({ ...task.stripe, shardNodeIds: newNodeIds }, nodes, new Set());
+    // Still badly spread after these moves (e.g. rebuilt into the other AZs while one AZ is
+    // down): flag it, so the scrubber respreads it once that AZ is back.
+    const remaining = planMoves({ ...task.stripe, shardNodeIds: newNodeIds, degradedSpread: true }, nodes, new Set());
+    const degraded = remaining.length > 0 || isSpreadDegraded(newNodeIds, nodes);
     const response = await this.components.metadata.replaceShards({
       owner: task.owner, stripeId: task.stripe.stripeId,
       changes: moved.map((t) => ({ shardIndex: t.shardIndex, fromNodeId: t.fromNodeId, toNodeId: t.node.nodeId })),
-      degradedSpread: remaining.length === 0 ? 'false' : 'true',
+      degradedSpread: degraded ? 'true' : 'false',
     });
     return response.replaced ? undefined : response.reason;
   }
@@ -254,6 +257,25 @@ export class StripeRebuilder {
       if (!result.ok) throw new Error(`rebuilt shard ${stripeId}.${t.shardIndex} on ${t.node.nodeId} failed verification`);
     }
   }
+}
+
+/**
+ * Whether a placement leaves some AZ holding more than its share of the stripe's shards,
+ * ceil(shards / zones), where the zones are every AZ with a registered node, up or not. Such a
+ * stripe would not survive the loss of that AZ as designed (RS(6,3) over 3 AZs: at most 3
+ * shards per AZ); it is respread as soon as nodes in the under-filled AZ are up.
+ */
+export function isSpreadDegraded(shardNodeIds: readonly string[], nodes: readonly StorageNode__Output[]): boolean {
+  const azOf = new Map(nodes.map((node) => [node.nodeId, node.az]));
+  const zoneCount = new Set(nodes.map((node) => node.az)).size;
+  if (zoneCount === 0) return false;
+  const sharePerZone = Math.ceil(shardNodeIds.length / zoneCount);
+  const countByZone = new Map<string, number>();
+  for (const nodeId of shardNodeIds) {
+    const az = azOf.get(nodeId);
+    if (az !== undefined) countByZone.set(az, (countByZone.get(az) ?? 0) + 1);
+  }
+  return [...countByZone.values()].some((count) => count > sharePerZone);
 }
 
 /**
