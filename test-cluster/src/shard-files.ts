@@ -71,8 +71,19 @@ interface ShardGeometry {
   readonly shardSizeBytes: number;
 }
 
+/** Opens a shard file, or undefined when it is gone (deleted by GC or a rebuild since it was listed). */
+function openIfPresent(filePath: string, flags: string): number | undefined {
+  try {
+    return fs.openSync(filePath, flags);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 function readGeometry(filePath: string): ShardGeometry | undefined {
-  const fd = fs.openSync(filePath, 'r');
+  const fd = openIfPresent(filePath, 'r');
+  if (fd === undefined) return undefined;
   try {
     const header = Buffer.alloc(headerSizeBytes);
     if (fs.readSync(fd, header, 0, headerSizeBytes, 0) < headerSizeBytes) return undefined;
@@ -89,7 +100,10 @@ function blockRange(geometry: ShardGeometry, blockIndex: number): { dataOffsetBy
   return { dataOffsetBytes: recordOffsetBytes + blockChecksumSizeBytes, dataSizeBytes };
 }
 
-/** Flips one random bit-pattern byte inside the data of a random block of `file`. */
+/**
+ * Flips one random bit-pattern byte inside the data of a random block of `file`; undefined when
+ * the file is empty or was removed since it was listed (the caller picks another).
+ */
 export function flipRandomDataByte(file: ShardFile, random: Random): FlippedByte | undefined {
   const geometry = readGeometry(file.filePath);
   if (geometry === undefined || geometry.shardSizeBytes === 0) return undefined;
@@ -97,7 +111,8 @@ export function flipRandomDataByte(file: ShardFile, random: Random): FlippedByte
   const blockIndex = random.nextInt(blockCount);
   const { dataOffsetBytes, dataSizeBytes } = blockRange(geometry, blockIndex);
   const offsetBytes = dataOffsetBytes + random.nextInt(dataSizeBytes);
-  const fd = fs.openSync(file.filePath, 'r+');
+  const fd = openIfPresent(file.filePath, 'r+');
+  if (fd === undefined) return undefined;
   try {
     const byte = Buffer.alloc(1);
     fs.readSync(fd, byte, 0, 1, offsetBytes);
@@ -112,11 +127,12 @@ export function flipRandomDataByte(file: ShardFile, random: Random): FlippedByte
 
 /** 'repaired' when the block verifies again, 'removed' when the file is gone, else 'corrupt'. */
 export function corruptedBlockState(flip: FlippedByte): 'repaired' | 'removed' | 'corrupt' {
-  if (!fs.existsSync(flip.file.filePath)) return 'removed';
+  // The file may be replaced or removed (rebuild, GC) at any moment while this looks at it.
   const geometry = readGeometry(flip.file.filePath);
-  if (geometry === undefined) return 'corrupt';
+  if (geometry === undefined) return fs.existsSync(flip.file.filePath) ? 'corrupt' : 'removed';
   const { dataOffsetBytes, dataSizeBytes } = blockRange(geometry, flip.blockIndex);
-  const fd = fs.openSync(flip.file.filePath, 'r');
+  const fd = openIfPresent(flip.file.filePath, 'r');
+  if (fd === undefined) return 'removed';
   try {
     const record = Buffer.alloc(blockChecksumSizeBytes + dataSizeBytes);
     fs.readSync(fd, record, 0, record.length, dataOffsetBytes - blockChecksumSizeBytes);
