@@ -17,3 +17,4 @@ export { SeededRandom, systemRandom } from './random';
 export type { JsonLoggerOptions, LogFields, LogLevel, Logger } from './logger';
 export { createJsonLogger, silentLogger } from './logger';
 export type { Startable } from './lifecycle';
+export { parseByteCount } from './byte-size';

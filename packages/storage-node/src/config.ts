@@ -1,3 +1,4 @@
+import { parseByteCount } from '@tessera/common';
 import type { LogLevel } from '@tessera/common';
 import { storageNodeDefaults } from './storage-node-server';
 
@@ -162,14 +163,10 @@ function parseConfigFile(configPath: string, readFile: (path: string) => string)
   return parsed as Record<string, unknown>;
 }
 
-const sizeUnits: Record<string, number> = { '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3, TIB: 1024 ** 4 };
-
 /** "1048576", "64MiB", "1.5GB" → bytes. */
 export function parseSizeBytes(text: string, what: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(text);
-  const unit = sizeUnits[(match?.[2] ?? '').toUpperCase()];
-  if (match === null || unit === undefined) throw new ConfigError(`${what}: ${JSON.stringify(text)} is not a size (e.g. 1048576, 64MiB, 2GB)`);
-  const bytes = Math.floor(Number(match[1]) * unit);
+  const bytes = parseByteCount(text);
+  if (bytes === undefined) throw new ConfigError(`${what}: ${JSON.stringify(text)} is not a size (e.g. 1048576, 64MiB, 2GB)`);
   if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new ConfigError(`${what}: ${JSON.stringify(text)} must be a positive size`);
   return bytes;
 }

@@ -4,6 +4,7 @@
  * rebuild rate (`POST /admin/heal`). The healer address is `--healer host:port`, else the port
  * plan's healer (metrics port base + 11 + storage node count).
  */
+import { parseByteCount } from '@tessera/common';
 import { CliError } from '../errors';
 import { formatBytes, formatDurationMs, renderTable } from '../table';
 
@@ -54,13 +55,10 @@ async function healerRequest(healerAddress: string, path: string, init: RequestI
   return JSON.parse(text) as HealerStatusView;
 }
 
-/** "100MiB", "52428800" → bytes per second. */
+/** "100MiB", "52428800", "50MiB/s" → bytes per second. */
 export function parseRateBytesPerSecond(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(|B|KiB|MiB|GiB|KB|MB|GB)\s*(?:\/s)?\s*$/i.exec(text);
-  const units: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1e3, mb: 1e6, gb: 1e9 };
-  const unit = units[(match?.[2] ?? '').toLowerCase()];
-  if (match === null || unit === undefined) throw new CliError(`--rate ${JSON.stringify(text)}: give bytes per second, e.g. 52428800 or 50MiB`);
-  const rate = Math.floor(Number(match[1]) * unit);
+  const rate = parseByteCount(text.replace(/\/s\s*$/i, ''));
+  if (rate === undefined) throw new CliError(`--rate ${JSON.stringify(text)}: give bytes per second, e.g. 52428800 or 50MiB`);
   if (!Number.isSafeInteger(rate) || rate < 1) throw new CliError(`--rate ${JSON.stringify(text)} must be at least 1 byte per second`);
   return rate;
 }
