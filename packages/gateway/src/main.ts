@@ -12,6 +12,7 @@
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish for --shutdown-grace-ms, exit 0;
  * a second signal exits at once.
  */
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createJsonLogger, systemClock } from '@tessera/common';
 import { GatewayProcessConfigError, gatewayUsage, resolveGatewayProcessConfig } from './cluster/gateway-process-config';
 import { startGateway } from './cluster/gateway-process';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   const logger = createJsonLogger({ levelMin: config.logLevel, write: (line) => process.stderr.write(`${line}\n`), nowMs: () => Date.now() });
   let gateway;
   try {
-    gateway = await startGateway(config, { clock: systemClock, logger });
+    gateway = await startGateway(config, { clock: systemClock, logger, registry: processRegistry() });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(1);
@@ -54,4 +55,11 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   void main();
+}
+
+/** A registry with prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC): one per process. */
+function processRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
 }

@@ -7,6 +7,7 @@
  *     --data-dir /var/lib/tessera/n1 --metrics-listen 127.0.0.1:7190
  */
 import * as fs from 'node:fs';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createJsonLogger, systemClock } from '@tessera/common';
 import { ConfigError, resolveStorageNodeConfig, storageNodeUsage } from './config';
 import { MetadataHeartbeat } from './metadata-heartbeat';
@@ -32,7 +33,11 @@ async function main(): Promise<number> {
     nowMs: () => systemClock.nowMs(),
     fields: { service: 'storage-node' },
   });
+  // prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC) next to the node's own.
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
   const node = new StorageNodeServer({
+    registry,
     nodeId: config.nodeId,
     zone: config.zone,
     dataDir: config.dataDir,

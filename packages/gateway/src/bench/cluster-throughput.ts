@@ -4,12 +4,14 @@
  * spawned from their dist/main.js, driven by @aws-sdk/client-s3 (default checksum behaviour).
  *
  * Prints markdown tables: PUT and GET MB/s, ops/s and latency p50/p99 for 4 KiB, 1 MiB and
- * 64 MiB objects at concurrency 1 and 8 (a fixed byte and op budget per case); the gateway's
- * peak RSS while one 1 GiB object is PUT from a stream; and small-object latency inline
- * (metadata) vs striped (gateway restarted with --inline-size-bytes-max 0).
+ * 64 MiB objects at concurrency 1 and 8 (a fixed byte and op budget per case), plus the three
+ * cases the issue compares with Ceph RGW on this machine (16 MiB x1, 1 MiB x8, 4 KiB x16) in a
+ * comparison table; the gateway's peak RSS while one 1 GiB object is PUT from a stream; and
+ * small-object latency inline (metadata) vs striped (gateway restarted with
+ * --inline-size-bytes-max 0).
  *
  *   npm run bench -- gateway            (all gateway benches)
- *   node packages/gateway/dist/bench/cluster-throughput.js [--quick]
+ *   node packages/gateway/dist/bench/cluster-throughput.js [--quick] [--only "1 MiB"] [--skip-rss] [--skip-small]
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -26,6 +28,33 @@ const root = process.cwd();
 const accessKeyId = 'TESSERABENCHKEY00001';
 const secretAccessKey = 'bench/secret/key/0123456789abcdef';
 const quick = process.argv.includes('--quick');
+const skipRss = process.argv.includes('--skip-rss');
+const skipSmall = process.argv.includes('--skip-small');
+const onlyIndex = process.argv.indexOf('--only');
+/** `--only "1 MiB"`: run just the cases of that object size (for profiling one case). */
+const onlyLabel = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
+
+/** [label, bytes, concurrency]: the issue's grid, then the cases compared with Ceph RGW. */
+const cases: ReadonlyArray<readonly [string, number, number]> = [
+  ['4 KiB', 4 * 1024, 1],
+  ['4 KiB', 4 * 1024, 8],
+  ['4 KiB', 4 * 1024, 16],
+  ['1 MiB', 1024 * 1024, 1],
+  ['1 MiB', 1024 * 1024, 8],
+  ['16 MiB', 16 * 1024 * 1024, 1],
+  ['64 MiB', 64 * 1024 * 1024, 1],
+  ['64 MiB', 64 * 1024 * 1024, 8],
+];
+
+/**
+ * Ceph RGW (EC 4+2 pool, AWS SDK v3 client) measured on this same 2-core machine, as quoted in
+ * the gateway issue; the aim is at least twice each figure.
+ */
+const cephReference: ReadonlyArray<{ readonly label: string; readonly concurrency: number; readonly unit: 'MB/s' | 'ops/s'; readonly put: number; readonly get: number }> = [
+  { label: '16 MiB', concurrency: 1, unit: 'MB/s', put: 95, get: 197 },
+  { label: '1 MiB', concurrency: 8, unit: 'MB/s', put: 57, get: 151 },
+  { label: '4 KiB', concurrency: 16, unit: 'ops/s', put: 100, get: 310 },
+];
 
 interface Spawned {
   readonly child: ChildProcess;
@@ -170,7 +199,13 @@ function opCount(sizeBytes: number, concurrency: number): number {
   return Math.max(concurrency * 2, Math.min(quick ? 200 : 1000, Math.floor(budgetBytes / sizeBytes)));
 }
 
-async function putGet(client: S3Client, bucket: string, label: string, sizeBytes: number, concurrency: number): Promise<string[]> {
+interface PutGetResult {
+  readonly rows: string[];
+  readonly put: CaseResult;
+  readonly get: CaseResult;
+}
+
+async function putGet(client: S3Client, bucket: string, label: string, sizeBytes: number, concurrency: number): Promise<PutGetResult> {
   const body = randomBytes(sizeBytes);
   const count = opCount(sizeBytes, concurrency);
   const put = await runOps(count, concurrency, sizeBytes, async (i) => {
@@ -183,7 +218,19 @@ async function putGet(client: S3Client, bucket: string, label: string, sizeBytes
   });
   const row = (name: string, r: CaseResult): string =>
     `| ${name} | ${label} | ${concurrency} | ${count} | ${r.mbPerSecond.toFixed(1)} | ${r.opsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} |`;
-  return [row('PUT', put), row('GET', get)];
+  return { rows: [row('PUT', put), row('GET', get)], put, get };
+}
+
+function comparisonRows(results: ReadonlyMap<string, PutGetResult>): string[] {
+  return cephReference.flatMap((reference) => {
+    const result = results.get(`${reference.label} x${reference.concurrency}`);
+    if (result === undefined) return [];
+    const ours = (r: CaseResult): number => (reference.unit === 'MB/s' ? r.mbPerSecond : r.opsPerSecond);
+    const cell = (value: number, cephValue: number): string => `${value.toFixed(0)} (${(value / cephValue).toFixed(2)}x)`;
+    return [
+      `| ${reference.label} x${reference.concurrency} | ${reference.unit} | ${reference.put} | ${cell(ours(result.put), reference.put)} | ${reference.get} | ${cell(ours(result.get), reference.get)} |`,
+    ];
+  });
 }
 
 async function vmValueKiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
@@ -232,16 +279,29 @@ async function main(): Promise<void> {
     gateway = await startGatewayProcess(cluster, []);
     let client = s3Client(gateway.endpoint);
     await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
-    // The RSS figure first, so nothing earlier inflates the gateway's high-water mark.
-    const rssRow = await peakRssDuringHugePut(client, 'bench', gateway, (quick ? 256 : 1024) * 1024 * 1024);
-    console.log('Gateway memory during one streamed PUT (RS 6+3, 1 MiB blocks):\n');
-    console.log('| object | PUT MB/s | peak RSS sampled (MiB) | VmHWM (MiB) |\n|---|---|---|---|');
-    console.log(rssRow);
+    if (!skipRss) {
+      // The RSS figure first, so nothing earlier inflates the gateway's high-water mark.
+      const rssRow = await peakRssDuringHugePut(client, 'bench', gateway, (quick ? 256 : 1024) * 1024 * 1024);
+      console.log('Gateway memory during one streamed PUT (RS 6+3, 1 MiB blocks):\n');
+      console.log('| object | PUT MB/s | peak RSS sampled (MiB) | VmHWM (MiB) |\n|---|---|---|---|');
+      console.log(rssRow);
+    }
     console.log('\nThroughput and latency (3 metadata + 9 storage + 1 gateway processes, one 2-core machine):\n');
     console.log('| op | object | concurrency | ops | MB/s | ops/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|');
-    for (const [label, sizeBytes] of [['4 KiB', 4 * 1024], ['1 MiB', 1024 * 1024], ['64 MiB', 64 * 1024 * 1024]] as const) {
-      for (const concurrency of [1, 8]) for (const row of await putGet(client, 'bench', label, sizeBytes, concurrency)) console.log(row);
+    const results = new Map<string, PutGetResult>();
+    for (const [label, sizeBytes, concurrency] of cases) {
+      if (onlyLabel !== undefined && label !== onlyLabel) continue;
+      const result = await putGet(client, 'bench', label, sizeBytes, concurrency);
+      results.set(`${label} x${concurrency}`, result);
+      for (const row of result.rows) console.log(row);
     }
+    const comparison = comparisonRows(results);
+    if (comparison.length > 0) {
+      console.log('\nAgainst Ceph RGW (EC 4+2) measured on this machine with an AWS SDK v3 client (figures from the gateway issue; the aim is 2x):\n');
+      console.log('| case | unit | Ceph PUT | Tessera PUT | Ceph GET | Tessera GET |\n|---|---|---|---|---|---|');
+      for (const row of comparison) console.log(row);
+    }
+    if (skipSmall) return;
     const inlineRows = await smallObjectRows(client, 'bench', 'inline');
     client.destroy();
     await stopProcess(gateway.child);

@@ -24,6 +24,8 @@ import { StripeCollector } from './stripe-collector';
 export interface GatewayProcessComponents {
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Where the gateway's metrics go; main.ts passes one with the process metrics added. Default: a fresh Registry. */
+  readonly registry?: Registry;
 }
 
 export interface RunningGateway {
@@ -81,7 +83,7 @@ function startOperationalServer(host: string, port: number, registry: Registry, 
 
 export async function startGateway(config: GatewayProcessConfig, components: GatewayProcessComponents): Promise<RunningGateway> {
   const { clock, logger } = components;
-  const registry = new Registry();
+  const registry = components.registry ?? new Registry();
   const metrics = createGatewayMetrics(registry);
   const metadata = new MetadataClient({ addresses: config.metadataAddresses });
   const pool = new StorageNodePool(metadata, clock, {
