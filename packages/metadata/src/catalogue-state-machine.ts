@@ -3,7 +3,8 @@ import { assert, assertNever } from '@tessera/common';
 import {
   BucketAlreadyExistsError, BucketNotEmptyError, EntityTooSmallError, InvalidArgumentError, InvalidPartError,
   InvalidPartOrderError, MetadataError, NoSuchBucketError, NoSuchKeyError, NoSuchStorageNodeError, NoSuchUploadError,
-  NoSuchVersionError, NoSuchWriteError, ShardsNotPlacedError,
+  NoSuchVersionError, NoSuchWriteError, PreconditionFailedError, ShardsNotPlacedError, StorageNodeNotEmptyError,
+  StorageNodeRemovedError,
 } from '@tessera/rpc';
 import type { CatalogueDb } from './catalogue-db';
 import { decodeJson, encodeJson } from './catalogue-db';
@@ -11,7 +12,7 @@ import type { Command, StampedCommand, VersionFields } from './commands';
 import { validateCommand } from './commands';
 import * as keys from './keys';
 import type {
-  NodeShardRecord, ShardChange, StripeOwner,
+  BucketStatsRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StripeOwner, WriteCondition,
 } from './model';
 import type {
   BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
@@ -33,11 +34,32 @@ export type ApplyResult = { readonly ok: true; readonly value: unknown } | { rea
 
 type Op = { readonly type: 'put'; readonly key: Buffer; readonly value: Buffer } | { readonly type: 'del'; readonly key: Buffer };
 
+/** Changes to one bucket's counters within one command. */
+interface StatsDelta {
+  objectCount: number;
+  objectBytes: number;
+  multipartUploadCount: number;
+}
+
 /** Collects one command's writes; they go to LevelDB in one batch with the applied index. */
 export class Mutation {
   readonly ops: Op[] = [];
+  /** Counter changes per bucket, written (read-modify-write) only if the command succeeds. */
+  readonly statsDeltas = new Map<string, StatsDelta>();
+  /**
+   * Set by a command that is refused but must still persist what it has put in `ops` (a
+   * conditional commit that fails releases its write). Everything else is dropped on refusal.
+   */
+  keepOpsOnRefusal = false;
   private queuePosition = 0;
   constructor(readonly logIndexValue: number) {}
+  adjustStats(bucket: string, objectCount: number, objectBytes: number, multipartUploadCount: number): void {
+    const delta = this.statsDeltas.get(bucket) ?? { objectCount: 0, objectBytes: 0, multipartUploadCount: 0 };
+    delta.objectCount += objectCount;
+    delta.objectBytes += objectBytes;
+    delta.multipartUploadCount += multipartUploadCount;
+    this.statsDeltas.set(bucket, delta);
+  }
   put(key: Buffer, value: unknown): void {
     this.ops.push({ type: 'put', key, value: encodeJson(value) });
   }
@@ -92,6 +114,24 @@ export interface ReplaceShardsResult {
   readonly stripe: StripeRecord | undefined;
 }
 
+/** Counters of every bucket and their totals over all buckets. */
+export interface CatalogueStats {
+  readonly buckets: readonly BucketStatsRecord[];
+  readonly bucketCount: number;
+  readonly objectCount: number;
+  readonly objectBytes: number;
+  readonly multipartUploadCount: number;
+}
+
+/** What removeNode answers. */
+export interface RemoveNodeResult {
+  readonly nodeId: string;
+  /** Shards the catalogue placed on the node (0 unless forced). */
+  readonly shardCount: number;
+  /** True: the node record is gone. False: kept `down` until the healer has moved its shards. */
+  readonly forgotten: boolean;
+}
+
 /** Stripes and shard bytes below full redundancy, as the catalogue sees them. */
 export interface HealBacklog {
   readonly stripeCount: number;
@@ -128,7 +168,38 @@ export class CatalogueStateMachine {
     const machine = new CatalogueStateMachine(db, options);
     const applied = await db.get(keys.appliedIndexKey);
     machine.appliedIndexValue = applied === undefined ? 0 : Number(Buffer.from(applied).readBigUInt64BE());
+    if ((await db.get(keys.bucketStatsVersionKey)) === undefined) await machine.rebuildBucketStats();
     return machine;
+  }
+
+  /**
+   * Counts every bucket's objects, bytes and uploads in one scan of the object and upload
+   * tables, for a catalogue written before the counters existed (no version key). A pure
+   * function of the state, so every replica computes the same counters; written in one batch
+   * with the version key, so a crash leaves either nothing (counted again) or everything.
+   */
+  private async rebuildBucketStats(): Promise<void> {
+    const stats = new Map<string, { objectCount: number; objectBytes: number; multipartUploadCount: number }>();
+    const statsOf = (bucket: string) => {
+      let entry = stats.get(bucket);
+      if (entry === undefined) stats.set(bucket, (entry = { objectCount: 0, objectBytes: 0, multipartUploadCount: 0 }));
+      return entry;
+    };
+    for (const bucket of await this.listBuckets()) statsOf(bucket.name);
+    for await (const value of this.db.values(rangeOf(keys.tablePrefix(keys.table.object)))) {
+      const record = decodeJson<ObjectVersionRecord>(value);
+      const entry = statsOf(record.bucket);
+      entry.objectCount++;
+      entry.objectBytes += record.sizeBytes;
+    }
+    for await (const value of this.db.values(rangeOf(keys.tablePrefix(keys.table.upload)))) {
+      statsOf(decodeJson<UploadRecord>(value).bucket).multipartUploadCount++;
+    }
+    const ops: { type: 'put'; key: Buffer; value: Buffer }[] = [...stats].map(([bucket, entry]) => ({
+      type: 'put', key: keys.bucketStatsKey(bucket), value: encodeJson({ bucket, ...entry } satisfies BucketStatsRecord),
+    }));
+    ops.push({ type: 'put', key: keys.bucketStatsVersionKey, value: Buffer.from('1') });
+    await this.db.batch(ops);
   }
 
   /** The last log index whose effects are in the database. */
@@ -167,6 +238,7 @@ export class CatalogueStateMachine {
         if (first !== undefined) return { ok: true, value: first.value };
       }
       const value = await this.execute(command, m);
+      await this.writeStats(m);
       if (request !== undefined) {
         m.put(keys.requestByIdKey(request.requestId), { value, requestedAtMs: request.requestedAtMs });
         m.put(keys.requestByTimeKey(request.requestedAtMs, request.requestId), {});
@@ -174,7 +246,7 @@ export class CatalogueStateMachine {
       return { ok: true, value };
     } catch (err) {
       if (!(err instanceof MetadataError)) throw err;
-      m.ops.length = 0;
+      if (!m.keepOpsOnRefusal) m.ops.length = 0;
       return { ok: false, error: err };
     }
   }
@@ -211,7 +283,7 @@ export class CatalogueStateMachine {
     };
     try {
       for (const command of commands) {
-        if (command.type === 'deleteBucket' || command.type === 'completeUpload' || command.type === 'abortUpload' || command.type === 'expireRequests' || command.type === 'claimQueueItems') await flush();
+        if (scanningCommandTypes.has(command.type)) await flush();
         const logIndexValue = this.appliedIndexValue + 1;
         const mutation = new Mutation(logIndexValue);
         const result = await this.applyOne(command, mutation);
@@ -237,6 +309,23 @@ export class CatalogueStateMachine {
   private async readJson<T>(key: Buffer): Promise<T | undefined> {
     const raw = await this.readRaw(key);
     return raw === undefined ? undefined : decodeJson<T>(raw);
+  }
+
+  /** Applies a successful command's counter changes to the stored counters (through the overlay). */
+  private async writeStats(m: Mutation): Promise<void> {
+    for (const [bucket, delta] of m.statsDeltas) {
+      if (delta.objectCount === 0 && delta.objectBytes === 0 && delta.multipartUploadCount === 0) continue;
+      const key = keys.bucketStatsKey(bucket);
+      const current = (await this.readJson<BucketStatsRecord>(key)) ?? { bucket, objectCount: 0, objectBytes: 0, multipartUploadCount: 0 };
+      const next: BucketStatsRecord = {
+        bucket,
+        objectCount: current.objectCount + delta.objectCount,
+        objectBytes: current.objectBytes + delta.objectBytes,
+        multipartUploadCount: current.multipartUploadCount + delta.multipartUploadCount,
+      };
+      assert(next.objectCount >= 0 && next.objectBytes >= 0 && next.multipartUploadCount >= 0, `bucket counters of ${bucket} stay non-negative`);
+      m.put(key, next);
+    }
   }
 
   private checkOrder(logIndexValue: number): void {
@@ -267,6 +356,8 @@ export class CatalogueStateMachine {
         return this.abortUpload(command, m);
       case 'registerNode':
         return this.registerNode(command, m);
+      case 'removeNode':
+        return this.removeNode(command, m);
       case 'heartbeat':
         return this.heartbeat(command, m);
       case 'setNodeState':
@@ -378,6 +469,7 @@ export class CatalogueStateMachine {
     if (existing !== undefined) throw new BucketAlreadyExistsError(command.bucket, existing.owner === command.owner);
     const record: BucketRecord = { name: command.bucket, owner: command.owner, createdAtMs: command.createdAtMs, versioning: 'Unversioned' };
     m.put(keys.bucketKey(command.bucket), record);
+    m.put(keys.bucketStatsKey(command.bucket), { bucket: command.bucket, objectCount: 0, objectBytes: 0, multipartUploadCount: 0 } satisfies BucketStatsRecord);
     return record;
   }
 
@@ -388,6 +480,7 @@ export class CatalogueStateMachine {
     const hasUpload = await this.hasAnyWithPrefix(keys.uploadKeyPrefix(bucket));
     if (hasObject || hasUpload) throw new BucketNotEmptyError(bucket);
     m.del(keys.bucketKey(bucket));
+    m.del(keys.bucketStatsKey(bucket));
     return {};
   }
 
@@ -402,6 +495,17 @@ export class CatalogueStateMachine {
 
   private async commitVersion(command: Extract<Command, { type: 'commitVersion' }>, m: Mutation): Promise<ObjectVersionRecord> {
     await this.getBucket(command.bucket);
+    await this.checkCondition(command.bucket, command.key, command.condition, async () => {
+      // A failed condition ends the write as an abort would: the record goes, the stripe is
+      // garbage, and nothing becomes visible. Those effects are kept although the command is
+      // refused, so the gateway's shards are collected even if it never calls abortWrite.
+      const write = command.writeId === undefined || command.writeId === null ? undefined : await this.readJson<WriteRecord>(keys.writeKey(command.writeId));
+      if (write === undefined) return;
+      m.ops.length = 0;
+      m.del(keys.writeKey(write.writeId));
+      m.enqueue('gcStripe', write.stripe, 'write aborted: precondition failed', command.createdAtMs);
+      m.keepOpsOnRefusal = true;
+    });
     const write = command.writeId === undefined || command.writeId === null ? undefined : await this.getWrite(command.writeId);
     if (write !== undefined && (write.bucket !== command.bucket || write.key !== command.key)) {
       throw new InvalidArgumentError(`write ${write.writeId} was begun for ${write.bucket}/${write.key}`);
@@ -420,6 +524,27 @@ export class CatalogueStateMachine {
     return record;
   }
 
+  /**
+   * S3 conditional write against the current version: If-None-Match: * fails if the key
+   * exists, If-Match fails if it does not (NoSuchKey, as S3 answers) or has another ETag.
+   * `onFailure` runs before the refusal is thrown.
+   */
+  private async checkCondition(bucket: string, key: string, condition: WriteCondition | undefined | null, onFailure: () => Promise<void>): Promise<void> {
+    if (condition === undefined || condition === null) return;
+    const ifMatchEtag = condition.ifMatchEtag === undefined || condition.ifMatchEtag === null || condition.ifMatchEtag === '' ? undefined : condition.ifMatchEtag;
+    if (!condition.ifNoneMatchAny && ifMatchEtag === undefined) return;
+    const current = await this.readJson<ObjectVersionRecord>(keys.objectKey(bucket, Buffer.from(key, 'utf8')));
+    let failure: MetadataError | undefined;
+    if (condition.ifNoneMatchAny && current !== undefined) failure = new PreconditionFailedError(bucket, key, `${bucket}/${key} exists (If-None-Match: *)`);
+    else if (ifMatchEtag !== undefined && current === undefined) failure = new NoSuchKeyError(bucket, key);
+    else if (ifMatchEtag !== undefined && current !== undefined && current.etag !== ifMatchEtag) {
+      failure = new PreconditionFailedError(bucket, key, `${bucket}/${key} has ETag ${current.etag}, not ${ifMatchEtag} (If-Match)`);
+    }
+    if (failure === undefined) return;
+    await onFailure();
+    throw failure;
+  }
+
   private async replaceCurrentVersion(record: ObjectVersionRecord, m: Mutation): Promise<void> {
     const key = keys.objectKey(record.bucket, Buffer.from(record.key, 'utf8'));
     const previous = await this.readJson<ObjectVersionRecord>(key);
@@ -427,6 +552,7 @@ export class CatalogueStateMachine {
       enqueueLayoutGarbage(previous.layout, 'overwritten', record.createdAtMs, m);
       m.indexLayout(previous, false);
     }
+    m.adjustStats(record.bucket, previous === undefined ? 1 : 0, record.sizeBytes - (previous?.sizeBytes ?? 0), 0);
     m.indexLayout(record, true);
     m.put(key, record);
   }
@@ -445,6 +571,7 @@ export class CatalogueStateMachine {
     if (previous === undefined) return { deleted: false }; // S3 answers 204 either way
     enqueueLayoutGarbage(previous.layout, 'deleted', deletedAtMs, m);
     m.indexLayout(previous, false);
+    m.adjustStats(bucket, -1, -previous.sizeBytes, 0);
     m.del(objectKey);
     return { deleted: true };
   }
@@ -459,6 +586,7 @@ export class CatalogueStateMachine {
       storageClass: command.storageClass, owner: command.owner,
     };
     m.put(uploadKey, record);
+    m.adjustStats(command.bucket, 0, 0, 1);
     return record;
   }
 
@@ -485,6 +613,8 @@ export class CatalogueStateMachine {
 
   private async completeUpload(command: Extract<Command, { type: 'completeUpload' }>, m: Mutation): Promise<ObjectVersionRecord> {
     const upload = await this.getUpload(command.bucket, command.key, command.uploadId);
+    // A failed condition is a plain refusal: the upload and its parts stay (S3 lets the client retry or abort).
+    await this.checkCondition(command.bucket, command.key, command.condition, async () => undefined);
     const stored = await this.partsOf(command.uploadId);
     const chosen = choosePartsForComplete(command.parts, stored, this.options.partSizeBytesMin);
     const chosenNumbers = new Set(chosen.map((part) => part.partNumber));
@@ -497,6 +627,7 @@ export class CatalogueStateMachine {
       }
     }
     m.del(keys.uploadKey(command.bucket, command.key, command.uploadId));
+    m.adjustStats(command.bucket, 0, 0, -1);
     const record: ObjectVersionRecord = {
       bucket: upload.bucket, key: upload.key, versionId: command.versionId,
       sizeBytes: chosen.reduce((sum, part) => sum + part.sizeBytes, 0),
@@ -520,10 +651,13 @@ export class CatalogueStateMachine {
       if (part.stripe !== undefined && part.stripe !== null) m.enqueue('gcStripe', part.stripe, 'upload aborted', command.abortedAtMs);
     }
     m.del(keys.uploadKey(command.bucket, command.key, command.uploadId));
+    m.adjustStats(command.bucket, 0, 0, -1);
     return {};
   }
 
   private async registerNode(command: Extract<Command, { type: 'registerNode' }>, m: Mutation): Promise<StorageNodeRecord> {
+    if (command.readmit === true) m.del(keys.removedNodeKey(command.nodeId));
+    else await this.refuseRemoved(command.nodeId);
     const previous = await this.readJson<StorageNodeRecord>(keys.nodeKey(command.nodeId));
     // Re-registration (restart, new address) keeps a draining node draining.
     const state = previous?.state === 'draining' ? 'draining' : 'up';
@@ -537,6 +671,7 @@ export class CatalogueStateMachine {
   }
 
   private async heartbeat(command: Extract<Command, { type: 'heartbeat' }>, m: Mutation): Promise<StorageNodeRecord> {
+    await this.refuseRemoved(command.nodeId);
     const previous = await this.getNode(command.nodeId);
     const revived = previous.state === 'suspect' || previous.state === 'down';
     const record: StorageNodeRecord = {
@@ -549,6 +684,7 @@ export class CatalogueStateMachine {
   }
 
   private async setNodeState(command: Extract<Command, { type: 'setNodeState' }>, m: Mutation): Promise<StorageNodeRecord> {
+    await this.refuseRemoved(command.nodeId);
     const previous = await this.getNode(command.nodeId);
     if (previous.state === command.state) return previous;
     const record: StorageNodeRecord = { ...previous, state: command.state, stateChangedAtMs: command.changedAtMs };
@@ -556,7 +692,66 @@ export class CatalogueStateMachine {
     return record;
   }
 
+  /** A removed node stays out (registration, heartbeats, state changes) until an operator readmits it. */
+  private async refuseRemoved(nodeId: string): Promise<void> {
+    if ((await this.readRaw(keys.removedNodeKey(nodeId))) !== undefined) throw new StorageNodeRemovedError(nodeId);
+  }
+
+  /**
+   * Forgets a storage node. Refused while the node index still places shards on it, unless
+   * forced (its disk is gone): then the record stays as `down`, so the healer rebuilds its
+   * shards exactly as for a lost node, and the leader's housekeeping forgets the record once
+   * nothing is placed there (a later non-forced removeNode). Either way a removal record
+   * makes the node's own registrations and heartbeats fail until it is readmitted.
+   */
+  private async removeNode(command: Extract<Command, { type: 'removeNode' }>, m: Mutation): Promise<RemoveNodeResult> {
+    const node = await this.getNode(command.nodeId);
+    // Bounded: apply runs inside the Raft loop, which must not stall for a node with millions
+    // of shards (the service counts them exactly before proposing, outside the loop).
+    const shardCount = await this.countNodeShards(command.nodeId, removeNodeShardCountMax);
+    if (shardCount > 0 && !command.force) {
+      const counted = shardCount >= removeNodeShardCountMax ? `at least ${shardCount}` : String(shardCount);
+      throw new StorageNodeNotEmptyError(
+        command.nodeId, shardCount, `node ${command.nodeId} still holds ${counted} shards; drain it first (tessera node drain ${command.nodeId}) and wait for the healer`,
+      );
+    }
+    const previous = await this.readJson<RemovedNodeRecord>(keys.removedNodeKey(command.nodeId));
+    const removal: RemovedNodeRecord = {
+      nodeId: command.nodeId, removedAtMs: previous?.removedAtMs ?? command.removedAtMs, forced: (previous?.forced ?? false) || command.force,
+      reason: previous?.reason ?? command.reason,
+    };
+    m.put(keys.removedNodeKey(command.nodeId), removal);
+    if (shardCount === 0) {
+      m.del(keys.nodeKey(command.nodeId));
+      return { nodeId: command.nodeId, shardCount, forgotten: true };
+    }
+    if (node.state !== 'down') m.put(keys.nodeKey(command.nodeId), { ...node, state: 'down', stateChangedAtMs: command.removedAtMs } satisfies StorageNodeRecord);
+    return { nodeId: command.nodeId, shardCount, forgotten: false };
+  }
+
+  /** Entries of the node → shard index for `nodeId`, counting at most `countMax`. */
+  async countNodeShards(nodeId: string, countMax = Number.MAX_SAFE_INTEGER): Promise<number> {
+    let count = 0;
+    for await (const _key of this.db.keys({ ...rangeOf(keys.nodeShardPrefix(nodeId)), limit: Math.min(countMax, 2 ** 31 - 1) })) count++;
+    return count;
+  }
+
   // ---- reads (also used by apply) ----
+
+  /** Counters of every bucket, and their totals. */
+  async catalogueStats(): Promise<CatalogueStats> {
+    const buckets = await this.scanJson<BucketStatsRecord>(keys.tablePrefix(keys.table.bucketStats), 1_000_000);
+    return {
+      buckets, bucketCount: buckets.length,
+      objectCount: buckets.reduce((sum, b) => sum + b.objectCount, 0),
+      objectBytes: buckets.reduce((sum, b) => sum + b.objectBytes, 0),
+      multipartUploadCount: buckets.reduce((sum, b) => sum + b.multipartUploadCount, 0),
+    };
+  }
+
+  async listRemovedNodes(): Promise<RemovedNodeRecord[]> {
+    return this.scanJson<RemovedNodeRecord>(keys.tablePrefix(keys.table.removedNode), 100_000);
+  }
 
   async getBucket(bucket: string): Promise<BucketRecord> {
     const record = await this.readJson<BucketRecord>(keys.bucketKey(bucket));
@@ -717,6 +912,18 @@ export class CatalogueStateMachine {
     return values.map((value) => decodeJson<T>(value));
   }
 }
+
+/** LevelDB range options covering every key that starts with `prefix`. */
+function rangeOf(prefix: Buffer): { gte: Buffer; lt?: Buffer } {
+  const upper = keys.prefixUpperBound(prefix);
+  return upper === undefined ? { gte: prefix } : { gte: prefix, lt: upper };
+}
+
+/** removeNode counts at most this many index entries inside apply (tens of ms; measured in the README). */
+const removeNodeShardCountMax = 10_000;
+
+/** Commands that scan key ranges in LevelDB directly: applyBatch flushes pending writes before them. */
+const scanningCommandTypes: ReadonlySet<Command['type']> = new Set(['deleteBucket', 'completeUpload', 'abortUpload', 'expireRequests', 'claimQueueItems', 'removeNode']);
 
 function moveIndexEntry(m: Mutation, located: LocatedStripe, change: ShardChange): void {
   const { stripeId } = located.stripe;

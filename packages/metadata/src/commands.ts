@@ -1,7 +1,7 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError } from '@tessera/rpc';
-import type { ShardChange, StripeOwner, StripeRecord, StringMap } from './model';
+import type { ShardChange, StripeOwner, StripeRecord, StringMap, WriteCondition } from './model';
 import {
   validateBucketName, validateEtag, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
   validateShortString, validateStringMap, validateStripe, validateUserMetadata,
@@ -19,7 +19,11 @@ export type Command =
       readonly type: 'beginWrite'; readonly bucket: string; readonly key: string; readonly writeId: string;
       readonly stripe: StripeRecord; readonly startedAtMs: number;
     }
-  | ({ readonly type: 'commitVersion'; readonly writeId: string | undefined } & VersionFields)
+  | ({
+      readonly type: 'commitVersion'; readonly writeId: string | undefined;
+      /** S3 If-None-Match / If-Match, evaluated at apply; on failure the write is released. */
+      readonly condition?: WriteCondition;
+    } & VersionFields)
   | { readonly type: 'abortWrite'; readonly writeId: string; readonly reason: string; readonly abortedAtMs: number }
   | { readonly type: 'deleteObject'; readonly bucket: string; readonly key: string; readonly deletedAtMs: number }
   | {
@@ -36,12 +40,17 @@ export type Command =
       readonly type: 'completeUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string;
       readonly versionId: string; readonly parts: readonly { readonly partNumber: number; readonly etag: string }[];
       readonly completedAtMs: number;
+      /** S3 If-None-Match / If-Match, evaluated at apply; on failure the upload stays. */
+      readonly condition?: WriteCondition;
     }
   | { readonly type: 'abortUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string; readonly abortedAtMs: number }
   | {
       readonly type: 'registerNode'; readonly nodeId: string; readonly az: string; readonly address: string;
       readonly capacityBytes: number; readonly freeBytes: number; readonly registeredAtMs: number;
+      /** Operator re-add: clears a removal. A node's own registration never sets it. */
+      readonly readmit?: boolean;
     }
+  | { readonly type: 'removeNode'; readonly nodeId: string; readonly force: boolean; readonly reason: string; readonly removedAtMs: number }
   | { readonly type: 'heartbeat'; readonly nodeId: string; readonly capacityBytes: number; readonly freeBytes: number; readonly heartbeatAtMs: number }
   | { readonly type: 'setNodeState'; readonly nodeId: string; readonly state: NodeState; readonly changedAtMs: number; readonly reason: string }
   | { readonly type: 'ackQueueItem'; readonly itemId: string }
@@ -158,6 +167,7 @@ export function validateCommand(command: StampedCommand): void {
     case 'commitVersion':
       if (command.writeId !== undefined && command.writeId !== null) validateId(command.writeId, 'writeId');
       validateVersionFields(command);
+      validateCondition(command.condition);
       return;
     case 'abortWrite':
       validateId(command.writeId, 'writeId');
@@ -203,6 +213,7 @@ export function validateCommand(command: StampedCommand): void {
         validateEtag(part.etag);
       }
       validateNonNegativeInteger(command.completedAtMs, 'completedAtMs');
+      validateCondition(command.condition);
       return;
     case 'abortUpload':
       validateBucketName(command.bucket);
@@ -217,6 +228,13 @@ export function validateCommand(command: StampedCommand): void {
       validateNonNegativeInteger(command.capacityBytes, 'capacityBytes');
       validateNonNegativeInteger(command.freeBytes, 'freeBytes');
       validateNonNegativeInteger(command.registeredAtMs, 'registeredAtMs');
+      if (command.readmit !== undefined && command.readmit !== null && typeof command.readmit !== 'boolean') throw new InvalidArgumentError('readmit must be a boolean');
+      return;
+    case 'removeNode':
+      validateId(command.nodeId, 'nodeId');
+      if (typeof command.force !== 'boolean') throw new InvalidArgumentError('force must be a boolean');
+      validateShortString(command.reason, 'reason');
+      validateNonNegativeInteger(command.removedAtMs, 'removedAtMs');
       return;
     case 'heartbeat':
       validateId(command.nodeId, 'nodeId');
@@ -281,6 +299,18 @@ function validateVersionFields(fields: VersionFields): void {
   validateShortString(fields.storageClass, 'storageClass');
   validateNonNegativeInteger(fields.createdAtMs, 'createdAtMs');
   validateDataLocation(fields.stripe, fields.inlineData, fields.sizeBytes);
+}
+
+/** A condition is absent or an object. Any If-Match ETag is allowed (one that names no version simply fails). */
+function validateCondition(condition: WriteCondition | undefined | null): void {
+  if (condition === undefined || condition === null) return;
+  if (typeof condition !== 'object') throw new InvalidArgumentError('condition must be an object');
+  if (typeof condition.ifNoneMatchAny !== 'boolean') throw new InvalidArgumentError('condition.ifNoneMatchAny must be a boolean');
+  if (condition.ifMatchEtag !== undefined && condition.ifMatchEtag !== null) {
+    if (typeof condition.ifMatchEtag !== 'string' || condition.ifMatchEtag.length === 0 || condition.ifMatchEtag.length > 128) {
+      throw new InvalidArgumentError('condition.ifMatchEtag must be a non-empty string of at most 128 characters');
+    }
+  }
 }
 
 /** Data lives in exactly one place: a stripe, or inline bytes whose length is the size. */

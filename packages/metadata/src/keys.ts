@@ -18,6 +18,8 @@ export const table = {
   requestByTime: 0x0a,
   nodeShard: 0x0b,
   repairByStripe: 0x0c,
+  bucketStats: 0x0d,
+  removedNode: 0x0e,
   meta: 0x7f,
 } as const;
 
@@ -129,7 +131,23 @@ export function repairByStripeKey(stripeId: string): Buffer {
   return Buffer.concat([Buffer.from([table.repairByStripe]), Buffer.from(stripeId, 'utf8')]);
 }
 
+/** Per-bucket counters: [0x0D] bucket -> BucketStatsRecord. */
+export function bucketStatsKey(bucket: string): Buffer {
+  return Buffer.concat([Buffer.from([table.bucketStats]), Buffer.from(bucket, 'utf8')]);
+}
+
+/** Storage nodes removed by an operator: [0x0E] nodeId -> RemovedNodeRecord. */
+export function removedNodeKey(nodeId: string): Buffer {
+  return Buffer.concat([Buffer.from([table.removedNode]), Buffer.from(nodeId, 'utf8')]);
+}
+
 export const appliedIndexKey = Buffer.from([table.meta, ...Buffer.from('applied', 'utf8')]);
+
+/**
+ * Present once the bucket counters (table 0x0D) are maintained for this keyspace; absent in a
+ * catalogue written before they existed, which is then counted once at open.
+ */
+export const bucketStatsVersionKey = Buffer.from([table.meta, ...Buffer.from('stats-version', 'utf8')]);
 
 export function tablePrefix(tableByte: number): Buffer {
   return Buffer.from([tableByte]);

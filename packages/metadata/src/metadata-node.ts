@@ -104,8 +104,10 @@ export async function startMetadataNode(options: MetadataNodeOptions, components
   const liveness = new StorageNodeLiveness(options.liveness, host, components.clock, logger);
   liveness.start();
   const sizeTimer = setInterval(() => void updateSizes(host, metrics), 10_000);
+  // Counters are read at scrape time (one prefix scan of the bucket-counter table).
+  const refreshStats = (): Promise<void> => updateCatalogueStats(host, metrics);
   sizeTimer.unref();
-  const http = options.metricsListenAddress === undefined ? undefined : await startHttp(options.metricsListenAddress, registry, host);
+  const http = options.metricsListenAddress === undefined ? undefined : await startHttp(options.metricsListenAddress, registry, host, refreshStats);
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -147,15 +149,39 @@ async function updateSizes(host: RaftHost, metrics: MetadataMetrics): Promise<vo
   }
 }
 
+/**
+ * Copies the catalogue counters of this node's applied state into the gauges. Buckets that
+ * disappeared lose their series (reset first).
+ */
+export async function updateCatalogueStats(host: RaftHost, metrics: MetadataMetrics): Promise<void> {
+  try {
+    const stats = await host.machine.catalogueStats();
+    metrics.bucketObjects.reset();
+    metrics.bucketObjectBytes.reset();
+    metrics.bucketMultipartUploads.reset();
+    for (const bucket of stats.buckets) {
+      metrics.bucketObjects.set({ bucket: bucket.bucket }, bucket.objectCount);
+      metrics.bucketObjectBytes.set({ bucket: bucket.bucket }, bucket.objectBytes);
+      metrics.bucketMultipartUploads.set({ bucket: bucket.bucket }, bucket.multipartUploadCount);
+    }
+    metrics.objects.set(stats.objectCount);
+    metrics.objectBytes.set(stats.objectBytes);
+    metrics.multipartUploads.set(stats.multipartUploadCount);
+  } catch {
+    // the state database may be switching after a snapshot install; the next scrape retries
+  }
+}
+
 function splitHostPort(address: string): { hostname: string; port: number } {
   const at = address.lastIndexOf(':');
   return { hostname: address.slice(0, at), port: Number(address.slice(at + 1)) };
 }
 
-async function startHttp(address: string, registry: Registry, host: RaftHost): Promise<HttpServer> {
+async function startHttp(address: string, registry: Registry, host: RaftHost, beforeScrape: () => Promise<void>): Promise<HttpServer> {
   const server = createServer((req, res) => {
     void (async () => {
       if (req.url === '/metrics') {
+        await beforeScrape();
         res.setHeader('content-type', registry.contentType);
         res.end(await registry.metrics());
       } else if (req.url === '/health/live') {

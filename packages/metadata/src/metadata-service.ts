@@ -6,7 +6,7 @@ import type { NodeState } from '@tessera/placement';
 import type { MetadataHandlers } from '@tessera/proto/generated/tessera/metadata/v1/Metadata';
 import type { ClusterStatus } from '@tessera/proto/generated/tessera/metadata/v1/ClusterStatus';
 import type { Stripe } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
-import { InsufficientStorageNodesError, InvalidArgumentError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
+import { InsufficientStorageNodesError, InvalidArgumentError, StorageNodeNotEmptyError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
 import type { Command } from './commands';
 import { validateCommand } from './commands';
 import { listObjects } from './list-objects';
@@ -15,7 +15,9 @@ import type {
   QueueItemRecord,
   BucketRecord, ObjectVersionRecord, PartRecord, StorageNodeRecord, StripeRecord, UploadRecord, WriteRecord,
 } from './model';
-import type { LocatedStripe, ReplaceShardsResult } from './catalogue-state-machine';
+import type { LocatedStripe, RemoveNodeResult, ReplaceShardsResult } from './catalogue-state-machine';
+import type { WriteCondition as WriteConditionProto } from '@tessera/proto/generated/tessera/metadata/v1/WriteCondition';
+import type { WriteCondition } from './model';
 import type { StripeLocation } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import {
   ownerFromProto, ownerToProto,
@@ -113,6 +115,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
         versionId: req.versionId === '' ? newId() : req.versionId, sizeBytes: req.sizeBytes, etag: req.etag, checksums: req.checksums,
         contentType: req.contentType, systemMetadata: req.systemMetadata, userMetadata: req.userMetadata,
         storageClass: req.storageClass === '' ? 'STANDARD' : req.storageClass, createdAtMs: clock.nowMs(), stripe, inlineData,
+        ...conditionOf(req.condition),
       }, rid);
       return objectToProto(record);
     }),
@@ -163,6 +166,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       objectToProto(await propose<ObjectVersionRecord>({
         type: 'completeUpload', bucket: req.bucket, key: req.key, uploadId: req.uploadId, versionId: newId(),
         parts: req.parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })), completedAtMs: clock.nowMs(),
+        ...conditionOf(req.condition),
       }, rid))),
     AbortMultipartUpload: u('AbortMultipartUpload', async (req, rid) => {
       await propose({ type: 'abortUpload', bucket: req.bucket, key: req.key, uploadId: req.uploadId, abortedAtMs: clock.nowMs() }, rid);
@@ -180,8 +184,28 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     RegisterNode: u('RegisterNode', async (req, rid) =>
       nodeToProto(await propose<StorageNodeRecord>({
         type: 'registerNode', nodeId: req.nodeId, az: req.az, address: req.address, capacityBytes: req.capacityBytes,
-        freeBytes: req.freeBytes, registeredAtMs: clock.nowMs(),
+        freeBytes: req.freeBytes, registeredAtMs: clock.nowMs(), ...(req.readmit ? { readmit: true } : {}),
       }, rid))),
+    RemoveNode: u('RemoveNode', async (req, rid) => {
+      // Exact count outside the Raft loop (apply only counts up to a bound); a node that
+      // still holds shards is refused here without a proposal. Apply checks again (a shard may
+      // have been placed meanwhile).
+      // An unknown node goes to apply, which answers NoSuchStorageNode or, for a retried
+      // request id whose first attempt removed it, the first attempt's result.
+      if (!host.isLeader()) throw host.notLeaderError();
+      const known = (await host.machine.listNodes()).some((n) => n.nodeId === req.nodeId);
+      const shardCount = known ? await host.machine.countNodeShards(req.nodeId) : 0;
+      if (shardCount > 0 && !req.force) throw new StorageNodeNotEmptyError(req.nodeId, shardCount);
+      const result = await propose<RemoveNodeResult>({
+        type: 'removeNode', nodeId: req.nodeId, force: req.force, reason: req.reason === '' ? 'removed by operator' : req.reason, removedAtMs: clock.nowMs(),
+      }, rid);
+      return { ...result, shardCount: result.forgotten ? result.shardCount : Math.max(result.shardCount, shardCount) };
+    }),
+    ListRemovedNodes: u('ListRemovedNodes', async () => ({ nodes: await read(() => host.machine.listRemovedNodes()) })),
+    GetCatalogueStats: u('GetCatalogueStats', async () => {
+      const stats = await read(() => host.machine.catalogueStats());
+      return { ...stats, buckets: stats.buckets.map((b) => ({ ...b })) };
+    }),
     Heartbeat: u('Heartbeat', async (req, rid) =>
       nodeToProto(await propose<StorageNodeRecord>({
         type: 'heartbeat', nodeId: req.nodeId, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes, heartbeatAtMs: clock.nowMs(),
@@ -257,6 +281,18 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       return clusterStatus(host);
     }),
   };
+}
+
+/**
+ * The wire condition as a command field; an unset or empty condition adds nothing, so
+ * unconditional commands keep their previous encoding.
+ */
+function conditionOf(condition: WriteConditionProto | null | undefined): { condition?: WriteCondition } {
+  if (condition === null || condition === undefined) return {};
+  const ifNoneMatchAny = condition.ifNoneMatchAny === true;
+  const ifMatchEtag = condition.ifMatchEtag === undefined || condition.ifMatchEtag === '' ? undefined : condition.ifMatchEtag;
+  if (!ifNoneMatchAny && ifMatchEtag === undefined) return {};
+  return { condition: { ifNoneMatchAny, ifMatchEtag } };
 }
 
 function locationToProto(located: LocatedStripe | undefined): StripeLocation {

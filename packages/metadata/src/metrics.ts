@@ -17,6 +17,12 @@ export interface MetadataMetrics {
   readonly snapshotSentBytes: Counter;
   readonly snapshotReceivedBytes: Counter;
   readonly levelDbSizeBytes: Gauge<'db'>;
+  readonly bucketObjects: Gauge<'bucket'>;
+  readonly bucketObjectBytes: Gauge<'bucket'>;
+  readonly bucketMultipartUploads: Gauge<'bucket'>;
+  readonly objects: Gauge;
+  readonly objectBytes: Gauge;
+  readonly multipartUploads: Gauge;
 }
 
 export function createMetadataMetrics(registry: Registry): MetadataMetrics {
@@ -36,5 +42,11 @@ export function createMetadataMetrics(registry: Registry): MetadataMetrics {
     snapshotSentBytes: new Counter({ name: 'metadata_raft_snapshot_sent_bytes_total', help: 'Snapshot key/value bytes streamed to followers', registers }),
     snapshotReceivedBytes: new Counter({ name: 'metadata_raft_snapshot_received_bytes_total', help: 'Snapshot key/value bytes received from a leader', registers }),
     levelDbSizeBytes: new Gauge({ name: 'metadata_leveldb_size_bytes', help: 'Approximate LevelDB size on disk', labelNames: ['db'], registers }),
+    bucketObjects: new Gauge({ name: 'metadata_bucket_objects', help: 'Current objects per bucket (catalogue counters, this node\'s applied state)', labelNames: ['bucket'], registers }),
+    bucketObjectBytes: new Gauge({ name: 'metadata_bucket_object_bytes', help: 'Logical bytes of the current objects per bucket', labelNames: ['bucket'], registers }),
+    bucketMultipartUploads: new Gauge({ name: 'metadata_bucket_multipart_uploads', help: 'Multipart uploads in progress per bucket', labelNames: ['bucket'], registers }),
+    objects: new Gauge({ name: 'metadata_objects', help: 'Current objects in all buckets', registers }),
+    objectBytes: new Gauge({ name: 'metadata_object_bytes', help: 'Logical bytes of the current objects in all buckets', registers }),
+    multipartUploads: new Gauge({ name: 'metadata_multipart_uploads', help: 'Multipart uploads in progress in all buckets', registers }),
   };
 }

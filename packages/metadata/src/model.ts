@@ -148,3 +148,30 @@ export interface MetadataMemberRecord {
   readonly nodeId: string;
   readonly address: string;
 }
+
+/**
+ * S3 conditional write, evaluated inside apply against the current version of the key, so
+ * it is atomic with the commit. `ifMatchEtag` is unquoted, like stored ETags.
+ */
+export interface WriteCondition {
+  readonly ifNoneMatchAny: boolean;
+  readonly ifMatchEtag: string | undefined;
+}
+
+/** Per-bucket counters, changed in the same batch as the command that changes them. */
+export interface BucketStatsRecord {
+  readonly bucket: string;
+  readonly objectCount: number;
+  /** Sum of the logical sizes of the current objects. */
+  readonly objectBytes: number;
+  /** Multipart uploads created and neither completed nor aborted. */
+  readonly multipartUploadCount: number;
+}
+
+/** A storage node an operator removed: its registrations and heartbeats are refused until readmitted. */
+export interface RemovedNodeRecord {
+  readonly nodeId: string;
+  readonly removedAtMs: number;
+  readonly forced: boolean;
+  readonly reason: string;
+}

@@ -46,7 +46,9 @@ export class StorageNodeLiveness {
     this.checking = true;
     try {
       const nowMs = this.clock.nowMs();
+      const removed = new Set((await this.host.machine.listRemovedNodes()).map((r) => r.nodeId));
       for (const node of await this.host.machine.listNodes()) {
+        if (removed.has(node.nodeId)) continue;
         const silentMs = nowMs - node.lastHeartbeatAtMs;
         let next: 'suspect' | 'down' | undefined;
         if ((node.state === 'up' || node.state === 'suspect') && silentMs >= this.options.downAfterMs) next = 'down';
@@ -55,6 +57,7 @@ export class StorageNodeLiveness {
         this.logger.warn('storage node missed heartbeats', { nodeId: node.nodeId, silentMs, state: next });
         await this.host.propose({ type: 'setNodeState', nodeId: node.nodeId, state: next, changedAtMs: nowMs, reason: `no heartbeat for ${silentMs} ms` });
       }
+      await this.forgetRebuiltRemovedNodes(nowMs);
       if (this.clock.monotonicMs() - this.lastExpiryMonotonicMs >= requestExpiryIntervalMs) {
         this.lastExpiryMonotonicMs = this.clock.monotonicMs();
         await this.host.propose({ type: 'expireRequests', beforeMs: nowMs - this.options.requestDedupRetentionMs });
@@ -68,6 +71,23 @@ export class StorageNodeLiveness {
       this.logger.debug('liveness check skipped', { err });
     } finally {
       this.checking = false;
+    }
+  }
+
+  /**
+   * A node removed with force keeps its record (state down) while the healer moves its shards
+   * away; once nothing is placed there, the record is forgotten (a plain removeNode, which
+   * the state machine refuses if a shard appeared meanwhile).
+   */
+  private async forgetRebuiltRemovedNodes(nowMs: number): Promise<void> {
+    const removed = await this.host.machine.listRemovedNodes();
+    if (removed.length === 0) return;
+    const nodeIds = new Set((await this.host.machine.listNodes()).map((n) => n.nodeId));
+    for (const removal of removed) {
+      if (!nodeIds.has(removal.nodeId)) continue;
+      if ((await this.host.machine.listNodeShards(removal.nodeId, '', 0, 1)).length > 0) continue;
+      this.logger.info('forgetting removed storage node: no shard is placed on it any more', { nodeId: removal.nodeId });
+      await this.host.propose({ type: 'removeNode', nodeId: removal.nodeId, force: false, reason: removal.reason, removedAtMs: nowMs });
     }
   }
 }

@@ -49,10 +49,19 @@ test('one node: elects itself, serves /metrics and /health', async () => {
     expect(await (await fetch(`${base}/health/live`)).text()).toBe('ok');
     await waitFor('ready', async () => ((await fetch(`${base}/health/ready`)).status === 200 ? true : undefined));
     await node.host.propose({ type: 'createBucket', bucket: 'solo-bucket', owner: 'o', createdAtMs: 1 });
+    await node.host.propose({
+      type: 'commitVersion', writeId: undefined, bucket: 'solo-bucket', key: 'k', versionId: 'v1', sizeBytes: 3, etag: '0123456789abcdef0123456789abcdef',
+      checksums: {}, contentType: '', systemMetadata: {}, userMetadata: {}, storageClass: 'STANDARD', createdAtMs: 2, stripe: undefined, inlineData: Buffer.from('abc'),
+    });
     const metrics = await (await fetch(`${base}/metrics`)).text();
+    // Catalogue counters, read at scrape time.
+    expect(metrics).toMatch(/metadata_bucket_objects\{bucket="solo-bucket"\} 1/);
+    expect(metrics).toMatch(/metadata_bucket_object_bytes\{bucket="solo-bucket"\} 3/);
+    expect(metrics).toMatch(/^metadata_objects 1$/m);
+    expect(metrics).toMatch(/^metadata_multipart_uploads 0$/m);
     expect(metrics).toMatch(/metadata_raft_is_leader 1/);
     expect(metrics).toMatch(/metadata_raft_leader_info\{leader_id="solo"\} 1/);
-    expect(metrics).toMatch(/metadata_raft_proposals_total\{result="committed"\} 1/);
+    expect(metrics).toMatch(/metadata_raft_proposals_total\{result="committed"\} 2/);
     expect(metrics).toMatch(/metadata_raft_applied_index [1-9]/);
   } finally {
     await node.stop();

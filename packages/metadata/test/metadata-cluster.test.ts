@@ -5,7 +5,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BucketNotEmptyError, NoSuchWriteError, InvalidBucketNameError, KeyTooLongError, NoSuchKeyError, NoSuchUploadError, NotLeaderError } from '@tessera/rpc';
+import {
+  BucketNotEmptyError, NoSuchWriteError, InvalidBucketNameError, KeyTooLongError, NoSuchKeyError, NoSuchUploadError, NotLeaderError,
+  PreconditionFailedError, StorageNodeNotEmptyError, StorageNodeRemovedError,
+} from '@tessera/rpc';
 import * as grpc from '@grpc/grpc-js';
 import { createJsonLogger, silentLogger } from '@tessera/common';
 import { loadProto } from '@tessera/proto';
@@ -112,6 +115,66 @@ test('storage node liveness: a silent node goes suspect then down; a heartbeat r
   expect(await stateOf()).toBe('up');
 });
 
+test('conditional commits over gRPC: If-None-Match and If-Match decided at apply, typed errors back', async () => {
+  await client.createBucket({ bucket: 'cond', owner: 'alice' });
+  const put = (condition?: { ifNoneMatchAny?: boolean; ifMatchEtag?: string }, etag = md5) =>
+    client.commitVersion({ bucket: 'cond', key: 'k', sizeBytes: 1, etag, inlineData: Buffer.from('x'), ...(condition === undefined ? {} : { condition }) });
+  await put({ ifNoneMatchAny: true });
+  await expect(put({ ifNoneMatchAny: true })).rejects.toBeInstanceOf(PreconditionFailedError);
+  await put({ ifMatchEtag: md5 }, 'fedcba9876543210fedcba9876543210');
+  await expect(put({ ifMatchEtag: md5 })).rejects.toBeInstanceOf(PreconditionFailedError);
+  await expect(client.commitVersion({ bucket: 'cond', key: 'absent', sizeBytes: 1, etag: md5, inlineData: Buffer.from('x'), condition: { ifMatchEtag: md5 } }))
+    .rejects.toBeInstanceOf(NoSuchKeyError);
+  // An empty condition (the proto default) is unconditional.
+  await put({});
+  expect((await client.getObject({ bucket: 'cond', key: 'k' })).etag).toBe(md5);
+});
+
+test('RemoveNode over gRPC: refused with shards, heartbeats of a removed node refused, forced removal forgotten once nothing is placed there', async () => {
+  // An empty node: forgotten at once; it cannot heartbeat or register itself back in.
+  await client.registerNode({ nodeId: 'sn-gone', az: 'az-0', address: '127.0.0.1:2', capacityBytes: 10, freeBytes: 10 });
+  expect(await client.removeNode({ nodeId: 'sn-gone' })).toEqual({ nodeId: 'sn-gone', shardCount: 0, forgotten: true });
+  expect((await client.listNodes()).map((n) => n.nodeId)).not.toContain('sn-gone');
+  const refusedBeat = client.heartbeat({ nodeId: 'sn-gone', capacityBytes: 10, freeBytes: 10 });
+  await expect(refusedBeat).rejects.toBeInstanceOf(StorageNodeRemovedError);
+  await expect(refusedBeat).rejects.toThrow(/storage node sn-gone was removed from the cluster .*tessera node add sn-gone/);
+  await expect(client.registerNode({ nodeId: 'sn-gone', az: 'az-0', address: '127.0.0.1:2' })).rejects.toBeInstanceOf(StorageNodeRemovedError);
+  await client.registerNode({ nodeId: 'sn-gone', az: 'az-0', address: '127.0.0.1:2', readmit: true });
+  await client.heartbeat({ nodeId: 'sn-gone', capacityBytes: 10, freeBytes: 10 });
+
+  // Two objects striped over sn-r1..3 (commits name their stripe directly, so placement and
+  // node liveness play no part): sn-r1 holds two shards.
+  for (const nodeId of ['sn-r1', 'sn-r2', 'sn-r3']) await client.registerNode({ nodeId, az: 'az-0', address: '127.0.0.1:3', capacityBytes: 10, freeBytes: 10 });
+  await client.createBucket({ bucket: 'removal', owner: 'alice' });
+  for (const key of ['x', 'y']) {
+    const stripe = { stripeId: `rm-${key}`, dataShardCount: 2, parityShardCount: 1, blockSizeBytes: 1024, shardNodeIds: ['sn-r1', 'sn-r2', 'sn-r3'], degradedSpread: false };
+    await client.commitVersion({ bucket: 'removal', key, sizeBytes: 10, etag: md5, stripe });
+  }
+  const notEmpty = client.removeNode({ nodeId: 'sn-r1' });
+  await expect(notEmpty).rejects.toBeInstanceOf(StorageNodeNotEmptyError);
+  await expect(notEmpty).rejects.toThrow('node sn-r1 still holds 2 shards; drain it first (tessera node drain sn-r1) and wait for the healer');
+  expect(await client.removeNode({ nodeId: 'sn-r1', force: true })).toEqual({ nodeId: 'sn-r1', shardCount: 2, forgotten: false });
+  expect((await client.listNodes()).find((n) => n.nodeId === 'sn-r1')?.state).toBe('down');
+  expect((await client.listRemovedNodes()).map((r) => [r.nodeId, r.forced])).toEqual([['sn-r1', true]]);
+  // Nothing is placed on sn-r1 any more once both objects are gone: the leader forgets the record.
+  await client.deleteObject('removal', 'x');
+  await client.deleteObject('removal', 'y');
+  await waitFor('sn-r1 forgotten', async () => ((await client.listNodes()).some((n) => n.nodeId === 'sn-r1') ? undefined : true), 10_000);
+  await expect(client.heartbeat({ nodeId: 'sn-r1', capacityBytes: 10, freeBytes: 10 })).rejects.toBeInstanceOf(StorageNodeRemovedError);
+});
+
+test('GetCatalogueStats counts per bucket and in total', async () => {
+  await client.createBucket({ bucket: 'counted', owner: 'alice' });
+  for (const [key, size] of [['a', 3], ['b', 5], ['a', 7]] as const) {
+    await client.commitVersion({ bucket: 'counted', key, sizeBytes: size, etag: md5, inlineData: Buffer.alloc(size) });
+  }
+  await client.createMultipartUpload({ bucket: 'counted', key: 'open' });
+  const stats = await client.getCatalogueStats();
+  expect(stats.buckets.find((b) => b.bucket === 'counted')).toEqual({ bucket: 'counted', objectCount: 2, objectBytes: 12, multipartUploadCount: 1 });
+  expect(stats.objectCount).toBe(stats.buckets.reduce((sum, b) => sum + b.objectCount, 0));
+  expect(stats.bucketCount).toBe((await client.listBuckets()).length);
+});
+
 test('the client skips an unreachable address (UNAVAILABLE) and retries elsewhere', async () => {
   const [deadPort] = await reservePorts(1);
   const withDead = new MetadataClient({ addresses: [`127.0.0.1:${deadPort ?? 1}`, ...peers.values()], backoffMsBase: 10 });
@@ -161,6 +224,8 @@ test('a node whose data dir is wiped catches up by snapshot', async () => {
   const direct = new MetadataClient({ addresses: [peers.get(victim) ?? ''] });
   const page = await direct.listObjects({ bucket: 'many', maxKeys: 1000 });
   expect(page.objects).toHaveLength(120);
+  // The bucket counters came with the snapshot (served from this node's own state).
+  expect((await direct.getCatalogueStats()).buckets.find((b) => b.bucket === 'many')).toEqual({ bucket: 'many', objectCount: 120, objectBytes: 120, multipartUploadCount: 0 });
   direct.close();
 }, 30_000);
 

@@ -56,8 +56,11 @@ export {
   NoSuchVersionError,
   NoSuchWriteError,
   NotLeaderError,
+  PreconditionFailedError,
   ProposalTimeoutError,
   ShardsNotPlacedError,
+  StorageNodeNotEmptyError,
+  StorageNodeRemovedError,
 } from './metadata-errors';
 export { MetadataClient, metadataRequestIdKey } from './metadata-client';
 export type { MetadataClientOptions } from './metadata-client';

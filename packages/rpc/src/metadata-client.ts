@@ -46,6 +46,10 @@ import type { ReplaceShardsRequest } from '@tessera/proto/generated/tessera/meta
 import type { ReplaceShardsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ReplaceShardsResponse';
 import type { Stripe } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import type { StripeLocation__Output } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
+import type { CatalogueStats__Output } from '@tessera/proto/generated/tessera/metadata/v1/CatalogueStats';
+import type { RemovedNode__Output } from '@tessera/proto/generated/tessera/metadata/v1/RemovedNode';
+import type { RemoveNodeRequest } from '@tessera/proto/generated/tessera/metadata/v1/RemoveNodeRequest';
+import type { RemoveNodeResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/RemoveNodeResponse';
 import { RpcStatusError, fromGrpcError } from './errors';
 import { MetadataOverloadedError, NotLeaderError, ProposalTimeoutError } from './metadata-errors';
 
@@ -118,6 +122,12 @@ export class MetadataClient {
   beginWrite(request: BeginWriteRequest): Promise<BeginWriteResponse__Output> {
     return this.call('beginWrite', request, 'write');
   }
+  /**
+   * Makes a version current. With `condition` (If-None-Match: * / If-Match), the condition is
+   * evaluated atomically at apply: on failure the write is released (its stripe queued for
+   * GC) and the call fails with PreconditionFailedError (or NoSuchKeyError for If-Match on a
+   * missing key).
+   */
   commitVersion(request: CommitVersionRequest): Promise<ObjectVersion__Output> {
     return this.call('commitVersion', request, 'write');
   }
@@ -142,6 +152,7 @@ export class MetadataClient {
   listParts(request: ListPartsRequest): Promise<ListPartsResponse__Output> {
     return this.call('listParts', request, 'read');
   }
+  /** With `condition`: as commitVersion, but a failed condition leaves the upload in place. */
   completeMultipartUpload(request: CompleteUploadRequest): Promise<ObjectVersion__Output> {
     return this.call('completeMultipartUpload', request, 'write');
   }
@@ -159,6 +170,21 @@ export class MetadataClient {
   }
   setNodeState(request: SetNodeStateRequest): Promise<StorageNode__Output> {
     return this.call('setNodeState', request, 'write');
+  }
+  /**
+   * Forgets a storage node: StorageNodeNotEmptyError while it still holds shards (unless
+   * `force`, which queues every stripe with a shard there for repair). Its later registrations
+   * and heartbeats fail with StorageNodeRemovedError until `registerNode({ readmit: true })`.
+   */
+  removeNode(request: RemoveNodeRequest): Promise<RemoveNodeResponse__Output> {
+    return this.call('removeNode', request, 'write');
+  }
+  listRemovedNodes(): Promise<RemovedNode__Output[]> {
+    return this.call<{ nodes: RemovedNode__Output[] }>('listRemovedNodes', {}, 'read').then((r) => r.nodes);
+  }
+  /** Object, byte and multipart-upload counts per bucket and in total (linearizable read). */
+  getCatalogueStats(): Promise<CatalogueStats__Output> {
+    return this.call('getCatalogueStats', {}, 'read');
   }
   listNodes(): Promise<StorageNode__Output[]> {
     return this.call<{ nodes: StorageNode__Output[] }>('listNodes', {}, 'read').then((r) => r.nodes);

@@ -280,3 +280,63 @@ export class MetadataOverloadedError extends MetadataError {
   }
 }
 define(MetadataOverloadedError.errorName, (m) => new MetadataOverloadedError(m));
+
+/**
+ * An S3 conditional write (If-None-Match: * or If-Match) whose condition did not hold against
+ * the current version at the moment of commit. Evaluated inside the state machine's apply, so
+ * of concurrent create-only writes of one key exactly one succeeds.
+ */
+export class PreconditionFailedError extends MetadataError {
+  static readonly errorName = 'PreconditionFailedError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'PreconditionFailed';
+  constructor(readonly bucket: string, readonly key: string, message = `precondition failed for ${bucket}/${key}`) {
+    super(message);
+    this.name = PreconditionFailedError.errorName;
+  }
+  override fields(): Fields {
+    return { bucket: this.bucket, key: this.key };
+  }
+}
+define(PreconditionFailedError.errorName, (m, f) => new PreconditionFailedError(f['bucket'] ?? '', f['key'] ?? '', m));
+
+/** RemoveNode without force on a node the catalogue still places shards on. */
+export class StorageNodeNotEmptyError extends MetadataError {
+  static readonly errorName = 'StorageNodeNotEmptyError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'InternalError';
+  constructor(
+    readonly nodeId: string,
+    readonly shardCount: number,
+    message = `node ${nodeId} still holds ${shardCount} shards; drain it first (tessera node drain ${nodeId}) and wait for the healer`,
+  ) {
+    super(message);
+    this.name = StorageNodeNotEmptyError.errorName;
+  }
+  override fields(): Fields {
+    return { nodeId: this.nodeId, shardCount: String(this.shardCount) };
+  }
+}
+define(StorageNodeNotEmptyError.errorName, (m, f) => new StorageNodeNotEmptyError(f['nodeId'] ?? '', Number(f['shardCount'] ?? 0), m));
+
+/**
+ * RegisterNode or Heartbeat from a storage node an operator removed: it is not re-added by
+ * itself (a node that comes back with a stale disk must not silently rejoin placement).
+ */
+export class StorageNodeRemovedError extends MetadataError {
+  static readonly errorName = 'StorageNodeRemovedError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'InternalError';
+  constructor(
+    readonly nodeId: string,
+    message = `storage node ${nodeId} was removed from the cluster (tessera node remove); it is not re-added automatically: `
+      + `re-add it with tessera node add ${nodeId} --zone <zone> --address <host:port>`,
+  ) {
+    super(message);
+    this.name = StorageNodeRemovedError.errorName;
+  }
+  override fields(): Fields {
+    return { nodeId: this.nodeId };
+  }
+}
+define(StorageNodeRemovedError.errorName, (m, f) => new StorageNodeRemovedError(f['nodeId'] ?? '', m));

@@ -6,16 +6,19 @@
  *
  * Commit protocol of a PUT: beginWrite (records the in-progress write and its placed stripe, so
  * stray shards can always be found) -> stream every shard, each durable on its node when its
- * stream resolves -> write quorum checked -> conditional check -> commitVersion, which makes the
- * version visible atomically. Any failure before the commit: abortWrite (queues the stripe for
- * GC) and a best-effort delete of the shards written. Shard streams that failed while the
+ * stream resolves -> write quorum checked -> commitVersion, which makes the version visible
+ * atomically and evaluates S3 conditions (If-None-Match: *, If-Match) inside the same apply.
+ * Any failure before the commit: abortWrite (queues the stripe for GC) and a best-effort
+ * delete of the shards written. Shard streams that failed while the
  * quorum held are listed in the version's system metadata (`x-tessera-failed-shards`) for the
  * healer.
  */
 import { randomUUID } from 'node:crypto';
 import { assert } from '@tessera/common';
 import type { Clock, Logger } from '@tessera/common';
+import { NoSuchKeyError, PreconditionFailedError } from '@tessera/rpc';
 import type { MetadataClient } from '@tessera/rpc';
+import type { WriteCondition as MetadataWriteCondition } from '@tessera/proto/generated/tessera/metadata/v1/WriteCondition';
 import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
 import { S3BackendError } from '../backend';
 import type {
@@ -145,7 +148,6 @@ export class ClusterS3Backend implements S3Backend {
       const stored = await this.store(request.body, placeStripe, (stripe) => this.abandonWrite(writeId, stripe, 'write failed'));
       const summary = request.body.summary();
       try {
-        await this.checkCondition(request.bucket, request.key, request.condition);
         const version = await this.components.metadata.commitVersion({
           writeId,
           versionId,
@@ -158,12 +160,16 @@ export class ClusterS3Backend implements S3Backend {
           systemMetadata: systemMetadataOf(request.headers, failedShardsAnnotation(stored)),
           userMetadata: { ...request.headers.user },
           ...dataOf(stored),
+          condition: metadataConditionOf(request.condition),
         });
         this.reportFailedShards(stored, `PutObject ${request.bucket}/${request.key}`);
         return objectInfoOf(version);
       } catch (error) {
-        if (stored.kind === 'stripe' && isDefiniteRefusal(error)) await this.abandonWrite(writeId, stored.stripe, 'commit refused');
-        throw error;
+        // A failed condition already released the write at apply (record gone, stripe queued
+        // for GC): only the shards are left to delete, early.
+        if (stored.kind === 'stripe' && isConditionFailure(error)) await deleteStripeShards(this.components.pool, stored.stripe, this.components.logger);
+        else if (stored.kind === 'stripe' && isDefiniteRefusal(error)) await this.abandonWrite(writeId, stored.stripe, 'commit refused');
+        throw preconditionErrorOf(error);
       }
     });
   }
@@ -274,12 +280,14 @@ export class ClusterS3Backend implements S3Backend {
       // Every stored part ETag is a hex MD5, so any other ETag names no part (S3: InvalidPart);
       // the metadata service would refuse it as a malformed argument instead.
       if (request.parts.some((part) => !/^[0-9a-f]{32}$/.test(part.etag))) throw new S3BackendError('InvalidPart');
-      await this.checkCondition(request.bucket, request.key, request.condition);
       const version = await this.components.metadata.completeMultipartUpload({
         bucket: request.bucket,
         key: request.key,
         uploadId: request.uploadId,
         parts: request.parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
+        condition: metadataConditionOf(request.condition),
+      }).catch((error: unknown) => {
+        throw preconditionErrorOf(error);
       });
       if (version.etag !== request.etag) this.components.logger.warn('multipart ETag differs from the gateway computation', { stored: version.etag, computed: request.etag });
       // CompleteUploadRequest has no checksum field yet: the full-object checksums are returned
@@ -336,22 +344,6 @@ export class ClusterS3Backend implements S3Backend {
     await deleteStripeShards(this.components.pool, stripe, this.components.logger);
   }
 
-  /** S3 conditional writes, checked just before the commit (see README: not atomic with it). */
-  private async checkCondition(bucket: string, key: string, condition: WriteCondition): Promise<void> {
-    if (!condition.ifNoneMatchAny && condition.ifMatchEtag === undefined) return;
-    let current: ObjectVersion__Output | undefined;
-    try {
-      current = await this.components.metadata.getObject({ bucket, key, versionId: '' });
-    } catch (error) {
-      if (!(toBackendError(error) instanceof S3BackendError && (toBackendError(error) as S3BackendError).reason === 'NoSuchKey')) throw error;
-    }
-    if (condition.ifNoneMatchAny && current !== undefined) throw new S3BackendError('PreconditionFailed');
-    if (condition.ifMatchEtag !== undefined) {
-      if (current === undefined) throw new S3BackendError('NoSuchKey');
-      if (current.etag !== condition.ifMatchEtag) throw new S3BackendError('PreconditionFailed');
-    }
-  }
-
   private readerOf(version: ObjectVersion__Output): ObjectReader {
     const info = objectInfoOf(version);
     return { info, read: (startByte, endByteInclusive) => this.stitcher.read(version, startByte, endByteInclusive) };
@@ -381,6 +373,20 @@ export class ClusterS3Backend implements S3Backend {
 
 function dataOf(stored: StoredBody): { stripe: ReturnType<typeof stripeToRecord> } | { inlineData: Buffer } {
   return stored.kind === 'inline' ? { inlineData: stored.data } : { stripe: stripeToRecord(stored.stripe, stored.degradedSpread) };
+}
+
+/** S3 conditions travel to the metadata commit, which evaluates them atomically at apply. */
+function metadataConditionOf(condition: WriteCondition): MetadataWriteCondition {
+  return { ifNoneMatchAny: condition.ifNoneMatchAny, ifMatchEtag: condition.ifMatchEtag ?? '' };
+}
+
+/** PreconditionFailed, or NoSuchKey for If-Match on a missing key: the commit released the write. */
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof PreconditionFailedError || error instanceof NoSuchKeyError;
+}
+
+function preconditionErrorOf(error: unknown): unknown {
+  return error instanceof PreconditionFailedError ? new S3BackendError('PreconditionFailed', error.message, { cause: error }) : error;
 }
 
 function failedShardsAnnotation(stored: StoredBody): Record<string, string> {
