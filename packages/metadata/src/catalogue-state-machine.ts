@@ -631,7 +631,7 @@ export class CatalogueStateMachine {
     const record: ObjectVersionRecord = {
       bucket: upload.bucket, key: upload.key, versionId: command.versionId,
       sizeBytes: chosen.reduce((sum, part) => sum + part.sizeBytes, 0),
-      etag: multipartEtag(chosen.map((part) => part.etag)), checksums: {}, contentType: upload.contentType,
+      etag: multipartEtag(chosen.map((part) => part.etag)), checksums: command.checksums ?? {}, contentType: upload.contentType,
       systemMetadata: upload.systemMetadata, userMetadata: upload.userMetadata, storageClass: upload.storageClass,
       createdAtMs: command.completedAtMs,
       layout: {

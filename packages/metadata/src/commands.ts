@@ -40,6 +40,8 @@ export type Command =
       readonly type: 'completeUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string;
       readonly versionId: string; readonly parts: readonly { readonly partNumber: number; readonly etag: string }[];
       readonly completedAtMs: number;
+      /** The object's checksums, formed by the gateway from the parts'; absent in entries logged before they were stored. */
+      readonly checksums?: StringMap;
       /** S3 If-None-Match / If-Match, evaluated at apply; on failure the upload stays. */
       readonly condition?: WriteCondition;
     }
@@ -213,6 +215,7 @@ export function validateCommand(command: StampedCommand): void {
         validateEtag(part.etag);
       }
       validateNonNegativeInteger(command.completedAtMs, 'completedAtMs');
+      if (command.checksums !== undefined) validateStringMap(command.checksums, 'checksums', 1024);
       validateCondition(command.condition);
       return;
     case 'abortUpload':

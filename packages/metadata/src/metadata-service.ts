@@ -166,6 +166,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       objectToProto(await propose<ObjectVersionRecord>({
         type: 'completeUpload', bucket: req.bucket, key: req.key, uploadId: req.uploadId, versionId: newId(),
         parts: req.parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })), completedAtMs: clock.nowMs(),
+        checksums: { ...req.checksums },
         ...conditionOf(req.condition),
       }, rid))),
     AbortMultipartUpload: u('AbortMultipartUpload', async (req, rid) => {

@@ -285,14 +285,13 @@ export class ClusterS3Backend implements S3Backend {
         key: request.key,
         uploadId: request.uploadId,
         parts: request.parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
+        checksums: checksumMapOf(request.checksums),
         condition: metadataConditionOf(request.condition),
       }).catch((error: unknown) => {
         throw preconditionErrorOf(error);
       });
       if (version.etag !== request.etag) this.components.logger.warn('multipart ETag differs from the gateway computation', { stored: version.etag, computed: request.etag });
-      // CompleteUploadRequest has no checksum field yet: the full-object checksums are returned
-      // now but not stored (README-data-path.md, "Known gaps").
-      return { ...objectInfoOf(version), etag: request.etag, checksums: request.checksums };
+      return { ...objectInfoOf(version), etag: request.etag };
     });
   }
 

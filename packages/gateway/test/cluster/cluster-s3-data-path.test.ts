@@ -12,9 +12,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fs from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import {
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
   S3Client,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -156,6 +160,38 @@ describe('healthy cluster', () => {
     expect(sha256(await get('multipart/110mib', `bytes=${from}-${from + 9999}`))).toBe(sha256(body.subarray(from, from + 10_000)));
     const version = await cluster.metadata.getObject({ bucket, key: 'multipart/110mib', versionId: '' });
     expect(version.multipart?.parts.map((p) => p.data)).toEqual(Array(7).fill('stripe'));
+  });
+
+  test('multipart checksums are stored: HEAD/GET with ChecksumMode return the COMPOSITE or FULL_OBJECT value, and the SDK verifies it', async () => {
+    const parts = [randomBytes(5 * 1024 * 1024), randomBytes(70_000)];
+    const uploadWith = async (key: string, algorithm: 'CRC32' | 'CRC64NVME', type: 'COMPOSITE' | 'FULL_OBJECT'): Promise<string | undefined> => {
+      const created = await cluster.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ChecksumAlgorithm: algorithm, ChecksumType: type }));
+      const completedParts = [];
+      for (const [index, part] of parts.entries()) {
+        const uploaded = await cluster.s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: created.UploadId, PartNumber: index + 1, Body: part, ChecksumAlgorithm: algorithm }));
+        completedParts.push({ PartNumber: index + 1, ETag: uploaded.ETag, ChecksumCRC32: uploaded.ChecksumCRC32, ChecksumCRC64NVME: uploaded.ChecksumCRC64NVME });
+      }
+      const completed = await cluster.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: created.UploadId, MultipartUpload: { Parts: completedParts } }));
+      written.set(key, Buffer.concat(parts));
+      return algorithm === 'CRC32' ? completed.ChecksumCRC32 : completed.ChecksumCRC64NVME;
+    };
+
+    // COMPOSITE CRC32: the CRC32 of the parts' binary CRC32s, with the part count.
+    const composite = await uploadWith('multipart/crc32-composite', 'CRC32', 'COMPOSITE');
+    const partCrcs = Buffer.concat(parts.map((part) => { const b = Buffer.alloc(4); b.writeUInt32BE(crc32(part)); return b; }));
+    const expected = Buffer.alloc(4);
+    expected.writeUInt32BE(crc32(partCrcs));
+    expect(composite).toBe(`${expected.toString('base64')}-2`);
+    const head = await cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'multipart/crc32-composite', ChecksumMode: 'ENABLED' }));
+    expect(head.ChecksumCRC32).toBe(composite);
+    expect(head.ChecksumType).toBe('COMPOSITE');
+
+    // FULL_OBJECT CRC64NVME: a GET with ChecksumMode ENABLED makes the SDK check the whole body against it.
+    const fullObject = await uploadWith('multipart/crc64-full', 'CRC64NVME', 'FULL_OBJECT');
+    const got = await cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'multipart/crc64-full', ChecksumMode: 'ENABLED' }));
+    expect(got.ChecksumCRC64NVME).toBe(fullObject);
+    expect(got.ChecksumType).toBe('FULL_OBJECT');
+    expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(Buffer.concat(parts)));
   });
 
   test('DeleteObject removes the object', async () => {
