@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -116,7 +117,9 @@ async function startCluster(): Promise<Cluster> {
   const children: ChildProcess[] = [];
   ports.forEach((port, i) => {
     const id = `meta-${i + 1}`;
-    children.push(spawnNode('packages/metadata/dist/main.js', ['--node-id', id, '--listen', `127.0.0.1:${port}`, '--peers', peers, '--data-dir', join(dir, id), '--log-level', 'error']).child);
+    const metadataChild = spawnNode('packages/metadata/dist/main.js', ['--node-id', id, '--listen', `127.0.0.1:${port}`, '--peers', peers, '--data-dir', join(dir, id), '--log-level', 'error']).child;
+    children.push(metadataChild);
+    if (metadataChild.pid !== undefined) cpuPids.metadata.push(metadataChild.pid);
   });
   const storage: Spawned[] = [];
   for (const zone of ['az-a', 'az-b', 'az-c']) {
@@ -126,6 +129,7 @@ async function startCluster(): Promise<Cluster> {
     }
   }
   children.push(...storage.map((s) => s.child));
+  for (const s of storage) if (s.child.pid !== undefined) cpuPids.storage.push(s.child.pid);
   try {
     await Promise.all(storage.map((s) => s.firstLine));
   } catch (error) {
@@ -173,11 +177,42 @@ interface CaseResult {
   readonly opsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU time (all threads, user + system) per operation, by process group. */
+  readonly cpuMsPerOp: CpuMs;
+}
+
+interface CpuMs {
+  readonly gateway: number;
+  readonly storage: number;
+  readonly metadata: number;
+  /** This process: the AWS SDK client. */
+  readonly client: number;
+}
+
+/** Process ids whose CPU time is accounted per case (set once the cluster runs). */
+const cpuPids = { gateway: [] as number[], storage: [] as number[], metadata: [] as number[] };
+
+/** utime + stime of a process in ms; /proc reports clock ticks of USER_HZ = 100 on Linux. */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+function cpuSnapshot(): CpuMs {
+  const sum = (pids: readonly number[]): number => pids.reduce((total, pid) => total + processCpuMs(pid), 0);
+  const own = process.cpuUsage();
+  return { gateway: sum(cpuPids.gateway), storage: sum(cpuPids.storage), metadata: sum(cpuPids.metadata), client: (own.user + own.system) / 1000 };
 }
 
 async function runOps(count: number, concurrency: number, sizeBytes: number, op: (index: number) => Promise<void>): Promise<CaseResult> {
   const latenciesMs: number[] = [];
   let next = 0;
+  const cpuBefore = cpuSnapshot();
   const startedMs = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -190,8 +225,16 @@ async function runOps(count: number, concurrency: number, sizeBytes: number, op:
     }),
   );
   const seconds = (performance.now() - startedMs) / 1000;
+  const cpuAfter = cpuSnapshot();
+  const perOp = (group: keyof CpuMs): number => (cpuAfter[group] - cpuBefore[group]) / count;
   latenciesMs.sort((a, b) => a - b);
-  return { mbPerSecond: (count * sizeBytes) / 1e6 / seconds, opsPerSecond: count / seconds, p50Ms: percentile(latenciesMs, 0.5), p99Ms: percentile(latenciesMs, 0.99) };
+  return {
+    mbPerSecond: (count * sizeBytes) / 1e6 / seconds,
+    opsPerSecond: count / seconds,
+    p50Ms: percentile(latenciesMs, 0.5),
+    p99Ms: percentile(latenciesMs, 0.99),
+    cpuMsPerOp: { gateway: perOp('gateway'), storage: perOp('storage'), metadata: perOp('metadata'), client: perOp('client') },
+  };
 }
 
 function opCount(sizeBytes: number, concurrency: number): number {
@@ -201,6 +244,7 @@ function opCount(sizeBytes: number, concurrency: number): number {
 
 interface PutGetResult {
   readonly rows: string[];
+  readonly cpuRows: string[];
   readonly put: CaseResult;
   readonly get: CaseResult;
 }
@@ -218,7 +262,13 @@ async function putGet(client: S3Client, bucket: string, label: string, sizeBytes
   });
   const row = (name: string, r: CaseResult): string =>
     `| ${name} | ${label} | ${concurrency} | ${count} | ${r.mbPerSecond.toFixed(1)} | ${r.opsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} |`;
-  return { rows: [row('PUT', put), row('GET', get)], put, get };
+  const cpuRow = (name: string, r: CaseResult): string => {
+    const { gateway, storage, metadata, client } = r.cpuMsPerOp;
+    const total = gateway + storage + metadata + client;
+    // Two cores give 2000 ms of CPU per second: the most ops/s this machine can do at this cost.
+    return `| ${name} | ${label} | ${concurrency} | ${gateway.toFixed(2)} | ${storage.toFixed(2)} | ${metadata.toFixed(2)} | ${client.toFixed(2)} | ${total.toFixed(2)} | ${(2000 / total).toFixed(0)} |`;
+  };
+  return { rows: [row('PUT', put), row('GET', get)], cpuRows: [cpuRow('PUT', put), cpuRow('GET', get)], put, get };
 }
 
 function comparisonRows(results: ReadonlyMap<string, PutGetResult>): string[] {
@@ -277,6 +327,7 @@ async function main(): Promise<void> {
   let gateway: Gateway | undefined;
   try {
     gateway = await startGatewayProcess(cluster, []);
+    if (gateway.child.pid !== undefined) cpuPids.gateway.push(gateway.child.pid);
     let client = s3Client(gateway.endpoint);
     await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
     if (!skipRss) {
@@ -295,6 +346,9 @@ async function main(): Promise<void> {
       results.set(`${label} x${concurrency}`, result);
       for (const row of result.rows) console.log(row);
     }
+    console.log('\nCPU time per operation in ms (user + system, all threads; storage = 9 nodes, metadata = 3 nodes; client = the AWS SDK in this process). Every process shares 2 cores, so 2000 / total bounds ops/s:\n');
+    console.log('| op | object | concurrency | gateway | storage | metadata | client | total | ops/s bound |\n|---|---|---|---|---|---|---|---|---|');
+    for (const result of results.values()) for (const row of result.cpuRows) console.log(row);
     const comparison = comparisonRows(results);
     if (comparison.length > 0) {
       console.log('\nAgainst Ceph RGW (EC 4+2) measured on this machine with an AWS SDK v3 client (figures from the gateway issue; the aim is 2x):\n');
