@@ -17,6 +17,7 @@ import type { GatewayMetrics } from './metrics';
 import { parseS3Request, resolveVirtualHostBucket } from './parse-s3-request';
 import { newRequestContext, setRequestContext } from './request-context';
 import type { RequestContext } from './request-context';
+import { S3Error } from './s3-errors';
 import { parseRawQuery, percentDecode } from './uri';
 
 export interface GatewayComponents {
@@ -40,7 +41,7 @@ function rawHeaderValues(req: Request): (lowerCaseName: string) => readonly stri
 }
 
 function isSigned(req: Request): boolean {
-  return req.headers.authorization !== undefined || /[?&]X-Amz-(Signature|Algorithm)=/.test(req.originalUrl);
+  return req.headers.authorization !== undefined || /[?&](X-Amz-(Signature|Algorithm)|AWSAccessKeyId|Signature)=/.test(req.originalUrl);
 }
 
 function splitUrl(url: string): { rawPath: string; rawQuery: string } {
@@ -76,18 +77,27 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
   // authentication, as S3 does (InvalidURI), rather than report a signature mismatch.
   rawPath.split('/').forEach((segment) => percentDecode(segment));
   const query = parseRawQuery(rawQuery);
+  // A browser-form upload (POST Object) authenticates with a signed policy inside the form, not
+  // with SigV4; it is a feature Tessera lacks, so it is named as such rather than AccessDenied.
+  if (req.method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '') && req.headers.authorization === undefined) {
+    throw new S3Error('NotImplemented', { message: 'POST Object (browser form upload) is not implemented by Tessera.' });
+  }
   const headerValues = rawHeaderValues(req);
   const header = (name: string): string | undefined => {
     const values = headerValues(name);
     return values.length === 0 ? undefined : values.join(',');
   };
-  const auth = await authenticateRequest({ method: req.method, rawPath, query, headerValues }, { credentials: components.credentials, region: options.region, clock: components.clock });
+  const virtualHostBucket = resolveVirtualHostBucket(req.headers.host, options.virtualHostBaseDomains);
+  const auth = await authenticateRequest(
+    { method: req.method, rawPath, query, headerValues, headerNames: Object.keys(req.headers), virtualHostBucket },
+    { credentials: components.credentials, region: options.region, clock: components.clock },
+  );
   const op = parseS3Request({
     method: req.method,
     path: rawPath,
     query,
     headers: Object.fromEntries(Object.keys(req.headers).map((name) => [name, header(name)])),
-    virtualHostBucket: resolveVirtualHostBucket(req.headers.host, options.virtualHostBaseDomains),
+    virtualHostBucket,
   });
   context.operationKind = op.kind;
   const queryMap = new Map<string, string>();

@@ -1,7 +1,7 @@
 /**
  * S3 bucket naming rules (general purpose buckets, S3 User Guide "Bucket naming rules"):
  * 3-63 characters of a-z 0-9 . -, starting and ending with a letter or digit, no "..", not an
- * IPv4 address, and none of the reserved prefixes/suffixes. One definition for CreateBucket
+ * IPv4 address, no hyphen next to a period, and none of the reserved prefixes/suffixes. One definition for CreateBucket
  * and for every request that names a bucket, so an impossible name is refused early.
  */
 import { S3Error } from './s3-errors';
@@ -18,6 +18,9 @@ export function bucketNameProblem(name: string): string | undefined {
   if (!/^[a-z0-9.-]+$/.test(name)) return 'may contain only lower-case letters, digits, dots and hyphens';
   if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return 'must begin and end with a letter or digit';
   if (name.includes('..')) return 'must not contain two adjacent periods';
+  // Every dot-separated label must be a DNS label (letter or digit at both ends), or the name
+  // cannot be used virtual-hosted style: "a.-b" and "a-.b" are refused (s3-tests dns_dot_dash).
+  if (name.includes('.-') || name.includes('-.')) return 'must not contain a hyphen next to a period';
   if (/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) return 'must not be formatted as an IP address';
   if (reservedPrefixes.some((prefix) => name.startsWith(prefix))) return 'uses a reserved prefix';
   if (reservedSuffixes.some((suffix) => name.endsWith(suffix))) return 'uses a reserved suffix';

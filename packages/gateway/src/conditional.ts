@@ -79,9 +79,16 @@ export function enforceReadConditions(headers: ConditionalHeaders, object: Objec
   throw new S3Error('PreconditionFailed', { fields: { Condition: headers.ifMatch !== undefined ? 'If-Match' : 'If-Unmodified-Since' } });
 }
 
-/** CopyObject / UploadPartCopy: any failed x-amz-copy-source-if-* condition is 412. */
+/**
+ * CopyObject / UploadPartCopy: any failed x-amz-copy-source-if-* condition is 412, naming the
+ * header that failed, as S3 does (`<Condition>x-amz-copy-source-If-Match</Condition>`).
+ */
 export function enforceCopySourceConditions(headers: ConditionalHeaders, object: ObjectValidators): void {
-  if (evaluateConditions(headers, object) !== 'proceed') {
-    throw new S3Error('PreconditionFailed', { fields: { Condition: 'x-amz-copy-source-If-*' } });
-  }
+  const outcome = evaluateConditions(headers, object);
+  if (outcome === 'proceed') return;
+  const failed =
+    outcome === 'precondition-failed'
+      ? headers.ifMatch !== undefined ? 'If-Match' : 'If-Unmodified-Since'
+      : headers.ifNoneMatch !== undefined ? 'If-None-Match' : 'If-Modified-Since';
+  throw new S3Error('PreconditionFailed', { fields: { Condition: `x-amz-copy-source-${failed}` } });
 }

@@ -18,15 +18,19 @@ import { handleGetBucketConfiguration } from './handlers/get-bucket-configuratio
 import { handleGetBucketLocation } from './handlers/get-bucket-location';
 import { handleGetBucketVersioning } from './handlers/get-bucket-versioning';
 import { handleGetObject } from './handlers/get-object';
+import { handleGetObjectAcl } from './handlers/get-object-acl';
+import { handleGetObjectAttributes } from './handlers/get-object-attributes';
 import { handleGetObjectTagging } from './handlers/get-object-tagging';
 import { handleHeadBucket } from './handlers/head-bucket';
 import { handleHeadObject } from './handlers/head-object';
 import { handleListBuckets } from './handlers/list-buckets';
 import { handleListMultipartUploads } from './handlers/list-multipart-uploads';
+import { handleListObjectVersions } from './handlers/list-object-versions';
 import { handleListObjectsV1 } from './handlers/list-objects-v1';
 import { handleListObjectsV2 } from './handlers/list-objects-v2';
 import { handleListParts } from './handlers/list-parts';
 import { handleNotImplemented } from './handlers/not-implemented';
+import { handlePutAcl } from './handlers/put-acl';
 import { handlePutObject } from './handlers/put-object';
 import { handleUploadPart } from './handlers/upload-part';
 import { handleUploadPartCopy } from './handlers/upload-part-copy';
@@ -47,12 +51,16 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handleGetBucketVersioning(ctx, op.bucket);
     case 'GetBucketAcl':
       return handleGetBucketAcl(ctx, op.bucket);
+    case 'PutBucketAcl':
+      return handlePutAcl(ctx, op.bucket, undefined);
     case 'GetBucketConfiguration':
       return handleGetBucketConfiguration(ctx, op.bucket, op.configuration);
     case 'ListObjectsV2':
       return handleListObjectsV2(ctx, op.bucket, op.params);
     case 'ListObjects':
       return handleListObjectsV1(ctx, op.bucket, op.params);
+    case 'ListObjectVersions':
+      return handleListObjectVersions(ctx, op.bucket, op.params);
     case 'ListMultipartUploads':
       return handleListMultipartUploads(ctx, op.bucket, op.params);
     case 'DeleteObjects':
@@ -67,6 +75,12 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handleHeadObject(ctx, op.bucket, op.key, op.partNumber);
     case 'GetObjectTagging':
       return handleGetObjectTagging(ctx, op.bucket, op.key);
+    case 'GetObjectAcl':
+      return handleGetObjectAcl(ctx, op.bucket, op.key);
+    case 'GetObjectAttributes':
+      return handleGetObjectAttributes(ctx, op.bucket, op.key);
+    case 'PutObjectAcl':
+      return handlePutAcl(ctx, op.bucket, op.key);
     case 'DeleteObject':
       return handleDeleteObject(ctx, op.bucket, op.key);
     case 'CreateMultipartUpload':

@@ -30,7 +30,9 @@ export function extractUserMetadata(headerNames: readonly string[], header: Head
     const shortName = name.slice('x-amz-meta-'.length);
     const value = header(name) ?? '';
     user[shortName] = value;
-    sizeBytes += Buffer.byteLength(shortName, 'utf8') + Buffer.byteLength(value, 'utf8');
+    // Header strings hold one character per wire byte (latin1), so the wire size is their length:
+    // a UTF-8 value counts its bytes once, not the UTF-8 encoding of their latin1 reading.
+    sizeBytes += Buffer.byteLength(shortName, 'latin1') + Buffer.byteLength(value, 'latin1');
   }
   if (sizeBytes > userMetadataSizeBytesMax) {
     throw new S3Error('MetadataTooLarge', { fields: { Size: String(sizeBytes), MaxSizeAllowed: String(userMetadataSizeBytesMax) } });

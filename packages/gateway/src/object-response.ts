@@ -4,6 +4,7 @@
 import type { ObjectInfo, WriteCondition } from './backend';
 import { checksumAlgorithms, checksumHeaderName, unquoteEtag } from './checksums';
 import type { ChecksumValues } from './checksums';
+import { refuseUnsupportedAclHeaders } from './access-control';
 import { objectResponseHeaders, responseOverrideParameters } from './object-headers';
 import { S3Error } from './s3-errors';
 
@@ -43,8 +44,9 @@ export function writeConditionOf(header: (name: string) => string | undefined): 
   return { ifNoneMatchAny: ifNoneMatch !== undefined, ifMatchEtag: ifMatch === undefined ? undefined : unquoteEtag(ifMatch) };
 }
 
-/** Server-side encryption and storage classes Tessera does not offer are refused, never ignored. */
+/** Server-side encryption, storage classes and ACLs Tessera does not offer are refused, never ignored. */
 export function refuseUnsupportedWriteHeaders(header: (name: string) => string | undefined, headerNames: readonly string[]): void {
+  refuseUnsupportedAclHeaders(header, headerNames);
   if (headerNames.some((name) => name.startsWith('x-amz-server-side-encryption'))) {
     throw new S3Error('NotImplemented', { message: 'Server-side encryption is not implemented by Tessera.' });
   }
@@ -53,4 +55,10 @@ export function refuseUnsupportedWriteHeaders(header: (name: string) => string |
     throw new S3Error('InvalidStorageClass', { fields: { StorageClassRequested: storageClass } });
   }
   if (header('x-amz-tagging') !== undefined) throw new S3Error('NotImplemented', { message: 'Object tagging is not implemented by Tessera.' });
+  // Object Lock would promise immutability Tessera does not enforce: refused, never dropped.
+  const lockHeader = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'].find((name) => header(name) !== undefined);
+  if (lockHeader !== undefined) throw new S3Error('NotImplemented', { message: `Object Lock (${lockHeader}) is not implemented by Tessera.` });
+  if (header('x-amz-website-redirect-location') !== undefined) {
+    throw new S3Error('NotImplemented', { message: 'Website redirects (x-amz-website-redirect-location) are not implemented by Tessera.' });
+  }
 }

@@ -10,6 +10,7 @@ import type {
   CopySource,
   EncodingType,
   ListMultipartUploadsParams,
+  ListObjectVersionsParams,
   ListObjectsV1Params,
   ListObjectsV2Params,
   ListPartsParams,
@@ -190,6 +191,17 @@ function listV1Params(query: QueryView): ListObjectsV1Params {
   };
 }
 
+function listVersionsParams(query: QueryView): ListObjectVersionsParams {
+  return {
+    prefix: query.get('prefix') ?? '',
+    delimiter: nonEmpty(query.get('delimiter')),
+    maxKeys: parseMaxCount(query, 'max-keys'),
+    keyMarker: nonEmpty(query.get('key-marker')),
+    versionIdMarker: nonEmpty(query.get('version-id-marker')),
+    encodingType: parseEncodingType(query),
+  };
+}
+
 function listUploadsParams(query: QueryView): ListMultipartUploadsParams {
   return {
     prefix: query.get('prefix') ?? '',
@@ -224,6 +236,7 @@ function parseBucketGet(bucket: string, query: QueryView): S3Operation {
   if (query.has('versioning')) return { kind: 'GetBucketVersioning', bucket };
   if (query.has('acl')) return { kind: 'GetBucketAcl', bucket };
   if (query.has('uploads')) return { kind: 'ListMultipartUploads', bucket, params: listUploadsParams(query) };
+  if (query.has('versions')) return { kind: 'ListObjectVersions', bucket, params: listVersionsParams(query) };
   const configuration = absentConfigurations.find((name) => query.has(name));
   if (configuration !== undefined) return { kind: 'GetBucketConfiguration', bucket, configuration };
   const subresource = firstSubresource(query, bucketSubresources);
@@ -242,6 +255,7 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
     case 'HEAD':
       return { kind: 'HeadBucket', bucket };
     case 'PUT':
+      if (subresource === 'acl') return { kind: 'PutBucketAcl', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `PUT ?${subresource}` };
       return { kind: 'CreateBucket', bucket };
     case 'DELETE':
@@ -269,6 +283,10 @@ function parseObjectPut(input: S3RequestInput, bucket: string, key: string, quer
     return { kind: 'UploadPart', bucket, key, uploadId, partNumber };
   }
   const subresource = firstSubresource(query, objectSubresources);
+  if (subresource === 'acl') {
+    checkVersionId(query, key);
+    return { kind: 'PutObjectAcl', bucket, key };
+  }
   if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key, feature: `PUT object ?${subresource}` };
   if (source !== undefined) return { kind: 'CopyObject', bucket, key, source };
   return { kind: 'PutObject', bucket, key };
@@ -288,6 +306,14 @@ function parseObjectRequest(input: S3RequestInput, bucket: string, key: string, 
     case 'GET':
       if (query.has('uploadId')) return { kind: 'ListParts', bucket, key, uploadId: parseUploadId(query), params: listPartsParams(query) };
       if (query.has('tagging')) return { kind: 'GetObjectTagging', bucket, key };
+      if (query.has('acl')) {
+        checkVersionId(query, key);
+        return { kind: 'GetObjectAcl', bucket, key };
+      }
+      if (query.has('attributes')) {
+        checkVersionId(query, key);
+        return { kind: 'GetObjectAttributes', bucket, key };
+      }
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key, feature: `GET object ?${subresource}` };
       checkVersionId(query, key);
       return { kind: 'GetObject', bucket, key, partNumber: optionalPartNumber(query) };

@@ -11,8 +11,12 @@ export type ByteRange =
   /** Inclusive on both ends, as in Content-Range. */
   | { readonly kind: 'partial'; readonly startByte: number; readonly endByteInclusive: number };
 
-function unsatisfiable(sizeBytes: number): S3Error {
-  return new S3Error('InvalidRange', { headers: { 'Content-Range': `bytes */${sizeBytes}` }, fields: { ActualObjectSize: String(sizeBytes) } });
+/** S3 names the range it refused and the object's size in the error body (RangeRequested first). */
+function unsatisfiable(header: string, sizeBytes: number): S3Error {
+  return new S3Error('InvalidRange', {
+    headers: { 'Content-Range': `bytes */${sizeBytes}` },
+    fields: { RangeRequested: header, ActualObjectSize: String(sizeBytes) },
+  });
 }
 
 export function parseRange(header: string | undefined, sizeBytes: number): ByteRange {
@@ -23,13 +27,13 @@ export function parseRange(header: string | undefined, sizeBytes: number): ByteR
   if (firstText === '' && lastText === '') return { kind: 'whole' };
   if (firstText === '') {
     const suffixBytes = Number(lastText);
-    if (suffixBytes === 0 || sizeBytes === 0) throw unsatisfiable(sizeBytes);
+    if (suffixBytes === 0 || sizeBytes === 0) throw unsatisfiable(header, sizeBytes);
     return { kind: 'partial', startByte: Math.max(0, sizeBytes - suffixBytes), endByteInclusive: sizeBytes - 1 };
   }
   const startByte = Number(firstText);
   // "bytes=5-2" is not a valid byte-range-spec, so it is ignored (RFC 9110 §14.1.1).
   if (lastText !== '' && Number(lastText) < startByte) return { kind: 'whole' };
-  if (startByte >= sizeBytes) throw unsatisfiable(sizeBytes);
+  if (startByte >= sizeBytes) throw unsatisfiable(header, sizeBytes);
   const lastByte = lastText === '' ? sizeBytes - 1 : Number(lastText);
   return { kind: 'partial', startByte, endByteInclusive: Math.min(lastByte, sizeBytes - 1) };
 }

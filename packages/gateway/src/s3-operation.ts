@@ -31,6 +31,15 @@ export interface ListObjectsV1Params {
   readonly encodingType: EncodingType;
 }
 
+export interface ListObjectVersionsParams {
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  readonly maxKeys: number;
+  readonly keyMarker: string | undefined;
+  readonly versionIdMarker: string | undefined;
+  readonly encodingType: EncodingType;
+}
+
 export interface ListMultipartUploadsParams {
   readonly prefix: string;
   readonly delimiter: string | undefined;
@@ -57,9 +66,11 @@ export type S3Operation =
   | { readonly kind: 'GetBucketLocation'; readonly bucket: string }
   | { readonly kind: 'GetBucketVersioning'; readonly bucket: string }
   | { readonly kind: 'GetBucketAcl'; readonly bucket: string }
+  | { readonly kind: 'PutBucketAcl'; readonly bucket: string }
   | { readonly kind: 'GetBucketConfiguration'; readonly bucket: string; readonly configuration: AbsentBucketConfiguration }
   | { readonly kind: 'ListObjectsV2'; readonly bucket: string; readonly params: ListObjectsV2Params }
   | { readonly kind: 'ListObjects'; readonly bucket: string; readonly params: ListObjectsV1Params }
+  | { readonly kind: 'ListObjectVersions'; readonly bucket: string; readonly params: ListObjectVersionsParams }
   | { readonly kind: 'ListMultipartUploads'; readonly bucket: string; readonly params: ListMultipartUploadsParams }
   | { readonly kind: 'DeleteObjects'; readonly bucket: string }
   | { readonly kind: 'PutObject'; readonly bucket: string; readonly key: string }
@@ -67,6 +78,9 @@ export type S3Operation =
   | { readonly kind: 'GetObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined }
   | { readonly kind: 'HeadObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined }
   | { readonly kind: 'GetObjectTagging'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'GetObjectAcl'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'GetObjectAttributes'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'PutObjectAcl'; readonly bucket: string; readonly key: string }
   | { readonly kind: 'DeleteObject'; readonly bucket: string; readonly key: string }
   | { readonly kind: 'CreateMultipartUpload'; readonly bucket: string; readonly key: string }
   | { readonly kind: 'UploadPart'; readonly bucket: string; readonly key: string; readonly uploadId: string; readonly partNumber: number }
@@ -94,9 +108,11 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'GetBucketLocation',
   'GetBucketVersioning',
   'GetBucketAcl',
+  'PutBucketAcl',
   'GetBucketConfiguration',
   'ListObjectsV2',
   'ListObjects',
+  'ListObjectVersions',
   'ListMultipartUploads',
   'DeleteObjects',
   'PutObject',
@@ -104,6 +120,9 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'GetObject',
   'HeadObject',
   'GetObjectTagging',
+  'GetObjectAcl',
+  'GetObjectAttributes',
+  'PutObjectAcl',
   'DeleteObject',
   'CreateMultipartUpload',
   'UploadPart',

@@ -4,6 +4,7 @@
  * HTTP gets a plain 400 and the connection is closed; the process stays up.
  */
 import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
@@ -48,6 +49,11 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
 
 export async function startGatewayServer(app: Express, options: GatewayServerOptions, logger: Logger): Promise<RunningGatewayServer> {
   const server = createServer({ maxHeaderSize: options.headerSectionBytesMax, requestTimeout: options.requestTimeoutMs }, app);
+  // Node answers an Expect other than 100-continue with 417 by itself; S3 ignores such values
+  // ("Expect: 200" succeeds, s3-tests' bad_expect_mismatch), so they are served as usual.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    app(req, res);
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     logger.debug('client error', { code: error.code });
     answerClientError(error, socket);

@@ -27,7 +27,7 @@ const parser = new XMLParser({
   processEntities: true,
   htmlEntities: true,
   removeNSPrefix: true,
-  isArray: (name) => name === 'Part' || name === 'Object',
+  isArray: (name) => name === 'Part' || name === 'Object' || name === 'Grant',
 });
 
 type XmlNode = Record<string, unknown>;
@@ -148,4 +148,40 @@ export function parseCreateBucketConfiguration(body: Buffer): string | undefined
   if (value === undefined) return undefined;
   const text = asText(value, 'LocationConstraint').trim();
   return text === '' ? undefined : text;
+}
+
+/** PutBucketAcl / PutObjectAcl bodies are small; S3 documents no limit, 64 KiB is generous. */
+export const accessControlPolicyBodyBytesMax = 64 * 1024;
+
+export interface AccessControlGrantRequest {
+  /** The grantee's canonical ID; undefined for group (URI) or e-mail grantees. */
+  readonly granteeId: string | undefined;
+  readonly permission: string;
+}
+
+export interface AccessControlPolicyRequest {
+  readonly ownerId: string | undefined;
+  readonly grants: readonly AccessControlGrantRequest[];
+}
+
+/** The AccessControlPolicy document of PutBucketAcl / PutObjectAcl. */
+export function parseAccessControlPolicy(body: Buffer): AccessControlPolicyRequest {
+  const document = parseDocument(body, accessControlPolicyBodyBytesMax);
+  const root = asNode(child(document.root, 'AccessControlPolicy'), 'AccessControlPolicy');
+  const ownerValue = child(root, 'Owner');
+  const ownerIdValue = ownerValue === undefined ? undefined : child(asNode(ownerValue, 'Owner'), 'ID');
+  const listValue = child(root, 'AccessControlList');
+  const grants = listValue === undefined || listValue === '' ? [] : asArray(child(asNode(listValue, 'AccessControlList'), 'Grant'));
+  return {
+    ownerId: ownerIdValue === undefined ? undefined : asText(ownerIdValue, 'Owner ID').trim(),
+    grants: grants.map((value, index) => {
+      const grant = asNode(value, `Grant ${index + 1}`);
+      const grantee = asNode(child(grant, 'Grantee'), 'Grantee');
+      const idValue = child(grantee, 'ID');
+      return {
+        granteeId: idValue === undefined ? undefined : asText(idValue, 'Grantee ID').trim(),
+        permission: asText(child(grant, 'Permission'), 'Permission').trim(),
+      };
+    }),
+  };
 }

@@ -16,8 +16,13 @@ export interface Owner {
   readonly displayName: string;
 }
 
+/**
+ * S3 writes XML timestamps at whole-second resolution (`2009-10-12T17:50:30.000Z`), matching
+ * the HTTP Last-Modified header; clients compare the two (a listing entry against HEAD), so the
+ * milliseconds the backend keeps are dropped here.
+ */
 export function isoDate(ms: number): string {
-  return new Date(ms).toISOString();
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString();
 }
 
 function encodeName(value: string | undefined, encodingType: EncodingType): string | undefined {
@@ -33,9 +38,21 @@ function checksumElements(checksums: ChecksumValues): string[] {
   return checksumAlgorithms.map((algorithm) => xmlText(`Checksum${algorithm}`, checksums[algorithm]));
 }
 
-export function listAllMyBucketsXml(owner: Owner, buckets: readonly BucketInfo[]): string {
-  const entries = buckets.map((bucket) => xmlElement('Bucket', xmlText('Name', bucket.name), xmlText('CreationDate', isoDate(bucket.createdAtMs))));
-  return xmlDocument('ListAllMyBucketsResult', ownerXml(owner), xmlElement('Buckets', ...entries));
+export function listAllMyBucketsXml(
+  owner: Owner,
+  buckets: readonly BucketInfo[],
+  page: { readonly region: string; readonly continuationToken: string | undefined; readonly prefix: string | undefined },
+): string {
+  const entries = buckets.map((bucket) =>
+    xmlElement('Bucket', xmlText('Name', bucket.name), xmlText('CreationDate', isoDate(bucket.createdAtMs)), xmlText('BucketRegion', page.region)),
+  );
+  return xmlDocument(
+    'ListAllMyBucketsResult',
+    xmlElement('Buckets', ...entries),
+    ownerXml(owner),
+    xmlText('ContinuationToken', page.continuationToken),
+    xmlText('Prefix', page.prefix),
+  );
 }
 
 function objectEntryXml(object: ObjectInfo, encodingType: EncodingType, owner: Owner | undefined): string {
@@ -108,7 +125,9 @@ export function listObjectsV1Xml(input: ListV1XmlInput): string {
   return xmlDocument(
     'ListBucketResult',
     xmlText('Name', input.bucket),
-    xmlText('Prefix', encodeName(input.prefix, input.encodingType)),
+    // Unlike v2, v1 returns Prefix as sent even with encoding-type=url: S3 does, and boto3
+    // decodes only Delimiter, Marker, NextMarker and the entries of a v1 page.
+    xmlText('Prefix', input.prefix),
     xmlText('Marker', encodeName(input.marker ?? '', input.encodingType)),
     xmlText('NextMarker', encodeName(input.nextMarker, input.encodingType)),
     xmlText('MaxKeys', input.maxKeys),
@@ -267,4 +286,100 @@ export function accessControlPolicyXml(owner: Owner): string {
 
 export function emptyTaggingXml(): string {
   return xmlDocument('Tagging', xmlElement('TagSet'));
+}
+
+export const objectAttributeNames = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
+export type ObjectAttributeName = (typeof objectAttributeNames)[number];
+
+/** GetObjectAttributesResponse; elements in the S3 API reference order. */
+export function getObjectAttributesXml(
+  object: ObjectInfo,
+  attributes: ReadonlySet<ObjectAttributeName>,
+  parts: { readonly maxParts: number; readonly partNumberMarker: number },
+): string {
+  const checksumValues = checksumAlgorithms.filter((algorithm) => object.checksums[algorithm] !== undefined);
+  const checksum =
+    attributes.has('Checksum') && checksumValues.length > 0
+      ? xmlElement(
+          'Checksum',
+          ...checksumElements(object.checksums),
+          xmlText('ChecksumType', checksumValues.some((algorithm) => object.checksums[algorithm]?.includes('-') === true) ? 'COMPOSITE' : 'FULL_OBJECT'),
+        )
+      : '';
+  let objectParts = '';
+  if (attributes.has('ObjectParts') && object.partSizesBytes !== undefined) {
+    const all = object.partSizesBytes.map((sizeBytes, index) => ({ partNumber: index + 1, sizeBytes }));
+    const after = all.filter((part) => part.partNumber > parts.partNumberMarker);
+    const page = after.slice(0, parts.maxParts);
+    const isTruncated = after.length > page.length;
+    objectParts = xmlElement(
+      'ObjectParts',
+      xmlText('IsTruncated', isTruncated),
+      xmlText('MaxParts', parts.maxParts),
+      xmlText('NextPartNumberMarker', isTruncated ? page[page.length - 1]?.partNumber : undefined),
+      xmlText('PartNumberMarker', parts.partNumberMarker),
+      ...page.map((part) => xmlElement('Part', xmlText('PartNumber', part.partNumber), xmlText('Size', part.sizeBytes))),
+      xmlText('PartsCount', all.length),
+    );
+  }
+  return xmlDocument(
+    'GetObjectAttributesResponse',
+    attributes.has('ETag') ? xmlText('ETag', object.etag) : '',
+    checksum,
+    objectParts,
+    attributes.has('StorageClass') ? xmlText('StorageClass', 'STANDARD') : '',
+    attributes.has('ObjectSize') ? xmlText('ObjectSize', object.sizeBytes) : '',
+  );
+}
+
+export interface ListVersionsXmlInput {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  readonly maxKeys: number;
+  readonly encodingType: EncodingType;
+  readonly keyMarker: string | undefined;
+  readonly versionIdMarker: string | undefined;
+  readonly nextKeyMarker: string | undefined;
+  readonly nextVersionIdMarker: string | undefined;
+  readonly entries: readonly ListEntry[];
+  readonly isTruncated: boolean;
+  readonly owner: Owner;
+}
+
+/** ListVersionsResult of an unversioned bucket: each object is version "null", the latest. */
+export function listVersionsXml(input: ListVersionsXmlInput): string {
+  const versions = input.entries.flatMap((entry) =>
+    entry.kind === 'object'
+      ? [
+          xmlElement(
+            'Version',
+            xmlText('Key', encodeName(entry.object.key, input.encodingType)),
+            xmlText('VersionId', 'null'),
+            xmlText('IsLatest', true),
+            xmlText('LastModified', isoDate(entry.object.lastModifiedMs)),
+            xmlText('ETag', `"${entry.object.etag}"`),
+            xmlText('Size', entry.object.sizeBytes),
+            ownerXml(input.owner),
+            xmlText('StorageClass', 'STANDARD'),
+          ),
+        ]
+      : [],
+  );
+  const prefixes = input.entries.flatMap((entry) => (entry.kind === 'prefix' ? [xmlElement('CommonPrefixes', xmlText('Prefix', encodeName(entry.prefix, input.encodingType)))] : []));
+  return xmlDocument(
+    'ListVersionsResult',
+    xmlText('Name', input.bucket),
+    xmlText('Prefix', encodeName(input.prefix, input.encodingType)),
+    xmlText('KeyMarker', encodeName(input.keyMarker ?? '', input.encodingType)),
+    xmlText('VersionIdMarker', input.versionIdMarker ?? ''),
+    xmlText('NextKeyMarker', encodeName(input.nextKeyMarker, input.encodingType)),
+    xmlText('NextVersionIdMarker', input.nextVersionIdMarker),
+    xmlText('MaxKeys', input.maxKeys),
+    xmlText('Delimiter', encodeName(input.delimiter, input.encodingType)),
+    xmlText('EncodingType', input.encodingType),
+    xmlText('IsTruncated', input.isTruncated),
+    ...versions,
+    ...prefixes,
+  );
 }

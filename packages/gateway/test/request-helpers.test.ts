@@ -116,6 +116,10 @@ describe('object headers', () => {
     expect(Object.keys(extractUserMetadata(Object.keys(exact), lookup(exact)))).toEqual(['k']);
     const over = { 'x-amz-meta-k': 'v'.repeat(2048) };
     expect(codeOf(() => extractUserMetadata(Object.keys(over), lookup(over)))).toBe('MetadataTooLarge');
+    // Header strings are latin1 readings of the wire bytes: 1023 two-byte UTF-8 characters
+    // ("é" arrives as the two characters \u00c3\u00a9) are 2046 bytes, within the limit.
+    const utf8 = { 'x-amz-meta-k': Buffer.from('é'.repeat(1023), 'utf8').toString('latin1') };
+    expect(Object.keys(extractUserMetadata(Object.keys(utf8), lookup(utf8)))).toEqual(['k']);
   });
 
   test('system headers are kept; aws-chunked is not a stored content encoding', () => {

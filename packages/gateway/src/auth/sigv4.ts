@@ -88,8 +88,20 @@ export function canonicalRequest(input: CanonicalRequestInput): string {
   ].join('\n');
 }
 
+/**
+ * The canonical request as the octets the client signed. Header values arrive from Node's
+ * parser as latin1 strings (one character per wire byte); every other part is ASCII. Clients
+ * sign the bytes they send, so a UTF-8 metadata value (`x-amz-meta-x: é`, sent by boto3 as
+ * C3 A9) must hash as those two bytes, not as the UTF-8 encoding of their latin1 reading.
+ * Text with characters above U+00FF cannot have come off the wire (a caller building it by
+ * hand); it is hashed as UTF-8, the only reading it has.
+ */
+export function canonicalRequestBytes(canonicalRequestText: string): Buffer {
+  return /[^\u0000-\u00ff]/.test(canonicalRequestText) ? Buffer.from(canonicalRequestText, 'utf8') : Buffer.from(canonicalRequestText, 'latin1');
+}
+
 export function stringToSign(amzDate: string, scope: CredentialScope, canonicalRequestText: string): string {
-  return [sigV4Algorithm, amzDate, scopeString(scope), sha256Hex(canonicalRequestText)].join('\n');
+  return [sigV4Algorithm, amzDate, scopeString(scope), sha256Hex(canonicalRequestBytes(canonicalRequestText))].join('\n');
 }
 
 /** String to sign for one aws-chunked chunk (S3 "Signature Calculations for the Authorization Header: Transferring Payload in Multiple Chunks"). */

@@ -1,13 +1,15 @@
 /**
- * SigV4 request authentication: the Authorization header form and the presigned (query) form.
+ * Request authentication: SigV4 in the Authorization header form and the presigned (query)
+ * form, and SigV2 in both forms (sigv2.ts: what the AWS CLI v1 and boto3 still presign with).
  * Returns who signed and how the payload is to be verified; the body itself is checked later,
  * while it streams (payload-verifier.ts, aws-chunked-decoder.ts). No anonymous access: a
- * request without either form is AccessDenied.
+ * request without any of these forms is AccessDenied.
  */
 import type { Clock } from '@tessera/common';
 import { S3Error } from '../s3-errors';
 import type { QueryParameter } from '../uri';
 import type { CredentialStore } from './credential-store';
+import { sigV2CanonicalAmzHeaders, sigV2CanonicalResource, sigV2SignaturesEqual, sigV2StringToSign, signV2 } from './sigv2';
 import {
   canonicalRequest,
   deriveSigningKey,
@@ -52,6 +54,10 @@ export interface AuthRequestView {
   readonly query: readonly QueryParameter[];
   /** All values of a header by lower-case name, in arrival order (from rawHeaders). */
   readonly headerValues: (lowerCaseName: string) => readonly string[];
+  /** Every header name present, lower-case (SigV2 signs all x-amz-* headers, not a chosen list). */
+  readonly headerNames: readonly string[];
+  /** The bucket named by the Host header (virtual-hosted style): part of SigV2's resource. */
+  readonly virtualHostBucket: string | undefined;
 }
 
 export interface AuthOptions {
@@ -255,12 +261,91 @@ async function authenticatePresigned(request: AuthRequestView, options: AuthOpti
   return { accessKeyId: credential.accessKeyId, payload };
 }
 
+function checkSigV2Signature(request: AuthRequestView, secret: string, accessKeyId: string, dateOrExpires: string, provided: string): void {
+  const stringToSignFor = (rawPath: string): string =>
+    sigV2StringToSign({
+      method: request.method,
+      contentMd5: firstHeader(request, 'content-md5') ?? '',
+      contentType: firstHeader(request, 'content-type') ?? '',
+      dateOrExpires,
+      canonicalAmzHeaders: sigV2CanonicalAmzHeaders(request.headerNames, request.headerValues),
+      canonicalResource: sigV2CanonicalResource(rawPath, request.query, request.virtualHostBucket),
+    });
+  const toSign = stringToSignFor(request.rawPath);
+  // A path-style bucket request (`/bucket?...`) is signed by botocore and s3cmd as `/bucket/`,
+  // the resource S3's documentation gives for bucket requests; others sign the path as sent.
+  // Both name the same resource, so either is accepted.
+  const bucketOnlyPath = request.virtualHostBucket === undefined && /^\/[^/]+$/.test(request.rawPath);
+  const matches = (text: string): boolean => sigV2SignaturesEqual(signV2(secret, text), provided);
+  if (!matches(toSign) && !(bucketOnlyPath && matches(stringToSignFor(`${request.rawPath}/`)))) {
+    throw new S3Error('SignatureDoesNotMatch', { fields: { AWSAccessKeyId: accessKeyId, StringToSign: toSign, SignatureProvided: provided } });
+  }
+}
+
+/** SigV2 request time: x-amz-date wins over Date (and then the Date line is signed empty). */
+function sigV2RequestTime(request: AuthRequestView, options: AuthOptions): { dateLine: string } {
+  const amzDates = request.headerValues('x-amz-date');
+  const date = firstHeader(request, 'date');
+  const timeText = amzDates.length > 0 ? (amzDates[0] ?? '') : date;
+  const timeMs = timeText === undefined ? Number.NaN : Date.parse(timeText);
+  // A time before the epoch is as meaningless as an unparseable one (S3: AccessDenied).
+  if (Number.isNaN(timeMs) || timeMs < 0) {
+    throw new S3Error('AccessDenied', { message: 'AWS authentication requires a valid Date or x-amz-date header' });
+  }
+  const nowMs = options.clock.nowMs();
+  if (Math.abs(nowMs - timeMs) > clockSkewMsMax) {
+    throw new S3Error('RequestTimeTooSkewed', {
+      fields: { RequestTime: timeText ?? '', ServerTime: new Date(nowMs).toISOString(), MaxAllowedSkewMilliseconds: String(clockSkewMsMax) },
+    });
+  }
+  return { dateLine: amzDates.length > 0 ? '' : (date ?? '') };
+}
+
+async function authenticateV2Header(request: AuthRequestView, header: string, options: AuthOptions): Promise<AuthResult> {
+  const match = /^AWS ([^:\s]+):(\S+)$/.exec(header.trim());
+  if (match === null) throw new S3Error('InvalidArgument', { message: 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature', fields: { ArgumentName: 'Authorization', ArgumentValue: header } });
+  const accessKeyId = match[1] ?? '';
+  const { dateLine } = sigV2RequestTime(request, options);
+  const secret = await secretOrThrow(accessKeyId, options);
+  checkSigV2Signature(request, secret, accessKeyId, dateLine, match[2] ?? '');
+  return { accessKeyId, payload: { kind: 'unsigned' } };
+}
+
+async function authenticateV2Presigned(request: AuthRequestView, values: ReadonlyMap<string, string>, options: AuthOptions): Promise<AuthResult> {
+  const accessKeyId = values.get('AWSAccessKeyId') ?? '';
+  const expiresText = values.get('Expires') ?? '';
+  if (!/^\d+$/.test(expiresText)) throw new S3Error('AccessDenied', { message: 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters' });
+  const nowMs = options.clock.nowMs();
+  if (nowMs > Number(expiresText) * 1000) {
+    throw new S3Error('AccessDenied', { message: 'Request has expired', fields: { Expires: new Date(Number(expiresText) * 1000).toISOString(), ServerTime: new Date(nowMs).toISOString() } });
+  }
+  // SigV2 URLs carry an absolute expiry with no limit of their own; the SigV4 week applies so a
+  // leaked URL cannot outlive what a SigV4 one could.
+  if (Number(expiresText) * 1000 - nowMs > presignExpiresSecondsMax * 1000) {
+    throw new S3Error('AccessDenied', { message: 'Presigned URLs may be valid for at most 604800 seconds (7 days).' });
+  }
+  const secret = await secretOrThrow(accessKeyId, options);
+  checkSigV2Signature(request, secret, accessKeyId, expiresText, values.get('Signature') ?? '');
+  return { accessKeyId, payload: { kind: 'unsigned' } };
+}
+
 /** Authenticates one request; throws the S3Error AWS would answer with. */
 export async function authenticateRequest(request: AuthRequestView, options: AuthOptions): Promise<AuthResult> {
-  const header = firstHeader(request, 'authorization');
+  // An empty Authorization header carries no credentials: anonymous, as if absent (S3: 403).
+  const authorization = firstHeader(request, 'authorization');
+  const header = authorization === undefined || authorization.trim() === '' ? undefined : authorization;
   const presigned = request.query.some((parameter) => parameter.name === 'X-Amz-Algorithm' || parameter.name === 'X-Amz-Signature');
   if (header !== undefined && presigned) throw new S3Error('InvalidArgument', { message: 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified' });
+  if (header !== undefined && header.startsWith('AWS ')) return authenticateV2Header(request, header, options);
   if (header !== undefined) return authenticateHeader(request, header, options);
   if (presigned) return authenticatePresigned(request, options);
+  const v2Values = new Map<string, string>();
+  for (const parameter of request.query) if (!v2Values.has(parameter.name)) v2Values.set(parameter.name, parameter.value);
+  if (v2Values.has('AWSAccessKeyId') || v2Values.has('Signature')) {
+    if (!v2Values.has('AWSAccessKeyId') || !v2Values.has('Signature') || !v2Values.has('Expires')) {
+      throw new S3Error('AccessDenied', { message: 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters' });
+    }
+    return authenticateV2Presigned(request, v2Values, options);
+  }
   throw new S3Error('AccessDenied', { message: 'Access Denied: anonymous access is not allowed; sign the request with AWS Signature Version 4.' });
 }

@@ -1,6 +1,6 @@
 /**
  * CopyObject: metadata directive COPY (default) or REPLACE; copying an object onto itself
- * without changing anything is refused, as S3 does.
+ * without changing anything (metadata, storage class, checksum algorithm) is refused, as S3 does.
  */
 import type { ObjectReader } from '../backend';
 import { copyBody } from '../copy-body';
@@ -19,7 +19,11 @@ function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, 
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', { message: 'Unknown metadata directive.', fields: { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive } });
   }
-  if (directive === 'COPY' && source.bucket === bucket && source.key === key) {
+  // A copy in place that names a storage class or a checksum algorithm is a request to rewrite
+  // the object with those attributes, which S3 allows even when the value is unchanged (rclone
+  // settier, `aws s3 cp --storage-class`, re-checksumming). STANDARD is the only class accepted.
+  const changesAttributes = ctx.header('x-amz-storage-class') !== undefined || ctx.header('x-amz-checksum-algorithm') !== undefined;
+  if (directive === 'COPY' && source.bucket === bucket && source.key === key && !changesAttributes) {
     throw new S3Error('InvalidRequest', {
       message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     });

@@ -2,12 +2,14 @@
  * CreateBucket: the LocationConstraint must name this region (none for us-east-1);
  * Object Lock is refused rather than silently ignored.
  */
+import { refuseUnsupportedAclHeaders } from '../access-control';
 import { S3Error } from '../s3-errors';
 import { callBackend, readSmallBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { createBucketBodyBytesMax, parseCreateBucketConfiguration } from '../xml-requests';
 
 export async function handleCreateBucket(ctx: HandlerContext, bucket: string): Promise<void> {
+  refuseUnsupportedAclHeaders((name) => ctx.header(name), ctx.headerNames);
   const constraint = parseCreateBucketConfiguration(await readSmallBody(ctx, createBucketBodyBytesMax));
   // us-east-1 is the one region whose buckets carry no LocationConstraint (S3 CreateBucket).
   const allowed = ctx.options.region === 'us-east-1' ? constraint === undefined : constraint === undefined || constraint === ctx.options.region;

@@ -1,0 +1,12 @@
+/**
+ * GetObjectAcl: the single owner has FULL_CONTROL, as for buckets (get-bucket-acl.ts). Clients
+ * read it routinely (`s3cmd info`, SDK copy helpers), so it is answered, not NotImplemented.
+ */
+import { callBackend, sendXml } from '../handler-context';
+import type { HandlerContext } from '../handler-context';
+import { accessControlPolicyXml } from '../xml-responses';
+
+export async function handleGetObjectAcl(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
+  await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key));
+  sendXml(ctx, 200, accessControlPolicyXml(ctx.options.owner));
+}

@@ -1,0 +1,403 @@
+/**
+ * Goal: behaviours that independent S3 conformance suites (ceph/s3-tests, minio mint) and real
+ * clients (boto3, s3cmd) check, and where the gateway once differed from S3: XML timestamps at
+ * whole seconds like Last-Modified, ListObjects v1 returning Prefix unencoded with
+ * encoding-type=url, the InvalidRange body, UTF-8 metadata signed as the bytes on the wire,
+ * object/bucket ACLs (owner FULL_CONTROL only; anything wider NotImplemented), SigV2 header and
+ * presigned requests end to end, browser-form POSTs named as unsupported rather than
+ * "anonymous", Expect values other than 100-continue, an empty Authorization header, and copies
+ * in place that change the storage class.
+ * Method: a real gateway on loopback over the in-memory backend, driven by @aws-sdk/client-s3
+ * and by raw requests from the independent test signer, responses checked field by field.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import {
+  CopyObjectCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectAttributesCommand,
+  UploadPartCommand,
+  GetObjectCommand,
+  GetObjectAclCommand,
+  HeadObjectCommand,
+  DeleteObjectCommand,
+  ListBucketsCommand,
+  ListObjectVersionsCommand,
+  ListObjectsV2Command,
+  ListObjectsCommand,
+  PutBucketAclCommand,
+  PutObjectAclCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { XMLParser } from 'fast-xml-parser';
+import type { Clock } from '@tessera/common';
+import { sendRaw, signRequest } from './support/sigv4-test-signer';
+import type { RawResponse } from './support/sigv4-test-signer';
+import { startTestGateway, testAccessKeyId, testGatewayOptions, testRegion, testSecretAccessKey } from './support/test-gateway';
+import type { TestGateway } from './support/test-gateway';
+
+const creds = { accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey, region: testRegion };
+const sha256Hex = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+const owner = testGatewayOptions().owner;
+const bucket = 'conformance';
+const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, processEntities: true, htmlEntities: true });
+
+// Real time, but always 123 ms past a whole second, so any millisecond leak shows while clients
+// still sign with their own (real) clocks.
+const clock: Clock = { nowMs: () => Math.floor(Date.now() / 1000) * 1000 + 123, monotonicMs: () => performance.now() };
+let gateway: TestGateway;
+let client: S3Client;
+
+async function signedSend(method: string, path: string, options: { body?: Buffer; headers?: Record<string, string>; query?: [string, string][] } = {}): Promise<RawResponse> {
+  const body = options.body ?? Buffer.alloc(0);
+  const signed = signRequest(creds, { method, path, query: options.query ?? [], headers: { host: `127.0.0.1:${gateway.port}`, ...options.headers }, payloadHash: sha256Hex(body), date: new Date() });
+  return sendRaw(gateway.port, method, signed.path, signed.headers, body);
+}
+
+function errorCode(response: RawResponse): string | undefined {
+  return /<Code>([^<]+)<\/Code>/.exec(response.body.toString('utf8'))?.[1];
+}
+
+async function sdkError(promise: Promise<unknown>): Promise<{ status: number | undefined; code: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof S3ServiceException) return { status: error.$metadata.httpStatusCode, code: error.name };
+    throw error;
+  }
+  throw new Error('expected an S3 error');
+}
+
+beforeAll(async () => {
+  gateway = await startTestGateway({ clock });
+  client = new S3Client({
+    endpoint: gateway.endpoint,
+    region: testRegion,
+    forcePathStyle: true,
+    credentials: { accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey },
+    maxAttempts: 1,
+  });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+});
+
+afterAll(async () => {
+  client.destroy();
+  await gateway.stop();
+});
+
+describe('timestamps', () => {
+  test('a listing entry carries the same LastModified as HEAD (whole seconds, .000Z)', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'time/a', Body: 'x' }));
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'time/a' }));
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'time/' }));
+    expect(listed.Contents?.[0]?.LastModified?.getTime()).toBe(head.LastModified?.getTime());
+    const raw = await signedSend('GET', `/${bucket}`, { query: [['list-type', '2'], ['prefix', 'time/']] });
+    const lastModified = /<LastModified>([^<]+)<\/LastModified>/.exec(raw.body.toString('utf8'))?.[1];
+    expect(lastModified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    expect(Date.parse(lastModified ?? '')).toBe(head.LastModified?.getTime());
+  });
+});
+
+describe('encoding-type=url', () => {
+  beforeAll(async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'enc\n/x y', Body: 'x' }));
+  });
+
+  test('v1 returns Prefix as sent and encodes Marker, Delimiter and keys', async () => {
+    const response = await signedSend('GET', `/${bucket}`, { query: [['encoding-type', 'url'], ['prefix', 'enc\n'], ['marker', 'enc\n'], ['delimiter', ' ']] });
+    expect(response.status).toBe(200);
+    const result = (parser.parse(response.body.toString('utf8')) as { ListBucketResult: Record<string, unknown> }).ListBucketResult;
+    expect(result['Prefix']).toBe('enc\n');
+    expect(result['Marker']).toBe('enc%0A');
+    expect(result['Delimiter']).toBe('%20');
+    expect(result['CommonPrefixes']).toEqual({ Prefix: 'enc%0A/x%20' });
+    // And through the SDK, which decodes what S3 encodes.
+    const sdk = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: 'enc\n', EncodingType: 'url' }));
+    expect(sdk.Prefix).toBe('enc\n');
+  });
+
+  test('v2 encodes Prefix, StartAfter, Delimiter and keys', async () => {
+    const response = await signedSend('GET', `/${bucket}`, { query: [['list-type', '2'], ['encoding-type', 'url'], ['prefix', 'enc\n'], ['start-after', 'enc\n']] });
+    const result = (parser.parse(response.body.toString('utf8')) as { ListBucketResult: Record<string, unknown> }).ListBucketResult;
+    expect(result['Prefix']).toBe('enc%0A');
+    expect(result['StartAfter']).toBe('enc%0A');
+    expect(result['Contents']).toMatchObject({ Key: 'enc%0A/x%20y' });
+  });
+});
+
+test('an unsatisfiable Range names the range and the size in the InvalidRange body', async () => {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'range', Body: 'abc' }));
+  const response = await signedSend('GET', `/${bucket}/range`, { headers: { range: 'bytes=10-20' } });
+  expect(response.status).toBe(416);
+  expect(response.headers['content-range']).toBe('bytes */3');
+  const error = (parser.parse(response.body.toString('utf8')) as { Error: Record<string, string> }).Error;
+  expect(error).toMatchObject({ Code: 'InvalidRange', RangeRequested: 'bytes=10-20', ActualObjectSize: '3' });
+});
+
+test('UTF-8 metadata is signed as the bytes on the wire and returned byte for byte', async () => {
+  // boto3 sends a non-ASCII metadata value as raw UTF-8 and signs those bytes. Node's HTTP
+  // client writes header strings as latin1, so the UTF-8 bytes are passed as their latin1 reading.
+  const value = 'Grüße, 東京';
+  const wire = Buffer.from(value, 'utf8').toString('latin1');
+  const body = Buffer.from('x');
+  const signed = signRequest(creds, {
+    method: 'PUT',
+    path: `/${bucket}/utf8-meta`,
+    headers: { host: `127.0.0.1:${gateway.port}`, 'x-amz-meta-city': value },
+    payloadHash: sha256Hex(body),
+    date: new Date(),
+  });
+  const put = await sendRaw(gateway.port, 'PUT', signed.path, { ...signed.headers, 'x-amz-meta-city': wire }, body);
+  expect(put.status).toBe(200);
+  const head = await signedSend('HEAD', `/${bucket}/utf8-meta`);
+  const returned = head.headers['x-amz-meta-city'];
+  expect(typeof returned).toBe('string');
+  expect(Buffer.from(returned as string, 'latin1').toString('utf8')).toBe(value);
+  // The JS SDK signs and sends a latin1-range value as UTF-8 too.
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'utf8-meta-sdk', Body: 'x', Metadata: { city: 'Grüße' } }));
+  const sdkHead = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'utf8-meta-sdk' }));
+  expect(Buffer.from(sdkHead.Metadata?.['city'] ?? '', 'latin1').toString('utf8')).toBe('Grüße');
+});
+
+describe('ACLs: the owner has FULL_CONTROL, nothing wider is accepted', () => {
+  beforeAll(async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl', Body: 'x' }));
+  });
+
+  test('GetObjectAcl answers the owner with FULL_CONTROL; a missing key is NoSuchKey', async () => {
+    const acl = await client.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'acl' }));
+    expect(acl.Owner?.ID).toBe(owner.id);
+    expect(acl.Grants).toEqual([{ Grantee: { ID: owner.id, DisplayName: owner.displayName, Type: 'CanonicalUser' }, Permission: 'FULL_CONTROL' }]);
+    expect(await sdkError(client.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'no-such-key' })))).toEqual({ status: 404, code: 'NoSuchKey' });
+  });
+
+  test('canned private (and bucket-owner-full-control) is accepted on ?acl PUTs and writes', async () => {
+    await client.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'acl', ACL: 'private' }));
+    await client.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl-private', Body: 'x', ACL: 'bucket-owner-full-control' }));
+    await client.send(new CreateBucketCommand({ Bucket: 'conformance-private', ACL: 'private' }));
+  });
+
+  test('an AccessControlPolicy body granting only the owner FULL_CONTROL is accepted', async () => {
+    await client.send(
+      new PutObjectAclCommand({
+        Bucket: bucket,
+        Key: 'acl',
+        AccessControlPolicy: { Owner: { ID: owner.id }, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: owner.id }, Permission: 'FULL_CONTROL' }] },
+      }),
+    );
+  });
+
+  test('public or shared ACLs are NotImplemented, never silently stored', async () => {
+    expect(await sdkError(client.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'acl', ACL: 'public-read' })))).toEqual({ status: 501, code: 'NotImplemented' });
+    expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'public-read-write' })))).toEqual({ status: 501, code: 'NotImplemented' });
+    expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl-public', Body: 'x', ACL: 'public-read' })))).toEqual({ status: 501, code: 'NotImplemented' });
+    expect(await sdkError(client.send(new CreateBucketCommand({ Bucket: 'conformance-public', ACL: 'public-read' })))).toEqual({ status: 501, code: 'NotImplemented' });
+    expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl-grant', Body: 'x', GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })))).toEqual({
+      status: 501,
+      code: 'NotImplemented',
+    });
+    const groupGrant = new PutObjectAclCommand({
+      Bucket: bucket,
+      Key: 'acl',
+      AccessControlPolicy: {
+        Owner: { ID: owner.id },
+        Grants: [
+          { Grantee: { Type: 'CanonicalUser', ID: owner.id }, Permission: 'FULL_CONTROL' },
+          { Grantee: { Type: 'Group', URI: 'http://acs.amazonaws.com/groups/global/AllUsers' }, Permission: 'READ' },
+        ],
+      },
+    });
+    expect(await sdkError(client.send(groupGrant))).toEqual({ status: 501, code: 'NotImplemented' });
+    // Nothing was written by the refused requests.
+    expect(await sdkError(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'acl-public' })))).toMatchObject({ status: 404 });
+    expect(await sdkError(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'acl-grant' })))).toMatchObject({ status: 404 });
+  });
+
+  test('an unknown canned ACL is InvalidArgument; headers and a body together are InvalidRequest', async () => {
+    const unknown = await signedSend('PUT', `/${bucket}/acl`, { query: [['acl', '']], headers: { 'x-amz-acl': 'world-writable' } });
+    expect([unknown.status, errorCode(unknown)]).toEqual([400, 'InvalidArgument']);
+    const policy = Buffer.from(`<AccessControlPolicy><Owner><ID>${owner.id}</ID></Owner><AccessControlList><Grant><Grantee><ID>${owner.id}</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>`);
+    const both = await signedSend('PUT', `/${bucket}/acl`, { query: [['acl', '']], headers: { 'x-amz-acl': 'private', 'content-length': String(policy.length) }, body: policy });
+    expect([both.status, errorCode(both)]).toEqual([400, 'InvalidRequest']);
+  });
+});
+
+describe('Signature Version 2 (AWS CLI v1 `s3 presign`, boto3 presigned URLs, s3cmd signature_v2)', () => {
+  const signV2 = (stringToSign: string): string => createHmac('sha1', testSecretAccessKey).update(stringToSign, 'utf8').digest('base64');
+
+  test('a header-signed PUT and a presigned GET round-trip an object', async () => {
+    const date = new Date().toUTCString();
+    const body = Buffer.from('signed with v2');
+    const toSign = `PUT\n\ntext/plain\n${date}\nx-amz-meta-v:2\n/${bucket}/v2%20key`;
+    const put = await sendRaw(
+      gateway.port,
+      'PUT',
+      `/${bucket}/v2%20key`,
+      { host: `127.0.0.1:${gateway.port}`, date, 'content-type': 'text/plain', 'x-amz-meta-v': '2', authorization: `AWS ${testAccessKeyId}:${signV2(toSign)}`, 'content-length': String(body.length) },
+      body,
+    );
+    expect(put.status).toBe(200);
+    const expires = String(Math.floor(Date.now() / 1000) + 60);
+    const signature = encodeURIComponent(signV2(`GET\n\n\n${expires}\n/${bucket}/v2%20key?response-content-type=a/b`));
+    const response = await fetch(`${gateway.endpoint}/${bucket}/v2%20key?AWSAccessKeyId=${testAccessKeyId}&Expires=${expires}&Signature=${signature}&response-content-type=a%2Fb`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('a/b');
+    expect(response.headers.get('x-amz-meta-v')).toBe('2');
+    expect(await response.text()).toBe('signed with v2');
+  });
+
+  test('an expired or tampered presigned URL is refused', async () => {
+    const past = String(Math.floor(Date.now() / 1000) - 1);
+    const expired = await fetch(`${gateway.endpoint}/${bucket}/v2%20key?AWSAccessKeyId=${testAccessKeyId}&Expires=${past}&Signature=${encodeURIComponent(signV2(`GET\n\n\n${past}\n/${bucket}/v2%20key`))}`);
+    expect(expired.status).toBe(403);
+    expect(await expired.text()).toContain('Request has expired');
+    const future = String(Math.floor(Date.now() / 1000) + 60);
+    const tampered = await fetch(`${gateway.endpoint}/${bucket}/other?AWSAccessKeyId=${testAccessKeyId}&Expires=${future}&Signature=${encodeURIComponent(signV2(`GET\n\n\n${future}\n/${bucket}/v2%20key`))}`);
+    expect(tampered.status).toBe(403);
+    expect(await tampered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+  });
+});
+
+test('a browser-form POST upload is NotImplemented, not AccessDenied', async () => {
+  const form = Buffer.from('--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nk\r\n--b--\r\n');
+  const response = await sendRaw(gateway.port, 'POST', `/${bucket}`, { host: `127.0.0.1:${gateway.port}`, 'content-type': 'multipart/form-data; boundary=b', 'content-length': String(form.length) }, form);
+  expect([response.status, errorCode(response)]).toEqual([501, 'NotImplemented']);
+});
+
+test('an Expect header other than 100-continue is ignored, as S3 does, instead of 417', async () => {
+  const response = await signedSend('PUT', '/conformance-expect', { headers: { expect: '200', 'content-length': '0' } });
+  expect(response.status).toBe(200);
+  const put = await signedSend('PUT', `/${bucket}/expect`, { headers: { expect: '', 'content-length': '3' }, body: Buffer.from('abc') });
+  expect(put.status).toBe(200);
+});
+
+test('an empty Authorization header is anonymous: 403 AccessDenied', async () => {
+  const response = await sendRaw(gateway.port, 'PUT', '/conformance-empty-auth', { host: `127.0.0.1:${gateway.port}`, authorization: '' });
+  expect([response.status, errorCode(response)]).toEqual([403, 'AccessDenied']);
+});
+
+test('a copy in place naming a storage class is a rewrite (rclone settier); without one it is InvalidRequest', async () => {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'in-place', Body: 'same bytes', Metadata: { kept: 'yes' } }));
+  const copySource = `${bucket}/in-place`;
+  expect(await sdkError(client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'in-place', CopySource: copySource })))).toEqual({ status: 400, code: 'InvalidRequest' });
+  await client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'in-place', CopySource: copySource, StorageClass: 'STANDARD' }));
+  const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'in-place' }));
+  expect(await got.Body?.transformToString()).toBe('same bytes');
+  expect(got.Metadata).toEqual({ kept: 'yes' });
+});
+
+describe('GetObjectAttributes', () => {
+  test('ETag, Checksum, StorageClass and ObjectSize of a single-part object; no ObjectParts', async () => {
+    const put = await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'attributes', Body: 'attribute body', ChecksumAlgorithm: 'CRC32' }));
+    const got = await client.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'attributes', ObjectAttributes: ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] }));
+    expect(got.ETag).toBe(put.ETag?.replace(/"/g, ''));
+    expect(got.Checksum).toEqual({ ChecksumCRC32: put.ChecksumCRC32, ChecksumType: 'FULL_OBJECT' });
+    expect(got.StorageClass).toBe('STANDARD');
+    expect(got.ObjectSize).toBe('attribute body'.length);
+    expect(got.ObjectParts).toBeUndefined();
+    const sizeOnly = await client.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'attributes', ObjectAttributes: ['ObjectSize'] }));
+    expect([sizeOnly.ObjectSize, sizeOnly.ETag, sizeOnly.Checksum]).toEqual(['attribute body'.length, undefined, undefined]);
+  });
+
+  test('ObjectParts of a multipart object, paged by MaxParts / PartNumberMarker', async () => {
+    const key = 'attributes-multipart';
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const sizes = [5 * 1024 * 1024, 5 * 1024 * 1024, 7];
+    const parts = [];
+    for (const [index, sizeBytes] of sizes.entries()) {
+      const uploaded = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: Buffer.alloc(sizeBytes, index) }));
+      parts.push({ PartNumber: index + 1, ETag: uploaded.ETag });
+    }
+    await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+    const first = await client.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['ObjectParts'], MaxParts: 2 }));
+    expect(first.ObjectParts).toMatchObject({ TotalPartsCount: 3, IsTruncated: true, MaxParts: 2, NextPartNumberMarker: '2', PartNumberMarker: '0' });
+    expect(first.ObjectParts?.Parts?.map((part) => [part.PartNumber, part.Size])).toEqual([[1, sizes[0]], [2, sizes[1]]]);
+    const rest = await client.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['ObjectParts'], PartNumberMarker: '2' }));
+    expect(rest.ObjectParts).toMatchObject({ TotalPartsCount: 3, IsTruncated: false });
+    expect(rest.ObjectParts?.Parts?.map((part) => [part.PartNumber, part.Size])).toEqual([[3, 7]]);
+  });
+
+  test('a missing or unknown attribute name is InvalidArgument; a missing key is NoSuchKey', async () => {
+    const missing = await signedSend('GET', `/${bucket}/attributes`, { query: [['attributes', '']] });
+    expect([missing.status, errorCode(missing)]).toEqual([400, 'InvalidArgument']);
+    const unknown = await signedSend('GET', `/${bucket}/attributes`, { query: [['attributes', '']], headers: { 'x-amz-object-attributes': 'ETag,Colour' } });
+    expect([unknown.status, errorCode(unknown)]).toEqual([400, 'InvalidArgument']);
+    expect(await sdkError(client.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'nope', ObjectAttributes: ['ETag'] })))).toEqual({ status: 404, code: 'NoSuchKey' });
+  });
+});
+
+test('ListBuckets pages by prefix, max-buckets and continuation-token, with BucketRegion', async () => {
+  for (const name of ['paging-a', 'paging-b', 'paging-c']) await client.send(new CreateBucketCommand({ Bucket: name }));
+  const first = await client.send(new ListBucketsCommand({ Prefix: 'paging-', MaxBuckets: 2 }));
+  expect(first.Buckets?.map((b) => [b.Name, b.BucketRegion])).toEqual([['paging-a', testRegion], ['paging-b', testRegion]]);
+  expect(first.Prefix).toBe('paging-');
+  expect(first.ContinuationToken).toBeDefined();
+  const second = await client.send(new ListBucketsCommand({ Prefix: 'paging-', MaxBuckets: 2, ContinuationToken: first.ContinuationToken }));
+  expect(second.Buckets?.map((b) => b.Name)).toEqual(['paging-c']);
+  expect(second.ContinuationToken).toBeUndefined();
+  const all = await client.send(new ListBucketsCommand({}));
+  expect(all.Buckets?.map((b) => b.Name)).toEqual(expect.arrayContaining(['conformance', 'paging-a', 'paging-b', 'paging-c']));
+  expect(all.ContinuationToken).toBeUndefined();
+  const bad = await signedSend('GET', '/', { query: [['max-buckets', '0']] });
+  expect([bad.status, errorCode(bad)]).toEqual([400, 'InvalidArgument']);
+});
+
+test('Object Lock and website-redirect headers on writes are NotImplemented, nothing stored', async () => {
+  const locked = client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) }));
+  expect(await sdkError(locked)).toEqual({ status: 501, code: 'NotImplemented' });
+  expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })))).toEqual({ status: 501, code: 'NotImplemented' });
+  expect(await sdkError(client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'locked', WebsiteRedirectLocation: '/elsewhere' })))).toEqual({ status: 501, code: 'NotImplemented' });
+  expect(await sdkError(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'locked' })))).toMatchObject({ status: 404 });
+});
+
+describe('ListObjectVersions on an unversioned bucket (how s3-tests and backup tools empty buckets)', () => {
+  const versionsBucket = 'conformance-versions';
+  beforeAll(async () => {
+    await client.send(new CreateBucketCommand({ Bucket: versionsBucket }));
+    for (const key of ['a/1', 'a/2', 'b', 'c d']) await client.send(new PutObjectCommand({ Bucket: versionsBucket, Key: key, Body: key }));
+  });
+
+  test('every object is version "null", the latest; delimiter rolls up; no delete markers', async () => {
+    const listed = await client.send(new ListObjectVersionsCommand({ Bucket: versionsBucket }));
+    expect(listed.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest, v.Size])).toEqual([
+      ['a/1', 'null', true, 3],
+      ['a/2', 'null', true, 3],
+      ['b', 'null', true, 1],
+      ['c d', 'null', true, 3],
+    ]);
+    expect(listed.DeleteMarkers).toBeUndefined();
+    const rolled = await client.send(new ListObjectVersionsCommand({ Bucket: versionsBucket, Delimiter: '/' }));
+    expect(rolled.Versions?.map((v) => v.Key)).toEqual(['b', 'c d']);
+    expect(rolled.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['a/']);
+  });
+
+  test('pages by key-marker / version-id-marker, then every version deletes by VersionId', async () => {
+    const first = await client.send(new ListObjectVersionsCommand({ Bucket: versionsBucket, MaxKeys: 3 }));
+    expect([first.IsTruncated, first.NextKeyMarker, first.NextVersionIdMarker]).toEqual([true, 'b', 'null']);
+    const rest = await client.send(new ListObjectVersionsCommand({ Bucket: versionsBucket, KeyMarker: first.NextKeyMarker, VersionIdMarker: first.NextVersionIdMarker }));
+    expect(rest.Versions?.map((v) => v.Key)).toEqual(['c d']);
+    const badMarker = await signedSend('GET', `/${versionsBucket}`, { query: [['versions', ''], ['version-id-marker', 'null']] });
+    expect([badMarker.status, errorCode(badMarker)]).toEqual([400, 'InvalidArgument']);
+    for (const version of [...(first.Versions ?? []), ...(rest.Versions ?? [])]) {
+      await client.send(new DeleteObjectCommand({ Bucket: versionsBucket, Key: version.Key, VersionId: version.VersionId }));
+    }
+    expect((await client.send(new ListObjectVersionsCommand({ Bucket: versionsBucket }))).Versions).toBeUndefined();
+  });
+});
+
+test('a failed copy-source condition names the header that failed', async () => {
+  const put = await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'copy-condition', Body: 'x' }));
+  const copy = (headers: Record<string, string>): Promise<RawResponse> =>
+    signedSend('PUT', `/${bucket}/copy-condition-target`, { headers: { 'x-amz-copy-source': `/${bucket}/copy-condition`, ...headers } });
+  const condition = (response: RawResponse): string | undefined => /<Condition>([^<]+)<\/Condition>/.exec(response.body.toString('utf8'))?.[1];
+  const wrongMatch = await copy({ 'x-amz-copy-source-if-match': '"0000"' });
+  expect([wrongMatch.status, condition(wrongMatch)]).toEqual([412, 'x-amz-copy-source-If-Match']);
+  const sameEtag = await copy({ 'x-amz-copy-source-if-none-match': put.ETag ?? '' });
+  expect([sameEtag.status, condition(sameEtag)]).toEqual([412, 'x-amz-copy-source-If-None-Match']);
+  const notModified = await copy({ 'x-amz-copy-source-if-modified-since': new Date(Date.now() + 3_600_000).toUTCString() });
+  expect([notModified.status, condition(notModified)]).toEqual([412, 'x-amz-copy-source-If-Modified-Since']);
+});
