@@ -96,8 +96,13 @@ export class ClusterS3Backend implements S3Backend {
     private readonly components: ClusterBackendComponents,
   ) {
     this.writer = new StripeWriter(components.pool, options.dataPath, components.logger);
-    this.repairs = new RepairReporter(components.metadata, components.logger);
+    this.repairs = new RepairReporter(components.metadata, components.clock, components.logger);
     this.stitcher = new ObjectStitcher(new StripeReader(components.pool, options.dataPath, components.logger), components.pool, this.repairs, components.metrics, components.logger);
+  }
+
+  /** Stops background work (repair reports still waiting for a retry are left to the scrubber). */
+  close(): void {
+    this.repairs.stop();
   }
 
   /** Metadata quorum answers (a linearizable read) and enough storage nodes are up to write. */

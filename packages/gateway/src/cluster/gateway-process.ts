@@ -111,6 +111,7 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     },
   );
   const cleanupClients = (): void => {
+    backend.close();
     pool.close();
     metadata.close();
   };

@@ -48,7 +48,7 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-async function reservePort(): Promise<number> {
+export async function reservePort(): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
