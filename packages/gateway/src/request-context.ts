@@ -16,10 +16,25 @@ export interface RequestContext {
   resource: string;
 }
 
+/** Random bytes are drawn from a pool refilled 4 KiB at a time: one syscall per ~128 requests. */
+const randomPoolSizeBytes = 4096;
+let randomPool = randomBytes(randomPoolSizeBytes);
+let randomPoolOffset = 0;
+
+function takeRandomBytes(sizeBytes: number): Buffer {
+  if (randomPoolOffset + sizeBytes > randomPoolSizeBytes) {
+    randomPool = randomBytes(randomPoolSizeBytes);
+    randomPoolOffset = 0;
+  }
+  const taken = randomPool.subarray(randomPoolOffset, randomPoolOffset + sizeBytes);
+  randomPoolOffset += sizeBytes;
+  return taken;
+}
+
 export function newRequestContext(resource: string): RequestContext {
   return {
-    requestId: randomBytes(8).toString('hex').toUpperCase(),
-    hostId: randomBytes(24).toString('base64'),
+    requestId: takeRandomBytes(8).toString('hex').toUpperCase(),
+    hostId: takeRandomBytes(24).toString('base64'),
     operationKind: 'Unknown',
     resource,
   };

@@ -31,11 +31,25 @@ export function scopeString(scope: CredentialScope): string {
   return `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
 }
 
+/**
+ * Signing keys are valid for a whole day per (secret, region, service), so they are derived
+ * once and kept: four HMACs fewer per request. Bounded: the cache is cleared when it grows past
+ * `signingKeyCacheSizeMax` entries (many keys, or a client cycling through dates).
+ */
+const signingKeyCache = new Map<string, Buffer>();
+const signingKeyCacheSizeMax = 1024;
+
 export function deriveSigningKey(secretAccessKey: string, scope: CredentialScope): Buffer {
+  const cacheKey = `${scope.date}\n${scope.region}\n${scope.service}\n${secretAccessKey}`;
+  const cached = signingKeyCache.get(cacheKey);
+  if (cached !== undefined) return cached;
   const dateKey = hmacSha256(`AWS4${secretAccessKey}`, scope.date);
   const regionKey = hmacSha256(dateKey, scope.region);
   const serviceKey = hmacSha256(regionKey, scope.service);
-  return hmacSha256(serviceKey, 'aws4_request');
+  const signingKey = hmacSha256(serviceKey, 'aws4_request');
+  if (signingKeyCache.size >= signingKeyCacheSizeMax) signingKeyCache.clear();
+  signingKeyCache.set(cacheKey, signingKey);
+  return signingKey;
 }
 
 /**

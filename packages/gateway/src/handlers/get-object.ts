@@ -27,11 +27,29 @@ export async function handleGetObject(ctx: HandlerContext, bucket: string, key: 
   // (more than m shards of the first window unavailable) still gets a proper S3 error, such as
   // 503 ServiceUnavailable, from the error boundary instead of a 200 and a cut connection.
   const first = await callBackend({ bucket, key }, () => source.next());
-  sendHead(ctx, info, range);
   const counter = ctx.metrics.responseBodyBytesTotal.labels(ctx.operationKind);
+  const pulled = [first];
+  if (first.done !== true && first.value.byteLength === endByteInclusive - startByte + 1) {
+    // The whole body in one piece (an inline object, or a range within one read window): let
+    // the reader finish, then send head and body in one write, without a stream pipeline.
+    const rest = await callBackend({ bucket, key }, () => source.next());
+    if (rest.done === true) {
+      sendHead(ctx, info, range);
+      counter.inc(first.value.byteLength);
+      ctx.res.end(Buffer.from(first.value.buffer, first.value.byteOffset, first.value.byteLength));
+      return;
+    }
+    pulled.push(rest);
+  }
+  sendHead(ctx, info, range);
   async function* counted(): AsyncIterable<Uint8Array> {
     try {
-      for (let next = first; next.done !== true; next = await source.next()) {
+      for (const piece of pulled) {
+        if (piece.done === true) return;
+        counter.inc(piece.value.length);
+        yield piece.value;
+      }
+      for (let next = await source.next(); next.done !== true; next = await source.next()) {
         counter.inc(next.value.length);
         yield next.value;
       }
