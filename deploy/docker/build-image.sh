@@ -31,8 +31,9 @@ done
 CONTEXT=${TESSERA_IMAGE_CONTEXT:-${TMPDIR:-/tmp}/tessera-image-context}
 cd "$ROOT"
 
-# The role packages and, transitively, every @tessera package they depend on at run time.
-ROLE_PACKAGES="gateway metadata storage-node"
+# The role packages (plus the operator CLI, so `tessera heal --watch` runs in the healer's
+# container) and, transitively, every @tessera package they depend on at run time.
+ROLE_PACKAGES="gateway metadata storage-node healer cli"
 PACKAGES=$(node -e '
   const fs = require("fs");
   const seen = new Set();
@@ -58,7 +59,7 @@ done
 rm -rf "$CONTEXT"
 mkdir -p "$CONTEXT/packages" "$CONTEXT/node_modules" "$CONTEXT/deploy/docker"
 cp -a package.json package-lock.json proto "$CONTEXT/"
-cp -a deploy/docker/entrypoint.sh deploy/docker/healthcheck.cjs "$CONTEXT/deploy/docker/"
+cp -a deploy/docker/entrypoint.sh deploy/docker/healthcheck.cjs deploy/docker/tessera "$CONTEXT/deploy/docker/"
 for pkg in $PACKAGES; do
   [ -d "packages/$pkg/dist" ] || { echo "packages/$pkg/dist is missing (build first or drop --no-compile)" >&2; exit 1; }
   mkdir -p "$CONTEXT/packages/$pkg"

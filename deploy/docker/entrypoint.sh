@@ -3,6 +3,8 @@
 #   gateway  -> node packages/gateway/dist/main.js      (S3 API)
 #   metadata -> node packages/metadata/dist/main.js     (Raft-replicated catalogue)
 #   storage  -> node packages/storage-node/dist/main.js (shard store)
+#   healer   -> node packages/healer/dist/main.js       (rebuilds, scrubbing, orphan collection)
+#   tessera  -> node packages/cli/dist/main.js          (operator CLI; also /usr/local/bin/tessera)
 # Anything else is executed as given (e.g. `docker run IMAGE node -e ...`), like the official
 # node image. `exec` makes node the process that receives SIGTERM (both with and without
 # `--init`/`init: true`); every role main stops gracefully on SIGTERM.
@@ -17,8 +19,13 @@ roles:
   metadata  metadata node     (--node-id, --listen, --peers, --data-dir, --metrics-listen)
   storage   storage node      (--node-id, --zone, --listen, --data-dir, --metrics-listen,
                                --capacity-bytes, --metadata, --advertise)
+  healer    healing service   (--metadata, --metrics-listen, --worker-id, --node-loss-grace-ms,
+                               --rebuild-rate-bytes-per-second, --scrub-period-ms, ...)
+  tessera   operator CLI      (tessera heal --watch, tessera scrub start, tessera status, ...);
+                               in the healer's container heal/scrub need no --healer
 `<role> --help` prints the role's own flags. Every role serves /health/live, /health/ready and
-/metrics on its metrics address (default TESSERA_METRICS_LISTEN=0.0.0.0:9090 in this image).
+/metrics on its metrics address (default TESSERA_METRICS_LISTEN=0.0.0.0:9090 in this image);
+the healer also serves /admin/status there (and /admin/* changes, from loopback only).
 USAGE
 }
 
@@ -34,6 +41,14 @@ case "$role" in
     ;;
   metadata) main=/app/packages/metadata/dist/main.js ;;
   storage) main=/app/packages/storage-node/dist/main.js ;;
+  healer)
+    main=/app/packages/healer/dist/main.js
+    # The healer names its metrics variable TESSERA_HEALER_METRICS_LISTEN; as for the gateway.
+    if [ -z "${TESSERA_HEALER_METRICS_LISTEN:-}" ] && [ -n "${TESSERA_METRICS_LISTEN:-}" ]; then
+      export TESSERA_HEALER_METRICS_LISTEN="$TESSERA_METRICS_LISTEN"
+    fi
+    ;;
+  tessera) shift; exec /app/deploy/docker/tessera "$@" ;;
   '' | help | -h | --help) usage; exit 0 ;;
   *) exec "$@" ;;
 esac
@@ -54,5 +69,7 @@ for arg in "$@"; do
   previous=$arg
 done
 printf '%s\n' "$metrics_listen" > /tmp/tessera-metrics-listen 2>/dev/null || true
+# `tessera heal|scrub` run in this container (deploy/docker/tessera) default to this healer.
+printf '%s\n' "$role" > /tmp/tessera-role 2>/dev/null || true
 
 exec node "$main" "$@"

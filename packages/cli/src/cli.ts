@@ -11,7 +11,7 @@ import type { CliConfig, SettingName } from './config';
 import { CliError, UsageError } from './errors';
 import { usage } from './help';
 import { renderTable } from './table';
-import { fetchHealerStatus, parseRateBytesPerSecond, renderHealStatus, renderScrubStatus, setRebuildRate } from './commands/heal';
+import { parseHealAction, runHealCommand } from './commands/heal';
 import { runNodeCommand } from './commands/node';
 import { isRoleCommand, runRoleInProcess } from './commands/role';
 import { runS3Command } from './commands/s3';
@@ -26,7 +26,7 @@ export interface CliEnvironment extends StartEnvironment {
   readonly nowMs: () => number;
 }
 
-const booleanFlags = new Set(['json', 'help', 'force']);
+const booleanFlags = new Set(['json', 'help', 'force', 'watch']);
 
 /** Sentinel: a role command now owns the process; main.ts must not exit. */
 export const roleRunning = -1;
@@ -68,8 +68,9 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
     environment.stdout.write(usage);
     return command === undefined && !args.flags.has('help') ? 2 : 0;
   }
-  const commandFlags: Record<string, readonly string[]> = { node: ['zone', 'address', 'capacity-bytes', 'reason'], heal: ['healer', 'rate'], scrub: ['healer'] };
-  const known = new Set([...settingFlags, ...booleanFlags, ...(commandFlags[command] ?? [])]);
+  const commandFlags: Record<string, readonly string[]> = { node: ['zone', 'address', 'capacity-bytes', 'reason'], heal: ['healer', 'rate', 'watch', 'interval-ms'], scrub: ['healer', 'watch', 'interval-ms'] };
+  // --watch is parsed as a boolean everywhere but known only to the commands that watch.
+  const known = new Set([...settingFlags, ...[...booleanFlags].filter((name) => name !== 'watch'), ...(commandFlags[command] ?? [])]);
   checkKnownFlags(args, known, command);
   const settingArgs = new Map([...args.flags].filter(([name]) => settingFlags.has(name)));
   const config = resolveConfig(settingArgs, environment.env, environment.cwd);
@@ -88,18 +89,12 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
       print(result.json, result.text);
       return 0;
     }
-    case 'heal': {
-      const healer = healerAddressOf(args.flags.get('healer'), config);
-      const rate = args.flags.get('rate');
-      const status = rate === undefined ? await fetchHealerStatus(healer) : await setRebuildRate(healer, parseRateBytesPerSecond(rate));
-      print(status, renderHealStatus(status));
-      return 0;
-    }
-    case 'scrub': {
-      const status = await fetchHealerStatus(healerAddressOf(args.flags.get('healer'), config));
-      print(status.scrub, renderScrubStatus(status));
-      return 0;
-    }
+    case 'heal':
+    case 'scrub':
+      return runHealCommand({
+        loop: command, action: parseHealAction(args.positionals.slice(1), command), healerAddress: healerAddressOf(args.flags.get('healer'), config),
+        json, watch: args.flags.has('watch'), rate: args.flags.get('rate'), pollIntervalMs: pollIntervalMsOf(args.flags.get('interval-ms')),
+      }, environment);
     case 'bucket':
     case 'ls':
     case 'cp':
@@ -113,6 +108,14 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)} (tessera help lists them)`);
   }
+}
+
+/** `--interval-ms` of the watch commands: how often the healer is polled (default 1 s). */
+function pollIntervalMsOf(text: string | undefined): number {
+  if (text === undefined) return 1_000;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 50 || ms > 3_600_000) throw new UsageError(`--interval-ms ${JSON.stringify(text)}: give whole milliseconds between 50 and 3600000`);
+  return ms;
 }
 
 async function runS3(args: ReturnType<typeof parseArgs>, config: CliConfig, environment: CliEnvironment, print: (value: unknown, text: string) => void): Promise<number> {

@@ -6,15 +6,24 @@ Local cluster
   start                          run a whole cluster in the foreground (npm start); Ctrl-C stops it
 
 Operator
-  status [--json]                nodes by zone, metadata leader/term/commit, repair queue
+  status [--json]                nodes by zone, metadata leader/term/commit, objects/bytes per bucket,
+                                 repair queue
   node ls [--json]               storage nodes
   node add <id> --zone <z> --address <host:port> [--capacity-bytes <n>]
+                                 register a node; also re-admits a removed one
   node drain <id> [--reason <text>]    no new shards on the node
   node undrain <id>              back to up
-  node remove <id> [--force]     mark down and out of placement (stop the node first)
+  node remove <id> [--force]     forget a drained node (refused while it holds shards); --force for a
+                                 node whose disk is gone: its shards are rebuilt like a lost node's
   heal [--rate <bytes/s>]        healer backlog, rebuild rate and ETA; --rate sets the rebuild throttle
+  heal stop | heal start         pause rebuilds / resume them and run a healing round now
+  heal --watch                   live progress bar (rebuilt/total bytes, rate, ETA) until the backlog
+                                 is zero; Ctrl-C stops watching (exit 130); --json: one object per poll
   scrub                          scrub progress, rate, oldest unverified shard, corrupt shards found
-                                 (both read the healer's admin port: --healer host:port, else the plan's)
+  scrub stop | scrub start       pause the scrubber / resume it and start a pass now if none runs
+  scrub --watch                  live progress of the pass in progress until it finishes
+                                 (heal and scrub use the healer's admin port: --healer host:port, else the
+                                 plan's; stop/start only from the healer's host; --interval-ms polls, default 1000)
   config [--json]                every setting's effective value and where it came from
 
 S3 (through the gateway, AWS SDK, path-style)

@@ -1,5 +1,6 @@
 // Goal: the operator and S3 commands work against a real cluster, as a user runs them: `tessera`
-// is started as a child process (status --json, node drain/undrain/add/remove, bucket, cp, ls,
+// is started as a child process (status --json with object counters, node drain/undrain/add/
+// remove incl. a forced removal whose node logs the refusal of its heartbeats, bucket, cp, ls,
 // rm), objects round-trip byte-exact through the CLI, the AWS SDK and the `aws` CLI (SHA-256
 // compared), and failures are one-line messages with non-zero exit codes (port in use, data
 // dir locked, no cluster); heal and scrub read and steer the cluster's healer. Method: one LocalCluster on free loopback
@@ -10,7 +11,9 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
 import { defaultClusterLayoutOptions, findFreePortBlock, LocalCluster, loadOrCreateRootKeys, planCluster } from '@tessera/local-cluster';
 import type { RootCredentials } from '@tessera/local-cluster';
 import type { StatusReport } from '@tessera/cli';
@@ -71,16 +74,17 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     expect(report.metadata.commitIndex).toBeGreaterThan(0);
     expect(report.storage.byZone).toEqual({ 'az-a': { up: 3 }, 'az-b': { up: 3 }, 'az-c': { up: 3 } });
     expect(report.storage.capacityBytes).toBeGreaterThan(0);
-    expect(report.objectCount).toBeNull();
+    // No bucket yet: the catalogue counters are there and zero (not n/a).
+    expect([report.objectCount, report.objectBytes, report.multipartUploadCount, report.buckets]).toEqual([0, 0, 0, []]);
     expect(report.stripesBelowFullRedundancy).toBe(0);
   }, 40_000);
 
-  test('status (human): leader line, storage table by zone, n/a where nothing is exposed', async () => {
+  test('status (human): leader line, storage table by zone, object counters', async () => {
     const result = await tessera('status');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/^Metadata: leader meta-\d \(127\.0\.0\.1:\d+\), term \d+, commit index \d+/);
     expect(result.stdout).toMatch(/ZONE\s+NODE\s+STATE\s+ADDRESS\s+CAPACITY\s+USED\s+HEARTBEAT/);
-    expect(result.stdout).toContain('Objects: n/a, bytes: n/a');
+    expect(result.stdout).toContain('Objects: 0, bytes: 0 B, multipart uploads in progress: 0');
   });
 
   test('bucket mb / cp up / ls / cp down / rm / bucket rb through the CLI, byte-exact', async () => {
@@ -119,6 +123,29 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     }
   }, 60_000);
 
+  test('status counts objects, bytes and open multipart uploads per bucket, as listings see them', async () => {
+    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
+    try {
+      expect((await tessera('bucket', 'mb', 'count-bucket')).exitCode).toBe(0);
+      const sizes = [0, 1, 4096, 200_000, 1_500_000];
+      for (const [i, size] of sizes.entries()) await client.send(new PutObjectCommand({ Bucket: 'count-bucket', Key: `k${i}`, Body: crypto.randomBytes(size) }));
+      await client.send(new PutObjectCommand({ Bucket: 'count-bucket', Key: 'k1', Body: crypto.randomBytes(10) })); // overwrite: 1 -> 10 bytes
+      await client.send(new DeleteObjectCommand({ Bucket: 'count-bucket', Key: 'k2' }));
+      await client.send(new CreateMultipartUploadCommand({ Bucket: 'count-bucket', Key: 'pending' }));
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: 'count-bucket' }));
+      const listedBytes = (listed.Contents ?? []).reduce((sum, o) => sum + (o.Size ?? 0), 0);
+      expect([listed.KeyCount, listedBytes]).toEqual([4, 0 + 10 + 200_000 + 1_500_000]);
+      const report = JSON.parse((await tessera('status', '--json')).stdout) as StatusReport;
+      expect(report.buckets?.find((b) => b.bucket === 'count-bucket')).toEqual({ bucket: 'count-bucket', objectCount: 4, objectBytes: listedBytes, multipartUploadCount: 1 });
+      expect(report.objectCount).toBe(report.buckets?.reduce((sum, b) => sum + b.objectCount, 0));
+      const human = (await tessera('status')).stdout;
+      expect(human).toMatch(/BUCKET\s+OBJECTS\s+BYTES\s+UPLOADS/);
+      expect(human).toMatch(/count-bucket\s+4\s+1\.6 MiB\s+1/);
+    } finally {
+      client.destroy();
+    }
+  }, 60_000);
+
   test('aws CLI round trip: s3 cp up, s3 ls, s3 cp down, SHA-256 equal', async () => {
     const probe = spawnSync('aws', ['--version'], { encoding: 'utf8' });
     if (probe.status !== 0) {
@@ -145,18 +172,47 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     const drained = await tessera('node', 'drain', 'storage-az-a-1', '--json');
     expect(drained.exitCode).toBe(0);
     expect((JSON.parse(drained.stdout) as { node: { state: string } }).node.state).toBe('draining');
-    const refused = await tessera('node', 'remove', 'storage-az-a-1');
-    expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toMatch(/^tessera: storage-az-a-1 heartbeated \d+s ago, so it is still running: drain it and stop its process first, or pass --force\n$/);
     expect((await tessera('node', 'undrain', 'storage-az-a-1')).stdout).toBe('storage-az-a-1: up\n');
     const added = await tessera('node', 'add', 'storage-extra', '--zone', 'az-b', '--address', '127.0.0.1:1', '--capacity-bytes', '1000000');
     expect(added).toMatchObject({ exitCode: 0, stdout: 'registered storage-extra in az-b at 127.0.0.1:1: up\n' });
-    const removed = await tessera('node', 'remove', 'storage-extra', '--force', '--json');
-    expect((JSON.parse(removed.stdout) as { node: { state: string } }).node.state).toBe('down');
+    // It holds no shards: removed (forgotten) at once, no --force needed.
+    const removed = await tessera('node', 'remove', 'storage-extra', '--json');
+    expect(JSON.parse(removed.stdout)).toEqual({ removed: { nodeId: 'storage-extra', shardCount: 0, forgotten: true } });
     const list = await tessera('node', 'ls');
-    expect(list.stdout).toMatch(/storage-extra\s+az-b\s+down/);
+    expect(list.stdout).not.toMatch(/^storage-extra\s/m);
+    expect(list.stdout).toContain('removed (re-add with tessera node add): storage-extra');
     expect((await tessera('node', 'add', 'x')).exitCode).toBe(2);
   }, 60_000);
+
+  test('node remove: refused while the node holds shards; --force keeps it down for the healer; its heartbeats are refused (logged) until node add', async () => {
+    const victim = 'storage-az-b-2';
+    // The objects written above are striped over all nine nodes, so the victim holds shards.
+    const refused = await tessera('node', 'remove', victim);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`^tessera: node ${victim} still holds \\d+ shards; drain it first \\(tessera node drain ${victim}\\) and wait for the healer \\(or --force if its disk is gone\\)\n$`));
+    const nodes = (JSON.parse((await tessera('node', 'ls', '--json')).stdout) as { nodes: Array<{ nodeId: string; address: string; state: string }> }).nodes;
+    const address = nodes.find((n) => n.nodeId === victim)?.address ?? '';
+    expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
+
+    const forced = JSON.parse((await tessera('node', 'remove', victim, '--force', '--json')).stdout) as { removed: { shardCount: number; forgotten: boolean } };
+    expect(forced.removed.forgotten).toBe(false);
+    expect(forced.removed.shardCount).toBeGreaterThan(0);
+    // The node process still runs and heartbeats: refused, with the reason in its own log.
+    const logPath = path.join(dataDir, 'logs', `${victim}.log`);
+    await until(() => (fs.existsSync(logPath) && fs.readFileSync(logPath, 'utf8').includes(`storage node ${victim} was removed from the cluster`) ? true : undefined), 20_000, 'the refusal in the node log');
+    // The healer's node-loss grace period (minutes) has not passed: still listed, down, shards to rebuild.
+    expect((await tessera('node', 'ls')).stdout).toMatch(new RegExp(`${victim}\\s+az-b\\s+down \\(removed, rebuilding\\)`));
+
+    // Operator re-add: the node's own registration and heartbeats are accepted again, and it is up.
+    const readded = await tessera('node', 'add', victim, '--zone', 'az-b', '--address', address);
+    expect(readded.exitCode).toBe(0);
+    await until(async () => {
+      const report = JSON.parse((await tessera('status', '--json')).stdout) as StatusReport;
+      const node = report.storage.nodes.find((n) => n.nodeId === victim);
+      return node?.state === 'up' && node.capacityBytes > 0 && node.lastHeartbeatAgeMs < 5_000 ? true : undefined;
+    }, 20_000, `${victim} up again after node add`);
+    expect((await tessera('node', 'ls')).stdout).toMatch(new RegExp(`${victim}\\s+az-b\\s+up\\s`));
+  }, 90_000);
 
   test('heal shows the healer backlog and sets its rebuild rate; scrub shows scrub progress', async () => {
     const heal = await tessera('heal', '--json');

@@ -1,5 +1,5 @@
 // Goal: deploy/docker-compose.yml describes the 3-AZ cluster we promise (3 metadata, 9 storage,
-// 2 gateways), with healthchecks gating start order, internal-only cluster traffic, gateway
+// 2 gateways, 1 healer), with healthchecks gating start order, internal-only cluster traffic, gateway
 // ports on 127.0.0.1 only, init, restart policies and named volumes.
 // Method: static checks on the file as YAML (always), then the same checks on what
 // `docker-compose config` makes of it (when docker-compose is installed: this is the real
@@ -63,6 +63,20 @@ describe('deploy/docker-compose.yml (parsed as YAML)', () => {
       'service gateway-2: depends_on meta-1 without condition service_healthy',
       'zone az-a: 4 storage nodes, expected 3',
       'zone az-c: 2 storage nodes, expected 3',
+    ]);
+  });
+
+  test('self-test: a healer that waits for storage nodes, publishes its admin port or lost its grace period is reported', () => {
+    const compose = parseCompose(composeText);
+    const healer = (compose['services'] as Record<string, JsonObject>)['healer']!;
+    (healer['depends_on'] as Record<string, JsonObject>)['storage-b2'] = { condition: 'service_healthy' };
+    healer['ports'] = ['127.0.0.1:9400:9090'];
+    delete (healer['environment'] as Record<string, string>)['TESSERA_NODE_LOSS_GRACE_MS'];
+    expect(composeErrors(compose)).toEqual([
+      'service healer: publishes ports but is only on internal networks (Docker ignores them)',
+      'service healer: must not publish ports (its /admin endpoints change the cluster)',
+      'service healer: must not wait for storage-b2 (it heals when storage nodes are down)',
+      'service healer: TESSERA_NODE_LOSS_GRACE_MS must be set explicitly',
     ]);
   });
 });

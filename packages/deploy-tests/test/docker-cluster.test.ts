@@ -1,9 +1,13 @@
 // Goal: the image and deploy/docker-compose.yml run a real Tessera cluster: 3 metadata nodes,
-// 9 storage nodes over 3 zones and 2 gateways come up healthy, S3 objects written through one
-// gateway read back byte-identical through both, and still do after a storage node is stopped.
+// 9 storage nodes over 3 zones, 2 gateways and the healer come up healthy, S3 objects written
+// through one gateway read back byte-identical through both, and still do after a storage node
+// is stopped; when that node comes back with an empty volume, the healer (steered with the
+// `tessera` CLI inside its container) rebuilds every shard it held, and a second scrub pass
+// finds nothing wrong.
 // Method: build the image with deploy/docker/build-image.sh (offline: host node_modules), start
 // the compose file under a project name unique to this run with free 127.0.0.1 ports and fresh
-// keys, drive it with the AWS SDK, compare SHA-256 digests, then `down -v` and remove the image.
+// keys, drive it with the AWS SDK, compare SHA-256 digests, wipe the volume with a throwaway
+// container (no network), then `down -v` and remove the image. Every wait is bounded.
 // Skipped, with the reason printed, when no Docker engine (or docker-compose) is reachable.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -29,6 +33,16 @@ const bucket = 'deploy-test';
 const startupTimeoutMs = 240_000;
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const fetchMetrics = "require('http').get('http://127.0.0.1:9090/metrics',r=>r.pipe(process.stdout)).on('error',e=>{console.error(e.message);process.exit(1)})";
+
+/** The parts of the healer's /admin/status (`tessera heal --json`) this test reads. */
+interface HealerStatusJson {
+  healRoundCount: number;
+  backlogStripes: number;
+  backlogBytes: number;
+  totals: { shardsRebuilt: number };
+  scrub: { corruptShardsFound: number; passCount: number };
+}
 
 /** Objects of several shapes: empty, inline-small, multi-block, multipart, non-ASCII key. */
 const objects = new Map<string, Buffer>([
@@ -48,10 +62,12 @@ const expectedDigests = new Map<string, string>([...[...objects].map(([key, body
   let composeEnv: NodeJS.ProcessEnv = {};
   let gatewayPorts: number[] = [];
   const clients: S3Client[] = [];
+  /** Shard files storage-b2 held before it was stopped (and, later, wiped). */
+  let shardFilesOnB2 = 0;
   const compose = (args: string[], timeoutMs: number) => run('docker-compose', ['-p', project, '-f', composeFile, ...args], { env: composeEnv, timeoutMs });
 
   beforeAll(async () => {
-    for (const role of ['gateway', 'metadata', 'storage-node']) {
+    for (const role of ['gateway', 'metadata', 'storage-node', 'healer', 'cli']) {
       if (!fs.existsSync(path.join(repoRoot, 'packages', role, 'dist', 'main.js'))) throw new Error(`packages/${role}/dist/main.js is missing: run \`npm run build\` first`);
     }
     contextDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'tessera-image-context-'));
@@ -71,8 +87,8 @@ const expectedDigests = new Map<string, string>([...[...objects].map(([key, body
       // the gateways come last, so we only have to wait for them afterwards.
       const upStartedMs = Date.now();
       await compose(['up', '-d'], startupTimeoutMs);
-      await waitFor(async () => (await projectContainers(project)).filter((c) => c.service.startsWith('gateway-') && c.health === 'healthy').length === 2, 60_000);
-      timings.push(['compose up until both gateways are healthy', Date.now() - upStartedMs]);
+      await waitFor(async () => (await projectContainers(project)).filter((c) => (c.service.startsWith('gateway-') || c.service === 'healer') && c.health === 'healthy').length === 3, 60_000);
+      timings.push(['compose up until both gateways and the healer are healthy', Date.now() - upStartedMs]);
     } catch (err) {
       const logs = await compose(['logs', '--no-color', '--tail', '20'], 30_000).catch((e: unknown) => ({ stdout: String(e) }));
       throw new Error(`cluster did not come up: ${String(err)}\n${logs.stdout}`);
@@ -90,13 +106,14 @@ const expectedDigests = new Map<string, string>([...[...objects].map(([key, body
     if (contextDir !== '') await fs.promises.rm(contextDir, { recursive: true, force: true });
   }, 180_000);
 
-  test('all 14 containers are healthy, each in its zone, and only the gateways publish a port', async () => {
+  test('all 15 containers are healthy, each in its zone, and only the gateways publish a port', async () => {
     const containers = await projectContainers(project);
     expect(containers.map((c) => [c.service, c.status, c.health]).sort()).toEqual(
-      ['gateway-1', 'gateway-2', 'meta-1', 'meta-2', 'meta-3', ...['a', 'b', 'c'].flatMap((z) => [1, 2, 3].map((n) => `storage-${z}${n}`))].map((s) => [s, 'running', 'healthy']).sort(),
+      ['gateway-1', 'gateway-2', 'healer', 'meta-1', 'meta-2', 'meta-3', ...['a', 'b', 'c'].flatMap((z) => [1, 2, 3].map((n) => `storage-${z}${n}`))].map((s) => [s, 'running', 'healthy']).sort(),
     );
-    // meta-N and gateway-N sit in the N-th zone; storage-xN in zone az-x.
-    const zoneOf = (service: string): string => `az-${service.startsWith('storage-') ? service.charAt('storage-'.length) : 'abc'.charAt(Number(service.slice(-1)) - 1)}`;
+    // meta-N and gateway-N sit in the N-th zone; storage-xN in zone az-x; the healer in none.
+    const zoneOf = (service: string): string | undefined =>
+      service === 'healer' ? undefined : `az-${service.startsWith('storage-') ? service.charAt('storage-'.length) : 'abc'.charAt(Number(service.slice(-1)) - 1)}`;
     for (const c of containers) expect({ service: c.service, zone: c.zone }).toEqual({ service: c.service, zone: zoneOf(c.service) });
     const published = containers.filter((c) => c.publishedPorts.length > 0).map((c) => [c.service, c.publishedPorts]);
     expect(published.sort()).toEqual([
@@ -119,6 +136,8 @@ const expectedDigests = new Map<string, string>([...[...objects].map(([key, body
   }, 180_000);
 
   test('a stopped storage node loses nothing: every object still reads back identical', async () => {
+    shardFilesOnB2 = await shardFileCount('storage-b2');
+    expect(shardFilesOnB2).toBeGreaterThan(0);
     await compose(['stop', '-t', '10', 'storage-b2'], 60_000);
     const stopped = (await projectContainers(project)).find((c) => c.service === 'storage-b2');
     // Exit code 0, not 137: the node handled SIGTERM and stopped within the grace period.
@@ -128,17 +147,85 @@ const expectedDigests = new Map<string, string>([...[...objects].map(([key, body
     timings.push(['read all objects through both gateways, storage-b2 stopped', Date.now() - startedMs]);
   }, 180_000);
 
+  test('the node back with an empty volume is refilled by the healer, steered with the tessera CLI in its container', async () => {
+    const startedMs = Date.now();
+    // The reads with storage-b2 stopped were degraded, so the gateways queued repairs; the healer
+    // drains them (nothing to move: b2 is within its grace period). Two complete rounds later
+    // the queue is empty, and every rebuild from here on is b2's refill.
+    const queued = JSON.parse(await tesseraInHealer('heal', '--json')) as HealerStatusJson;
+    let before = queued;
+    await waitFor(async () => {
+      before = JSON.parse(await tesseraInHealer('heal', '--json')) as HealerStatusJson;
+      return before.healRoundCount >= queued.healRoundCount + 2;
+    }, 60_000);
+    // Wipe storage-b2's volume (it is stopped) from a throwaway container with no network.
+    const b2 = (await projectContainers(project)).find((c) => c.service === 'storage-b2');
+    const [volume] = (await run('docker', ['inspect', '-f', '{{range .Mounts}}{{if eq .Destination "/data"}}{{.Name}}{{end}}{{end}}', b2?.name ?? 'storage-b2'], { timeoutMs: 30_000 })).stdout.trim().split('\n');
+    expect(volume).toMatch(/storage-b2-data$/);
+    await run('docker', ['run', '--rm', '--network', 'none', '-v', `${volume}:/data`, imageTag, 'sh', '-c', 'find /data -mindepth 1 -delete'], { timeoutMs: 60_000 });
+    await compose(['start', 'storage-b2'], 60_000);
+    await waitFor(async () => (await projectContainers(project)).some((c) => c.service === 'storage-b2' && c.health === 'healthy'), 60_000);
+    expect(await shardFileCount('storage-b2')).toBe(0);
+
+    // Rebuilds paused: reported by the CLI and in the healer's metrics; then running again.
+    expect((await tesseraInHealer('heal', 'stop')).split('\n')[0]).toBe('rebuilds paused');
+    expect(await healerMetrics()).toMatch(/^healer_paused\{loop="heal"\} 1$/m);
+    expect((await tesseraInHealer('heal', 'start')).split('\n')[0]).toBe('rebuilds running');
+    expect(await healerMetrics()).toMatch(/^healer_paused\{loop="heal"\} 0$/m);
+
+    // The wiped node's shards are missing, which the scrubber finds (the node is up): a pass now,
+    // watched to its end. A pass ends early (the watch exits 1, naming the error) when a node
+    // does not answer, e.g. while the healer's gRPC channel to the restarted node is still in
+    // reconnect backoff; `scrub start` runs a new one. Bounded retries.
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 6 && (await shardFileCount('storage-b2')) < shardFilesOnB2; attempt++) {
+      const outcome = await tesseraInHealer('scrub', 'start', '--watch', '--json', '--interval-ms', '250').then(
+        (out) => out.trim().split('\n').pop() ?? '', (err: unknown) => String(err).split('\n').filter((line) => line.startsWith('stdout: ') || line.startsWith('{') || line.startsWith('tessera:')).slice(-1).join(' ') || String(err).slice(0, 300));
+      outcomes.push(outcome);
+      if (!outcome.includes('"failure"') && outcome.includes('"finished":true')) continue;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    }
+    const healerLogs = async (): Promise<string> => (await compose(['logs', '--no-color', '--tail', '15', 'healer'], 30_000)).stdout;
+    if ((await shardFileCount('storage-b2')) !== shardFilesOnB2) throw new Error(`storage-b2 not refilled; passes: ${outcomes.join('\n')}\n${await healerLogs()}`);
+    console.log(`scrub passes until storage-b2 was refilled:\n${outcomes.join('\n')}`);
+    // Nothing left to heal; the healer's own account matches the files.
+    const watched = (await tesseraInHealer('heal', '--watch')).trim().split('\n');
+    expect(watched[watched.length - 1]).toMatch(/100% .* backlog 0 stripes  full redundancy$/);
+    const after = JSON.parse(await tesseraInHealer('heal', '--json')) as HealerStatusJson;
+    expect({ backlogStripes: after.backlogStripes, backlogBytes: after.backlogBytes }).toEqual({ backlogStripes: 0, backlogBytes: 0 });
+    expect(after.totals.shardsRebuilt - before.totals.shardsRebuilt).toBe(shardFilesOnB2);
+    expect(after.scrub.corruptShardsFound - before.scrub.corruptShardsFound).toBe(shardFilesOnB2);
+    // A second pass verifies every block checksum, the rebuilt shards' included: nothing bad.
+    await tesseraInHealer('scrub', 'start', '--watch', '--json', '--interval-ms', '250');
+    expect((JSON.parse(await tesseraInHealer('scrub', '--json')) as HealerStatusJson['scrub']).corruptShardsFound).toBe(after.scrub.corruptShardsFound);
+    timings.push([`storage-b2 (${shardFilesOnB2} shard files) wiped, restarted, refilled; two scrub passes`, Date.now() - startedMs]);
+    await expectAllObjectsReadable();
+  }, 240_000);
+
   test('every metric the Grafana dashboard queries is exported by a running node', async () => {
     const exported = new Set<string>();
     // The metrics ports are not published: read them from inside each container.
-    const fetchMetrics = "require('http').get('http://127.0.0.1:9090/metrics',r=>r.pipe(process.stdout)).on('error',e=>{console.error(e.message);process.exit(1)})";
-    for (const service of ['gateway-1', 'meta-1', 'storage-a1']) {
+    for (const service of ['gateway-1', 'meta-1', 'storage-a1', 'healer']) {
       for (const name of exportedMetricNames((await compose(['exec', '-T', service, 'node', '-e', fetchMetrics], 30_000)).stdout)) exported.add(name);
     }
     const used = dashboardMetricNames(loadDashboard());
     expect(used.length).toBeGreaterThan(20);
     expect(used.filter((name) => !exported.has(name))).toEqual([]);
   });
+
+  /** Shard files in a storage container's /data. */
+  async function shardFileCount(service: string): Promise<number> {
+    return Number((await compose(['exec', '-T', service, 'sh', '-c', "find /data -type f -name '*.shard' | wc -l"], 30_000)).stdout.trim());
+  }
+
+  /** The `tessera` CLI in the healer's container: heal/scrub default to that healer, on loopback. */
+  async function tesseraInHealer(...args: string[]): Promise<string> {
+    return (await compose(['exec', '-T', 'healer', 'tessera', ...args], 120_000)).stdout;
+  }
+
+  async function healerMetrics(): Promise<string> {
+    return (await compose(['exec', '-T', 'healer', 'node', '-e', fetchMetrics], 30_000)).stdout;
+  }
 
   async function expectAllObjectsReadable(): Promise<void> {
     for (const client of clients) {

@@ -18,11 +18,11 @@ function definedMetricNames(): Set<string> {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory() && entry.name !== 'bench') visit(full);
       else if (entry.isFile() && entry.name.endsWith('.ts')) {
-        for (const match of fs.readFileSync(full, 'utf8').matchAll(/['"]((?:gateway|metadata|storage_node)_[a-z0-9_]+)['"]/g)) names.add(match[1]!);
+        for (const match of fs.readFileSync(full, 'utf8').matchAll(/['"]((?:gateway|metadata|storage_node|healer)_[a-z0-9_]+)['"]/g)) names.add(match[1]!);
       }
     }
   };
-  for (const pkg of ['gateway', 'metadata', 'storage-node']) visit(path.join(repoRoot, 'packages', pkg, 'src'));
+  for (const pkg of ['gateway', 'metadata', 'storage-node', 'healer']) visit(path.join(repoRoot, 'packages', pkg, 'src'));
   return names;
 }
 
@@ -45,6 +45,14 @@ describe('deploy/grafana/tessera.json', () => {
     const exprs = dashboardExpressions(dashboard).join('\n');
     for (const needle of ['gateway_requests_total', 'gateway_response_body_bytes_total', 'gateway_request_duration_seconds_bucket', 'gateway_degraded_reads_total',
       'metadata_raft_leader_info', 'metadata_raft_term', 'metadata_raft_commit_index', 'storage_node_disk_used_bytes', 'sum by (zone) (storage_node_disk_used_bytes)']) {
+      expect(exprs).toContain(needle);
+    }
+  });
+
+  test('covers healing: backlog, rebuild rate and throttle, ETA, operator pause, and scrub progress, rate, results and oldest unverified shard', () => {
+    const exprs = dashboardExpressions(dashboard).join('\n');
+    for (const needle of ['healer_backlog_stripes', 'healer_backlog_bytes', 'healer_rebuilt_bytes_total', 'healer_rebuild_rate_limit_bytes_per_second', 'healer_eta_seconds',
+      'healer_paused', 'healer_scrub_pass_progress_ratio', 'healer_scrub_bytes_total', 'healer_scrub_shards_total', 'healer_scrub_oldest_unverified_age_seconds']) {
       expect(exprs).toContain(needle);
     }
   });

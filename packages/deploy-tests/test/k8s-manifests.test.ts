@@ -53,8 +53,10 @@ describe('deploy/k8s manifests', () => {
     expect(kinds).toEqual([
       'ConfigMap/tessera-config',
       'Deployment/tessera-gateway',
+      'Deployment/tessera-healer',
       'Namespace/tessera',
       'NetworkPolicy/tessera-gateway',
+      'NetworkPolicy/tessera-healer',
       'NetworkPolicy/tessera-metadata',
       'NetworkPolicy/tessera-storage',
       'PodDisruptionBudget/tessera-gateway',
@@ -97,7 +99,41 @@ describe('deploy/k8s manifests', () => {
       expect(JSON.stringify(set)).toContain('{"name":"data","mountPath":"/data"}');
     }
     expect(JSON.stringify(find('Deployment', 'tessera-gateway'))).not.toContain('persistentVolumeClaim');
-    expect(docs.filter((d) => d['kind'] === 'StatefulSet' || d['kind'] === 'Deployment').map(roleOf).sort()).toEqual(['gateway', 'metadata', 'storage', 'storage', 'storage']);
+    expect(JSON.stringify(find('Deployment', 'tessera-healer'))).not.toContain('persistentVolumeClaim');
+    expect(docs.filter((d) => d['kind'] === 'StatefulSet' || d['kind'] === 'Deployment').map(roleOf).sort()).toEqual(['gateway', 'healer', 'metadata', 'storage', 'storage', 'storage']);
+  });
+
+  test('the healer: one replica replaced by Recreate (never two at once), no disruption budget, metadata and settings from the ConfigMap', () => {
+    const healer = find('Deployment', 'tessera-healer');
+    const spec = healer['spec'] as JsonObject;
+    expect({ replicas: spec['replicas'], strategy: spec['strategy'] }).toEqual({ replicas: 1, strategy: { type: 'Recreate' } });
+    expect(docs.filter((d) => d['kind'] === 'PodDisruptionBudget').map((d) => JSON.stringify(d)).some((text) => text.includes('"healer"'))).toBe(false);
+    const container = ((spec['template'] as JsonObject)['spec'] as { containers: JsonObject[] }).containers[0]!;
+    const args = container['args'] as string[];
+    expect(args.slice(0, 3)).toEqual(['healer', '--metadata', '$(TESSERA_METADATA)']);
+    expect(args[args.indexOf('--worker-id') + 1]).toBe('$(POD_NAME)');
+    const env = new Map((container['env'] as JsonObject[]).map((e) => [e['name'], e]));
+    expect((env.get('POD_NAME')?.['valueFrom'] as JsonObject)['fieldRef']).toEqual({ fieldPath: 'metadata.name' });
+    // The healer main reads these variables itself (flags > env), so the ConfigMap sets them.
+    const config = find('ConfigMap', 'tessera-config')['data'] as Record<string, string>;
+    for (const name of ['TESSERA_NODE_LOSS_GRACE_MS', 'TESSERA_REBUILD_RATE_BYTES_PER_SECOND', 'TESSERA_SCRUB_PERIOD_MS']) {
+      expect(env.has(name)).toBe(true);
+      expect(Number(config[name])).toBeGreaterThan(0);
+    }
+    expect(Number(config['TESSERA_NODE_LOSS_GRACE_MS'])).toBe(600_000);
+    // Storage and metadata gRPC admit the healer: it carries the tessera name label.
+    expect((((spec['template'] as JsonObject)['metadata'] as JsonObject)['labels'] as Record<string, string>)['app.kubernetes.io/name']).toBe('tessera');
+  });
+
+  test('self-test: a healer reading a ConfigMap key that does not exist, or probing an undeclared port, is reported', () => {
+    const healer = JSON.parse(JSON.stringify(find('Deployment', 'tessera-healer'))
+      .replace('"key":"TESSERA_SCRUB_PERIOD_MS"', '"key":"TESSERA_SCRUB_PERIOD"')
+      .replace('"path":"/health/live","port":"metrics"', '"path":"/health/live","port":"admin"')) as JsonObject;
+    const mutated = docs.map((d) => (d['kind'] === 'Deployment' && JSON.stringify(d).includes('"tessera-healer"') ? healer : d));
+    expect(consistencyErrors(mutated)).toEqual([
+      'Deployment/tessera-healer container healer: livenessProbe port admin is not a declared container port',
+      'Deployment/tessera-healer container healer: env TESSERA_SCRUB_PERIOD_MS refers to missing key TESSERA_SCRUB_PERIOD of ConfigMap tessera-config',
+    ]);
   });
 
   test('self-test: a misspelt field (replica, mountpath) is reported as unknown', () => {
@@ -124,7 +160,7 @@ describe('deploy/k8s manifests', () => {
     const gateway = clone(find('Deployment', 'tessera-gateway'));
     const selector = (gateway['spec'] as JsonObject)['selector'] as { matchLabels: Record<string, string> };
     selector.matchLabels['app.kubernetes.io/component'] = 'gatway';
-    const mutated = docs.map((d) => (d['kind'] === 'Deployment' ? gateway : d));
+    const mutated = docs.map((d) => (d['kind'] === 'Deployment' && JSON.stringify(d).includes('"tessera-gateway"') ? gateway : d));
     expect(consistencyErrors(mutated)).toEqual(['Deployment/tessera-gateway: spec.selector does not match the pod template labels']);
 
     const service = JSON.parse(JSON.stringify(find('Service', 'tessera-gateway')).replace('"targetPort":"s3"', '"targetPort":"s4"')) as JsonObject;
@@ -150,9 +186,10 @@ describe('deploy/k8s manifests', () => {
       'StatefulSet/tessera-storage-az-b container storage: serves metrics on 0.0.0.0:9191, but the metrics port is 9090',
       'StatefulSet/tessera-storage-az-c container storage: serves metrics on 0.0.0.0:9191, but the metrics port is 9090',
       'Deployment/tessera-gateway container gateway: serves metrics on 0.0.0.0:9191, but the metrics port is 9090',
+      'Deployment/tessera-healer container healer: serves metrics on 0.0.0.0:9191, but the metrics port is 9090',
     ]);
     const gateway = JSON.parse(JSON.stringify(find('Deployment', 'tessera-gateway')).replace('"$(TESSERA_METRICS_LISTEN)"', '"127.0.0.1:9090"')) as JsonObject;
-    expect(consistencyErrors(docs.map((d) => (d['kind'] === 'Deployment' ? gateway : d)))).toEqual([
+    expect(consistencyErrors(docs.map((d) => (d['kind'] === 'Deployment' && JSON.stringify(d).includes('"tessera-gateway"') ? gateway : d)))).toEqual([
       'Deployment/tessera-gateway container gateway: metrics must listen on 0.0.0.0 for probes, got 127.0.0.1:9090',
     ]);
   });

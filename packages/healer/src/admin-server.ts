@@ -4,15 +4,25 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Healer } from './healer';
 
+/** Who may call the endpoints that change the healer (rate, stop, start). */
+export type AdminMutationPolicy = 'loopback-only' | 'any';
+
 /**
- * HTTP on the metrics port: `GET /metrics` (Prometheus), `GET /admin/status` (JSON for the
- * CLI), `POST /admin/heal {"rateBytesPerSecond": n}` (operator priority: the rebuild throttle),
- * `GET /health/live`, `GET /health/ready` (200 once a heal round has completed). Loopback or a private network only: it has no authentication.
+ * HTTP on the metrics port:
+ * - `GET /metrics` (Prometheus), `GET /admin/status` (JSON for the CLI), `GET /health/live`,
+ *   `GET /health/ready` (200 once a heal round has completed): open to anyone who reaches the port;
+ * - `POST /admin/heal {"rateBytesPerSecond": n}` (operator priority: the rebuild throttle),
+ *   `POST /admin/heal/stop|start` (pause / resume rebuilds), `POST /admin/scrub/stop|start`
+ *   (pause / resume the scrubber): each answers the new status.
+ * There is no authentication, so by default the changing endpoints answer 403 unless the peer
+ * is on loopback: Prometheus must reach the port from elsewhere, while pausing repairs is an
+ * operator's act (`tessera heal stop` on the same host, `docker exec`, `kubectl exec` or
+ * `kubectl port-forward`, which all arrive on loopback).
  */
 export class AdminServer {
   private server: Server | undefined;
 
-  constructor(private readonly healer: Healer, private readonly registry: Registry) {}
+  constructor(private readonly healer: Healer, private readonly registry: Registry, private readonly mutationPolicy: AdminMutationPolicy = 'loopback-only') {}
 
   async listen(hostPort: string): Promise<string> {
     const separator = hostPort.lastIndexOf(':');
@@ -52,6 +62,16 @@ export class AdminServer {
       const ready = this.healer.status().lastRound !== undefined;
       return send(res, ready ? 200 : 503, { ready });
     }
+    if (req.method === 'POST' && path !== undefined && path.startsWith('/admin/') && this.mutationPolicy === 'loopback-only' && !isLoopbackAddress(req.socket.remoteAddress)) {
+      return send(res, 403, { error: `${path} is accepted from loopback only (run the CLI on the healer's host, or through docker/kubectl exec or port-forward)` });
+    }
+    const control = /^\/admin\/(heal|scrub)\/(stop|start)$/.exec(path ?? '');
+    if (req.method === 'POST' && control !== null) {
+      const loop = control[1] === 'heal' ? 'heal' : 'scrub';
+      if (control[2] === 'stop') this.healer.pause(loop);
+      else this.healer.resume(loop);
+      return send(res, 200, this.healer.status());
+    }
     if (req.method === 'POST' && path === '/admin/heal') {
       const body = await readBody(req, 4096);
       let rate: unknown;
@@ -66,6 +86,13 @@ export class AdminServer {
     }
     send(res, 404, { error: 'not found' });
   }
+}
+
+/** 127.0.0.0/8, ::1, and their IPv4-mapped forms. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return v4.startsWith('127.') || address === '::1';
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -30,9 +30,19 @@ export interface HealRoundReport {
   readonly durationMs: number;
 }
 
+/** The two loops an operator can pause (`tessera heal stop`, `tessera scrub stop`). */
+export type PausableLoop = 'heal' | 'scrub';
+
 /** JSON of GET /admin/status (for `tessera heal --watch`). */
 export interface HealerStatus {
   readonly workerId: string;
+  /** Rebuilds paused by the operator (`POST /admin/heal/stop`); the backlog is still measured. */
+  readonly healPaused: boolean;
+  /**
+   * Heal rounds completed since start. A watcher that has just resumed rebuilds waits until two
+   * more have completed: the second one began after the resume, so its backlog is current.
+   */
+  readonly healRoundCount: number;
   readonly rebuildRateLimitBytesPerSecond: number;
   readonly measuredRebuildRateBytesPerSecond: number;
   readonly backlogStripes: number;
@@ -43,6 +53,15 @@ export interface HealerStatus {
   readonly scrub: {
     passCount: number; shardsVerifiedThisPass: number; shardsLastPass: number; progressRatio: number;
     effectiveRateBytesPerSecond: number; oldestUnverifiedAgeSeconds: number; corruptShardsFound: number;
+    /** Paused by the operator (`POST /admin/scrub/stop`): a pass in progress waits where it is. */
+    paused: boolean;
+    /** A pass is in progress (possibly paused). */
+    passRunning: boolean;
+    /** Wall-clock start of the pass in progress, or of the last one when none runs. */
+    passStartedAtMs: number | undefined;
+    bytesVerifiedThisPass: number; bytesLastPass: number;
+    /** Passes that ended early on an error (e.g. a node unreachable mid-pass), and the last error. */
+    passFailureCount: number; lastPassError: string | undefined;
   };
 }
 
@@ -72,10 +91,24 @@ export class Healer implements Startable {
   private loops: Promise<void>[] = [];
   private readonly startedAtMs: number;
   private lastRound: HealRoundReport | undefined;
+  private healRoundCount = 0;
   private measuredRateBytesPerSecond = 0;
   private backlog = { stripes: 0, bytes: 0 };
   private readonly totals = { stripesRebuilt: 0, shardsRebuilt: 0, bytesRebuilt: 0, stale: 0, unrecoverable: 0, orphansDeleted: 0 };
-  private readonly scrub = { passCount: 0, shardsVerifiedThisPass: 0, shardsLastPass: 0, bytesLastPass: 0, lastCompletePassStartedAtMs: undefined as number | undefined, corruptShardsFound: 0 };
+  private readonly scrub = {
+    passCount: 0, shardsVerifiedThisPass: 0, shardsLastPass: 0, bytesVerifiedThisPass: 0, bytesLastPass: 0, corruptShardsFound: 0,
+    lastCompletePassStartedAtMs: undefined as number | undefined, passStartedAtMs: undefined as number | undefined, passRunning: false,
+    passFailureCount: 0, lastPassError: undefined as string | undefined,
+  };
+  /**
+   * Operator pause switches. In memory only: a restarted healer heals and scrubs again, which
+   * is the safe default for durability (an operator who forgot a pause must not lose data).
+   */
+  private readonly paused: Record<PausableLoop, boolean> = { heal: false, scrub: false };
+  /** Waiters of a paused scrub pass, released by resume or stop. */
+  private scrubResumeWaiters: Array<() => void> = [];
+  /** Cuts a loop's sleep short so `start` runs a round now rather than after the interval. */
+  private readonly wakers = new Map<string, AbortController>();
 
   constructor(readonly options: HealerOptions, private readonly components: HealerComponents) {
     validateHealerOptions(options);
@@ -88,6 +121,7 @@ export class Healer implements Startable {
     this.startedAtMs = components.clock.nowMs();
     components.metrics.rateLimit.set(options.rebuildRateBytesPerSecond);
     components.metrics.scrubRate.set(options.scrubRateBytesPerSecond);
+    for (const loop of ['heal', 'scrub'] as const) components.metrics.paused.set({ loop }, 0);
   }
 
   async start(): Promise<void> {
@@ -98,6 +132,7 @@ export class Healer implements Startable {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    this.releaseScrubWaiters();
     await Promise.allSettled(this.loops);
     this.loops = [];
     this.pool.close();
@@ -109,11 +144,57 @@ export class Healer implements Startable {
     this.components.metrics.rateLimit.set(rateBytesPerSecond);
   }
 
+  /**
+   * Operator stop (`tessera heal stop` / `tessera scrub stop`). Heal: no new stripe rebuild
+   * starts (those in flight finish, within one stripe), repair-queue items are no longer
+   * claimed, and shards the scrubber finds bad are queued for repair instead of rebuilt; rounds
+   * still measure the node-loss backlog so status and ETA stay true. Scrub: the pass in
+   * progress waits before its next shard, and no new pass starts. Orphan collection goes on.
+   */
+  pause(loop: PausableLoop): void {
+    if (this.paused[loop]) return;
+    this.paused[loop] = true;
+    this.components.metrics.paused.set({ loop }, 1);
+    this.components.logger.info('paused by operator', { loop });
+  }
+
+  /**
+   * Operator start: undoes `pause` and runs the loop now instead of after its interval (heal:
+   * a round; scrub: the paused pass continues, or a new pass starts when none is running).
+   */
+  resume(loop: PausableLoop): void {
+    const wasPaused = this.paused[loop];
+    this.paused[loop] = false;
+    this.components.metrics.paused.set({ loop }, 0);
+    if (loop === 'scrub') this.releaseScrubWaiters();
+    this.wakers.get(loop)?.abort();
+    if (wasPaused) this.components.logger.info('resumed by operator', { loop });
+  }
+
+  isPaused(loop: PausableLoop): boolean {
+    return this.paused[loop];
+  }
+
+  private releaseScrubWaiters(): void {
+    const waiters = this.scrubResumeWaiters;
+    this.scrubResumeWaiters = [];
+    for (const release of waiters) release();
+  }
+
+  /** Resolves at once unless the scrubber is paused; then when it is resumed or the healer stops. */
+  private async scrubNotPaused(): Promise<void> {
+    while (this.paused.scrub && !this.abort.signal.aborted) {
+      await new Promise<void>((resolve) => this.scrubResumeWaiters.push(resolve));
+    }
+  }
+
   status(): HealerStatus {
     const eta = this.measuredRateBytesPerSecond > 0 ? this.backlog.bytes / this.measuredRateBytesPerSecond : 0;
     const progress = this.scrub.shardsLastPass === 0 ? 0 : Math.min(1, this.scrub.shardsVerifiedThisPass / this.scrub.shardsLastPass);
     return {
       workerId: this.options.workerId,
+      healPaused: this.paused.heal,
+      healRoundCount: this.healRoundCount,
       rebuildRateLimitBytesPerSecond: this.rebuildLimiter.rateBytesPerSecond,
       measuredRebuildRateBytesPerSecond: this.measuredRateBytesPerSecond,
       backlogStripes: this.backlog.stripes, backlogBytes: this.backlog.bytes, etaSeconds: eta,
@@ -122,6 +203,9 @@ export class Healer implements Startable {
         passCount: this.scrub.passCount, shardsVerifiedThisPass: this.scrub.shardsVerifiedThisPass, shardsLastPass: this.scrub.shardsLastPass,
         progressRatio: progress, effectiveRateBytesPerSecond: this.scrubLimiter.rateBytesPerSecond,
         oldestUnverifiedAgeSeconds: this.oldestUnverifiedAgeSeconds(), corruptShardsFound: this.scrub.corruptShardsFound,
+        paused: this.paused.scrub, passRunning: this.scrub.passRunning, passStartedAtMs: this.scrub.passStartedAtMs,
+        bytesVerifiedThisPass: this.scrub.bytesVerifiedThisPass, bytesLastPass: this.scrub.bytesLastPass,
+        passFailureCount: this.scrub.passFailureCount, lastPassError: this.scrub.lastPassError,
       },
     };
   }
@@ -130,13 +214,20 @@ export class Healer implements Startable {
     const signal = this.abort.signal;
     while (!signal.aborted) {
       const startedMs = performance.now();
-      try {
-        await round();
-      } catch (err) {
-        if (!signal.aborted) this.components.logger.warn('healer round failed', { loop: name, err: (err as Error).message });
+      // A paused scrubber starts no pass; a paused healer still runs its rounds (to measure
+      // the backlog) but rebuilds nothing (healOnce).
+      if (!(name === 'scrub' && this.paused.scrub)) {
+        try {
+          await round();
+        } catch (err) {
+          if (!signal.aborted) this.components.logger.warn('healer round failed', { loop: name, err: (err as Error).message });
+        }
       }
       const waitMs = Math.max(0, intervalMs - (performance.now() - startedMs));
-      await sleep(Math.max(waitMs, 50), signal);
+      const waker = new AbortController();
+      this.wakers.set(name, waker);
+      await sleep(Math.max(waitMs, 50), AbortSignal.any([signal, waker.signal]));
+      this.wakers.delete(name);
     }
   }
 
@@ -157,14 +248,15 @@ export class Healer implements Startable {
         if (!pending.has(shard.stripeId)) pending.set(shard.stripeId, { task: taskOf(location, new Set(), `node ${node.nodeId} ${node.state}`), itemIds: [] });
       }
     }
-    await this.addQueuedRepairs(pending, nodes);
+    // Claiming leases items for queueLeaseMs: a paused healer leaves them to others (or to itself later).
+    if (!this.paused.heal) await this.addQueuedRepairs(pending, nodes);
     const ordered = [...pending.values()].sort((a, b) => survivingShardCount(a.task, nodes) - survivingShardCount(b.task, nodes));
     this.backlog = { stripes: ordered.length, bytes: ordered.reduce((sum, p) => sum + backlogBytesOf(p.task, nodes), 0) };
     this.publishBacklog();
     const outcomes: Record<RebuildOutcome['kind'], number> = { healthy: 0, rebuilt: 0, stale: 0, unrecoverable: 0 };
     let bytesWritten = 0;
     await forEachConcurrently(ordered, this.options.rebuildConcurrency, async (p) => {
-      if (this.abort.signal.aborted) return;
+      if (this.abort.signal.aborted || this.paused.heal) return;
       const outcome = await this.rebuildOne(p.task, nodes, graceIds);
       outcomes[outcome.kind]++;
       if (outcome.kind === 'rebuilt') bytesWritten += outcome.bytesWritten;
@@ -178,6 +270,7 @@ export class Healer implements Startable {
     this.components.metrics.rebuildRate.set(this.measuredRateBytesPerSecond);
     const report: HealRoundReport = { lostNodeIds: lostNodes.map((n) => n.nodeId), stripeCount: ordered.length, backlogBytes: this.backlog.bytes, outcomes, bytesWritten, durationMs };
     this.lastRound = report;
+    this.healRoundCount++;
     return report;
   }
 
@@ -278,6 +371,27 @@ export class Healer implements Startable {
   async scrubOnce(): Promise<{ verifiedShardCount: number; corruptShardCount: number; respreadStripeCount: number }> {
     const passStartedAtMs = this.components.clock.nowMs();
     this.scrub.shardsVerifiedThisPass = 0;
+    this.scrub.bytesVerifiedThisPass = 0;
+    this.scrub.passStartedAtMs = passStartedAtMs;
+    this.scrub.passRunning = true;
+    this.components.metrics.scrubPassRunning.set(1);
+    try {
+      const result = await this.scrubPass(passStartedAtMs);
+      this.components.metrics.scrubPasses.inc({ outcome: 'complete' });
+      return result;
+    } catch (err) {
+      // Reported so that a watcher of this pass (`tessera scrub start --watch`) learns it ended.
+      this.scrub.passFailureCount++;
+      this.scrub.lastPassError = (err as Error).message;
+      this.components.metrics.scrubPasses.inc({ outcome: 'failed' });
+      throw err;
+    } finally {
+      this.scrub.passRunning = false;
+      this.components.metrics.scrubPassRunning.set(0);
+    }
+  }
+
+  private async scrubPass(passStartedAtMs: number): Promise<{ verifiedShardCount: number; corruptShardCount: number; respreadStripeCount: number }> {
     let bytes = 0;
     let corrupt = 0;
     let respread = 0;
@@ -285,6 +399,7 @@ export class Healer implements Startable {
     const respreadDone = new Set<string>();
     for (const node of nodes.filter((n) => n.state === 'up')) {
       for await (const shard of this.nodeShards(node.nodeId)) {
+        await this.scrubNotPaused();
         if (this.abort.signal.aborted) throw new Error('healer stopped');
         const location = shard.location;
         if (location?.found !== true || location.stripe === null || location.owner === null) continue;
@@ -293,6 +408,7 @@ export class Healer implements Startable {
         await this.scrubLimiter.take(shardBytes, this.abort.signal);
         const healthy = await this.verifyOne(node, shard.stripeId, shard.shardIndex);
         this.scrub.shardsVerifiedThisPass++;
+        this.scrub.bytesVerifiedThisPass += shardBytes;
         bytes += shardBytes;
         this.components.metrics.scrubBytes.inc(shardBytes);
         this.components.metrics.scrubShards.inc({ result: healthy ? 'ok' : 'bad' });
@@ -300,8 +416,11 @@ export class Healer implements Startable {
         if (!healthy) {
           corrupt++;
           this.scrub.corruptShardsFound++;
-          await this.rebuildOne(taskOf(location, new Set([shard.shardIndex]), `scrub: shard ${shard.shardIndex} on ${node.nodeId}`), nodes, new Set());
-        } else if (!respreadDone.has(shard.stripeId) && (location.stripe.degradedSpread || isSpreadDegraded(location.stripe.shardNodeIds, nodes))) {
+          const reason = `scrub: shard ${shard.shardIndex} on ${node.nodeId}`;
+          // Rebuilds are paused: leave the repair to the queue, which a resumed healer drains.
+          if (this.paused.heal) await this.components.metadata.enqueueRepair({ stripe: location.stripe, reason });
+          else await this.rebuildOne(taskOf(location, new Set([shard.shardIndex]), reason), nodes, new Set());
+        } else if (!this.paused.heal && !respreadDone.has(shard.stripeId) && (location.stripe.degradedSpread || isSpreadDegraded(location.stripe.shardNodeIds, nodes))) {
           // Flagged at write or rebuild time, or found unbalanced now (an AZ holding more than
           // its share): respread once nodes of the under-filled AZ are up.
           respreadDone.add(shard.stripeId);

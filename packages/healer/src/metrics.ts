@@ -18,6 +18,9 @@ export function createHealerMetrics(registry: Registry) {
     scrubProgress: new Gauge({ name: 'healer_scrub_pass_progress_ratio', help: 'Fraction of the current scrub pass done (shards)', registers }),
     scrubRate: new Gauge({ name: 'healer_scrub_rate_bytes_per_second', help: 'Effective scrub rate (configured, raised to meet the period)', registers }),
     oldestUnverifiedAge: new Gauge({ name: 'healer_scrub_oldest_unverified_age_seconds', help: 'Upper bound on the time since the least recently verified shard was verified', registers }),
+    paused: new Gauge({ name: 'healer_paused', help: 'Whether the operator paused a loop (1) or not (0): heal = rebuilds, scrub = verification passes', labelNames: ['loop'] as const, registers }),
+    scrubPasses: new Counter({ name: 'healer_scrub_passes_total', help: 'Scrub passes ended, by outcome: complete, or failed (ended early on an error; retried next period or on scrub start)', labelNames: ['outcome'] as const, registers }),
+    scrubPassRunning: new Gauge({ name: 'healer_scrub_pass_running', help: 'Whether a scrub pass is in progress (1, possibly paused) or not (0)', registers }),
     orphansDeleted: new Counter({ name: 'healer_orphan_shards_deleted_total', help: 'Shards deleted because no record maps them to their node', registers }),
   };
 }

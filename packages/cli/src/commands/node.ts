@@ -1,10 +1,12 @@
 /**
  * `tessera node ls|add|drain|undrain|remove`: storage node membership through the metadata
- * service. `remove` marks the node down for placement; the metadata service has no "forget this
- * node" operation yet, so the record stays, and a node that heartbeats again comes back up:
- * stop the process before removing it.
+ * service. `remove` forgets a node that holds no shards any more (drain it and let the healer
+ * move them first); the metadata service refuses otherwise, unless `--force` (the disk is
+ * gone: the node is kept as down until the healer has rebuilt its shards elsewhere, then
+ * forgotten). A removed node's own registrations and heartbeats are refused (it logs why)
+ * until `tessera node add` readmits it.
  */
-import { MetadataClient } from '@tessera/rpc';
+import { MetadataClient, MetadataError, StorageNodeNotEmptyError } from '@tessera/rpc';
 import type { ParsedArgs } from '../args';
 import { CliError, UsageError } from '../errors';
 import { formatBytes, renderTable } from '../table';
@@ -14,10 +16,7 @@ export interface NodeCommandResult {
   readonly text: string;
 }
 
-/** A node heard from this recently is taken to be running: removing it needs --force. */
-const recentHeartbeatMs = 15_000;
-
-export async function runNodeCommand(args: ParsedArgs, addresses: readonly string[], nowMs: number): Promise<NodeCommandResult> {
+export async function runNodeCommand(args: ParsedArgs, addresses: readonly string[], _nowMs: number): Promise<NodeCommandResult> {
   const [, sub, nodeId] = args.positionals;
   const client = new MetadataClient({ addresses, callTimeoutMs: 5_000, attemptCountMax: Math.max(3, addresses.length * 2) });
   try {
@@ -25,8 +24,15 @@ export async function runNodeCommand(args: ParsedArgs, addresses: readonly strin
       case 'ls':
       case undefined: {
         const nodes = await client.listNodes();
-        const rows = nodes.map((n) => [n.nodeId, n.az, n.state, n.address, formatBytes(n.capacityBytes), formatBytes(Math.max(0, n.capacityBytes - n.freeBytes))]);
-        return { json: { nodes }, text: nodes.length === 0 ? 'no storage nodes registered' : renderTable(['NODE', 'ZONE', 'STATE', 'ADDRESS', 'CAPACITY', 'USED'], rows) };
+        const removed = await client.listRemovedNodes();
+        const removedIds = new Set(removed.map((r) => r.nodeId));
+        // A node removed with --force stays listed (down) until its shards are rebuilt elsewhere.
+        const stateOf = (n: { nodeId: string; state: string }): string => (removedIds.has(n.nodeId) ? `${n.state} (removed, rebuilding)` : n.state);
+        const rows = nodes.map((n) => [n.nodeId, n.az, stateOf(n), n.address, formatBytes(n.capacityBytes), formatBytes(Math.max(0, n.capacityBytes - n.freeBytes))]);
+        const listed = new Set(nodes.map((n) => n.nodeId));
+        const forgotten = removed.filter((r) => !listed.has(r.nodeId)).map((r) => r.nodeId);
+        const table = nodes.length === 0 ? 'no storage nodes registered' : renderTable(['NODE', 'ZONE', 'STATE', 'ADDRESS', 'CAPACITY', 'USED'], rows);
+        return { json: { nodes, removed }, text: forgotten.length === 0 ? table : `${table}\nremoved (re-add with tessera node add): ${forgotten.join(', ')}` };
       }
       case 'add': {
         const id = required(nodeId, 'tessera node add <node-id> --zone <zone> --address <host:port> [--capacity-bytes <n>]');
@@ -35,7 +41,8 @@ export async function runNodeCommand(args: ParsedArgs, addresses: readonly strin
         const capacityText = args.flags.get('capacity-bytes') ?? '0';
         if (!/^\d+$/.test(capacityText)) throw new UsageError('--capacity-bytes must be a whole number of bytes');
         const capacityBytes = Number(capacityText);
-        const node = await client.registerNode({ nodeId: id, az: zone, address, capacityBytes, freeBytes: capacityBytes });
+        // readmit: an operator's add also re-admits a node removed earlier (its own registration cannot).
+        const node = await client.registerNode({ nodeId: id, az: zone, address, capacityBytes, freeBytes: capacityBytes, readmit: true });
         return { json: { node }, text: `registered ${node.nodeId} in ${node.az} at ${node.address}: ${node.state}` };
       }
       case 'drain':
@@ -47,18 +54,22 @@ export async function runNodeCommand(args: ParsedArgs, addresses: readonly strin
       }
       case 'remove': {
         const id = required(nodeId, 'tessera node remove <node-id> [--force]');
-        const current = (await client.listNodes()).find((n) => n.nodeId === id);
-        if (current === undefined) throw new CliError(`no storage node ${id}`);
-        const silentMs = nowMs - current.lastHeartbeatAtMs;
-        if (silentMs < recentHeartbeatMs && args.flags.get('force') !== 'true') {
-          throw new CliError(`${id} heartbeated ${Math.max(0, Math.round(silentMs / 1000))}s ago, so it is still running: drain it and stop its process first, or pass --force`);
-        }
-        const node = await client.setNodeState({ nodeId: id, state: 'down', reason: args.flags.get('reason') ?? 'removed by operator' });
-        return { json: { node }, text: `${node.nodeId}: ${node.state} (excluded from placement; its record stays until the metadata service can forget nodes)` };
+        const force = args.flags.get('force') === 'true';
+        const result = await client.removeNode({ nodeId: id, force, reason: args.flags.get('reason') ?? 'tessera node remove' });
+        const text = result.forgotten
+          ? `${id}: removed (its heartbeats are refused until tessera node add ${id})`
+          : `${id}: removed with --force; ${result.shardCount} shards are rebuilt elsewhere by the healer (the node shows as down until then)`;
+        return { json: { removed: result }, text };
       }
       default:
         throw new UsageError(`unknown node command ${JSON.stringify(sub)}: use ls, add, drain, undrain or remove`);
     }
+  } catch (err) {
+    // The metadata service's refusals (unknown node, removed node, node still holding shards)
+    // are operator errors: one line, exit 1. Their messages name the next step.
+    if (err instanceof StorageNodeNotEmptyError) throw new CliError(`${err.message} (or --force if its disk is gone)`);
+    if (err instanceof MetadataError) throw new CliError(err.message);
+    throw err;
   } finally {
     client.close();
   }

@@ -1,8 +1,8 @@
 /**
  * `tessera status`: the cluster as the metadata service sees it. Storage nodes by zone (state,
  * capacity, used), each metadata node's Raft view (leader, term, commit index), and the repair
- * queue. Object and byte totals are not exposed by the metadata service yet: reported as n/a
- * (null in --json), never made up.
+ * queue, and the catalogue's object, byte and multipart-upload counters per bucket (kept by the
+ * metadata service in the same batch as each write; n/a, null in --json, if they cannot be read).
  */
 import { MetadataClient } from '@tessera/rpc';
 import { CliError } from '../errors';
@@ -29,6 +29,13 @@ export interface StorageNodeView {
   readonly lastHeartbeatAgeMs: number;
 }
 
+export interface BucketStatsView {
+  readonly bucket: string;
+  readonly objectCount: number;
+  readonly objectBytes: number;
+  readonly multipartUploadCount: number;
+}
+
 export interface StatusReport {
   readonly metadata: {
     readonly leaderId: string | null;
@@ -44,9 +51,12 @@ export interface StatusReport {
     readonly capacityBytes: number;
     readonly usedBytes: number;
   };
-  /** Not exposed by the metadata service yet. */
+  /** Catalogue counters (current objects, their logical bytes); null when unreadable. */
   readonly objectCount: number | null;
   readonly objectBytes: number | null;
+  readonly multipartUploadCount: number | null;
+  /** Per bucket, by name; null when unreadable. */
+  readonly buckets: readonly BucketStatsView[] | null;
   /** Stripes queued for repair (below full redundancy); null when the queue is unreadable. */
   readonly stripesBelowFullRedundancy: number | null;
 }
@@ -70,6 +80,7 @@ export async function gatherStatus(addresses: readonly string[], callTimeoutMs: 
       usedBytes: Math.max(0, n.capacityBytes - n.freeBytes), lastHeartbeatAgeMs: Math.max(0, nowMs - n.lastHeartbeatAtMs),
     }));
     const queue = await client.listQueue(repairQueueScanCountMax).catch(() => undefined);
+    const stats = await client.getCatalogueStats().catch(() => undefined);
     const byZone: Record<string, Record<string, number>> = {};
     for (const n of storageNodes) {
       const zone = (byZone[n.zone] ??= {});
@@ -89,8 +100,12 @@ export async function gatherStatus(addresses: readonly string[], callTimeoutMs: 
         capacityBytes: storageNodes.reduce((sum, n) => sum + n.capacityBytes, 0),
         usedBytes: storageNodes.reduce((sum, n) => sum + n.usedBytes, 0),
       },
-      objectCount: null,
-      objectBytes: null,
+      objectCount: stats?.objectCount ?? null,
+      objectBytes: stats?.objectBytes ?? null,
+      multipartUploadCount: stats?.multipartUploadCount ?? null,
+      buckets: stats === undefined ? null : stats.buckets
+        .map((b): BucketStatsView => ({ bucket: b.bucket, objectCount: b.objectCount, objectBytes: b.objectBytes, multipartUploadCount: b.multipartUploadCount }))
+        .sort((a, b) => a.bucket.localeCompare(b.bucket)),
       stripesBelowFullRedundancy: queue === undefined ? null : queue.filter((item) => item.kind === 'repairStripe').length,
     };
   } finally {
@@ -129,7 +144,13 @@ export function renderStatus(report: StatusReport): string {
     out.push(`Capacity ${formatBytes(report.storage.capacityBytes)}, used ${formatBytes(report.storage.usedBytes)}`);
   }
   out.push('');
-  out.push(`Objects: ${report.objectCount ?? na}, bytes: ${report.objectBytes === null ? na : formatBytes(report.objectBytes)}`);
+  out.push(`Objects: ${report.objectCount ?? na}, bytes: ${report.objectBytes === null ? na : formatBytes(report.objectBytes)}, multipart uploads in progress: ${report.multipartUploadCount ?? na}`);
+  if (report.buckets !== null && report.buckets.length > 0) {
+    out.push(renderTable(
+      ['BUCKET', 'OBJECTS', 'BYTES', 'UPLOADS'],
+      report.buckets.map((b) => [b.bucket, String(b.objectCount), formatBytes(b.objectBytes), String(b.multipartUploadCount)]),
+    ));
+  }
   const below = report.stripesBelowFullRedundancy;
   out.push(`Stripes below full redundancy (repair queue): ${below === null ? na : below >= repairQueueScanCountMax ? `${below}+` : below}`);
   return out.join('\n');

@@ -10,6 +10,7 @@ export const zones = ['az-a', 'az-b', 'az-c'] as const;
 export const metadataServices = ['meta-1', 'meta-2', 'meta-3'];
 export const storageServices = zones.flatMap((zone) => [1, 2, 3].map((n) => `storage-${zone.slice(-1)}${n}`));
 export const gatewayServices = ['gateway-1', 'gateway-2'];
+export const healerServices = ['healer'];
 
 /** Keys of a list-or-map field (`networks: [a]` or `networks: {a: null}`). */
 function names(value: unknown): string[] {
@@ -51,7 +52,7 @@ function environment(service: JsonObject): Record<string, string> {
 export function composeErrors(compose: JsonObject): string[] {
   const errors: string[] = [];
   const services = objectAt(compose, 'services');
-  const expected = [...metadataServices, ...storageServices, ...gatewayServices];
+  const expected = [...metadataServices, ...storageServices, ...gatewayServices, ...healerServices];
   const actual = Object.keys(services);
   if ([...actual].sort().join() !== [...expected].sort().join()) errors.push(`services are ${actual.join(',')}, expected ${expected.join(',')}`);
   const networks = objectAt(compose, 'networks');
@@ -79,7 +80,8 @@ export function composeErrors(compose: JsonObject): string[] {
     // The healthcheck probes the address entrypoint.sh records from this flag.
     if (flag(command, '--metrics-listen') !== '0.0.0.0:9090') errors.push(`${where}: --metrics-listen must be 0.0.0.0:9090`);
     const zone = env['TESSERA_ZONE'];
-    if (zone === undefined || !(zones as readonly string[]).includes(zone)) errors.push(`${where}: TESSERA_ZONE must be one of ${zones.join(',')}`);
+    // The healer serves every zone; the nodes and gateways each live in one.
+    if (role !== 'healer' && (zone === undefined || !(zones as readonly string[]).includes(zone))) errors.push(`${where}: TESSERA_ZONE must be one of ${zones.join(',')}`);
     const dependsOn = service['depends_on'];
     const dependencies = names(dependsOn);
     for (const dependency of dependencies) {
@@ -115,6 +117,16 @@ export function composeErrors(compose: JsonObject): string[] {
       if (arrayAt(service, 'ports').length !== 1) errors.push(`${where}: must publish its S3 port`);
       if (env['TESSERA_ROOT_ACCESS_KEY'] === undefined || env['TESSERA_ROOT_SECRET_KEY'] === undefined) errors.push(`${where}: root keys missing`);
       requireDependencies([...metadataServices, ...storageServices]);
+    } else if (name === 'healer') {
+      if (role !== 'healer') errors.push(`${where}: role ${role}, expected healer`);
+      if (flag(command, '--metadata') !== metadataAddresses) errors.push(`${where}: --metadata must list the metadata services`);
+      if (serviceNetworks.join() !== 'cluster') errors.push(`${where}: must be on the internal network only`);
+      if (arrayAt(service, 'ports').length > 0) errors.push(`${where}: must not publish ports (its /admin endpoints change the cluster)`);
+      if (volumeMounts(service).size > 0) errors.push(`${where}: is stateless and must not mount a volume`);
+      requireDependencies(metadataServices);
+      // It must start while storage nodes are down: repairing them is its job.
+      for (const dependency of dependencies) if (!metadataServices.includes(dependency)) errors.push(`${where}: must not wait for ${dependency} (it heals when storage nodes are down)`);
+      if (env['TESSERA_NODE_LOSS_GRACE_MS'] === undefined) errors.push(`${where}: TESSERA_NODE_LOSS_GRACE_MS must be set explicitly`);
     }
   }
   for (const zone of zones) {

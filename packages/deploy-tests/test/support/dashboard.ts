@@ -19,11 +19,11 @@ export function dashboardExpressions(dashboard: JsonObject): string[] {
   return panels.flatMap((p) => arrayAt(p, 'targets').map((t) => stringAt(t, 'expr') ?? ''));
 }
 
-/** Tessera metric names (gateway_*, metadata_*, storage_node_*) the expressions refer to. */
+/** Tessera metric names (gateway_*, metadata_*, storage_node_*, healer_*) the expressions refer to. */
 export function dashboardMetricNames(dashboard: JsonObject): string[] {
   const names = new Set<string>();
   for (const expr of dashboardExpressions(dashboard)) {
-    for (const match of expr.matchAll(/\b(?:gateway|metadata|storage_node)_[a-z0-9_]+\b/g)) names.add(match[0]);
+    for (const match of expr.matchAll(/\b(?:gateway|metadata|storage_node|healer)_[a-z0-9_]+\b/g)) names.add(match[0]);
   }
   return [...names].sort();
 }

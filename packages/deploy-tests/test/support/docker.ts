@@ -11,7 +11,8 @@ export interface RunResult {
 export function run(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { env: { ...process.env, ...options.env }, timeout: options.timeoutMs, maxBuffer: 64 * 1024 * 1024, cwd: options.cwd }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stderr.slice(-4000)}`));
+      // stdout's tail too: a CLI that reports its outcome there (tessera --watch --json) says why.
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stderr.slice(-4000)}${stdout === '' ? '' : `\nstdout: ${stdout.slice(-2000)}`}`));
       else resolve({ stdout, stderr });
     });
   });
