@@ -62,6 +62,8 @@ export interface HealerStatus {
     bytesVerifiedThisPass: number; bytesLastPass: number;
     /** Passes that ended early on an error (e.g. a node unreachable mid-pass), and the last error. */
     passFailureCount: number; lastPassError: string | undefined;
+    /** Up nodes the last pass skipped because they stopped answering (verified next pass). */
+    nodesSkippedLastPass: readonly string[];
   };
 }
 
@@ -98,7 +100,7 @@ export class Healer implements Startable {
   private readonly scrub = {
     passCount: 0, shardsVerifiedThisPass: 0, shardsLastPass: 0, bytesVerifiedThisPass: 0, bytesLastPass: 0, corruptShardsFound: 0,
     lastCompletePassStartedAtMs: undefined as number | undefined, passStartedAtMs: undefined as number | undefined, passRunning: false,
-    passFailureCount: 0, lastPassError: undefined as string | undefined,
+    passFailureCount: 0, lastPassError: undefined as string | undefined, nodesSkippedLastPass: [] as readonly string[],
   };
   /**
    * Operator pause switches. In memory only: a restarted healer heals and scrubs again, which
@@ -206,6 +208,7 @@ export class Healer implements Startable {
         paused: this.paused.scrub, passRunning: this.scrub.passRunning, passStartedAtMs: this.scrub.passStartedAtMs,
         bytesVerifiedThisPass: this.scrub.bytesVerifiedThisPass, bytesLastPass: this.scrub.bytesLastPass,
         passFailureCount: this.scrub.passFailureCount, lastPassError: this.scrub.lastPassError,
+        nodesSkippedLastPass: this.scrub.nodesSkippedLastPass,
       },
     };
   }
@@ -397,45 +400,25 @@ export class Healer implements Startable {
     let respread = 0;
     const nodes = await this.components.metadata.listNodes();
     const respreadDone = new Set<string>();
+    const skippedNodeIds: string[] = [];
     for (const node of nodes.filter((n) => n.state === 'up')) {
-      for await (const shard of this.nodeShards(node.nodeId)) {
-        await this.scrubNotPaused();
-        if (this.abort.signal.aborted) throw new Error('healer stopped');
-        const location = shard.location;
-        if (location?.found !== true || location.stripe === null || location.owner === null) continue;
-        if (location.stripe.shardNodeIds[shard.shardIndex] !== node.nodeId) continue;
-        const shardBytes = shardSizeBytesOf(location.dataSizeBytes, location.stripe.dataShardCount, location.stripe.blockSizeBytes);
-        await this.scrubLimiter.take(shardBytes, this.abort.signal);
-        const healthy = await this.verifyOne(node, shard.stripeId, shard.shardIndex);
-        this.scrub.shardsVerifiedThisPass++;
-        this.scrub.bytesVerifiedThisPass += shardBytes;
-        bytes += shardBytes;
-        this.components.metrics.scrubBytes.inc(shardBytes);
-        this.components.metrics.scrubShards.inc({ result: healthy ? 'ok' : 'bad' });
-        this.updateScrubGauges();
-        if (!healthy) {
-          corrupt++;
-          this.scrub.corruptShardsFound++;
-          const reason = `scrub: shard ${shard.shardIndex} on ${node.nodeId}`;
-          // Rebuilds are paused: leave the repair to the queue, which a resumed healer drains.
-          if (this.paused.heal) await this.components.metadata.enqueueRepair({ stripe: location.stripe, reason });
-          else await this.rebuildOne(taskOf(location, new Set([shard.shardIndex]), reason), nodes, new Set());
-        } else if (!this.paused.heal && !respreadDone.has(shard.stripeId) && (location.stripe.degradedSpread || isSpreadDegraded(location.stripe.shardNodeIds, nodes))) {
-          // Flagged at write or rebuild time, or found unbalanced now (an AZ holding more than
-          // its share): respread once nodes of the under-filled AZ are up.
-          respreadDone.add(shard.stripeId);
-          const flagged = { ...location, stripe: { ...location.stripe, degradedSpread: true } };
-          if (planMoves(flagged.stripe, nodes, new Set()).length > 0) {
-            respread++;
-            await this.rebuildOne(taskOf(flagged, new Set(), 'respread degraded stripe'), nodes, new Set());
-          }
-        }
+      try {
+        bytes += await this.scrubNode(node, nodes, respreadDone, (count) => (corrupt += count), (count) => (respread += count));
+      } catch (err) {
+        if (!(err instanceof ScrubNodeUnreachableError) || this.abort.signal.aborted) throw err;
+        // One node that stops answering (restarting, partitioned) must not end the pass for all
+        // the others: its shards wait for the next pass, and the liveness checks and the node
+        // loss path deal with the node itself. (A metadata error still fails the pass.)
+        skippedNodeIds.push(node.nodeId);
+        this.components.logger.warn('scrub skipped a node that did not answer', { nodeId: node.nodeId, err: String(err) });
       }
     }
     this.scrub.passCount++;
     this.scrub.shardsLastPass = this.scrub.shardsVerifiedThisPass;
     this.scrub.bytesLastPass = bytes;
-    this.scrub.lastCompletePassStartedAtMs = passStartedAtMs;
+    this.scrub.nodesSkippedLastPass = skippedNodeIds;
+    // Only a pass that verified every up node bounds the age of the oldest unverified shard.
+    if (skippedNodeIds.length === 0) this.scrub.lastCompletePassStartedAtMs = passStartedAtMs;
     // Meet the period: a pass may take at most half of it (passes start every half period).
     const neededRate = bytes / (this.options.scrubPeriodMs / 2 / 1000);
     this.scrubLimiter.setRate(Math.max(this.options.scrubRateBytesPerSecond, neededRate));
@@ -444,12 +427,58 @@ export class Healer implements Startable {
     return { verifiedShardCount: this.scrub.shardsVerifiedThisPass, corruptShardCount: corrupt, respreadStripeCount: respread };
   }
 
+  /** Verifies (and repairs) one node's shards; returns the bytes verified. Throws if the node stops answering. */
+  private async scrubNode(
+    node: StorageNode__Output,
+    nodes: readonly StorageNode__Output[],
+    respreadDone: Set<string>,
+    addCorrupt: (count: number) => void,
+    addRespread: (count: number) => void,
+  ): Promise<number> {
+    let bytes = 0;
+    for await (const shard of this.nodeShards(node.nodeId)) {
+      await this.scrubNotPaused();
+      if (this.abort.signal.aborted) throw new Error('healer stopped');
+      const location = shard.location;
+      if (location?.found !== true || location.stripe === null || location.owner === null) continue;
+      if (location.stripe.shardNodeIds[shard.shardIndex] !== node.nodeId) continue;
+      const shardBytes = shardSizeBytesOf(location.dataSizeBytes, location.stripe.dataShardCount, location.stripe.blockSizeBytes);
+      await this.scrubLimiter.take(shardBytes, this.abort.signal);
+      const healthy = await this.verifyOne(node, shard.stripeId, shard.shardIndex);
+      this.scrub.shardsVerifiedThisPass++;
+      this.scrub.bytesVerifiedThisPass += shardBytes;
+      bytes += shardBytes;
+      this.components.metrics.scrubBytes.inc(shardBytes);
+      this.components.metrics.scrubShards.inc({ result: healthy ? 'ok' : 'bad' });
+      this.updateScrubGauges();
+      if (!healthy) {
+        addCorrupt(1);
+        this.scrub.corruptShardsFound++;
+        const reason = `scrub: shard ${shard.shardIndex} on ${node.nodeId}`;
+        // Rebuilds are paused: leave the repair to the queue, which a resumed healer drains.
+        if (this.paused.heal) await this.components.metadata.enqueueRepair({ stripe: location.stripe, reason });
+        else await this.rebuildOne(taskOf(location, new Set([shard.shardIndex]), reason), nodes, new Set());
+      } else if (!this.paused.heal && !respreadDone.has(shard.stripeId) && (location.stripe.degradedSpread || isSpreadDegraded(location.stripe.shardNodeIds, nodes))) {
+        // Flagged at write or rebuild time, or found unbalanced now (an AZ holding more than
+        // its share): respread once nodes of the under-filled AZ are up.
+        respreadDone.add(shard.stripeId);
+        const flagged = { ...location, stripe: { ...location.stripe, degradedSpread: true } };
+        if (planMoves(flagged.stripe, nodes, new Set()).length > 0) {
+          addRespread(1);
+          await this.rebuildOne(taskOf(flagged, new Set(), 'respread degraded stripe'), nodes, new Set());
+        }
+      }
+    }
+    return bytes;
+  }
+
   private async verifyOne(node: StorageNode__Output, stripeId: string, shardIndex: number): Promise<boolean> {
     try {
       return (await this.pool.clientFor(node).verifyShard({ objectVersionId: stripeId, shardIndex })).ok;
     } catch (err) {
       if (err instanceof ShardNotFoundError) return false;
-      throw err; // unreachable node: not evidence of a bad shard
+      // Unreachable node: not evidence of a bad shard; the pass skips the node.
+      throw new ScrubNodeUnreachableError(node.nodeId, err);
     }
   }
 
@@ -509,6 +538,13 @@ export class Healer implements Startable {
       await flush();
     }
     return { deletedShardCount: deleted };
+  }
+}
+
+/** VerifyShard failed for a reason other than a missing shard: the node is skipped this pass. */
+class ScrubNodeUnreachableError extends Error {
+  constructor(nodeId: string, cause: unknown) {
+    super(`storage node ${nodeId} did not answer VerifyShard: ${String(cause)}`, { cause });
   }
 }
 

@@ -11,7 +11,13 @@ export class StorageNodePool {
     const existing = this.clients.get(node.nodeId);
     if (existing !== undefined && existing.address === node.address) return existing.client;
     existing?.client.close();
-    const client = new StorageNodeClient({ address: node.address, unaryTimeoutMs: this.unaryTimeoutMs });
+    const client = new StorageNodeClient({
+      address: node.address,
+      unaryTimeoutMs: this.unaryTimeoutMs,
+      // grpc-js backs reconnects off up to 120 s by default: a node restarted after a crash would
+      // look unreachable to the healer for minutes after it is back. Retry within 2 s instead.
+      channelOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2_000 },
+    });
     this.clients.set(node.nodeId, { address: node.address, client });
     return client;
   }

@@ -126,6 +126,30 @@ describe('healer against a real cluster', () => {
     await expectFullyHealthy();
   });
 
+  test('a node that stops answering mid-pass is skipped: the pass verifies every other node and completes', async () => {
+    const silent = 'az-c-n1';
+    const handle = cluster.handle(silent);
+    // The gRPC server goes away while the heartbeat keeps the node "up" in the metadata, as for
+    // a node that hangs or is cut off from the healer only.
+    await handle.server?.stop();
+    handle.server = undefined;
+    const onSilent = await shardsIndexedOn(silent);
+    expect(onSilent).toBeGreaterThan(0);
+    const pass = await running.healer.scrubOnce();
+    expect(pass.verifiedShardCount).toBe(objectSizes.length * 6 - onSilent);
+    expect(pass.corruptShardCount).toBe(0);
+    expect(running.healer.status().scrub.nodesSkippedLastPass).toEqual([silent]);
+    await cluster.stopStorageNode(silent);
+    await cluster.startStorageNode(silent);
+    await waitFor('node answering again', async () => ((await cluster.metadata.listNodes()).find((n) => n.nodeId === silent)?.state === 'up' ? true : undefined));
+    // The healer's connection to the restarted node comes back within its 2 s reconnect backoff.
+    const next = await waitFor('a pass that reaches every node again', async () => {
+      const result = await running.healer.scrubOnce();
+      return running.healer.status().scrub.nodesSkippedLastPass.length === 0 ? result : undefined;
+    });
+    expect(next.verifiedShardCount).toBe(objectSizes.length * 6);
+  });
+
   test('a wiped node (same id, empty disk) is refilled', async () => {
     const wiped = 'az-b-n2';
     const indexed = await shardsIndexedOn(wiped);
