@@ -1,4 +1,4 @@
-import { StorageNodeClient } from '@tessera/rpc';
+import { StorageNodeClient, reconnectChannelOptions } from '@tessera/rpc';
 import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
 
 /** One StorageNodeClient per node address; a node that moved gets a fresh client. */
@@ -16,7 +16,7 @@ export class StorageNodePool {
       unaryTimeoutMs: this.unaryTimeoutMs,
       // grpc-js backs reconnects off up to 120 s by default: a node restarted after a crash would
       // look unreachable to the healer for minutes after it is back. Retry within 2 s instead.
-      channelOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2_000 },
+      channelOptions: reconnectChannelOptions,
     });
     this.clients.set(node.nodeId, { address: node.address, client });
     return client;

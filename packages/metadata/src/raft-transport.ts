@@ -7,6 +7,7 @@ import type { RaftTransportClient } from '@tessera/proto/generated/tessera/raft/
 import type { RaftTransportHandlers } from '@tessera/proto/generated/tessera/raft/v1/RaftTransport';
 import type { SnapshotChunk, SnapshotChunk__Output } from '@tessera/proto/generated/tessera/raft/v1/SnapshotChunk';
 import { decodeRaftMessage, encodeRaftMessage } from '@tessera/raft';
+import { reconnectChannelOptions } from '@tessera/rpc';
 import type { RaftMessage, SnapshotMessage } from '@tessera/raft';
 import { encodeSnapshotMeta, snapshotMetadataKey } from './state-store';
 import type { MetadataMetrics } from './metrics';
@@ -53,7 +54,9 @@ export class GrpcRaftTransport implements RaftTransport {
     }
     const Client = raftProto().tessera.raft.v1.RaftTransport;
     this.addresses.set(nodeId, address);
-    this.peers.set(nodeId, { client: new Client(address, grpc.credentials.createInsecure()), stream: undefined, snapshotInFlight: false });
+    // A peer that restarts after a long outage is reachable again within 2 s, not after grpc-js's
+    // default reconnect backoff of up to 120 s (which would keep it out of the group that long).
+    this.peers.set(nodeId, { client: new Client(address, grpc.credentials.createInsecure(), reconnectChannelOptions), stream: undefined, snapshotInFlight: false });
   }
 
   send(messages: readonly RaftMessage[]): void {

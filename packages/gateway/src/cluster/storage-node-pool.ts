@@ -5,7 +5,7 @@
  */
 import type { Clock } from '@tessera/common';
 import type { MetadataClient } from '@tessera/rpc';
-import { StorageNodeClient } from '@tessera/rpc';
+import { StorageNodeClient, reconnectChannelOptions } from '@tessera/rpc';
 
 export interface KnownStorageNode {
   readonly nodeId: string;
@@ -74,7 +74,7 @@ export class StorageNodePool {
         messageSizeBytesTarget: this.options.messageSizeBytesTarget,
         // grpc-js backs off reconnects up to 120 s by default: a node that restarts after a
         // crash would stay unused (and count as a lost shard) for minutes.
-        channelOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2_000 },
+        channelOptions: reconnectChannelOptions,
       });
       this.clients.set(node.address, client);
     }
