@@ -241,7 +241,9 @@ export class Healer implements Startable {
     const startedMs = performance.now();
     const nodes = await this.components.metadata.listNodes();
     const nowMs = this.components.clock.nowMs();
-    const graceIds = new Set(nodes.filter((n) => n.state === 'down' && nowMs - n.stateChangedAtMs < this.options.nodeLossGraceMs).map((n) => n.nodeId));
+    // A node the operator removed with --force (its disk is gone) will not come back: no grace.
+    const removedIds = new Set((await this.components.metadata.listRemovedNodes()).map((n) => n.nodeId));
+    const graceIds = new Set(nodes.filter((n) => n.state === 'down' && !removedIds.has(n.nodeId) && nowMs - n.stateChangedAtMs < this.options.nodeLossGraceMs).map((n) => n.nodeId));
     const lostNodes = nodes.filter((n) => (n.state === 'down' && !graceIds.has(n.nodeId)) || n.state === 'draining');
     const pending = new Map<string, PendingTask>();
     for (const node of lostNodes) {

@@ -57,8 +57,8 @@ interface Target {
 
 /**
  * Rebuilds the lost shards of one stripe: reads the same shard byte range from k healthy
- * shards window by window (memory: (k + targets) × window), reconstructs the missing shards
- * with Reed-Solomon, streams them to their targets (the node fsyncs and renames; the client
+ * shards window by window, one window ahead (memory: 2 × (k + targets) × window),
+ * reconstructs the missing shards with Reed-Solomon, streams them to their targets (the node fsyncs and renames; the client
  * recomputes each block's xxh3-64), then commits moves with the compare-and-set
  * `replaceShards`, and only after that commit deletes the old copies. In-place rewrites
  * (corrupt or missing shard on a live node) need no metadata change: the node replaces the
@@ -162,11 +162,19 @@ export class StripeRebuilder {
         for (const q of queues) q.fail(writeFailure);
       }
     });
+    const sources = [...sourcesInput];
+    const readAt = (offsetBytes: number): Promise<(Uint8Array | undefined)[] | undefined> | undefined =>
+      offsetBytes < shardSizeBytes ? this.readWindow(stripe, sources, k, offsetBytes, Math.min(windowBytes, shardSizeBytes - offsetBytes)) : undefined;
+    // Read-ahead of one window: the sources read window i + 1 while window i is reconstructed
+    // and queued for the targets, so source reads and target writes overlap instead of
+    // alternating (memory: two windows of k + targets buffers per stripe). readWindow drops
+    // failed sources from `sources`; at most one read is in flight, so it never races itself.
+    let nextRead = readAt(0);
     try {
-      const sources = [...sourcesInput];
       for (let offsetBytes = 0; offsetBytes < shardSizeBytes; offsetBytes += windowBytes) {
         const lengthBytes = Math.min(windowBytes, shardSizeBytes - offsetBytes);
-        const slots = await this.readWindow(stripe, sources, k, offsetBytes, lengthBytes);
+        const slots = await nextRead;
+        nextRead = slots === undefined ? undefined : readAt(offsetBytes + windowBytes);
         if (slots === undefined) throw new Error(`fewer than ${k} readable shards at offset ${offsetBytes}`);
         codec.reconstruct(slots);
         await this.components.limiter.take(lengthBytes * targets.length);
@@ -183,6 +191,8 @@ export class StripeRebuilder {
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       for (const q of queues) q.fail(error);
+      // A read-ahead still in flight is abandoned: wait for it so no source call outlives the rebuild.
+      await nextRead?.catch(() => undefined);
       await settled;
       return { kind: 'failed', reason: writeFailure?.message ?? error.message };
     } finally {

@@ -253,4 +253,28 @@ describe('healer against a real cluster', () => {
     expect(metrics).toContain('healer_scrub_oldest_unverified_age_seconds');
     expect((await fetch(`${base}/admin/heal`, { method: 'POST', body: '{"rateBytesPerSecond":-1}' })).status).toBe(400);
   });
+
+  test('a node force-removed by the operator (disk gone) is rebuilt at once, without the node-loss grace period', async () => {
+    const patient = await startHealer({
+      ...healerDefaults, metadataAddresses: cluster.metadataAddresses, workerId: 'healer-test-patient', nodeLossGraceMs: 600_000,
+      rebuildRateBytesPerSecond: 64 * 1024 * 1024, rebuildWindowBytes: 32 * 1024, adminListen: '127.0.0.1:0', autoStart: false,
+    }, { logger: silentLogger });
+    try {
+      const gone = 'az-b-n3';
+      const held = await shardsIndexedOn(gone);
+      expect(held).toBeGreaterThan(0);
+      await cluster.stopStorageNode(gone);
+      await waitFor('node down', async () => ((await cluster.metadata.listNodes()).find((n) => n.nodeId === gone)?.state === 'down' ? true : undefined));
+      // Down but not removed: within the 10-minute grace nothing is rebuilt.
+      await patient.healer.healOnce();
+      expect(await shardsIndexedOn(gone)).toBe(held);
+      const removal = await cluster.metadata.removeNode({ nodeId: gone, force: true, reason: 'disk lost (test)' });
+      expect(removal.shardCount).toBe(held);
+      await patient.healer.healOnce();
+      expect(await shardsIndexedOn(gone)).toBe(0);
+      for (const key of expected.keys()) expect(sha256(await cluster.readObject(bucket, key))).toBe(expected.get(key));
+    } finally {
+      await patient.stop();
+    }
+  });
 });
