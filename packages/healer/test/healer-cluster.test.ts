@@ -63,7 +63,9 @@ describe('healer against a real cluster', () => {
       for (const nodeId of stripe.shardNodeIds) perAz.set(azOf.get(nodeId) ?? '?', (perAz.get(azOf.get(nodeId) ?? '?') ?? 0) + 1);
       expect([...perAz.values()]).toEqual([2, 2, 2]);
       for (const [shardIndex, nodeId] of stripe.shardNodeIds.entries()) {
-        expect(nodes.find((n) => n.nodeId === nodeId)?.state).toBe('up');
+        // Live: 'up', or 'suspect' when a heartbeat was late on a loaded machine (the shard itself
+        // is verified on the node just below); never on a down or draining node.
+        expect(['up', 'suspect']).toContain(nodes.find((n) => n.nodeId === nodeId)?.state);
         const verification = await cluster.client(nodeId).verifyShard({ objectVersionId: stripe.stripeId, shardIndex });
         expect(verification.ok).toBe(true);
       }
