@@ -5,7 +5,10 @@
  */
 import type { Clock } from '@tessera/common';
 import type { MetadataClient } from '@tessera/rpc';
-import { StorageNodeClient, reconnectChannelOptions } from '@tessera/rpc';
+import { RpcStatusError, StorageNodeClient, reconnectChannelOptions } from '@tessera/rpc';
+
+/** gRPC status DEADLINE_EXCEEDED. */
+const grpcDeadlineExceeded = 4;
 
 export interface KnownStorageNode {
   readonly nodeId: string;
@@ -109,8 +112,12 @@ export class StorageNodePool {
         try {
           await (await this.clientFor(nodeId)).getNodeInfo({ timeoutMs });
           this.markReachable(nodeId);
-        } catch {
-          this.markUnreachable(nodeId);
+        } catch (error) {
+          // A probe that only ran out of time says the node is slow (or this machine is busy),
+          // not that it is gone: marking it unreachable would fail GETs with 503 under load.
+          // The read itself copes with a slow node (hedged to parity); only a refused or broken
+          // connection counts as unreachable here.
+          if (!(error instanceof RpcStatusError && error.code === grpcDeadlineExceeded)) this.markUnreachable(nodeId);
         }
       }),
     );
