@@ -9,10 +9,9 @@ import {
 import type { ApplyResult } from '../src/catalogue-state-machine';
 import { CatalogueStateMachine, multipartEtag } from '../src/catalogue-state-machine';
 import type { Command, StampedCommand } from '../src/commands';
-import { decodeCommand, encodeCommand } from '../src/commands';
 import { validateBucketName } from '../src/validation';
 import type { TempCatalogue } from './helpers';
-import { md5a, md5b, openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
+import { applyEncoded, applyOk, md5a, md5b, openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
 
 let cat: TempCatalogue;
 beforeEach(async () => {
@@ -22,16 +21,8 @@ afterEach(async () => {
   await cat.close();
 });
 
-async function apply(command: StampedCommand): Promise<ApplyResult> {
-  // Through the wire format, as a Raft entry would carry it.
-  return cat.machine.apply(cat.machine.appliedIndex + 1, decodeCommand(encodeCommand(command, command.request)));
-}
-
-async function ok(command: StampedCommand): Promise<unknown> {
-  const result = await apply(command);
-  if (!result.ok) throw result.error;
-  return result.value;
-}
+const apply = (command: StampedCommand): Promise<ApplyResult> => applyEncoded(cat, command);
+const ok = (command: StampedCommand): Promise<unknown> => applyOk(cat, command);
 
 async function fails(command: StampedCommand, errorClass: abstract new (...args: never[]) => Error): Promise<void> {
   const result = await apply(command);

@@ -5,12 +5,10 @@
 // dir; commands go through the Raft wire format into apply, in the order Raft would commit
 // them (two gateways racing = two commits in log order).
 import { NoSuchKeyError, PreconditionFailedError } from '@tessera/rpc';
-import type { ApplyResult } from '../src/catalogue-state-machine';
 import type { Command, StampedCommand } from '../src/commands';
-import { decodeCommand, encodeCommand } from '../src/commands';
 import type { WriteCondition } from '../src/model';
 import type { TempCatalogue } from './helpers';
-import { md5a, md5b, openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
+import { applyOk, applyRefused, md5a, md5b, openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
 
 let cat: TempCatalogue;
 beforeEach(async () => {
@@ -22,21 +20,8 @@ afterEach(async () => {
   await cat.close();
 });
 
-async function apply(command: StampedCommand): Promise<ApplyResult> {
-  return cat.machine.apply(cat.machine.appliedIndex + 1, decodeCommand(encodeCommand(command, command.request)));
-}
-
-async function ok(command: StampedCommand): Promise<unknown> {
-  const result = await apply(command);
-  if (!result.ok) throw result.error;
-  return result.value;
-}
-
-async function refusal(command: StampedCommand): Promise<Error> {
-  const result = await apply(command);
-  if (result.ok) throw new Error(`expected a refusal of ${command.type}`);
-  return result.error;
-}
+const ok = (command: StampedCommand): Promise<unknown> => applyOk(cat, command);
+const refusal = (command: StampedCommand): Promise<Error> => applyRefused(cat, command);
 
 const createOnly: WriteCondition = { ifNoneMatchAny: true, ifMatchEtag: undefined };
 const ifMatch = (etag: string): WriteCondition => ({ ifNoneMatchAny: false, ifMatchEtag: etag });

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import type { CatalogueDb } from '../src/catalogue-db';
 import { openCatalogueDb } from '../src/catalogue-db';
 import { CatalogueStateMachine } from '../src/catalogue-state-machine';
-import type { CatalogueOptions } from '../src/catalogue-state-machine';
-import type { Command } from '../src/commands';
+import type { ApplyResult, CatalogueOptions } from '../src/catalogue-state-machine';
+import { decodeCommand, encodeCommand } from '../src/commands';
+import type { Command, StampedCommand } from '../src/commands';
 import type { StripeRecord } from '../src/model';
 
 export interface TempCatalogue {
@@ -27,6 +28,25 @@ export async function openTempCatalogue(options?: CatalogueOptions): Promise<Tem
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Applies a command at the next log index, through the wire format as a Raft entry carries it. */
+export async function applyEncoded(cat: TempCatalogue, command: StampedCommand): Promise<ApplyResult> {
+  return cat.machine.apply(cat.machine.appliedIndex + 1, decodeCommand(encodeCommand(command, command.request)));
+}
+
+/** As applyEncoded; the command must succeed. Returns its value. */
+export async function applyOk(cat: TempCatalogue, command: StampedCommand): Promise<unknown> {
+  const result = await applyEncoded(cat, command);
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+/** As applyEncoded; the command must be refused. Returns the refusal. */
+export async function applyRefused(cat: TempCatalogue, command: StampedCommand): Promise<Error> {
+  const result = await applyEncoded(cat, command);
+  if (result.ok) throw new Error(`expected a refusal of ${command.type}`);
+  return result.error;
 }
 
 export const md5a = '0123456789abcdef0123456789abcdef';

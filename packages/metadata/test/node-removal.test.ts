@@ -5,11 +5,10 @@
 // back in until an operator readmits it. Method: a real CatalogueStateMachine over LevelDB in a
 // temp dir, commands through the Raft wire format; the healer's move is a replaceShards.
 import { NoSuchStorageNodeError, ShardsNotPlacedError, StorageNodeNotEmptyError, StorageNodeRemovedError } from '@tessera/rpc';
-import type { ApplyResult, RemoveNodeResult } from '../src/catalogue-state-machine';
+import type { RemoveNodeResult } from '../src/catalogue-state-machine';
 import type { Command, StampedCommand } from '../src/commands';
-import { decodeCommand, encodeCommand } from '../src/commands';
 import type { TempCatalogue } from './helpers';
-import { openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
+import { applyOk, applyRefused, openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
 
 let cat: TempCatalogue;
 beforeEach(async () => {
@@ -21,21 +20,8 @@ afterEach(async () => {
   await cat.close();
 });
 
-async function apply(command: StampedCommand): Promise<ApplyResult> {
-  return cat.machine.apply(cat.machine.appliedIndex + 1, decodeCommand(encodeCommand(command, command.request)));
-}
-
-async function ok(command: StampedCommand): Promise<unknown> {
-  const result = await apply(command);
-  if (!result.ok) throw result.error;
-  return result.value;
-}
-
-async function refusal(command: StampedCommand): Promise<Error> {
-  const result = await apply(command);
-  if (result.ok) throw new Error(`expected a refusal of ${command.type}`);
-  return result.error;
-}
+const ok = (command: StampedCommand): Promise<unknown> => applyOk(cat, command);
+const refusal = (command: StampedCommand): Promise<Error> => applyRefused(cat, command);
 
 const remove = (nodeId: string, force = false): Command => ({ type: 'removeNode', nodeId, force, reason: 'test', removedAtMs: 50 });
 const heartbeat = (nodeId: string): Command => ({ type: 'heartbeat', nodeId, capacityBytes: 100, freeBytes: 50, heartbeatAtMs: 60 });
