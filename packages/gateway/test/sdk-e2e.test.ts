@@ -27,7 +27,6 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -38,6 +37,7 @@ import { SeededRandom } from '@tessera/common';
 import { compositeChecksum, computeChecksum } from '../src/checksums';
 import { startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
 import type { TestGateway } from './support/test-gateway';
+import { s3ErrorOf } from './support/s3-error-of';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -58,15 +58,6 @@ function client(gateway: TestGateway, overrides: Partial<S3ClientConfig> = {}): 
   });
 }
 
-async function s3ErrorOf(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return error;
-    throw error;
-  }
-  throw new Error('expected an S3 error');
-}
 
 let gateway: TestGateway;
 let s3: S3Client;

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { startTestCluster } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
+import { s3ErrorOf } from '../support/s3-error-of';
 
 jest.setTimeout(120_000);
 
@@ -43,16 +44,6 @@ async function getBody(key: string): Promise<Buffer> {
   return Buffer.from(await result.Body!.transformToByteArray());
 }
 
-/** The S3 error a call fails with (the test fails if it succeeds). */
-async function s3ErrorOf(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return error;
-    throw error;
-  }
-  throw new Error('expected an S3 error');
-}
 
 /** Runs 8 create-only PUTs of one key at once; returns the winner's body and the outcomes. */
 async function racePuts(key: string, sizeBytes: number): Promise<{ winner: Buffer; statuses: number[]; codes: string[] }> {

@@ -25,13 +25,13 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { shardFilePath } from '@tessera/storage-node';
 import { clusterAccessKeyId, clusterSecretAccessKey, startTestCluster, waitFor } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
+import { s3ErrorOf } from '../support/s3-error-of';
 
 jest.setTimeout(120_000);
 
@@ -57,15 +57,6 @@ async function get(key: string, range?: string): Promise<Buffer> {
   return Buffer.from(await result.Body!.transformToByteArray());
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return error;
-    throw error;
-  }
-  throw new Error('expected an S3 error');
-}
 
 async function expectAllReadBack(): Promise<void> {
   for (const [key, body] of written) expect([key, sha256(await get(key))]).toEqual([key, sha256(body)]);
@@ -198,7 +189,7 @@ describe('healthy cluster', () => {
     await put('to-delete', randomBytes(200_000));
     await cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'to-delete' }));
     written.delete('to-delete');
-    expect((await errorOf(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'to-delete' })))).$metadata.httpStatusCode).toBe(404);
+    expect((await s3ErrorOf(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'to-delete' })))).$metadata.httpStatusCode).toBe(404);
   });
 
   test('a client aborting mid-upload leaves no visible object, and the write is aborted in the metadata', async () => {
@@ -219,7 +210,7 @@ describe('healthy cluster', () => {
       return items.find((item) => item.kind === 'gcStripe' && item.reason.startsWith('write aborted')) ?? undefined;
     });
     expect(queued.stripe?.shardNodeIds).toHaveLength(9);
-    expect((await errorOf(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'aborted' })))).$metadata.httpStatusCode).toBe(404);
+    expect((await s3ErrorOf(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'aborted' })))).$metadata.httpStatusCode).toBe(404);
   });
 });
 
@@ -251,7 +242,7 @@ describe('gateway killed mid-upload', () => {
       child.kill('SIGKILL');
       await exited;
     }
-    expect((await errorOf(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'killed-mid-upload' })))).$metadata.httpStatusCode).toBe(404);
+    expect((await s3ErrorOf(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'killed-mid-upload' })))).$metadata.httpStatusCode).toBe(404);
     const listing = await cluster.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'killed' }));
     expect(listing.Contents ?? []).toEqual([]);
   });
@@ -331,9 +322,9 @@ describe('degraded cluster (m = 3)', () => {
     // status by then (README-data-path.md, "Known gaps"), so the connection is cut: an error,
     // never bytes. From then on the gateway knows, and answers 503 before sending anything.
     await expect(get('sizes/a few MiB')).rejects.toThrow();
-    const error = await errorOf(get('sizes/a few MiB'));
+    const error = await s3ErrorOf(get('sizes/a few MiB'));
     expect([error.name, error.$metadata.httpStatusCode]).toEqual(['ServiceUnavailable', 503]);
-    expect((await errorOf(get('sizes/block'))).$metadata.httpStatusCode).toBe(503);
+    expect((await s3ErrorOf(get('sizes/block'))).$metadata.httpStatusCode).toBe(503);
     // Inline objects live in the metadata and stay readable.
     expect(sha256(await get('sizes/one byte'))).toBe(sha256(written.get('sizes/one byte')!));
     expect(await metricValue('gateway_quorum_failures_total')).toBeGreaterThan(0);

@@ -1,0 +1,12 @@
+import { S3ServiceException } from '@aws-sdk/client-s3';
+
+/** The S3 error an SDK call fails with; anything else (success, a non-S3 error) fails the test. */
+export async function s3ErrorOf(promise: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof S3ServiceException) return error;
+    throw error;
+  }
+  throw new Error('expected an S3 error');
+}
