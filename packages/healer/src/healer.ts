@@ -89,6 +89,8 @@ export class Healer implements Startable {
   private readonly scrubLimiter: RateLimiter;
   private readonly rebuilder: StripeRebuilder;
   private readonly inFlight = new Set<string>();
+  /** Stripes with a rebuild running in this healer (see rebuildOne). */
+  private readonly stripesRebuilding = new Set<string>();
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private readonly startedAtMs: number;
@@ -258,7 +260,7 @@ export class Healer implements Startable {
     const ordered = [...pending.values()].sort((a, b) => survivingShardCount(a.task, nodes) - survivingShardCount(b.task, nodes));
     this.backlog = { stripes: ordered.length, bytes: ordered.reduce((sum, p) => sum + backlogBytesOf(p.task, nodes), 0) };
     this.publishBacklog();
-    const outcomes: Record<RebuildOutcome['kind'], number> = { healthy: 0, rebuilt: 0, stale: 0, unrecoverable: 0 };
+    const outcomes: Record<RebuildOutcome['kind'], number> = { healthy: 0, busy: 0, rebuilt: 0, stale: 0, unrecoverable: 0 };
     let bytesWritten = 0;
     await forEachConcurrently(ordered, this.options.rebuildConcurrency, async (p) => {
       if (this.abort.signal.aborted || this.paused.heal) return;
@@ -267,8 +269,10 @@ export class Healer implements Startable {
       if (outcome.kind === 'rebuilt') bytesWritten += outcome.bytesWritten;
       this.backlog = { stripes: Math.max(0, this.backlog.stripes - 1), bytes: Math.max(0, this.backlog.bytes - backlogBytesOf(p.task, nodes)) };
       this.publishBacklog();
-      // An unrecoverable stripe keeps its queue item: the lease expires and a later round retries.
-      if (outcome.kind !== 'unrecoverable') for (const itemId of p.itemIds) await this.components.metadata.ackQueueItem({ itemId });
+      // An unrecoverable stripe keeps its queue item, and so does one whose rebuild was already
+      // running (planned before this item's damage was known): the lease expires and a later
+      // round retries.
+      if (outcome.kind !== 'unrecoverable' && outcome.kind !== 'busy') for (const itemId of p.itemIds) await this.components.metadata.ackQueueItem({ itemId });
     });
     const durationMs = performance.now() - startedMs;
     if (bytesWritten > 0) this.measuredRateBytesPerSecond = bytesWritten / (durationMs / 1000);
@@ -281,11 +285,22 @@ export class Healer implements Startable {
 
   /** Rebuilds one stripe now (scrubber, tests); errors become `unrecoverable`. */
   async rebuildOne(task: StripeTask, nodes: readonly StorageNode__Output[], graceIds: ReadonlySet<string>): Promise<RebuildOutcome> {
+    const stripeId = task.stripe.stripeId;
+    // One rebuild per stripe at a time: the heal loop, the scrubber's repairs and respreads all
+    // come through here, and two rebuilds of one stripe planned from the same placement write
+    // the same target files; the loser's clean-up would then delete the winner's copies.
+    if (this.stripesRebuilding.has(stripeId)) {
+      this.components.metrics.stripes.inc({ outcome: 'busy' });
+      return { kind: 'busy' };
+    }
+    this.stripesRebuilding.add(stripeId);
     let outcome: RebuildOutcome;
     try {
       outcome = await this.rebuilder.rebuild(task, nodes, graceIds);
     } catch (err) {
       outcome = { kind: 'unrecoverable', reason: (err as Error).message };
+    } finally {
+      this.stripesRebuilding.delete(stripeId);
     }
     const { metrics, logger } = this.components;
     metrics.stripes.inc({ outcome: outcome.kind });
@@ -457,9 +472,10 @@ export class Healer implements Startable {
         addCorrupt(1);
         this.scrub.corruptShardsFound++;
         const reason = `scrub: shard ${shard.shardIndex} on ${node.nodeId}`;
-        // Rebuilds are paused: leave the repair to the queue, which a resumed healer drains.
-        if (this.paused.heal) await this.components.metadata.enqueueRepair({ stripe: location.stripe, reason });
-        else await this.rebuildOne(taskOf(location, new Set([shard.shardIndex]), reason), nodes, new Set());
+        // Left to the repair queue (drained by a later heal round) while rebuilds are paused, or
+        // when the stripe is already being rebuilt from a plan made before this damage was seen.
+        const outcome = this.paused.heal ? undefined : await this.rebuildOne(taskOf(location, new Set([shard.shardIndex]), reason), nodes, new Set());
+        if (outcome === undefined || outcome.kind === 'busy') await this.components.metadata.enqueueRepair({ stripe: location.stripe, reason });
       } else if (!this.paused.heal && !respreadDone.has(shard.stripeId) && (location.stripe.degradedSpread || isSpreadDegraded(location.stripe.shardNodeIds, nodes))) {
         // Flagged at write or rebuild time, or found unbalanced now (an AZ holding more than
         // its share): respread once nodes of the under-filled AZ are up.

@@ -24,6 +24,8 @@ export interface StripeTask {
 
 export type RebuildOutcome =
   | { readonly kind: 'healthy' }
+  /** Another rebuild of the same stripe is running in this healer: nothing done, retried later. */
+  | { readonly kind: 'busy' }
   | { readonly kind: 'rebuilt'; readonly shardCount: number; readonly bytesWritten: number; readonly movedShardCount: number }
   | { readonly kind: 'stale'; readonly reason: string }
   | { readonly kind: 'unrecoverable'; readonly reason: string };
@@ -247,16 +249,43 @@ export class StripeRebuilder {
     return response.replaced ? undefined : response.reason;
   }
 
+  /** Removes copies this rebuild wrote but did not commit (a failed write, a missed compare-and-set). */
   private async deleteCopies(stripeId: string, targets: readonly Target[]): Promise<void> {
-    await Promise.allSettled(targets.map((t) => this.components.pool.clientFor(t.node).deleteShard({ objectVersionId: stripeId, shardIndex: t.shardIndex }, { timeoutMs: 5_000 })));
+    await this.deleteUnmapped(stripeId, targets.map((t) => ({ node: t.node, shardIndex: t.shardIndex })));
   }
 
   /** Best effort: an unreachable old node's copy is found later by the orphan collector. */
   private async deleteOldCopies(stripeId: string, moved: readonly Target[], byId: ReadonlyMap<string, StorageNode__Output>): Promise<void> {
-    await Promise.allSettled(moved.map(async (t) => {
+    const copies = moved.flatMap((t) => {
       const old = byId.get(t.fromNodeId);
-      if (old === undefined || old.state === 'down') return;
-      await this.components.pool.clientFor(old).deleteShard({ objectVersionId: stripeId, shardIndex: t.shardIndex }, { timeoutMs: 5_000 });
+      return old === undefined || old.state === 'down' ? [] : [{ node: old, shardIndex: t.shardIndex }];
+    });
+    await this.deleteUnmapped(stripeId, copies);
+  }
+
+  /**
+   * Deletes shard copies, except any the catalogue maps to that node at this moment. A shard
+   * file is named only by stripe and index, so a copy "of ours" may be the very file another
+   * rebuild (another healer, or a race this healer's per-stripe exclusion did not cover)
+   * has just committed: deleting it would lose a shard. When the lookup itself fails, nothing
+   * is deleted (the orphan collector removes true leftovers later).
+   */
+  private async deleteUnmapped(stripeId: string, copies: readonly { node: StorageNode__Output; shardIndex: number }[]): Promise<void> {
+    const byNode = new Map<string, { node: StorageNode__Output; shardIndexes: number[] }>();
+    for (const copy of copies) {
+      const entry = byNode.get(copy.node.nodeId) ?? { node: copy.node, shardIndexes: [] };
+      entry.shardIndexes.push(copy.shardIndex);
+      byNode.set(copy.node.nodeId, entry);
+    }
+    await Promise.allSettled([...byNode.values()].map(async ({ node, shardIndexes }) => {
+      const { results } = await this.components.metadata.lookupShards({ nodeId: node.nodeId, shards: shardIndexes.map((shardIndex) => ({ stripeId, shardIndex })) });
+      await Promise.allSettled(shardIndexes.map(async (shardIndex, i) => {
+        if (results[i]?.mapped !== false) {
+          this.components.logger.info('kept a shard copy the catalogue maps to its node', { stripeId, shardIndex, nodeId: node.nodeId });
+          return;
+        }
+        await this.components.pool.clientFor(node).deleteShard({ objectVersionId: stripeId, shardIndex }, { timeoutMs: 5_000 });
+      }));
     }));
   }
 

@@ -11,7 +11,9 @@ import * as fs from 'node:fs/promises';
 import { silentLogger } from '@tessera/common';
 import { shardFilePath } from '@tessera/storage-node';
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
-import { healerDefaults, startHealer } from '../src/index';
+import { RateLimiter, StripeRebuilder, healerDefaults, startHealer } from '../src/index';
+import type { StripeTask } from '../src/index';
+import { StorageNodePool } from '../src/storage-node-pool';
 import type { RunningHealer } from '../src/index';
 import { randomBody, sha256, startHealerTestCluster, waitFor } from './support/healer-cluster';
 import type { HealerTestCluster } from './support/healer-cluster';
@@ -254,6 +256,53 @@ describe('healer against a real cluster', () => {
     expect(metrics).toContain('healer_rebuild_rate_limit_bytes_per_second 12345678');
     expect(metrics).toContain('healer_scrub_oldest_unverified_age_seconds');
     expect((await fetch(`${base}/admin/heal`, { method: 'POST', body: '{"rateBytesPerSecond":-1}' })).status).toBe(400);
+  });
+
+  /** The task a heal round would make for a stripe whose node is lost. */
+  async function taskFor(key: string): Promise<StripeTask> {
+    const location = await cluster.metadata.locateStripe(await stripeOf(key));
+    if (location.stripe === null || location.owner === null) throw new Error(`no location for ${key}`);
+    return { owner: location.owner, stripe: location.stripe, dataSizeBytes: location.dataSizeBytes, lostShardIndexes: new Set(), reason: 'test' };
+  }
+
+  test('two rebuilds of one stripe at once never lose a shard: one runs (the other is busy), and a racing rebuild outside the healer keeps the committed copies', async () => {
+    const key = 'obj-5';
+    const lostNode = (await stripeOf(key)).shardNodeIds[0] ?? '';
+    await cluster.stopStorageNode(lostNode);
+    try {
+      await waitFor('node down', async () => ((await cluster.metadata.listNodes()).find((n) => n.nodeId === lostNode)?.state === 'down' ? true : undefined));
+      const nodes = await cluster.metadata.listNodes();
+      // Through the healer: the second call finds the stripe busy and does nothing.
+      const task = await taskFor(key);
+      const outcomes = await Promise.all([running.healer.rebuildOne(task, nodes, new Set()), running.healer.rebuildOne(task, nodes, new Set())]);
+      expect(outcomes.map((o) => o.kind).sort()).toEqual(['busy', 'rebuilt']);
+      expect(sha256(await cluster.readObject(bucket, key))).toBe(expected.get(key));
+
+      // Two rebuilders with no shared exclusion (two healers): both plan the same move from the
+      // same placement and write the same file; one commits, the other's compare-and-set misses,
+      // and its clean-up must not delete the copy the catalogue now maps.
+      const raced = 'obj-6';
+      const racedStripe = await stripeOf(raced);
+      const holder = racedStripe.shardNodeIds.find((nodeId) => nodeId !== lostNode) ?? '';
+      await cluster.metadata.setNodeState({ nodeId: holder, state: 'draining', reason: 'test' });
+      const drainingNodes = await cluster.metadata.listNodes();
+      const rebuilder = (): StripeRebuilder => new StripeRebuilder(32 * 1024, {
+        metadata: cluster.metadata, pool: new StorageNodePool(5_000), limiter: new RateLimiter(64 * 1024 * 1024), logger: silentLogger, inFlight: new Set(),
+      });
+      const racedTask = await taskFor(raced);
+      const raceOutcomes = await Promise.all([rebuilder().rebuild(racedTask, drainingNodes, new Set()), rebuilder().rebuild(racedTask, drainingNodes, new Set())]);
+      expect(raceOutcomes.map((o) => o.kind).sort()).toEqual(['rebuilt', 'stale']);
+      await cluster.metadata.setNodeState({ nodeId: holder, state: 'up', reason: 'test' });
+      const after = await stripeOf(raced);
+      for (const [shardIndex, nodeId] of after.shardNodeIds.entries()) {
+        if (nodeId === lostNode) continue;
+        expect((await cluster.client(nodeId).verifyShard({ objectVersionId: after.stripeId, shardIndex })).ok).toBe(true);
+      }
+      expect(sha256(await cluster.readObject(bucket, raced))).toBe(expected.get(raced));
+    } finally {
+      await cluster.startStorageNode(lostNode);
+      await waitFor('node up', async () => ((await cluster.metadata.listNodes()).find((n) => n.nodeId === lostNode)?.state === 'up' ? true : undefined));
+    }
   });
 
   test('a node force-removed by the operator (disk gone) is rebuilt at once, without the node-loss grace period', async () => {
