@@ -3,7 +3,8 @@
  * restart the process (a crash); stop keeps it down until started; SIGSTOP/SIGCONT freezes a
  * process, which on a one-machine cluster is a real partition-like fault (its sockets stay open
  * but it answers nothing, its timers do not fire, and when resumed it acts on stale state, just
- * as a node cut off by a network partition and then healed would). Tiny-capacity storage nodes
+ * as a node cut off by a network partition and then healed would; the fallback when no network
+ * namespace can be made, see network-namespace.ts for the real partition). Tiny-capacity storage nodes
  * are run outside the supervisor with the same identity, address and data dir.
  */
 import * as fs from 'node:fs';
@@ -61,7 +62,7 @@ export async function startStorageNodeWithCapacity(cluster: DurabilityCluster, n
     '--heartbeat-interval-ms', String(storageHeartbeatIntervalMs), '--capacity-bytes', String(capacityBytes),
   ];
   const log = fs.openSync(path.join(cluster.cluster.layout.logDir, `${node.name}.manual.log`), 'a');
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { PATH: cluster.options.baseEnv['PATH'] ?? '' } });
+  const child: ChildProcess = spawn(cluster.nodeExecPath, args, { stdio: ['ignore', log, log], env: { PATH: cluster.options.baseEnv['PATH'] ?? '' } });
   fs.closeSync(log);
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));

@@ -11,7 +11,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { findFreePortBlock } from '@tessera/local-cluster';
 import type { DurabilityCluster } from './durability-cluster';
 import { sleep } from './durability-cluster';
 
@@ -46,18 +45,23 @@ function asNumber(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
 
+/** The suite's view of a healer `/admin/status` body. */
+export function parseHealerStatus(value: unknown): HealerStatusView {
+  const body = (typeof value === 'object' && value !== null ? value : {}) as { backlogStripes?: unknown; totals?: Record<string, unknown>; scrub?: Record<string, unknown> };
+  return {
+    backlogStripes: asNumber(body.backlogStripes),
+    shardsRebuilt: asNumber(body.totals?.['shardsRebuilt']),
+    orphansDeleted: asNumber(body.totals?.['orphansDeleted']),
+    unrecoverable: asNumber(body.totals?.['unrecoverable']),
+    corruptShardsFound: asNumber(body.scrub?.['corruptShardsFound']),
+  };
+}
+
 async function readStatus(adminAddress: string): Promise<HealerStatusView | undefined> {
   try {
     const res = await fetch(`http://${adminAddress}/admin/status`, { signal: AbortSignal.timeout(2_000) });
     if (res.status !== 200) return undefined;
-    const body = (await res.json()) as { backlogStripes?: unknown; totals?: Record<string, unknown>; scrub?: Record<string, unknown> };
-    return {
-      backlogStripes: asNumber(body.backlogStripes),
-      shardsRebuilt: asNumber(body.totals?.['shardsRebuilt']),
-      orphansDeleted: asNumber(body.totals?.['orphansDeleted']),
-      unrecoverable: asNumber(body.totals?.['unrecoverable']),
-      corruptShardsFound: asNumber(body.scrub?.['corruptShardsFound']),
-    };
+    return parseHealerStatus(await res.json());
   } catch {
     return undefined;
   }
@@ -67,11 +71,12 @@ async function readStatus(adminAddress: string): Promise<HealerStatusView | unde
 export async function startHealerIfBuilt(cluster: DurabilityCluster, extraArgs: readonly string[]): Promise<HealerProcess> {
   const mainPath = healerMainPath();
   if (!fs.existsSync(mainPath)) return noHealer(`healer not built (${path.relative(process.cwd(), mainPath)} missing)`);
-  const adminAddress = `127.0.0.1:${await findFreePortBlock('127.0.0.1', 1)}`;
+  // In the cluster's port block, so that in netns mode the forwarder already covers it.
+  const adminAddress = `127.0.0.1:${cluster.healerAdminPort}`;
   const logPath = path.join(cluster.cluster.layout.logDir, 'healer.log');
   const log = fs.openSync(logPath, 'a');
   const args = [mainPath, '--metadata', cluster.cluster.layout.metadataAddresses.join(','), '--metrics-listen', adminAddress, '--worker-id', 'durability-healer', ...extraArgs];
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { PATH: cluster.options.baseEnv['PATH'] ?? '' } });
+  const child: ChildProcess = spawn(cluster.nodeExecPath, args, { stdio: ['ignore', log, log], env: { PATH: cluster.options.baseEnv['PATH'] ?? '' } });
   fs.closeSync(log);
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));

@@ -8,7 +8,7 @@
  * stray shards of aborted writes) is ignored, since no record maps it.
  */
 import type { MetadataClient } from '@tessera/rpc';
-import type { PlannedProcess } from '@tessera/local-cluster';
+import type { StorageNodeInfo } from './cluster-handle';
 import type { ShardFile } from './shard-files';
 
 export interface PlacementReport {
@@ -32,7 +32,10 @@ interface MappedStripe {
 const pageLimit = 1_000;
 const pageCountMax = 1_000;
 
-export async function placementReport(client: MetadataClient, storageNodes: readonly PlannedProcess[], diskFiles: readonly ShardFile[]): Promise<PlacementReport> {
+/** The one call of the metadata API this check needs (a MetadataClient, or the container observer). */
+export type NodeShardLister = Pick<MetadataClient, 'listNodeShards'>;
+
+export async function placementReport(client: NodeShardLister, storageNodes: readonly StorageNodeInfo[], diskFiles: readonly ShardFile[]): Promise<PlacementReport> {
   const stripes = new Map<string, MappedStripe>();
   for (const node of storageNodes) {
     let afterStripeId = '';

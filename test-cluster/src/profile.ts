@@ -98,3 +98,13 @@ export function durabilityProfile(name: string | undefined): DurabilityProfile {
   if (name === 'full') return fullProfile;
   throw new Error(`TESSERA_DURABILITY_PROFILE must be short or full, got "${name}"`);
 }
+
+/**
+ * The same profile for container mode: every fault and every look inside costs a `docker`
+ * command (stop, start, exec) of a second or more on a loaded machine, so the heal bounds, which
+ * are liveness bounds (how long to wait for the healer), are doubled. The data checks are
+ * unchanged.
+ */
+export function forContainers(profile: DurabilityProfile): DurabilityProfile {
+  return { ...profile, healWaitMsMax: profile.healWaitMsMax * 2, healStallMs: profile.healStallMs * 2 };
+}

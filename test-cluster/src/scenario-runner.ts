@@ -10,7 +10,7 @@
  * and stripes below full redundancy after healing once a healer runs.
  */
 import { SeededRandom } from '@tessera/common';
-import type { DurabilityCluster } from './durability-cluster';
+import type { ClusterHandle, ClusterMode } from './cluster-handle';
 import { shardCount, sleep } from './durability-cluster';
 import type { HealerProcess } from './healer-integration';
 import { checkHistory } from './history-checker';
@@ -21,7 +21,7 @@ import { Workload } from './workload';
 
 export interface ScenarioContext {
   readonly name: string;
-  readonly cluster: DurabilityCluster;
+  readonly cluster: ClusterHandle;
   readonly profile: DurabilityProfile;
   readonly random: SeededRandom;
   readonly healer: HealerProcess;
@@ -46,6 +46,8 @@ export interface ScenarioContext {
 export interface Scenario {
   readonly name: string;
   readonly description: string;
+  /** Where the scenario can run (disk-full needs a process started by hand: local only). */
+  readonly modes: readonly ClusterMode[];
   run(context: ScenarioContext): Promise<void>;
 }
 
@@ -69,7 +71,7 @@ export interface ScenarioResult {
 const finalReadAttemptCountMax = 5;
 const finalReadRetryDelayMs = 1_000;
 
-export async function runScenario(cluster: DurabilityCluster, profile: DurabilityProfile, scenario: Scenario, seed: number, healer: HealerProcess): Promise<ScenarioResult> {
+export async function runScenario(cluster: ClusterHandle, profile: DurabilityProfile, scenario: Scenario, seed: number, healer: HealerProcess): Promise<ScenarioResult> {
   const startedAtMs = Date.now();
   const random = new SeededRandom(seed);
   const failures: string[] = [];
@@ -187,7 +189,7 @@ interface Verification {
 }
 
 /** Reads back every key ever written (retrying errors a bounded number of times). */
-async function verifyEverything(cluster: DurabilityCluster, scenario: string): Promise<Verification> {
+async function verifyEverything(cluster: ClusterHandle, scenario: string): Promise<Verification> {
   const readableKeys: string[] = [];
   const unreadableKeys: string[] = [];
   for (const key of cluster.history.keys()) {

@@ -5,10 +5,11 @@
  * scenarios that need every stripe at full redundancy (m nodes down, bitrot) run before the ones
  * that leave stripes degraded, since without a healer nothing restores them.
  */
-import type { PlannedProcess } from '@tessera/local-cluster';
 import { ListMultipartUploadsCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { bucketName, downAfterMs, shardCount, sleep, waitFor } from './durability-cluster';
-import { killEverything, killProcess, pauseProcess, resumeProcess, startProcess, startStorageNodeWithCapacity, stopProcess, wipeDataDir } from './fault-injectors';
+import type { ClusterMode, MetadataNodeView, NetworkPartitioner, StorageNodeInfo } from './cluster-handle';
+import { DurabilityCluster } from './durability-cluster';
+import { startStorageNodeWithCapacity } from './fault-injectors';
 import type { ReadObservation } from './history';
 import type { Scenario, ScenarioContext } from './scenario-runner';
 import { corruptedBlockState, flipRandomDataByte, listShardFiles, listTempFiles } from './shard-files';
@@ -16,6 +17,7 @@ import type { FlippedByte, ShardFile } from './shard-files';
 import { randomBody } from './workload';
 
 const warmupMs = 1_500;
+const bothModes: readonly ClusterMode[] = ['local', 'containers'];
 /** Bound on "a new leader within seconds" (election timeout is 1-2 s; the machine is loaded). */
 const electionMsMax = 15_000;
 const spreadStallMs = 15_000;
@@ -51,7 +53,7 @@ function allShardFiles(context: ScenarioContext): ShardFile[] {
   return context.cluster.storageNodes().flatMap((n) => listShardFiles(n.name, n.dataDir ?? ''));
 }
 
-function storageInZone(context: ScenarioContext, zone: string): PlannedProcess[] {
+function storageInZone(context: ScenarioContext, zone: string): StorageNodeInfo[] {
   return context.cluster.storageNodes().filter((n) => n.zone === zone);
 }
 
@@ -59,12 +61,13 @@ function storageInZone(context: ScenarioContext, zone: string): PlannedProcess[]
 const killStorageNode: Scenario = {
   name: 'kill-storage-node',
   description: 'kill -9 of one storage node during writes; restart',
+  modes: bothModes,
   run: async (context) => {
     const victim = context.cluster.storageNodes()[context.random.nextInt(context.cluster.storageNodes().length)];
     if (victim === undefined) throw new Error('no storage node');
     context.note(`killed ${victim.name}`);
-    await faultUnderWorkload(context, async () => killProcess(context.cluster, victim.name), async () => {
-      await context.cluster.cluster.waitReady(60_000);
+    await faultUnderWorkload(context, () => context.cluster.killProcess(victim.name), async () => {
+      await context.cluster.waitReady(60_000);
     });
   },
 };
@@ -73,32 +76,19 @@ const killStorageNode: Scenario = {
 const zoneOutage: Scenario = {
   name: 'az-outage',
   description: 'a whole AZ stopped during writes and reads; reads and writes keep working; the AZ returns',
+  modes: bothModes,
   run: async (context) => {
     const zone = 'az-c';
-    const names = context.cluster.cluster.processNames().filter((n) => n.includes(zone) || n === 'meta-3');
+    const names = context.cluster.zoneProcessNames(zone);
     await faultUnderWorkload(context, async () => {
-      await context.cluster.cluster.stopZone(zone);
+      await Promise.all(names.map((name) => context.cluster.stopProcess(name)));
       // Writes need the metadata leader to mark the zone's nodes down (placement then uses only
       // live nodes); after that, a write and a read must succeed while the AZ is still out.
       await sleep(downAfterMs + 1_500);
-      const probeKey = `${context.name}/probe-during-outage`;
-      let writeOk = false;
-      let readOk = false;
-      for (let attempt = 0; attempt < 8 && !(writeOk && readOk); attempt++) {
-        const write = await context.cluster.recorder.put(context.name, probeKey, randomBody(300 * 1024), { multipartThresholdBytes: context.profile.multipartThresholdBytes });
-        writeOk = write.outcome === 'ok';
-        if (!writeOk) context.countUnavailable();
-        const read = await context.cluster.recorder.get(context.name, probeKey);
-        readOk = read.kind === 'value';
-        if (!readOk) {
-          context.countUnavailable();
-          await sleep(1_000);
-        }
-      }
-      if (!writeOk || !readOk) context.fail(`during the ${zone} outage: striped write ok=${writeOk}, read ok=${readOk} after 8 attempts`);
+      await probeWriteAndRead(context, `${context.name}/probe-during-outage`, `during the ${zone} outage`);
     }, async () => {
-      for (const name of names) startProcess(context.cluster, name);
-      await context.cluster.cluster.waitReady(60_000);
+      for (const name of names) await context.cluster.startProcess(name);
+      await context.cluster.waitReady(60_000);
     }, context.profile.azOutageHoldMs);
     let examples: readonly string[] = [];
     const uneven = async (): Promise<readonly string[]> => {
@@ -128,6 +118,7 @@ const zoneOutage: Scenario = {
 const parityNodesDown: Scenario = {
   name: 'm-nodes-down',
   description: 'm storage nodes in different AZs down: everything readable; m+1 down: 503-class errors, no wrong data',
+  modes: bothModes,
   run: async (context) => {
     const workload = context.startWorkload();
     await sleep(context.profile.faultHoldMs);
@@ -135,12 +126,12 @@ const parityNodesDown: Scenario = {
     const down = ['az-a', 'az-b', 'az-c'].map((zone) => storageInZone(context, zone)[0]?.name ?? '');
     context.setFaultActive(true);
     try {
-      for (const name of down) await stopProcess(context.cluster, name);
+      for (const name of down) await context.cluster.stopProcess(name);
       const withM = await readAll(context);
       const failedWithM = withM.filter((o) => o.kind === 'error');
       if (failedWithM.length > 0) context.fail(`${failedWithM.length} read(s) failed with m=3 nodes down: ${failedWithM[0]?.kind === 'error' ? failedWithM[0].message : ''}`);
       const extra = storageInZone(context, 'az-a')[1]?.name ?? '';
-      await stopProcess(context.cluster, extra);
+      await context.cluster.stopProcess(extra);
       const withMPlusOne = await readAll(context);
       const unclear = withMPlusOne.filter((o) => o.kind === 'error' && o.httpStatus !== undefined && o.httpStatus < 500);
       if (unclear.length > 0) context.fail(`${unclear.length} read(s) with m+1 down failed with a non-5xx status: ${unclear[0]?.kind === 'error' ? unclear[0].message : ''}`);
@@ -155,6 +146,7 @@ const parityNodesDown: Scenario = {
 const bitrot: Scenario = {
   name: 'bitrot',
   description: 'random bytes flipped in random shard files; reads return correct data; the scrubber repairs them',
+  modes: bothModes,
   run: async (context) => {
     const workload = context.startWorkload();
     await sleep(context.profile.faultHoldMs);
@@ -192,68 +184,164 @@ const bitrot: Scenario = {
   },
 };
 
-/** 5. metadata leader killed, then (separately) frozen with SIGSTOP past the election timeout. */
-const metadataLeader: Scenario = {
-  name: 'metadata-leader',
-  description: 'metadata leader kill -9, then partition (SIGSTOP beyond the election timeout, SIGCONT): no lost write, no split brain',
-  run: async (context) => {
-    const leadersByTerm = new Map<number, Set<string>>();
-    const frozen = new Set<string>();
-    const observe = async (): Promise<void> => {
-      for (const v of await context.cluster.metadataViews(frozen)) {
-        if (v.role !== 'leader') continue;
-        leadersByTerm.set(v.term, new Set([...(leadersByTerm.get(v.term) ?? []), v.name]));
-      }
-    };
-    const waitNewLeader = async (oldLeader: string, oldTerm: number): Promise<number> => {
-      const t0 = Date.now();
-      // One status round per poll both times the election and feeds the split-brain check.
-      await waitFor(async () => {
-        const views = await context.cluster.metadataViews(frozen);
-        for (const v of views) if (v.role === 'leader') leadersByTerm.set(v.term, new Set([...(leadersByTerm.get(v.term) ?? []), v.name]));
-        return views.some((v) => v.role === 'leader' && v.name !== oldLeader && v.term > oldTerm) ? true : undefined;
-      }, electionMsMax, `a new metadata leader after ${oldLeader}`);
-      return Date.now() - t0;
-    };
-    const currentLeader = async (): Promise<{ name: string; term: number }> => waitFor(async () => {
-      const leader = (await context.cluster.metadataViews()).find((v) => v.role === 'leader');
+/** Polls every metadata node's view; remembers every leader seen per term (split-brain check). */
+class LeaderTracker {
+  readonly leadersByTerm = new Map<number, Set<string>>();
+  /** Nodes not to ask (a frozen process would only cost its call timeout). */
+  readonly skipped = new Set<string>();
+
+  constructor(private readonly context: ScenarioContext) {}
+
+  async observe(): Promise<MetadataNodeView[]> {
+    const views = await this.context.cluster.metadataViews(this.skipped);
+    for (const v of views) if (v.role === 'leader') this.leadersByTerm.set(v.term, new Set([...(this.leadersByTerm.get(v.term) ?? []), v.name]));
+    return views;
+  }
+
+  /** ms until a node other than `oldLeader` leads in a term above `oldTerm`. */
+  async waitNewLeader(oldLeader: string, oldTerm: number): Promise<{ name: string; term: number; electedAfterMs: number }> {
+    const t0 = Date.now();
+    return waitFor(async () => {
+      const leader = (await this.observe()).find((v) => v.role === 'leader' && v.name !== oldLeader && v.term > oldTerm);
+      return leader === undefined ? undefined : { name: leader.name, term: leader.term, electedAfterMs: Date.now() - t0 };
+    }, electionMsMax, `a new metadata leader after ${oldLeader}`);
+  }
+
+  async currentLeader(): Promise<{ name: string; term: number }> {
+    return waitFor(async () => {
+      const leader = (await this.observe()).find((v) => v.role === 'leader');
       return leader === undefined ? undefined : { name: leader.name, term: leader.term };
     }, electionMsMax, 'a metadata leader');
+  }
 
-    const first = await currentLeader();
+  /** Until exactly one leader is seen and every answering node agrees on its term. */
+  async waitSingleLeader(what: string): Promise<void> {
+    await waitFor(async () => {
+      const views = await this.observe();
+      const leaders = views.filter((v) => v.role === 'leader');
+      const leader = leaders[0];
+      return leaders.length === 1 && leader !== undefined && views.every((v) => v.term === leader.term) ? true : undefined;
+    }, electionMsMax, what);
+  }
+
+  /** Background polling every ~100 ms (so no short-lived second leader goes unseen). */
+  poll(): { stop: () => Promise<void> } {
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        await this.observe();
+        await sleep(100);
+      }
+    })();
+    return { stop: async () => { running = false; await loop; } };
+  }
+
+  splitBrainTerms(): string[] {
+    return [...this.leadersByTerm].filter(([, leaders]) => leaders.size > 1).map(([term, leaders]) => `term ${term} had leaders ${[...leaders].join(', ')}`);
+  }
+}
+
+/** During a fault: a striped PUT and its GET must succeed (retried a few times while the cluster settles). */
+async function probeWriteAndRead(context: ScenarioContext, probeKey: string, what: string): Promise<void> {
+  let writeOk = false;
+  let readOk = false;
+  for (let attempt = 0; attempt < 8 && !(writeOk && readOk); attempt++) {
+    const write = await context.cluster.recorder.put(context.name, probeKey, randomBody(300 * 1024), { multipartThresholdBytes: context.profile.multipartThresholdBytes });
+    writeOk = write.outcome === 'ok';
+    if (!writeOk) context.countUnavailable();
+    const read = await context.cluster.recorder.get(context.name, probeKey);
+    readOk = read.kind === 'value';
+    if (!readOk) {
+      context.countUnavailable();
+      await sleep(1_000);
+    }
+  }
+  if (!writeOk || !readOk) context.fail(`${what}: striped write ok=${writeOk}, read ok=${readOk} after 8 attempts`);
+}
+
+/**
+ * The leader cut off from every other cluster process (both directions) while the workload
+ * runs: iptables inside the cluster's network namespace (local mode, network-namespace.ts) or
+ * `docker network disconnect` (container mode). A new leader must be elected among the other
+ * two, the isolated node must step down by check-quorum while still cut off (the test still
+ * reaches it: exempt observer address, or docker exec), a write and a read must succeed during
+ * the partition, and after healing exactly one leader must remain, every node in its term.
+ */
+async function partitionByNetwork(context: ScenarioContext, tracker: LeaderTracker, partitioner: NetworkPartitioner): Promise<void> {
+  const old = await tracker.currentLeader();
+  context.note(`partition method: ${partitioner.description}; isolating ${old.name}`);
+  const polling = tracker.poll();
+  try {
     await faultUnderWorkload(context, async () => {
-      killProcess(context.cluster, first.name);
-      context.note(`kill -9 ${first.name}: new leader after ${await waitNewLeader(first.name, first.term)} ms`);
+      await partitioner.isolate(old.name);
+      const isolatedAtMs = Date.now();
+      const elected = await tracker.waitNewLeader(old.name, old.term);
+      context.note(`partitioned ${old.name} (term ${old.term}): new leader ${elected.name} (term ${elected.term}) after ${elected.electedAfterMs} ms`);
+      const steppedDownAfterMs = await waitFor(async () => {
+        const view = (await tracker.observe()).find((v) => v.name === old.name);
+        return view !== undefined && view.role !== 'leader' ? Date.now() - isolatedAtMs : undefined;
+      }, electionMsMax, `${old.name} to step down while partitioned (check-quorum)`).catch((err: unknown) => {
+        context.fail(`old leader did not step down while partitioned: ${(err as Error).message}`);
+        return undefined;
+      });
+      if (steppedDownAfterMs !== undefined) context.note(`${old.name} stepped down (check-quorum) ${steppedDownAfterMs} ms after the partition began, still cut off`);
+      await probeWriteAndRead(context, `${context.name}/probe-during-partition`, `during the partition of ${old.name}`);
     }, async () => {
-      await context.cluster.cluster.waitReady(60_000);
+      await partitioner.heal();
+      await tracker.waitSingleLeader(`exactly one metadata leader after healing the partition of ${old.name}`);
+    });
+  } finally {
+    await partitioner.heal();
+    await polling.stop();
+  }
+}
+
+/** Fallback without a network namespace: the leader frozen with SIGSTOP beyond the election timeout, then SIGCONT. */
+async function partitionBySigstop(context: ScenarioContext, tracker: LeaderTracker, reason: string): Promise<void> {
+  const old = await tracker.currentLeader();
+  context.note(`partition method: SIGSTOP/SIGCONT fallback, NOT a network partition (${reason})`);
+  let paused = false;
+  try {
+    await faultUnderWorkload(context, async () => {
+      await context.cluster.pauseProcess(old.name);
+      paused = true;
+      tracker.skipped.add(old.name);
+      const elected = await tracker.waitNewLeader(old.name, old.term);
+      context.note(`SIGSTOP ${old.name}: new leader ${elected.name} after ${elected.electedAfterMs} ms`);
+    }, async () => {
+      await context.cluster.resumeProcess(old.name);
+      paused = false;
+      tracker.skipped.delete(old.name);
+      // The resumed old leader must step down: one leader at the end.
+      await tracker.waitSingleLeader('exactly one metadata leader after SIGCONT');
+    });
+  } finally {
+    if (paused) await context.cluster.resumeProcess(old.name);
+    tracker.skipped.delete(old.name);
+  }
+}
+
+/** 5. metadata leader killed, then (separately) partitioned away from its peers. */
+const metadataLeader: Scenario = {
+  name: 'metadata-leader',
+  description: 'metadata leader kill -9, then partitioned away (iptables in a network namespace; SIGSTOP fallback): no lost write, no split brain',
+  modes: bothModes,
+  run: async (context) => {
+    const tracker = new LeaderTracker(context);
+    const first = await tracker.currentLeader();
+    await faultUnderWorkload(context, async () => {
+      await context.cluster.killProcess(first.name);
+      const elected = await tracker.waitNewLeader(first.name, first.term);
+      context.note(`kill -9 ${first.name}: new leader ${elected.name} after ${elected.electedAfterMs} ms`);
+    }, async () => {
+      await context.cluster.waitReady(60_000);
     });
 
-    const second = await currentLeader();
-    let paused = false;
-    try {
-      await faultUnderWorkload(context, async () => {
-        pauseProcess(context.cluster, second.name);
-        paused = true;
-        frozen.add(second.name);
-        context.note(`SIGSTOP ${second.name}: new leader after ${await waitNewLeader(second.name, second.term)} ms`);
-      }, async () => {
-        resumeProcess(context.cluster, second.name);
-        paused = false;
-        frozen.delete(second.name);
-        // The resumed old leader must step down: one leader at the end.
-        await waitFor(async () => {
-          await observe();
-          const leaders = (await context.cluster.metadataViews()).filter((v) => v.role === 'leader');
-          return leaders.length === 1 ? true : undefined;
-        }, electionMsMax, 'exactly one metadata leader after SIGCONT');
-      });
-    } finally {
-      if (paused) resumeProcess(context.cluster, second.name);
-    }
-    for (const [term, leaders] of leadersByTerm) {
-      if (leaders.size > 1) context.fail(`split brain: term ${term} had leaders ${[...leaders].join(', ')}`);
-    }
-    context.note(`leaders seen: ${[...leadersByTerm].map(([t, l]) => `${t}:${[...l].join('/')}`).join(' ')}`);
+    const partitioner = context.cluster.partitioner;
+    if ('isolate' in partitioner) await partitionByNetwork(context, tracker, partitioner);
+    else await partitionBySigstop(context, tracker, partitioner.unavailableReason);
+    for (const message of tracker.splitBrainTerms()) context.fail(`split brain: ${message}`);
+    context.note(`leaders seen: ${[...tracker.leadersByTerm].map(([t, l]) => `${t}:${[...l].join('/')}`).join(' ')}`);
   },
 };
 
@@ -261,6 +349,7 @@ const metadataLeader: Scenario = {
 const gatewayKilledMidUpload: Scenario = {
   name: 'gateway-killed-mid-upload',
   description: 'gateway kill -9 during a single-part and a multipart upload: no partial object, stray shards collected',
+  modes: bothModes,
   run: async (context) => {
     const { cluster, profile } = context;
     const before = new Set(allShardFiles(context).map((f) => f.stripeId));
@@ -270,9 +359,9 @@ const gatewayKilledMidUpload: Scenario = {
     // Single part: kill once shards are being written (temp files exist on storage nodes).
     const single = cluster.recorder.put(context.name, keys[0] ?? '', randomBody(uploadSizeBytes), { multipartThresholdBytes: Number.MAX_SAFE_INTEGER });
     await waitFor(() => (cluster.storageNodes().some((n) => listTempFiles(n.dataDir ?? '').length > 0) ? true : undefined), 30_000, 'shard writes in progress').catch(() => context.note('no temp file seen before the kill'));
-    killProcess(cluster, 'gateway');
+    await cluster.killProcess('gateway');
     const singleRecord = await single;
-    await cluster.cluster.waitReady(60_000);
+    await cluster.waitReady(60_000);
     // Multipart: kill after the first 5 MiB part is acknowledged.
     let killed = false;
     const multipart = cluster.recorder.put(context.name, keys[1] ?? '', randomBody(uploadSizeBytes), {
@@ -280,13 +369,13 @@ const gatewayKilledMidUpload: Scenario = {
       onProgress: (loadedBytes) => {
         if (!killed && loadedBytes >= 5 * 1024 * 1024) {
           killed = true;
-          killProcess(cluster, 'gateway');
+          void cluster.killProcess('gateway');
         }
       },
     });
     const multipartRecord = await multipart;
-    if (!killed) killProcess(cluster, 'gateway');
-    await cluster.cluster.waitReady(60_000);
+    if (!killed) await cluster.killProcess('gateway');
+    await cluster.waitReady(60_000);
     context.setFaultActive(false);
     context.note(`single-part outcome ${singleRecord.outcome}, multipart outcome ${multipartRecord.outcome}`);
     for (const key of keys) await cluster.recorder.get(context.name, key);
@@ -311,9 +400,10 @@ const gatewayKilledMidUpload: Scenario = {
 const killEverythingScenario: Scenario = {
   name: 'kill-everything',
   description: 'every process killed -9 at once, then restarted: every acknowledged object reads back',
+  modes: bothModes,
   run: async (context) => {
-    await faultUnderWorkload(context, async () => killEverything(context.cluster), async () => {
-      await context.cluster.cluster.waitReady(90_000);
+    await faultUnderWorkload(context, () => context.cluster.killEverything(), async () => {
+      await context.cluster.waitReady(90_000);
     }, 1_000);
   },
 };
@@ -322,11 +412,13 @@ const killEverythingScenario: Scenario = {
 const diskFull: Scenario = {
   name: 'disk-full',
   description: "a storage node's disk fills up: writes go elsewhere or fail cleanly; nothing corrupt",
+  modes: ['local'],
   run: async (context) => {
-    const node = storageInZone(context, 'az-a')[1];
-    if (node === undefined) throw new Error('no az-a storage node');
-    await stopProcess(context.cluster, node.name);
-    const tiny = await startStorageNodeWithCapacity(context.cluster, node, 64 * 1024);
+    const cluster = context.cluster;
+    if (!(cluster instanceof DurabilityCluster)) throw new Error('disk-full runs in local mode only');
+    const node = cluster.storageNode(storageInZone(context, 'az-a')[1]?.name ?? '');
+    await cluster.stopProcess(node.name);
+    const tiny = await startStorageNodeWithCapacity(cluster, node, 64 * 1024);
     try {
       const filesBefore = listShardFiles(node.name, node.dataDir ?? '').length;
       await faultUnderWorkload(context, async () => undefined, async () => undefined);
@@ -336,7 +428,7 @@ const diskFull: Scenario = {
       if (unclean.length > 0) context.fail(`${unclean.length} write(s) failed without a clean 503/507: ${unclean[0]?.kind === 'write' ? unclean[0].error ?? '' : ''}`);
     } finally {
       await tiny.stop();
-      startProcess(context.cluster, node.name);
+      await cluster.startProcess(node.name);
     }
   },
 };
@@ -345,16 +437,17 @@ const diskFull: Scenario = {
 const nodeLostForGood: Scenario = {
   name: 'node-lost-for-good',
   description: 'a storage node lost for good (data dir deleted): its shards are rebuilt elsewhere; full redundancy reached',
+  modes: bothModes,
   run: async (context) => {
     const node = storageInZone(context, 'az-b')[1];
     if (node === undefined) throw new Error('no az-b storage node');
     const lostShards = listShardFiles(node.name, node.dataDir ?? '').length;
     await faultUnderWorkload(context, async () => {
-      await stopProcess(context.cluster, node.name);
-      wipeDataDir(node);
+      await context.cluster.stopProcess(node.name);
+      context.cluster.wipeDisk(node.name);
     }, async () => {
-      startProcess(context.cluster, node.name);
-      await context.cluster.cluster.waitReady(60_000);
+      await context.cluster.startProcess(node.name);
+      await context.cluster.waitReady(60_000);
     });
     context.note(`${node.name} lost ${lostShards} shard files`);
     context.setFaultActive(true);
@@ -368,3 +461,6 @@ export const scenarios: readonly Scenario[] = [killStorageNode, zoneOutage, pari
 
 /** Full-redundancy scenarios first (see the file comment). */
 export const scenarioRunOrder: readonly Scenario[] = [parityNodesDown, bitrot, killStorageNode, zoneOutage, metadataLeader, gatewayKilledMidUpload, killEverythingScenario, diskFull, nodeLostForGood];
+
+/** The reduced container set of the CI (short) profile: kill -9, a network partition, kill everything. */
+export const containerScenarioNamesCi: readonly string[] = ['kill-storage-node', 'metadata-leader', 'kill-everything'];

@@ -7,8 +7,8 @@
 // (short by default, full for `npm run test:durability`); SEED overrides the seed.
 // (The package is imported by path: jest maps @tessera/* to packages/*, and test-cluster/ sits
 // outside packages/.)
-import { DurabilityCluster, durabilityProfile, runScenario, scenarioRunOrder, startHealerIfBuilt, summaryTable } from '../src/index';
-import type { HealerProcess, ScenarioResult } from '../src/index';
+import { acquireSuiteLock, DurabilityCluster, durabilityProfile, runScenario, scenarioRunOrder, startHealerIfBuilt, summaryTable } from '../src/index';
+import type { HealerProcess, ScenarioResult, SuiteLock } from '../src/index';
 
 const profile = durabilityProfile(process.env['TESSERA_DURABILITY_PROFILE']);
 const seed = Number(process.env['SEED'] ?? Date.now() % 1_000_000);
@@ -17,23 +17,37 @@ const keepDataDir = process.env['TESSERA_DURABILITY_KEEP_DIR'] === '1';
 // Comma-separated scenario names to run only those (debugging); all by default.
 const onlyScenarios = (process.env['TESSERA_DURABILITY_SCENARIOS'] ?? '').split(',').filter((name) => name !== '');
 const selectedScenarios = scenarioRunOrder.filter((s) => onlyScenarios.length === 0 || onlyScenarios.includes(s.name));
+// 'sigstop' forces the SIGSTOP fallback for scenario 5; by default the cluster runs in a network
+// namespace of its own when one can be created (root, ip, iptables) and the leader is cut off by iptables.
+const partition = process.env['TESSERA_DURABILITY_PARTITION'] === 'sigstop' ? 'sigstop' : 'auto';
 const scenarioTimeoutMs = profile.name === 'full' ? 900_000 : 150_000;
+// The container suite (test/durability-containers.test.ts) may hold the machine first: wait for it.
+const lockWaitMsMax = profile.name === 'full' ? 3_600_000 : 900_000;
 
 describe(`durability (${profile.name} profile, SEED=${seed})`, () => {
   let cluster: DurabilityCluster | undefined;
   let healer: HealerProcess | undefined;
+  let lock: SuiteLock | undefined;
   const results: ScenarioResult[] = [];
-  const startedAtMs = Date.now();
+  let startedAtMs = Date.now();
 
   beforeAll(async () => {
-    cluster = await DurabilityCluster.start(profile, { PATH: process.env['PATH'] });
+    lock = await acquireSuiteLock('local processes', lockWaitMsMax);
+    if (lock.waitedMs > 1_000) process.stdout.write(`durability: waited ${Math.round(lock.waitedMs / 1000)} s for the container suite to finish\n`);
+    startedAtMs = Date.now();
+    cluster = await DurabilityCluster.start(profile, { PATH: process.env['PATH'] }, { partition });
     healer = await startHealerIfBuilt(cluster, profile.healerArgs);
-    process.stdout.write(`durability: profile ${profile.name}, SEED=${seed}, healer: ${healer.running ? 'running' : healer.absentReason ?? ''}\n`);
-  }, 120_000);
+    const method = cluster.partitionMethod;
+    const partitionLine = method.kind === 'netns'
+      ? `network namespace ${method.namespace.name} (processes on its loopback; iptables partitions)`
+      : `SIGSTOP/SIGCONT FALLBACK, no network partition (${method.reason})`;
+    process.stdout.write(`durability: profile ${profile.name}, SEED=${seed}, healer: ${healer.running ? 'running' : healer.absentReason ?? ''}, partition method: ${partitionLine}\n`);
+  }, lockWaitMsMax + 120_000);
 
   afterAll(async () => {
     await healer?.stop();
     await cluster?.stop(keepDataDir);
+    lock?.release();
     if (keepDataDir && cluster !== undefined) process.stdout.write(`durability: data dir kept at ${cluster.rootDir}\n`);
     if (results.length > 0) process.stdout.write(`\n${summaryTable(profile.name, results, Math.round((Date.now() - startedAtMs) / 1000))}\n`);
   }, 120_000);
