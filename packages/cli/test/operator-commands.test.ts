@@ -184,7 +184,7 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     expect((await tessera('node', 'add', 'x')).exitCode).toBe(2);
   }, 60_000);
 
-  test('node remove: refused while the node holds shards; --force keeps it down for the healer; its heartbeats are refused (logged) until node add', async () => {
+  test('node remove: refused while the node holds shards; --force has the healer rebuild it at once, then it is forgotten; its heartbeats are refused (logged) until node add', async () => {
     const victim = 'storage-az-b-2';
     // The objects written above are striped over all nine nodes, so the victim holds shards.
     const refused = await tessera('node', 'remove', victim);
@@ -200,8 +200,17 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     // The node process still runs and heartbeats: refused, with the reason in its own log.
     const logPath = path.join(dataDir, 'logs', `${victim}.log`);
     await until(() => (fs.existsSync(logPath) && fs.readFileSync(logPath, 'utf8').includes(`storage node ${victim} was removed from the cluster`) ? true : undefined), 20_000, 'the refusal in the node log');
-    // The healer's node-loss grace period (minutes) has not passed: still listed, down, shards to rebuild.
-    expect((await tessera('node', 'ls')).stdout).toMatch(new RegExp(`${victim}\\s+az-b\\s+down \\(removed, rebuilding\\)`));
+    // Forced removal means the disk is gone: the healer rebuilds its shards at once (no node-loss
+    // grace period). Until then it is listed down (removed, rebuilding); once no shard is placed
+    // there the leader forgets it, and it stays listed among the removed nodes.
+    const rebuildingRow = new RegExp(`${victim}\\s+az-b\\s+down \\(removed, rebuilding\\)`);
+    const removedLine = new RegExp(`^removed \\(re-add with tessera node add\\): .*\\b${victim}\\b`, 'm');
+    const listing = (await tessera('node', 'ls')).stdout;
+    expect(rebuildingRow.test(listing) || removedLine.test(listing)).toBe(true);
+    await until(async () => {
+      const now = (await tessera('node', 'ls')).stdout;
+      return removedLine.test(now) && !rebuildingRow.test(now) ? true : undefined;
+    }, 60_000, `${victim}'s shards rebuilt by the healer and the node forgotten`);
 
     // Operator re-add: the node's own registration and heartbeats are accepted again, and it is up.
     const readded = await tessera('node', 'add', victim, '--zone', 'az-b', '--address', address);
@@ -212,7 +221,7 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
       return node?.state === 'up' && node.capacityBytes > 0 && node.lastHeartbeatAgeMs < 5_000 ? true : undefined;
     }, 20_000, `${victim} up again after node add`);
     expect((await tessera('node', 'ls')).stdout).toMatch(new RegExp(`${victim}\\s+az-b\\s+up\\s`));
-  }, 90_000);
+  }, 150_000);
 
   test('heal shows the healer backlog and sets its rebuild rate; scrub shows scrub progress', async () => {
     const heal = await tessera('heal', '--json');
