@@ -8,8 +8,9 @@
 // --containers`) runs every scenario that has a container mode; =off skips. Skipped, with the
 // reason printed, when no Docker engine is reachable.
 import * as path from 'node:path';
-import { acquireSuiteLock, containerScenarioNamesCi, ContainerCluster, dockerUnavailableReason, durabilityProfile, forContainers, runScenario, scenarioRunOrder, summaryTable } from '../src/index';
+import { acquireSuiteLock, containerScenarioNamesCi, ContainerCluster, dockerUnavailableReason, durabilityProfile, forContainers, scenarioRunOrder, summaryTable } from '../src/index';
 import type { HealerProcess, ScenarioResult, SuiteLock } from '../src/index';
+import { checkScenario } from './support/check-scenario';
 
 const setting = process.env['TESSERA_DURABILITY_CONTAINERS'] ?? 'ci';
 const skipReason = setting === 'off' ? 'TESSERA_DURABILITY_CONTAINERS=off' : dockerUnavailableReason();
@@ -56,16 +57,7 @@ const lockWaitMsMax = profile.name === 'full' ? 3_600_000 : 900_000;
   for (const [index, scenario] of selectedScenarios.entries()) {
     test(`scenario ${scenario.name} (containers): ${scenario.description}`, async () => {
       if (cluster === undefined || healer === undefined) throw new Error('cluster did not start');
-      const result = await runScenario(cluster, profile, scenario, seed + index, healer);
-      results.push(result);
-      process.stdout.write(`${result.line}\n`);
-      for (const note of result.notes) process.stdout.write(`  note: ${note}\n`);
-      for (const pending of result.awaitingHealer) process.stdout.write(`  awaits healer: ${pending}\n`);
-      for (const failure of result.failures) process.stdout.write(`  FAILED: ${failure}\n`);
-      expect(result.failures).toEqual([]);
-      expect(result.lost).toBe(0);
-      expect(result.corrupt).toBe(0);
-      expect(result.written + result.verified).toBeGreaterThan(0);
+      await checkScenario(cluster, profile, scenario, seed + index, healer, results);
     }, scenarioTimeoutMs);
   }
 });

@@ -7,8 +7,9 @@
 // (short by default, full for `npm run test:durability`); SEED overrides the seed.
 // (The package is imported by path: jest maps @tessera/* to packages/*, and test-cluster/ sits
 // outside packages/.)
-import { acquireSuiteLock, DurabilityCluster, durabilityProfile, runScenario, scenarioRunOrder, startHealerIfBuilt, summaryTable } from '../src/index';
+import { acquireSuiteLock, DurabilityCluster, durabilityProfile, scenarioRunOrder, startHealerIfBuilt, summaryTable } from '../src/index';
 import type { HealerProcess, ScenarioResult, SuiteLock } from '../src/index';
+import { checkScenario } from './support/check-scenario';
 
 const profile = durabilityProfile(process.env['TESSERA_DURABILITY_PROFILE']);
 const seed = Number(process.env['SEED'] ?? Date.now() % 1_000_000);
@@ -59,16 +60,7 @@ describe(`durability (${profile.name} profile, SEED=${seed})`, () => {
   for (const [index, scenario] of selectedScenarios.entries()) {
     test(`scenario ${scenario.name}: ${scenario.description}`, async () => {
       if (cluster === undefined || healer === undefined) throw new Error('cluster did not start');
-      const result = await runScenario(cluster, profile, scenario, seed + index, healer);
-      results.push(result);
-      process.stdout.write(`${result.line}\n`);
-      for (const note of result.notes) process.stdout.write(`  note: ${note}\n`);
-      for (const pending of result.awaitingHealer) process.stdout.write(`  awaits healer: ${pending}\n`);
-      for (const failure of result.failures) process.stdout.write(`  FAILED: ${failure}\n`);
-      expect(result.failures).toEqual([]);
-      expect(result.lost).toBe(0);
-      expect(result.corrupt).toBe(0);
-      expect(result.written + result.verified).toBeGreaterThan(0);
+      await checkScenario(cluster, profile, scenario, seed + index, healer, results);
     }, scenarioTimeoutMs);
   }
 });
