@@ -97,6 +97,12 @@ export class RaftNode {
   private readSequence = 0;
   /** Leader only: the highest read sequence each member has echoed this term. */
   private readAcks = new Map<NodeId, number>();
+  /**
+   * Leader only: the read sequence carried by the last heartbeat round sent. Reads that arrive
+   * while that round is unconfirmed wait for the next one instead of each sending its own, so
+   * under load one round (2 messages per follower) confirms a whole batch of reads.
+   */
+  private readRoundSequence = 0;
 
   /**
    * Leader only: entries were appended since the last Ready. Appends are sent when the host
@@ -444,6 +450,7 @@ export class RaftNode {
     this.role = 'leader';
     this.leaderId = this.id;
     this.readAcks = new Map();
+    this.readRoundSequence = 0;
     this.rebuildProgress();
     const own = this.progress.get(this.id);
     if (own !== undefined) {
@@ -805,16 +812,27 @@ export class RaftNode {
       this.releaseConfirmedReads();
       return;
     }
+    // A round already on its way was sent before this read arrived, so it cannot confirm it;
+    // the read joins the round sent when that one is confirmed (or the next periodic one).
+    if (this.confirmedReadSequence() < this.readRoundSequence) return;
     this.broadcastHeartbeat();
   }
 
-  /** Releases every pending read whose heartbeat round a majority of voters answered. */
-  private releaseConfirmedReads(): void {
-    if (this.pendingReads.length === 0) return;
+  /** The highest read sequence a majority of voters has echoed (this node counts as current). */
+  private confirmedReadSequence(): number {
     const voters = this.memberships.current().voters;
     const acks = voters.map((voter) => (voter === this.id ? this.readSequence : this.readAcks.get(voter) ?? 0));
     acks.sort((a, b) => b - a);
-    const confirmedSequence = acks[quorumSize(voters.length) - 1] ?? 0;
+    return acks[quorumSize(voters.length) - 1] ?? 0;
+  }
+
+  /**
+   * Releases every pending read whose heartbeat round a majority of voters answered; reads that
+   * arrived while that round was out get a round of their own now.
+   */
+  private releaseConfirmedReads(): void {
+    if (this.pendingReads.length === 0) return;
+    const confirmedSequence = this.confirmedReadSequence();
     while (this.pendingReads.length > 0 && (this.pendingReads[0]?.sequence ?? Infinity) <= confirmedSequence) {
       const read = this.pendingReads.shift();
       assert(read !== undefined, 'pending read present');
@@ -824,6 +842,7 @@ export class RaftNode {
         this.send({ kind: 'readIndexResponse', to: read.from, requestId: read.requestId, index: read.index, reject: false });
       }
     }
+    if (this.pendingReads.length > 0 && confirmedSequence >= this.readRoundSequence) this.broadcastHeartbeat();
   }
 
   private rejectRead(requestId: string, from: NodeId): void {
@@ -870,6 +889,8 @@ export class RaftNode {
   }
 
   private broadcastHeartbeat(): void {
+    // Every heartbeat carries the current read sequence, so any round can confirm the reads.
+    this.readRoundSequence = this.readSequence;
     for (const [id, pr] of this.progress) {
       if (id === this.id) continue;
       // Never tell a follower to commit past what it is known to hold.

@@ -18,6 +18,31 @@ describe('ReadIndex (thesis §6.4)', () => {
     expect(env.transcript).toMatchSnapshot();
   });
 
+  test('reads that arrive while a round is out share the next round, never the earlier one', () => {
+    const env = new ScenarioEnv({ ids: ['a', 'b', 'c'] });
+    env.campaign('a');
+    env.deliverAll();
+    env.propose('a', 'x=1');
+    env.deliverAll();
+    const heartbeatsSent = (): number => env.transcript.split('\n').filter((line) => /^ {2}a->[bc] heartbeat /.test(line)).length;
+    const before = heartbeatsSent();
+    env.readIndex('a', 'r1');
+    env.deliverMatching('the heartbeats of r1\'s round', (m) => m.kind === 'heartbeat');
+    env.note('r2 and r3 arrive after that round was sent: its answers must not confirm them');
+    env.readIndex('a', 'r2');
+    env.readIndex('a', 'r3');
+    env.deliverMatching('the answers to r1\'s round', (m) => m.kind === 'heartbeatResponse');
+    expect(env.reads('a')).toEqual([{ requestId: 'r1', index: 2 }]);
+    env.deliverAll();
+    expect(env.reads('a')).toEqual([
+      { requestId: 'r1', index: 2 },
+      { requestId: 'r2', index: 2 },
+      { requestId: 'r3', index: 2 },
+    ]);
+    // One round for r1, one shared by r2 and r3: 2 heartbeats to each of the 2 followers.
+    expect(heartbeatsSent() - before).toBe(4);
+  });
+
   test('a new leader delays reads until an entry of its term commits', () => {
     const env = new ScenarioEnv({ ids: ['a', 'b', 'c'] });
     env.campaign('a');

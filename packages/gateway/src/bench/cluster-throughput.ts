@@ -34,6 +34,9 @@ const skipSmall = process.argv.includes('--skip-small');
 const onlyIndex = process.argv.indexOf('--only');
 /** `--only "1 MiB"`: run just the cases of that object size (for profiling one case). */
 const onlyLabel = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
+const blockSizeIndex = process.argv.indexOf('--block-size-bytes');
+/** `--block-size-bytes N`: the gateway's stripe block size (default 1 MiB, the gateway's default). */
+const blockSizeBytes = blockSizeIndex >= 0 ? Number(process.argv[blockSizeIndex + 1]) : 1024 * 1024;
 
 /** [label, bytes, concurrency]: the issue's grid, then the cases compared with Ceph RGW. */
 const cases: ReadonlyArray<readonly [string, number, number]> = [
@@ -62,8 +65,14 @@ interface Spawned {
   readonly firstLine: Promise<Record<string, unknown>>;
 }
 
+/**
+ * Extra node flags for every spawned server, for profiling a case:
+ * `TESSERA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` (NODE_OPTIONS refuses --cpu-prof).
+ */
+const spawnedNodeArgs = (process.env['TESSERA_BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+
 function spawnNode(script: string, args: readonly string[], env: Record<string, string> = {}): Spawned {
-  const child = spawn(process.execPath, [join(root, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...spawnedNodeArgs, join(root, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const firstLine = new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -149,7 +158,7 @@ async function startGatewayProcess(cluster: Cluster, extraArgs: readonly string[
   const metricsPort = await reservePort();
   const spawned = spawnNode(
     'packages/gateway/dist/main.js',
-    ['--listen', '127.0.0.1:0', '--metadata', cluster.metadataAddresses, '--metrics-listen', `127.0.0.1:${metricsPort}`, '--data-shards', '6', '--parity-shards', '3', '--block-size-bytes', '1048576', '--log-level', 'error', ...extraArgs],
+    ['--listen', '127.0.0.1:0', '--metadata', cluster.metadataAddresses, '--metrics-listen', `127.0.0.1:${metricsPort}`, '--data-shards', '6', '--parity-shards', '3', '--block-size-bytes', String(blockSizeBytes), '--log-level', 'error', ...extraArgs],
     { TESSERA_ROOT_ACCESS_KEY: accessKeyId, TESSERA_ROOT_SECRET_KEY: secretAccessKey },
   );
   const line = await spawned.firstLine;
@@ -252,6 +261,14 @@ interface PutGetResult {
 async function putGet(client: S3Client, bucket: string, label: string, sizeBytes: number, concurrency: number): Promise<PutGetResult> {
   const body = randomBytes(sizeBytes);
   const count = opCount(sizeBytes, concurrency);
+  // Unmeasured warm-up first (V8 optimises the hot paths of every process after a few hundred
+  // calls; a short case measured cold reported half the steady-state rate of small objects).
+  const warmUpCount = Math.min(200, Math.max(1, Math.floor((32 * 1024 * 1024) / sizeBytes)));
+  await runOps(warmUpCount, Math.min(concurrency, warmUpCount), sizeBytes, async (i) => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${label}/c${concurrency}/warm-up/${i}`, Body: body }));
+    const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${label}/c${concurrency}/warm-up/${i}` }));
+    await response.Body!.transformToByteArray();
+  });
   const put = await runOps(count, concurrency, sizeBytes, async (i) => {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${label}/c${concurrency}/${i}`, Body: body }));
   });
