@@ -10,22 +10,14 @@
  *   node packages/gateway/dist/bench/client-ceiling.js [--quick]
  */
 import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { cephReference } from './support/ceph-reference';
 
 const quick = process.argv.includes('--quick');
-
-/** The cases the gateway issue compares with Ceph RGW (Ceph's figures, the aim is 2x). */
-const cases: ReadonlyArray<{ readonly label: string; readonly sizeBytes: number; readonly concurrency: number; readonly unit: 'MB/s' | 'ops/s'; readonly cephPut: number; readonly cephGet: number }> = [
-  { label: '16 MiB', sizeBytes: 16 * 1024 * 1024, concurrency: 1, unit: 'MB/s', cephPut: 95, cephGet: 197 },
-  { label: '1 MiB', sizeBytes: 1024 * 1024, concurrency: 8, unit: 'MB/s', cephPut: 57, cephGet: 151 },
-  { label: '4 KiB', sizeBytes: 4 * 1024, concurrency: 16, unit: 'ops/s', cephPut: 100, cephGet: 310 },
-];
 
 /** Child role: the null server. Answers on a port it reports to the parent. */
 function serveNull(): void {
@@ -59,23 +51,14 @@ function serveNull(): void {
   server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
 }
 
-/** utime + stime of a process in ms (/proc clock ticks of 10 ms). */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 interface Measured {
   readonly perSecond: number;
   readonly mbPerSecond: number;
   readonly clientCpuMsPerOp: number;
-  readonly serverCpuMsPerOp: number;
 }
 
-async function measure(server: ChildProcess, count: number, concurrency: number, sizeBytes: number, op: (i: number) => Promise<void>): Promise<Measured> {
+async function measure(count: number, concurrency: number, sizeBytes: number, op: (i: number) => Promise<void>): Promise<Measured> {
   const own = process.cpuUsage();
-  const serverBefore = processCpuMs(server.pid!);
   const startedMs = performance.now();
   let next = 0;
   await Promise.all(
@@ -89,7 +72,6 @@ async function measure(server: ChildProcess, count: number, concurrency: number,
     perSecond: count / seconds,
     mbPerSecond: (count * sizeBytes) / 1e6 / seconds,
     clientCpuMsPerOp: (ownUsed.user + ownUsed.system) / 1000 / count,
-    serverCpuMsPerOp: (processCpuMs(server.pid!) - serverBefore) / count,
   };
 }
 
@@ -106,7 +88,7 @@ async function main(): Promise<void> {
   console.log('| case | unit | Ceph PUT | null PUT | client CPU ms/PUT | Ceph GET | null GET | client CPU ms/GET | 2x Ceph GET needs client cores |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   try {
-    for (const c of cases) {
+    for (const c of cephReference) {
       const body = randomBytes(c.sizeBytes);
       const budgetBytes = (quick ? 64 : 512) * 1024 * 1024;
       const count = Math.max(c.concurrency * 2, Math.min(quick ? 500 : 2000, Math.floor(budgetBytes / c.sizeBytes)));
@@ -120,19 +102,19 @@ async function main(): Promise<void> {
         if (bytes.length !== c.sizeBytes) throw new Error(`GET returned ${bytes.length} bytes, expected ${c.sizeBytes}`);
       };
       // Warm both processes up first, as the cluster bench does.
-      await measure(server, Math.min(count, 100), c.concurrency, c.sizeBytes, async (i) => {
+      await measure(Math.min(count, 100), c.concurrency, c.sizeBytes, async (i) => {
         await put(i);
         await get(i);
       });
-      const putResult = await measure(server, count, c.concurrency, c.sizeBytes, put);
-      const getResult = await measure(server, count, c.concurrency, c.sizeBytes, get);
+      const putResult = await measure(count, c.concurrency, c.sizeBytes, put);
+      const getResult = await measure(count, c.concurrency, c.sizeBytes, get);
       const figure = (m: Measured): number => (c.unit === 'MB/s' ? m.mbPerSecond : m.perSecond);
       // Client cores a server would have to leave to the client at twice Ceph's GET rate.
-      const targetGetOpsPerSecond = c.unit === 'MB/s' ? (2 * c.cephGet * 1e6) / c.sizeBytes : 2 * c.cephGet;
+      const targetGetOpsPerSecond = c.unit === 'MB/s' ? (2 * c.get * 1e6) / c.sizeBytes : 2 * c.get;
       const clientCores = (targetGetOpsPerSecond * getResult.clientCpuMsPerOp) / 1000;
       console.log(
-        `| ${c.label} x${c.concurrency} | ${c.unit} | ${c.cephPut} | ${figure(putResult).toFixed(0)} | ${putResult.clientCpuMsPerOp.toFixed(2)} | ` +
-          `${c.cephGet} | ${figure(getResult).toFixed(0)} | ${getResult.clientCpuMsPerOp.toFixed(2)} | ${clientCores.toFixed(2)} of 2 |`,
+        `| ${c.label} x${c.concurrency} | ${c.unit} | ${c.put} | ${figure(putResult).toFixed(0)} | ${putResult.clientCpuMsPerOp.toFixed(2)} | ` +
+          `${c.get} | ${figure(getResult).toFixed(0)} | ${getResult.clientCpuMsPerOp.toFixed(2)} | ${clientCores.toFixed(2)} of 2 |`,
       );
     }
   } finally {

@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { cephReference } from './support/ceph-reference';
 
 const root = process.cwd();
 const accessKeyId = 'TESSERABENCHKEY00001';
@@ -48,16 +49,6 @@ const cases: ReadonlyArray<readonly [string, number, number]> = [
   ['16 MiB', 16 * 1024 * 1024, 1],
   ['64 MiB', 64 * 1024 * 1024, 1],
   ['64 MiB', 64 * 1024 * 1024, 8],
-];
-
-/**
- * Ceph RGW (EC 4+2 pool, AWS SDK v3 client) measured on this same 2-core machine, as quoted in
- * the gateway issue; the aim is at least twice each figure.
- */
-const cephReference: ReadonlyArray<{ readonly label: string; readonly concurrency: number; readonly unit: 'MB/s' | 'ops/s'; readonly put: number; readonly get: number }> = [
-  { label: '16 MiB', concurrency: 1, unit: 'MB/s', put: 95, get: 197 },
-  { label: '1 MiB', concurrency: 8, unit: 'MB/s', put: 57, get: 151 },
-  { label: '4 KiB', concurrency: 16, unit: 'ops/s', put: 100, get: 310 },
 ];
 
 interface Spawned {
