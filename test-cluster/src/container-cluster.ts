@@ -40,6 +40,7 @@ import type { PlacementReport } from './placement-check';
 import type { DurabilityProfile } from './profile';
 import { createS3Client, S3Recorder } from './s3-recorder';
 import { listShardFiles } from './shard-files';
+import { processIsAlive } from './suite-lock';
 
 const zones = ['az-a', 'az-b', 'az-c'] as const;
 const storageNodesPerZoneCount = 3;
@@ -464,19 +465,9 @@ async function sweepAbandonedRuns(): Promise<void> {
   const runs = new Set<string>();
   for (const line of `${containers}\n${networks}`.split('\n').filter((l) => l !== '')) {
     const [runId, pid] = line.split(' ');
-    if (runId !== undefined && !isAlive(Number(pid))) runs.add(runId);
+    if (runId !== undefined && !processIsAlive(Number(pid))) runs.add(runId);
   }
   for (const runId of runs) removeRunResourcesSync(runId);
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function freeLoopbackPort(): Promise<number> {

@@ -47,6 +47,11 @@ function holderAlive(): boolean {
     const ageMs = Date.now() - (fs.statSync(lockPath, { throwIfNoEntry: false })?.mtimeMs ?? 0);
     return ageMs < 10_000;
   }
+  return processIsAlive(pid);
+}
+
+/** Whether a process with this id exists on this machine (signal 0 probes without signalling). */
+export function processIsAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
