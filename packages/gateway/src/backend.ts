@@ -17,6 +17,7 @@
  */
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from './checksums';
 import type { ObjectHeaders } from './object-headers';
+import type { ObjectTag } from './object-tags';
 import type { VerifiedBody } from './request-body';
 
 export interface BucketInfo {
@@ -170,6 +171,11 @@ export interface S3Backend {
   openObject(bucket: string, key: string): Promise<ObjectReader>;
   /** Idempotent: deleting a missing key succeeds. Throws NoSuchBucket. */
   deleteObject(bucket: string, key: string): Promise<void>;
+  /**
+   * Replaces the current version's tag set (an empty list removes them); its data, ETag and
+   * Last-Modified stay. Tags are validated by the gateway. Throws NoSuchBucket, NoSuchKey.
+   */
+  setObjectTags(bucket: string, key: string, tags: readonly ObjectTag[]): Promise<ObjectInfo>;
   listObjects(request: ListObjectsRequest): Promise<ListObjectsPage>;
 
   /** `checksum`: the algorithm and type every part and the object get (validated by the gateway), if any. */

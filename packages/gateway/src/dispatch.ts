@@ -20,7 +20,7 @@ import { handleGetBucketVersioning } from './handlers/get-bucket-versioning';
 import { handleGetObject } from './handlers/get-object';
 import { handleGetObjectAcl } from './handlers/get-object-acl';
 import { handleGetObjectAttributes } from './handlers/get-object-attributes';
-import { handleGetObjectTagging } from './handlers/get-object-tagging';
+import { handleDeleteObjectTagging, handleGetObjectTagging, handlePutObjectTagging } from './handlers/object-tagging';
 import { handleHeadBucket } from './handlers/head-bucket';
 import { handleHeadObject } from './handlers/head-object';
 import { handleListBuckets } from './handlers/list-buckets';
@@ -75,6 +75,10 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handleHeadObject(ctx, op.bucket, op.key, op.partNumber);
     case 'GetObjectTagging':
       return handleGetObjectTagging(ctx, op.bucket, op.key);
+    case 'PutObjectTagging':
+      return handlePutObjectTagging(ctx, op.bucket, op.key);
+    case 'DeleteObjectTagging':
+      return handleDeleteObjectTagging(ctx, op.bucket, op.key);
     case 'GetObjectAcl':
       return handleGetObjectAcl(ctx, op.bucket, op.key);
     case 'GetObjectAttributes':

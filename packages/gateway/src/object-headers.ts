@@ -3,6 +3,8 @@
  * system headers S3 stores and returns (Content-Type, Content-Encoding, Content-Language,
  * Cache-Control, Content-Disposition, Expires), plus the response-* query overrides of GET.
  */
+import { parseTaggingHeader } from './object-tags';
+import type { ObjectTag } from './object-tags';
 import { S3Error } from './s3-errors';
 
 /** S3: user-defined metadata is limited to 2 KB (sum of UTF-8 bytes of names and values). */
@@ -16,6 +18,8 @@ export interface ObjectHeaders {
   readonly system: Readonly<Partial<Record<StoredSystemHeader, string>>>;
   /** Lower-case names without the "x-amz-meta-" prefix. */
   readonly user: Readonly<Record<string, string>>;
+  /** Object tags (x-amz-tagging on writes; x-amz-tagging-count on reads). */
+  readonly tags: readonly ObjectTag[];
 }
 
 export const defaultContentType = 'binary/octet-stream';
@@ -56,7 +60,7 @@ export function extractObjectHeaders(headerNames: readonly string[], header: Hea
     const value = name === 'content-encoding' ? storedContentEncoding(header(name)) : header(name);
     if (value !== undefined) system[name] = value;
   }
-  return { system, user: extractUserMetadata(headerNames, header) };
+  return { system, user: extractUserMetadata(headerNames, header), tags: parseTaggingHeader(header('x-amz-tagging')) };
 }
 
 /** Canonical header spellings for responses. */

@@ -31,6 +31,7 @@ export function objectInfoHeaders(info: ObjectInfo, query: ReadonlyMap<string, s
     'Last-Modified': new Date(info.lastModifiedMs).toUTCString(),
     'Accept-Ranges': 'bytes',
     ...(info.partSizesBytes === undefined ? {} : { 'x-amz-mp-parts-count': String(info.partSizesBytes.length) }),
+    ...(info.headers.tags.length === 0 ? {} : { 'x-amz-tagging-count': String(info.headers.tags.length) }),
   };
 }
 
@@ -54,7 +55,6 @@ export function refuseUnsupportedWriteHeaders(header: (name: string) => string |
   if (storageClass !== undefined && storageClass !== 'STANDARD') {
     throw new S3Error('InvalidStorageClass', { fields: { StorageClassRequested: storageClass } });
   }
-  if (header('x-amz-tagging') !== undefined) throw new S3Error('NotImplemented', { message: 'Object tagging is not implemented by Tessera.' });
   // Object Lock would promise immutability Tessera does not enforce: refused, never dropped.
   const lockHeader = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'].find((name) => header(name) !== undefined);
   if (lockHeader !== undefined) throw new S3Error('NotImplemented', { message: `Object Lock (${lockHeader}) is not implemented by Tessera.` });

@@ -287,6 +287,10 @@ function parseObjectPut(input: S3RequestInput, bucket: string, key: string, quer
     checkVersionId(query, key);
     return { kind: 'PutObjectAcl', bucket, key };
   }
+  if (subresource === 'tagging') {
+    checkVersionId(query, key);
+    return { kind: 'PutObjectTagging', bucket, key };
+  }
   if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key, feature: `PUT object ?${subresource}` };
   if (source !== undefined) return { kind: 'CopyObject', bucket, key, source };
   return { kind: 'PutObject', bucket, key };
@@ -305,7 +309,10 @@ function parseObjectRequest(input: S3RequestInput, bucket: string, key: string, 
       return parseObjectPut(input, bucket, key, query);
     case 'GET':
       if (query.has('uploadId')) return { kind: 'ListParts', bucket, key, uploadId: parseUploadId(query), params: listPartsParams(query) };
-      if (query.has('tagging')) return { kind: 'GetObjectTagging', bucket, key };
+      if (query.has('tagging')) {
+        checkVersionId(query, key);
+        return { kind: 'GetObjectTagging', bucket, key };
+      }
       if (query.has('acl')) {
         checkVersionId(query, key);
         return { kind: 'GetObjectAcl', bucket, key };
@@ -322,6 +329,10 @@ function parseObjectRequest(input: S3RequestInput, bucket: string, key: string, 
       return { kind: 'HeadObject', bucket, key, partNumber: optionalPartNumber(query) };
     case 'DELETE':
       if (query.has('uploadId')) return { kind: 'AbortMultipartUpload', bucket, key, uploadId: parseUploadId(query) };
+      if (subresource === 'tagging') {
+        checkVersionId(query, key);
+        return { kind: 'DeleteObjectTagging', bucket, key };
+      }
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key, feature: `DELETE object ?${subresource}` };
       checkVersionId(query, key);
       return { kind: 'DeleteObject', bucket, key };

@@ -78,6 +78,8 @@ export type S3Operation =
   | { readonly kind: 'GetObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined }
   | { readonly kind: 'HeadObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined }
   | { readonly kind: 'GetObjectTagging'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'PutObjectTagging'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'DeleteObjectTagging'; readonly bucket: string; readonly key: string }
   | { readonly kind: 'GetObjectAcl'; readonly bucket: string; readonly key: string }
   | { readonly kind: 'GetObjectAttributes'; readonly bucket: string; readonly key: string }
   | { readonly kind: 'PutObjectAcl'; readonly bucket: string; readonly key: string }
@@ -120,6 +122,8 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'GetObject',
   'HeadObject',
   'GetObjectTagging',
+  'PutObjectTagging',
+  'DeleteObjectTagging',
   'GetObjectAcl',
   'GetObjectAttributes',
   'PutObjectAcl',

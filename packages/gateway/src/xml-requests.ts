@@ -1,6 +1,6 @@
 /**
- * Parsing of the XML request bodies S3 defines: CompleteMultipartUpload, Delete and
- * CreateBucketConfiguration. Every body has a size limit, is validated for well-formedness, and
+ * Parsing of the XML request bodies S3 defines: CompleteMultipartUpload, Delete,
+ * CreateBucketConfiguration, AccessControlPolicy and Tagging. Every body has a size limit, is validated for well-formedness, and
  * any shape S3 would not accept is MalformedXML. Text values are kept untrimmed: keys may begin
  * or end with spaces.
  */
@@ -10,6 +10,8 @@ import { checksumAlgorithms } from './checksums';
 import type { ChecksumValues } from './checksums';
 import type { RequestedPart } from './multipart';
 import { partNumberMax } from './parse-s3-request';
+import { validateObjectTags } from './object-tags';
+import type { ObjectTag } from './object-tags';
 import { S3Error } from './s3-errors';
 
 /** 10,000 parts of ~150 bytes each fit well within this. */
@@ -27,7 +29,7 @@ const parser = new XMLParser({
   processEntities: true,
   htmlEntities: true,
   removeNSPrefix: true,
-  isArray: (name) => name === 'Part' || name === 'Object' || name === 'Grant',
+  isArray: (name) => name === 'Part' || name === 'Object' || name === 'Grant' || name === 'Tag',
 });
 
 type XmlNode = Record<string, unknown>;
@@ -184,4 +186,22 @@ export function parseAccessControlPolicy(body: Buffer): AccessControlPolicyReque
       };
     }),
   };
+}
+
+/** Ten tags of 128 + 256 characters, escaped, fit well within this. */
+export const taggingBodyBytesMax = 64 * 1024;
+
+/** The Tagging document of PutObjectTagging, validated as S3 does (InvalidTag). */
+export function parseTagging(body: Buffer): readonly ObjectTag[] {
+  const document = parseDocument(body, taggingBodyBytesMax);
+  const root = asNode(child(document.root, 'Tagging'), 'Tagging');
+  const tagSet = child(root, 'TagSet');
+  if (tagSet === undefined) throw malformed('TagSet is required');
+  const tags = tagSet === '' ? [] : asArray(child(asNode(tagSet, 'TagSet'), 'Tag'));
+  return validateObjectTags(
+    tags.map((value, index) => {
+      const tag = asNode(value, `Tag ${index + 1}`);
+      return { key: document.text(child(tag, 'Key'), 'Key'), value: document.text(child(tag, 'Value'), 'Value') };
+    }),
+  );
 }

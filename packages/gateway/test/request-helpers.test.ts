@@ -131,7 +131,7 @@ describe('object headers', () => {
   });
 
   test('response-* overrides replace stored headers; default content type is binary/octet-stream', () => {
-    const stored = { system: { 'content-language': 'en' }, user: { a: '1' } };
+    const stored = { system: { 'content-language': 'en' }, user: { a: '1' }, tags: [] };
     expect(objectResponseHeaders(stored, new Map([['response-content-language', 'fr']]))).toEqual({
       'Content-Type': 'binary/octet-stream',
       'Content-Language': 'fr',

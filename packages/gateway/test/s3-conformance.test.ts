@@ -6,7 +6,7 @@
  * object/bucket ACLs (owner FULL_CONTROL only; anything wider NotImplemented), SigV2 header and
  * presigned requests end to end, browser-form POSTs named as unsupported rather than
  * "anonymous", Expect values other than 100-continue, an empty Authorization header, and copies
- * in place that change the storage class.
+ * in place that change the storage class, object tagging (the s3-tests `*_tags` cases).
  * Method: a real gateway on loopback over the in-memory backend, driven by @aws-sdk/client-s3
  * and by raw requests from the independent test signer, responses checked field by field.
  */
@@ -22,6 +22,9 @@ import {
   GetObjectAclCommand,
   HeadObjectCommand,
   DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
+  GetObjectTaggingCommand,
+  PutObjectTaggingCommand,
   ListBucketsCommand,
   ListObjectVersionsCommand,
   ListObjectsV2Command,
@@ -400,4 +403,88 @@ test('a failed copy-source condition names the header that failed', async () => 
   expect([sameEtag.status, condition(sameEtag)]).toEqual([412, 'x-amz-copy-source-If-None-Match']);
   const notModified = await copy({ 'x-amz-copy-source-if-modified-since': new Date(Date.now() + 3_600_000).toUTCString() });
   expect([notModified.status, condition(notModified)]).toEqual([412, 'x-amz-copy-source-If-Modified-Since']);
+});
+
+describe('object tagging (ceph/s3-tests test_*_tags)', () => {
+  const tagSet = (count: number, keyLength = 3, valueLength = 5): { Key: string; Value: string }[] =>
+    Array.from({ length: count }, (_, index) => ({ Key: `${index}`.padStart(keyLength, 'k'), Value: `${index}`.padStart(valueLength, 'v') }));
+
+  test('PutObjectTagging replaces the set, GetObjectTagging returns it in order, DeleteObjectTagging empties it; data and ETag stay', async () => {
+    const put = await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'tags/a', Body: 'tagged' }));
+    expect((await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/a' }))).TagSet).toEqual([]);
+    const tags = [{ Key: 'zeta', Value: 'last?' }, { Key: 'alpha', Value: '' }, { Key: 'ключ 🙂', Value: 'a&b <c> "d"' }];
+    await client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tags/a', Tagging: { TagSet: tags } }));
+    expect((await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/a' }))).TagSet).toEqual(tags);
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tags/a' }));
+    expect(head.ETag).toBe(put.ETag);
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'tags/a' }));
+    expect([got.TagCount, await got.Body?.transformToString()]).toEqual([3, 'tagged']);
+    const deleted = await client.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: 'tags/a' }));
+    expect(deleted.$metadata.httpStatusCode).toBe(204);
+    expect((await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/a' }))).TagSet).toEqual([]);
+    expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tags/a' }))).ETag).toBe(put.ETag);
+  });
+
+  test('x-amz-tagging on PutObject and CreateMultipartUpload; HEAD carries x-amz-tagging-count', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'tags/header', Body: 'x', Tagging: 'a=1&b=two%20words&c=' }));
+    expect((await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/header' }))).TagSet).toEqual([
+      { Key: 'a', Value: '1' }, { Key: 'b', Value: 'two words' }, { Key: 'c', Value: '' },
+    ]);
+    const raw = await signedSend('HEAD', `/${bucket}/tags/header`);
+    expect(raw.headers['x-amz-tagging-count']).toBe('3');
+    const plain = await signedSend('HEAD', `/${bucket}/time/a`);
+    expect(plain.headers['x-amz-tagging-count']).toBeUndefined();
+
+    const upload = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'tags/multipart', Tagging: 'stage=upload' }));
+    const part = await client.send(new UploadPartCommand({ Bucket: bucket, Key: 'tags/multipart', UploadId: upload.UploadId, PartNumber: 1, Body: 'only part' }));
+    await client.send(new CompleteMultipartUploadCommand({
+      Bucket: bucket, Key: 'tags/multipart', UploadId: upload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+    }));
+    expect((await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/multipart' }))).TagSet).toEqual([{ Key: 'stage', Value: 'upload' }]);
+  });
+
+  test('CopyObject copies the tags unless x-amz-tagging-directive is REPLACE', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'tags/source', Body: 'x', Tagging: 'from=source' }));
+    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'tags/copied', CopySource: `${bucket}/tags/source` }));
+    expect((await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/copied' }))).TagSet).toEqual([{ Key: 'from', Value: 'source' }]);
+    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'tags/replaced', CopySource: `${bucket}/tags/source`, TaggingDirective: 'REPLACE', Tagging: 'new=tag' }));
+    expect((await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/replaced' }))).TagSet).toEqual([{ Key: 'new', Value: 'tag' }]);
+    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'tags/cleared', CopySource: `${bucket}/tags/source`, TaggingDirective: 'REPLACE' }));
+    expect((await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/cleared' }))).TagSet).toEqual([]);
+    const bad = await signedSend('PUT', `/${bucket}/tags/bad-copy`, { headers: { 'x-amz-copy-source': `/${bucket}/tags/source`, 'x-amz-tagging-directive': 'MERGE' } });
+    expect([bad.status, errorCode(bad)]).toEqual([400, 'InvalidArgument']);
+  });
+
+  test('10 tags of 128 + 256 characters are the limit; beyond it, duplicates and aws: keys are InvalidTag and change nothing', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'tags/limits', Body: 'x' }));
+    const largest = tagSet(10, 128, 256);
+    await client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tags/limits', Tagging: { TagSet: largest } }));
+    const refused = [
+      tagSet(11),
+      tagSet(1, 129),
+      tagSet(1, 3, 257),
+      [{ Key: 'same', Value: '1' }, { Key: 'same', Value: '2' }],
+      [{ Key: 'aws:reserved', Value: 'x' }],
+      [{ Key: '', Value: 'x' }],
+    ];
+    for (const TagSet of refused) {
+      expect(await sdkError(client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tags/limits', Tagging: { TagSet } })))).toEqual({ status: 400, code: 'InvalidTag' });
+    }
+    expect((await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/limits' }))).TagSet).toEqual(largest);
+    const tooMany = Array.from({ length: 11 }, (_, index) => `k${index}=v`).join('&');
+    expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'tags/too-many', Body: 'x', Tagging: tooMany })))).toEqual({ status: 400, code: 'InvalidTag' });
+    expect(await sdkError(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tags/too-many' })))).toEqual({ status: 404, code: 'NotFound' });
+  });
+
+  test('a malformed Tagging document is MalformedXML; a missing key is NoSuchKey; a version other than "null" is NoSuchVersion', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'tags/xml', Body: 'x' }));
+    const malformed = await signedSend('PUT', `/${bucket}/tags/xml`, { query: [['tagging', '']], body: Buffer.from('<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>') });
+    expect([malformed.status, errorCode(malformed)]).toEqual([400, 'MalformedXML']);
+    const notXml = await signedSend('PUT', `/${bucket}/tags/xml`, { query: [['tagging', '']], body: Buffer.from('k=v') });
+    expect([notXml.status, errorCode(notXml)]).toEqual([400, 'MalformedXML']);
+    expect(await sdkError(client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/missing' })))).toEqual({ status: 404, code: 'NoSuchKey' });
+    expect(await sdkError(client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tags/missing', Tagging: { TagSet: [] } })))).toEqual({ status: 404, code: 'NoSuchKey' });
+    expect(await sdkError(client.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: 'tags/missing' })))).toEqual({ status: 404, code: 'NoSuchKey' });
+    expect(await sdkError(client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/xml', VersionId: 'v2' })))).toEqual({ status: 404, code: 'NoSuchVersion' });
+  });
 });

@@ -10,6 +10,7 @@ import type { CatalogueDb } from './catalogue-db';
 import { decodeJson, encodeJson } from './catalogue-db';
 import type { Command, StampedCommand, VersionFields } from './commands';
 import { validateCommand } from './commands';
+import { validateSystemMetadata } from './validation';
 import * as keys from './keys';
 import type {
   BucketStatsRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StripeOwner, WriteCondition,
@@ -349,6 +350,8 @@ export class CatalogueStateMachine {
         return this.abortWrite(command.writeId, command.reason, command.abortedAtMs, m);
       case 'deleteObject':
         return this.deleteObject(command.bucket, command.key, command.deletedAtMs, m);
+      case 'updateObjectMetadata':
+        return this.updateObjectMetadata(command, m);
       case 'createUpload':
         return this.createUpload(command, m);
       case 'registerPart':
@@ -577,6 +580,18 @@ export class CatalogueStateMachine {
     m.adjustStats(bucket, -1, -previous.sizeBytes, 0);
     m.del(objectKey);
     return { deleted: true };
+  }
+
+  /** Rewrites the current version's record with changed system metadata; nothing else changes. */
+  private async updateObjectMetadata(command: Extract<Command, { type: 'updateObjectMetadata' }>, m: Mutation): Promise<ObjectVersionRecord> {
+    const versionId = command.versionId ?? undefined;
+    const previous = await this.getObject(command.bucket, command.key, versionId);
+    const systemMetadata: Record<string, string> = { ...previous.systemMetadata, ...command.setSystemMetadata };
+    for (const name of command.removeSystemMetadata) delete systemMetadata[name];
+    validateSystemMetadata(systemMetadata);
+    const record: ObjectVersionRecord = { ...previous, systemMetadata };
+    m.put(keys.objectKey(command.bucket, Buffer.from(command.key, 'utf8')), record);
+    return record;
   }
 
   private async createUpload(command: Extract<Command, { type: 'createUpload' }>, m: Mutation): Promise<UploadRecord> {

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '@tessera/rpc';
 import type { ShardChange, StripeOwner, StripeRecord, StringMap, WriteCondition } from './model';
 import {
   validateBucketName, validateEtag, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
-  validateShortString, validateStringMap, validateStripe, validateUserMetadata,
+  validateShortString, validateStringMap, validateStripe, validateSystemMetadata, validateUserMetadata,
 } from './validation';
 
 /**
@@ -26,6 +26,13 @@ export type Command =
     } & VersionFields)
   | { readonly type: 'abortWrite'; readonly writeId: string; readonly reason: string; readonly abortedAtMs: number }
   | { readonly type: 'deleteObject'; readonly bucket: string; readonly key: string; readonly deletedAtMs: number }
+  | {
+      /** Sets, then removes, system-metadata entries of the current version (S3 object tagging). */
+      readonly type: 'updateObjectMetadata'; readonly bucket: string; readonly key: string;
+      /** Undefined: whichever version is current at apply. */
+      readonly versionId: string | undefined;
+      readonly setSystemMetadata: StringMap; readonly removeSystemMetadata: readonly string[];
+    }
   | {
       readonly type: 'createUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string;
       readonly initiatedAtMs: number; readonly contentType: string; readonly systemMetadata: StringMap;
@@ -181,13 +188,23 @@ export function validateCommand(command: StampedCommand): void {
       validateObjectKey(command.key);
       validateNonNegativeInteger(command.deletedAtMs, 'deletedAtMs');
       return;
+    case 'updateObjectMetadata':
+      validateBucketName(command.bucket);
+      validateObjectKey(command.key);
+      if (command.versionId !== undefined && command.versionId !== null) validateShortString(command.versionId, 'versionId');
+      validateSystemMetadata(command.setSystemMetadata);
+      if (!Array.isArray(command.removeSystemMetadata) || command.removeSystemMetadata.length > 64) {
+        throw new InvalidArgumentError('removeSystemMetadata must be a list of at most 64 names');
+      }
+      for (const name of command.removeSystemMetadata) validateShortString(name, 'system metadata name');
+      return;
     case 'createUpload':
       validateBucketName(command.bucket);
       validateObjectKey(command.key);
       validateId(command.uploadId, 'uploadId');
       validateNonNegativeInteger(command.initiatedAtMs, 'initiatedAtMs');
       validateShortString(command.contentType, 'contentType');
-      validateStringMap(command.systemMetadata, 'system metadata', 8192);
+      validateSystemMetadata(command.systemMetadata);
       validateUserMetadata(command.userMetadata);
       validateShortString(command.storageClass, 'storageClass');
       validateShortString(command.owner, 'owner');
@@ -297,7 +314,7 @@ function validateVersionFields(fields: VersionFields): void {
   validateEtag(fields.etag);
   validateStringMap(fields.checksums, 'checksums', 1024);
   validateShortString(fields.contentType, 'contentType');
-  validateStringMap(fields.systemMetadata, 'system metadata', 8192);
+  validateSystemMetadata(fields.systemMetadata);
   validateUserMetadata(fields.userMetadata);
   validateShortString(fields.storageClass, 'storageClass');
   validateNonNegativeInteger(fields.createdAtMs, 'createdAtMs');

@@ -139,6 +139,11 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     }),
     DeleteObject: u('DeleteObject', async (req, rid) =>
       propose<{ deleted: boolean }>({ type: 'deleteObject', bucket: req.bucket, key: req.key, deletedAtMs: clock.nowMs() }, rid)),
+    UpdateObjectMetadata: u('UpdateObjectMetadata', async (req, rid) =>
+      objectToProto(await propose<ObjectVersionRecord>({
+        type: 'updateObjectMetadata', bucket: req.bucket, key: req.key, versionId: req.versionId === '' ? undefined : req.versionId,
+        setSystemMetadata: req.setSystemMetadata, removeSystemMetadata: req.removeSystemMetadata,
+      }, rid))),
 
     CreateMultipartUpload: u('CreateMultipartUpload', async (req, rid) =>
       uploadToProto(await propose<UploadRecord>({

@@ -73,6 +73,16 @@ export function validateStringMap(map: StringMap, what: string, bytesMax: number
   if (bytes > bytesMax) throw new InvalidArgumentError(`${what} is ${bytes} bytes; at most ${bytesMax} allowed`);
 }
 
+/**
+ * System headers (Cache-Control, Content-Disposition, …) plus the gateway's annotations, among
+ * them up to 10 object tags of 128 + 256 characters (as many as 15 KiB of UTF-8).
+ */
+export const systemMetadataBytesMax = 32 * 1024;
+
+export function validateSystemMetadata(map: StringMap): void {
+  validateStringMap(map, 'system metadata', systemMetadataBytesMax);
+}
+
 export function validateUserMetadata(map: StringMap): void {
   validateStringMap(map, 'user metadata', userMetadataBytesMax);
 }

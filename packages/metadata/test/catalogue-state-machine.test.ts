@@ -4,12 +4,13 @@
 import fc from 'fast-check';
 import {
   BucketAlreadyExistsError, BucketNotEmptyError, EntityTooSmallError, InvalidArgumentError, InvalidBucketNameError, InvalidPartError,
-  InvalidPartOrderError, KeyTooLongError, NoSuchBucketError, NoSuchKeyError, NoSuchUploadError, NoSuchWriteError, ShardsNotPlacedError,
+  InvalidPartOrderError, KeyTooLongError, NoSuchBucketError, NoSuchKeyError, NoSuchUploadError, NoSuchVersionError, NoSuchWriteError,
+  ShardsNotPlacedError,
 } from '@tessera/rpc';
 import type { ApplyResult } from '../src/catalogue-state-machine';
 import { CatalogueStateMachine, multipartEtag } from '../src/catalogue-state-machine';
 import type { Command, StampedCommand } from '../src/commands';
-import { validateBucketName } from '../src/validation';
+import { systemMetadataBytesMax, validateBucketName } from '../src/validation';
 import type { TempCatalogue } from './helpers';
 import { applyEncoded, applyOk, md5a, md5b, openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
 
@@ -101,6 +102,28 @@ describe('objects and writes', () => {
     await ok({ type: 'deleteObject', bucket: 'data', key: 'k', deletedAtMs: 9 });
     await expect(cat.machine.getObject('data', 'k')).rejects.toBeInstanceOf(NoSuchKeyError);
     expect(await ok({ type: 'deleteObject', bucket: 'data', key: 'k', deletedAtMs: 9 })).toEqual({ deleted: false });
+  });
+
+  test('updateObjectMetadata changes only the current version\'s system metadata, and refuses what does not exist', async () => {
+    await ok({ ...putInline('data', 'k'), systemMetadata: { 'cache-control': 'no-cache', 'x-old': '1' } });
+    const before = await cat.machine.getObject('data', 'k');
+    const update = (fields: Partial<Extract<Command, { type: 'updateObjectMetadata' }>>): Command => ({
+      type: 'updateObjectMetadata', bucket: 'data', key: 'k', versionId: undefined, setSystemMetadata: {}, removeSystemMetadata: [], ...fields,
+    });
+    await ok(update({ setSystemMetadata: { 'x-tags': '[["a","b"]]' }, removeSystemMetadata: ['x-old'] }));
+    const after = await cat.machine.getObject('data', 'k');
+    expect(after.systemMetadata).toEqual({ 'cache-control': 'no-cache', 'x-tags': '[["a","b"]]' });
+    expect({ ...after, systemMetadata: before.systemMetadata }).toEqual(before);
+    await ok(update({ versionId: before.versionId, removeSystemMetadata: ['x-tags'] }));
+    expect((await cat.machine.getObject('data', 'k')).systemMetadata).toEqual({ 'cache-control': 'no-cache' });
+    await fails(update({ versionId: 'other-version' }), NoSuchVersionError);
+    await fails(update({ key: 'missing' }), NoSuchKeyError);
+    await fails(update({ bucket: 'nope' }), NoSuchBucketError);
+    // The merged map is held to the same limit as a PUT's.
+    const half = 'v'.repeat(systemMetadataBytesMax / 2);
+    await ok(update({ setSystemMetadata: { 'x-a': half } }));
+    await fails(update({ setSystemMetadata: { 'x-b': half } }), InvalidArgumentError);
+    expect(Object.keys((await cat.machine.getObject('data', 'k')).systemMetadata).sort()).toEqual(['cache-control', 'x-a']);
   });
 
   test('typed refusals: key too long, unknown bucket, shards not placed, unknown node', async () => {

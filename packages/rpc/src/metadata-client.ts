@@ -14,6 +14,7 @@ import type { CommitVersionRequest } from '@tessera/proto/generated/tessera/meta
 import type { CompleteUploadRequest } from '@tessera/proto/generated/tessera/metadata/v1/CompleteUploadRequest';
 import type { CreateBucketRequest } from '@tessera/proto/generated/tessera/metadata/v1/CreateBucketRequest';
 import type { CreateUploadRequest } from '@tessera/proto/generated/tessera/metadata/v1/CreateUploadRequest';
+import type { UpdateObjectMetadataRequest } from '@tessera/proto/generated/tessera/metadata/v1/UpdateObjectMetadataRequest';
 import type { DeleteObjectResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/DeleteObjectResponse';
 import type { GetObjectRequest } from '@tessera/proto/generated/tessera/metadata/v1/GetObjectRequest';
 import type { HeartbeatRequest } from '@tessera/proto/generated/tessera/metadata/v1/HeartbeatRequest';
@@ -155,6 +156,10 @@ export class MetadataClient {
   }
   deleteObject(bucket: string, key: string): Promise<DeleteObjectResponse__Output> {
     return this.call('deleteObject', { bucket, key }, 'write');
+  }
+  /** Changes the current version's system metadata in place (object tagging). */
+  updateObjectMetadata(request: UpdateObjectMetadataRequest): Promise<ObjectVersion__Output> {
+    return this.call('updateObjectMetadata', request, 'write');
   }
   createMultipartUpload(request: CreateUploadRequest): Promise<Upload__Output> {
     return this.call('createMultipartUpload', request, 'write');

@@ -107,7 +107,7 @@ class DiscardingBackend implements S3Backend {
     return this.info(request.key, summary.sizeBytes);
   }
   private info(key: string, sizeBytes: number): ObjectInfo {
-    return { key, etag: 'e'.repeat(32), sizeBytes, lastModifiedMs: 0, headers: { system: {}, user: {} }, checksums: {}, partSizesBytes: undefined };
+    return { key, etag: 'e'.repeat(32), sizeBytes, lastModifiedMs: 0, headers: { system: {}, user: {}, tags: [] }, checksums: {}, partSizesBytes: undefined };
   }
   async headObject(_bucket: string, key: string): Promise<ObjectInfo> {
     const size = this.sizes.get(key);
@@ -125,6 +125,9 @@ class DiscardingBackend implements S3Backend {
     };
   }
   async deleteObject(): Promise<void> {}
+  setObjectTags(): never {
+    throw new Error('not used by the benchmark');
+  }
   listObjects(): never {
     throw new Error('not used by the benchmark');
   }

@@ -42,6 +42,8 @@ import type {
 import { listWithDelimiter } from '../listing';
 import type { GatewayMetrics } from '../metrics';
 import type { ObjectHeaders } from '../object-headers';
+import { encodeStoredTags } from '../object-tags';
+import type { ObjectTag } from '../object-tags';
 import type { VerifiedBody } from '../request-body';
 import { deleteStripeShards, storeBody } from './body-storage';
 import type { PlacedStripe, StoredBody } from './body-storage';
@@ -57,6 +59,7 @@ import {
   stripeFromRecord,
   stripeToRecord,
   systemMetadataOf,
+  tagsMetadataKey,
   uploadInfoOf,
 } from './metadata-records';
 import { ObjectStitcher } from './object-stitcher';
@@ -188,6 +191,14 @@ export class ClusterS3Backend implements S3Backend {
       const version = await this.components.metadata.getObject({ bucket, key, versionId: '' });
       await this.stitcher.checkReadable(version);
       return this.readerOf(version);
+    });
+  }
+
+  setObjectTags(bucket: string, key: string, tags: readonly ObjectTag[]): Promise<ObjectInfo> {
+    return this.call(async () => {
+      const setSystemMetadata: Record<string, string> = tags.length === 0 ? {} : { [tagsMetadataKey]: encodeStoredTags(tags) };
+      const removeSystemMetadata = tags.length === 0 ? [tagsMetadataKey] : [];
+      return objectInfoOf(await this.components.metadata.updateObjectMetadata({ bucket, key, versionId: '', setSystemMetadata, removeSystemMetadata }));
     });
   }
 

@@ -14,10 +14,13 @@ import { checksumAlgorithms } from '../checksums';
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from '../checksums';
 import { storedSystemHeaders } from '../object-headers';
 import type { ObjectHeaders, StoredSystemHeader } from '../object-headers';
+import { decodeStoredTags, encodeStoredTags } from '../object-tags';
 import type { Stripe } from './stripe';
 
 /** Shard indexes whose write failed at PUT time (comma-separated): for the healer. */
 export const failedShardsMetadataKey = 'x-tessera-failed-shards';
+/** The object's tags (object-tags.ts encodeStoredTags); absent when it has none. */
+export const tagsMetadataKey = 'x-tessera-tags';
 /** The upload's x-amz-checksum-algorithm, kept with the upload record. */
 export const checksumAlgorithmMetadataKey = 'x-tessera-checksum-algorithm';
 /** The upload's x-amz-checksum-type (COMPOSITE or FULL_OBJECT). */
@@ -49,6 +52,7 @@ export function systemMetadataOf(headers: ObjectHeaders, annotations: Readonly<R
     const value = headers.system[name];
     if (name !== 'content-type' && value !== undefined) out[name] = value;
   }
+  if (headers.tags.length > 0) out[tagsMetadataKey] = encodeStoredTags(headers.tags);
   return { ...out, ...annotations };
 }
 
@@ -59,7 +63,7 @@ export function headersOf(contentType: string, systemMetadata: Readonly<Record<s
     if (name.startsWith(reservedPrefix)) continue;
     if ((storedSystemHeaders as readonly string[]).includes(name) && name !== 'content-type') system[name as StoredSystemHeader] = value;
   }
-  return { system, user: { ...userMetadata } };
+  return { system, user: { ...userMetadata }, tags: decodeStoredTags(systemMetadata[tagsMetadataKey]) };
 }
 
 export function checksumValuesOf(map: Readonly<Record<string, string>>): ChecksumValues {

@@ -1,11 +1,15 @@
 /**
- * CopyObject: metadata directive COPY (default) or REPLACE; copying an object onto itself
- * without changing anything (metadata, storage class, checksum algorithm) is refused, as S3 does.
+ * CopyObject: metadata directive COPY (default) or REPLACE, and independently the tagging
+ * directive (x-amz-tagging-directive COPY, the default, or REPLACE with x-amz-tagging); copying
+ * an object onto itself without changing anything (metadata, storage class, checksum algorithm)
+ * is refused, as S3 does.
  */
 import type { ObjectReader } from '../backend';
 import { copyBody } from '../copy-body';
 import { extractObjectHeaders } from '../object-headers';
 import type { ObjectHeaders } from '../object-headers';
+import { parseTaggingHeader } from '../object-tags';
+import type { ObjectTag } from '../object-tags';
 import { refuseUnsupportedWriteHeaders, writeConditionOf } from '../object-response';
 import { S3Error } from '../s3-errors';
 import type { CopySource } from '../s3-operation';
@@ -28,7 +32,16 @@ function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, 
       message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     });
   }
-  return directive === 'REPLACE' ? extractObjectHeaders(ctx.headerNames, (name) => ctx.header(name)) : reader.info.headers;
+  const headers = directive === 'REPLACE' ? extractObjectHeaders(ctx.headerNames, (name) => ctx.header(name)) : reader.info.headers;
+  return { ...headers, tags: tagsFor(ctx, reader) };
+}
+
+function tagsFor(ctx: HandlerContext, reader: ObjectReader): readonly ObjectTag[] {
+  const directive = (ctx.header('x-amz-tagging-directive') ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', { message: 'Unknown tagging directive.', fields: { ArgumentName: 'x-amz-tagging-directive', ArgumentValue: directive } });
+  }
+  return directive === 'REPLACE' ? parseTaggingHeader(ctx.header('x-amz-tagging')) : reader.info.headers.tags;
 }
 
 export async function handleCopyObject(ctx: HandlerContext, bucket: string, key: string, source: CopySource): Promise<void> {

@@ -82,6 +82,24 @@ describeCli('aws CLI against a cluster gateway', () => {
     expect(listing).toMatch(/\s3072 small\.bin/);
   });
 
+  test('aws s3api object tagging: --tagging on put-object, put/get/delete-object-tagging, tags kept by a server-side aws s3 cp', async () => {
+    const tagsOf = async (key: string): Promise<unknown> =>
+      JSON.parse(await aws('s3api', 'get-object-tagging', '--bucket', 'cli-bucket', '--key', key, '--output', 'json')).TagSet;
+    const file = join(workDir, 'tagged.bin');
+    await writeFile(file, randomBytes(300_000));
+    await aws('s3api', 'put-object', '--bucket', 'cli-bucket', '--key', 'tagged', '--body', file, '--tagging', 'team=storage&tier=hot%20data');
+    expect(await tagsOf('tagged')).toEqual([{ Key: 'team', Value: 'storage' }, { Key: 'tier', Value: 'hot data' }]);
+    await aws('s3api', 'put-object-tagging', '--bucket', 'cli-bucket', '--key', 'tagged', '--tagging', 'TagSet=[{Key=reviewed,Value=yes}]');
+    expect(await tagsOf('tagged')).toEqual([{ Key: 'reviewed', Value: 'yes' }]);
+    await aws('s3', 'cp', 's3://cli-bucket/tagged', 's3://cli-bucket/tagged-copy');
+    expect(await tagsOf('tagged-copy')).toEqual([{ Key: 'reviewed', Value: 'yes' }]);
+    await aws('s3api', 'delete-object-tagging', '--bucket', 'cli-bucket', '--key', 'tagged');
+    expect(await tagsOf('tagged')).toEqual([]);
+    const down = join(workDir, 'tagged.down');
+    await aws('s3', 'cp', 's3://cli-bucket/tagged', down);
+    expect(sha256(await readFile(down))).toBe(sha256(await readFile(file)));
+  });
+
   test('aws s3 sync up then down reproduces a directory tree; aws s3 rm --recursive empties it', async () => {
     const source = join(workDir, 'tree');
     const files = new Map<string, Buffer>([

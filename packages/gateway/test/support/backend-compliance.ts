@@ -17,7 +17,7 @@ export interface BackendUnderTest {
 }
 
 const noCondition: WriteCondition = { ifNoneMatchAny: false, ifMatchEtag: undefined };
-const noHeaders = { system: {}, user: {} };
+const noHeaders = { system: {}, user: {}, tags: [] };
 
 /** A verified body over `bytes`, streamed in 64 KiB pieces. */
 export function bodyOf(bytes: Buffer, checksums: readonly ChecksumAlgorithm[] = []): VerifiedBody {
@@ -89,7 +89,7 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
     test('put then read back: ETag is the MD5, ranges read only their bytes, checksums kept', async () => {
       const bytes = Buffer.alloc(300_000);
       for (let i = 0; i < bytes.length; i += 1) bytes[i] = (i * 7) % 251;
-      const info = await backend.putObject({ bucket: 'bkt', key: 'obj', headers: { system: { 'content-type': 't/x' }, user: { a: 'b' } }, body: bodyOf(bytes, ['CRC32']), condition: noCondition });
+      const info = await backend.putObject({ bucket: 'bkt', key: 'obj', headers: { system: { 'content-type': 't/x' }, user: { a: 'b' }, tags: [] }, body: bodyOf(bytes, ['CRC32']), condition: noCondition });
       expect(info.etag).toBe(md5(bytes));
       expect(info.sizeBytes).toBe(bytes.length);
       expect(info.checksums.CRC32).toBeDefined();
@@ -99,6 +99,22 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
       expect((await readAll(reader.read(0, bytes.length - 1))).equals(bytes)).toBe(true);
       expect((await readAll(reader.read(70_000, 140_000))).equals(bytes.subarray(70_000, 140_001))).toBe(true);
       expect(await reasonOf(backend.headObject('bkt', 'missing'))).toBe('NoSuchKey');
+    });
+
+    test('tags: stored with the object, replaced and removed in place without touching data, ETag or date', async () => {
+      const tags = [{ key: 'project', value: 'tessera' }, { key: 'é 🙂', value: '' }];
+      const info = await backend.putObject({ bucket: 'bkt', key: 'tagged', headers: { ...noHeaders, tags }, body: bodyOf(Buffer.from('tagged body')), condition: noCondition });
+      expect((await backend.headObject('bkt', 'tagged')).headers.tags).toEqual(tags);
+      const replaced = await backend.setObjectTags('bkt', 'tagged', [{ key: 'only', value: 'one' }]);
+      expect(replaced.headers.tags).toEqual([{ key: 'only', value: 'one' }]);
+      const head = await backend.headObject('bkt', 'tagged');
+      expect(head).toMatchObject({ etag: info.etag, lastModifiedMs: info.lastModifiedMs, sizeBytes: info.sizeBytes, headers: { tags: [{ key: 'only', value: 'one' }] } });
+      await backend.setObjectTags('bkt', 'tagged', []);
+      expect((await backend.headObject('bkt', 'tagged')).headers.tags).toEqual([]);
+      const reader = await backend.openObject('bkt', 'tagged');
+      expect((await readAll(reader.read(0, reader.info.sizeBytes - 1))).toString()).toBe('tagged body');
+      expect(await reasonOf(backend.setObjectTags('bkt', 'missing', tags))).toBe('NoSuchKey');
+      expect(await reasonOf(backend.setObjectTags('no-such-bucket', 'tagged', tags))).toBe('NoSuchBucket');
     });
 
     test('a body that fails mid-stream leaves nothing, not even replacing an older version', async () => {

@@ -27,6 +27,7 @@ import type {
 } from '../../src/backend';
 import { listWithDelimiter } from '../../src/listing';
 import type { ObjectHeaders } from '../../src/object-headers';
+import type { ObjectTag } from '../../src/object-tags';
 import type { VerifiedBody } from '../../src/request-body';
 
 interface StoredObject {
@@ -115,6 +116,14 @@ export class InMemoryS3Backend implements S3Backend {
   async headObject(bucketName: string, key: string): Promise<ObjectInfo> {
     this.throwInjectedFailure();
     return this.object(bucketName, key).info;
+  }
+
+  async setObjectTags(bucketName: string, key: string, tags: readonly ObjectTag[]): Promise<ObjectInfo> {
+    this.throwInjectedFailure();
+    const stored = this.object(bucketName, key);
+    const info: ObjectInfo = { ...stored.info, headers: { ...stored.info.headers, tags } };
+    this.bucket(bucketName).objects.set(key, { ...stored, info });
+    return info;
   }
 
   async openObject(bucketName: string, key: string): Promise<ObjectReader> {

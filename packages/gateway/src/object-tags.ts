@@ -1,0 +1,82 @@
+/**
+ * Object tags (S3 object tagging). A tag set comes from the `x-amz-tagging` header (URL query
+ * form, `k1=v1&k2=v2`) of PutObject, CreateMultipartUpload and CopyObject (with
+ * `x-amz-tagging-directive: REPLACE`), or from the Tagging document of PutObjectTagging. S3's
+ * limits apply to both: at most 10 tags, keys of 1-128 and values of 0-256 Unicode characters,
+ * no key twice, no key in the reserved `aws:` namespace. Anything else is InvalidTag (400).
+ */
+import { S3Error } from './s3-errors';
+
+export interface ObjectTag {
+  readonly key: string;
+  readonly value: string;
+}
+
+export const objectTagCountMax = 10;
+export const tagKeyCharactersMax = 128;
+export const tagValueCharactersMax = 256;
+
+function invalidTag(message: string): S3Error {
+  return new S3Error('InvalidTag', { message });
+}
+
+/** Unicode characters (code points), as S3 counts them; a UTF-16 length would count emoji twice. */
+function characterCount(text: string): number {
+  let count = 0;
+  for (const _character of text) count += 1;
+  return count;
+}
+
+/** In a `u` regex a surrogate pair is one code point, so only an unpaired surrogate matches. */
+const loneSurrogate = /\p{Surrogate}/u;
+
+/** Returns `tags` when they are a tag set S3 accepts; throws InvalidTag naming the first problem. */
+export function validateObjectTags(tags: readonly ObjectTag[]): readonly ObjectTag[] {
+  if (tags.length > objectTagCountMax) throw invalidTag(`Object tags cannot be greater than ${objectTagCountMax}`);
+  const seen = new Set<string>();
+  for (const { key, value } of tags) {
+    if (key === '') throw invalidTag('The TagKey you have provided is invalid');
+    if (characterCount(key) > tagKeyCharactersMax) throw invalidTag(`The TagKey you have provided is too long, max ${tagKeyCharactersMax}`);
+    if (characterCount(value) > tagValueCharactersMax) throw invalidTag(`The TagValue you have provided is too long, max ${tagValueCharactersMax}`);
+    if (loneSurrogate.test(key) || loneSurrogate.test(value)) throw invalidTag('Tag keys and values must be valid Unicode');
+    if (key.toLowerCase().startsWith('aws:')) throw invalidTag('Your TagKey cannot be prefixed with aws:');
+    if (seen.has(key)) throw invalidTag('Cannot provide multiple Tags with the same key');
+    seen.add(key);
+  }
+  return tags;
+}
+
+/**
+ * Parses and validates an `x-amz-tagging` header. Header values reach Node as latin1 (one
+ * character per byte), so the percent-decoded bytes are read as UTF-8 here; an absent or empty
+ * header is no tags.
+ */
+export function parseTaggingHeader(headerValue: string | undefined): readonly ObjectTag[] {
+  if (headerValue === undefined || headerValue.trim() === '') return [];
+  const utf8 = Buffer.from(headerValue, 'latin1').toString('utf8');
+  const tags: ObjectTag[] = [];
+  for (const [key, value] of new URLSearchParams(utf8)) tags.push({ key, value });
+  return validateObjectTags(tags);
+}
+
+/** The stored form: a JSON list of [key, value] pairs (order kept, as S3 returns it). */
+export function encodeStoredTags(tags: readonly ObjectTag[]): string {
+  return JSON.stringify(tags.map((tag) => [tag.key, tag.value]));
+}
+
+/** Reads the stored form back; anything unreadable is no tags (a read never fails on it). */
+export function decodeStoredTags(stored: string | undefined): readonly ObjectTag[] {
+  if (stored === undefined || stored === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stored);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  const tags: ObjectTag[] = [];
+  for (const pair of parsed) {
+    if (Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string') tags.push({ key: pair[0], value: pair[1] });
+  }
+  return tags;
+}
