@@ -148,6 +148,12 @@ export function shardSizeBytesOf(dataSizeBytes: number, dataShardCount: number, 
   return fullBlockCount * Math.ceil(blockSizeBytes / dataShardCount) + Math.ceil(tailBytes / dataShardCount);
 }
 
+/** One committed log entry to apply: its command, or undefined for an entry without one. */
+export interface CommittedCommand {
+  readonly index: number;
+  readonly command: StampedCommand | undefined;
+}
+
 /**
  * The replicated catalogue: buckets, objects, in-progress writes, multipart uploads, storage
  * nodes and the background work queue, in one LevelDB. `apply` is deterministic: it reads only
@@ -156,11 +162,11 @@ export function shardSizeBytesOf(dataSizeBytes: number, dataShardCount: number, 
  * leaves either all or nothing of an entry applied. Errors found at apply leave state unchanged
  * (only the applied index moves) and are returned, identically on every replica.
  *
- * Only the host loop calls `apply`/`applyNoop`, one at a time, in log order.
+ * Only the host loop calls `apply`/`applyNoop`/`applyEntries`, one at a time, in log order.
  */
 export class CatalogueStateMachine {
   private appliedIndexValue = 0;
-  /** Writes of an applyBatch not yet in LevelDB (hex key -> value, null = deleted). */
+  /** Writes of an applyEntries not yet in LevelDB (hex key -> value, null = deleted). */
   private overlay: Map<string, Buffer | null> | undefined;
 
   private constructor(readonly db: CatalogueDb, readonly options: CatalogueOptions) {}
@@ -265,15 +271,32 @@ export class CatalogueStateMachine {
   /**
    * Bulk path: applies consecutive commands (pseudo log indexes after the applied index) with
    * their writes collected into LevelDB batches of about `batchOpCountMax` operations, for
-   * loading large catalogues without Raft (benchmarks, imports). Point reads see the pending
-   * writes through an overlay; commands that scan ranges (deleteBucket, completeUpload,
-   * abortUpload) flush first, so results equal applying one by one.
+   * loading large catalogues without Raft (benchmarks, imports). Same semantics as
+   * `applyEntries`.
    */
   async applyBatch(commands: readonly Command[], batchOpCountMax = 10_000): Promise<ApplyResult[]> {
-    const results: ApplyResult[] = [];
+    const firstIndex = this.appliedIndexValue + 1;
+    const results = await this.applyEntries(commands.map((command, offset) => ({ index: firstIndex + offset, command })), batchOpCountMax);
+    return results.map((result) => {
+      assert(result !== undefined, 'every bulk entry carries a command');
+      return result;
+    });
+  }
+
+  /**
+   * Applies consecutive log entries (a Raft Ready's committed entries; `command` undefined for
+   * an entry without one) with their writes and the last applied index in one LevelDB batch, or
+   * a few when they exceed `batchOpCountMax` operations: one write instead of one per entry. An
+   * entry's reads see the writes of the entries before it through an overlay; commands that scan
+   * key ranges flush first, so results equal applying one by one. A crash leaves a prefix of
+   * the entries applied (each batch is atomic), and the log replays the rest. Results are
+   * undefined for entries without a command.
+   */
+  async applyEntries(entries: readonly CommittedCommand[], batchOpCountMax = 10_000): Promise<(ApplyResult | undefined)[]> {
+    const results: (ApplyResult | undefined)[] = [];
     let ops: Op[] = [];
-    this.overlay = new Map();
     let flushedIndex = this.appliedIndexValue;
+    this.overlay = new Map();
     const flush = async (): Promise<void> => {
       if (flushedIndex === this.appliedIndexValue) return;
       flushedIndex = this.appliedIndexValue;
@@ -283,14 +306,19 @@ export class CatalogueStateMachine {
       this.overlay = new Map();
     };
     try {
-      for (const command of commands) {
+      for (const { index, command } of entries) {
+        this.checkOrder(index);
+        if (command === undefined) {
+          this.appliedIndexValue = index;
+          results.push(undefined);
+          continue;
+        }
         if (scanningCommandTypes.has(command.type)) await flush();
-        const logIndexValue = this.appliedIndexValue + 1;
-        const mutation = new Mutation(logIndexValue);
+        const mutation = new Mutation(index);
         const result = await this.applyOne(command, mutation);
         for (const op of mutation.ops) this.overlay.set(op.key.toString('hex'), op.type === 'put' ? op.value : null);
         ops.push(...mutation.ops);
-        this.appliedIndexValue = logIndexValue;
+        this.appliedIndexValue = index;
         results.push(result);
         if (ops.length >= batchOpCountMax) await flush();
       }
@@ -940,7 +968,7 @@ function rangeOf(prefix: Buffer): { gte: Buffer; lt?: Buffer } {
 /** removeNode counts at most this many index entries inside apply (tens of ms; measured in the README). */
 const removeNodeShardCountMax = 10_000;
 
-/** Commands that scan key ranges in LevelDB directly: applyBatch flushes pending writes before them. */
+/** Commands that scan key ranges in LevelDB directly: applyEntries flushes pending writes before them. */
 const scanningCommandTypes: ReadonlySet<Command['type']> = new Set(['deleteBucket', 'completeUpload', 'abortUpload', 'expireRequests', 'claimQueueItems', 'removeNode']);
 
 function moveIndexEntry(m: Mutation, located: LocatedStripe, change: ShardChange): void {

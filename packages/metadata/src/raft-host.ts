@@ -7,8 +7,8 @@ import type { LogEntry, MembershipChange, RaftMessage, RaftStatus, Ready, Snapsh
 import { InvalidArgumentError, MetadataError, MetadataOverloadedError, NotLeaderError, ProposalTimeoutError } from '@tessera/rpc';
 import type { CatalogueDb } from './catalogue-db';
 import { CatalogueStateMachine } from './catalogue-state-machine';
-import type { ApplyResult, CatalogueOptions } from './catalogue-state-machine';
-import type { Command, RequestStamp, StampedCommand } from './commands';
+import type { ApplyResult, CatalogueOptions, CommittedCommand } from './catalogue-state-machine';
+import type { Command, RequestStamp } from './commands';
 import { decodeCommand, encodeCommand } from './commands';
 import { LevelRaftStorage } from './level-raft-storage';
 import type { MetadataMetrics } from './metrics';
@@ -490,7 +490,7 @@ export class RaftHost {
     if (ready.snapshot !== undefined) await this.installSnapshot(ready.snapshot);
     await this.raftStorage.save({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
     this.transport.send(ready.messages);
-    for (const entry of ready.committedEntries) await this.applyEntry(entry);
+    await this.applyCommitted(ready.committedEntries);
     for (const readState of ready.readStates) this.onReadConfirmed(readState.requestId, readState.index);
     this.releaseReads();
     this.node.advance(ready);
@@ -513,29 +513,34 @@ export class RaftHost {
     this.components.logger.info('raft leader changed', { leaderId, term: this.node.status().term });
   }
 
-  private async applyEntry(entry: LogEntry): Promise<void> {
-    if (entry.index <= this.machineValue.appliedIndex) return; // covered by an installed snapshot
-    let result: ApplyResult | undefined;
-    if (entry.kind === 'normal') {
-      let command: StampedCommand | undefined;
+  /**
+   * Applies a Ready's committed entries in one LevelDB batch (CatalogueStateMachine.applyEntries),
+   * then answers their proposals: one write per Ready instead of one per entry. Entries an
+   * installed snapshot already covers are skipped; an undecodable command is a refusal.
+   */
+  private async applyCommitted(entries: readonly LogEntry[]): Promise<void> {
+    const pending = entries.filter((entry) => entry.index > this.machineValue.appliedIndex);
+    if (pending.length === 0) return;
+    const decodeRefusals = new Map<number, ApplyResult>();
+    const commands = pending.map((entry): CommittedCommand => {
+      if (entry.kind !== 'normal') return { index: entry.index, command: undefined };
       try {
-        command = decodeCommand(entry.data);
+        return { index: entry.index, command: decodeCommand(entry.data) };
       } catch (err) {
-        result = { ok: false, error: err instanceof MetadataError ? err : new InvalidArgumentError(`undecodable command: ${String(err)}`) };
+        decodeRefusals.set(entry.index, { ok: false, error: err instanceof MetadataError ? err : new InvalidArgumentError(`undecodable command: ${String(err)}`) });
+        return { index: entry.index, command: undefined };
       }
-      if (command !== undefined) {
-        result = await this.machineValue.apply(entry.index, command);
-        if (result.ok && command.type === 'setMetadataMember') {
-          this.addressBook.set(command.nodeId, command.address);
-          this.transport.setPeer(command.nodeId, command.address);
-        }
-      } else {
-        await this.machineValue.applyNoop(entry.index);
+    });
+    const results = await this.machineValue.applyEntries(commands);
+    for (const [position, entry] of pending.entries()) {
+      const command = commands[position]?.command;
+      const result = results[position] ?? decodeRefusals.get(entry.index);
+      if (result?.ok === true && command?.type === 'setMetadataMember') {
+        this.addressBook.set(command.nodeId, command.address);
+        this.transport.setPeer(command.nodeId, command.address);
       }
-    } else {
-      await this.machineValue.applyNoop(entry.index);
+      this.answerProposal(entry, result);
     }
-    this.answerProposal(entry, result);
   }
 
   private answerProposal(entry: LogEntry, result: ApplyResult | undefined): void {
