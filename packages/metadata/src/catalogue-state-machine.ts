@@ -162,7 +162,8 @@ export interface CommittedCommand {
  * leaves either all or nothing of an entry applied. Errors found at apply leave state unchanged
  * (only the applied index moves) and are returned, identically on every replica.
  *
- * Only the host loop calls `apply`/`applyNoop`/`applyEntries`, one at a time, in log order.
+ * Entries are applied one call at a time, in log order: by the Raft host loop (`applyEntries`, a
+ * Ready at a time), or by tests, benchmarks and bulk loads (`apply`, `applyNoop`, `applyBatch`).
  */
 export class CatalogueStateMachine {
   private appliedIndexValue = 0;
@@ -216,18 +217,13 @@ export class CatalogueStateMachine {
 
   /** Applies a Raft entry that carries no command (leader no-op, membership change). */
   async applyNoop(logIndexValue: number): Promise<void> {
-    this.checkOrder(logIndexValue);
-    await this.db.put(keys.appliedIndexKey, encodeIndex(logIndexValue));
-    this.appliedIndexValue = logIndexValue;
+    await this.applyEntries([{ index: logIndexValue, command: undefined }]);
   }
 
+  /** Applies one entry: `applyEntries` with a single entry (one LevelDB batch). */
   async apply(logIndexValue: number, command: StampedCommand): Promise<ApplyResult> {
-    this.checkOrder(logIndexValue);
-    const mutation = new Mutation(logIndexValue);
-    const result = await this.applyOne(command, mutation);
-    mutation.ops.push({ type: 'put', key: keys.appliedIndexKey, value: encodeIndex(logIndexValue) });
-    await this.db.batch(mutation.ops.map((op) => (op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key })));
-    this.appliedIndexValue = logIndexValue;
+    const [result] = await this.applyEntries([{ index: logIndexValue, command }]);
+    assert(result !== undefined, 'an entry with a command has a result');
     return result;
   }
 
