@@ -17,12 +17,14 @@
  */
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from './checksums';
 import type { ObjectHeaders } from './object-headers';
-import type { ObjectTag } from './object-tags';
+import type { Tag } from './object-tags';
 import type { VerifiedBody } from './request-body';
 
 export interface BucketInfo {
   readonly name: string;
   readonly createdAtMs: number;
+  /** The bucket's tag set (S3 bucket tagging) in the order given; empty when it has none. */
+  readonly tags: readonly Tag[];
 }
 
 export interface ObjectInfo {
@@ -162,6 +164,8 @@ export interface S3Backend {
   deleteBucket(name: string): Promise<void>;
   /** Throws NoSuchBucket. */
   headBucket(name: string): Promise<BucketInfo>;
+  /** Replaces the bucket's tag set; an empty list removes it. Tags are validated by the gateway. Throws NoSuchBucket. */
+  setBucketTags(name: string, tags: readonly Tag[]): Promise<void>;
 
   /** Streams the body to storage, then commits atomically. Throws NoSuchBucket, PreconditionFailed. */
   putObject(request: PutObjectRequest): Promise<ObjectInfo>;
@@ -175,7 +179,7 @@ export interface S3Backend {
    * Replaces the current version's tag set (an empty list removes them); its data, ETag and
    * Last-Modified stay. Tags are validated by the gateway. Throws NoSuchBucket, NoSuchKey.
    */
-  setObjectTags(bucket: string, key: string, tags: readonly ObjectTag[]): Promise<ObjectInfo>;
+  setObjectTags(bucket: string, key: string, tags: readonly Tag[]): Promise<ObjectInfo>;
   listObjects(request: ListObjectsRequest): Promise<ListObjectsPage>;
 
   /** `checksum`: the algorithm and type every part and the object get (validated by the gateway), if any. */

@@ -20,7 +20,9 @@ import { handleGetBucketVersioning } from './handlers/get-bucket-versioning';
 import { handleGetObject } from './handlers/get-object';
 import { handleGetObjectAcl } from './handlers/get-object-acl';
 import { handleGetObjectAttributes } from './handlers/get-object-attributes';
-import { handleDeleteObjectTagging, handleGetObjectTagging, handlePutObjectTagging } from './handlers/object-tagging';
+import {
+  handleDeleteBucketTagging, handleDeleteObjectTagging, handleGetBucketTagging, handleGetObjectTagging, handlePutBucketTagging, handlePutObjectTagging,
+} from './handlers/object-tagging';
 import { handleHeadBucket } from './handlers/head-bucket';
 import { handleHeadObject } from './handlers/head-object';
 import { handleListBuckets } from './handlers/list-buckets';
@@ -53,6 +55,12 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handleGetBucketAcl(ctx, op.bucket);
     case 'PutBucketAcl':
       return handlePutAcl(ctx, op.bucket, undefined);
+    case 'GetBucketTagging':
+      return handleGetBucketTagging(ctx, op.bucket);
+    case 'PutBucketTagging':
+      return handlePutBucketTagging(ctx, op.bucket);
+    case 'DeleteBucketTagging':
+      return handleDeleteBucketTagging(ctx, op.bucket);
     case 'GetBucketConfiguration':
       return handleGetBucketConfiguration(ctx, op.bucket, op.configuration);
     case 'ListObjectsV2':

@@ -4,7 +4,7 @@
  * Cache-Control, Content-Disposition, Expires), plus the response-* query overrides of GET.
  */
 import { parseTaggingHeader } from './object-tags';
-import type { ObjectTag } from './object-tags';
+import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
 
 /** S3: user-defined metadata is limited to 2 KB (sum of UTF-8 bytes of names and values). */
@@ -19,7 +19,7 @@ export interface ObjectHeaders {
   /** Lower-case names without the "x-amz-meta-" prefix. */
   readonly user: Readonly<Record<string, string>>;
   /** Object tags (x-amz-tagging on writes; x-amz-tagging-count on reads). */
-  readonly tags: readonly ObjectTag[];
+  readonly tags: readonly Tag[];
 }
 
 export const defaultContentType = 'binary/octet-stream';

@@ -1,18 +1,23 @@
 /**
- * Object tags (S3 object tagging). A tag set comes from the `x-amz-tagging` header (URL query
- * form, `k1=v1&k2=v2`) of PutObject, CreateMultipartUpload and CopyObject (with
- * `x-amz-tagging-directive: REPLACE`), or from the Tagging document of PutObjectTagging. S3's
- * limits apply to both: at most 10 tags, keys of 1-128 and values of 0-256 Unicode characters,
- * no key twice, no key in the reserved `aws:` namespace. Anything else is InvalidTag (400).
+ * Object and bucket tags (S3 object and bucket tagging). An object's tag set comes from the
+ * `x-amz-tagging` header (URL query form, `k1=v1&k2=v2`) of PutObject, CreateMultipartUpload and
+ * CopyObject (with `x-amz-tagging-directive: REPLACE`), or from the Tagging document of
+ * PutObjectTagging; a bucket's from the Tagging document of PutBucketTagging. S3's limits apply
+ * to all: at most 10 tags on an object and 50 on a bucket, keys of 1-128 and values of 0-256
+ * Unicode characters, no key twice, no key in the reserved `aws:` namespace. Anything else is
+ * InvalidTag (400).
  */
 import { S3Error } from './s3-errors';
 
-export interface ObjectTag {
+export interface Tag {
   readonly key: string;
   readonly value: string;
 }
 
 export const objectTagCountMax = 10;
+export const bucketTagCountMax = 50;
+/** What a tag set belongs to: the two differ only in how many tags they may hold. */
+export type TagSetOwner = 'object' | 'bucket';
 export const tagKeyCharactersMax = 128;
 export const tagValueCharactersMax = 256;
 
@@ -31,8 +36,9 @@ function characterCount(text: string): number {
 const loneSurrogate = /\p{Surrogate}/u;
 
 /** Returns `tags` when they are a tag set S3 accepts; throws InvalidTag naming the first problem. */
-export function validateObjectTags(tags: readonly ObjectTag[]): readonly ObjectTag[] {
-  if (tags.length > objectTagCountMax) throw invalidTag(`Object tags cannot be greater than ${objectTagCountMax}`);
+export function validateTags(tags: readonly Tag[], owner: TagSetOwner): readonly Tag[] {
+  if (owner === 'object' && tags.length > objectTagCountMax) throw invalidTag(`Object tags cannot be greater than ${objectTagCountMax}`);
+  if (owner === 'bucket' && tags.length > bucketTagCountMax) throw invalidTag(`Bucket tag count cannot be greater than ${bucketTagCountMax}`);
   const seen = new Set<string>();
   for (const { key, value } of tags) {
     if (key === '') throw invalidTag('The TagKey you have provided is invalid');
@@ -51,21 +57,21 @@ export function validateObjectTags(tags: readonly ObjectTag[]): readonly ObjectT
  * character per byte), so the percent-decoded bytes are read as UTF-8 here; an absent or empty
  * header is no tags.
  */
-export function parseTaggingHeader(headerValue: string | undefined): readonly ObjectTag[] {
+export function parseTaggingHeader(headerValue: string | undefined): readonly Tag[] {
   if (headerValue === undefined || headerValue.trim() === '') return [];
   const utf8 = Buffer.from(headerValue, 'latin1').toString('utf8');
-  const tags: ObjectTag[] = [];
+  const tags: Tag[] = [];
   for (const [key, value] of new URLSearchParams(utf8)) tags.push({ key, value });
-  return validateObjectTags(tags);
+  return validateTags(tags, 'object');
 }
 
 /** The stored form: a JSON list of [key, value] pairs (order kept, as S3 returns it). */
-export function encodeStoredTags(tags: readonly ObjectTag[]): string {
+export function encodeStoredTags(tags: readonly Tag[]): string {
   return JSON.stringify(tags.map((tag) => [tag.key, tag.value]));
 }
 
 /** Reads the stored form back; anything unreadable is no tags (a read never fails on it). */
-export function decodeStoredTags(stored: string | undefined): readonly ObjectTag[] {
+export function decodeStoredTags(stored: string | undefined): readonly Tag[] {
   if (stored === undefined || stored === '') return [];
   let parsed: unknown;
   try {
@@ -74,7 +80,7 @@ export function decodeStoredTags(stored: string | undefined): readonly ObjectTag
     return [];
   }
   if (!Array.isArray(parsed)) return [];
-  const tags: ObjectTag[] = [];
+  const tags: Tag[] = [];
   for (const pair of parsed) {
     if (Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string') tags.push({ key: pair[0], value: pair[1] });
   }

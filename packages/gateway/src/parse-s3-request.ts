@@ -155,7 +155,7 @@ function checkVersionId(query: QueryView, key: string): void {
   if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion', { fields: { Key: key, VersionId: versionId } });
 }
 
-const absentConfigurations: readonly AbsentBucketConfiguration[] = ['policy', 'cors', 'lifecycle', 'tagging', 'encryption'];
+const absentConfigurations: readonly AbsentBucketConfiguration[] = ['policy', 'cors', 'lifecycle', 'encryption'];
 
 /** Bucket subresources recognised and answered NotImplemented (except the GETs handled above). */
 const bucketSubresources = [
@@ -235,6 +235,7 @@ function parseBucketGet(bucket: string, query: QueryView): S3Operation {
   if (query.has('location')) return { kind: 'GetBucketLocation', bucket };
   if (query.has('versioning')) return { kind: 'GetBucketVersioning', bucket };
   if (query.has('acl')) return { kind: 'GetBucketAcl', bucket };
+  if (query.has('tagging')) return { kind: 'GetBucketTagging', bucket };
   if (query.has('uploads')) return { kind: 'ListMultipartUploads', bucket, params: listUploadsParams(query) };
   if (query.has('versions')) return { kind: 'ListObjectVersions', bucket, params: listVersionsParams(query) };
   const configuration = absentConfigurations.find((name) => query.has(name));
@@ -256,9 +257,11 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       return { kind: 'HeadBucket', bucket };
     case 'PUT':
       if (subresource === 'acl') return { kind: 'PutBucketAcl', bucket };
+      if (subresource === 'tagging') return { kind: 'PutBucketTagging', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `PUT ?${subresource}` };
       return { kind: 'CreateBucket', bucket };
     case 'DELETE':
+      if (subresource === 'tagging') return { kind: 'DeleteBucketTagging', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `DELETE ?${subresource}` };
       return { kind: 'DeleteBucket', bucket };
     case 'POST':

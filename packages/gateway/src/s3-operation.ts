@@ -56,7 +56,7 @@ export interface ListPartsParams {
 }
 
 /** Bucket configurations we do not store: GET answers with S3's "no such configuration" error. */
-export type AbsentBucketConfiguration = 'policy' | 'cors' | 'lifecycle' | 'tagging' | 'encryption';
+export type AbsentBucketConfiguration = 'policy' | 'cors' | 'lifecycle' | 'encryption';
 
 export type S3Operation =
   | { readonly kind: 'ListBuckets' }
@@ -68,6 +68,9 @@ export type S3Operation =
   | { readonly kind: 'GetBucketAcl'; readonly bucket: string }
   | { readonly kind: 'PutBucketAcl'; readonly bucket: string }
   | { readonly kind: 'GetBucketConfiguration'; readonly bucket: string; readonly configuration: AbsentBucketConfiguration }
+  | { readonly kind: 'GetBucketTagging'; readonly bucket: string }
+  | { readonly kind: 'PutBucketTagging'; readonly bucket: string }
+  | { readonly kind: 'DeleteBucketTagging'; readonly bucket: string }
   | { readonly kind: 'ListObjectsV2'; readonly bucket: string; readonly params: ListObjectsV2Params }
   | { readonly kind: 'ListObjects'; readonly bucket: string; readonly params: ListObjectsV1Params }
   | { readonly kind: 'ListObjectVersions'; readonly bucket: string; readonly params: ListObjectVersionsParams }
@@ -112,6 +115,9 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'GetBucketAcl',
   'PutBucketAcl',
   'GetBucketConfiguration',
+  'GetBucketTagging',
+  'PutBucketTagging',
+  'DeleteBucketTagging',
   'ListObjectsV2',
   'ListObjects',
   'ListObjectVersions',

@@ -10,8 +10,8 @@ import { checksumAlgorithms } from './checksums';
 import type { ChecksumValues } from './checksums';
 import type { RequestedPart } from './multipart';
 import { partNumberMax } from './parse-s3-request';
-import { validateObjectTags } from './object-tags';
-import type { ObjectTag } from './object-tags';
+import { type TagSetOwner, validateTags } from './object-tags';
+import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
 
 /** 10,000 parts of ~150 bytes each fit well within this. */
@@ -191,17 +191,18 @@ export function parseAccessControlPolicy(body: Buffer): AccessControlPolicyReque
 /** Ten tags of 128 + 256 characters, escaped, fit well within this. */
 export const taggingBodyBytesMax = 64 * 1024;
 
-/** The Tagging document of PutObjectTagging, validated as S3 does (InvalidTag). */
-export function parseTagging(body: Buffer): readonly ObjectTag[] {
+/** The Tagging document of PutObjectTagging or PutBucketTagging, validated as S3 does (InvalidTag). */
+export function parseTagging(body: Buffer, owner: TagSetOwner): readonly Tag[] {
   const document = parseDocument(body, taggingBodyBytesMax);
   const root = asNode(child(document.root, 'Tagging'), 'Tagging');
   const tagSet = child(root, 'TagSet');
   if (tagSet === undefined) throw malformed('TagSet is required');
   const tags = tagSet === '' ? [] : asArray(child(asNode(tagSet, 'TagSet'), 'Tag'));
-  return validateObjectTags(
+  return validateTags(
     tags.map((value, index) => {
       const tag = asNode(value, `Tag ${index + 1}`);
       return { key: document.text(child(tag, 'Key'), 'Key'), value: document.text(child(tag, 'Value'), 'Value') };
     }),
+    owner,
   );
 }

@@ -7,7 +7,7 @@
 import type { BucketInfo, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry } from './backend';
 import { checksumAlgorithms } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
-import type { ObjectTag } from './object-tags';
+import type { Tag } from './object-tags';
 import type { EncodingType } from './s3-operation';
 import { uriEncode } from './uri';
 import { xmlDocument, xmlElement, xmlText } from './xml';
@@ -285,7 +285,7 @@ export function accessControlPolicyXml(owner: Owner): string {
   return xmlDocument('AccessControlPolicy', ownerXml(owner), xmlElement('AccessControlList', grant));
 }
 
-export function taggingXml(tags: readonly ObjectTag[]): string {
+export function taggingXml(tags: readonly Tag[]): string {
   return xmlDocument('Tagging', xmlElement('TagSet', ...tags.map((tag) => xmlElement('Tag', xmlText('Key', tag.key), xmlText('Value', tag.value)))));
 }
 

@@ -6,7 +6,7 @@
  * object/bucket ACLs (owner FULL_CONTROL only; anything wider NotImplemented), SigV2 header and
  * presigned requests end to end, browser-form POSTs named as unsupported rather than
  * "anonymous", Expect values other than 100-continue, an empty Authorization header, and copies
- * in place that change the storage class, object tagging (the s3-tests `*_tags` cases).
+ * in place that change the storage class, object tagging (the s3-tests `*_tags` cases), bucket tagging.
  * Method: a real gateway on loopback over the in-memory backend, driven by @aws-sdk/client-s3
  * and by raw requests from the independent test signer, responses checked field by field.
  */
@@ -15,6 +15,7 @@ import {
   CopyObjectCommand,
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  DeleteBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectAttributesCommand,
   UploadPartCommand,
@@ -22,8 +23,11 @@ import {
   GetObjectAclCommand,
   HeadObjectCommand,
   DeleteObjectCommand,
+  DeleteBucketTaggingCommand,
   DeleteObjectTaggingCommand,
+  GetBucketTaggingCommand,
   GetObjectTaggingCommand,
+  PutBucketTaggingCommand,
   PutObjectTaggingCommand,
   ListBucketsCommand,
   ListObjectVersionsCommand,
@@ -486,5 +490,61 @@ describe('object tagging (ceph/s3-tests test_*_tags)', () => {
     expect(await sdkError(client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tags/missing', Tagging: { TagSet: [] } })))).toEqual({ status: 404, code: 'NoSuchKey' });
     expect(await sdkError(client.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: 'tags/missing' })))).toEqual({ status: 404, code: 'NoSuchKey' });
     expect(await sdkError(client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/xml', VersionId: 'v2' })))).toEqual({ status: 404, code: 'NoSuchVersion' });
+  });
+});
+
+describe('bucket tagging (ceph/s3-tests test_set_bucket_tagging and AWS limits)', () => {
+  const taggedBucket = 'conformance-tagged';
+  const tagSet = (count: number, keyLength = 3, valueLength = 5): { Key: string; Value: string }[] =>
+    Array.from({ length: count }, (_, index) => ({ Key: `${index}`.padStart(keyLength, 'k'), Value: `${index}`.padStart(valueLength, 'v') }));
+
+  beforeAll(async () => {
+    await client.send(new CreateBucketCommand({ Bucket: taggedBucket }));
+  });
+
+  test('a bucket without tags is NoSuchTagSet; Put replaces the set (kept in order), Delete removes it', async () => {
+    expect(await sdkError(client.send(new GetBucketTaggingCommand({ Bucket: taggedBucket })))).toEqual({ status: 404, code: 'NoSuchTagSet' });
+    const tags = [{ Key: 'team', Value: 'storage' }, { Key: 'cost-centre', Value: '' }, { Key: 'émoji 🚀', Value: 'ü' }];
+    const put = await client.send(new PutBucketTaggingCommand({ Bucket: taggedBucket, Tagging: { TagSet: tags } }));
+    expect(put.$metadata.httpStatusCode).toBe(204);
+    expect((await client.send(new GetBucketTaggingCommand({ Bucket: taggedBucket }))).TagSet).toEqual(tags);
+    await client.send(new PutBucketTaggingCommand({ Bucket: taggedBucket, Tagging: { TagSet: [{ Key: 'only', Value: 'one' }] } }));
+    expect((await client.send(new GetBucketTaggingCommand({ Bucket: taggedBucket }))).TagSet).toEqual([{ Key: 'only', Value: 'one' }]);
+    const deleted = await client.send(new DeleteBucketTaggingCommand({ Bucket: taggedBucket }));
+    expect(deleted.$metadata.httpStatusCode).toBe(204);
+    expect(await sdkError(client.send(new GetBucketTaggingCommand({ Bucket: taggedBucket })))).toEqual({ status: 404, code: 'NoSuchTagSet' });
+    // Bucket tags are the bucket's own: objects and listings do not change.
+    await client.send(new PutObjectCommand({ Bucket: taggedBucket, Key: 'k', Body: 'x' }));
+    expect((await client.send(new GetObjectTaggingCommand({ Bucket: taggedBucket, Key: 'k' }))).TagSet).toEqual([]);
+    await client.send(new DeleteObjectCommand({ Bucket: taggedBucket, Key: 'k' }));
+  });
+
+  test('50 tags of 128 + 256 characters are the limit; beyond it, duplicates, aws: and empty keys are InvalidTag and change nothing', async () => {
+    const largest = tagSet(50, 128, 256);
+    await client.send(new PutBucketTaggingCommand({ Bucket: taggedBucket, Tagging: { TagSet: largest } }));
+    const refused = [
+      tagSet(51),
+      tagSet(1, 129),
+      tagSet(1, 3, 257),
+      [{ Key: 'same', Value: '1' }, { Key: 'same', Value: '2' }],
+      [{ Key: 'aws:cloudformation:stack-name', Value: 'x' }],
+      [{ Key: '', Value: 'x' }],
+    ];
+    for (const TagSet of refused) {
+      expect(await sdkError(client.send(new PutBucketTaggingCommand({ Bucket: taggedBucket, Tagging: { TagSet } })))).toEqual({ status: 400, code: 'InvalidTag' });
+    }
+    expect((await client.send(new GetBucketTaggingCommand({ Bucket: taggedBucket }))).TagSet).toEqual(largest);
+  });
+
+  test('a missing bucket is NoSuchBucket; a malformed document is MalformedXML; a deleted and re-created bucket has no tags', async () => {
+    expect(await sdkError(client.send(new GetBucketTaggingCommand({ Bucket: 'no-such-bucket-here' })))).toEqual({ status: 404, code: 'NoSuchBucket' });
+    expect(await sdkError(client.send(new PutBucketTaggingCommand({ Bucket: 'no-such-bucket-here', Tagging: { TagSet: [] } })))).toEqual({ status: 404, code: 'NoSuchBucket' });
+    expect(await sdkError(client.send(new DeleteBucketTaggingCommand({ Bucket: 'no-such-bucket-here' })))).toEqual({ status: 404, code: 'NoSuchBucket' });
+    const malformed = await signedSend('PUT', `/${taggedBucket}`, { query: [['tagging', '']], body: Buffer.from('<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>') });
+    expect([malformed.status, errorCode(malformed)]).toEqual([400, 'MalformedXML']);
+    await client.send(new PutBucketTaggingCommand({ Bucket: taggedBucket, Tagging: { TagSet: [{ Key: 'a', Value: 'b' }] } }));
+    await client.send(new DeleteBucketCommand({ Bucket: taggedBucket }));
+    await client.send(new CreateBucketCommand({ Bucket: taggedBucket }));
+    expect(await sdkError(client.send(new GetBucketTaggingCommand({ Bucket: taggedBucket })))).toEqual({ status: 404, code: 'NoSuchTagSet' });
   });
 });

@@ -10,7 +10,7 @@ import { deleteResultXml, listObjectsV2Xml, locationConstraintXml } from '../src
 
 const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, processEntities: true, htmlEntities: true });
 
-const object = (key: string): ObjectInfo => ({ key, etag: 'abc', sizeBytes: 3, lastModifiedMs: 0, headers: { system: {}, user: {} }, checksums: { CRC32: 'AAAAAA==' }, partSizesBytes: undefined });
+const object = (key: string): ObjectInfo => ({ key, etag: 'abc', sizeBytes: 3, lastModifiedMs: 0, headers: { system: {}, user: {}, tags: [] }, checksums: { CRC32: 'AAAAAA==' }, partSizesBytes: undefined });
 
 test('escapeXmlText escapes markup and writes control characters as references', () => {
   expect(escapeXmlText(`<a href="x">&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;');

@@ -13,7 +13,7 @@ import { validateCommand } from './commands';
 import { validateSystemMetadata } from './validation';
 import * as keys from './keys';
 import type {
-  BucketStatsRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StripeOwner, WriteCondition,
+  BucketStatsRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StripeOwner, TagRecord, WriteCondition,
 } from './model';
 import type {
   BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
@@ -364,6 +364,8 @@ export class CatalogueStateMachine {
     switch (command.type) {
       case 'createBucket':
         return this.createBucket(command, m);
+      case 'setBucketTags':
+        return this.setBucketTags(command.bucket, command.tags, m);
       case 'deleteBucket':
         return this.deleteBucket(command.bucket, m);
       case 'beginWrite':
@@ -500,6 +502,13 @@ export class CatalogueStateMachine {
     const record: BucketRecord = { name: command.bucket, owner: command.owner, createdAtMs: command.createdAtMs, versioning: 'Unversioned' };
     m.put(keys.bucketKey(command.bucket), record);
     m.put(keys.bucketStatsKey(command.bucket), { bucket: command.bucket, objectCount: 0, objectBytes: 0, multipartUploadCount: 0 } satisfies BucketStatsRecord);
+    return record;
+  }
+
+  private async setBucketTags(bucket: string, tags: readonly TagRecord[], m: Mutation): Promise<BucketRecord> {
+    const previous = await this.getBucket(bucket);
+    const record: BucketRecord = { ...previous, tags: tags.map(({ key, value }) => ({ key, value })) };
+    m.put(keys.bucketKey(bucket), record);
     return record;
   }
 

@@ -1,9 +1,9 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError } from '@tessera/rpc';
-import type { ShardChange, StripeOwner, StripeRecord, StringMap, WriteCondition } from './model';
+import type { ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
 import {
-  validateBucketName, validateEtag, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
+  validateBucketName, validateBucketTags, validateEtag, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
   validateShortString, validateStringMap, validateStripe, validateSystemMetadata, validateUserMetadata,
 } from './validation';
 
@@ -14,6 +14,8 @@ import {
  */
 export type Command =
   | { readonly type: 'createBucket'; readonly bucket: string; readonly owner: string; readonly createdAtMs: number }
+  /** Replaces the bucket's tag set (S3 bucket tagging); an empty list removes it. */
+  | { readonly type: 'setBucketTags'; readonly bucket: string; readonly tags: readonly TagRecord[] }
   | { readonly type: 'deleteBucket'; readonly bucket: string }
   | {
       readonly type: 'beginWrite'; readonly bucket: string; readonly key: string; readonly writeId: string;
@@ -165,6 +167,10 @@ export function validateCommand(command: StampedCommand): void {
       return;
     case 'deleteBucket':
       validateBucketName(command.bucket);
+      return;
+    case 'setBucketTags':
+      validateBucketName(command.bucket);
+      validateBucketTags(command.tags);
       return;
     case 'beginWrite':
       validateBucketName(command.bucket);

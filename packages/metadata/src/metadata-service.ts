@@ -97,6 +97,8 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     }),
     HeadBucket: u('HeadBucket', async (req) => bucketToProto(await read(() => host.machine.getBucket(req.bucket)))),
     ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
+    SetBucketTags: u('SetBucketTags', async (req, rid) =>
+      bucketToProto(await propose<BucketRecord>({ type: 'setBucketTags', bucket: req.bucket, tags: req.tags.map(({ key, value }) => ({ key, value })) }, rid))),
 
     BeginWrite: u('BeginWrite', async (req, rid) => {
       validateBucketName(req.bucket);

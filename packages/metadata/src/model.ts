@@ -12,6 +12,13 @@ export interface BucketRecord {
   readonly createdAtMs: number;
   /** Reserved: only `Unversioned` semantics (one version per key) are implemented today. */
   readonly versioning: VersioningStatus;
+  /** S3 bucket tags in the order given; absent (records written before bucket tagging) = none. */
+  readonly tags?: readonly TagRecord[];
+}
+
+export interface TagRecord {
+  readonly key: string;
+  readonly value: string;
 }
 
 /** Where the shards of one erasure-coded stripe live. */

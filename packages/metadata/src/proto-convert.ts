@@ -27,7 +27,7 @@ export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
 }
 
 export function bucketToProto(bucket: BucketRecord): Bucket {
-  return { ...bucket };
+  return { ...bucket, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })) };
 }
 
 function partLayoutToProto(part: PartLayoutRecord): PartLayout {

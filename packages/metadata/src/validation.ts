@@ -1,5 +1,5 @@
 import { InvalidArgumentError, InvalidBucketNameError, KeyTooLongError, ShardsNotPlacedError } from '@tessera/rpc';
-import type { StripeRecord, StringMap } from './model';
+import type { StripeRecord, StringMap, TagRecord } from './model';
 
 /** S3's limit on object key length, in UTF-8 bytes. */
 export const objectKeyBytesMax = 1024;
@@ -85,6 +85,22 @@ export function validateSystemMetadata(map: StringMap): void {
 
 export function validateUserMetadata(map: StringMap): void {
   validateStringMap(map, 'user metadata', userMetadataBytesMax);
+}
+
+/** S3's bucket tag limit; the gateway checks S3's finer rules (characters, `aws:`) itself. */
+export const bucketTagCountMax = 50;
+
+/** A bucket tag set: at most 50 tags, non-empty unique keys, keys and values within bounds. */
+export function validateBucketTags(tags: readonly TagRecord[]): void {
+  if (!Array.isArray(tags) || tags.length > bucketTagCountMax) throw new InvalidArgumentError(`a bucket has at most ${bucketTagCountMax} tags`);
+  const keys = new Set<string>();
+  for (const tag of tags) {
+    if (typeof tag !== 'object' || tag === null) throw new InvalidArgumentError('a tag must be an object');
+    validateShortString(tag.key, 'tag key', false);
+    validateShortString(tag.value, 'tag value');
+    if (keys.has(tag.key)) throw new InvalidArgumentError(`tag key ${JSON.stringify(tag.key)} given twice`);
+    keys.add(tag.key);
+  }
 }
 
 export function validateEtag(etag: string): void {

@@ -126,6 +126,25 @@ describe('objects and writes', () => {
     expect(Object.keys((await cat.machine.getObject('data', 'k')).systemMetadata).sort()).toEqual(['cache-control', 'x-a']);
   });
 
+  test('setBucketTags replaces the tag set in order, an empty list removes it; the bucket is otherwise unchanged', async () => {
+    const before = await cat.machine.getBucket('data');
+    expect(before.tags ?? []).toEqual([]);
+    const tags = [{ key: 'team', value: 'storage' }, { key: 'cost-centre', value: '' }, { key: 'ключ', value: 'значение' }];
+    await ok({ type: 'setBucketTags', bucket: 'data', tags });
+    const after = await cat.machine.getBucket('data');
+    expect(after.tags).toEqual(tags);
+    expect({ ...after, tags: undefined }).toEqual({ ...before, tags: undefined });
+    await ok({ type: 'setBucketTags', bucket: 'data', tags: [{ key: 'only', value: 'one' }] });
+    expect((await cat.machine.getBucket('data')).tags).toEqual([{ key: 'only', value: 'one' }]);
+    await ok({ type: 'setBucketTags', bucket: 'data', tags: [] });
+    expect((await cat.machine.getBucket('data')).tags).toEqual([]);
+    await fails({ type: 'setBucketTags', bucket: 'nope', tags: [] }, NoSuchBucketError);
+    await fails({ type: 'setBucketTags', bucket: 'data', tags: [{ key: 'a', value: '1' }, { key: 'a', value: '2' }] }, InvalidArgumentError);
+    await fails({ type: 'setBucketTags', bucket: 'data', tags: [{ key: '', value: '1' }] }, InvalidArgumentError);
+    await fails({ type: 'setBucketTags', bucket: 'data', tags: Array.from({ length: 51 }, (_, i) => ({ key: `k${i}`, value: '' })) }, InvalidArgumentError);
+    expect((await cat.machine.getBucket('data')).tags).toEqual([]);
+  });
+
   test('typed refusals: key too long, unknown bucket, shards not placed, unknown node', async () => {
     await fails(putInline('data', 'k'.repeat(1025)), KeyTooLongError);
     await ok(putInline('data', 'é'.repeat(512))); // 1024 bytes exactly

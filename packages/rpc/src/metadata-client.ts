@@ -133,6 +133,10 @@ export class MetadataClient {
   listBuckets(): Promise<Bucket__Output[]> {
     return this.call<{ buckets: Bucket__Output[] }>('listBuckets', {}, 'read').then((r) => r.buckets);
   }
+  /** Replaces the bucket's tag set; an empty list removes it. */
+  setBucketTags(bucket: string, tags: ReadonlyArray<{ key: string; value: string }>): Promise<Bucket__Output> {
+    return this.call('setBucketTags', { bucket, tags: [...tags] }, 'write');
+  }
   beginWrite(request: BeginWriteRequest): Promise<BeginWriteResponse__Output> {
     return this.call('beginWrite', request, 'write');
   }

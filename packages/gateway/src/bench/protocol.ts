@@ -93,12 +93,15 @@ class DiscardingBackend implements S3Backend {
     return true;
   }
   async listBuckets(): Promise<readonly BucketInfo[]> {
-    return [{ name: 'bench', createdAtMs: 0 }];
+    return [{ name: 'bench', createdAtMs: 0, tags: [] }];
   }
   async createBucket(): Promise<void> {}
   async deleteBucket(): Promise<void> {}
   async headBucket(name: string): Promise<BucketInfo> {
-    return { name, createdAtMs: 0 };
+    return { name, createdAtMs: 0, tags: [] };
+  }
+  setBucketTags(): never {
+    throw new Error('not used by the benchmark');
   }
   async putObject(request: PutObjectRequest): Promise<ObjectInfo> {
     for await (const part of request.body) void part;

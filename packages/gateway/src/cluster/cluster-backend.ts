@@ -43,7 +43,7 @@ import { listWithDelimiter } from '../listing';
 import type { GatewayMetrics } from '../metrics';
 import type { ObjectHeaders } from '../object-headers';
 import { encodeStoredTags } from '../object-tags';
-import type { ObjectTag } from '../object-tags';
+import type { Tag } from '../object-tags';
 import type { VerifiedBody } from '../request-body';
 import { deleteStripeShards, storeBody } from './body-storage';
 import type { PlacedStripe, StoredBody } from './body-storage';
@@ -141,6 +141,12 @@ export class ClusterS3Backend implements S3Backend {
     return this.call(async () => bucketInfoOf(await this.components.metadata.headBucket(name)));
   }
 
+  setBucketTags(name: string, tags: readonly Tag[]): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.setBucketTags(name, tags);
+    });
+  }
+
   putObject(request: PutObjectRequest): Promise<ObjectInfo> {
     return this.call(async () => {
       let writeId = '';
@@ -194,7 +200,7 @@ export class ClusterS3Backend implements S3Backend {
     });
   }
 
-  setObjectTags(bucket: string, key: string, tags: readonly ObjectTag[]): Promise<ObjectInfo> {
+  setObjectTags(bucket: string, key: string, tags: readonly Tag[]): Promise<ObjectInfo> {
     return this.call(async () => {
       const setSystemMetadata: Record<string, string> = tags.length === 0 ? {} : { [tagsMetadataKey]: encodeStoredTags(tags) };
       const removeSystemMetadata = tags.length === 0 ? [tagsMetadataKey] : [];

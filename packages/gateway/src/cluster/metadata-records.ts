@@ -42,7 +42,7 @@ export function stripeToRecord(stripe: Stripe, degradedSpread: boolean): Stripe_
 }
 
 export function bucketInfoOf(record: Bucket__Output): BucketInfo {
-  return { name: record.name, createdAtMs: record.createdAtMs };
+  return { name: record.name, createdAtMs: record.createdAtMs, tags: record.tags.map(({ key, value }) => ({ key, value })) };
 }
 
 /** Content-Type apart, the stored system headers, plus the data path's annotations. */

@@ -9,7 +9,7 @@ import { copyBody } from '../copy-body';
 import { extractObjectHeaders } from '../object-headers';
 import type { ObjectHeaders } from '../object-headers';
 import { parseTaggingHeader } from '../object-tags';
-import type { ObjectTag } from '../object-tags';
+import type { Tag } from '../object-tags';
 import { refuseUnsupportedWriteHeaders, writeConditionOf } from '../object-response';
 import { S3Error } from '../s3-errors';
 import type { CopySource } from '../s3-operation';
@@ -36,7 +36,7 @@ function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, 
   return { ...headers, tags: tagsFor(ctx, reader) };
 }
 
-function tagsFor(ctx: HandlerContext, reader: ObjectReader): readonly ObjectTag[] {
+function tagsFor(ctx: HandlerContext, reader: ObjectReader): readonly Tag[] {
   const directive = (ctx.header('x-amz-tagging-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', { message: 'Unknown tagging directive.', fields: { ArgumentName: 'x-amz-tagging-directive', ArgumentValue: directive } });

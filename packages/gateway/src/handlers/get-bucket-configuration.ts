@@ -2,7 +2,7 @@
  * Bucket and object sub-resources that Tessera does not store are answered the way S3 answers a
  * bucket that never had them configured, because common clients (the AWS CLI, SDK helpers,
  * rclone) read them before acting.
- * Policy, CORS, lifecycle, tagging and encryption: their S3 "no such configuration" 404s.
+ * Policy, CORS, lifecycle and encryption: their S3 "no such configuration" 404s.
  */
 import { S3Error } from '../s3-errors';
 import type { S3ErrorCode } from '../s3-errors';
@@ -14,7 +14,6 @@ const absentConfigurationCodes: Record<AbsentBucketConfiguration, S3ErrorCode> =
   policy: 'NoSuchBucketPolicy',
   cors: 'NoSuchCORSConfiguration',
   lifecycle: 'NoSuchLifecycleConfiguration',
-  tagging: 'NoSuchTagSet',
   encryption: 'ServerSideEncryptionConfigurationNotFoundError',
 };
 

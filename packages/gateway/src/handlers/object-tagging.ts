@@ -2,9 +2,12 @@
  * Object tagging: GetObjectTagging, PutObjectTagging (replaces the whole tag set) and
  * DeleteObjectTagging. Tags belong to the current version and change in place: the object's
  * data, ETag and Last-Modified stay as they are, as in S3.
+ * Bucket tagging: GetBucketTagging (NoSuchTagSet when the bucket has none), PutBucketTagging
+ * (replaces the whole set, up to 50 tags) and DeleteBucketTagging.
  */
 import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { S3Error } from '../s3-errors';
 import { parseTagging, taggingBodyBytesMax } from '../xml-requests';
 import { taggingXml } from '../xml-responses';
 
@@ -14,12 +17,29 @@ export async function handleGetObjectTagging(ctx: HandlerContext, bucket: string
 }
 
 export async function handlePutObjectTagging(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
-  const tags = parseTagging(await readSmallBody(ctx, taggingBodyBytesMax));
+  const tags = parseTagging(await readSmallBody(ctx, taggingBodyBytesMax), 'object');
   await callBackend({ bucket, key }, () => ctx.backend.setObjectTags(bucket, key, tags));
   sendEmpty(ctx, 200);
 }
 
 export async function handleDeleteObjectTagging(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
   await callBackend({ bucket, key }, () => ctx.backend.setObjectTags(bucket, key, []));
+  sendEmpty(ctx, 204);
+}
+
+export async function handleGetBucketTagging(ctx: HandlerContext, bucket: string): Promise<void> {
+  const info = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
+  if (info.tags.length === 0) throw new S3Error('NoSuchTagSet', { fields: { BucketName: bucket } });
+  sendXml(ctx, 200, taggingXml(info.tags));
+}
+
+export async function handlePutBucketTagging(ctx: HandlerContext, bucket: string): Promise<void> {
+  const tags = parseTagging(await readSmallBody(ctx, taggingBodyBytesMax), 'bucket');
+  await callBackend({ bucket }, () => ctx.backend.setBucketTags(bucket, tags));
+  sendEmpty(ctx, 204);
+}
+
+export async function handleDeleteBucketTagging(ctx: HandlerContext, bucket: string): Promise<void> {
+  await callBackend({ bucket }, () => ctx.backend.setBucketTags(bucket, []));
   sendEmpty(ctx, 204);
 }

@@ -100,6 +100,16 @@ describeCli('aws CLI against a cluster gateway', () => {
     expect(sha256(await readFile(down))).toBe(sha256(await readFile(file)));
   });
 
+  test('aws s3api bucket tagging: put/get/delete-bucket-tagging, NoSuchTagSet when there is none', async () => {
+    await expect(aws('s3api', 'get-bucket-tagging', '--bucket', 'cli-bucket')).rejects.toThrow(/NoSuchTagSet/);
+    await aws('s3api', 'put-bucket-tagging', '--bucket', 'cli-bucket', '--tagging', 'TagSet=[{Key=team,Value=storage},{Key=env,Value=test}]');
+    const tagSet = JSON.parse(await aws('s3api', 'get-bucket-tagging', '--bucket', 'cli-bucket', '--output', 'json')).TagSet;
+    expect(tagSet).toEqual([{ Key: 'team', Value: 'storage' }, { Key: 'env', Value: 'test' }]);
+    await expect(aws('s3api', 'put-bucket-tagging', '--bucket', 'cli-bucket', '--tagging', 'TagSet=[{Key=aws:x,Value=y}]')).rejects.toThrow(/InvalidTag/);
+    await aws('s3api', 'delete-bucket-tagging', '--bucket', 'cli-bucket');
+    await expect(aws('s3api', 'get-bucket-tagging', '--bucket', 'cli-bucket')).rejects.toThrow(/NoSuchTagSet/);
+  });
+
   test('aws s3 sync up then down reproduces a directory tree; aws s3 rm --recursive empties it', async () => {
     const source = join(workDir, 'tree');
     const files = new Map<string, Buffer>([

@@ -83,6 +83,7 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
       await backend.deleteObject('bkt', 'k');
       await backend.deleteBucket('bkt');
       expect(await reasonOf(backend.headBucket('bkt'))).toBe('NoSuchBucket');
+      expect(await reasonOf(backend.setBucketTags('bkt', []))).toBe('NoSuchBucket');
       expect(await reasonOf(backend.putObject({ bucket: 'bkt', key: 'k', headers: noHeaders, body: bodyOf(Buffer.from('x')), condition: noCondition }))).toBe('NoSuchBucket');
     });
 
@@ -99,6 +100,21 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
       expect((await readAll(reader.read(0, bytes.length - 1))).equals(bytes)).toBe(true);
       expect((await readAll(reader.read(70_000, 140_000))).equals(bytes.subarray(70_000, 140_001))).toBe(true);
       expect(await reasonOf(backend.headObject('bkt', 'missing'))).toBe('NoSuchKey');
+    });
+
+    test('bucket tags: none at creation, replaced in order, removed; the bucket keeps its name and date', async () => {
+      await backend.createBucket('tagged-bucket');
+      const created = await backend.headBucket('tagged-bucket');
+      expect(created.tags).toEqual([]);
+      const tags = [{ key: 'team', value: 'storage' }, { key: 'empty', value: '' }, { key: 'ключ', value: '🚀' }];
+      await backend.setBucketTags('tagged-bucket', tags);
+      expect(await backend.headBucket('tagged-bucket')).toEqual({ ...created, tags });
+      expect((await backend.listBuckets()).find((b) => b.name === 'tagged-bucket')?.tags).toEqual(tags);
+      await backend.setBucketTags('tagged-bucket', [{ key: 'only', value: 'one' }]);
+      expect((await backend.headBucket('tagged-bucket')).tags).toEqual([{ key: 'only', value: 'one' }]);
+      await backend.setBucketTags('tagged-bucket', []);
+      expect(await backend.headBucket('tagged-bucket')).toEqual(created);
+      await backend.deleteBucket('tagged-bucket');
     });
 
     test('tags: stored with the object, replaced and removed in place without touching data, ETag or date', async () => {

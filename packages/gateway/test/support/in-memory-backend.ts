@@ -27,7 +27,7 @@ import type {
 } from '../../src/backend';
 import { listWithDelimiter } from '../../src/listing';
 import type { ObjectHeaders } from '../../src/object-headers';
-import type { ObjectTag } from '../../src/object-tags';
+import type { Tag } from '../../src/object-tags';
 import type { VerifiedBody } from '../../src/request-body';
 
 interface StoredObject {
@@ -46,7 +46,7 @@ interface Upload {
 }
 
 interface Bucket {
-  readonly info: BucketInfo;
+  info: BucketInfo;
   readonly objects: Map<string, StoredObject>;
   readonly uploads: Map<string, Upload>;
 }
@@ -81,7 +81,7 @@ export class InMemoryS3Backend implements S3Backend {
 
   async createBucket(name: string): Promise<void> {
     if (this.buckets.has(name)) throw new S3BackendError('BucketAlreadyOwnedByYou');
-    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs() }, objects: new Map(), uploads: new Map() });
+    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs(), tags: [] }, objects: new Map(), uploads: new Map() });
   }
 
   async deleteBucket(name: string): Promise<void> {
@@ -92,6 +92,12 @@ export class InMemoryS3Backend implements S3Backend {
 
   async headBucket(name: string): Promise<BucketInfo> {
     return this.bucket(name).info;
+  }
+
+  async setBucketTags(name: string, tags: readonly Tag[]): Promise<void> {
+    this.throwInjectedFailure();
+    const bucket = this.bucket(name);
+    bucket.info = { ...bucket.info, tags: [...tags] };
   }
 
   async putObject(request: PutObjectRequest): Promise<ObjectInfo> {
@@ -118,7 +124,7 @@ export class InMemoryS3Backend implements S3Backend {
     return this.object(bucketName, key).info;
   }
 
-  async setObjectTags(bucketName: string, key: string, tags: readonly ObjectTag[]): Promise<ObjectInfo> {
+  async setObjectTags(bucketName: string, key: string, tags: readonly Tag[]): Promise<ObjectInfo> {
     this.throwInjectedFailure();
     const stored = this.object(bucketName, key);
     const info: ObjectInfo = { ...stored.info, headers: { ...stored.info.headers, tags } };
