@@ -28,8 +28,8 @@ const heartbeat = (nodeId: string): Command => ({ type: 'heartbeat', nodeId, cap
 const register = (nodeId: string, readmit = false): Command => ({
   type: 'registerNode', nodeId, az: 'az-9', address: '127.0.0.1:9999', capacityBytes: 100, freeBytes: 100, registeredAtMs: 70, ...(readmit ? { readmit } : {}),
 });
-const putStriped = (key: string, stripeId: string, nodeIds: string[]): Command => ({
-  ...putInline('data', key, '', stripeId), inlineData: undefined, sizeBytes: 10, stripe: stripe(stripeId, nodeIds),
+const putStriped = (key: string, stripeId: string, nodeIds: string[], writeId?: string): Command => ({
+  ...putInline('data', key, '', stripeId), inlineData: undefined, sizeBytes: 10, stripe: stripe(stripeId, nodeIds), ...(writeId === undefined ? {} : { writeId }),
 });
 
 test('a node holding shards is not removed; the message names the count and the way out', async () => {
@@ -86,5 +86,5 @@ test('--force on a node with shards: kept down for the healer, forgotten once it
 test('a write whose stripe names a removed node cannot commit (its shards would be unreachable)', async () => {
   await ok({ type: 'beginWrite', bucket: 'data', key: 'late', writeId: 'w-late', stripe: stripe('w-late', ['sn-2', 'sn-3', 'sn-4']), startedAtMs: 5 });
   await ok(remove('sn-4'));
-  expect(await refusal({ ...putStriped('late', 'w-late', ['sn-2', 'sn-3', 'sn-4']), writeId: 'w-late' })).toBeInstanceOf(ShardsNotPlacedError);
+  expect(await refusal(putStriped('late', 'w-late', ['sn-2', 'sn-3', 'sn-4'], 'w-late'))).toBeInstanceOf(ShardsNotPlacedError);
 });

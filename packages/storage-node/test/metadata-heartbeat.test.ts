@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { SeededRandom, silentLogger, systemClock } from '@tessera/common';
-import { startMetadataNode, defaultMetadataNodeTiming } from '@tessera/metadata';
+import { defaultCatalogueOptions, defaultMetadataNodeTiming, startMetadataNode } from '@tessera/metadata';
 import type { RunningMetadataNode } from '@tessera/metadata';
 import { MetadataClient } from '@tessera/rpc';
 import { MetadataHeartbeat } from '../src/index';
@@ -59,7 +59,9 @@ describe('MetadataHeartbeat: storage node membership', () => {
         dataDir: metadataDir,
         metricsListenAddress: undefined,
         tickIntervalMs: 20,
-        liveness: { suspectAfterMs: 1_000, downAfterMs: 60_000, checkIntervalMs: 100, staleWriteAfterMs: 60_000 },
+        catalogue: defaultCatalogueOptions,
+        join: false,
+        liveness: { ...defaultMetadataNodeTiming.liveness, suspectAfterMs: 1_000, downAfterMs: 60_000, checkIntervalMs: 100, staleWriteAfterMs: 60_000 },
       },
       { clock: systemClock, random: new SeededRandom(1), logger: silentLogger },
     );

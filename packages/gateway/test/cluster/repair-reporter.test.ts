@@ -10,10 +10,10 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SeededRandom, silentLogger, systemClock } from '@tessera/common';
-import { defaultMetadataNodeTiming, startMetadataNode } from '@tessera/metadata';
+import { defaultCatalogueOptions, defaultMetadataNodeTiming, startMetadataNode } from '@tessera/metadata';
 import type { RunningMetadataNode } from '@tessera/metadata';
 import { MetadataClient } from '@tessera/rpc';
-import { RepairReporter } from '@tessera/gateway/cluster/repair-reporter';
+import { RepairReporter } from '../../src/cluster/repair-reporter';
 import { reservePort, waitFor } from './cluster-fixture';
 
 jest.setTimeout(60_000);
@@ -58,7 +58,7 @@ test('a report that fails while the metadata group is down is retried until it i
   await waitFor('the first report to fail', async () => (reporter.pendingCount === 1 ? true : undefined), 10_000);
 
   node = await startMetadataNode(
-    { ...defaultMetadataNodeTiming, nodeId: 'meta-1', listenAddress: address, peers: new Map([['meta-1', address]]), dataDir: dir, metricsListenAddress: undefined, tickIntervalMs: 50, join: false },
+    { ...defaultMetadataNodeTiming, nodeId: 'meta-1', listenAddress: address, peers: new Map([['meta-1', address]]), dataDir: dir, metricsListenAddress: undefined, tickIntervalMs: 50, join: false, catalogue: defaultCatalogueOptions },
     { clock: systemClock, random: new SeededRandom(7), logger: silentLogger },
   );
   await waitFor('the retried report to be accepted', async () => (reporter.pendingCount === 0 ? true : undefined), 30_000);
