@@ -409,9 +409,11 @@ test('a failed copy-source condition names the header that failed', async () => 
   expect([notModified.status, condition(notModified)]).toEqual([412, 'x-amz-copy-source-If-Modified-Since']);
 });
 
+/** `count` distinct tags with keys and values of the given lengths (for S3's tag limits). */
+const tagSet = (count: number, keyLength = 3, valueLength = 5): { Key: string; Value: string }[] =>
+  Array.from({ length: count }, (_, index) => ({ Key: `${index}`.padStart(keyLength, 'k'), Value: `${index}`.padStart(valueLength, 'v') }));
+
 describe('object tagging (ceph/s3-tests test_*_tags)', () => {
-  const tagSet = (count: number, keyLength = 3, valueLength = 5): { Key: string; Value: string }[] =>
-    Array.from({ length: count }, (_, index) => ({ Key: `${index}`.padStart(keyLength, 'k'), Value: `${index}`.padStart(valueLength, 'v') }));
 
   test('PutObjectTagging replaces the set, GetObjectTagging returns it in order, DeleteObjectTagging empties it; data and ETag stay', async () => {
     const put = await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'tags/a', Body: 'tagged' }));
@@ -495,8 +497,6 @@ describe('object tagging (ceph/s3-tests test_*_tags)', () => {
 
 describe('bucket tagging (ceph/s3-tests test_set_bucket_tagging and AWS limits)', () => {
   const taggedBucket = 'conformance-tagged';
-  const tagSet = (count: number, keyLength = 3, valueLength = 5): { Key: string; Value: string }[] =>
-    Array.from({ length: count }, (_, index) => ({ Key: `${index}`.padStart(keyLength, 'k'), Value: `${index}`.padStart(valueLength, 'v') }));
 
   beforeAll(async () => {
     await client.send(new CreateBucketCommand({ Bucket: taggedBucket }));
