@@ -71,6 +71,13 @@ export interface BeginWriteParams {
 }
 
 const identityFileName = 'tessera-node.json';
+/**
+ * How old a statfs sample may be when a write checks for room. A write's check estimates the
+ * disk's free space from the last sample minus what the node has stored or reserved since; it
+ * never counts space freed since the sample, so it errs towards refusing. One statfs per shard
+ * write was a thread-pool round trip and a syscall on the hottest path.
+ */
+const diskSampleAgeMsMax = 1_000;
 const dataDirLayoutVersion = 1;
 export const listPageSizeDefault = 1000;
 export const listPageSizeMax = 10_000;
@@ -86,6 +93,8 @@ export class FsShardStore implements Startable, ShardWriterHost {
   private reservedBytes = 0;
   private shardCount = 0;
   private readonly keyLocks = new Map<string, Promise<void>>();
+  /** The last statfs of the data directory, and the node's used bytes at that moment. */
+  private diskSample: { readonly atMs: number; readonly diskTotalBytes: number; readonly diskFreeBytes: number; readonly usedBytes: number } | undefined;
   /** Fan-out directories known to exist (at most 65 536), to skip two mkdir calls per commit. */
   private readonly knownFanOutDirs = new Set<string>();
   private started = false;
@@ -187,7 +196,7 @@ export class FsShardStore implements Startable, ShardWriterHost {
     }
     if (params.expectedShardSizeBytes > 0) {
       const neededBytes = storedSizeBytesOf(params.expectedShardSizeBytes, params.blockSizeBytes);
-      if (neededBytes > (await this.usage()).freeBytes) throw new StorageFullError(`shard ${key}: ${neededBytes} bytes needed, no room on node ${this.options.nodeId}`);
+      if (neededBytes > (await this.freeBytesForWrite())) throw new StorageFullError(`shard ${key}: ${neededBytes} bytes needed, no room on node ${this.options.nodeId}`);
     }
     const tmpPath = path.join(this.options.dataDir, tmpDirName, `${randomBytes(12).toString('hex')}.tmp`);
     return ShardWriter.create(this, {
@@ -358,6 +367,7 @@ export class FsShardStore implements Startable, ShardWriterHost {
     return { shards, nextPageToken: '' };
   }
 
+  /** Exact figures: statfs of the data directory now (heartbeats, metrics, NodeInfo). */
   async usage(): Promise<StoreUsage> {
     let diskTotalBytes = 0;
     let diskFreeBytes = 0;
@@ -369,9 +379,22 @@ export class FsShardStore implements Startable, ShardWriterHost {
       throw toStorageError(err, 'statfs data directory');
     }
     const usedBytes = this.committedBytes + this.reservedBytes;
+    this.diskSample = { atMs: performance.now(), diskTotalBytes, diskFreeBytes, usedBytes };
+    return { ...this.room(diskTotalBytes, diskFreeBytes), shardCount: this.shardCount, diskTotalBytes, diskFreeBytes };
+  }
+
+  /** Room for a new write: from a statfs sample at most `diskSampleAgeMsMax` old (see there). */
+  private async freeBytesForWrite(): Promise<number> {
+    const sample = this.diskSample;
+    if (sample === undefined || performance.now() - sample.atMs > diskSampleAgeMsMax) return (await this.usage()).freeBytes;
+    const usedSinceBytes = Math.max(0, this.committedBytes + this.reservedBytes - sample.usedBytes);
+    return this.room(sample.diskTotalBytes, Math.max(0, sample.diskFreeBytes - usedSinceBytes)).freeBytes;
+  }
+
+  private room(diskTotalBytes: number, diskFreeBytes: number): { capacityBytes: number; usedBytes: number; freeBytes: number } {
+    const usedBytes = this.committedBytes + this.reservedBytes;
     const capacityBytes = this.options.capacityBytes ?? diskTotalBytes;
-    const freeBytes = Math.max(0, Math.min(capacityBytes - usedBytes, diskFreeBytes));
-    return { capacityBytes, usedBytes, freeBytes, shardCount: this.shardCount, diskTotalBytes, diskFreeBytes };
+    return { capacityBytes, usedBytes, freeBytes: Math.max(0, Math.min(capacityBytes - usedBytes, diskFreeBytes)) };
   }
 
   /** Serializes commits and deletes of one shard key so the accounting stays exact. */
