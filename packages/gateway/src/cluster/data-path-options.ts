@@ -26,6 +26,14 @@ export interface DataPathOptions {
    * failed shard) if the others still make the quorum, so one slow node cannot stall a PUT.
    */
   readonly writeShardStallMs: number;
+  /**
+   * Once the body is sent and the write quorum of shards is durable, the remaining shard
+   * streams get this long to finish (or as long as the quorum took, if that is longer); then
+   * they are cancelled and recorded as failed shards, healed later. A node that hangs (a frozen
+   * process, a stuck disk) keeps its connection open and never fails, so without this a PUT
+   * waited for the stream deadline.
+   */
+  readonly writeStragglerGraceMs: number;
   /** A data-shard read not answered by then is hedged with reads of parity shards. */
   readonly readHedgeAfterMs: number;
   /** Object bytes fetched per read window; one window is prefetched while the last is sent. */
@@ -44,6 +52,7 @@ export const defaultDataPathOptions: DataPathOptions = {
   inlineSizeBytesMax: 64 * 1024,
   writeBlocksInFlightMax: 4,
   writeShardStallMs: 10_000,
+  writeStragglerGraceMs: 2_000,
   readHedgeAfterMs: 400,
   readWindowBytes: 8 * 1024 * 1024,
   shardStreamTimeoutMs: 300_000,
@@ -78,5 +87,5 @@ export function validateDataPathOptions(options: DataPathOptions): void {
   assert(options.inlineSizeBytesMax >= 0 && options.inlineSizeBytesMax <= 1024 * 1024, 'inlineSizeBytesMax in [0, 1 MiB]');
   assert(options.writeBlocksInFlightMax >= 1, 'writeBlocksInFlightMax >= 1');
   assert(options.readWindowBytes >= options.blockSizeBytes, 'readWindowBytes >= blockSizeBytes');
-  assert(options.readHedgeAfterMs > 0 && options.writeShardStallMs > 0 && options.shardStreamTimeoutMs > 0, 'timeouts > 0');
+  assert(options.readHedgeAfterMs > 0 && options.writeShardStallMs > 0 && options.writeStragglerGraceMs > 0 && options.shardStreamTimeoutMs > 0, 'timeouts > 0');
 }

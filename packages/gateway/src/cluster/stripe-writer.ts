@@ -9,6 +9,8 @@
  * `writeBlocksInFlightMax` encoded blocks queued per shard stream, and the storage-node
  * client's own bounded send window. A slow stream slows the body reader (backpressure); one
  * that takes no block for `writeShardStallMs` is dropped if the others still make the quorum.
+ * Once the body is sent and the quorum is durable, streams still unfinished get
+ * `writeStragglerGraceMs` (at least as long as the quorum took), then are dropped the same way.
  *
  * Resolves when every stream has finished: each successful shard is durable on its node. A
  * shard stream that failed is reported in `failedShardIndexes`; fewer than
@@ -40,6 +42,8 @@ interface ShardStream {
   /** Settles (never rejects) when the stream ended; `failure` says how. */
   done: Promise<void>;
   failure: unknown;
+  /** True once `done` has settled. */
+  ended: boolean;
 }
 
 export class StripeWriter {
@@ -55,6 +59,7 @@ export class StripeWriter {
   async write(stripe: Stripe, source: AsyncIterable<Uint8Array>): Promise<StripeWriteResult> {
     assert(stripe.shardNodeIds.length === shardCountOf(stripe), 'one node per shard');
     const quorum = Math.min(this.options.writeQuorumShardCount, shardCountOf(stripe));
+    const startedMs = performance.now();
     const streams = stripe.shardNodeIds.map((nodeId, shardIndex) => this.openStream(stripe, nodeId, shardIndex));
     const liveCount = (): number => streams.filter((s) => s.failure === undefined).length;
     let sizeBytes = 0;
@@ -68,7 +73,7 @@ export class StripeWriter {
         blockCount += 1;
       }
       for (const stream of streams) stream.channel.close();
-      await Promise.all(streams.map((s) => s.done));
+      await this.awaitStreams(stripe, streams, quorum, startedMs);
     } catch (error) {
       for (const stream of streams) cancel(stream, error);
       await Promise.all(streams.map((s) => s.done));
@@ -95,7 +100,7 @@ export class StripeWriter {
   private openStream(stripe: Stripe, nodeId: string, shardIndex: number): ShardStream {
     const channel = new BoundedChannel<ShardBlock>(this.options.writeBlocksInFlightMax);
     const abort = new AbortController();
-    const stream: ShardStream = { shardIndex, channel, abort, done: Promise.resolve(), failure: undefined };
+    const stream: ShardStream = { shardIndex, channel, abort, done: Promise.resolve(), failure: undefined, ended: false };
     const shardBlockSizeBytes = Math.ceil(stripe.blockSizeBytes / stripe.dataShardCount);
     const run = async (): Promise<void> => {
       const client = await this.pool.clientFor(nodeId);
@@ -105,12 +110,45 @@ export class StripeWriter {
       );
       this.pool.markReachable(nodeId);
     };
-    stream.done = run().catch((error: unknown) => {
-      if (stream.failure === undefined) stream.failure = error;
-      channel.discard();
-      this.logger.warn('shard write failed', { stripeId: stripe.stripeId, shardIndex, nodeId, error: String(error) });
-    });
+    stream.done = run()
+      .catch((error: unknown) => {
+        if (stream.failure === undefined) stream.failure = error;
+        channel.discard();
+        this.logger.warn('shard write failed', { stripeId: stripe.stripeId, shardIndex, nodeId, error: String(error) });
+      })
+      .finally(() => {
+        stream.ended = true;
+      });
     return stream;
+  }
+
+  /**
+   * Waits for every stream after the last block was queued. As soon as `quorum` of them have
+   * succeeded, the others get the straggler grace (writeStragglerGraceMs, or as long as the
+   * quorum took if that is longer, so a loaded machine does not drop healthy streams); streams
+   * still running then are cancelled and become failed shards.
+   */
+  private async awaitStreams(stripe: Stripe, streams: readonly ShardStream[], quorum: number, startedMs: number): Promise<void> {
+    let graceTimer: NodeJS.Timeout | undefined;
+    const startGraceOnQuorum = (): void => {
+      if (graceTimer !== undefined) return;
+      const succeeded = streams.filter((s) => s.ended && s.failure === undefined).length;
+      if (succeeded < quorum || streams.every((s) => s.ended)) return;
+      const graceMs = Math.max(this.options.writeStragglerGraceMs, performance.now() - startedMs);
+      graceTimer = setTimeout(() => {
+        for (const stream of streams) {
+          if (stream.ended) continue;
+          this.logger.warn('shard write dropped: still unfinished after the write quorum was reached', { stripeId: stripe.stripeId, shardIndex: stream.shardIndex, graceMs: Math.round(graceMs) });
+          cancel(stream, new Error(`shard stream unfinished ${Math.round(graceMs)} ms after the write quorum was reached`));
+        }
+      }, graceMs);
+    };
+    try {
+      startGraceOnQuorum();
+      await Promise.all(streams.map((s) => s.done.then(startGraceOnQuorum)));
+    } finally {
+      clearTimeout(graceTimer);
+    }
   }
 
   private async emitBlock(stripe: Stripe, block: Uint8Array, streams: readonly ShardStream[], quorum: number): Promise<void> {
