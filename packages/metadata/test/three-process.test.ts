@@ -1,5 +1,5 @@
 // Goal: the Raft group survives real crashes: kill -9 of the leader, restart with the old
-// data dir, and a wiped data dir. Method: three real child processes of dist/main.js (so
+// data dir, and a wiped data dir; and a frozen (SIGSTOP) leader does not hold a client's calls. Method: three real child processes of dist/main.js (so
 // `npx tsc -b packages/metadata` must have run), real gRPC on loopback, real LevelDB, driven
 // by the real MetadataClient while a writer keeps writing; every acknowledged write must be
 // readable afterwards from every node.
@@ -139,3 +139,28 @@ test('kill -9 the leader: a new leader within seconds, no acknowledged write los
   expect(restarted.stderr).toContain('installed snapshot');
   process.stdout.write(`three-process: ${acknowledged.length} acknowledged writes, new leader after ${electionMs} ms\n`);
 }, 90_000);
+
+test('a frozen leader (SIGSTOP, connections left open): a client on default timeouts fails over within seconds', async () => {
+  // Default per-call deadline (10 s): only the channel's keepalive can notice the frozen node sooner.
+  const defaults = new MetadataClient({ addresses: [...peers.values()] });
+  try {
+    const leader = await waitForLeader(defaults, [...peers.values()], 15_000);
+    await defaults.createBucket({ bucket: 'frozen', owner: 'test' });
+    await defaults.commitVersion({ bucket: 'frozen', key: 'before', sizeBytes: 1, etag: md5, inlineData: Buffer.from('x') });
+    const frozen = procs.get(leader)!.child;
+    frozen.kill('SIGSTOP');
+    try {
+      const startedMs = Date.now();
+      await defaults.commitVersion({ bucket: 'frozen', key: 'during', sizeBytes: 1, etag: md5, inlineData: Buffer.from('y') });
+      const elapsedMs = Date.now() - startedMs;
+      // Election (0.5-1 s here) plus at most 1 s to the next ping and 2 s without its answer.
+      expect(elapsedMs).toBeLessThan(6_000);
+      const survivors = [...peers.entries()].filter(([id]) => id !== leader).map(([, address]) => address);
+      for (const address of survivors) expect(await keysVia(address, 'frozen')).toEqual(['before', 'during']);
+    } finally {
+      frozen.kill('SIGCONT');
+    }
+  } finally {
+    defaults.close();
+  }
+}, 60_000);

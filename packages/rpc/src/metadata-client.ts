@@ -79,6 +79,20 @@ export const reconnectChannelOptions: grpc.ChannelOptions = {
   'grpc.dns_min_time_between_resolutions_ms': 1_000,
 };
 
+/**
+ * A metadata node that hangs without closing its connections (a frozen process, a host that
+ * stops answering) would hold every call to it until the call's deadline (10 s by default),
+ * although the other nodes elect a new leader within about a second. While calls are in
+ * flight, HTTP/2 pings every second, and a connection whose ping is not answered within 2 s
+ * is dropped: its calls fail as UNAVAILABLE and are retried on another node (writes carry a
+ * request id, so a retried write applies once). No pings flow on an idle connection.
+ */
+export const metadataChannelOptions: grpc.ChannelOptions = {
+  ...reconnectChannelOptions,
+  'grpc.keepalive_time_ms': 1_000,
+  'grpc.keepalive_timeout_ms': 2_000,
+};
+
 /** Writes get a request id (idempotency key); reads need none. */
 type Safety = 'read' | 'write';
 
@@ -311,7 +325,7 @@ export class MetadataClient {
     let client = this.clients.get(address);
     if (client === undefined) {
       const proto = loadProto('metadata.proto') as unknown as ProtoGrpcType;
-      client = new proto.tessera.metadata.v1.Metadata(address, grpc.credentials.createInsecure(), reconnectChannelOptions) as GeneratedClient;
+      client = new proto.tessera.metadata.v1.Metadata(address, grpc.credentials.createInsecure(), metadataChannelOptions) as GeneratedClient;
       this.clients.set(address, client);
     }
     return client;
