@@ -1,5 +1,5 @@
 /**
- * The nine fault scenarios of issue 7. Each injects its fault while a workload runs (or reads
+ * The fault scenarios of issue 7 (nine) and a tenth, a frozen storage node. Each injects its fault while a workload runs (or reads
  * everything, where the fault is about reads), checks what must hold during the fault, and leaves
  * recovery, healing and the final read-back to the runner. They run in `scenarioRunOrder`:
  * scenarios that need every stripe at full redundancy (m nodes down, bitrot) run before the ones
@@ -10,7 +10,8 @@ import { bucketName, downAfterMs, shardCount, sleep, waitFor } from './durabilit
 import type { ClusterMode, MetadataNodeView, NetworkPartitioner, StorageNodeInfo } from './cluster-handle';
 import { DurabilityCluster } from './durability-cluster';
 import { startStorageNodeWithCapacity } from './fault-injectors';
-import type { ReadObservation } from './history';
+import { nowMs } from './history';
+import type { ReadObservation, WriteRecord } from './history';
 import type { Scenario, ScenarioContext } from './scenario-runner';
 import { corruptedBlockState, flipRandomDataByte, listShardFiles, listTempFiles } from './shard-files';
 import type { FlippedByte, ShardFile } from './shard-files';
@@ -457,10 +458,50 @@ const nodeLostForGood: Scenario = {
   },
 };
 
-export const scenarios: readonly Scenario[] = [killStorageNode, zoneOutage, parityNodesDown, bitrot, metadataLeader, gatewayKilledMidUpload, killEverythingScenario, diskFull, nodeLostForGood];
+/** How long the frozen node stays frozen: past the gateway's straggler grace and the write bound. */
+const frozenHoldMs = 12_000;
+/** A write begun while a storage node is frozen must not take longer than this (2 s grace + margin). */
+const writeMsMaxWhileFrozen = 7_000;
+
+/** 10. a storage node frozen (SIGSTOP): its connections stay open, nothing fails. */
+const storageNodeFrozen: Scenario = {
+  name: 'storage-node-frozen',
+  description: 'a storage node frozen (SIGSTOP) during writes: no write fails or waits for it (the write quorum commits, its shard is healed), reads hedge around it',
+  // Local mode only so far: `docker pause` would do the same in containers, not yet run there.
+  modes: ['local'],
+  run: async (context) => {
+    const node = storageInZone(context, 'az-c')[1];
+    if (node === undefined) throw new Error('no az-c storage node');
+    let frozenAtMs = 0;
+    let resumedAtMs = 0;
+    await faultUnderWorkload(context, async () => {
+      await context.cluster.pauseProcess(node.name);
+      frozenAtMs = nowMs();
+    }, async () => {
+      resumedAtMs = nowMs();
+      await context.cluster.resumeProcess(node.name);
+    }, Math.max(context.profile.faultHoldMs, frozenHoldMs));
+    // Writes begun early enough in the freeze that waiting for the frozen node would have shown.
+    const judged = context.cluster.history.all().filter((r): r is WriteRecord =>
+      r.kind === 'write' && r.scenario === context.name && r.startMs >= frozenAtMs && r.startMs <= resumedAtMs - writeMsMaxWhileFrozen);
+    const slow = judged.filter((r) => r.endMs - r.startMs > writeMsMaxWhileFrozen);
+    const failed = judged.filter((r) => r.outcome !== 'ok');
+    const frozenMs = Math.round(resumedAtMs - frozenAtMs);
+    context.note(`${node.name} frozen ${frozenMs} ms; ${judged.length} write(s) begun in its first ${frozenMs - writeMsMaxWhileFrozen} ms, longest ${Math.round(Math.max(0, ...judged.map((r) => r.endMs - r.startMs)))} ms`);
+    if (judged.length === 0) context.fail('no write was begun while the node was frozen');
+    if (failed.length > 0) context.fail(`${failed.length} write(s) failed while one storage node was frozen: ${failed.map((r) => r.error ?? '').slice(0, 3).join('; ')}`);
+    if (slow.length > 0) context.fail(`${slow.length} write(s) waited for the frozen node (over ${writeMsMaxWhileFrozen} ms)`);
+    context.setFaultActive(true);
+    const readFailures = (await readAll(context)).filter((o) => o.kind === 'error').length;
+    context.setFaultActive(false);
+    if (readFailures > 0) context.fail(`${readFailures} read(s) failed after the node was resumed`);
+  },
+};
+
+export const scenarios: readonly Scenario[] = [killStorageNode, zoneOutage, parityNodesDown, bitrot, metadataLeader, gatewayKilledMidUpload, killEverythingScenario, diskFull, nodeLostForGood, storageNodeFrozen];
 
 /** Full-redundancy scenarios first (see the file comment). */
-export const scenarioRunOrder: readonly Scenario[] = [parityNodesDown, bitrot, killStorageNode, zoneOutage, metadataLeader, gatewayKilledMidUpload, killEverythingScenario, diskFull, nodeLostForGood];
+export const scenarioRunOrder: readonly Scenario[] = [parityNodesDown, bitrot, killStorageNode, zoneOutage, metadataLeader, gatewayKilledMidUpload, killEverythingScenario, diskFull, nodeLostForGood, storageNodeFrozen];
 
 /** The reduced container set of the CI (short) profile: kill -9, a network partition, kill everything. */
 export const containerScenarioNamesCi: readonly string[] = ['kill-storage-node', 'metadata-leader', 'kill-everything'];
