@@ -28,10 +28,10 @@ export interface DataPathOptions {
   readonly writeShardStallMs: number;
   /**
    * Once the body is sent and the write quorum of shards is durable, the remaining shard
-   * streams get this long to finish (or as long as the quorum took, if that is longer); then
-   * they are cancelled and recorded as failed shards, healed later. A node that hangs (a frozen
-   * process, a stuck disk) keeps its connection open and never fails, so without this a PUT
-   * waited for the stream deadline.
+   * streams get this long to finish (or as long as the quorum took after the body was sent, if
+   * that is longer); then they are cancelled and recorded as failed shards, healed later. A
+   * node that hangs (a frozen process, a stuck disk) keeps its connection open and never
+   * fails, so without this a PUT waited for the stream deadline.
    */
   readonly writeStragglerGraceMs: number;
   /** A data-shard read not answered by then is hedged with reads of parity shards. */

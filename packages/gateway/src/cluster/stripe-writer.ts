@@ -10,7 +10,8 @@
  * client's own bounded send window. A slow stream slows the body reader (backpressure); one
  * that takes no block for `writeShardStallMs` is dropped if the others still make the quorum.
  * Once the body is sent and the quorum is durable, streams still unfinished get
- * `writeStragglerGraceMs` (at least as long as the quorum took), then are dropped the same way.
+ * `writeStragglerGraceMs` (at least as long as the quorum took to finish after the body was
+ * sent), then are dropped the same way.
  *
  * Resolves when every stream has finished: each successful shard is durable on its node. A
  * shard stream that failed is reported in `failedShardIndexes`; fewer than
@@ -59,7 +60,6 @@ export class StripeWriter {
   async write(stripe: Stripe, source: AsyncIterable<Uint8Array>): Promise<StripeWriteResult> {
     assert(stripe.shardNodeIds.length === shardCountOf(stripe), 'one node per shard');
     const quorum = Math.min(this.options.writeQuorumShardCount, shardCountOf(stripe));
-    const startedMs = performance.now();
     const streams = stripe.shardNodeIds.map((nodeId, shardIndex) => this.openStream(stripe, nodeId, shardIndex));
     const liveCount = (): number => streams.filter((s) => s.failure === undefined).length;
     let sizeBytes = 0;
@@ -73,7 +73,7 @@ export class StripeWriter {
         blockCount += 1;
       }
       for (const stream of streams) stream.channel.close();
-      await this.awaitStreams(stripe, streams, quorum, startedMs);
+      await this.awaitStreams(stripe, streams, quorum);
     } catch (error) {
       for (const stream of streams) cancel(stream, error);
       await Promise.all(streams.map((s) => s.done));
@@ -124,17 +124,18 @@ export class StripeWriter {
 
   /**
    * Waits for every stream after the last block was queued. As soon as `quorum` of them have
-   * succeeded, the others get the straggler grace (writeStragglerGraceMs, or as long as the
-   * quorum took if that is longer, so a loaded machine does not drop healthy streams); streams
-   * still running then are cancelled and become failed shards.
+   * succeeded, the others get the straggler grace: writeStragglerGraceMs, or as long as the
+   * quorum took from here if that is longer, so a loaded machine (slow fsyncs everywhere) does
+   * not drop healthy streams. Streams still running then are cancelled and become failed shards.
    */
-  private async awaitStreams(stripe: Stripe, streams: readonly ShardStream[], quorum: number, startedMs: number): Promise<void> {
+  private async awaitStreams(stripe: Stripe, streams: readonly ShardStream[], quorum: number): Promise<void> {
+    const bodySentMs = performance.now();
     let graceTimer: NodeJS.Timeout | undefined;
     const startGraceOnQuorum = (): void => {
       if (graceTimer !== undefined) return;
       const succeeded = streams.filter((s) => s.ended && s.failure === undefined).length;
       if (succeeded < quorum || streams.every((s) => s.ended)) return;
-      const graceMs = Math.max(this.options.writeStragglerGraceMs, performance.now() - startedMs);
+      const graceMs = Math.max(this.options.writeStragglerGraceMs, performance.now() - bodySentMs);
       graceTimer = setTimeout(() => {
         for (const stream of streams) {
           if (stream.ended) continue;
