@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# System setup for the container tests (called by .ci/run before `npm ci`). Installs docker.io,
-# docker-compose (v1.29) and mmdebstrap from Debian, starts dockerd in the background, blocks all
+# System setup for the container and client tests (called by .ci/run before `npm ci`). Installs
+# docker.io, docker-compose (v1.29), mmdebstrap, and the S3 clients rclone and s3cmd (and the aws
+# CLI when none is on the PATH) from Debian, starts dockerd in the background, blocks all
 # container egress (DOCKER-USER rules), builds the offline base image and sweeps leftover test
 # containers. Idempotent and fast when already done. It never fails CI: on any problem it prints
 # one clear line and exits 0, and the docker tests then skip with their own message.
@@ -13,6 +14,17 @@ skip() { echo "== docker setup skipped: $*; docker tests will skip"; exit 0; }
 
 [ "$(id -u)" = 0 ] || skip "not root (cannot install or start dockerd)"
 command -v apt-get >/dev/null || skip "no apt-get on this machine"
+
+# S3 clients for the client compatibility tests (they skip with a message when absent); a
+# failure here does not stop the Docker setup.
+clients=()
+command -v rclone >/dev/null || clients+=(rclone)
+command -v s3cmd >/dev/null || clients+=(s3cmd)
+command -v aws >/dev/null || clients+=(awscli)
+if [ ${#clients[@]} -gt 0 ]; then
+  echo "== apt-get install ${clients[*]} (S3 clients)"
+  { apt-get update -qq && apt-get install -y -qq "${clients[@]}"; } >/dev/null 2>&1 || echo "== could not install ${clients[*]}; their tests will skip"
+fi
 
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)
