@@ -413,6 +413,16 @@ test('a failed copy-source condition names the header that failed', async () => 
 const tagSet = (count: number, keyLength = 3, valueLength = 5): { Key: string; Value: string }[] =>
   Array.from({ length: count }, (_, index) => ({ Key: `${index}`.padStart(keyLength, 'k'), Value: `${index}`.padStart(valueLength, 'v') }));
 
+/** Tag sets S3 refuses with InvalidTag: one tag too many, a key or value too long, a key twice, a reserved key, an empty key. */
+const refusedTagSets = (countMax: number, reservedKey: string): { Key: string; Value: string }[][] => [
+  tagSet(countMax + 1),
+  tagSet(1, 129),
+  tagSet(1, 3, 257),
+  [{ Key: 'same', Value: '1' }, { Key: 'same', Value: '2' }],
+  [{ Key: reservedKey, Value: 'x' }],
+  [{ Key: '', Value: 'x' }],
+];
+
 describe('object tagging (ceph/s3-tests test_*_tags)', () => {
 
   test('PutObjectTagging replaces the set, GetObjectTagging returns it in order, DeleteObjectTagging empties it; data and ETag stay', async () => {
@@ -465,15 +475,7 @@ describe('object tagging (ceph/s3-tests test_*_tags)', () => {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'tags/limits', Body: 'x' }));
     const largest = tagSet(10, 128, 256);
     await client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tags/limits', Tagging: { TagSet: largest } }));
-    const refused = [
-      tagSet(11),
-      tagSet(1, 129),
-      tagSet(1, 3, 257),
-      [{ Key: 'same', Value: '1' }, { Key: 'same', Value: '2' }],
-      [{ Key: 'aws:reserved', Value: 'x' }],
-      [{ Key: '', Value: 'x' }],
-    ];
-    for (const TagSet of refused) {
+    for (const TagSet of refusedTagSets(10, 'aws:reserved')) {
       expect(await sdkError(client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tags/limits', Tagging: { TagSet } })))).toEqual({ status: 400, code: 'InvalidTag' });
     }
     expect((await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tags/limits' }))).TagSet).toEqual(largest);
@@ -522,15 +524,7 @@ describe('bucket tagging (ceph/s3-tests test_set_bucket_tagging and AWS limits)'
   test('50 tags of 128 + 256 characters are the limit; beyond it, duplicates, aws: and empty keys are InvalidTag and change nothing', async () => {
     const largest = tagSet(50, 128, 256);
     await client.send(new PutBucketTaggingCommand({ Bucket: taggedBucket, Tagging: { TagSet: largest } }));
-    const refused = [
-      tagSet(51),
-      tagSet(1, 129),
-      tagSet(1, 3, 257),
-      [{ Key: 'same', Value: '1' }, { Key: 'same', Value: '2' }],
-      [{ Key: 'aws:cloudformation:stack-name', Value: 'x' }],
-      [{ Key: '', Value: 'x' }],
-    ];
-    for (const TagSet of refused) {
+    for (const TagSet of refusedTagSets(50, 'aws:cloudformation:stack-name')) {
       expect(await sdkError(client.send(new PutBucketTaggingCommand({ Bucket: taggedBucket, Tagging: { TagSet } })))).toEqual({ status: 400, code: 'InvalidTag' });
     }
     expect((await client.send(new GetBucketTaggingCommand({ Bucket: taggedBucket }))).TagSet).toEqual(largest);
