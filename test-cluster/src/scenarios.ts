@@ -463,12 +463,11 @@ const frozenHoldMs = 12_000;
 /** A write begun while a storage node is frozen must not take longer than this (2 s grace + margin). */
 const writeMsMaxWhileFrozen = 7_000;
 
-/** 10. a storage node frozen (SIGSTOP): its connections stay open, nothing fails. */
+/** 10. a storage node frozen (SIGSTOP; docker pause): its connections stay open, nothing fails. */
 const storageNodeFrozen: Scenario = {
   name: 'storage-node-frozen',
-  description: 'a storage node frozen (SIGSTOP) during writes: no write fails or waits for it (the write quorum commits, its shard is healed), reads hedge around it',
-  // Local mode only so far: `docker pause` would do the same in containers, not yet run there.
-  modes: ['local'],
+  description: 'a storage node frozen (SIGSTOP; docker pause in containers) during writes: no write fails or waits for it (the write quorum commits, its shard is healed), reads hedge around it',
+  modes: bothModes,
   run: async (context) => {
     const node = storageInZone(context, 'az-c')[1];
     if (node === undefined) throw new Error('no az-c storage node');
