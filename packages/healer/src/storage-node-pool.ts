@@ -1,4 +1,4 @@
-import { StorageNodeClient, reconnectChannelOptions } from '@tessera/rpc';
+import { StorageNodeClient, storageChannelOptions } from '@tessera/rpc';
 import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
 
 /** One StorageNodeClient per node address; a node that moved gets a fresh client. */
@@ -15,8 +15,9 @@ export class StorageNodePool {
       address: node.address,
       unaryTimeoutMs: this.unaryTimeoutMs,
       // grpc-js backs reconnects off up to 120 s by default: a node restarted after a crash would
-      // look unreachable to the healer for minutes after it is back. Retry within 2 s instead.
-      channelOptions: reconnectChannelOptions,
+      // look unreachable to the healer for minutes after it is back. Retry within 2 s instead;
+      // keepalive pings notice a frozen node within seconds.
+      channelOptions: storageChannelOptions,
     });
     this.clients.set(node.nodeId, { address: node.address, client });
     return client;

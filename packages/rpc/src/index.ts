@@ -62,7 +62,7 @@ export {
   StorageNodeNotEmptyError,
   StorageNodeRemovedError,
 } from './metadata-errors';
-export { MetadataClient, metadataChannelOptions, metadataRequestIdKey, reconnectChannelOptions } from './metadata-client';
+export { MetadataClient, metadataChannelOptions, metadataRequestIdKey, reconnectChannelOptions, storageChannelOptions } from './metadata-client';
 export type { MetadataClientOptions } from './metadata-client';
 export type { PreEncodedMessage } from './storage-node-codec';
 export { encodeReadShardResponse, encodeWriteShardBlocks, storageNodeServiceDefinition } from './storage-node-codec';

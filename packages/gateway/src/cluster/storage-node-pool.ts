@@ -5,7 +5,7 @@
  */
 import type { Clock } from '@tessera/common';
 import type { MetadataClient } from '@tessera/rpc';
-import { RpcStatusError, StorageNodeClient, reconnectChannelOptions } from '@tessera/rpc';
+import { RpcStatusError, StorageNodeClient, storageChannelOptions } from '@tessera/rpc';
 
 /** gRPC status DEADLINE_EXCEEDED. */
 const grpcDeadlineExceeded = 4;
@@ -76,8 +76,9 @@ export class StorageNodePool {
         streamTimeoutMs: this.options.streamTimeoutMs,
         messageSizeBytesTarget: this.options.messageSizeBytesTarget,
         // grpc-js backs off reconnects up to 120 s by default: a node that restarts after a
-        // crash would stay unused (and count as a lost shard) for minutes.
-        channelOptions: reconnectChannelOptions,
+        // crash would stay unused (and count as a lost shard) for minutes. Keepalive pings
+        // notice a frozen node within seconds.
+        channelOptions: storageChannelOptions,
       });
       this.clients.set(node.address, client);
     }

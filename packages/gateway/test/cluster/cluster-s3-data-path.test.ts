@@ -324,6 +324,28 @@ describe('slow storage node', () => {
     // would be one loss too many for it, as they would be for any degraded stripe.
     written.delete('slow-write');
   });
+
+  test('PutObject larger than the shard queues hold: a node that does not answer is dropped mid-body within seconds (keepalive), not after the 10 s stall limit', async () => {
+    const proxy = cluster.storageNodes.find((h) => h.nodeId === slowableNodeId)!.proxy!;
+    // 40 blocks: far more than the 4 queued blocks and the 4 MiB HTTP/2 window of one shard stream.
+    const body = randomBytes(40 * blockSizeBytes + 321);
+    proxy.delayMs = 10_000;
+    let elapsedMs: number;
+    try {
+      const startedMs = performance.now();
+      await put('slow-large-write', body);
+      elapsedMs = performance.now() - startedMs;
+    } finally {
+      proxy.delayMs = 0;
+      proxy.resetConnections();
+    }
+    expect(elapsedMs).toBeLessThan(9_000);
+    const version = await cluster.metadata.getObject({ bucket, key: 'slow-large-write', versionId: '' });
+    const slowShardIndex = version.stripe!.shardNodeIds.indexOf(slowableNodeId);
+    expect((version.systemMetadata['x-tessera-failed-shards'] ?? '').split(',')).toContain(String(slowShardIndex));
+    expect(sha256(await get('slow-large-write'))).toBe(sha256(body));
+    written.delete('slow-large-write');
+  });
 });
 
 describe('degraded cluster (m = 3)', () => {
