@@ -5,7 +5,7 @@ import type { ShardInfo__Output } from '@tessera/proto/generated/tessera/storage
 import type { NodeInfo__Output } from '@tessera/proto/generated/tessera/storage/v1/NodeInfo';
 import type { WriteShardRequest } from '@tessera/proto/generated/tessera/storage/v1/WriteShardRequest';
 import { deadlineAfterMs } from './deadline';
-import { fromGrpcError } from './errors';
+import { RpcStatusError, fromGrpcError } from './errors';
 import { InvalidShardRequestError } from './storage-node-errors';
 import { type StorageShardId, validateShardId } from './storage-node-shard-id';
 import { ShardBlockSplitter, type ShardBlock } from './storage-node-blocks';
@@ -103,9 +103,16 @@ export interface StorageNodeClientOptions {
   readonly messageSizeBytesTarget?: number;
   /** Extra grpc-js channel options. */
   readonly channelOptions?: grpc.ChannelOptions;
+  /**
+   * A write waits at most this long for a connection that is still being set up (default 3 s),
+   * then fails as UNAVAILABLE. A frozen node accepts TCP but never answers the HTTP/2 handshake,
+   * and grpc-js has no handshake timeout: without this a write to it waited for its deadline.
+   */
+  readonly connectTimeoutMs?: number;
 }
 
 const unaryTimeoutMsDefault = 10_000;
+const connectTimeoutMsDefault = 3_000;
 const streamTimeoutMsDefault = 300_000;
 const messageSizeBytesTargetDefault = 1 << 20;
 const writeMessagesInFlightMax = 4;
@@ -129,6 +136,7 @@ export class StorageNodeClient {
   private readonly unaryTimeoutMs: number;
   private readonly streamTimeoutMs: number;
   private readonly messageSizeBytesTarget: number;
+  private readonly connectTimeoutMs: number;
 
   constructor(readonly options: StorageNodeClientOptions) {
     const constructor = grpc.makeClientConstructor(storageNodeServiceDefinition(), 'StorageNode') as unknown as new (
@@ -146,6 +154,34 @@ export class StorageNodeClient {
     this.unaryTimeoutMs = options.unaryTimeoutMs ?? unaryTimeoutMsDefault;
     this.streamTimeoutMs = options.streamTimeoutMs ?? streamTimeoutMsDefault;
     this.messageSizeBytesTarget = options.messageSizeBytesTarget ?? messageSizeBytesTargetDefault;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? connectTimeoutMsDefault;
+  }
+
+  /**
+   * Resolves at once when the channel is ready or has failed (a call then fails fast); while it
+   * is idle or connecting, waits for that to change for at most `connectTimeoutMs`, then
+   * rejects with UNAVAILABLE. An abort of `signal` ends the wait at once.
+   */
+  private async awaitConnection(signal: AbortSignal | undefined): Promise<void> {
+    const channel = this.grpcClient.getChannel();
+    const deadline = Date.now() + this.connectTimeoutMs;
+    let state = channel.getConnectivityState(true);
+    while (state === grpc.connectivityState.IDLE || state === grpc.connectivityState.CONNECTING) {
+      signal?.throwIfAborted();
+      const changed = await new Promise<boolean | 'aborted'>((resolve) => {
+        const onAbort = (): void => resolve('aborted');
+        signal?.addEventListener('abort', onAbort, { once: true });
+        channel.watchConnectivityState(state, deadline, (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(err === undefined);
+        });
+      });
+      if (changed === 'aborted') signal?.throwIfAborted();
+      if (changed !== true) {
+        throw new RpcStatusError(grpc.status.UNAVAILABLE, `no connection to ${this.options.address} within ${this.connectTimeoutMs} ms (the node accepts TCP but does not answer)`);
+      }
+      state = channel.getConnectivityState(false);
+    }
   }
 
   close(): void {
@@ -161,6 +197,7 @@ export class StorageNodeClient {
     const shardId = validateShardId(params.shardId);
     options.signal?.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? this.streamTimeoutMs;
+    await this.awaitConnection(options.signal);
     let call: grpc.ClientWritableStream<WriteShardRequest> | undefined;
     const response = new Promise<ShardInfo__Output | null | undefined>((resolve, reject) => {
       call = this.grpcClient.writeShard({ deadline: deadlineAfterMs(timeoutMs) }, (err, value) => {

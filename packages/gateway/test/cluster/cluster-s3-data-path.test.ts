@@ -346,6 +346,29 @@ describe('slow storage node', () => {
     expect(sha256(await get('slow-large-write'))).toBe(sha256(body));
     written.delete('slow-large-write');
   });
+
+  test('the same through a connection opened while the node does not answer (its HTTP/2 handshake never completes): dropped after the 3 s connect limit', async () => {
+    const proxy = cluster.storageNodes.find((h) => h.nodeId === slowableNodeId)!.proxy!;
+    const body = randomBytes(40 * blockSizeBytes + 654);
+    proxy.delayMs = 10_000;
+    // Cut the gateway's open connection: the next one waits 10 s for the node's SETTINGS frame.
+    proxy.resetConnections();
+    let elapsedMs: number;
+    try {
+      const startedMs = performance.now();
+      await put('handshake-write', body);
+      elapsedMs = performance.now() - startedMs;
+    } finally {
+      proxy.delayMs = 0;
+      proxy.resetConnections();
+    }
+    expect(elapsedMs).toBeLessThan(9_000);
+    const version = await cluster.metadata.getObject({ bucket, key: 'handshake-write', versionId: '' });
+    const slowShardIndex = version.stripe!.shardNodeIds.indexOf(slowableNodeId);
+    expect((version.systemMetadata['x-tessera-failed-shards'] ?? '').split(',')).toContain(String(slowShardIndex));
+    expect(sha256(await get('handshake-write'))).toBe(sha256(body));
+    written.delete('handshake-write');
+  });
 });
 
 describe('degraded cluster (m = 3)', () => {
