@@ -460,7 +460,7 @@ const nodeLostForGood: Scenario = {
 
 /** How long the frozen node stays frozen: past the gateway's straggler grace and the write bound. */
 const frozenHoldMs = 12_000;
-/** A write begun while a storage node is frozen must not take longer than this (2 s grace + margin). */
+/** A write begun while a storage node is frozen must not take longer than this (the 2 s straggler grace, or 3-4 s to cut a stream mid-body, plus margin). */
 const writeMsMaxWhileFrozen = 7_000;
 
 /** 10. a storage node frozen (SIGSTOP; docker pause): its connections stay open, nothing fails. */
