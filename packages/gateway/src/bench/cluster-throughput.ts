@@ -206,16 +206,17 @@ function processCpuMs(pid: number): { userMs: number; systemMs: number } {
 }
 
 function cpuSnapshot(): CpuMs {
-  const sum = (pids: readonly number[], part: (cpu: { userMs: number; systemMs: number }) => number): number =>
-    pids.reduce((total, pid) => total + part(processCpuMs(pid)), 0);
-  const both = (cpu: { userMs: number; systemMs: number }): number => cpu.userMs + cpu.systemMs;
+  // One /proc read per process, so a group's total and its kernel part come from the same instant.
+  const sum = (pids: readonly number[]): { userMs: number; systemMs: number } =>
+    pids.map(processCpuMs).reduce((total, cpu) => ({ userMs: total.userMs + cpu.userMs, systemMs: total.systemMs + cpu.systemMs }), { userMs: 0, systemMs: 0 });
+  const [gateway, storage, metadata] = [sum(cpuPids.gateway), sum(cpuPids.storage), sum(cpuPids.metadata)];
   const own = process.cpuUsage();
   return {
-    gateway: sum(cpuPids.gateway, both),
-    storage: sum(cpuPids.storage, both),
-    metadata: sum(cpuPids.metadata, both),
+    gateway: gateway.userMs + gateway.systemMs,
+    storage: storage.userMs + storage.systemMs,
+    metadata: metadata.userMs + metadata.systemMs,
     client: (own.user + own.system) / 1000,
-    storageKernel: sum(cpuPids.storage, (cpu) => cpu.systemMs),
+    storageKernel: storage.systemMs,
   };
 }
 
