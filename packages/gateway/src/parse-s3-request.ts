@@ -155,7 +155,10 @@ function checkVersionId(query: QueryView, key: string): void {
   if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion', { fields: { Key: key, VersionId: versionId } });
 }
 
-const absentConfigurations: readonly AbsentBucketConfiguration[] = ['policy', 'cors', 'lifecycle', 'encryption'];
+const absentConfigurations: readonly AbsentBucketConfiguration[] = [
+  'policy', 'policyStatus', 'cors', 'lifecycle', 'encryption', 'website', 'object-lock', 'ownershipControls', 'replication',
+  'publicAccessBlock', 'logging', 'accelerate', 'requestPayment', 'notification',
+];
 
 /** Bucket subresources recognised and answered NotImplemented (except the GETs handled above). */
 const bucketSubresources = [

@@ -55,8 +55,27 @@ export interface ListPartsParams {
   readonly encodingType: EncodingType;
 }
 
-/** Bucket configurations we do not store: GET answers with S3's "no such configuration" error. */
-export type AbsentBucketConfiguration = 'policy' | 'cors' | 'lifecycle' | 'encryption';
+/**
+ * Bucket configurations Tessera does not store. GET answers the way S3 answers for a bucket that
+ * never had one: a "no such configuration" 404, or S3's default document for the four whose
+ * absence S3 reports as an empty or default configuration (logging, accelerate, requestPayment,
+ * notification).
+ */
+export type AbsentBucketConfiguration =
+  | 'policy'
+  | 'policyStatus'
+  | 'cors'
+  | 'lifecycle'
+  | 'encryption'
+  | 'website'
+  | 'object-lock'
+  | 'ownershipControls'
+  | 'replication'
+  | 'publicAccessBlock'
+  | 'logging'
+  | 'accelerate'
+  | 'requestPayment'
+  | 'notification';
 
 export type S3Operation =
   | { readonly kind: 'ListBuckets' }

@@ -18,6 +18,20 @@ import {
   DeleteBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectAttributesCommand,
+  GetBucketAccelerateConfigurationCommand,
+  GetBucketCorsCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketLoggingCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand,
+  GetBucketReplicationCommand,
+  GetBucketRequestPaymentCommand,
+  GetBucketWebsiteCommand,
+  GetObjectLockConfigurationCommand,
+  GetPublicAccessBlockCommand,
   UploadPartCommand,
   GetObjectCommand,
   GetObjectAclCommand,
@@ -393,6 +407,42 @@ describe('ListObjectVersions on an unversioned bucket (how s3-tests and backup t
       await client.send(new DeleteObjectCommand({ Bucket: versionsBucket, Key: version.Key, VersionId: version.VersionId }));
     }
     expect((await client.send(new ListObjectVersionsCommand({ Bucket: versionsBucket }))).Versions).toBeUndefined();
+  });
+});
+
+describe('bucket configurations never set (read by Terraform, the AWS CLI and SDK helpers before acting)', () => {
+  test('each answers as S3 does for a bucket that never had one: its own 404 code, or the default document', async () => {
+    const absent = [
+      [new GetBucketPolicyCommand({ Bucket: bucket }), 'NoSuchBucketPolicy'],
+      [new GetBucketPolicyStatusCommand({ Bucket: bucket }), 'NoSuchBucketPolicy'],
+      [new GetBucketCorsCommand({ Bucket: bucket }), 'NoSuchCORSConfiguration'],
+      [new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }), 'NoSuchLifecycleConfiguration'],
+      [new GetBucketEncryptionCommand({ Bucket: bucket }), 'ServerSideEncryptionConfigurationNotFoundError'],
+      [new GetBucketWebsiteCommand({ Bucket: bucket }), 'NoSuchWebsiteConfiguration'],
+      [new GetObjectLockConfigurationCommand({ Bucket: bucket }), 'ObjectLockConfigurationNotFoundError'],
+      [new GetBucketOwnershipControlsCommand({ Bucket: bucket }), 'OwnershipControlsNotFoundError'],
+      [new GetBucketReplicationCommand({ Bucket: bucket }), 'ReplicationConfigurationNotFoundError'],
+      [new GetPublicAccessBlockCommand({ Bucket: bucket }), 'NoSuchPublicAccessBlockConfiguration'],
+    ] as const;
+    for (const [command, code] of absent) {
+      // The SDK's Command types differ per operation; send each through the same client.
+      expect([command.constructor.name, await sdkError(client.send(command as Parameters<S3Client['send']>[0]))]).toEqual([command.constructor.name, { status: 404, code }]);
+    }
+    const logging = await client.send(new GetBucketLoggingCommand({ Bucket: bucket }));
+    expect([logging.$metadata.httpStatusCode, logging.LoggingEnabled]).toEqual([200, undefined]);
+    const accelerate = await client.send(new GetBucketAccelerateConfigurationCommand({ Bucket: bucket }));
+    expect([accelerate.$metadata.httpStatusCode, accelerate.Status]).toEqual([200, undefined]);
+    const payment = await client.send(new GetBucketRequestPaymentCommand({ Bucket: bucket }));
+    expect([payment.$metadata.httpStatusCode, payment.Payer]).toEqual([200, 'BucketOwner']);
+    const notification = await client.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+    expect([notification.$metadata.httpStatusCode, notification.TopicConfigurations, notification.QueueConfigurations, notification.LambdaFunctionConfigurations]).toEqual([200, undefined, undefined, undefined]);
+  });
+
+  test('a missing bucket is NoSuchBucket for every one of them; writing one is still NotImplemented', async () => {
+    expect(await sdkError(client.send(new GetBucketWebsiteCommand({ Bucket: 'conformance-missing' })))).toEqual({ status: 404, code: 'NoSuchBucket' });
+    expect(await sdkError(client.send(new GetBucketLoggingCommand({ Bucket: 'conformance-missing' })))).toEqual({ status: 404, code: 'NoSuchBucket' });
+    const putWebsite = await signedSend('PUT', `/${bucket}`, { body: Buffer.from('<WebsiteConfiguration/>'), query: [['website', '']] });
+    expect([putWebsite.status, errorCode(putWebsite)]).toEqual([501, 'NotImplemented']);
   });
 });
 

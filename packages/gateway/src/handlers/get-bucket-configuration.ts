@@ -1,23 +1,40 @@
 /**
  * Bucket and object sub-resources that Tessera does not store are answered the way S3 answers a
  * bucket that never had them configured, because common clients (the AWS CLI, SDK helpers,
- * rclone) read them before acting.
- * Policy, CORS, lifecycle and encryption: their S3 "no such configuration" 404s.
+ * rclone, Terraform's S3 bucket resource) read them before acting. Most answer a "no such
+ * configuration" 404; S3 reports four as a default document instead: logging disabled, transfer
+ * acceleration never set, the bucket owner pays, no notifications.
  */
 import { S3Error } from '../s3-errors';
 import type { S3ErrorCode } from '../s3-errors';
 import type { AbsentBucketConfiguration } from '../s3-operation';
-import { callBackend } from '../handler-context';
+import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { xmlDocument, xmlText } from '../xml';
 
-const absentConfigurationCodes: Record<AbsentBucketConfiguration, S3ErrorCode> = {
-  policy: 'NoSuchBucketPolicy',
-  cors: 'NoSuchCORSConfiguration',
-  lifecycle: 'NoSuchLifecycleConfiguration',
-  encryption: 'ServerSideEncryptionConfigurationNotFoundError',
+const absentConfigurationAnswers: Record<AbsentBucketConfiguration, { readonly errorCode: S3ErrorCode } | { readonly defaultXml: string }> = {
+  policy: { errorCode: 'NoSuchBucketPolicy' },
+  policyStatus: { errorCode: 'NoSuchBucketPolicy' },
+  cors: { errorCode: 'NoSuchCORSConfiguration' },
+  lifecycle: { errorCode: 'NoSuchLifecycleConfiguration' },
+  encryption: { errorCode: 'ServerSideEncryptionConfigurationNotFoundError' },
+  website: { errorCode: 'NoSuchWebsiteConfiguration' },
+  'object-lock': { errorCode: 'ObjectLockConfigurationNotFoundError' },
+  ownershipControls: { errorCode: 'OwnershipControlsNotFoundError' },
+  replication: { errorCode: 'ReplicationConfigurationNotFoundError' },
+  publicAccessBlock: { errorCode: 'NoSuchPublicAccessBlockConfiguration' },
+  logging: { defaultXml: xmlDocument('BucketLoggingStatus') },
+  accelerate: { defaultXml: xmlDocument('AccelerateConfiguration') },
+  requestPayment: { defaultXml: xmlDocument('RequestPaymentConfiguration', xmlText('Payer', 'BucketOwner')) },
+  notification: { defaultXml: xmlDocument('NotificationConfiguration') },
 };
 
 export async function handleGetBucketConfiguration(ctx: HandlerContext, bucket: string, configuration: AbsentBucketConfiguration): Promise<void> {
   await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
-  throw new S3Error(absentConfigurationCodes[configuration], { fields: { BucketName: bucket } });
+  const answer = absentConfigurationAnswers[configuration];
+  if ('defaultXml' in answer) {
+    sendXml(ctx, 200, answer.defaultXml);
+    return;
+  }
+  throw new S3Error(answer.errorCode, { fields: { BucketName: bucket } });
 }
