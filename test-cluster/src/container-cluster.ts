@@ -400,7 +400,7 @@ function planContainers(rootDir: string, profile: DurabilityProfile): ContainerS
     return {
       name, role: 'metadata', zone, dataDir: path.join(rootDir, 'volumes', name),
       command: ['metadata', '--node-id', name, ...listen(metadataPort), '--peers', peers, '--data-dir', '/data', '--log-level', 'info',
-        '--suspect-after-ms', String(suspectAfterMs), '--down-after-ms', String(downAfterMs), '--stale-write-after-ms', String(profile.staleWriteAfterMs)],
+        '--suspect-after-ms', String(suspectAfterMs), '--down-after-ms', String(downAfterMs)],
     };
   });
   const storage = zones.flatMap((zone) => Array.from({ length: storageNodesPerZoneCount }, (_unused, k): ContainerSpec => {

@@ -110,7 +110,7 @@ export class DurabilityCluster implements ClusterHandle {
       nodeExecPath: partitionMethod.kind === 'netns' ? partitionMethod.namespace.nodeExecWrapperPath : process.execPath,
       restartPolicy: { restartBackoffMsBase: 200, restartBackoffMsMax: 2_000, stableAfterMs: 10_000, stopGraceMs: 5_000 },
       extraArgs: {
-        metadata: ['--suspect-after-ms', String(suspectAfterMs), '--down-after-ms', String(downAfterMs), '--stale-write-after-ms', String(profile.staleWriteAfterMs)],
+        metadata: ['--suspect-after-ms', String(suspectAfterMs), '--down-after-ms', String(downAfterMs)],
         storage: ['--heartbeat-interval-ms', String(storageHeartbeatIntervalMs)],
         gateway: ['--gc-interval-ms', String(gcIntervalMs), '--read-hedge-after-ms', '300', '--shutdown-grace-ms', '2000'],
       },

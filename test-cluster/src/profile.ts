@@ -32,8 +32,11 @@ export interface DurabilityProfile {
    * during the outage, and the respread when the zone returns is always exercised.
    */
   readonly azOutageHoldMs: number;
-  /** Metadata: the leader aborts in-progress writes older than this (then GC deletes their shards). */
-  readonly staleWriteAfterMs: number;
+  /**
+   * Healer: shards no committed record names are deleted once older than this (the stray
+   * shards of a write whose gateway died before its commit).
+   */
+  readonly orphanSafetyDelayMs: number;
   /** Bound on waiting for healing / GC to converge after a fault. */
   readonly healWaitMsMax: number;
   /** The heal wait also ends after this long without progress and with an empty healer backlog. */
@@ -43,6 +46,8 @@ export interface DurabilityProfile {
 }
 
 const mebibyte = 1024 * 1024;
+const shortOrphanSafetyDelayMs = 20_000;
+const fullOrphanSafetyDelayMs = 300_000;
 
 export const shortProfile: DurabilityProfile = {
   name: 'short',
@@ -58,14 +63,15 @@ export const shortProfile: DurabilityProfile = {
   bitrotFileCount: 8,
   faultHoldMs: 4_000,
   azOutageHoldMs: 6_000,
-  // Long enough that a healthy 12 MiB PUT on a loaded 2-core machine is never aborted.
-  staleWriteAfterMs: 8_000,
+  // Far longer than a healthy 12 MiB PUT takes from its first shard to its commit on a loaded
+  // 2-core machine, so no shard of a write still in progress is ever taken for an orphan.
+  orphanSafetyDelayMs: shortOrphanSafetyDelayMs,
   healWaitMsMax: 25_000,
   healStallMs: 10_000,
   healerArgs: [
     '--node-loss-grace-ms', '3000', '--heal-interval-ms', '1000', '--rebuild-concurrency', '2',
     '--scrub-rate-bytes-per-second', '104857600', '--scrub-period-ms', '10000',
-    '--orphan-scan-interval-ms', '3000', '--orphan-safety-delay-ms', '20000',
+    '--orphan-scan-interval-ms', '3000', '--orphan-safety-delay-ms', String(shortOrphanSafetyDelayMs),
   ],
 };
 
@@ -83,13 +89,13 @@ export const fullProfile: DurabilityProfile = {
   bitrotFileCount: 40,
   faultHoldMs: 15_000,
   azOutageHoldMs: 20_000,
-  staleWriteAfterMs: 120_000,
+  orphanSafetyDelayMs: fullOrphanSafetyDelayMs,
   healWaitMsMax: 240_000,
   healStallMs: 60_000,
   healerArgs: [
     '--node-loss-grace-ms', '10000', '--heal-interval-ms', '2000', '--rebuild-concurrency', '2',
     '--scrub-rate-bytes-per-second', '104857600', '--scrub-period-ms', '60000',
-    '--orphan-scan-interval-ms', '10000', '--orphan-safety-delay-ms', '300000',
+    '--orphan-scan-interval-ms', '10000', '--orphan-safety-delay-ms', String(fullOrphanSafetyDelayMs),
   ],
 };
 

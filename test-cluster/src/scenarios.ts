@@ -387,7 +387,9 @@ const gatewayKilledMidUpload: Scenario = {
     context.note(`aborted ${(uploads.Uploads ?? []).length} abandoned multipart upload(s)`);
     // Whatever became visible is deleted too, so every stripe created here must end up collected.
     for (const key of keys) await cluster.recorder.delete(context.name, key);
-    const strayWaitMs = profile.staleWriteAfterMs + profile.healWaitMsMax;
+    // The killed single-part PUT left committed shards no record names: the healer's orphan scan
+    // deletes them once they are older than its safety delay.
+    const strayWaitMs = profile.orphanSafetyDelayMs + profile.healWaitMsMax;
     const leftover = await waitFor(() => {
       const stray = allShardFiles(context).filter((f) => !before.has(f.stripeId));
       const temps = cluster.storageNodes().flatMap((n) => listTempFiles(n.dataDir ?? ''));

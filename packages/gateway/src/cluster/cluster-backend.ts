@@ -4,16 +4,17 @@
  * bytes go to storage nodes as erasure-coded stripes (StripeWriter, StripeReader), or inline in
  * the metadata record for small bodies.
  *
- * Commit protocol of a PUT: beginWrite (records the in-progress write and its placed stripe, so
- * stray shards can always be found) -> stream every shard, each durable on its node when its
- * stream resolves -> write quorum checked -> commitVersion, which makes the version visible
- * atomically and evaluates S3 conditions (If-None-Match: *, If-Match) inside the same apply.
- * Any failure before the commit: abortWrite (queues the stripe for GC) and a best-effort
- * delete of the shards written. Shard streams that failed while the
- * quorum held are listed in the version's system metadata (`x-tessera-failed-shards`) for the
- * healer.
+ * Commit protocol of a PUT (and of an UploadPart): place a new stripe over the cached node list
+ * (stripe-placement.ts; nothing recorded yet) -> stream every shard, each durable on its node
+ * when its stream resolves -> write quorum checked -> commitVersion (registerPart), the one Raft
+ * commit that makes the version visible atomically, names its stripe, and evaluates S3
+ * conditions (If-None-Match: *, If-Match) inside the same apply. Any failure before the commit,
+ * or a commit refused for sure: a best-effort delete of the shards written. Shards no committed
+ * record names (a gateway that died mid-write, a node unreachable for that delete) are found
+ * by the healer's orphan scan once older than its safety delay. Shard streams that failed
+ * while the quorum held are listed in the version's system metadata
+ * (`x-tessera-failed-shards`) for the healer.
  */
-import { randomUUID } from 'node:crypto';
 import { assert } from '@tessera/common';
 import type { Clock, Logger } from '@tessera/common';
 import { NoSuchKeyError, PreconditionFailedError } from '@tessera/rpc';
@@ -68,6 +69,7 @@ import type { StorageNodePool } from './storage-node-pool';
 import { QuorumUnavailableError } from './stripe';
 import type { Stripe } from './stripe';
 import { StripeReader } from './stripe-reader';
+import { placeNewStripe } from './stripe-placement';
 import { StripeWriter } from './stripe-writer';
 
 export interface ClusterBackendComponents {
@@ -149,22 +151,12 @@ export class ClusterS3Backend implements S3Backend {
 
   putObject(request: PutObjectRequest): Promise<ObjectInfo> {
     return this.call(async () => {
-      let writeId = '';
-      let versionId = '';
-      const placeStripe = async (): Promise<PlacedStripe> => {
-        const { dataShardCount, parityShardCount, blockSizeBytes } = this.options.dataPath;
-        const begun = await this.components.metadata.beginWrite({ bucket: request.bucket, key: request.key, dataShardCount, parityShardCount, blockSizeBytes });
-        assert(begun.stripe !== null && begun.stripe !== undefined, 'beginWrite places a stripe');
-        writeId = begun.writeId;
-        versionId = begun.versionId;
-        return { stripe: stripeFromRecord(begun.stripe), degradedSpread: begun.stripe.degradedSpread };
-      };
-      const stored = await this.store(request.body, placeStripe, (stripe) => this.abandonWrite(writeId, stripe, 'write failed'));
+      const stored = await this.store(request.body, () => this.placeStripe(`${request.bucket}/${request.key}`), (stripe) => this.deleteShards(stripe));
       const summary = request.body.summary();
       try {
         const version = await this.components.metadata.commitVersion({
-          writeId,
-          versionId,
+          writeId: '',
+          versionId: '',
           bucket: request.bucket,
           key: request.key,
           sizeBytes: summary.sizeBytes,
@@ -179,10 +171,10 @@ export class ClusterS3Backend implements S3Backend {
         this.reportFailedShards(stored, `PutObject ${request.bucket}/${request.key}`);
         return objectInfoOf(version);
       } catch (error) {
-        // A failed condition already released the write at apply (record gone, stripe queued
-        // for GC): only the shards are left to delete, early.
-        if (stored.kind === 'stripe' && isConditionFailure(error)) await deleteStripeShards(this.components.pool, stored.stripe, this.components.logger);
-        else if (stored.kind === 'stripe' && isDefiniteRefusal(error)) await this.abandonWrite(writeId, stored.stripe, 'commit refused');
+        // Refused for sure (a failed condition, a deleted bucket): nothing refers to the shards.
+        // An unknown outcome (timeout, lost leader) may have committed: the shards stay, and if
+        // the version was not in fact committed the healer's orphan scan deletes them later.
+        if (stored.kind === 'stripe' && (isConditionFailure(error) || isDefiniteRefusal(error))) await this.deleteShards(stored.stripe);
         throw preconditionErrorOf(error);
       }
     });
@@ -255,19 +247,9 @@ export class ClusterS3Backend implements S3Backend {
 
   uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody): Promise<PartInfo> {
     return this.call(async () => {
-      const placeStripe = async (): Promise<PlacedStripe> => {
-        const { dataShardCount, parityShardCount, blockSizeBytes } = this.options.dataPath;
-        // Parts have no write record: a unique stripe key per attempt, so a re-upload of the
-        // same part never overwrites the shards of the part it replaces.
-        const stripe = await this.components.metadata.placeStripe({
-          stripeKey: `${bucket}/${key}/${uploadId}/${partNumber}/${randomUUID()}`,
-          dataShardCount,
-          parityShardCount,
-          blockSizeBytes,
-        });
-        return { stripe: stripeFromRecord(stripe), degradedSpread: stripe.degradedSpread };
-      };
-      const stored = await this.store(body, placeStripe, (stripe) => deleteStripeShards(this.components.pool, stripe, this.components.logger));
+      // A stripe of its own per attempt, so a re-upload of the same part never overwrites the
+      // shards of the part it replaces.
+      const stored = await this.store(body, () => this.placeStripe(`${bucket}/${key}/${uploadId}/${partNumber}`), (stripe) => this.deleteShards(stripe));
       const summary = body.summary();
       try {
         const part = await this.components.metadata.registerPart({
@@ -283,7 +265,7 @@ export class ClusterS3Backend implements S3Backend {
         this.reportFailedShards(stored, `UploadPart ${bucket}/${key} upload ${uploadId} part ${partNumber}`);
         return partInfoOf(part);
       } catch (error) {
-        if (stored.kind === 'stripe' && isDefiniteRefusal(error)) await deleteStripeShards(this.components.pool, stored.stripe, this.components.logger);
+        if (stored.kind === 'stripe' && isDefiniteRefusal(error)) await this.deleteShards(stored.stripe);
         throw error;
       }
     });
@@ -355,14 +337,15 @@ export class ClusterS3Backend implements S3Backend {
     this.repairs.report(stripeToRecord(stored.stripe, stored.degradedSpread), `${what}: shards ${stored.failedShardIndexes.join(',')} failed at write`);
   }
 
-  private async abandonWrite(writeId: string, stripe: Stripe, reason: string): Promise<void> {
-    try {
-      if (writeId !== '') await this.components.metadata.abortWrite({ writeId, reason });
-    } catch (error) {
-      // The write record stays; the collector finds the stripe from it later.
-      this.components.logger.warn('abortWrite failed', { writeId, error: String(error) });
-    }
-    await deleteStripeShards(this.components.pool, stripe, this.components.logger);
+  /** A new stripe placed by the gateway over its cached node list (see stripe-placement.ts). */
+  private async placeStripe(stripeKeyPrefix: string): Promise<PlacedStripe> {
+    const { dataShardCount, parityShardCount, blockSizeBytes } = this.options.dataPath;
+    return placeNewStripe(await this.components.pool.nodes(), stripeKeyPrefix, { dataShardCount, parityShardCount, blockSizeBytes });
+  }
+
+  /** Best effort: shards on a node that cannot be reached now are left to the orphan scan. */
+  private deleteShards(stripe: Stripe): Promise<void> {
+    return deleteStripeShards(this.components.pool, stripe, this.components.logger);
   }
 
   private readerOf(version: ObjectVersion__Output): ObjectReader {

@@ -16,6 +16,8 @@ export interface KnownStorageNode {
   readonly address: string;
   /** "up" | "suspect" | "down" | "draining", as judged by the metadata leader. */
   readonly state: string;
+  /** Free space from the node's last heartbeat; placement weighs nodes by it. */
+  readonly freeBytes: number;
 }
 
 export interface StorageNodePoolOptions {
@@ -141,7 +143,7 @@ export class StorageNodePool {
     this.refresh ??= (async () => {
       try {
         const nodes = await this.metadata.listNodes();
-        this.nodesById = new Map(nodes.map((n) => [n.nodeId, { nodeId: n.nodeId, az: n.az, address: n.address, state: n.state }]));
+        this.nodesById = new Map(nodes.map((n) => [n.nodeId, { nodeId: n.nodeId, az: n.az, address: n.address, state: n.state, freeBytes: Number(n.freeBytes) }]));
         this.fetchedAtMs = this.clock.monotonicMs();
       } finally {
         this.refresh = undefined;

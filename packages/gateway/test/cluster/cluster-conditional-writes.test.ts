@@ -1,11 +1,11 @@
 /**
  * Goal: S3 conditional writes are atomic on a real cluster. Eight concurrent PutObject calls
  * with `If-None-Match: *` for one key give exactly one 200 and seven 412 PreconditionFailed, the
- * stored body is the winner's, and the losers' writes are released for GC (nothing of theirs is
- * visible); If-Match with a stale ETag fails; CompleteMultipartUpload with a failed condition
+ * stored body is the winner's, and the losers' shards are deleted from the nodes (nothing of
+ * theirs is visible or left on disk); If-Match with a stale ETag fails; CompleteMultipartUpload with a failed condition
  * leaves the upload in place. Method: the in-process cluster fixture (3 metadata nodes, 9
  * storage nodes, the real gateway) driven by @aws-sdk/client-s3; bodies compared by SHA-256,
- * the metadata GC queue read through MetadataClient.
+ * shard files counted on the storage nodes' disks.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -19,7 +19,7 @@ import {
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { startTestCluster } from './cluster-fixture';
+import { shardFilesOnDisk, startTestCluster, waitFor } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
 import { s3ErrorOf } from '../support/s3-error-of';
 
@@ -55,21 +55,24 @@ async function racePuts(key: string, sizeBytes: number): Promise<{ winner: Buffe
   return { winner: bodies[winnerIndex] ?? Buffer.alloc(0), statuses, codes };
 }
 
-async function gcReasons(): Promise<string[]> {
-  return (await cluster.metadata.listQueue(10_000)).filter((item) => item.kind === 'gcStripe').map((item) => item.reason);
-}
 
-test('PutObject If-None-Match: * x8 concurrently, striped bodies: one 200, seven 412, the winner stored, the losers released', async () => {
-  const releasedBefore = (await gcReasons()).filter((r) => r === 'write aborted: precondition failed').length;
+test('PutObject If-None-Match: * x8 concurrently, striped bodies: one 200, seven 412, the winner stored, the losers\' shards deleted', async () => {
+  const before = await shardFilesOnDisk(cluster);
   const { winner, statuses, codes } = await racePuts('race-striped', 200 * 1024);
   expect(statuses.filter((s) => s === 200)).toHaveLength(1);
   expect(statuses.filter((s) => s === 412)).toHaveLength(7);
   expect(codes.filter((c) => c === 'PreconditionFailed')).toHaveLength(7);
   expect(sha256(await getBody('race-striped'))).toBe(sha256(winner));
-  // Each loser's begun write was ended by its refused commit, exactly like an abort: its stripe
-  // is queued for GC and no in-progress write is left behind for the stale-write reaper.
-  const released = (await gcReasons()).filter((r) => r === 'write aborted: precondition failed').length;
-  expect(released - releasedBefore).toBe(7);
+  // Each loser deleted the shards it wrote when its commit was refused: what is left on the
+  // nodes beyond what was there before is the winner's stripe, 9 shard files.
+  const winnerStripeId = (await cluster.metadata.getObject({ bucket, key: 'race-striped', versionId: '' })).stripe?.stripeId;
+  const stripesBefore = new Set(before.stripeIds);
+  const added = await waitFor('the losers\' shards to be gone', async () => {
+    const after = await shardFilesOnDisk(cluster);
+    const added = after.stripeIds.filter((id) => !stripesBefore.has(id));
+    return after.tempFileCount === 0 && added.length === 9 ? added : undefined;
+  });
+  expect(new Set(added)).toEqual(new Set([winnerStripeId]));
 });
 
 test('PutObject If-None-Match: * x8 concurrently, inline bodies: one winner, its bytes stored', async () => {

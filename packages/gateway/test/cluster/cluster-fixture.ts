@@ -15,7 +15,7 @@ import { SeededRandom, silentLogger, systemClock } from '@tessera/common';
 import { defaultMetadataNodeTiming, startMetadataNode } from '@tessera/metadata';
 import type { RunningMetadataNode } from '@tessera/metadata';
 import { MetadataClient } from '@tessera/rpc';
-import { MetadataHeartbeat, StorageNodeServer } from '@tessera/storage-node';
+import { MetadataHeartbeat, StorageNodeServer, shardsDirName, tmpDirName } from '@tessera/storage-node';
 import { dataPathOptions } from '../../src/cluster/data-path-options';
 import type { DataPathOptions } from '../../src/cluster/data-path-options';
 import { startGateway } from '../../src/cluster/gateway-process';
@@ -57,6 +57,29 @@ export async function reservePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Every file on the storage nodes' disks: committed shard files (by stripe id) and temp files. */
+export interface ShardFilesOnDisk {
+  /** One entry per committed shard file: the stripe (objectVersionId) it belongs to. */
+  readonly stripeIds: readonly string[];
+  /** Writes in progress (or not yet cleaned up) in the nodes' tmp directories. */
+  readonly tempFileCount: number;
+}
+
+export async function shardFilesOnDisk(cluster: Pick<TestCluster, 'storageNodes'>): Promise<ShardFilesOnDisk> {
+  const stripeIds: string[] = [];
+  let tempFileCount = 0;
+  for (const node of cluster.storageNodes) {
+    const shardsDir = path.join(node.dataDir, shardsDirName);
+    const entries = await fs.readdir(shardsDir, { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const match = entry.isFile() ? /^(.+)\.\d+\.shard$/.exec(entry.name) : null;
+      if (match !== null) stripeIds.push(match[1] ?? '');
+    }
+    tempFileCount += (await fs.readdir(path.join(node.dataDir, tmpDirName)).catch(() => [])).length;
+  }
+  return { stripeIds, tempFileCount };
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

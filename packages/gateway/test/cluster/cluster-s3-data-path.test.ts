@@ -29,7 +29,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { shardFilePath } from '@tessera/storage-node';
-import { clusterAccessKeyId, clusterSecretAccessKey, startTestCluster, waitFor } from './cluster-fixture';
+import { clusterAccessKeyId, clusterSecretAccessKey, shardFilesOnDisk, startTestCluster, waitFor } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
 import { s3ErrorOf } from '../support/s3-error-of';
 
@@ -192,7 +192,8 @@ describe('healthy cluster', () => {
     expect((await s3ErrorOf(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'to-delete' })))).$metadata.httpStatusCode).toBe(404);
   });
 
-  test('a client aborting mid-upload leaves no visible object, and the write is aborted in the metadata', async () => {
+  test('a client aborting mid-upload leaves no visible object, and the shards it wrote are deleted from every node', async () => {
+    const before = await shardFilesOnDisk(cluster);
     const abort = new AbortController();
     const sizeBytes = 8 * blockSizeBytes;
     async function* slowBody(): AsyncGenerator<Buffer> {
@@ -205,11 +206,12 @@ describe('healthy cluster', () => {
     await expect(
       cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'aborted', Body: Readable.from(slowBody()), ContentLength: sizeBytes }), { abortSignal: abort.signal }),
     ).rejects.toThrow();
-    const queued = await waitFor('the aborted write to be queued for GC', async () => {
-      const items = await cluster.metadata.listQueue(1000);
-      return items.find((item) => item.kind === 'gcStripe' && item.reason.startsWith('write aborted')) ?? undefined;
+    // Nothing else writes meanwhile: the nodes end up holding exactly the shard files they held before.
+    await waitFor('the aborted write\'s shards and temp files to be gone', async () => {
+      const after = await shardFilesOnDisk(cluster);
+      return after.tempFileCount === 0 && after.stripeIds.length === before.stripeIds.length ? after : undefined;
     });
-    expect(queued.stripe?.shardNodeIds).toHaveLength(9);
+    expect([...(await shardFilesOnDisk(cluster)).stripeIds].sort()).toEqual([...before.stripeIds].sort());
     expect((await s3ErrorOf(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'aborted' })))).$metadata.httpStatusCode).toBe(404);
   });
 });
