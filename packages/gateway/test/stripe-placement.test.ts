@@ -57,3 +57,29 @@ test('too few live nodes for a stripe that survives one node\'s loss: QuorumUnav
   expect(() => placeNewStripe(nodes(sevenDown), 'bkt/key', shape)).toThrow(QuorumUnavailableError);
   expect(() => placeNewStripe([], 'bkt/key', shape)).toThrow(QuorumUnavailableError);
 });
+
+describe('nodes this gateway saw fail moments ago', () => {
+  test('get no shards while the others can hold the stripe: 9 shards on the 8 others, flagged for respread', () => {
+    for (let i = 0; i < 20; i += 1) {
+      const { stripe, degradedSpread } = placeNewStripe(nodes(), 'bkt/key', shape, new Set(['sn-b2']));
+      expect(stripe.shardNodeIds).toHaveLength(9);
+      expect(stripe.shardNodeIds).not.toContain('sn-b2');
+      expect(new Set(stripe.shardNodeIds).size).toBe(8);
+      // The short AZ keeps its 3 shards on its 2 other nodes, so an AZ loss still costs 3 = m.
+      expect(stripe.shardNodeIds.filter((id) => azOf(id) === 'az-b')).toHaveLength(3);
+      expect(degradedSpread).toBe(true);
+    }
+  });
+
+  test('are used after all when the rest cannot hold a stripe that survives one node\'s loss', () => {
+    const down = Object.fromEntries(['sn-a1', 'sn-a2', 'sn-a3', 'sn-b1', 'sn-b2'].map((id) => [id, 'down']));
+    // 4 nodes up, 2 of them avoided: 9 shards on 2 nodes would not survive either one's loss.
+    const { stripe } = placeNewStripe(nodes(down), 'bkt/key', shape, new Set(['sn-c1', 'sn-c2']));
+    expect(new Set(stripe.shardNodeIds)).toEqual(new Set(['sn-b3', 'sn-c1', 'sn-c2', 'sn-c3']));
+  });
+
+  test('an avoided node the leader already calls down changes nothing', () => {
+    const placed = placeNewStripe(nodes({ 'sn-a1': 'down' }), 'bkt/key', shape, new Set(['sn-a1']));
+    expect(placed.stripe.shardNodeIds).not.toContain('sn-a1');
+  });
+});

@@ -340,7 +340,8 @@ export class ClusterS3Backend implements S3Backend {
   /** A new stripe placed by the gateway over its cached node list (see stripe-placement.ts). */
   private async placeStripe(stripeKeyPrefix: string): Promise<PlacedStripe> {
     const { dataShardCount, parityShardCount, blockSizeBytes } = this.options.dataPath;
-    return placeNewStripe(await this.components.pool.nodes(), stripeKeyPrefix, { dataShardCount, parityShardCount, blockSizeBytes });
+    const { pool } = this.components;
+    return placeNewStripe(await pool.nodes(), stripeKeyPrefix, { dataShardCount, parityShardCount, blockSizeBytes }, pool.nodesToAvoidForWrites());
   }
 
   /** Best effort: shards on a node that cannot be reached now are left to the orphan scan. */

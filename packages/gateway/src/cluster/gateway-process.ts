@@ -34,6 +34,8 @@ export interface RunningGateway {
   readonly port: number;
   readonly metricsEndpoint: string | undefined;
   readonly backend: ClusterS3Backend;
+  /** The gateway's view of the storage nodes: cached node list, connections, reachability. */
+  readonly pool: StorageNodePool;
   readonly metrics: GatewayMetrics;
   /** Deletes the shards of stripes the metadata service queued as garbage. */
   readonly collector: StripeCollector;
@@ -93,6 +95,7 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     messageSizeBytesTarget: 256 * 1024,
     unreachableForMs: 2_000,
     reachableTrustMs: 1_000,
+    writeAvoidanceMs: 10_000,
   });
   const backend = new ClusterS3Backend({ dataPath: config.dataPath, ownerId: config.rootAccessKeyId }, { metadata, pool, clock, logger, metrics });
   const app = createGatewayApp(
@@ -158,5 +161,5 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     })();
     return stopping;
   };
-  return { endpoint: s3.endpoint, port: s3.port, metricsEndpoint, backend, metrics, collector, stop };
+  return { endpoint: s3.endpoint, port: s3.port, metricsEndpoint, backend, pool, metrics, collector, stop };
 }

@@ -31,6 +31,11 @@ export interface StorageNodePoolOptions {
   readonly unreachableForMs: number;
   /** A node that answered this recently is not probed before a GET. */
   readonly reachableTrustMs: number;
+  /**
+   * After a shard write to a node failed in transport or was dropped as too slow, new stripes
+   * avoid the node for this long (unless it answers meanwhile), where placement has room.
+   */
+  readonly writeAvoidanceMs: number;
 }
 
 export class UnknownStorageNodeError extends Error {
@@ -50,6 +55,8 @@ export class StorageNodePool {
   private readonly unreachableUntilMs = new Map<string, number>();
   /** nodeId -> monotonic time of its last successful call. */
   private readonly reachableAtMs = new Map<string, number>();
+  /** nodeId -> monotonic time until which new stripes avoid the node. */
+  private readonly avoidForWritesUntilMs = new Map<string, number>();
 
   constructor(
     private readonly metadata: MetadataClient,
@@ -98,7 +105,30 @@ export class StorageNodePool {
 
   markReachable(nodeId: string): void {
     this.unreachableUntilMs.delete(nodeId);
+    this.avoidForWritesUntilMs.delete(nodeId);
     this.reachableAtMs.set(nodeId, this.clock.monotonicMs());
+  }
+
+  /**
+   * Remembers that a shard write to a node failed in transport (refused, reset, no answer to
+   * keepalive pings) or was dropped because the node fell behind the others. Until the metadata
+   * leader marks such a node suspect (15 s without a heartbeat by default) every PUT placed on
+   * it would pay the failure again: seconds each when the node is frozen rather than dead.
+   */
+  avoidForWrites(nodeId: string): void {
+    this.avoidForWritesUntilMs.set(nodeId, this.clock.monotonicMs() + this.options.writeAvoidanceMs);
+  }
+
+  /** Nodes new stripes should avoid: recent write failures, and nodes known unreachable. */
+  nodesToAvoidForWrites(): ReadonlySet<string> {
+    const nowMs = this.clock.monotonicMs();
+    const avoided = new Set<string>();
+    for (const [nodeId, untilMs] of this.avoidForWritesUntilMs) {
+      if (untilMs > nowMs) avoided.add(nodeId);
+      else this.avoidForWritesUntilMs.delete(nodeId);
+    }
+    for (const nodeId of this.nodesById.keys()) if (this.isUnreachable(nodeId)) avoided.add(nodeId);
+    return avoided;
   }
 
   /**

@@ -32,9 +32,13 @@ export function newStripeId(): string {
 /**
  * Places `shape` over `nodes`. `stripeKeyPrefix` (e.g. `bucket/key`) plus the new stripe id is
  * the rendezvous key, so successive writes of one key land on different nodes when there is a
- * choice. Too few live nodes: QuorumUnavailableError (S3 503), as a failed write would be.
+ * choice. Nodes in `avoidNodeIds` (this gateway saw writes to them fail moments ago) are treated
+ * as suspect, so the stripe goes to the others, doubled up and flagged `degradedSpread` for the
+ * healer to respread if need be, which beats a shard missing from the start; when the others
+ * cannot hold a stripe that survives one node's loss, the avoided nodes are used after all.
+ * Too few live nodes: QuorumUnavailableError (S3 503), as a failed write would be.
  */
-export function placeNewStripe(nodes: readonly KnownStorageNode[], stripeKeyPrefix: string, shape: StripeShape): PlacedStripe {
+export function placeNewStripe(nodes: readonly KnownStorageNode[], stripeKeyPrefix: string, shape: StripeShape, avoidNodeIds: ReadonlySet<string> = new Set()): PlacedStripe {
   const stripeId = newStripeId();
   const placementNodes: PlacementNode[] = nodes.map((node) => ({
     nodeId: node.nodeId,
@@ -43,9 +47,19 @@ export function placeNewStripe(nodes: readonly KnownStorageNode[], stripeKeyPref
     state: nodeStates.find((state) => state === node.state) ?? 'down',
     freeBytes: node.freeBytes,
   }));
-  try {
-    const placement = placeStripe({ stripeKey: `${stripeKeyPrefix}/${stripeId}`, dataShardCount: shape.dataShardCount, parityShardCount: shape.parityShardCount, nodes: placementNodes });
+  const place = (candidates: readonly PlacementNode[]): PlacedStripe => {
+    const placement = placeStripe({ stripeKey: `${stripeKeyPrefix}/${stripeId}`, dataShardCount: shape.dataShardCount, parityShardCount: shape.parityShardCount, nodes: candidates });
     return { stripe: { stripeId, ...shape, shardNodeIds: placement.nodeIds }, degradedSpread: placement.degradedSpread };
+  };
+  try {
+    if (placementNodes.some((node) => node.state === 'up' && avoidNodeIds.has(node.nodeId))) {
+      try {
+        return place(placementNodes.map((node) => (avoidNodeIds.has(node.nodeId) && node.state === 'up' ? { ...node, state: 'suspect' } : node)));
+      } catch (error) {
+        if (!(error instanceof InsufficientNodesError)) throw error;
+      }
+    }
+    return place(placementNodes);
   } catch (error) {
     if (error instanceof InsufficientNodesError) throw new QuorumUnavailableError('write', `cannot place a stripe: ${error.message}`, { cause: error });
     throw error;

@@ -16,10 +16,9 @@ import { assert } from '@tessera/common';
 import type { Logger } from '@tessera/common';
 import { ReedSolomon, planRangeRead, stripeLayout } from '@tessera/erasure';
 import type { BlockRead, RangeReadPlan } from '@tessera/erasure';
-import { RpcStatusError } from '@tessera/rpc';
 import type { DataPathOptions } from './data-path-options';
 import type { StorageNodePool } from './storage-node-pool';
-import { QuorumUnavailableError, shardCountOf, shardIdOf } from './stripe';
+import { QuorumUnavailableError, isTransportFailure, shardCountOf, shardIdOf } from './stripe';
 import type { Stripe } from './stripe';
 
 /** What happened while reading, for metrics and the repair log. */
@@ -242,12 +241,4 @@ export class StripeReader {
     }
     return codec;
   }
-}
-
-// gRPC status codes (grpc-js `status` enum) that mean the node itself could not be reached.
-const grpcUnavailable = 14;
-const grpcDeadlineExceeded = 4;
-
-function isTransportFailure(error: unknown): boolean {
-  return error instanceof RpcStatusError && (error.code === grpcUnavailable || error.code === grpcDeadlineExceeded);
 }

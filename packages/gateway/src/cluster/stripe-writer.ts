@@ -26,7 +26,7 @@ import type { ShardBlock } from '@tessera/rpc';
 import { BoundedChannel } from './bounded-channel';
 import type { DataPathOptions } from './data-path-options';
 import type { StorageNodePool } from './storage-node-pool';
-import { QuorumUnavailableError, shardCountOf, shardIdOf } from './stripe';
+import { QuorumUnavailableError, isTransportFailure, shardCountOf, shardIdOf } from './stripe';
 import type { Stripe } from './stripe';
 
 export interface StripeWriteResult {
@@ -38,6 +38,7 @@ export interface StripeWriteResult {
 
 interface ShardStream {
   readonly shardIndex: number;
+  readonly nodeId: string;
   readonly channel: BoundedChannel<ShardBlock>;
   readonly abort: AbortController;
   /** Settles (never rejects) when the stream ended; `failure` says how. */
@@ -100,7 +101,7 @@ export class StripeWriter {
   private openStream(stripe: Stripe, nodeId: string, shardIndex: number): ShardStream {
     const channel = new BoundedChannel<ShardBlock>(this.options.writeBlocksInFlightMax);
     const abort = new AbortController();
-    const stream: ShardStream = { shardIndex, channel, abort, done: Promise.resolve(), failure: undefined, ended: false };
+    const stream: ShardStream = { shardIndex, nodeId, channel, abort, done: Promise.resolve(), failure: undefined, ended: false };
     const shardBlockSizeBytes = Math.ceil(stripe.blockSizeBytes / stripe.dataShardCount);
     const run = async (): Promise<void> => {
       const client = await this.pool.clientFor(nodeId);
@@ -113,6 +114,8 @@ export class StripeWriter {
     stream.done = run()
       .catch((error: unknown) => {
         if (stream.failure === undefined) stream.failure = error;
+        // The node failed, not this write (which cancels its own streams through `abort`).
+        if (!abort.signal.aborted && isTransportFailure(error)) this.pool.avoidForWrites(nodeId);
         channel.discard();
         this.logger.warn('shard write failed', { stripeId: stripe.stripeId, shardIndex, nodeId, error: String(error) });
       })
@@ -141,6 +144,7 @@ export class StripeWriter {
           if (stream.ended) continue;
           this.logger.warn('shard write dropped: still unfinished after the write quorum was reached', { stripeId: stripe.stripeId, shardIndex: stream.shardIndex, graceMs: Math.round(graceMs) });
           cancel(stream, new Error(`shard stream unfinished ${Math.round(graceMs)} ms after the write quorum was reached`));
+          this.pool.avoidForWrites(stream.nodeId);
         }
       }, graceMs);
     };
@@ -177,6 +181,7 @@ export class StripeWriter {
       const liveCount = streams.filter((s) => s.failure === undefined).length;
       if (liveCount - 1 >= quorum) {
         cancel(stream, new Error(`shard stream stalled for ${this.options.writeShardStallMs} ms`));
+        this.pool.avoidForWrites(stream.nodeId);
         await pushed;
         return;
       }

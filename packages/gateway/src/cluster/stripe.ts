@@ -2,6 +2,7 @@
  * The stripe as the data path uses it: the placement the metadata service chose (shard i of
  * every block lives on shardNodeIds[i]) and the shard id each node stores it under.
  */
+import { RpcStatusError } from '@tessera/rpc';
 import type { StorageShardId } from '@tessera/rpc';
 
 export interface Stripe {
@@ -32,4 +33,13 @@ export class QuorumUnavailableError extends Error {
     super(message, options);
     this.name = QuorumUnavailableError.errorName;
   }
+}
+
+// gRPC status codes (grpc-js `status` enum) that mean the node itself could not be reached.
+const grpcUnavailable = 14;
+const grpcDeadlineExceeded = 4;
+
+/** The call failed because the node could not be reached or did not answer in time. */
+export function isTransportFailure(error: unknown): boolean {
+  return error instanceof RpcStatusError && (error.code === grpcUnavailable || error.code === grpcDeadlineExceeded);
 }

@@ -306,6 +306,22 @@ describe('slow storage node', () => {
    * is one shard short until a healer repairs it (none runs here), so it is kept out of the
    * whole-AZ checks below, for which it would be one loss too many.
    */
+  /**
+   * The node answers promptly again, and the gateway learns it the way it would in service: a
+   * successful call to the node (here a reachability probe) ends the write avoidance that the
+   * dropped shard started, so the next test's stripe can land on the node again.
+   */
+  async function restoreSlowNode(): Promise<void> {
+    const proxy = cluster.storageNodes.find((h) => h.nodeId === slowableNodeId)!.proxy!;
+    proxy.delayMs = 0;
+    proxy.resetConnections();
+    // The cut connection is re-established first (a probe during that fails, and is retried).
+    await waitFor('the gateway to reach the node again', async () => {
+      await cluster.gateway.pool.probe([slowableNodeId], 5_000);
+      return cluster.gateway.pool.nodesToAvoidForWrites().has(slowableNodeId) ? undefined : true;
+    });
+  }
+
   async function putWhileSlowNodeSilent(key: string, body: Buffer, elapsedMsMax: number, freshConnection = false): Promise<string> {
     const proxy = cluster.storageNodes.find((h) => h.nodeId === slowableNodeId)!.proxy!;
     proxy.delayMs = 10_000;
@@ -317,8 +333,7 @@ describe('slow storage node', () => {
       await put(key, body);
       elapsedMs = performance.now() - startedMs;
     } finally {
-      proxy.delayMs = 0;
-      proxy.resetConnections();
+      await restoreSlowNode();
     }
     expect(elapsedMs).toBeLessThan(elapsedMsMax);
     const version = await cluster.metadata.getObject({ bucket, key, versionId: '' });
@@ -336,6 +351,36 @@ describe('slow storage node', () => {
     await waitFor('the stripe in the repair queue', async () =>
       (await cluster.metadata.listQueue(1000)).find((item) => item.kind === 'repairStripe' && item.stripe?.stripeId === stripeId),
     );
+  });
+
+  test('after a PUT dropped the silent node, the next PUTs place their stripes around it: no grace to wait, no shard missing', async () => {
+    const proxy = cluster.storageNodes.find((h) => h.nodeId === slowableNodeId)!.proxy!;
+    proxy.delayMs = 10_000;
+    try {
+      // Write until a stripe lands on the node (and its shard is dropped after the grace).
+      for (let attempt = 0; attempt < 10 && !cluster.gateway.pool.nodesToAvoidForWrites().has(slowableNodeId); attempt += 1) {
+        await put(`avoid/first-${attempt}`, randomBytes(blockSizeBytes + 1));
+      }
+      expect(cluster.gateway.pool.nodesToAvoidForWrites().has(slowableNodeId)).toBe(true);
+      for (let i = 0; i < 3; i += 1) {
+        const key = `avoid/next-${i}`;
+        const body = randomBytes(2 * blockSizeBytes + i);
+        const startedMs = performance.now();
+        await put(key, body);
+        // No straggler grace (2 s) was waited for: the node had no shard of this stripe.
+        expect(performance.now() - startedMs).toBeLessThan(1_900);
+        const version = await cluster.metadata.getObject({ bucket, key, versionId: '' });
+        expect(version.stripe!.shardNodeIds).not.toContain(slowableNodeId);
+        expect(version.stripe!.shardNodeIds).toHaveLength(9);
+        expect(version.systemMetadata['x-tessera-failed-shards']).toBeUndefined();
+        // 9 shards on 8 nodes: flagged for the healer to respread once the node is back.
+        expect(version.stripe!.degradedSpread).toBe(true);
+        expect(sha256(await get(key))).toBe(sha256(body));
+      }
+    } finally {
+      await restoreSlowNode();
+    }
+    for (const key of [...written.keys()].filter((k) => k.startsWith('avoid/'))) written.delete(key);
   });
 
   test('PutObject larger than the shard queues hold: a node that does not answer is dropped mid-body within seconds (keepalive), not after the 10 s stall limit', async () => {
