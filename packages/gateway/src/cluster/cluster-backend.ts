@@ -15,7 +15,6 @@
  * while the quorum held are listed in the version's system metadata
  * (`x-tessera-failed-shards`) for the healer.
  */
-import { assert } from '@tessera/common';
 import type { Clock, Logger } from '@tessera/common';
 import { NoSuchKeyError, PreconditionFailedError } from '@tessera/rpc';
 import type { MetadataClient } from '@tessera/rpc';
@@ -57,7 +56,6 @@ import {
   multipartChecksumAnnotations,
   objectInfoOf,
   partInfoOf,
-  stripeFromRecord,
   stripeToRecord,
   systemMetadataOf,
   tagsMetadataKey,
@@ -337,11 +335,21 @@ export class ClusterS3Backend implements S3Backend {
     this.repairs.report(stripeToRecord(stored.stripe, stored.degradedSpread), `${what}: shards ${stored.failedShardIndexes.join(',')} failed at write`);
   }
 
-  /** A new stripe placed by the gateway over its cached node list (see stripe-placement.ts). */
+  /**
+   * A new stripe placed by the gateway over its cached node list (see stripe-placement.ts).
+   * Too few live nodes in the cached list: the list is fetched again before the 503, since
+   * nodes may have registered or come back since (a cluster just started, say).
+   */
   private async placeStripe(stripeKeyPrefix: string): Promise<PlacedStripe> {
     const { dataShardCount, parityShardCount, blockSizeBytes } = this.options.dataPath;
+    const shape = { dataShardCount, parityShardCount, blockSizeBytes };
     const { pool } = this.components;
-    return placeNewStripe(await pool.nodes(), stripeKeyPrefix, { dataShardCount, parityShardCount, blockSizeBytes }, pool.nodesToAvoidForWrites());
+    try {
+      return placeNewStripe(await pool.nodes(), stripeKeyPrefix, shape, pool.nodesToAvoidForWrites());
+    } catch (error) {
+      if (!(error instanceof QuorumUnavailableError)) throw error;
+      return placeNewStripe(await pool.nodes({ fresh: true }), stripeKeyPrefix, shape, pool.nodesToAvoidForWrites());
+    }
   }
 
   /** Best effort: shards on a node that cannot be reached now are left to the orphan scan. */

@@ -64,9 +64,9 @@ export class StorageNodePool {
     private readonly options: StorageNodePoolOptions,
   ) {}
 
-  /** The current node list (fetched if the cached one is older than the TTL). */
-  async nodes(): Promise<readonly KnownStorageNode[]> {
-    if (this.clock.monotonicMs() - this.fetchedAtMs > this.options.nodeListTtlMs) await this.fetch();
+  /** The current node list (fetched if the cached one is older than the TTL, or if `fresh`). */
+  async nodes(options: { fresh?: boolean } = {}): Promise<readonly KnownStorageNode[]> {
+    if (options.fresh === true || this.clock.monotonicMs() - this.fetchedAtMs > this.options.nodeListTtlMs) await this.fetch();
     return [...this.nodesById.values()];
   }
 
