@@ -19,6 +19,10 @@ export interface GatewayMetrics {
   readonly reconstructionsTotal: Counter;
   /** Reads or writes that could not reach their quorum of storage nodes. */
   readonly quorumFailuresTotal: Counter<'kind'>;
+  /** New stripes placed by this gateway, by spread: `even`, or `degraded` (a node doubled up). */
+  readonly stripesPlacedTotal: Counter<'spread'>;
+  /** Storage nodes this gateway keeps new stripes away from after recent write failures. */
+  readonly writeAvoidedNodes: Gauge;
 }
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
@@ -60,6 +64,17 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       name: 'gateway_quorum_failures_total',
       help: 'Reads or writes that could not reach their storage-node quorum, by kind (read, write).',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    stripesPlacedTotal: new Counter({
+      name: 'gateway_stripes_placed_total',
+      help: 'New stripes placed by this gateway, by spread: even, or degraded (some node holds two shards; the healer respreads it).',
+      labelNames: ['spread'],
+      registers: [registry],
+    }),
+    writeAvoidedNodes: new Gauge({
+      name: 'gateway_write_avoided_nodes',
+      help: 'Storage nodes new stripes avoid because writes to them just failed or fell behind (at the last placement).',
       registers: [registry],
     }),
   };

@@ -343,13 +343,18 @@ export class ClusterS3Backend implements S3Backend {
   private async placeStripe(stripeKeyPrefix: string): Promise<PlacedStripe> {
     const { dataShardCount, parityShardCount, blockSizeBytes } = this.options.dataPath;
     const shape = { dataShardCount, parityShardCount, blockSizeBytes };
-    const { pool } = this.components;
+    const { pool, metrics } = this.components;
+    const avoided = pool.nodesToAvoidForWrites();
+    metrics.writeAvoidedNodes.set(avoided.size);
+    let placed: PlacedStripe;
     try {
-      return placeNewStripe(await pool.nodes(), stripeKeyPrefix, shape, pool.nodesToAvoidForWrites());
+      placed = placeNewStripe(await pool.nodes(), stripeKeyPrefix, shape, avoided);
     } catch (error) {
       if (!(error instanceof QuorumUnavailableError)) throw error;
-      return placeNewStripe(await pool.nodes({ fresh: true }), stripeKeyPrefix, shape, pool.nodesToAvoidForWrites());
+      placed = placeNewStripe(await pool.nodes({ fresh: true }), stripeKeyPrefix, shape, avoided);
     }
+    metrics.stripesPlacedTotal.inc({ spread: placed.degradedSpread ? 'degraded' : 'even' });
+    return placed;
   }
 
   /** Best effort: shards on a node that cannot be reached now are left to the orphan scan. */

@@ -375,6 +375,7 @@ describe('slow storage node', () => {
         expect(version.systemMetadata['x-tessera-failed-shards']).toBeUndefined();
         // 9 shards on 8 nodes: flagged for the healer to respread once the node is back.
         expect(version.stripe!.degradedSpread).toBe(true);
+        expect(await metricValue('gateway_write_avoided_nodes')).toBe(1);
         expect(sha256(await get(key))).toBe(sha256(body));
       }
     } finally {
