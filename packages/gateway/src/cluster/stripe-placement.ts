@@ -25,7 +25,7 @@ export interface StripeShape {
 const nodeStates: readonly NodeState[] = ['up', 'suspect', 'down', 'draining'];
 
 /** 96 random bits in hex, as the metadata service makes ids: unguessable, never reused. */
-export function newStripeId(): string {
+function newStripeId(): string {
   return randomBytes(12).toString('hex');
 }
 

@@ -1,6 +1,6 @@
 /**
- * The stripe as the data path uses it: the placement the metadata service chose (shard i of
- * every block lives on shardNodeIds[i]) and the shard id each node stores it under.
+ * The stripe as the data path uses it: its placement, chosen by the gateway that wrote it
+ * (shard i of every block lives on shardNodeIds[i]), and the shard id each node stores it under.
  */
 import { RpcStatusError } from '@tessera/rpc';
 import type { StorageShardId } from '@tessera/rpc';
