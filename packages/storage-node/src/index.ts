@@ -33,7 +33,7 @@ export {
   shardFileMagic,
   storedSizeBytesOf,
 } from './shard-file-format';
-export { shardFilePath, shardsDirName, tmpDirName } from './shard-paths';
+export { parseShardFileName, shardFilePath, shardsDirName, tmpDirName } from './shard-paths';
 export type { StorageNodeMetrics } from './metrics';
 export { createStorageNodeMetrics } from './metrics';
 export type { MetadataHeartbeatComponents, MetadataHeartbeatOptions } from './metadata-heartbeat';

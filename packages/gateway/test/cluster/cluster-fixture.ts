@@ -15,7 +15,7 @@ import { SeededRandom, silentLogger, systemClock } from '@tessera/common';
 import { defaultMetadataNodeTiming, startMetadataNode } from '@tessera/metadata';
 import type { RunningMetadataNode } from '@tessera/metadata';
 import { MetadataClient } from '@tessera/rpc';
-import { MetadataHeartbeat, StorageNodeServer, shardsDirName, tmpDirName } from '@tessera/storage-node';
+import { MetadataHeartbeat, StorageNodeServer, parseShardFileName, shardsDirName, tmpDirName } from '@tessera/storage-node';
 import { dataPathOptions } from '../../src/cluster/data-path-options';
 import type { DataPathOptions } from '../../src/cluster/data-path-options';
 import { startGateway } from '../../src/cluster/gateway-process';
@@ -74,8 +74,8 @@ export async function shardFilesOnDisk(cluster: Pick<TestCluster, 'storageNodes'
     const shardsDir = path.join(node.dataDir, shardsDirName);
     const entries = await fs.readdir(shardsDir, { recursive: true, withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
-      const match = entry.isFile() ? /^(.+)\.\d+\.shard$/.exec(entry.name) : null;
-      if (match !== null) stripeIds.push(match[1] ?? '');
+      const shardId = entry.isFile() ? parseShardFileName(entry.name) : undefined;
+      if (shardId !== undefined) stripeIds.push(shardId.objectVersionId);
     }
     tempFileCount += (await fs.readdir(path.join(node.dataDir, tmpDirName)).catch(() => [])).length;
   }
