@@ -58,6 +58,13 @@ function storageInZone(context: ScenarioContext, zone: string): StorageNodeInfo[
   return context.cluster.storageNodes().filter((n) => n.zone === zone);
 }
 
+/** The `index`-th storage node of `zone`; the cluster layout (3 per zone) guarantees it exists. */
+function storageNodeInZone(context: ScenarioContext, zone: string, index: number): StorageNodeInfo {
+  const node = storageInZone(context, zone)[index];
+  if (node === undefined) throw new Error(`no storage node ${index} in ${zone}`);
+  return node;
+}
+
 /** 1. kill -9 of one storage node during writes; the supervisor restarts it. */
 const killStorageNode: Scenario = {
   name: 'kill-storage-node',
@@ -442,8 +449,7 @@ const nodeLostForGood: Scenario = {
   description: 'a storage node lost for good (data dir deleted): its shards are rebuilt elsewhere; full redundancy reached',
   modes: bothModes,
   run: async (context) => {
-    const node = storageInZone(context, 'az-b')[1];
-    if (node === undefined) throw new Error('no az-b storage node');
+    const node = storageNodeInZone(context, 'az-b', 1);
     const lostShards = listShardFiles(node.name, node.dataDir ?? '').length;
     await faultUnderWorkload(context, async () => {
       await context.cluster.stopProcess(node.name);
@@ -471,8 +477,7 @@ const storageNodeFrozen: Scenario = {
   description: 'a storage node frozen (SIGSTOP; docker pause in containers) during writes: no write fails or waits for it (the write quorum commits, its shard is healed), reads hedge around it',
   modes: bothModes,
   run: async (context) => {
-    const node = storageInZone(context, 'az-c')[1];
-    if (node === undefined) throw new Error('no az-c storage node');
+    const node = storageNodeInZone(context, 'az-c', 1);
     let frozenAtMs = 0;
     let resumedAtMs = 0;
     await faultUnderWorkload(context, async () => {
