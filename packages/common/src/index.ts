@@ -1,6 +1,7 @@
 /**
  * @packageDocumentation
  * Primitives shared by every Tessera package. Pure: no file system, network, timers or metrics.
+ * The one exception, `configureServerHeap`, sets a V8 flag; only servers' `main.ts` call it.
  *
  * ```ts
  * import { assert, shardIndex, systemClock } from '@tessera/common';
@@ -18,3 +19,4 @@ export type { JsonLoggerOptions, LogFields, LogLevel, Logger } from './logger';
 export { createJsonLogger, silentLogger } from './logger';
 export type { Startable } from './lifecycle';
 export { parseByteCount } from './byte-size';
+export { configureServerHeap, serverHeapFlag, serverHeapGrowingPercent } from './server-heap';

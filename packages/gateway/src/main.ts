@@ -13,13 +13,14 @@
  * a second signal exits at once.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createJsonLogger, systemClock } from '@tessera/common';
+import { configureServerHeap, createJsonLogger, systemClock } from '@tessera/common';
 import { GatewayProcessConfigError, gatewayUsage, resolveGatewayProcessConfig } from './cluster/gateway-process-config';
 import { startGateway } from './cluster/gateway-process';
 
 export { startGateway } from './cluster/gateway-process';
 
 async function main(): Promise<void> {
+  configureServerHeap();
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
     process.stdout.write(`${gatewayUsage}\n`);

@@ -7,7 +7,7 @@
  *     --data-dir /var/lib/tessera/meta-1 --metrics-listen 127.0.0.1:9101
  */
 import { readFileSync } from 'node:fs';
-import { createJsonLogger, systemClock, systemRandom } from '@tessera/common';
+import { configureServerHeap, createJsonLogger, systemClock, systemRandom } from '@tessera/common';
 import type { LogLevel } from '@tessera/common';
 import { defaultCatalogueOptions } from './catalogue-state-machine';
 import { defaultMetadataNodeTiming, startMetadataNode } from './metadata-node';
@@ -108,6 +108,7 @@ export function optionsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
 }
 
 async function main(): Promise<void> {
+  configureServerHeap();
   const options = optionsFromArgs(process.argv.slice(2), process.env);
   const logger = createJsonLogger({ levelMin: options.logLevel, write: (line) => process.stderr.write(`${line}\n`), nowMs: () => systemClock.nowMs() });
   const node = await startMetadataNode(options, { clock: systemClock, random: systemRandom, logger });
