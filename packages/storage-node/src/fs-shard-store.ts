@@ -95,7 +95,7 @@ export class FsShardStore implements Startable, ShardWriterHost {
   private readonly keyLocks = new Map<string, Promise<void>>();
   /** The last statfs of the data directory, and the node's used bytes at that moment. */
   private diskSample: { readonly atMs: number; readonly diskTotalBytes: number; readonly diskFreeBytes: number; readonly usedBytes: number } | undefined;
-  /** Fan-out directories known to exist (at most 65 536), to skip two mkdir calls per commit. */
+  /** Fan-out directories known to exist (`aa` and `aa/bb`; at most 65 792), to skip mkdir calls per commit. */
   private readonly knownFanOutDirs = new Set<string>();
   private started = false;
 
@@ -229,7 +229,9 @@ export class FsShardStore implements Startable, ShardWriterHost {
         await fs.rename(tmpPath, target).catch(async (err: unknown) => {
           // The fan-out directory vanished under us (an operator cleaned up): recreate, retry once.
           if (errnoOf(err) !== 'ENOENT') throw err;
-          this.knownFanOutDirs.delete(shardFanOutDir(shardId));
+          const fanOutDir = shardFanOutDir(shardId);
+          this.knownFanOutDirs.delete(fanOutDir);
+          this.knownFanOutDirs.delete(fanOutDir.split('/')[0]!);
           await this.ensureFanOutDir(shardId);
           await fs.rename(tmpPath, target);
         });
@@ -248,7 +250,12 @@ export class FsShardStore implements Startable, ShardWriterHost {
     if (this.knownFanOutDirs.has(fanOutDir)) return;
     const [level1, level2] = fanOutDir.split('/') as [string, string];
     const root = path.join(this.options.dataDir, shardsDirName);
-    for (const [parent, dir] of [[root, path.join(root, level1)], [path.join(root, level1), path.join(root, level1, level2)]] as const) {
+    const levels: ReadonlyArray<readonly [string, string]> = [
+      [root, path.join(root, level1)],
+      [path.join(root, level1), path.join(root, level1, level2)],
+    ];
+    // Skip the first level when a sibling already made it: its mkdir would only fail with EEXIST.
+    for (const [parent, dir] of this.knownFanOutDirs.has(level1) ? levels.slice(1) : levels) {
       try {
         await fs.mkdir(dir);
         await fsyncDir(parent);
@@ -256,6 +263,7 @@ export class FsShardStore implements Startable, ShardWriterHost {
         if (errnoOf(err) !== 'EEXIST') throw err;
       }
     }
+    this.knownFanOutDirs.add(level1);
     this.knownFanOutDirs.add(fanOutDir);
   }
 

@@ -187,7 +187,12 @@ export class StorageNodeService {
     let finish: { shardSizeBytes: number; blockCount: number } | undefined;
     try {
       armIdleTimer();
-      for await (const request of call as AsyncIterable<WriteShardRequest__Output>) {
+      // destroyOnReturn false: when the request stream has ended the call is still open (its
+      // response is not sent yet), and the default iterator would destroy it on leaving the
+      // loop, building an AbortError and two more errors with stack traces in grpc-js for every
+      // shard written. A call that fails is answered with its status by the caller instead.
+      const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<WriteShardRequest__Output>;
+      for await (const request of requests) {
         armIdleTimer();
         if (finish !== undefined) throw new InvalidShardRequestError('message after finish');
         if (request.part === 'header' && request.header) {

@@ -2,10 +2,12 @@
 // the block boundaries and a 50 MiB shard, and ranged reads at block edges return exactly the
 // requested bytes. Method: a real node on loopback, random shards from a seeded generator,
 // both write sources (raw byte chunks, caller-checksummed blocks) and a Node Readable.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { blockChecksum } from '@tessera/checksum';
 import { ShardNotFoundError } from '@tessera/rpc';
-import { storedSizeBytesOf } from '../src/index';
+import { shardFilePath, storedSizeBytesOf } from '../src/index';
 import { type NodeFixture, chunksOf, expectRejects, listFiles, randomShardBytes, shardIdOf, startNodeFixture } from './helpers';
 
 const blockSizeBytes = 64 * 1024;
@@ -159,6 +161,18 @@ describe('stat, list, delete, node info', () => {
     const err = await expectRejects(fixture.client.statShard(shardId));
     expect(err).toBeInstanceOf(ShardNotFoundError);
     expect(await expectRejects(fixture.client.readShardToBuffer(shardId))).toBeInstanceOf(ShardNotFoundError);
+  });
+
+  it('recreates fan-out directories removed behind its back (both levels) on the next write there', async () => {
+    const first = shardIdOf('fan-out-a', 0);
+    await fixture.client.writeShard({ shardId: first, blockSizeBytes, source: { kind: 'bytes', chunks: chunksOf(randomShardBytes(100, 7), 100) } });
+    // The node remembers shards/aa and shards/aa/bb exist; an operator removes shards/aa.
+    const level1Dir = path.dirname(path.dirname(shardFilePath(fixture.dataDir, first)));
+    await fs.rm(level1Dir, { recursive: true });
+    const again = randomShardBytes(200, 8);
+    await fixture.client.writeShard({ shardId: first, blockSizeBytes, source: { kind: 'bytes', chunks: chunksOf(again, 200) } });
+    expect((await fixture.client.readShardToBuffer(first)).equals(again)).toBe(true);
+    expect((await fs.stat(shardFilePath(fixture.dataDir, first))).isFile()).toBe(true);
   });
 
   it('node info reports identity, capacity and usage; nothing is left in tmp/', async () => {
