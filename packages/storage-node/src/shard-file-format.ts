@@ -11,7 +11,8 @@ import { objectVersionIdLengthMax, type StorageShardId } from '@tessera/rpc';
  * Checksums are interleaved with their blocks so that one positional read fetches a block and
  * its checksum, a ranged read touches only the records it needs, and a writer can append a
  * block as soon as it is verified without knowing the shard's size in advance. The header is
- * written last (before the fsync), so a file with a valid header checksum is a complete one.
+ * written last (with or after the last records, before the fsync), so a file with a valid header
+ * checksum is a complete one.
  */
 export const shardFileMagic = Buffer.from('TESSHARD', 'ascii');
 export const shardFileFormatVersion = 1;
