@@ -268,8 +268,12 @@ export class FsShardStore implements Startable, ShardWriterHost {
     this.knownFanOutDirs.add(fanOutDir);
   }
 
-  /** Opens a shard for reading; the header is verified (DATA_LOSS with block -1 if damaged). */
-  async openShard(shardId: StorageShardId): Promise<ShardReader> {
+  /**
+   * Opens a shard for reading; the header is verified (DATA_LOSS with block -1 if damaged).
+   * `prefetchRecordsBytes`: the caller will read from the first block, so the header read also
+   * fetches that many bytes of records (at most `readSizeBytesTarget`, the reader's first span).
+   */
+  async openShard(shardId: StorageShardId, options: { prefetchRecordsBytes?: number } = {}): Promise<ShardReader> {
     const key = shardKey(shardId);
     const filePath = shardFilePath(this.options.dataDir, shardId);
     let fileHandle;
@@ -280,17 +284,19 @@ export class FsShardStore implements Startable, ShardWriterHost {
       throw toStorageError(err, `open shard ${key}`);
     }
     try {
-      const stat = await fileHandle.stat();
-      const headerBytes = Buffer.alloc(shardFileHeaderSizeBytes);
-      await fileHandle.read(headerBytes, 0, shardFileHeaderSizeBytes, 0);
-      const header = decodeShardFileHeader(headerBytes);
+      const prefetchBytes = Math.min(this.options.readSizeBytesTarget, Math.max(0, options.prefetchRecordsBytes ?? 0));
+      const firstReadBytes = shardFileHeaderSizeBytes + prefetchBytes;
+      const firstRead = Buffer.allocUnsafe(firstReadBytes);
+      const { bytesRead } = await fileHandle.read(firstRead, 0, firstReadBytes, 0);
+      const header = decodeShardFileHeader(firstRead.subarray(0, Math.min(bytesRead, shardFileHeaderSizeBytes)));
       const headerMatches = header !== undefined && header.shardId.objectVersionId === shardId.objectVersionId && header.shardId.shardIndex === shardId.shardIndex;
       if (!headerMatches) {
         this.options.onChecksumFailure?.('disk');
         throw new ShardChecksumMismatchError(key, -1, 'disk', 'bad magic, version, checksum or shard id');
       }
       const onBad = (): void => this.options.onChecksumFailure?.('disk');
-      return new ShardReader(header, fileHandle, stat.size, Math.floor(stat.mtimeMs), this.options.readSizeBytesTarget, onBad);
+      const initialRecords = prefetchBytes > 0 && bytesRead > shardFileHeaderSizeBytes ? firstRead.subarray(shardFileHeaderSizeBytes, bytesRead) : undefined;
+      return new ShardReader(header, fileHandle, this.options.readSizeBytesTarget, onBad, initialRecords);
     } catch (err) {
       await fileHandle.close().catch(() => undefined);
       throw toStorageError(err, `read shard ${key}`);
@@ -300,7 +306,7 @@ export class FsShardStore implements Startable, ShardWriterHost {
   async stat(shardId: StorageShardId): Promise<ShardStat> {
     const reader = await this.openShard(shardId);
     try {
-      return statOf(reader);
+      return await statOf(reader);
     } finally {
       await reader.close();
     }
@@ -317,7 +323,7 @@ export class FsShardStore implements Startable, ShardWriterHost {
     }
     try {
       const result = await reader.checkAllBlocks();
-      return { shard: statOf(reader), ...result, headerCorrupt: false };
+      return { shard: await statOf(reader), ...result, headerCorrupt: false };
     } finally {
       await reader.close();
     }
@@ -423,15 +429,16 @@ export class FsShardStore implements Startable, ShardWriterHost {
   }
 }
 
-function statOf(reader: ShardReader): ShardStat {
+async function statOf(reader: ShardReader): Promise<ShardStat> {
+  const { storedSizeBytes, modifiedAtMs } = await reader.fileStat();
   return {
     shardId: reader.header.shardId,
     shardSizeBytes: reader.header.shardSizeBytes,
     blockSizeBytes: reader.header.blockSizeBytes,
     blockCount: reader.header.blockCount,
     checksumAlgorithm: blockChecksumAlgorithm,
-    storedSizeBytes: reader.storedSizeBytes,
-    modifiedAtMs: reader.modifiedAtMs,
+    storedSizeBytes,
+    modifiedAtMs,
   };
 }
 

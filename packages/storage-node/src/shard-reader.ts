@@ -35,11 +35,24 @@ export class ShardReader {
   constructor(
     readonly header: ShardFileHeader,
     private readonly fileHandle: FileHandle,
-    readonly storedSizeBytes: number,
-    readonly modifiedAtMs: number,
     private readonly readSizeBytesTarget: number,
     private readonly onChecksumFailure: (blockIndex: number) => void,
+    /**
+     * File bytes from the first record on, read together with the header when the caller said it
+     * would read from the start: the first span is served from them (one positional read saved).
+     */
+    private initialRecords?: Buffer,
   ) {}
+
+  /** Size and modification time of the file (an fstat, asked only by stat and verify, not by reads). */
+  async fileStat(): Promise<{ storedSizeBytes: number; modifiedAtMs: number }> {
+    try {
+      const stat = await this.fileHandle.stat();
+      return { storedSizeBytes: stat.size, modifiedAtMs: Math.floor(stat.mtimeMs) };
+    } catch (err) {
+      throw toStorageError(err, `stat shard ${shardKey(this.header.shardId)}`);
+    }
+  }
 
   async close(): Promise<void> {
     await this.fileHandle.close().catch(() => undefined);
@@ -152,6 +165,11 @@ export class ShardReader {
     const startBytes = recordOffsetBytes(this.header, spanFirst);
     const endBytes = recordOffsetBytes(this.header, spanLast) + recordChecksumSizeBytes + blockLengthBytes(this.header, spanLast);
     const spanSizeBytes = endBytes - startBytes;
+    const initial = this.initialRecords;
+    if (initial !== undefined && endBytes - recordOffsetBytes(this.header, 0) <= initial.byteLength) {
+      // Never overwritten (not one of the two alternating buffers), so its views stay valid.
+      return initial.subarray(startBytes - recordOffsetBytes(this.header, 0), endBytes - recordOffsetBytes(this.header, 0));
+    }
     let reusable = buffers[slot];
     if (reusable === undefined || reusable.byteLength < spanSizeBytes) {
       reusable = Buffer.allocUnsafe(spanSizeBytes);

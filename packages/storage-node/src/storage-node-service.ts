@@ -246,7 +246,7 @@ export class StorageNodeService {
 
   private async sendShard(call: grpc.ServerWritableStream<ReadShardRequest__Output, ReadShardResponse>): Promise<void> {
     const shardId = validateShardId(call.request.shardId);
-    const reader = await this.store.openShard(shardId);
+    const reader = await this.store.openShard(shardId, { prefetchRecordsBytes: prefetchRecordsBytesFor(call.request.offsetBytes, call.request.lengthBytes) });
     const inFlight: Promise<void>[] = [];
     let cancelled = false;
     const cancelledPromise = new Promise<void>((resolve) => {
@@ -298,6 +298,18 @@ export class StorageNodeService {
     if (status === grpc.status.INTERNAL || status === grpc.status.UNAVAILABLE || status === grpc.status.DATA_LOSS) this.logger.error('shard operation failed', fields);
     else this.logger.debug('shard operation refused', fields);
   }
+}
+
+/**
+ * Record bytes worth reading with the header of a shard read: none unless it starts at the first
+ * block and says how long it is (the gateway's and healer's reads do; with length 0, "to the
+ * end", the size is unknown until the header is read, and a guess would allocate more than the
+ * shard). A range of L data bytes spans at most L + 8 bytes of checksum per block; L/64 + 64
+ * covers blocks of 512 bytes and more (with smaller blocks the first span is read apart).
+ */
+function prefetchRecordsBytesFor(offsetBytes: number, lengthBytes: number): number {
+  if (offsetBytes !== 0 || lengthBytes === 0) return 0;
+  return lengthBytes + Math.ceil(lengthBytes / 64) + 64;
 }
 
 function toShardInfo(stat: ShardStat): ShardInfo {

@@ -115,11 +115,33 @@ describe('ranged reads at block edges', () => {
     [sizeBytes - 1, 0],
     [sizeBytes, 0],
     [1, sizeBytes - 2],
+    // From offset 0 with a length the node reads the first records with the header (prefetch).
+    [0, B - 1],
+    [0, B],
+    [0, B + 1],
+    [0, 2.5 * B],
+    [0, sizeBytes],
+    [0, 0],
   ];
   it.each(ranges)('offset %d length %d', async (offsetBytes, lengthBytes) => {
     const back = await fixture.client.readShardToBuffer(shardId, { offsetBytes, lengthBytes });
     const end = lengthBytes === 0 ? sizeBytes : offsetBytes + lengthBytes;
     expect(back.equals(bytes.subarray(offsetBytes, end))).toBe(true);
+  });
+
+  it('reads past the prefetched first span when the node reads two blocks at a time', async () => {
+    // A node whose read span is two records: the header read prefetches the first span only.
+    const smallSpans = await startNodeFixture({ readSizeBytesTarget: 2 * (B + 8) + 10 });
+    try {
+      await smallSpans.client.writeShard({ shardId, blockSizeBytes, source: { kind: 'bytes', chunks: chunksOf(bytes, 65_536) } });
+      for (const [offsetBytes, lengthBytes] of [[0, 0], [0, 3 * B], [0, 1], [0, 2 * B + 1]] as const) {
+        const back = await smallSpans.client.readShardToBuffer(shardId, { offsetBytes, lengthBytes });
+        const end = lengthBytes === 0 ? sizeBytes : offsetBytes + lengthBytes;
+        expect(back.equals(bytes.subarray(offsetBytes, end))).toBe(true);
+      }
+    } finally {
+      await smallSpans.close();
+    }
   });
 });
 
