@@ -41,7 +41,7 @@ export class ShardReader {
      * File bytes from the first record on, read together with the header when the caller said it
      * would read from the start: the first span is served from them (one positional read saved).
      */
-    private initialRecords?: Buffer,
+    private readonly initialRecords?: Buffer,
   ) {}
 
   /** Size and modification time of the file (an fstat, asked only by stat and verify, not by reads). */

@@ -101,8 +101,8 @@ export class ShardWriter {
     }
     if (data.byteLength < count * blockSizeBytes) this.sawShortBlock = true;
     // The verified records of this message are written with the next message's, or with the
-    // header at commit: a shard that arrives in one message (every shard of an object up to
-    // k blocks) then costs one write, header included, instead of two.
+    // header at commit: a shard that arrives in one message (clients send ~1 MiB messages, so in
+    // RS(6,3) every shard of an object up to ~6 MiB) then costs one write, header included.
     const previous = this.pendingRecords;
     this.pendingRecords = buffers;
     this.shardSizeBytes += data.byteLength;
