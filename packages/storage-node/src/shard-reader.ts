@@ -166,9 +166,10 @@ export class ShardReader {
     const endBytes = recordOffsetBytes(this.header, spanLast) + recordChecksumSizeBytes + blockLengthBytes(this.header, spanLast);
     const spanSizeBytes = endBytes - startBytes;
     const initial = this.initialRecords;
-    if (initial !== undefined && endBytes - recordOffsetBytes(this.header, 0) <= initial.byteLength) {
+    const recordsStartBytes = recordOffsetBytes(this.header, 0);
+    if (initial !== undefined && endBytes - recordsStartBytes <= initial.byteLength) {
       // Never overwritten (not one of the two alternating buffers), so its views stay valid.
-      return initial.subarray(startBytes - recordOffsetBytes(this.header, 0), endBytes - recordOffsetBytes(this.header, 0));
+      return initial.subarray(startBytes - recordsStartBytes, endBytes - recordsStartBytes);
     }
     let reusable = buffers[slot];
     if (reusable === undefined || reusable.byteLength < spanSizeBytes) {
