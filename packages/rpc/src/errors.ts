@@ -67,6 +67,32 @@ export function fromGrpcError(err: unknown): Error {
   return new RpcStatusError(err.code, err.details);
 }
 
+/**
+ * An error as the storage node's shard data protocol carries it (the same information as a
+ * gRPC status with Tessera's metadata keys: see shard-data-protocol.ts).
+ */
+export interface WireError {
+  readonly name: string;
+  /** gRPC status code number. */
+  readonly code: number;
+  readonly message: string;
+  readonly fields: Record<string, string>;
+}
+
+/** Server side of the data protocol: what `toGrpcError` would send, as a plain object. */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof TesseraError) return { name: err.name, code: err.grpcCode, message: err.message, fields: err.fields() };
+  const message = err instanceof Error ? err.message : String(err);
+  return { name: '', code: grpc.status.INTERNAL, message: `internal error: ${message}`, fields: {} };
+}
+
+/** Client side of the data protocol: the registered typed error, else an RpcStatusError. */
+export function fromWireError(wire: WireError): Error {
+  const factory = registry.get(wire.name);
+  if (factory !== undefined) return factory(wire.message, wire.fields);
+  return new RpcStatusError(wire.code, wire.message);
+}
+
 function isServiceError(err: unknown): err is grpc.ServiceError {
   return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === 'number' && 'details' in err;
 }

@@ -66,3 +66,26 @@ export { MetadataClient, metadataChannelOptions, metadataRequestIdKey, reconnect
 export type { MetadataClientOptions } from './metadata-client';
 export type { PreEncodedMessage } from './storage-node-codec';
 export { encodeReadShardResponse, encodeWriteShardBlocks, storageNodeServiceDefinition } from './storage-node-codec';
+export type { WireError } from './errors';
+export { fromWireError, toWireError } from './errors';
+export type { ShardDataFrame, ShardDataFrameTypeCode } from './shard-data-protocol';
+export {
+  ShardDataFrameDecoder,
+  ShardDataFrameType,
+  ShardDataProtocolError,
+  decodeJsonBody,
+  decodeReadData,
+  decodeShardDataHello,
+  decodeWriteBlocks,
+  encodeFrameHeader,
+  encodeJsonFrame,
+  encodeReadDataHead,
+  encodeShardDataHello,
+  encodeWriteBlocksHead,
+  frameHeaderSizeBytes,
+  mayStartShardDataHello,
+  shardDataHelloSizeBytes,
+  shardDataProtocolVersion,
+} from './shard-data-protocol';
+export type { ShardDataChannelOptions } from './shard-data-channel';
+export { ShardDataChannel, ShardDataConnection, ShardDataUnsupportedError } from './shard-data-channel';

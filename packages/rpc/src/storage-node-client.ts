@@ -10,6 +10,8 @@ import { InvalidShardRequestError } from './storage-node-errors';
 import { type StorageShardId, validateShardId } from './storage-node-shard-id';
 import { ShardBlockSplitter, type ShardBlock } from './storage-node-blocks';
 import { type PreEncodedMessage, encodeWriteShardBlocks, storageNodeServiceDefinition } from './storage-node-codec';
+import { ShardDataChannel, ShardDataUnsupportedError, errorFromFrame, type ShardDataConnection } from './shard-data-channel';
+import { ShardDataFrameType, decodeJsonBody, decodeReadData, encodeJsonFrame, encodeWriteBlocksHead, type ShardDataFrame } from './shard-data-protocol';
 
 /** What the node reports about one stored shard. */
 export interface StoredShardInfo {
@@ -109,6 +111,16 @@ export interface StorageNodeClientOptions {
    * and grpc-js has no handshake timeout: without this a write to it waited for its deadline.
    */
   readonly connectTimeoutMs?: number;
+  /**
+   * How shard writes and reads travel: `data` (default), the node's shard data protocol on the
+   * same port (see shard-data-protocol.ts), falling back to gRPC for a node that does not speak
+   * it; `grpc`, the WriteShard and ReadShard gRPC streams. Other calls always use gRPC.
+   */
+  readonly shardTransport?: 'data' | 'grpc';
+  /** While shard streams run, the node is pinged this often (data transport; default 1 s). */
+  readonly pingIntervalMs?: number;
+  /** An unanswered ping fails the node's shard streams as UNAVAILABLE after this long (default 3 s). */
+  readonly pingTimeoutMs?: number;
 }
 
 const unaryTimeoutMsDefault = 10_000;
@@ -118,6 +130,8 @@ const messageSizeBytesTargetDefault = 1 << 20;
 const writeMessagesInFlightMax = 4;
 /** Leaves room for blocks up to the node's 8 MiB block size limit plus framing. */
 const messageSizeBytesMax = 16 << 20;
+/** After a node answered that it does not speak the shard data protocol, gRPC is used this long. */
+const dataProtocolRetryAfterMs = 60_000;
 
 /**
  * Typed client of one storage node. Every call carries a deadline; every failure is rebuilt
@@ -137,6 +151,9 @@ export class StorageNodeClient {
   private readonly streamTimeoutMs: number;
   private readonly messageSizeBytesTarget: number;
   private readonly connectTimeoutMs: number;
+  private readonly dataChannel: ShardDataChannel | undefined;
+  /** Date.now() until which shard streams use gRPC (the node did not speak the data protocol). */
+  private grpcOnlyUntilMs = 0;
 
   constructor(readonly options: StorageNodeClientOptions) {
     const constructor = grpc.makeClientConstructor(storageNodeServiceDefinition(), 'StorageNode') as unknown as new (
@@ -155,6 +172,32 @@ export class StorageNodeClient {
     this.streamTimeoutMs = options.streamTimeoutMs ?? streamTimeoutMsDefault;
     this.messageSizeBytesTarget = options.messageSizeBytesTarget ?? messageSizeBytesTargetDefault;
     this.connectTimeoutMs = options.connectTimeoutMs ?? connectTimeoutMsDefault;
+    this.dataChannel =
+      options.shardTransport === 'grpc'
+        ? undefined
+        : new ShardDataChannel({
+            address: options.address,
+            connectTimeoutMs: this.connectTimeoutMs,
+            frameBodySizeBytesMax: messageSizeBytesMax,
+            ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
+            ...(options.pingTimeoutMs === undefined ? {} : { pingTimeoutMs: options.pingTimeoutMs }),
+          });
+  }
+
+  /** The data channel to use now, or undefined for gRPC. */
+  private dataChannelNow(): ShardDataChannel | undefined {
+    return this.dataChannel !== undefined && Date.now() >= this.grpcOnlyUntilMs ? this.dataChannel : undefined;
+  }
+
+  /** A connection of the data channel, or undefined when this node wants gRPC. */
+  private async acquireDataConnection(channel: ShardDataChannel, signal: AbortSignal | undefined): Promise<ShardDataConnection | undefined> {
+    try {
+      return await channel.acquire(signal);
+    } catch (err) {
+      if (!(err instanceof ShardDataUnsupportedError)) throw err;
+      this.grpcOnlyUntilMs = Date.now() + dataProtocolRetryAfterMs;
+      return undefined;
+    }
   }
 
   /**
@@ -185,6 +228,7 @@ export class StorageNodeClient {
   }
 
   close(): void {
+    this.dataChannel?.close();
     this.grpcClient.close();
   }
 
@@ -197,6 +241,11 @@ export class StorageNodeClient {
     const shardId = validateShardId(params.shardId);
     options.signal?.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? this.streamTimeoutMs;
+    const channel = this.dataChannelNow();
+    if (channel !== undefined) {
+      const connection = await this.acquireDataConnection(channel, options.signal);
+      if (connection !== undefined) return this.writeShardOverData(channel, connection, shardId, params, options.signal, timeoutMs);
+    }
     await this.awaitConnection(options.signal);
     let call: grpc.ClientWritableStream<WriteShardRequest> | undefined;
     const response = new Promise<ShardInfo__Output | null | undefined>((resolve, reject) => {
@@ -291,6 +340,14 @@ export class StorageNodeClient {
   async *readShard(shardIdInput: StorageShardId, options: ReadShardOptions = {}): AsyncGenerator<ShardReadChunk> {
     const shardId = validateShardId(shardIdInput);
     options.signal?.throwIfAborted();
+    const channel = this.dataChannelNow();
+    if (channel !== undefined) {
+      const connection = await this.acquireDataConnection(channel, options.signal);
+      if (connection !== undefined) {
+        yield* this.readShardOverData(channel, connection, shardId, options);
+        return;
+      }
+    }
     const call = this.grpcClient.readShard(
       { shardId, offsetBytes: options.offsetBytes ?? 0, lengthBytes: options.lengthBytes ?? 0 },
       { deadline: deadlineAfterMs(options.timeoutMs ?? this.streamTimeoutMs) },
@@ -309,6 +366,137 @@ export class StorageNodeClient {
       options.signal?.removeEventListener('abort', onAbort);
       if (!done) call.cancel();
     }
+  }
+
+  /**
+   * A shard write over the data protocol: header, block frames sent as the source yields them
+   * (waiting whenever the socket holds more than its high-water mark, so a slow node slows the
+   * source down), finish, then the node's answer once the shard is durable.
+   */
+  private async writeShardOverData(
+    channel: ShardDataChannel,
+    connection: ShardDataConnection,
+    shardId: StorageShardId,
+    params: WriteShardParams,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+  ): Promise<StoredShardInfo> {
+    let reusable = false;
+    const stop = this.bindDataOperation(connection, signal, timeoutMs, 'shard write');
+    // The node refuses early (busy, full, bad header) with an error frame, then closes.
+    const checkForNodeError = (): void => {
+      const frame = connection.takeReceivedFrame();
+      if (frame !== undefined) throw this.frameToError(frame, 'a shard write');
+    };
+    try {
+      await connection.send([
+        encodeJsonFrame(ShardDataFrameType.writeHeader, {
+          shardId,
+          blockSizeBytes: params.blockSizeBytes,
+          checksumAlgorithm: blockChecksumAlgorithm,
+          expectedShardSizeBytes: params.expectedShardSizeBytes ?? 0,
+        }),
+      ]);
+      let shardSizeBytes = 0;
+      let blockCount = 0;
+      const batch: Buffer[] = [];
+      const batchChecksums: bigint[] = [];
+      let batchSizeBytes = 0;
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return;
+        const checksums = Buffer.allocUnsafe(batch.length * blockChecksumSizeBytes);
+        batchChecksums.forEach((checksum, i) => checksums.writeBigUInt64LE(checksum, i * blockChecksumSizeBytes));
+        // The block buffers go to the socket as they are: no copy into a message.
+        const buffers = [encodeWriteBlocksHead(checksums, batchSizeBytes), ...batch];
+        batch.length = 0;
+        batchChecksums.length = 0;
+        batchSizeBytes = 0;
+        await connection.send(buffers);
+        checkForNodeError();
+      };
+      // The source is raced with the connection: a node that fails (or stops answering pings)
+      // while the source has nothing to give fails this write now, not when the source yields.
+      const blocks = toAsyncIterator(blocksOf(params));
+      const connectionFailed = connection.failedWith.then((err) => ({ failed: err }));
+      for (;;) {
+        const next = await Promise.race([blocks.next(), connectionFailed]);
+        if ('failed' in next) {
+          void Promise.resolve(blocks.return?.(undefined)).catch(() => undefined);
+          throw next.failed;
+        }
+        if (next.done === true) break;
+        const block = next.value;
+        checkForNodeError();
+        if (block.data.byteLength === 0 || block.data.byteLength > params.blockSizeBytes) {
+          throw new InvalidShardRequestError(`block ${blockCount} has ${block.data.byteLength} bytes (block size ${params.blockSizeBytes})`);
+        }
+        batch.push(Buffer.from(block.data.buffer, block.data.byteOffset, block.data.byteLength));
+        batchChecksums.push(block.checksum);
+        batchSizeBytes += block.data.byteLength;
+        shardSizeBytes += block.data.byteLength;
+        blockCount += 1;
+        if (batchSizeBytes >= this.messageSizeBytesTarget) await flush();
+      }
+      await flush();
+      await connection.send([encodeJsonFrame(ShardDataFrameType.writeFinish, { shardSizeBytes, blockCount })]);
+      const frame = await connection.nextFrame();
+      if (frame.type !== ShardDataFrameType.writeDone) throw this.frameToError(frame, 'a shard write');
+      const info = toStoredShardInfo(decodeJsonBody(frame) as ShardInfo__Output);
+      reusable = true;
+      return info;
+    } catch (err) {
+      // A node's error frame explains a failed send better than the send failure itself.
+      const frame = connection.takeReceivedFrame();
+      if (frame !== undefined && frame.type === ShardDataFrameType.error) throw errorFromFrame(frame);
+      throw err;
+    } finally {
+      stop();
+      channel.release(connection, reusable);
+    }
+  }
+
+  private async *readShardOverData(channel: ShardDataChannel, connection: ShardDataConnection, shardId: StorageShardId, options: ReadShardOptions): AsyncGenerator<ShardReadChunk> {
+    let reusable = false;
+    const stop = this.bindDataOperation(connection, options.signal, options.timeoutMs ?? this.streamTimeoutMs, 'shard read');
+    try {
+      await connection.send([encodeJsonFrame(ShardDataFrameType.read, { shardId, offsetBytes: options.offsetBytes ?? 0, lengthBytes: options.lengthBytes ?? 0 })]);
+      for (;;) {
+        const frame = await connection.nextFrame();
+        if (frame.type === ShardDataFrameType.readData) {
+          yield decodeReadData(frame);
+        } else if (frame.type === ShardDataFrameType.readEnd) {
+          reusable = true;
+          return;
+        } else {
+          // After an error frame for a read the connection is still in step.
+          reusable = frame.type === ShardDataFrameType.error;
+          throw this.frameToError(frame, 'a shard read');
+        }
+      }
+    } finally {
+      stop();
+      channel.release(connection, reusable);
+    }
+  }
+
+  /** Deadline and cancellation of one data operation; returns the function that unbinds them. */
+  private bindDataOperation(connection: ShardDataConnection, signal: AbortSignal | undefined, timeoutMs: number, what: string): () => void {
+    const timer = setTimeout(
+      () => connection.fail(new RpcStatusError(grpc.status.DEADLINE_EXCEEDED, `${what} on ${this.options.address} did not finish within ${timeoutMs} ms`), { discardReceived: true }),
+      timeoutMs,
+    );
+    const onAbort = (): void => connection.fail(new RpcStatusError(grpc.status.CANCELLED, `${what} cancelled`), { discardReceived: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) onAbort();
+    return () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+  }
+
+  private frameToError(frame: ShardDataFrame, what: string): Error {
+    if (frame.type === ShardDataFrameType.error) return errorFromFrame(frame);
+    return new RpcStatusError(grpc.status.INTERNAL, `storage node ${this.options.address} sent frame 0x${frame.type.toString(16)} during ${what}`);
   }
 
   /** Reads a range into one Buffer (for small ranges; prefer `readShard` for big ones). */
@@ -402,6 +590,10 @@ function blocksOf(params: WriteShardParams): AsyncIterable<ShardBlock> | Iterabl
     for await (const chunk of chunks) yield* splitter.push(chunk);
     yield* splitter.end();
   })();
+}
+
+function toAsyncIterator<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> | Iterator<T> {
+  return Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
 }
 
 function toStoredShardInfo(info: ShardInfo__Output | null | undefined): StoredShardInfo {

@@ -1,12 +1,13 @@
 import * as http from 'node:http';
 import type * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { type Clock, type Logger, type Startable, assert, silentLogger, systemClock } from '@tessera/common';
-import { storageNodeServiceDefinition } from '@tessera/rpc';
+import { mayStartShardDataHello, storageNodeServiceDefinition } from '@tessera/rpc';
 import { Registry } from 'prom-client';
 import { FsShardStore } from './fs-shard-store';
 import { createStorageNodeMetrics } from './metrics';
+import { ShardDataSession } from './shard-data-session';
 import { StorageNodeService } from './storage-node-service';
 
 /** Version reported by GetNodeInfo. */
@@ -16,7 +17,10 @@ export interface StorageNodeOptions {
   readonly nodeId: string;
   readonly zone: string;
   readonly dataDir: string;
-  /** gRPC listen address `host:port`; port 0 picks a free one (see `grpcAddress`). */
+  /**
+   * Listen address `host:port` of gRPC and the shard data protocol (one port: each connection's
+   * first bytes tell which); port 0 picks a free one (see `grpcAddress`).
+   */
   readonly listen: string;
   /** `host:port` of the HTTP /metrics and /health endpoints; undefined = none. */
   readonly metricsListen?: string | undefined;
@@ -86,6 +90,9 @@ function raiseConnectionWindow(server: grpc.Server, windowSizeBytes: number, log
   }
 }
 
+/** A connection must send its first bytes (HTTP/2 preface or shard data hello) within this long. */
+const firstBytesTimeoutMs = 10_000;
+
 /** Largest gRPC message accepted: the biggest block plus its checksum and framing. */
 function messageSizeBytesMax(blockSizeBytesMax: number): number {
   return Math.max(blockSizeBytesMax, 1024 ** 2) * 2 + 64 * 1024;
@@ -110,6 +117,9 @@ export class StorageNodeServer implements Startable {
   private readonly service: StorageNodeService;
   private readonly logger: Logger;
   private grpcServer: grpc.Server | undefined;
+  /** Accepts every connection of the listen port and hands it to gRPC or a ShardDataSession. */
+  private listener: net.Server | undefined;
+  private readonly dataSessions = new Set<ShardDataSession>();
   private httpServer: http.Server | undefined;
   private boundGrpcAddress: string | undefined;
   private boundMetricsAddress: string | undefined;
@@ -184,14 +194,48 @@ export class StorageNodeServer implements Startable {
     raiseReceiveWindow(server, http2WindowSizeBytes, this.logger);
     server.addService(storageNodeServiceDefinition(), this.service.handlers());
     this.grpcServer = server;
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(this.options.listen, grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
-        if (err !== null) reject(new Error(listenErrorMessage(this.options.listen, 'gRPC', err.message)));
-        else resolve(boundPort);
-      });
-    });
+    // We own the listening socket: gRPC gets the connections that open with the HTTP/2 preface,
+    // the shard data protocol those that open with its hello.
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     raiseConnectionWindow(server, http2WindowSizeBytes * 4, this.logger);
-    this.boundGrpcAddress = `${rawHostOf(this.options.listen)}:${port}`;
+    const frameBodySizeBytesMax = messageSizeBytesMax(blockSizeBytesMax);
+    const listener = net.createServer((socket) => this.routeConnection(socket, injector, frameBodySizeBytesMax));
+    this.listener = listener;
+    const listen = this.options.listen;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', (err) => reject(new Error(listenErrorMessage(listen, 'gRPC', err.message))));
+      listener.listen(portOf(listen), hostOf(listen), () => resolve());
+    });
+    listener.on('error', (err) => this.logger.error('listener error', { err }));
+    this.boundGrpcAddress = `${rawHostOf(listen)}:${(listener.address() as net.AddressInfo).port}`;
+  }
+
+  /** Waits for a connection's first bytes, then gives it to gRPC or to a shard data session. */
+  private routeConnection(socket: net.Socket, injector: ReturnType<grpc.Server['createConnectionInjector']>, frameBodySizeBytesMax: number): void {
+    // Both protocols' clients speak first, at once: a connection that says nothing is dropped.
+    const silentTimer = setTimeout(() => socket.destroy(), firstBytesTimeoutMs);
+    silentTimer.unref();
+    const onEarlyError = (): void => {
+      clearTimeout(silentTimer);
+      socket.destroy();
+    };
+    const onFirstData = (chunk: Buffer): void => {
+      clearTimeout(silentTimer);
+      socket.pause();
+      socket.removeListener('data', onFirstData);
+      socket.removeListener('error', onEarlyError);
+      socket.unshift(chunk);
+      if (chunk.byteLength > 0 && mayStartShardDataHello(chunk[0]!)) {
+        const session = new ShardDataSession(socket, this.service, frameBodySizeBytesMax);
+        this.dataSessions.add(session);
+        this.service.track(session.run().finally(() => this.dataSessions.delete(session)));
+        socket.resume();
+      } else {
+        injector.injectConnection(socket);
+      }
+    };
+    socket.on('error', onEarlyError);
+    socket.on('data', onFirstData);
   }
 
   private async startHttp(listen: string): Promise<void> {
@@ -201,7 +245,7 @@ export class StorageNodeServer implements Startable {
       server.once('error', (err) => reject(new Error(listenErrorMessage(listen, 'metrics', err.message))));
       server.listen(portOf(listen), hostOf(listen), () => resolve());
     });
-    const address = server.address() as AddressInfo;
+    const address = server.address() as net.AddressInfo;
     this.boundMetricsAddress = `${rawHostOf(listen)}:${address.port}`;
   }
 
@@ -232,11 +276,18 @@ export class StorageNodeServer implements Startable {
     const server = this.grpcServer;
     if (server !== undefined) {
       const graceMs = this.options.shutdownGraceMs ?? storageNodeDefaults.shutdownGraceMs;
-      const graceful = new Promise<boolean>((resolve) => server.tryShutdown(() => resolve(true)));
+      this.listener?.close();
+      // Idle data connections close now, busy ones once their operation is done.
+      for (const session of this.dataSessions) session.stop(false);
+      const dataDone = (async () => {
+        while (this.dataSessions.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      })();
+      const graceful = Promise.all([new Promise<void>((resolve) => server.tryShutdown(() => resolve())), dataDone]).then(() => true);
       const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
       if (!(await Promise.race([graceful, timedOut]))) {
         this.logger.warn('streams still open after the shutdown grace period; cancelling them', { graceMs });
         server.forceShutdown();
+        for (const session of this.dataSessions) session.stop(true);
       }
       // Cancelled writes remove their temp files before we report stopped.
       await this.service.drained();
@@ -249,6 +300,10 @@ export class StorageNodeServer implements Startable {
   private async closeAll(): Promise<void> {
     this.grpcServer?.forceShutdown();
     this.grpcServer = undefined;
+    for (const session of this.dataSessions) session.stop(true);
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener !== undefined) await new Promise<void>((resolve) => listener.close(() => resolve()));
     const httpServer = this.httpServer;
     this.httpServer = undefined;
     if (httpServer !== undefined) {

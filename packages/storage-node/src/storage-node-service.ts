@@ -39,7 +39,7 @@ export interface StorageNodeServiceOptions {
  * The caller went away (cancelled, deadline passed, connection lost, server force-stopped).
  * Never reaches the caller; it labels metrics and logs as CANCELLED rather than INTERNAL.
  */
-class StreamCancelledError extends TesseraError {
+export class StreamCancelledError extends TesseraError {
   static readonly errorName = 'StreamCancelledError';
   readonly grpcCode = grpc.status.CANCELLED;
   constructor() {
@@ -60,10 +60,10 @@ export class StorageNodeService {
   private readonly activeCalls = new Set<Promise<void>>();
 
   constructor(
-    private readonly store: FsShardStore,
-    private readonly metrics: StorageNodeMetrics,
-    private readonly logger: Logger,
-    private readonly clock: Clock,
+    readonly store: FsShardStore,
+    readonly metrics: StorageNodeMetrics,
+    readonly logger: Logger,
+    readonly clock: Clock,
     readonly options: StorageNodeServiceOptions,
   ) {}
 
@@ -101,7 +101,8 @@ export class StorageNodeService {
     };
   }
 
-  private track(work: Promise<void>): void {
+  /** Keeps `work` among the calls `drained()` waits for; logs what it throws. */
+  track(work: Promise<void>): void {
     const tracked = work.catch((err: unknown) => this.logger.error('unhandled error in a call', { err }));
     this.activeCalls.add(tracked);
     void tracked.finally(() => this.activeCalls.delete(tracked));
@@ -278,19 +279,21 @@ export class StorageNodeService {
     }
   }
 
-  private acquireStream(kind: 'read' | 'write' | 'verify'): void {
+  /** Takes one of the node's stream slots (shared by gRPC and the shard data protocol), or throws busy. */
+  acquireStream(kind: 'read' | 'write' | 'verify'): void {
     if (this.openStreamCount >= this.options.concurrentStreamCountMax) throw new StorageNodeBusyError(this.options.concurrentStreamCountMax);
     this.openStreamCount += 1;
     this.metrics.openStreams.inc({ kind });
   }
 
-  private releaseStream(kind: 'read' | 'write' | 'verify'): void {
+  releaseStream(kind: 'read' | 'write' | 'verify'): void {
     this.openStreamCount -= 1;
     assert(this.openStreamCount >= 0, 'stream count never negative');
     this.metrics.openStreams.dec({ kind });
   }
 
-  private fail(operation: ShardOperation, err: unknown): void {
+  /** Counts and logs a failed operation by the gRPC status its error travels as. */
+  fail(operation: ShardOperation, err: unknown): void {
     const status = toGrpcError(err).code ?? grpc.status.INTERNAL;
     const result = grpc.status[status] ?? String(status);
     this.metrics.operations.inc({ operation, result });
@@ -307,11 +310,11 @@ export class StorageNodeService {
  * shard). A range of L data bytes spans at most L + 8 bytes of checksum per block; L/64 + 64
  * covers blocks of 512 bytes and more (with smaller blocks the first span is read apart).
  */
-function prefetchRecordsBytesFor(offsetBytes: number, lengthBytes: number): number {
+export function prefetchRecordsBytesFor(offsetBytes: number, lengthBytes: number): number {
   if (offsetBytes !== 0 || lengthBytes === 0) return 0;
   return lengthBytes + Math.ceil(lengthBytes / 64) + 64;
 }
 
-function toShardInfo(stat: ShardStat): ShardInfo {
+export function toShardInfo(stat: ShardStat): ShardInfo {
   return { ...stat };
 }

@@ -6,7 +6,7 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ShardNotFoundError, StorageNodeClient } from '@tessera/rpc';
+import { RpcStatusError, ShardNotFoundError, StorageNodeClient } from '@tessera/rpc';
 import { chunksOf, expectRejects, listFiles, makeTempDir, randomShardBytes, shardIdOf } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -137,6 +137,34 @@ describe('storage node process', () => {
     client.close();
     expect(await listFiles(path.join(dataDir, 'tmp'))).toEqual([]);
     expect((await listFiles(path.join(dataDir, 'shards'))).filter((f) => f.includes('during-sigterm'))).toEqual([]);
+  });
+
+  it('a frozen node (SIGSTOP) fails a write in progress as UNAVAILABLE within the ping timeout; thawed, it cleans up and serves', async () => {
+    const node = await startChild(dataDir);
+    const client = new StorageNodeClient({ address: node.grpcAddress, pingIntervalMs: 200, pingTimeoutMs: 1_000 });
+    try {
+      const write = stalledWrite(client, 'frozen');
+      await waitFor(async () => (await listFiles(path.join(dataDir, 'tmp'))).length === 1);
+      node.child.kill('SIGSTOP');
+      const startedMs = Date.now();
+      const err = await write.done;
+      expect(err).toBeInstanceOf(RpcStatusError);
+      expect((err as RpcStatusError).code).toBe(14); // UNAVAILABLE
+      expect((err as Error).message).toMatch(/did not answer a ping/);
+      expect(Date.now() - startedMs).toBeLessThan(5_000);
+      write.release();
+      node.child.kill('SIGCONT');
+      // The node sees the dropped connection once it runs again and removes the temp file.
+      await waitFor(async () => (await listFiles(path.join(dataDir, 'tmp'))).length === 0);
+      const bytes = randomShardBytes(100_000, 4);
+      await client.writeShard({ shardId: shardIdOf('after-thaw'), blockSizeBytes, source: { kind: 'bytes', chunks: [bytes] } });
+      expect((await client.readShardToBuffer(shardIdOf('after-thaw'))).equals(bytes)).toBe(true);
+    } finally {
+      client.close();
+      node.child.kill('SIGCONT');
+      node.child.kill('SIGKILL');
+      await node.exited;
+    }
   });
 
   it('a port already in use is a clear error and exit code 1', async () => {
