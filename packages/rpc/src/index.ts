@@ -86,6 +86,7 @@ export {
   mayStartShardDataHello,
   shardDataHelloSizeBytes,
   shardDataProtocolVersion,
+  shardDataWriteWindowBytes,
 } from './shard-data-protocol';
 export type { ShardDataChannelOptions } from './shard-data-channel';
 export { ShardDataChannel, ShardDataConnection, ShardDataUnsupportedError } from './shard-data-channel';

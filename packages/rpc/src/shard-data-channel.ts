@@ -30,6 +30,8 @@ export interface ShardDataChannelOptions {
   readonly pingTimeoutMs?: number;
 }
 
+/** Bytes queued in a connection's socket before a sender waits for it to drain. */
+const sendBufferedBytesHighWater = 2 << 20;
 /** Received frame bytes a connection holds before it stops reading its socket (TCP then pushes back). */
 const receiveQueueBytesMax = 4 << 20;
 
@@ -65,9 +67,7 @@ export class ShardDataConnection {
   private frameWaiter: { resolve: (frame: ShardDataFrame) => void; reject: (err: Error) => void } | undefined;
   private drainWaiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
   private failure: Error | undefined;
-  private announceFailure: (err: Error) => void = () => undefined;
-  /** Resolves (never rejects) with the error that ended the connection. */
-  readonly failedWith: Promise<Error> = new Promise<Error>((resolve) => (this.announceFailure = resolve));
+  private readonly failureListeners = new Set<(err: Error) => void>();
 
   constructor(
     private readonly socket: net.Socket,
@@ -99,6 +99,28 @@ export class ShardDataConnection {
     return new Promise((resolve, reject) => (this.frameWaiter = { resolve, reject }));
   }
 
+  /**
+   * Settles like `work`, or rejects as soon as the connection fails, whichever comes first. The
+   * failure listener is removed once `work` settles: racing against a promise that lives as long
+   * as the connection would keep every raced result (block buffers) reachable until it closed.
+   */
+  orFailure<T>(work: Promise<T>): Promise<T> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      this.failureListeners.add(reject);
+      work.then(
+        (value) => {
+          this.failureListeners.delete(reject);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.failureListeners.delete(reject);
+          reject(err);
+        },
+      );
+    });
+  }
+
   /** A frame already received, without waiting (a node's early error during a write). */
   takeReceivedFrame(): ShardDataFrame | undefined {
     return this.frames.length > 0 ? this.take() : undefined;
@@ -126,7 +148,8 @@ export class ShardDataConnection {
     }
     if (this.failure !== undefined) return;
     this.failure = err;
-    this.announceFailure(err);
+    for (const listener of this.failureListeners) listener(err);
+    this.failureListeners.clear();
     this.socket.destroy();
     const waiter = this.frameWaiter;
     this.frameWaiter = undefined;
@@ -300,7 +323,11 @@ export class ShardDataChannel {
     const address = this.options.address;
     return new Promise<ShardDataConnection>((resolve, reject) => {
       signal?.throwIfAborted();
-      const socket = net.connect({ host: this.host, port: this.port });
+      // A frame of ~1 MiB is handed to the socket whole; with the default 16 KiB high-water mark
+      // every frame would make the sender wait for a 'drain' although the kernel took most of it.
+      // (net.Socket passes stream options through; @types/node does not list them for connect.)
+      const connectOptions: net.TcpNetConnectOpts & { writableHighWaterMark: number } = { host: this.host, port: this.port, writableHighWaterMark: sendBufferedBytesHighWater };
+      const socket = net.connect(connectOptions);
       socket.setNoDelay(true);
       let received: Buffer = Buffer.alloc(0);
       const finish = (err: Error | undefined, leftover?: Buffer): void => {

@@ -24,10 +24,17 @@
  * | 0x04 read | client to node | JSON `{shardId, offsetBytes, lengthBytes}` |
  * | 0x05 ping | client to node | empty |
  * | 0x81 write done | node to client | JSON shard info (as gRPC's ShardInfo) |
+ * | 0x84 write ack | node to client | empty: the node has taken the oldest unacknowledged write-blocks frame (verified, written or held for the next write) |
  * | 0x82 read data | node to client | u32 LE offset low bits, u32 LE offset high bits, verified shard bytes |
  * | 0x83 read end | node to client | empty |
  * | 0x85 pong | node to client | empty |
  * | 0xff error | node to client | JSON `{name, code, message, fields}` (see WireError) |
+ *
+ * Flow control: a client keeps at most `shardDataWriteWindowBytes` of write-blocks frames
+ * unacknowledged; the node acknowledges each frame once it has taken its blocks (except one
+ * followed by `write finish` already received: `write done` answers for it). The node thus never
+ * has to stop reading a connection, and TCP's buffers never fill: with them full (zero windows,
+ * then spurious retransmissions on loopback), kernel CPU per byte tripled on both ends.
  *
  * After an error frame for a write the node closes the connection (the client may still be
  * sending that shard's frames); after an error for a read the connection stays usable.
@@ -73,6 +80,7 @@ export const ShardDataFrameType = {
   writeDone: 0x81,
   readData: 0x82,
   readEnd: 0x83,
+  writeAck: 0x84,
   pong: 0x85,
   error: 0xff,
 } as const;
@@ -80,6 +88,9 @@ export const ShardDataFrameType = {
 export type ShardDataFrameTypeCode = (typeof ShardDataFrameType)[keyof typeof ShardDataFrameType];
 
 export const frameHeaderSizeBytes = 5;
+
+/** Write-blocks bytes a client may have sent and not yet had acknowledged (like an HTTP/2 stream window). */
+export const shardDataWriteWindowBytes = 4 << 20;
 const readDataOffsetSizeBytes = 8;
 const writeBlocksLengthSizeBytes = 4;
 

@@ -11,7 +11,15 @@ import { type StorageShardId, validateShardId } from './storage-node-shard-id';
 import { ShardBlockSplitter, type ShardBlock } from './storage-node-blocks';
 import { type PreEncodedMessage, encodeWriteShardBlocks, storageNodeServiceDefinition } from './storage-node-codec';
 import { ShardDataChannel, ShardDataUnsupportedError, errorFromFrame, type ShardDataConnection } from './shard-data-channel';
-import { ShardDataFrameType, decodeJsonBody, decodeReadData, encodeJsonFrame, encodeWriteBlocksHead, type ShardDataFrame } from './shard-data-protocol';
+import {
+  ShardDataFrameType,
+  decodeJsonBody,
+  decodeReadData,
+  encodeJsonFrame,
+  encodeWriteBlocksHead,
+  shardDataWriteWindowBytes,
+  type ShardDataFrame,
+} from './shard-data-protocol';
 
 /** What the node reports about one stored shard. */
 export interface StoredShardInfo {
@@ -383,46 +391,65 @@ export class StorageNodeClient {
   ): Promise<StoredShardInfo> {
     let reusable = false;
     const stop = this.bindDataOperation(connection, signal, timeoutMs, 'shard write');
-    // The node refuses early (busy, full, bad header) with an error frame, then closes.
+    // Sizes of the write-blocks frames sent and not yet acknowledged, oldest first.
+    const unackedFrameSizes: number[] = [];
+    let unackedBytes = 0;
+    const takeAck = (frame: ShardDataFrame): void => {
+      if (frame.type !== ShardDataFrameType.writeAck || unackedFrameSizes.length === 0) throw this.frameToError(frame, 'a shard write');
+      unackedBytes -= unackedFrameSizes.shift()!;
+    };
+    // Acknowledgements so far; the node refuses early (busy, full, bad header) with an error
+    // frame, then closes.
     const checkForNodeError = (): void => {
-      const frame = connection.takeReceivedFrame();
-      if (frame !== undefined) throw this.frameToError(frame, 'a shard write');
+      for (let frame = connection.takeReceivedFrame(); frame !== undefined; frame = connection.takeReceivedFrame()) takeAck(frame);
     };
     try {
-      await connection.send([
+      // Frames are written in as few writes as possible: the header goes out with the first
+      // blocks, the finish with the last, so a shard that fits one frame (every shard of an
+      // object up to ~6 MiB in RS(6,3)) costs one write here and wakes the node once.
+      let unsent: Buffer[] = [
         encodeJsonFrame(ShardDataFrameType.writeHeader, {
           shardId,
           blockSizeBytes: params.blockSizeBytes,
           checksumAlgorithm: blockChecksumAlgorithm,
           expectedShardSizeBytes: params.expectedShardSizeBytes ?? 0,
         }),
-      ]);
+      ];
       let shardSizeBytes = 0;
       let blockCount = 0;
       const batch: Buffer[] = [];
       const batchChecksums: bigint[] = [];
       let batchSizeBytes = 0;
-      const flush = async (): Promise<void> => {
-        if (batch.length === 0) return;
-        const checksums = Buffer.allocUnsafe(batch.length * blockChecksumSizeBytes);
-        batchChecksums.forEach((checksum, i) => checksums.writeBigUInt64LE(checksum, i * blockChecksumSizeBytes));
-        // The block buffers go to the socket as they are: no copy into a message.
-        const buffers = [encodeWriteBlocksHead(checksums, batchSizeBytes), ...batch];
-        batch.length = 0;
-        batchChecksums.length = 0;
-        batchSizeBytes = 0;
+      const flush = async (last: boolean): Promise<void> => {
+        if (batch.length > 0) {
+          // Flow control: wait for acknowledgements while this frame would overfill the window.
+          while (unackedBytes > 0 && unackedBytes + batchSizeBytes > shardDataWriteWindowBytes) takeAck(await connection.nextFrame());
+          const checksums = Buffer.allocUnsafe(batch.length * blockChecksumSizeBytes);
+          batchChecksums.forEach((checksum, i) => checksums.writeBigUInt64LE(checksum, i * blockChecksumSizeBytes));
+          // The block buffers go to the socket as they are: no copy into a message.
+          unsent.push(encodeWriteBlocksHead(checksums, batchSizeBytes), ...batch);
+          unackedFrameSizes.push(batchSizeBytes);
+          unackedBytes += batchSizeBytes;
+          batch.length = 0;
+          batchChecksums.length = 0;
+          batchSizeBytes = 0;
+        }
+        if (last) unsent.push(encodeJsonFrame(ShardDataFrameType.writeFinish, { shardSizeBytes, blockCount }));
+        const buffers = unsent;
+        unsent = [];
         await connection.send(buffers);
         checkForNodeError();
       };
       // The source is raced with the connection: a node that fails (or stops answering pings)
       // while the source has nothing to give fails this write now, not when the source yields.
       const blocks = toAsyncIterator(blocksOf(params));
-      const connectionFailed = connection.failedWith.then((err) => ({ failed: err }));
       for (;;) {
-        const next = await Promise.race([blocks.next(), connectionFailed]);
-        if ('failed' in next) {
-          void Promise.resolve(blocks.return?.(undefined)).catch(() => undefined);
-          throw next.failed;
+        let next: IteratorResult<ShardBlock>;
+        try {
+          next = await connection.orFailure(Promise.resolve(blocks.next()));
+        } catch (err) {
+          if (connection.failed) void Promise.resolve(blocks.return?.(undefined)).catch(() => undefined);
+          throw err;
         }
         if (next.done === true) break;
         const block = next.value;
@@ -435,11 +462,14 @@ export class StorageNodeClient {
         batchSizeBytes += block.data.byteLength;
         shardSizeBytes += block.data.byteLength;
         blockCount += 1;
-        if (batchSizeBytes >= this.messageSizeBytesTarget) await flush();
+        if (batchSizeBytes >= this.messageSizeBytesTarget) await flush(false);
       }
-      await flush();
-      await connection.send([encodeJsonFrame(ShardDataFrameType.writeFinish, { shardSizeBytes, blockCount })]);
-      const frame = await connection.nextFrame();
+      await flush(true);
+      let frame = await connection.nextFrame();
+      while (frame.type === ShardDataFrameType.writeAck) {
+        takeAck(frame);
+        frame = await connection.nextFrame();
+      }
       if (frame.type !== ShardDataFrameType.writeDone) throw this.frameToError(frame, 'a shard write');
       const info = toStoredShardInfo(decodeJsonBody(frame) as ShardInfo__Output);
       reusable = true;

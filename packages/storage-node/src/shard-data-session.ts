@@ -25,8 +25,11 @@ import { StreamCancelledError, prefetchRecordsBytesFor, toShardInfo, type Storag
 
 /** Read frames queued for the socket before the node waits for the client to take them. */
 const readBufferedBytesMax = 2 << 20;
-/** Received frame bytes held before the node stops reading the socket (TCP then pushes back). */
-const receiveQueueBytesMax = 4 << 20;
+/**
+ * Received frame bytes held before the node stops reading the socket (TCP then pushes back). A
+ * client that keeps to the write window (4 MiB) never gets there; this bounds one that does not.
+ */
+const receiveQueueBytesMax = 8 << 20;
 /** After a failed write the node answers, then waits this long for the client to hang up. */
 const lingerAfterErrorMs = 5_000;
 
@@ -126,6 +129,8 @@ export class ShardDataSession {
         if (frame.type === ShardDataFrameType.writeBlocks) {
           const { checksums, data } = decodeWriteBlocks(frame);
           await writer.appendBlocks(data, checksums);
+          // Opens the client's window again; a finish already here makes `write done` the answer.
+          if (this.frames[0]?.type !== ShardDataFrameType.writeFinish) this.socket.write(encodeFrameHeader(ShardDataFrameType.writeAck, 0));
         } else if (frame.type === ShardDataFrameType.writeFinish) {
           finish = parseWriteFinish(decodeJsonBody(frame));
         } else {
@@ -162,6 +167,7 @@ export class ShardDataSession {
       acquired = true;
       const request = parseReadRequest(decodeJsonBody(requestFrame));
       const reader = await store.openShard(request.shardId, { prefetchRecordsBytes: prefetchRecordsBytesFor(request.offsetBytes, request.lengthBytes) });
+      let endSent = false;
       try {
         const range = reader.resolveRange(request.offsetBytes, request.lengthBytes);
         for await (const chunk of reader.readRange(range.offsetBytes, range.endBytes)) {
@@ -169,6 +175,11 @@ export class ShardDataSession {
           this.socket.cork();
           this.socket.write(encodeReadDataHead(chunk.offsetBytes, chunk.sizeBytes));
           for (const piece of chunk.pieces) this.socket.write(piece);
+          // The end goes out with the last chunk: one write, one wake-up of the client.
+          if (chunk.offsetBytes + chunk.sizeBytes >= range.endBytes) {
+            this.socket.write(encodeFrameHeader(ShardDataFrameType.readEnd, 0));
+            endSent = true;
+          }
           this.socket.uncork();
           metrics.bytesRead.inc(chunk.sizeBytes);
           // Bounded memory: wait for the client to take what is queued (or drop a stalled one).
@@ -177,7 +188,7 @@ export class ShardDataSession {
       } finally {
         await reader.close();
       }
-      this.socket.write(encodeFrameHeader(ShardDataFrameType.readEnd, 0));
+      if (!endSent) this.socket.write(encodeFrameHeader(ShardDataFrameType.readEnd, 0));
       metrics.operations.inc({ operation: 'read', result: 'ok' });
     } catch (err) {
       const failure = err instanceof ShardDataProtocolError ? new InvalidShardRequestError(err.message) : err;
