@@ -168,13 +168,15 @@ export class ShardDataConnection {
       this.fail(new RpcStatusError(grpc.status.INTERNAL, `storage node ${this.address}: ${(err as Error).message}`));
       return;
     }
+    let sawError = false;
     for (const frame of frames) {
       this.frames.push(frame);
       this.queuedBytes += frame.body.byteLength;
+      if (frame.type === ShardDataFrameType.error) sawError = true;
     }
     if (this.queuedBytes > receiveQueueBytesMax) this.socket.pause();
     // A node's error arriving while we wait to send means the send is pointless: stop waiting.
-    if (this.drainWaiter !== undefined && this.frames.length > 0) this.settleDrain(undefined);
+    if (sawError) this.settleDrain(undefined);
     const waiter = this.frameWaiter;
     if (waiter !== undefined && this.frames.length > 0) {
       this.frameWaiter = undefined;

@@ -378,8 +378,9 @@ export class StorageNodeClient {
 
   /**
    * A shard write over the data protocol: header, block frames sent as the source yields them
-   * (waiting whenever the socket holds more than its high-water mark, so a slow node slows the
-   * source down), finish, then the node's answer once the shard is durable.
+   * (at most `shardDataWriteWindowBytes` unacknowledged, and waiting whenever the socket holds
+   * more than its high-water mark, so a slow node slows the source down), finish, then the
+   * node's answer once the shard is durable.
    */
   private async writeShardOverData(
     channel: ShardDataChannel,
@@ -399,8 +400,8 @@ export class StorageNodeClient {
       unackedBytes -= unackedFrameSizes.shift()!;
     };
     // Acknowledgements so far; the node refuses early (busy, full, bad header) with an error
-    // frame, then closes.
-    const checkForNodeError = (): void => {
+    // frame, then closes, and takeAck throws that error.
+    const takeReceivedAcks = (): void => {
       for (let frame = connection.takeReceivedFrame(); frame !== undefined; frame = connection.takeReceivedFrame()) takeAck(frame);
     };
     try {
@@ -438,7 +439,7 @@ export class StorageNodeClient {
         const buffers = unsent;
         unsent = [];
         await connection.send(buffers);
-        checkForNodeError();
+        takeReceivedAcks();
       };
       // The source is raced with the connection: a node that fails (or stops answering pings)
       // while the source has nothing to give fails this write now, not when the source yields.
@@ -453,7 +454,7 @@ export class StorageNodeClient {
         }
         if (next.done === true) break;
         const block = next.value;
-        checkForNodeError();
+        takeReceivedAcks();
         if (block.data.byteLength === 0 || block.data.byteLength > params.blockSizeBytes) {
           throw new InvalidShardRequestError(`block ${blockCount} has ${block.data.byteLength} bytes (block size ${params.blockSizeBytes})`);
         }
@@ -476,8 +477,9 @@ export class StorageNodeClient {
       return info;
     } catch (err) {
       // A node's error frame explains a failed send better than the send failure itself.
-      const frame = connection.takeReceivedFrame();
-      if (frame !== undefined && frame.type === ShardDataFrameType.error) throw errorFromFrame(frame);
+      for (let frame = connection.takeReceivedFrame(); frame !== undefined; frame = connection.takeReceivedFrame()) {
+        if (frame.type === ShardDataFrameType.error) throw errorFromFrame(frame);
+      }
       throw err;
     } finally {
       stop();

@@ -1,11 +1,12 @@
 /**
- * Shard write and read throughput of one storage node over loopback gRPC, with fsync on (as in
- * production). The node runs as a child process (`dist/main.js`), like in a deployment, so the
+ * Shard write and read throughput of one storage node over loopback, with fsync on (as in
+ * production), through StorageNodeClient's default transport (the shard data protocol;
+ * `--transport grpc` for the gRPC streams). The node runs as a child process (`dist/main.js`), like in a deployment, so the
  * client and the node each get their own event loop. For reference the same sizes are also
  * written and read straight through node:fs (write + fdatasync, read) on the same disk.
  *
  *   npm run bench -- storage-node          (after a build; prints a markdown table)
- *   node packages/storage-node/dist/bench/shard-throughput.js [--total-mib 256]
+ *   node packages/storage-node/dist/bench/shard-throughput.js [--total-mib 256] [--transport data|grpc]
  *
  * Reads are measured twice: right after the writes (page cache warm) and, when this process may
  * write /proc/sys/vm/drop_caches (root), again after dropping the page cache (from disk).
@@ -21,6 +22,8 @@ import { StorageNodeClient } from '@tessera/rpc';
 const blockSizeBytes = 256 * 1024;
 const totalMiBArg = process.argv.indexOf('--total-mib');
 const totalBytesPerCell = (totalMiBArg === -1 ? 256 : Number(process.argv[totalMiBArg + 1])) * 1024 * 1024;
+const transportArg = process.argv.indexOf('--transport');
+const transport: 'data' | 'grpc' = transportArg !== -1 && process.argv[transportArg + 1] === 'grpc' ? 'grpc' : 'data';
 
 interface Cell {
   readonly shardSizeBytes: number;
@@ -173,7 +176,7 @@ async function main(): Promise<void> {
   const rawDir = path.join(root, 'raw');
   await fsp.mkdir(rawDir);
   const node = await startNode(path.join(root, 'node'));
-  const client = new StorageNodeClient({ address: node.address });
+  const client = new StorageNodeClient({ address: node.address, shardTransport: transport });
   const payload = randomBytes(16 * 1024 * 1024);
   const cells: Cell[] = [
     { shardSizeBytes: 1024 * 1024, concurrency: 1 },
@@ -202,9 +205,9 @@ async function main(): Promise<void> {
     await node.stop();
     await fsp.rm(root, { recursive: true, force: true });
   }
-  console.log(`Storage node shard throughput over loopback gRPC (block ${blockSizeBytes / 1024} KiB, fsync on, node in a child process, MB/s = 10^6 B/s; ${os.cpus().length} cores)\n`);
+  console.log(`Storage node shard throughput over loopback, ${transport === 'data' ? 'shard data protocol' : 'gRPC streams'} (block ${blockSizeBytes / 1024} KiB, fsync on, node in a child process, MB/s = 10^6 B/s; ${os.cpus().length} cores)\n`);
   console.log(`Load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}. CPU columns: CPU seconds per GB moved, node / client (load-independent).\n`);
-  console.log('| shard size | concurrency | bytes moved | gRPC write MB/s | raw fs write+fdatasync MB/s | write vs raw | gRPC read MB/s (page cache) | gRPC read MB/s (cache dropped) | raw fs read MB/s (cache dropped) | write CPU s/GB node / client | read CPU s/GB node / client |');
+  console.log('| shard size | concurrency | bytes moved | write MB/s | raw fs write+fdatasync MB/s | write vs raw | read MB/s (page cache) | read MB/s (cache dropped) | raw fs read MB/s (cache dropped) | write CPU s/GB node / client | read CPU s/GB node / client |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 }
