@@ -302,14 +302,7 @@ export class StorageNodeClient {
       const outcome = await Promise.race([inFlight.shift(), failed]);
       if (outcome !== undefined) throw outcome;
     };
-    await send({
-      header: {
-        shardId,
-        blockSizeBytes: params.blockSizeBytes,
-        checksumAlgorithm: blockChecksumAlgorithm,
-        expectedShardSizeBytes: params.expectedShardSizeBytes ?? 0,
-      },
-    });
+    await send({ header: shardWriteHeader(shardId, params) });
     let shardSizeBytes = 0;
     let blockCount = 0;
     const batch: ShardBlock[] = [];
@@ -408,14 +401,7 @@ export class StorageNodeClient {
       // Frames are written in as few writes as possible: the header goes out with the first
       // blocks, the finish with the last, so a shard that fits one frame (every shard of an
       // object up to ~6 MiB in RS(6,3)) costs one write here and wakes the node once.
-      let unsent: Buffer[] = [
-        encodeJsonFrame(ShardDataFrameType.writeHeader, {
-          shardId,
-          blockSizeBytes: params.blockSizeBytes,
-          checksumAlgorithm: blockChecksumAlgorithm,
-          expectedShardSizeBytes: params.expectedShardSizeBytes ?? 0,
-        }),
-      ];
+      let unsent: Buffer[] = [encodeJsonFrame(ShardDataFrameType.writeHeader, shardWriteHeader(shardId, params))];
       let shardSizeBytes = 0;
       let blockCount = 0;
       const batch: Buffer[] = [];
@@ -622,6 +608,11 @@ function blocksOf(params: WriteShardParams): AsyncIterable<ShardBlock> | Iterabl
     for await (const chunk of chunks) yield* splitter.push(chunk);
     yield* splitter.end();
   })();
+}
+
+/** The header of a shard write, the same on both transports. */
+function shardWriteHeader(shardId: StorageShardId, params: WriteShardParams): { shardId: StorageShardId; blockSizeBytes: number; checksumAlgorithm: string; expectedShardSizeBytes: number } {
+  return { shardId, blockSizeBytes: params.blockSizeBytes, checksumAlgorithm: blockChecksumAlgorithm, expectedShardSizeBytes: params.expectedShardSizeBytes ?? 0 };
 }
 
 function toAsyncIterator<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> | Iterator<T> {

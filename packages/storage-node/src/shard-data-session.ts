@@ -75,7 +75,8 @@ export class ShardDataSession {
     try {
       for (;;) {
         const frame = await this.nextFrame(undefined);
-        if (frame === undefined) return;
+        // A stopping node has half-closed this connection: it could not answer, so it does not start.
+        if (frame === undefined || this.stopping) return;
         this.busy = true;
         if (frame.type === ShardDataFrameType.ping) {
           this.socket.write(encodeFrameHeader(ShardDataFrameType.pong, 0));

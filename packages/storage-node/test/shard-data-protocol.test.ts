@@ -28,7 +28,7 @@ import {
 import { Registry } from 'prom-client';
 import { FsShardStore, createStorageNodeMetrics } from '../src/index';
 import { StorageNodeService } from '../src/storage-node-service';
-import { type NodeFixture, chunksOf, expectRejects, listFiles, makeTempDir, randomShardBytes, shardIdOf, startNodeFixture } from './helpers';
+import { type NodeFixture, chunksOf, expectRejects, listFiles, makeTempDir, randomShardBytes, shardIdOf, startNodeFixture, waitFor } from './helpers';
 
 const blockSizeBytes = 32 * 1024;
 
@@ -100,14 +100,6 @@ function checksumsOf(data: Buffer): Buffer {
 
 function writeHeaderFrame(objectVersionId: string): Buffer {
   return encodeJsonFrame(ShardDataFrameType.writeHeader, { shardId: { objectVersionId, shardIndex: 0 }, blockSizeBytes, checksumAlgorithm: 'xxh3-64', expectedShardSizeBytes: 0 });
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('one port, two protocols', () => {
