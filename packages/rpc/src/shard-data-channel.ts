@@ -20,7 +20,7 @@ export interface ShardDataChannelOptions {
   readonly connectTimeoutMs: number;
   /** Largest frame body accepted from the node. */
   readonly frameBodySizeBytesMax: number;
-  /** Connections kept open for reuse once their operation is done (default 16). */
+  /** Connections kept open for reuse once their operation is done (default 64: a busy gateway runs tens of streams per node at once). */
   readonly idleConnectionsMax?: number;
   /** An unused connection is closed after this long (default 30 s). */
   readonly idleConnectionTimeoutMs?: number;
@@ -239,7 +239,7 @@ export class ShardDataChannel {
   release(connection: ShardDataConnection, reusable: boolean): void {
     this.busy.delete(connection);
     if (this.busy.size === 0) this.stopPinging();
-    const keep = reusable && !this.closed && !connection.failed && !connection.hasReceivedFrames && this.idle.length < (this.options.idleConnectionsMax ?? 16);
+    const keep = reusable && !this.closed && !connection.failed && !connection.hasReceivedFrames && this.idle.length < (this.options.idleConnectionsMax ?? 64);
     if (!keep) {
       connection.fail(new RpcStatusError(grpc.status.CANCELLED, 'connection released'));
       return;
