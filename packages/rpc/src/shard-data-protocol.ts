@@ -11,8 +11,8 @@
  *
  * Connection: the client sends the 8-byte hello (`TSHARD`, then the protocol version as a
  * big-endian u16), the node answers with its own hello, then frames flow. One operation at a
- * time per connection (clients keep a pool), so TCP's own flow control is each stream's flow
- * control and a slow reader never holds up another stream.
+ * time per connection (clients keep a pool), so a slow stream never holds up another: a read is
+ * paced by TCP's flow control, a write by the write window below.
  *
  * Frame: u32 LE body length, u8 type, body.
  *
