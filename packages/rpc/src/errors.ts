@@ -51,20 +51,17 @@ export class RpcStatusError extends Error {
 export function fromGrpcError(err: unknown): Error {
   if (!isServiceError(err)) return err instanceof Error ? err : new Error(String(err));
   const name = err.metadata?.get(nameKey)[0];
-  const factory = typeof name === 'string' ? registry.get(name) : undefined;
-  if (factory !== undefined) {
-    const rawFields = err.metadata.get(fieldsKey)[0];
-    let fields: Record<string, string> = {};
-    if (typeof rawFields === 'string') {
-      try {
-        fields = JSON.parse(rawFields) as Record<string, string>;
-      } catch {
-        fields = {};
-      }
+  if (typeof name !== 'string' || !registry.has(name)) return new RpcStatusError(err.code, err.details);
+  const rawFields = err.metadata.get(fieldsKey)[0];
+  let fields: Record<string, string> = {};
+  if (typeof rawFields === 'string') {
+    try {
+      fields = JSON.parse(rawFields) as Record<string, string>;
+    } catch {
+      fields = {};
     }
-    return factory(err.details, fields);
   }
-  return new RpcStatusError(err.code, err.details);
+  return fromWireError({ name, code: err.code, message: err.details, fields });
 }
 
 /**

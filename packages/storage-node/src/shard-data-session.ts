@@ -1,7 +1,6 @@
 import type * as net from 'node:net';
 import {
   InvalidShardRequestError,
-  ShardChecksumMismatchError,
   ShardDataFrameDecoder,
   ShardDataFrameType,
   ShardDataProtocolError,
@@ -21,7 +20,7 @@ import {
   type StorageShardId,
 } from '@tessera/rpc';
 import type { ShardWriter } from './shard-writer';
-import { StreamCancelledError, prefetchRecordsBytesFor, toShardInfo, type StorageNodeService } from './storage-node-service';
+import { StreamCancelledError, prefetchRecordsBytesFor, type StorageNodeService } from './storage-node-service';
 
 /** Read frames queued for the socket before the node waits for the client to take them. */
 const readBufferedBytesMax = 2 << 20;
@@ -140,15 +139,12 @@ export class ShardDataSession {
       }
       if (this.closed) throw new StreamCancelledError();
       const written = await writer.commit(finish);
-      metrics.bytesWritten.inc(written.shardSizeBytes);
-      metrics.operations.inc({ operation: 'write', result: 'ok' });
-      this.socket.write(encodeJsonFrame(ShardDataFrameType.writeDone, toShardInfo({ ...written, checksumAlgorithm: 'xxh3-64', modifiedAtMs: this.service.clock.nowMs() })));
+      this.socket.write(encodeJsonFrame(ShardDataFrameType.writeDone, this.service.recordWritten(written)));
       return true;
     } catch (err) {
       await writer?.abort();
       const failure = err instanceof ShardDataProtocolError ? new InvalidShardRequestError(err.message) : err;
-      if (failure instanceof ShardChecksumMismatchError) metrics.checksumFailures.inc({ source: 'upload' });
-      this.service.fail('write', failure);
+      this.service.recordWriteFailure(failure);
       // The client may still be sending this shard's frames: answer, then close.
       this.sendError(failure);
       void this.linger();

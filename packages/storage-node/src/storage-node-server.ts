@@ -119,7 +119,8 @@ export class StorageNodeServer implements Startable {
   private grpcServer: grpc.Server | undefined;
   /** Accepts every connection of the listen port and hands it to gRPC or a ShardDataSession. */
   private listener: net.Server | undefined;
-  private readonly dataSessions = new Set<ShardDataSession>();
+  /** Open shard data sessions and the promise of each one's run. */
+  private readonly dataSessions = new Map<ShardDataSession, Promise<void>>();
   private httpServer: http.Server | undefined;
   private boundGrpcAddress: string | undefined;
   private boundMetricsAddress: string | undefined;
@@ -227,8 +228,9 @@ export class StorageNodeServer implements Startable {
       socket.unshift(chunk);
       if (chunk.byteLength > 0 && mayStartShardDataHello(chunk[0]!)) {
         const session = new ShardDataSession(socket, this.service, frameBodySizeBytesMax);
-        this.dataSessions.add(session);
-        this.service.track(session.run().finally(() => this.dataSessions.delete(session)));
+        const run = session.run().finally(() => this.dataSessions.delete(session));
+        this.dataSessions.set(session, run);
+        this.service.track(run);
         socket.resume();
       } else {
         injector.injectConnection(socket);
@@ -278,16 +280,14 @@ export class StorageNodeServer implements Startable {
       const graceMs = this.options.shutdownGraceMs ?? storageNodeDefaults.shutdownGraceMs;
       this.listener?.close();
       // Idle data connections close now, busy ones once their operation is done.
-      for (const session of this.dataSessions) session.stop(false);
-      const dataDone = (async () => {
-        while (this.dataSessions.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-      })();
+      for (const session of this.dataSessions.keys()) session.stop(false);
+      const dataDone = Promise.allSettled(this.dataSessions.values());
       const graceful = Promise.all([new Promise<void>((resolve) => server.tryShutdown(() => resolve())), dataDone]).then(() => true);
       const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
       if (!(await Promise.race([graceful, timedOut]))) {
         this.logger.warn('streams still open after the shutdown grace period; cancelling them', { graceMs });
         server.forceShutdown();
-        for (const session of this.dataSessions) session.stop(true);
+        for (const session of this.dataSessions.keys()) session.stop(true);
       }
       // Cancelled writes remove their temp files before we report stopped.
       await this.service.drained();
@@ -300,7 +300,7 @@ export class StorageNodeServer implements Startable {
   private async closeAll(): Promise<void> {
     this.grpcServer?.forceShutdown();
     this.grpcServer = undefined;
-    for (const session of this.dataSessions) session.stop(true);
+    for (const session of this.dataSessions.keys()) session.stop(true);
     const listener = this.listener;
     this.listener = undefined;
     if (listener !== undefined) await new Promise<void>((resolve) => listener.close(() => resolve()));

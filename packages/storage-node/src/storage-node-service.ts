@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { blockChecksumAlgorithm } from '@tessera/checksum';
 import { type Clock, type Logger, assert } from '@tessera/common';
 import type { StorageNodeHandlers } from '@tessera/proto/generated/tessera/storage/v1/StorageNode';
 import type { ReadShardRequest__Output } from '@tessera/proto/generated/tessera/storage/v1/ReadShardRequest';
@@ -150,13 +151,10 @@ export class StorageNodeService {
     let writer: ShardWriter | undefined;
     try {
       const written = await this.receiveShard(call, (w) => (writer = w));
-      this.metrics.bytesWritten.inc(written.shardSizeBytes);
-      this.metrics.operations.inc({ operation: 'write', result: 'ok' });
-      callback(null, { shard: toShardInfo({ ...written, checksumAlgorithm: 'xxh3-64', modifiedAtMs: this.clock.nowMs() }) });
+      callback(null, { shard: this.recordWritten(written) });
     } catch (err) {
       await writer?.abort();
-      if (err instanceof ShardChecksumMismatchError) this.metrics.checksumFailures.inc({ source: 'upload' });
-      this.fail('write', err);
+      this.recordWriteFailure(err);
       callback(toGrpcError(err));
     } finally {
       this.releaseStream('write');
@@ -292,6 +290,19 @@ export class StorageNodeService {
     this.metrics.openStreams.dec({ kind });
   }
 
+  /** Counts a committed shard write (either protocol); returns the shard info to answer with. */
+  recordWritten(written: WrittenShard): ShardInfo {
+    this.metrics.bytesWritten.inc(written.shardSizeBytes);
+    this.metrics.operations.inc({ operation: 'write', result: 'ok' });
+    return toShardInfo({ ...written, checksumAlgorithm: blockChecksumAlgorithm, modifiedAtMs: this.clock.nowMs() });
+  }
+
+  /** Counts and logs a failed shard write (either protocol); its writer is already aborted. */
+  recordWriteFailure(err: unknown): void {
+    if (err instanceof ShardChecksumMismatchError) this.metrics.checksumFailures.inc({ source: 'upload' });
+    this.fail('write', err);
+  }
+
   /** Counts and logs a failed operation by the gRPC status its error travels as. */
   fail(operation: ShardOperation, err: unknown): void {
     const status = toGrpcError(err).code ?? grpc.status.INTERNAL;
@@ -315,6 +326,6 @@ export function prefetchRecordsBytesFor(offsetBytes: number, lengthBytes: number
   return lengthBytes + Math.ceil(lengthBytes / 64) + 64;
 }
 
-export function toShardInfo(stat: ShardStat): ShardInfo {
+function toShardInfo(stat: ShardStat): ShardInfo {
   return { ...stat };
 }
