@@ -17,6 +17,7 @@
 import type { Credentials } from './auth/credential-store';
 import type { GatewayOptions } from './handler-context';
 import { defaultGatewayLimits, validateGatewayLimits } from './limits';
+import { keepAliveTimeoutMsDefault } from './server';
 import type { GatewayServerOptions } from './server';
 
 export interface GatewayConfig {
@@ -73,6 +74,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
       port: integer(env, 'TESSERA_GATEWAY_PORT', 9000, 0, 65_535),
       headerSectionBytesMax: integer(env, 'TESSERA_GATEWAY_HEADER_BYTES_MAX', 16 * 1024, 8 * 1024, 1024 * 1024),
       requestTimeoutMs: integer(env, 'TESSERA_GATEWAY_REQUEST_TIMEOUT_MS', 300_000, 1000, 24 * 3_600_000),
+      keepAliveTimeoutMs: integer(env, 'TESSERA_GATEWAY_KEEP_ALIVE_TIMEOUT_MS', keepAliveTimeoutMsDefault, 1000, 3_600_000),
     },
   };
 }

@@ -16,7 +16,7 @@
  *   { region: 'us-east-1', virtualHostBaseDomains: ['s3.localhost'], owner: { id: 'root', displayName: 'root' }, limits: defaultGatewayLimits },
  *   { backend, credentials: new StaticCredentialStore([{ accessKeyId, secretAccessKey }]), clock: systemClock, logger, metrics: createGatewayMetrics(new Registry()) },
  * );
- * const server = await startGatewayServer(app, { host: '0.0.0.0', port: 9000, headerSectionBytesMax: 16 * 1024, requestTimeoutMs: 300_000 }, logger);
+ * const server = await startGatewayServer(app, { host: '0.0.0.0', port: 9000, headerSectionBytesMax: 16 * 1024, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 65_000 }, logger);
  * ```
  */
 export { createGatewayApp } from './app';
@@ -66,7 +66,7 @@ export { isS3ErrorCode, S3Error, s3ErrorCatalogue } from './s3-errors';
 export type { S3ErrorCode } from './s3-errors';
 export { s3OperationKinds } from './s3-operation';
 export type { S3Operation, S3OperationKind } from './s3-operation';
-export { headerSectionBytesMaxDefault, startGatewayServer } from './server';
+export { headerSectionBytesMaxDefault, keepAliveTimeoutMsDefault, startGatewayServer } from './server';
 export type { GatewayServerOptions, RunningGatewayServer } from './server';
 export { GatewayConfigError, parseGatewayConfig } from './config';
 export type { GatewayConfig } from './config';

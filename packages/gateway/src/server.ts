@@ -20,16 +20,35 @@ export interface GatewayServerOptions {
   readonly host: string;
   readonly port: number;
   readonly headerSectionBytesMax: number;
-  /** Idle sockets are closed after this long (slowloris). */
+  /** A request whose headers and body take longer than this gets 400 RequestTimeout (slowloris). */
   readonly requestTimeoutMs: number;
+  /**
+   * An idle keep-alive connection is closed after this long. Longer than the idle timeout of
+   * the clients' and load balancers' pools (60 s for AWS load balancers), so that the server is
+   * not the side that closes: a request sent just as the server closes fails with a reset that
+   * the client may not retry.
+   */
+  readonly keepAliveTimeoutMs: number;
 }
+
+/** Node's default is 5 s, shorter than every common client pool and load balancer. */
+export const keepAliveTimeoutMsDefault = 65_000;
 
 export interface RunningGatewayServer {
   readonly server: Server;
   readonly port: number;
   readonly endpoint: string;
-  stop(): Promise<void>;
+  /**
+   * Stops accepting connections; requests in flight get `graceMs` to finish, then every
+   * connection is cut. Each connection is closed as soon as it is idle, and requests that arrive
+   * meanwhile are answered with `Connection: close`, so a long keep-alive timeout does not hold
+   * the stop up.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
+
+/** How often a stopping server looks for connections that went idle. */
+const idleSweepIntervalMs = 100;
 
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable) {
@@ -48,12 +67,32 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
 }
 
 export async function startGatewayServer(app: Express, options: GatewayServerOptions, logger: Logger): Promise<RunningGatewayServer> {
-  const server = createServer({ maxHeaderSize: options.headerSectionBytesMax, requestTimeout: options.requestTimeoutMs }, app);
+  const server = createServer({ maxHeaderSize: options.headerSectionBytesMax, requestTimeout: options.requestTimeoutMs, keepAliveTimeout: options.keepAliveTimeoutMs }, app);
+  // Requests in progress per connection, so that a stop can close every connection that has
+  // none: Node's closeIdleConnections() leaves a connection that has not sent a request yet.
+  const requestsInProgress = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    requestsInProgress.set(socket, 0);
+    socket.once('close', () => requestsInProgress.delete(socket));
+  });
+  const trackRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    const socket = request.socket;
+    requestsInProgress.set(socket, (requestsInProgress.get(socket) ?? 0) + 1);
+    response.once('close', () => {
+      const count = requestsInProgress.get(socket);
+      if (count !== undefined) requestsInProgress.set(socket, count - 1);
+    });
+  };
+  server.on('request', trackRequest);
   // Node answers an Expect other than 100-continue with 417 by itself; S3 ignores such values
   // ("Expect: 200" succeeds, s3-tests' bad_expect_mismatch), so they are served as usual.
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    app(req, res);
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    trackRequest(request, response);
+    app(request, response);
   });
+  const closeConnectionsWithoutRequests = (): void => {
+    for (const [socket, count] of requestsInProgress) if (count <= 0) socket.destroy();
+  };
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     logger.debug('client error', { code: error.code });
     answerClientError(error, socket);
@@ -67,10 +106,20 @@ export async function startGatewayServer(app: Express, options: GatewayServerOpt
     server,
     port,
     endpoint: `http://${options.host}:${port}`,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error === undefined ? resolve() : reject(error)));
-        server.closeAllConnections();
-      }),
+    stop: async (graceMs = 0) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+        response.shouldKeepAlive = false;
+      });
+      closeConnectionsWithoutRequests();
+      const idleSweep = setInterval(closeConnectionsWithoutRequests, idleSweepIntervalMs);
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
+      await Promise.race([closed, graceOver]);
+      clearInterval(idleSweep);
+      clearTimeout(graceTimer);
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }

@@ -11,7 +11,7 @@ test('defaults', () => {
   expect(config.rootCredentials).toEqual({ accessKeyId: 'ROOTKEY123', secretAccessKey: 'a-long-enough-secret' });
   expect(config.gateway.region).toBe('us-east-1');
   expect(config.gateway.virtualHostBaseDomains).toEqual([]);
-  expect(config.server).toEqual({ host: '0.0.0.0', port: 9000, headerSectionBytesMax: 16384, requestTimeoutMs: 300_000 });
+  expect(config.server).toEqual({ host: '0.0.0.0', port: 9000, headerSectionBytesMax: 16384, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 65_000 });
 });
 
 test('explicit values', () => {

@@ -20,7 +20,7 @@ import { S3BackendError } from '../backend';
 import { checksumAlgorithms, createChecksum } from '../checksums';
 import { defaultGatewayLimits } from '../limits';
 import { createGatewayMetrics } from '../metrics';
-import { startGatewayServer } from '../server';
+import { keepAliveTimeoutMsDefault, startGatewayServer } from '../server';
 
 const quick = process.argv.includes('--quick');
 const mib = 1024 * 1024;
@@ -164,7 +164,7 @@ async function benchThroughGateway(): Promise<void> {
     { region: 'us-east-1', virtualHostBaseDomains: [], owner: { id: 'bench', displayName: 'bench' }, limits: defaultGatewayLimits },
     { backend: new DiscardingBackend(), credentials: new StaticCredentialStore([credentials]), clock: systemClock, logger: silentLogger, metrics: createGatewayMetrics(new Registry()) },
   );
-  const server = await startGatewayServer(app, { host: '127.0.0.1', port: 0, headerSectionBytesMax: 16 * 1024, requestTimeoutMs: 300_000 }, silentLogger);
+  const server = await startGatewayServer(app, { host: '127.0.0.1', port: 0, headerSectionBytesMax: 16 * 1024, requestTimeoutMs: 300_000, keepAliveTimeoutMs: keepAliveTimeoutMsDefault }, silentLogger);
   const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1 });
   // The streaming PUT runs first, before large GET bodies inflate the heap, so its RSS is meaningful.
   const bigBytes = quick ? 256 * mib : 1024 * mib;

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dataPathOptions } from './data-path-options';
 import type { DataPathOptions } from './data-path-options';
+import { keepAliveTimeoutMsDefault } from '../server';
 
 export interface GatewayProcessConfig {
   readonly listenHost: string;
@@ -21,6 +22,8 @@ export interface GatewayProcessConfig {
   /** SIGTERM/SIGINT: requests in flight get this long to finish before connections are cut. */
   readonly shutdownGraceMs: number;
   readonly requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this long. */
+  readonly keepAliveTimeoutMs: number;
   /** Pause between garbage-stripe collection rounds; 0: this gateway does not collect. */
   readonly gcIntervalMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -52,6 +55,7 @@ const settings = {
   'write-straggler-grace-ms': 'TESSERA_WRITE_STRAGGLER_GRACE_MS',
   'shutdown-grace-ms': 'TESSERA_SHUTDOWN_GRACE_MS',
   'request-timeout-ms': 'TESSERA_GATEWAY_REQUEST_TIMEOUT_MS',
+  'keep-alive-timeout-ms': 'TESSERA_GATEWAY_KEEP_ALIVE_TIMEOUT_MS',
   'gc-interval-ms': 'TESSERA_GC_INTERVAL_MS',
   'log-level': 'TESSERA_LOG_LEVEL',
   config: 'TESSERA_GATEWAY_CONFIG',
@@ -154,6 +158,7 @@ export function resolveGatewayProcessConfig(argv: readonly string[], env: Readon
     dataPath,
     shutdownGraceMs: integer('shutdown-grace-ms', 10_000, 0, 600_000)!,
     requestTimeoutMs: integer('request-timeout-ms', 300_000, 1_000, 24 * 3_600_000)!,
+    keepAliveTimeoutMs: integer('keep-alive-timeout-ms', keepAliveTimeoutMsDefault, 1_000, 3_600_000)!,
     gcIntervalMs: integer('gc-interval-ms', 30_000, 0, 24 * 3_600_000)!,
     logLevel,
   };

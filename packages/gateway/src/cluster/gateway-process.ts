@@ -122,7 +122,7 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
   let operational: Server | undefined;
   try {
     s3 = await listenOrExplain('S3', config.listenHost, config.listenPort, () =>
-      startGatewayServer(app, { host: config.listenHost, port: config.listenPort, headerSectionBytesMax: headerSectionBytesMaxDefault, requestTimeoutMs: config.requestTimeoutMs }, logger),
+      startGatewayServer(app, { host: config.listenHost, port: config.listenPort, headerSectionBytesMax: headerSectionBytesMaxDefault, requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs }, logger),
     );
     const metricsListen = config.metricsListen;
     if (metricsListen !== undefined) {
@@ -142,15 +142,7 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = config.shutdownGraceMs): Promise<void> => {
     stopping ??= (async () => {
-      const server = s3.server;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-      await Promise.race([closed, graceOver]);
-      clearTimeout(timer);
-      server.closeAllConnections();
-      await closed;
+      await s3.stop(graceMs);
       if (operational !== undefined) {
         const op = operational;
         await new Promise<void>((resolve) => op.close(() => resolve()));

@@ -227,6 +227,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         dataPath: dataPathOptions({ readHedgeAfterMs: 300, ...options.dataPath }),
         shutdownGraceMs: 1_000,
         requestTimeoutMs: 120_000,
+        keepAliveTimeoutMs: 65_000,
         // Tests run collection rounds themselves (gateway.collector.collectOnce()).
         gcIntervalMs: 0,
         logLevel: 'warn',

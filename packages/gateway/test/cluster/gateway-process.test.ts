@@ -112,6 +112,8 @@ describe('resolveGatewayProcessConfig', () => {
     expect(config.dataPath).toMatchObject({ dataShardCount: 5, parityShardCount: 3, writeQuorumShardCount: 6, inlineSizeBytesMax: 1000, blockSizeBytes: 1024 * 1024 });
     expect([config.region, config.metadataAddresses, config.virtualHostBaseDomains]).toEqual(['eu-west-1', ['10.0.0.1:7001'], ['s3.localhost', 's3.example.com']]);
     expect([config.listenHost, config.listenPort, config.metricsListen]).toEqual(['0.0.0.0', 9000, undefined]);
+    expect([config.keepAliveTimeoutMs, config.requestTimeoutMs]).toEqual([65_000, 300_000]);
+    expect(resolveGatewayProcessConfig(['--metadata', '127.0.0.1:7001'], { ...keysEnv, TESSERA_GATEWAY_KEEP_ALIVE_TIMEOUT_MS: '120000' }).keepAliveTimeoutMs).toBe(120_000);
   });
 
   test('refuses unknown flags, short secrets and a write quorum below k', () => {
@@ -119,5 +121,6 @@ describe('resolveGatewayProcessConfig', () => {
     expect(() => resolveGatewayProcessConfig([...base, '--bogus', '1'], keysEnv)).toThrow(GatewayProcessConfigError);
     expect(() => resolveGatewayProcessConfig(base, { ...keysEnv, TESSERA_ROOT_SECRET_KEY: 'short' })).toThrow('at least 16 characters');
     expect(() => resolveGatewayProcessConfig([...base, '--write-quorum-shards', '5'], keysEnv)).toThrow('writeQuorumShardCount');
+    expect(() => resolveGatewayProcessConfig([...base, '--keep-alive-timeout-ms', '10'], keysEnv)).toThrow('keep-alive-timeout-ms');
   });
 });

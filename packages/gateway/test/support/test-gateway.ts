@@ -11,7 +11,7 @@ import type { GatewayOptions } from '../../src/handler-context';
 import { createGatewayMetrics } from '../../src/metrics';
 import type { GatewayMetrics } from '../../src/metrics';
 import { partSizeBytesMax, partSizeBytesMin, putObjectSizeBytesMax } from '../../src/multipart';
-import { headerSectionBytesMaxDefault, startGatewayServer } from '../../src/server';
+import { headerSectionBytesMaxDefault, keepAliveTimeoutMsDefault, startGatewayServer } from '../../src/server';
 import type { RunningGatewayServer } from '../../src/server';
 import { InMemoryS3Backend } from './in-memory-backend';
 
@@ -56,6 +56,6 @@ export async function startTestGateway(options: { clock?: Clock; gateway?: Parti
     logger: silentLogger,
     metrics,
   });
-  const server = await startGatewayServer(app, { host: '127.0.0.1', port: 0, headerSectionBytesMax: headerSectionBytesMaxDefault, requestTimeoutMs: 60_000 }, silentLogger);
+  const server = await startGatewayServer(app, { host: '127.0.0.1', port: 0, headerSectionBytesMax: headerSectionBytesMaxDefault, requestTimeoutMs: 60_000, keepAliveTimeoutMs: keepAliveTimeoutMsDefault }, silentLogger);
   return { server, endpoint: server.endpoint, port: server.port, backend, metrics, stop: () => server.stop() };
 }
