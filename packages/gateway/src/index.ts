@@ -68,8 +68,6 @@ export { s3OperationKinds } from './s3-operation';
 export type { S3Operation, S3OperationKind } from './s3-operation';
 export { headerSectionBytesMaxDefault, keepAliveTimeoutMsDefault, startGatewayServer } from './server';
 export type { GatewayServerOptions, RunningGatewayServer } from './server';
-export { GatewayConfigError, parseGatewayConfig } from './config';
-export type { GatewayConfig } from './config';
 export { ClusterS3Backend } from './cluster/cluster-backend';
 export type { ClusterBackendComponents, ClusterBackendOptions } from './cluster/cluster-backend';
 export { dataPathOptions, defaultDataPathOptions, validateDataPathOptions } from './cluster/data-path-options';
