@@ -23,6 +23,8 @@ export interface GatewayMetrics {
   readonly stripesPlacedTotal: Counter<'spread'>;
   /** Storage nodes this gateway keeps new stripes away from after recent write failures. */
   readonly writeAvoidedNodes: Gauge;
+  /** Bodies kept whole whose stripe missed its quorum, written again to a stripe placed around the failed nodes. */
+  readonly writeRetriesTotal: Counter<'outcome'>;
 }
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
@@ -75,6 +77,12 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     writeAvoidedNodes: new Gauge({
       name: 'gateway_write_avoided_nodes',
       help: 'Storage nodes new stripes avoid because writes to them just failed or fell behind (at the last placement).',
+      registers: [registry],
+    }),
+    writeRetriesTotal: new Counter({
+      name: 'gateway_write_retries_total',
+      help: 'Writes of a body of at most one block whose stripe missed its quorum, tried again on a stripe placed around the failed nodes, by outcome (stored, failed).',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

@@ -1,14 +1,23 @@
 /**
  * Where a body goes: small bodies (at most inlineSizeBytesMax) inline in the metadata record,
  * larger ones into a fresh stripe. The size is not known in advance (aws-chunked bodies have
- * none until the end), so the first inlineSizeBytesMax + 1 bytes are buffered: if the body ends
- * within them it is inline, otherwise a stripe is placed and the buffered bytes are streamed
- * into it first, followed by the rest of the body.
+ * none until the end), so the start of the body is buffered: if the body ends within
+ * inlineSizeBytesMax it is inline; otherwise a stripe is placed and the buffered bytes are
+ * streamed into it first, followed by the rest of the body.
+ *
+ * Buffering goes on up to retainSizeBytesMax (one block: the stripe writer cannot encode before
+ * a whole block or the end of the body is there anyway, so this delays nothing). A body that
+ * ends within it is whole in memory, and its write can be tried again: when the stripe misses
+ * its write quorum because nodes stopped answering (an AZ cut off, whose connections hang until
+ * the liveness pings give up), the gateway has just marked those nodes to be avoided, and one
+ * new stripe placed around them takes the same bytes. The client sees a slow PUT instead of a
+ * 503. A larger body has been streamed away and is not kept, so its PUT fails (503) and the
+ * client's retry lands on the new placement.
  */
 import type { Logger } from '@tessera/common';
 import type { VerifiedBody } from '../request-body';
 import type { StorageNodePool } from './storage-node-pool';
-import { shardIdOf } from './stripe';
+import { QuorumUnavailableError, shardIdOf } from './stripe';
 import type { Stripe } from './stripe';
 import type { StripeWriter } from './stripe-writer';
 
@@ -21,28 +30,50 @@ export interface PlacedStripe {
   readonly degradedSpread: boolean;
 }
 
+export interface BodyStorageLimits {
+  /** Bodies up to this size are stored inline in the metadata record. */
+  readonly inlineSizeBytesMax: number;
+  /** Bodies up to this size are kept whole until stored, so that a failed write can be retried. */
+  readonly retainSizeBytesMax: number;
+}
+
+export interface StripeCallbacks {
+  /** Places a new stripe. */
+  place(): Promise<PlacedStripe>;
+  /**
+   * After a write missed its quorum: a new stripe placed away from every node that just failed
+   * (and is now avoided), or undefined when placement cannot avoid them (no retry then).
+   */
+  placeAround(failed: Stripe): Promise<PlacedStripe | undefined>;
+  /** Runs for each stripe whose write failed, before the error is rethrown or the write retried. */
+  onFailure(stripe: Stripe, error: unknown): Promise<void>;
+  /** Told when a retained body's write is tried on a second stripe, and how that ended. */
+  onRetry(outcome: 'stored' | 'failed'): void;
+}
+
 /** Reads the body into inline bytes or a stripe; on any failure, `onFailure` runs before rethrow. */
-export async function storeBody(
-  body: VerifiedBody,
-  inlineSizeBytesMax: number,
-  placeStripe: () => Promise<PlacedStripe>,
-  writer: StripeWriter,
-  onStripeFailure: (stripe: Stripe, error: unknown) => Promise<void>,
-): Promise<StoredBody> {
+export async function storeBody(body: VerifiedBody, limits: BodyStorageLimits, writer: StripeWriter, stripes: StripeCallbacks): Promise<StoredBody> {
   const iterator = body[Symbol.asyncIterator]();
   const prefix: Buffer[] = [];
   let prefixSizeBytes = 0;
+  let bodyComplete = false;
+  const prefixSizeBytesMax = Math.max(limits.inlineSizeBytesMax, limits.retainSizeBytesMax);
   for (;;) {
     const next = await iterator.next();
-    if (next.done === true) return { kind: 'inline', data: Buffer.concat(prefix, prefixSizeBytes) };
+    if (next.done === true) {
+      if (prefixSizeBytes <= limits.inlineSizeBytesMax) return { kind: 'inline', data: Buffer.concat(prefix, prefixSizeBytes) };
+      bodyComplete = true;
+      break;
+    }
     const chunk = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
     prefix.push(chunk);
     prefixSizeBytes += chunk.byteLength;
-    if (prefixSizeBytes > inlineSizeBytesMax) break;
+    if (prefixSizeBytes > prefixSizeBytesMax) break;
   }
+  if (bodyComplete) return storeRetainedBody(prefix, writer, stripes);
   let placed: PlacedStripe;
   try {
-    placed = await placeStripe();
+    placed = await stripes.place();
   } catch (error) {
     await iterator.return?.();
     throw error;
@@ -61,8 +92,40 @@ export async function storeBody(
   } catch (error) {
     // Stop reading the request (client gone, or quorum lost: nothing more will be stored).
     await iterator.return?.().catch(() => undefined);
-    await onStripeFailure(placed.stripe, error);
+    await stripes.onFailure(placed.stripe, error);
     throw error;
+  }
+}
+
+/** A body whole in memory: written to one stripe, and to a second one if the first missed its quorum. */
+async function storeRetainedBody(chunks: readonly Buffer[], writer: StripeWriter, stripes: StripeCallbacks): Promise<StoredBody> {
+  async function* replay(): AsyncGenerator<Uint8Array> {
+    yield* chunks;
+  }
+  const writeTo = async (placed: PlacedStripe): Promise<StoredBody> => {
+    try {
+      const result = await writer.write(placed.stripe, replay());
+      return { kind: 'stripe', stripe: placed.stripe, degradedSpread: placed.degradedSpread, failedShardIndexes: result.failedShardIndexes };
+    } catch (error) {
+      await stripes.onFailure(placed.stripe, error);
+      throw error;
+    }
+  };
+  const first = await stripes.place();
+  try {
+    return await writeTo(first);
+  } catch (error) {
+    if (!(error instanceof QuorumUnavailableError)) throw error;
+    const second = await stripes.placeAround(first.stripe).catch(() => undefined);
+    if (second === undefined) throw error;
+    try {
+      const stored = await writeTo(second);
+      stripes.onRetry('stored');
+      return stored;
+    } catch (retryError) {
+      stripes.onRetry('failed');
+      throw retryError;
+    }
   }
 }
 

@@ -149,7 +149,7 @@ export class ClusterS3Backend implements S3Backend {
 
   putObject(request: PutObjectRequest): Promise<ObjectInfo> {
     return this.call(async () => {
-      const stored = await this.store(request.body, () => this.placeStripe(`${request.bucket}/${request.key}`), (stripe) => this.deleteShards(stripe));
+      const stored = await this.store(request.body, `${request.bucket}/${request.key}`);
       const summary = request.body.summary();
       try {
         const version = await this.components.metadata.commitVersion({
@@ -247,7 +247,7 @@ export class ClusterS3Backend implements S3Backend {
     return this.call(async () => {
       // A stripe of its own per attempt, so a re-upload of the same part never overwrites the
       // shards of the part it replaces.
-      const stored = await this.store(body, () => this.placeStripe(`${bucket}/${key}/${uploadId}/${partNumber}`), (stripe) => this.deleteShards(stripe));
+      const stored = await this.store(body, `${bucket}/${key}/${uploadId}/${partNumber}`);
       const summary = body.summary();
       try {
         const part = await this.components.metadata.registerPart({
@@ -319,9 +319,16 @@ export class ClusterS3Backend implements S3Backend {
     });
   }
 
-  private async store(body: VerifiedBody, placeStripe: () => Promise<PlacedStripe>, onStripeFailure: (stripe: Stripe, error: unknown) => Promise<void>): Promise<StoredBody> {
+  /** `stripeKeyPrefix` (bucket/key, or bucket/key/upload/part) spreads placement by key. */
+  private async store(body: VerifiedBody, stripeKeyPrefix: string): Promise<StoredBody> {
+    const { inlineSizeBytesMax, blockSizeBytes } = this.options.dataPath;
     try {
-      return await storeBody(body, this.options.dataPath.inlineSizeBytesMax, placeStripe, this.writer, onStripeFailure);
+      return await storeBody(body, { inlineSizeBytesMax, retainSizeBytesMax: blockSizeBytes }, this.writer, {
+        place: () => this.placeStripe(stripeKeyPrefix),
+        placeAround: (failed) => this.placeStripeAround(stripeKeyPrefix, failed),
+        onFailure: (stripe) => this.deleteShards(stripe),
+        onRetry: (outcome) => this.components.metrics.writeRetriesTotal.labels(outcome).inc(),
+      });
     } catch (error) {
       if (error instanceof QuorumUnavailableError) this.components.metrics.quorumFailuresTotal.labels('write').inc();
       throw error;
@@ -355,6 +362,18 @@ export class ClusterS3Backend implements S3Backend {
     }
     metrics.stripesPlacedTotal.inc({ spread: placed.degradedSpread ? 'degraded' : 'even' });
     return placed;
+  }
+
+  /**
+   * A stripe for the retry of a write that missed its quorum: only when some of `failed`'s nodes
+   * are now avoided (their streams broke, so something was learned) and the new placement keeps
+   * clear of every avoided node; otherwise the retry would wait on the same nodes again.
+   */
+  private async placeStripeAround(stripeKeyPrefix: string, failed: Stripe): Promise<PlacedStripe | undefined> {
+    const avoided = this.components.pool.nodesToAvoidForWrites();
+    if (!failed.shardNodeIds.some((nodeId) => avoided.has(nodeId))) return undefined;
+    const placed = await this.placeStripe(stripeKeyPrefix);
+    return placed.stripe.shardNodeIds.some((nodeId) => avoided.has(nodeId)) ? undefined : placed;
   }
 
   /** Best effort: shards on a node that cannot be reached now are left to the orphan scan. */

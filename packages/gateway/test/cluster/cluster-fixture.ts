@@ -32,7 +32,7 @@ export interface StorageNodeHandle {
   address: string;
   server: StorageNodeServer | undefined;
   heartbeat: MetadataHeartbeat | undefined;
-  /** For the node given in TestClusterOptions.slowableNodeId: clients reach it through this. */
+  /** For the nodes given in TestClusterOptions.slowableNodeIds: clients reach them through this. */
   proxy: DelayProxy | undefined;
 }
 
@@ -165,8 +165,8 @@ export interface TestClusterOptions {
   readonly dataPath?: Partial<DataPathOptions>;
   /** The metadata service's minimum part size (S3: 5 MiB, which the gateway also enforces). */
   readonly partSizeBytesMin?: number;
-  /** This node is reached through a DelayProxy (advertised to the metadata service). */
-  readonly slowableNodeId?: string;
+  /** These nodes are reached through a DelayProxy each (advertised to the metadata service). */
+  readonly slowableNodeIds?: readonly string[];
 }
 
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
@@ -183,7 +183,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   for (const zone of ['az-a', 'az-b', 'az-c']) {
     for (let n = 1; n <= 3; n += 1) {
       const nodeId = `${zone}-n${n}`;
-      storageNodes.push({ nodeId, zone, dataDir: path.join(rootDir, nodeId), address: nodeId === options.slowableNodeId ? `127.0.0.1:${await reservePort()}` : '127.0.0.1:0', server: undefined, heartbeat: undefined, proxy: undefined });
+      storageNodes.push({ nodeId, zone, dataDir: path.join(rootDir, nodeId), address: options.slowableNodeIds?.includes(nodeId) === true ? `127.0.0.1:${await reservePort()}` : '127.0.0.1:0', server: undefined, heartbeat: undefined, proxy: undefined });
     }
   }
   const handleOf = (nodeId: string): StorageNodeHandle => {
@@ -210,7 +210,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     for (const handle of storageNodes) {
       // The proxy needs the node's port before the node starts, so that node gets a reserved one;
       // the others bind port 0 and keep the port they got across restarts.
-      if (handle.nodeId === options.slowableNodeId) handle.proxy = await DelayProxy.start('127.0.0.1', Number(handle.address.split(':')[1]));
+      if (options.slowableNodeIds?.includes(handle.nodeId) === true) handle.proxy = await DelayProxy.start('127.0.0.1', Number(handle.address.split(':')[1]));
     }
     await Promise.all(storageNodes.map((handle) => runStorageNode(handle, group.addresses)));
     await waitFor('9 storage nodes up', async () => ((await metadata.listNodes()).filter((n) => n.state === 'up').length === 9 ? true : undefined));
