@@ -103,27 +103,28 @@ async function storeRetainedBody(chunks: readonly Buffer[], writer: StripeWriter
     yield* chunks;
   }
   const writeTo = async (placed: PlacedStripe): Promise<StoredBody> => {
-    try {
-      const result = await writer.write(placed.stripe, replay());
-      return { kind: 'stripe', stripe: placed.stripe, degradedSpread: placed.degradedSpread, failedShardIndexes: result.failedShardIndexes };
-    } catch (error) {
-      await stripes.onFailure(placed.stripe, error);
-      throw error;
-    }
+    const result = await writer.write(placed.stripe, replay());
+    return { kind: 'stripe', stripe: placed.stripe, degradedSpread: placed.degradedSpread, failedShardIndexes: result.failedShardIndexes };
   };
   const first = await stripes.place();
   try {
     return await writeTo(first);
   } catch (error) {
-    if (!(error instanceof QuorumUnavailableError)) throw error;
-    const second = await stripes.placeAround(first.stripe).catch(() => undefined);
-    if (second === undefined) throw error;
+    const second = error instanceof QuorumUnavailableError ? await stripes.placeAround(first.stripe).catch(() => undefined) : undefined;
+    if (second === undefined) {
+      await stripes.onFailure(first.stripe, error);
+      throw error;
+    }
+    // The first stripe's shards are deleted meanwhile, not before: the deletes to the nodes that
+    // stopped answering would hold the retry for their whole timeout.
+    void stripes.onFailure(first.stripe, error).catch(() => undefined);
     try {
       const stored = await writeTo(second);
       stripes.onRetry('stored');
       return stored;
     } catch (retryError) {
       stripes.onRetry('failed');
+      await stripes.onFailure(second.stripe, retryError);
       throw retryError;
     }
   }
