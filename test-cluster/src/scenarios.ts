@@ -504,10 +504,67 @@ const storageNodeFrozen: Scenario = {
   },
 };
 
-export const scenarios: readonly Scenario[] = [killStorageNode, zoneOutage, parityNodesDown, bitrot, metadataLeader, gatewayKilledMidUpload, killEverythingScenario, diskFull, nodeLostForGood, storageNodeFrozen];
+/** The gateway's block size (its default): a PUT body of at most this is kept whole and can be written again. */
+const gatewayBlockSizeBytes = 1024 * 1024;
+/** Writes begun this long into the freeze find the zone avoided (first failures ~3.5 s in, plus margin). */
+const zoneFrozenDetectionMs = 8_000;
+/** Past the leader's suspect mark (15 s without a heartbeat) and the gateway's node list refresh. */
+const zoneFrozenLateProbeMs = 18_000;
+
+/** 11. every storage node of one AZ frozen (SIGSTOP; docker pause), as when an AZ's network stops delivering. */
+const zoneFrozen: Scenario = {
+  name: 'az-frozen',
+  description: 'the 3 storage nodes of az-b frozen (SIGSTOP; docker pause in containers) during writes: no PUT of at most one block fails (the gateway writes it again around the AZ), larger ones only in the first seconds, none after; every key reads after the AZ resumes',
+  modes: bothModes,
+  run: async (context) => {
+    const nodes = storageInZone(context, 'az-b');
+    if (nodes.length !== 3) throw new Error(`az-b has ${nodes.length} storage nodes, not 3`);
+    let frozenAtMs = 0;
+    let resumedAtMs = 0;
+    // Besides the workload (which may have finished its operations early in the freeze): PUTs of
+    // one block and of three, once the zone is avoided and again after the leader marked it
+    // suspect, each at its first attempt.
+    const probe = async (phase: string): Promise<void> => {
+      for (const sizeBytes of [300 * 1024, 3 * gatewayBlockSizeBytes + 1]) {
+        const write = await context.cluster.recorder.put(context.name, `${context.name}/probe-${phase}-${sizeBytes}`, randomBody(sizeBytes), { multipartThresholdBytes: context.profile.multipartThresholdBytes });
+        if (write.outcome !== 'ok') context.fail(`a ${sizeBytes} B PUT ${Math.round(nowMs() - frozenAtMs)} ms into the freeze failed: ${write.error ?? ''}`);
+      }
+    };
+    await faultUnderWorkload(context, async () => {
+      await Promise.all(nodes.map((node) => context.cluster.pauseProcess(node.name)));
+      frozenAtMs = nowMs();
+      await sleep(zoneFrozenDetectionMs);
+      await probe('avoided');
+      await sleep(Math.max(0, frozenAtMs + zoneFrozenLateProbeMs - nowMs()));
+      await probe('suspect');
+    }, async () => {
+      resumedAtMs = nowMs();
+      await Promise.all(nodes.map((node) => context.cluster.resumeProcess(node.name)));
+    });
+    const puts = context.cluster.history.all().filter((r): r is WriteRecord =>
+      r.kind === 'write' && r.scenario === context.name && r.sha256 !== undefined && r.startMs >= frozenAtMs && r.startMs < resumedAtMs);
+    const small = puts.filter((r) => !r.multipart && r.sizeBytes <= gatewayBlockSizeBytes);
+    // Begun once the zone is avoided and finished before it resumed: nothing may fail.
+    const afterDetection = puts.filter((r) => r.startMs >= frozenAtMs + zoneFrozenDetectionMs && r.endMs <= resumedAtMs);
+    const failed = (records: readonly WriteRecord[]): WriteRecord[] => records.filter((r) => r.outcome !== 'ok');
+    const describeFailures = (records: readonly WriteRecord[]): string =>
+      records.slice(0, 3).map((r) => `${r.sizeBytes} B at +${Math.round(r.startMs - frozenAtMs)} ms: ${r.error ?? ''}`).join('; ');
+    const largeFailed = failed(puts.filter((r) => !small.includes(r)));
+    context.note(`az-b frozen ${Math.round(resumedAtMs - frozenAtMs)} ms; ${puts.length} PUT(s) begun meanwhile, ${small.length} of at most one block, ${afterDetection.length} after the first ${zoneFrozenDetectionMs} ms; larger PUTs failed: ${largeFailed.length} (${describeFailures(largeFailed)})`);
+    if (small.length === 0) context.fail('no PUT of at most one block was begun while the zone was frozen');
+    if (failed(small).length > 0) context.fail(`${failed(small).length} PUT(s) of at most one block failed while az-b was frozen: ${describeFailures(failed(small))}`);
+    if (failed(afterDetection).length > 0) context.fail(`${failed(afterDetection).length} PUT(s) begun after the zone was avoided failed: ${describeFailures(failed(afterDetection))}`);
+    context.setFaultActive(true);
+    const readFailures = (await readAll(context)).filter((o) => o.kind === 'error').length;
+    context.setFaultActive(false);
+    if (readFailures > 0) context.fail(`${readFailures} read(s) failed after az-b resumed`);
+  },
+};
+
+export const scenarios: readonly Scenario[] = [killStorageNode, zoneOutage, parityNodesDown, bitrot, metadataLeader, gatewayKilledMidUpload, killEverythingScenario, diskFull, nodeLostForGood, storageNodeFrozen, zoneFrozen];
 
 /** Full-redundancy scenarios first (see the file comment). */
-export const scenarioRunOrder: readonly Scenario[] = [parityNodesDown, bitrot, killStorageNode, zoneOutage, metadataLeader, gatewayKilledMidUpload, killEverythingScenario, diskFull, nodeLostForGood, storageNodeFrozen];
+export const scenarioRunOrder: readonly Scenario[] = [parityNodesDown, bitrot, killStorageNode, zoneOutage, metadataLeader, gatewayKilledMidUpload, killEverythingScenario, diskFull, nodeLostForGood, storageNodeFrozen, zoneFrozen];
 
 /** The reduced container set of the CI (short) profile: kill -9, a network partition, kill everything. */
 export const containerScenarioNamesCi: readonly string[] = ['kill-storage-node', 'metadata-leader', 'kill-everything'];

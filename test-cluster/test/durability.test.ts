@@ -1,7 +1,7 @@
 // Goal: prove the durability promise end to end: no acknowledged write is lost or corrupted, and
 // reads, writes and listings stay linearizable-enough (history checker) under each fault of issue
 // 7. Method: one real cluster (3 metadata, 9 storage nodes in 3 AZs, gateway) as child processes
-// on probed loopback ports in a temp dir, shared by the ten scenarios in a fixed order; each
+// on probed loopback ports in a temp dir, shared by the eleven scenarios in a fixed order; each
 // scenario runs a seeded S3 workload, injects its fault, restores the cluster, reads back every
 // key ever written and prints its one-line verdict. Profile from TESSERA_DURABILITY_PROFILE
 // (short by default, full for `npm run test:durability`); SEED overrides the seed.

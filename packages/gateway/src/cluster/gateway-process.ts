@@ -95,7 +95,9 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     messageSizeBytesTarget: 256 * 1024,
     unreachableForMs: 2_000,
     reachableTrustMs: 1_000,
-    writeAvoidanceMs: 10_000,
+    // Bridges until placement learns the node is suspect: the leader marks it 15 s after its
+    // last heartbeat (sent every 2 s), then the node list is re-read within nodeListTtlMs (5 s).
+    writeAvoidanceMs: 30_000,
   });
   const backend = new ClusterS3Backend({ dataPath: config.dataPath, ownerId: config.rootAccessKeyId }, { metadata, pool, clock, logger, metrics });
   const app = createGatewayApp(
