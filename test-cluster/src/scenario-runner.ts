@@ -127,7 +127,7 @@ export async function runScenario(cluster: ClusterHandle, profile: DurabilityPro
     // Not a failure by itself: the healer counts every failed rebuild attempt (e.g. onto a full
     // node) as unrecoverable and retries it later; what counts is redundancy at the end.
     if (unrecoverable > 0) notes.push(`healer: ${unrecoverable} rebuild attempt(s) reported unrecoverable (retried)`);
-    notes.push(`healer: ${healed} shard(s) rebuilt, ${healerAfter.orphansDeleted - healerBefore.orphansDeleted} orphan(s) deleted, ${healerAfter.corruptShardsFound - healerBefore.corruptShardsFound} corrupt shard(s) found by the scrubber`);
+    notes.push(`healer: ${healed} shard(s) rebuilt, ${healerAfter.orphansDeleted - healerBefore.orphansDeleted} orphan(s) deleted, ${healerAfter.corruptShardsFound - healerBefore.corruptShardsFound} bad shard(s) (missing or corrupt) found by the scrubber`);
   }
   const verification = await verifyEverything(cluster, `${scenario.name}:verify`);
   const check = checkHistory(cluster.history);

@@ -19,7 +19,7 @@ Operator
   heal stop | heal start         pause rebuilds / resume them and run a healing round now
   heal --watch                   live progress bar (rebuilt/total bytes, rate, ETA) until the backlog
                                  is zero; Ctrl-C stops watching (exit 130); --json: one object per poll
-  scrub                          scrub progress, rate, oldest unverified shard, corrupt shards found
+  scrub                          scrub progress, rate, oldest unverified shard, bad shards found
   scrub stop | scrub start       pause the scrubber / resume it and start a pass now if none runs
   scrub --watch                  live progress of the pass in progress until it finishes
                                  (heal and scrub use the healer's admin port: --healer host:port, else the

@@ -172,7 +172,7 @@ describe('rendering helpers', () => {
       'orphansDeleted  0',
     ]);
     const scrub = renderScrubStatus(scrubStatus({ passRunning: true, shardsVerifiedThisPass: 100, progressRatio: 0.25 }));
-    expect(scrub.split('\n')[0]).toBe('scrubber              pass running');
+    expect(scrub.split('\n')[0]).toBe('scrubber           pass running');
     expect(scrub.split('\n').every((line) => line.trim() !== '')).toBe(true);
   });
 

@@ -124,7 +124,8 @@ export function renderScrubStatus(status: HealerStatusView): string {
     ['this pass', `${s.shardsVerifiedThisPass} of ~${s.shardsLastPass} shards (${Math.round(s.progressRatio * 100)}%)`],
     ['scrub rate', `${formatBytes(s.effectiveRateBytesPerSecond)}/s`],
     ['oldest unverified', formatDurationMs(s.oldestUnverifiedAgeSeconds * 1000)],
-    ['corrupt shards found', String(s.corruptShardsFound)],
+    // corruptShardsFound counts every shard the scrubber found bad: corrupt, or missing from its node.
+    ['bad shards found', String(s.corruptShardsFound)],
   ]);
 }
 
