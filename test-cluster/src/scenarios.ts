@@ -466,6 +466,8 @@ const nodeLostForGood: Scenario = {
   },
 };
 
+/** The gateway's block size (its default): a PUT body of at most this is kept whole and can be written again. */
+const gatewayBlockSizeBytes = 1024 * 1024;
 /** How long the frozen node stays frozen: past the gateway's straggler grace and the write bound. */
 const frozenHoldMs = 12_000;
 /** A write begun while a storage node is frozen must not take longer than this (the 2 s straggler grace, or 3-4 s to cut a stream mid-body, plus margin). */
@@ -483,6 +485,15 @@ const storageNodeFrozen: Scenario = {
     await faultUnderWorkload(context, async () => {
       await context.cluster.pauseProcess(node.name);
       frozenAtMs = nowMs();
+      // Writes of one block and of three early in the freeze, judged with the workload's: the
+      // workload alone may have finished its operations by then (writes no longer wait for the
+      // frozen node, so it runs through them faster).
+      for (const delayMs of [500, 3_000]) {
+        await sleep(Math.max(0, frozenAtMs + delayMs - nowMs()));
+        for (const sizeBytes of [300 * 1024, 3 * gatewayBlockSizeBytes + 1]) {
+          await context.cluster.recorder.put(context.name, `${context.name}/probe-${delayMs}-${sizeBytes}`, randomBody(sizeBytes), { multipartThresholdBytes: context.profile.multipartThresholdBytes });
+        }
+      }
     }, async () => {
       resumedAtMs = nowMs();
       await context.cluster.resumeProcess(node.name);
@@ -504,8 +515,6 @@ const storageNodeFrozen: Scenario = {
   },
 };
 
-/** The gateway's block size (its default): a PUT body of at most this is kept whole and can be written again. */
-const gatewayBlockSizeBytes = 1024 * 1024;
 /** Writes begun this long into the freeze find the zone avoided (first failures ~3.5 s in, plus margin). */
 const zoneFrozenDetectionMs = 8_000;
 /** Past the leader's suspect mark (15 s without a heartbeat) and the gateway's node list refresh. */

@@ -114,6 +114,8 @@ export class StorageNodePool {
    * keepalive pings) or was dropped because the node fell behind the others. Until the metadata
    * leader marks such a node suspect (15 s without a heartbeat by default) every PUT placed on
    * it would pay the failure again: seconds each when the node is frozen rather than dead.
+   * Ends after `writeAvoidanceMs`, at the node's next successful call, or when the node list
+   * shows it `up` again after the leader had it suspect or down.
    */
   avoidForWrites(nodeId: string): void {
     this.avoidForWritesUntilMs.set(nodeId, this.clock.monotonicMs() + this.options.writeAvoidanceMs);
@@ -173,7 +175,14 @@ export class StorageNodePool {
     this.refresh ??= (async () => {
       try {
         const nodes = await this.metadata.listNodes();
+        const previous = this.nodesById;
         this.nodesById = new Map(nodes.map((n) => [n.nodeId, { nodeId: n.nodeId, az: n.az, address: n.address, state: n.state, freeBytes: Number(n.freeBytes) }]));
+        // Back `up` after the leader had it suspect or down: its heartbeats resumed, so the
+        // avoidance that bridged until the leader noticed the failure has done its job.
+        for (const [nodeId, node] of this.nodesById) {
+          const before = previous.get(nodeId)?.state;
+          if (node.state === 'up' && before !== undefined && before !== 'up') this.avoidForWritesUntilMs.delete(nodeId);
+        }
         this.fetchedAtMs = this.clock.monotonicMs();
       } finally {
         this.refresh = undefined;
