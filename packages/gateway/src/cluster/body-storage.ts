@@ -45,13 +45,13 @@ export interface StripeCallbacks {
    * (and is now avoided), or undefined when placement cannot avoid them (no retry then).
    */
   placeAround(failed: Stripe): Promise<PlacedStripe | undefined>;
-  /** Runs for each stripe whose write failed, before the error is rethrown or the write retried. */
+  /** Started for each stripe whose write failed (deletes its shards); not awaited, never fails the request. */
   onFailure(stripe: Stripe, error: unknown): Promise<void>;
   /** Told when a retained body's write is tried on a second stripe, and how that ended. */
   onRetry(outcome: 'stored' | 'failed'): void;
 }
 
-/** Reads the body into inline bytes or a stripe; on any failure, `onFailure` runs before rethrow. */
+/** Reads the body into inline bytes or a stripe; on any failure, `onFailure` is started before rethrow. */
 export async function storeBody(body: VerifiedBody, limits: BodyStorageLimits, writer: StripeWriter, stripes: StripeCallbacks): Promise<StoredBody> {
   const iterator = body[Symbol.asyncIterator]();
   const prefix: Buffer[] = [];
@@ -92,7 +92,9 @@ export async function storeBody(body: VerifiedBody, limits: BodyStorageLimits, w
   } catch (error) {
     // Stop reading the request (client gone, or quorum lost: nothing more will be stored).
     await iterator.return?.().catch(() => undefined);
-    await stripes.onFailure(placed.stripe, error);
+    // The error goes out while the shards are deleted: when nodes stopped answering, their
+    // deletes would hold the 503 (and the client's retry) for their whole timeout.
+    void stripes.onFailure(placed.stripe, error).catch(() => undefined);
     throw error;
   }
 }
@@ -111,20 +113,17 @@ async function storeRetainedBody(chunks: readonly Buffer[], writer: StripeWriter
     return await writeTo(first);
   } catch (error) {
     const second = error instanceof QuorumUnavailableError ? await stripes.placeAround(first.stripe).catch(() => undefined) : undefined;
-    if (second === undefined) {
-      await stripes.onFailure(first.stripe, error);
-      throw error;
-    }
     // The first stripe's shards are deleted meanwhile, not before: the deletes to the nodes that
-    // stopped answering would hold the retry for their whole timeout.
+    // stopped answering would hold the retry (or the error) for their whole timeout.
     void stripes.onFailure(first.stripe, error).catch(() => undefined);
+    if (second === undefined) throw error;
     try {
       const stored = await writeTo(second);
       stripes.onRetry('stored');
       return stored;
     } catch (retryError) {
       stripes.onRetry('failed');
-      await stripes.onFailure(second.stripe, retryError);
+      void stripes.onFailure(second.stripe, retryError).catch(() => undefined);
       throw retryError;
     }
   }
