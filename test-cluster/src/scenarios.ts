@@ -468,6 +468,15 @@ const nodeLostForGood: Scenario = {
 
 /** The gateway's block size (its default): a PUT body of at most this is kept whole and can be written again. */
 const gatewayBlockSizeBytes = 1024 * 1024;
+/** A PUT of one block and one of three blocks and a byte (striped, not multipart), recorded like the workload's. */
+async function probePuts(context: ScenarioContext, phase: string): Promise<WriteRecord[]> {
+  const records: WriteRecord[] = [];
+  for (const sizeBytes of [300 * 1024, 3 * gatewayBlockSizeBytes + 1]) {
+    records.push(await context.cluster.recorder.put(context.name, `${context.name}/probe-${phase}-${sizeBytes}`, randomBody(sizeBytes), { multipartThresholdBytes: context.profile.multipartThresholdBytes }));
+  }
+  return records;
+}
+
 /** How long the frozen node stays frozen: past the gateway's straggler grace and the write bound. */
 const frozenHoldMs = 12_000;
 /** A write begun while a storage node is frozen must not take longer than this (the 2 s straggler grace, or 3-4 s to cut a stream mid-body, plus margin). */
@@ -490,9 +499,7 @@ const storageNodeFrozen: Scenario = {
       // frozen node, so it runs through them faster).
       for (const delayMs of [500, 3_000]) {
         await sleep(Math.max(0, frozenAtMs + delayMs - nowMs()));
-        for (const sizeBytes of [300 * 1024, 3 * gatewayBlockSizeBytes + 1]) {
-          await context.cluster.recorder.put(context.name, `${context.name}/probe-${delayMs}-${sizeBytes}`, randomBody(sizeBytes), { multipartThresholdBytes: context.profile.multipartThresholdBytes });
-        }
+        await probePuts(context, String(delayMs));
       }
     }, async () => {
       resumedAtMs = nowMs();
@@ -534,9 +541,8 @@ const zoneFrozen: Scenario = {
     // one block and of three, once the zone is avoided and again after the leader marked it
     // suspect, each at its first attempt.
     const probe = async (phase: string): Promise<void> => {
-      for (const sizeBytes of [300 * 1024, 3 * gatewayBlockSizeBytes + 1]) {
-        const write = await context.cluster.recorder.put(context.name, `${context.name}/probe-${phase}-${sizeBytes}`, randomBody(sizeBytes), { multipartThresholdBytes: context.profile.multipartThresholdBytes });
-        if (write.outcome !== 'ok') context.fail(`a ${sizeBytes} B PUT ${Math.round(nowMs() - frozenAtMs)} ms into the freeze failed: ${write.error ?? ''}`);
+      for (const write of await probePuts(context, phase)) {
+        if (write.outcome !== 'ok') context.fail(`a ${write.sizeBytes} B PUT ${Math.round(write.startMs - frozenAtMs)} ms into the freeze failed: ${write.error ?? ''}`);
       }
     };
     await faultUnderWorkload(context, async () => {
