@@ -9,7 +9,7 @@ import { loadProto } from '@tessera/proto';
 import type { ProtoGrpcType } from '@tessera/proto/generated/storage_node';
 import type { StorageNodeClient as RawClient } from '@tessera/proto/generated/tessera/storage/v1/StorageNode';
 import { ShardNotFoundError, ShardStreamIdleError, StorageNodeBusyError, StorageNodeClient, fromGrpcError, storageNodeServiceDefinition } from '@tessera/rpc';
-import { type NodeFixture, chunksOf, expectRejects, listFiles, randomShardBytes, shardIdOf, startNodeFixture } from './helpers';
+import { type NodeFixture, chunksOf, expectRejects, listFiles, randomShardBytes, shardIdOf, startNodeFixture, waitFor } from './helpers';
 
 const blockSizeBytes = 32 * 1024;
 
@@ -25,13 +25,6 @@ function blocksMessage(data: Buffer) {
   return { blocks: { data, blockChecksums: checksums } };
 }
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('many concurrent writers and readers', () => {
   let fixture: NodeFixture;

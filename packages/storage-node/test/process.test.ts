@@ -7,7 +7,7 @@ import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:c
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RpcStatusError, ShardNotFoundError, StorageNodeClient } from '@tessera/rpc';
-import { chunksOf, expectRejects, listFiles, makeTempDir, randomShardBytes, shardIdOf } from './helpers';
+import { chunksOf, expectRejects, listFiles, makeTempDir, randomShardBytes, shardIdOf, waitFor } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const mainJs = path.join(repoRoot, 'packages', 'storage-node', 'dist', 'main.js');
@@ -60,13 +60,6 @@ function startChild(dataDir: string, extraArgs: string[] = []): Promise<RunningN
   });
 }
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A write that sends a few blocks, then hangs until `release` is called. */
 function stalledWrite(client: StorageNodeClient, name: string): { done: Promise<unknown>; release: () => void } {
