@@ -56,21 +56,19 @@ export async function storeBody(body: VerifiedBody, limits: BodyStorageLimits, w
   const iterator = body[Symbol.asyncIterator]();
   const prefix: Buffer[] = [];
   let prefixSizeBytes = 0;
-  let bodyComplete = false;
   const prefixSizeBytesMax = Math.max(limits.inlineSizeBytesMax, limits.retainSizeBytesMax);
   for (;;) {
     const next = await iterator.next();
     if (next.done === true) {
+      // The whole body is here: inline, or a stripe whose write can be tried again.
       if (prefixSizeBytes <= limits.inlineSizeBytesMax) return { kind: 'inline', data: Buffer.concat(prefix, prefixSizeBytes) };
-      bodyComplete = true;
-      break;
+      return storeRetainedBody(prefix, writer, stripes);
     }
     const chunk = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
     prefix.push(chunk);
     prefixSizeBytes += chunk.byteLength;
     if (prefixSizeBytes > prefixSizeBytesMax) break;
   }
-  if (bodyComplete) return storeRetainedBody(prefix, writer, stripes);
   let placed: PlacedStripe;
   try {
     placed = await stripes.place();
