@@ -65,6 +65,11 @@ export const defaultMetadataNodeTiming = {
   liveness: { suspectAfterMs: 15_000, downAfterMs: 60_000, checkIntervalMs: 1_000, staleWriteAfterMs: 3_600_000, requestDedupRetentionMs: 600_000 },
 } as const;
 
+/** Settings that contradict each other; thrown at startup, before anything is opened. */
+export class InvalidMetadataNodeOptionsError extends Error {
+  override readonly name = 'InvalidMetadataNodeOptionsError';
+}
+
 /** Validates the relationships between timing settings once, at startup. */
 export function validateMetadataNodeOptions(options: MetadataNodeOptions): void {
   const problems: string[] = [];
@@ -73,7 +78,7 @@ export function validateMetadataNodeOptions(options: MetadataNodeOptions): void 
   // A request must outlive an election, or every leader change fails requests that would succeed.
   if (options.requestTimeoutMs < 2 * options.electionTimeoutTicks * options.tickIntervalMs) problems.push('requestTimeoutMs must be at least two election timeouts');
   if (options.liveness.downAfterMs <= options.liveness.suspectAfterMs) problems.push('liveness: downAfterMs must exceed suspectAfterMs');
-  if (problems.length > 0) throw new Error(`invalid metadata node options: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new InvalidMetadataNodeOptionsError(`invalid metadata node options: ${problems.join('; ')}`);
 }
 
 /** Starts one metadata node in this process: Raft host, gRPC services, liveness, metrics. */
