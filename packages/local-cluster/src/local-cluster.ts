@@ -7,6 +7,7 @@
  * reach each child through `process(name)` to kill, stop or restart it.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import type { LogLevel } from '@tessera/common';
 import { MetadataClient } from '@tessera/rpc';
 import { allProcesses, planCluster } from './cluster-layout';
@@ -82,6 +83,8 @@ export class LocalCluster {
   readonly layout: ClusterLayout;
   private readonly processes = new Map<string, { planned: PlannedProcess; supervised: SupervisedProcess }>();
   private readonly readiness = new Map<string, boolean>();
+  /** One kept-alive connection per process for the health probes. */
+  private readonly probeAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private readonly lock: DataDirLock;
   private healthTimer: NodeJS.Timeout | undefined;
   private healthRound: Promise<void> = Promise.resolve();
@@ -201,6 +204,7 @@ export class LocalCluster {
     this.started = false;
     if (this.healthTimer !== undefined) clearInterval(this.healthTimer);
     await this.healthRound;
+    this.probeAgent.destroy();
     await this.stopAll();
     this.metadataClient?.close();
     process.removeListener('exit', this.killChildrenOnExit);
@@ -307,7 +311,10 @@ export class LocalCluster {
     await Promise.all(
       [...this.processes.values()].map(async ({ planned, supervised }) => {
         if (supervised.state !== 'running') return this.setReady(planned.name, false);
-        const code = await httpGetStatus(planned.metricsAddress, '/health/ready', 1_000);
+        // A kept-alive connection the child closed just now fails the request; one retry on a
+        // new connection keeps that from looking like an unready process.
+        const code = (await httpGetStatus(planned.metricsAddress, '/health/ready', 1_000, this.probeAgent))
+          ?? (await httpGetStatus(planned.metricsAddress, '/health/ready', 1_000));
         // The child may have died during the probe.
         this.setReady(planned.name, code === 200 && supervised.state === 'running');
       }),

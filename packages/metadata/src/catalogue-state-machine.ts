@@ -708,7 +708,7 @@ export class CatalogueStateMachine {
 
   private async registerNode(command: Extract<Command, { type: 'registerNode' }>, m: Mutation): Promise<StorageNodeRecord> {
     if (command.readmit === true) m.del(keys.removedNodeKey(command.nodeId));
-    else await this.refuseRemoved(command.nodeId);
+    else await this.refuseRemovedNode(command.nodeId);
     const previous = await this.readJson<StorageNodeRecord>(keys.nodeKey(command.nodeId));
     // Re-registration (restart, new address) keeps a draining node draining.
     const state = previous?.state === 'draining' ? 'draining' : 'up';
@@ -722,7 +722,7 @@ export class CatalogueStateMachine {
   }
 
   private async heartbeat(command: Extract<Command, { type: 'heartbeat' }>, m: Mutation): Promise<StorageNodeRecord> {
-    await this.refuseRemoved(command.nodeId);
+    await this.refuseRemovedNode(command.nodeId);
     const previous = await this.getNode(command.nodeId);
     const revived = previous.state === 'suspect' || previous.state === 'down';
     const record: StorageNodeRecord = {
@@ -735,7 +735,7 @@ export class CatalogueStateMachine {
   }
 
   private async setNodeState(command: Extract<Command, { type: 'setNodeState' }>, m: Mutation): Promise<StorageNodeRecord> {
-    await this.refuseRemoved(command.nodeId);
+    await this.refuseRemovedNode(command.nodeId);
     const previous = await this.getNode(command.nodeId);
     if (previous.state === command.state) return previous;
     const record: StorageNodeRecord = { ...previous, state: command.state, stateChangedAtMs: command.changedAtMs };
@@ -744,7 +744,7 @@ export class CatalogueStateMachine {
   }
 
   /** A removed node stays out (registration, heartbeats, state changes) until an operator readmits it. */
-  private async refuseRemoved(nodeId: string): Promise<void> {
+  async refuseRemovedNode(nodeId: string): Promise<void> {
     if ((await this.readRaw(keys.removedNodeKey(nodeId))) !== undefined) throw new StorageNodeRemovedError(nodeId);
   }
 

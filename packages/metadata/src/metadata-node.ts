@@ -13,6 +13,7 @@ import { createMetadataMetrics } from './metrics';
 import type { MetadataMetrics } from './metrics';
 import { RaftHost } from './raft-host';
 import { GrpcRaftTransport, raftProto, raftTransportHandlers } from './raft-transport';
+import { StorageNodeHeartbeats } from './storage-node-heartbeats';
 import { StorageNodeLiveness } from './storage-node-liveness';
 import type { LivenessOptions } from './storage-node-liveness';
 
@@ -54,11 +55,11 @@ export interface RunningMetadataNode {
   stop(): Promise<void>;
 }
 
-/** Default timing: 100 ms ticks, elections after 1-2 s, heartbeats every 100 ms. */
+/** Default timing: 100 ms ticks, elections after 1-2 s, leader heartbeats every 200 ms (5-10 per election timeout; reads send their own round at once). */
 export const defaultMetadataNodeTiming = {
   tickIntervalMs: 100,
   electionTimeoutTicks: 10,
-  heartbeatIntervalTicks: 1,
+  heartbeatIntervalTicks: 2,
   snapshotEveryEntryCount: 10_000,
   requestTimeoutMs: 5_000,
   pendingRequestCountMax: 10_000,
@@ -98,15 +99,16 @@ export async function startMetadataNode(options: MetadataNodeOptions, components
   );
   await host.start();
 
+  const heartbeats = new StorageNodeHeartbeats();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
   server.addService(raftProto().tessera.raft.v1.RaftTransport.service, raftTransportHandlers(host, logger, metrics));
   const metadataProto = loadProto('metadata.proto') as unknown as MetadataProto;
-  server.addService(metadataProto.tessera.metadata.v1.Metadata.service, metadataServiceHandlers({ host, clock: components.clock, logger }));
+  server.addService(metadataProto.tessera.metadata.v1.Metadata.service, metadataServiceHandlers({ host, clock: components.clock, logger, heartbeats }));
   const grpcPort = await new Promise<number>((resolve, reject) => {
     server.bindAsync(options.listenAddress, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
   });
 
-  const liveness = new StorageNodeLiveness(options.liveness, host, components.clock, logger);
+  const liveness = new StorageNodeLiveness(options.liveness, host, heartbeats, components.clock, logger);
   liveness.start();
   const sizeTimer = setInterval(() => void updateSizes(host, metrics), 10_000);
   // Counters are read at scrape time (one prefix scan of the bucket-counter table).

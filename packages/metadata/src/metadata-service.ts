@@ -24,12 +24,15 @@ import {
   bucketToProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
 } from './proto-convert';
 import type { RaftHost } from './raft-host';
+import type { StorageNodeHeartbeats } from './storage-node-heartbeats';
 import { validateBucketName, validateObjectKey } from './validation';
 
 export interface MetadataServiceComponents {
   readonly host: RaftHost;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The leader's memory of storage-node heartbeats (most are not committed). */
+  readonly heartbeats: StorageNodeHeartbeats;
 }
 
 /** Ids are 96 random bits in hex: unguessable, and never reused across retries. */
@@ -57,7 +60,7 @@ function unary<Req, Res>(logger: Logger, name: string, fn: (request: Req, reques
  * linearizable wherever it is served.
  */
 export function metadataServiceHandlers(components: MetadataServiceComponents): MetadataHandlers {
-  const { host, clock, logger } = components;
+  const { host, clock, logger, heartbeats } = components;
   const propose = async <T>(command: Command, requestId?: string): Promise<T> => {
     const stamp = requestId === undefined ? undefined : { requestId, requestedAtMs: clock.nowMs() };
     validateCommand(stamp === undefined ? command : { ...command, request: stamp });
@@ -73,7 +76,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       throw new InvalidArgumentError('invalid shard counts');
     }
     if (blockSizeBytes < 1) throw new InvalidArgumentError('blockSizeBytes must be >= 1');
-    const nodes = await host.machine.listNodes();
+    const nodes = (await host.machine.listNodes()).map((n) => heartbeats.overlay(n));
     try {
       const placement = placeStripe({ stripeKey, dataShardCount, parityShardCount, nodes });
       return { stripeId, dataShardCount, parityShardCount, blockSizeBytes, shardNodeIds: placement.nodeIds, degradedSpread: placement.degradedSpread };
@@ -214,15 +217,26 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       const stats = await read(() => host.machine.catalogueStats());
       return { ...stats, buckets: stats.buckets.map((b) => ({ ...b })) };
     }),
-    Heartbeat: u('Heartbeat', async (req, rid) =>
-      nodeToProto(await propose<StorageNodeRecord>({
-        type: 'heartbeat', nodeId: req.nodeId, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes, heartbeatAtMs: clock.nowMs(),
-      }, rid))),
+    // Committed only when the catalogue needs it (StorageNodeHeartbeats); otherwise the leader
+    // remembers it and answers from its state. Either way a removed node is refused
+    // (StorageNodeRemovedError) and an unknown one gets NoSuchStorageNode (it registers again).
+    Heartbeat: u('Heartbeat', async (req, rid) => {
+      if (!host.isLeader()) throw host.notLeaderError();
+      const heartbeatAtMs = clock.nowMs();
+      await host.machine.refuseRemovedNode(req.nodeId);
+      const persisted = await host.machine.getNode(req.nodeId);
+      if (!heartbeats.observe(req.nodeId, { atMs: heartbeatAtMs, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes }, persisted)) {
+        return nodeToProto(heartbeats.overlay(persisted));
+      }
+      return nodeToProto(await propose<StorageNodeRecord>({
+        type: 'heartbeat', nodeId: req.nodeId, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes, heartbeatAtMs,
+      }, rid));
+    }),
     SetNodeState: u('SetNodeState', async (req, rid) =>
       nodeToProto(await propose<StorageNodeRecord>({
         type: 'setNodeState', nodeId: req.nodeId, state: req.state as NodeState, changedAtMs: clock.nowMs(), reason: req.reason,
       }, rid))),
-    ListNodes: u('ListNodes', async () => ({ nodes: (await read(() => host.machine.listNodes())).map(nodeToProto) })),
+    ListNodes: u('ListNodes', async () => ({ nodes: (await read(() => host.machine.listNodes())).map((n) => nodeToProto(heartbeats.overlay(n))) })),
     PlaceStripe: u('PlaceStripe', async (req) =>
       stripeToProto(await read(() => placeFor(req.stripeKey, newId(), req.dataShardCount, req.parityShardCount, req.blockSizeBytes)))),
 

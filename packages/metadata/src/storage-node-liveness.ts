@@ -1,5 +1,6 @@
 import type { Clock, Logger } from '@tessera/common';
 import type { RaftHost } from './raft-host';
+import type { StorageNodeHeartbeats } from './storage-node-heartbeats';
 
 export interface LivenessOptions {
   /** No heartbeat for this long: the leader proposes `suspect` (no new shards go there). */
@@ -21,8 +22,9 @@ const requestExpiryIntervalMs = 60_000;
 
 /**
  * Leader housekeeping. Storage-node liveness, run on every metadata node but acting only on the leader. A heartbeat
- * carries the leader's wall-clock time when it was proposed; the leader compares it with its
- * own clock. A freshly elected leader first waits `suspectAfterMs` (its predecessor's clock
+ * carries the leader's wall-clock time when it arrived (in the catalogue, or only in the
+ * leader's StorageNodeHeartbeats when it was not committed); the leader compares the later of
+ * the two with its own clock. A freshly elected leader first waits `suspectAfterMs` (its predecessor's clock
  * may differ, and nodes may not have found the new leader yet), so a leader change never
  * marks healthy nodes suspect. State changes are proposed as commands, never applied locally.
  */
@@ -31,7 +33,13 @@ export class StorageNodeLiveness {
   private checking = false;
   private lastExpiryMonotonicMs = -Infinity;
 
-  constructor(private readonly options: LivenessOptions, private readonly host: RaftHost, private readonly clock: Clock, private readonly logger: Logger) {}
+  constructor(
+    private readonly options: LivenessOptions,
+    private readonly host: RaftHost,
+    private readonly heartbeats: StorageNodeHeartbeats,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.check(), this.options.checkIntervalMs);
@@ -49,7 +57,7 @@ export class StorageNodeLiveness {
       const removed = new Set((await this.host.machine.listRemovedNodes()).map((r) => r.nodeId));
       for (const node of await this.host.machine.listNodes()) {
         if (removed.has(node.nodeId)) continue;
-        const silentMs = nowMs - node.lastHeartbeatAtMs;
+        const silentMs = nowMs - this.heartbeats.overlay(node).lastHeartbeatAtMs;
         let next: 'suspect' | 'down' | undefined;
         if ((node.state === 'up' || node.state === 'suspect') && silentMs >= this.options.downAfterMs) next = 'down';
         else if (node.state === 'up' && silentMs >= this.options.suspectAfterMs) next = 'suspect';

@@ -38,7 +38,7 @@ test('flags beat env, env beats the config file, the file beats defaults', async
   expect(options.electionTimeoutTicks).toBe(15);
   expect(options.dataDir).toBe('/from-env');
   expect(options.snapshotEveryEntryCount).toBe(7);
-  expect(options.heartbeatIntervalTicks).toBe(1);
+  expect(options.heartbeatIntervalTicks).toBe(2);
   expect([...options.peers.entries()]).toEqual([['m1', '127.0.0.1:1'], ['m2', '127.0.0.1:2']]);
 });
 

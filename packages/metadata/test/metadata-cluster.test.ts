@@ -115,6 +115,30 @@ test('storage node liveness: a silent node goes suspect then down; a heartbeat r
   expect(await stateOf()).toBe('up');
 });
 
+test('heartbeats that change nothing are not committed, yet keep the node up past the suspect timeout', async () => {
+  await client.registerNode({ nodeId: 'sn-steady', az: 'az-0', address: '127.0.0.1:1', capacityBytes: 1000, freeBytes: 500 });
+  const leader = nodes.get(await waitForLeader(client, [...peers.values()]));
+  if (leader === undefined) throw new Error('no leader node');
+  const appliedBefore = leader.host.machine.appliedIndex;
+  const startedMs = Date.now();
+  // suspectAfterMs is 1 s in these tests: 2.5 s of heartbeats every 200 ms.
+  while (Date.now() - startedMs < 2_500) {
+    const answered = await client.heartbeat({ nodeId: 'sn-steady', capacityBytes: 1000, freeBytes: 500 });
+    expect(answered.state).toBe('up');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const steady = (await client.listNodes()).find((n) => n.nodeId === 'sn-steady');
+  expect(steady?.state).toBe('up');
+  expect(Date.now() - Number(steady?.lastHeartbeatAtMs)).toBeLessThan(1_000);
+  // Other tests may commit meanwhile, but not one entry per heartbeat (about 12 here).
+  expect(leader.host.machine.appliedIndex - appliedBefore).toBeLessThan(6);
+  // Free space that moved by 1% of the capacity is committed and visible on every node.
+  await client.heartbeat({ nodeId: 'sn-steady', capacityBytes: 1000, freeBytes: 400 });
+  for (const node of nodes.values()) {
+    await waitFor('free space replicated', async () => ((await node.host.machine.getNode('sn-steady')).freeBytes === 400 ? true : undefined), 5_000);
+  }
+});
+
 test('conditional commits over gRPC: If-None-Match and If-Match decided at apply, typed errors back', async () => {
   await client.createBucket({ bucket: 'cond', owner: 'alice' });
   const put = (condition?: { ifNoneMatchAny?: boolean; ifMatchEtag?: string }, etag = md5) =>
