@@ -9,6 +9,10 @@ import type { Clock, Logger } from '@tessera/common';
 import type { CredentialStore } from './auth/credential-store';
 import { authenticateRequest } from './auth/verify-request';
 import type { S3Backend } from './backend';
+import { BucketCorsCache } from './bucket-cors-cache';
+import { callBackend } from './handler-context';
+import { applyCorsHeaders, handleCorsPreflight } from './handlers/bucket-cors';
+import type { S3Operation } from './s3-operation';
 import { dispatchS3Operation } from './dispatch';
 import { createS3ErrorBoundary } from './error-boundary';
 import { validateGatewayLimits } from './limits';
@@ -66,7 +70,7 @@ function observe(res: Response, context: RequestContext, components: GatewayComp
   res.on('close', finish);
 }
 
-async function serveS3(req: Request, res: Response, options: GatewayOptions, components: GatewayComponents): Promise<void> {
+async function serveS3(req: Request, res: Response, options: GatewayOptions, components: GatewayComponents, corsCache: BucketCorsCache): Promise<void> {
   const { rawPath, rawQuery } = splitUrl(req.originalUrl);
   const context = newRequestContext(rawPath);
   setRequestContext(res, context);
@@ -88,17 +92,27 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
     return values.length === 0 ? undefined : values.join(',');
   };
   const virtualHostBucket = resolveVirtualHostBucket(req.headers.host, options.virtualHostBaseDomains);
-  const auth = await authenticateRequest(
-    { method: req.method, rawPath, query, headerValues, headerNames: Object.keys(req.headers), virtualHostBucket },
-    { credentials: components.credentials, region: options.region, clock: components.clock },
-  );
-  const op = parseS3Request({
+  const parse = (): S3Operation => parseS3Request({
     method: req.method,
     path: rawPath,
     query,
     headers: Object.fromEntries(Object.keys(req.headers).map((name) => [name, header(name)])),
     virtualHostBucket,
   });
+  // A CORS preflight carries no credentials (browsers never sign it): answered from the
+  // bucket's CORS rules before authentication, as S3 does.
+  if (req.method === 'OPTIONS') {
+    const preflight = parse();
+    context.operationKind = preflight.kind;
+    if (preflight.kind !== 'CorsPreflight') throw new S3Error('MethodNotAllowed', { fields: { Method: 'OPTIONS', ResourceType: 'SERVICE' } });
+    await handleCorsPreflight(res, { bucket: preflight.bucket, key: preflight.key, header }, corsCache);
+    return;
+  }
+  const auth = await authenticateRequest(
+    { method: req.method, rawPath, query, headerValues, headerNames: Object.keys(req.headers), virtualHostBucket },
+    { credentials: components.credentials, region: options.region, clock: components.clock },
+  );
+  const op = parse();
   context.operationKind = op.kind;
   const queryMap = new Map<string, string>();
   for (const parameter of query) if (!queryMap.has(parameter.name)) queryMap.set(parameter.name, parameter.value);
@@ -116,7 +130,9 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
     rawQuery: query,
     header,
     headerNames: Object.keys(req.headers),
+    corsCache,
   };
+  if ('bucket' in op && op.bucket !== undefined) await applyCorsHeaders(ctx, op.bucket, corsCache);
   await dispatchS3Operation(ctx, op);
 }
 
@@ -144,8 +160,19 @@ export function createGatewayApp(options: GatewayOptions, components: GatewayCom
       .then((text) => res.status(200).type(components.metrics.registry.contentType).send(text))
       .catch(next);
   }));
+  const corsCache = new BucketCorsCache(
+    async (bucket) => {
+      try {
+        return (await callBackend({ bucket }, () => components.backend.headBucket(bucket))).corsRules;
+      } catch (error) {
+        if (error instanceof S3Error && error.code === 'NoSuchBucket') return undefined;
+        throw error;
+      }
+    },
+    components.clock,
+  );
   app.use((req: Request, res: Response, next: NextFunction) => {
-    serveS3(req, res, options, components).catch(next);
+    serveS3(req, res, options, components, corsCache).catch(next);
   });
   app.use(createS3ErrorBoundary(components.logger));
   return app;

@@ -17,6 +17,7 @@
  */
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from './checksums';
 import type { ObjectHeaders } from './object-headers';
+import type { CorsRule } from './cors';
 import type { Tag } from './object-tags';
 import type { VerifiedBody } from './request-body';
 
@@ -25,6 +26,8 @@ export interface BucketInfo {
   readonly createdAtMs: number;
   /** The bucket's tag set (S3 bucket tagging) in the order given; empty when it has none. */
   readonly tags: readonly Tag[];
+  /** The bucket's CORS rules in the order given; empty when it has no CORS configuration. */
+  readonly corsRules: readonly CorsRule[];
 }
 
 export interface ObjectInfo {
@@ -166,6 +169,8 @@ export interface S3Backend {
   headBucket(name: string): Promise<BucketInfo>;
   /** Replaces the bucket's tag set; an empty list removes it. Tags are validated by the gateway. Throws NoSuchBucket. */
   setBucketTags(name: string, tags: readonly Tag[]): Promise<void>;
+  /** Replaces the bucket's CORS rules; an empty list removes them. Rules are validated by the gateway. Throws NoSuchBucket. */
+  setBucketCors(name: string, rules: readonly CorsRule[]): Promise<void>;
 
   /** Streams the body to storage, then commits atomically. Throws NoSuchBucket, PreconditionFailed. */
   putObject(request: PutObjectRequest): Promise<ObjectInfo>;

@@ -36,14 +36,17 @@ import { handlePutAcl } from './handlers/put-acl';
 import { handlePutObject } from './handlers/put-object';
 import { handleUploadPart } from './handlers/upload-part';
 import { handleUploadPartCopy } from './handlers/upload-part-copy';
+import { handleCorsPreflight, handleDeleteBucketCors, handleGetBucketCors, handlePutBucketCors } from './handlers/bucket-cors';
 
 export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation): Promise<void> {
   switch (op.kind) {
     case 'ListBuckets':
       return handleListBuckets(ctx);
     case 'CreateBucket':
+      ctx.corsCache.forget(op.bucket);
       return handleCreateBucket(ctx, op.bucket);
     case 'DeleteBucket':
+      ctx.corsCache.forget(op.bucket);
       return handleDeleteBucket(ctx, op.bucket);
     case 'HeadBucket':
       return handleHeadBucket(ctx, op.bucket);
@@ -61,6 +64,15 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handlePutBucketTagging(ctx, op.bucket);
     case 'DeleteBucketTagging':
       return handleDeleteBucketTagging(ctx, op.bucket);
+    case 'GetBucketCors':
+      return handleGetBucketCors(ctx, op.bucket);
+    case 'PutBucketCors':
+      return handlePutBucketCors(ctx, op.bucket, ctx.corsCache);
+    case 'DeleteBucketCors':
+      return handleDeleteBucketCors(ctx, op.bucket, ctx.corsCache);
+    case 'CorsPreflight':
+      // Answered before authentication (app.ts); a signed OPTIONS never gets here.
+      return handleCorsPreflight(ctx.res, { bucket: op.bucket, key: op.key, header: ctx.header }, ctx.corsCache);
     case 'GetBucketConfiguration':
       return handleGetBucketConfiguration(ctx, op.bucket, op.configuration);
     case 'ListObjectsV2':

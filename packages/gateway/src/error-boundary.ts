@@ -41,8 +41,9 @@ export function sendS3Error(res: Response, method: string, error: S3Error, close
     res.destroy(error);
     return;
   }
+  // The request ids stay, and so do CORS headers (a browser script may then read the error).
   for (const name of res.getHeaderNames()) {
-    if (name !== 'x-amz-request-id' && name !== 'x-amz-id-2') res.removeHeader(name);
+    if (name !== 'x-amz-request-id' && name !== 'x-amz-id-2' && name !== 'vary' && !name.startsWith('access-control-')) res.removeHeader(name);
   }
   res.status(error.httpStatus);
   res.setHeader('x-amz-request-id', context.requestId);

@@ -9,6 +9,7 @@ import type { AuthResult } from './auth/verify-request';
 import { checksumAlgorithmOfHeader } from './checksums';
 import type { ChecksumAlgorithm } from './checksums';
 import type { S3Backend } from './backend';
+import type { BucketCorsCache } from './bucket-cors-cache';
 import { mapBackendError } from './backend-errors';
 import type { ResourceNames } from './backend-errors';
 import { bodyExpectation, createVerifiedBody, readWholeBody } from './request-body';
@@ -56,6 +57,8 @@ export interface HandlerContext {
   readonly rawQuery: readonly QueryParameter[];
   header(lowerCaseName: string): string | undefined;
   readonly headerNames: readonly string[];
+  /** Buckets' CORS rules as this gateway last read them (bucket-cors-cache.ts). */
+  readonly corsCache: BucketCorsCache;
 }
 
 /** The verified request body; `alsoCompute` adds checksums to compute even if the client sent none. */

@@ -156,7 +156,7 @@ function checkVersionId(query: QueryView, key: string): void {
 }
 
 const absentConfigurations: readonly AbsentBucketConfiguration[] = [
-  'policy', 'policyStatus', 'cors', 'lifecycle', 'encryption', 'website', 'object-lock', 'ownershipControls', 'replication',
+  'policy', 'policyStatus', 'lifecycle', 'encryption', 'website', 'object-lock', 'ownershipControls', 'replication',
   'publicAccessBlock', 'logging', 'accelerate', 'requestPayment', 'notification',
 ];
 
@@ -239,6 +239,7 @@ function parseBucketGet(bucket: string, query: QueryView): S3Operation {
   if (query.has('versioning')) return { kind: 'GetBucketVersioning', bucket };
   if (query.has('acl')) return { kind: 'GetBucketAcl', bucket };
   if (query.has('tagging')) return { kind: 'GetBucketTagging', bucket };
+  if (query.has('cors')) return { kind: 'GetBucketCors', bucket };
   if (query.has('uploads')) return { kind: 'ListMultipartUploads', bucket, params: listUploadsParams(query) };
   if (query.has('versions')) return { kind: 'ListObjectVersions', bucket, params: listVersionsParams(query) };
   const configuration = absentConfigurations.find((name) => query.has(name));
@@ -261,10 +262,12 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
     case 'PUT':
       if (subresource === 'acl') return { kind: 'PutBucketAcl', bucket };
       if (subresource === 'tagging') return { kind: 'PutBucketTagging', bucket };
+      if (subresource === 'cors') return { kind: 'PutBucketCors', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `PUT ?${subresource}` };
       return { kind: 'CreateBucket', bucket };
     case 'DELETE':
       if (subresource === 'tagging') return { kind: 'DeleteBucketTagging', bucket };
+      if (subresource === 'cors') return { kind: 'DeleteBucketCors', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `DELETE ?${subresource}` };
       return { kind: 'DeleteBucket', bucket };
     case 'POST':
@@ -357,6 +360,7 @@ export function parseS3Request(input: S3RequestInput): S3Operation {
   const { bucket, key } = splitPath(input);
   if (bucket === undefined) return parseServiceRequest(input);
   assertValidBucketName(bucket);
+  if (input.method === 'OPTIONS') return { kind: 'CorsPreflight', bucket, key };
   if (key === undefined) return parseBucketRequest(input, bucket, query);
   return parseObjectRequest(input, bucket, key, query);
 }

@@ -11,6 +11,8 @@ interface CatalogueEntry {
 
 export const s3ErrorCatalogue = {
   AccessDenied: { httpStatus: 403, message: 'Access Denied' },
+  /** A refused CORS preflight (OPTIONS). */
+  AccessForbidden: { httpStatus: 403, message: 'CORSResponse: This CORS request is not allowed.' },
   AuthorizationHeaderMalformed: { httpStatus: 400, message: 'The authorization header is malformed.' },
   AuthorizationQueryParametersError: {
     httpStatus: 400,

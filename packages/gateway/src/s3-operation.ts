@@ -64,7 +64,6 @@ export interface ListPartsParams {
 export type AbsentBucketConfiguration =
   | 'policy'
   | 'policyStatus'
-  | 'cors'
   | 'lifecycle'
   | 'encryption'
   | 'website'
@@ -90,6 +89,11 @@ export type S3Operation =
   | { readonly kind: 'GetBucketTagging'; readonly bucket: string }
   | { readonly kind: 'PutBucketTagging'; readonly bucket: string }
   | { readonly kind: 'DeleteBucketTagging'; readonly bucket: string }
+  | { readonly kind: 'GetBucketCors'; readonly bucket: string }
+  | { readonly kind: 'PutBucketCors'; readonly bucket: string }
+  | { readonly kind: 'DeleteBucketCors'; readonly bucket: string }
+  /** A browser's CORS preflight (OPTIONS): answered from the bucket's CORS rules, unauthenticated. */
+  | { readonly kind: 'CorsPreflight'; readonly bucket: string; readonly key: string | undefined }
   | { readonly kind: 'ListObjectsV2'; readonly bucket: string; readonly params: ListObjectsV2Params }
   | { readonly kind: 'ListObjects'; readonly bucket: string; readonly params: ListObjectsV1Params }
   | { readonly kind: 'ListObjectVersions'; readonly bucket: string; readonly params: ListObjectVersionsParams }
@@ -137,6 +141,10 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'GetBucketTagging',
   'PutBucketTagging',
   'DeleteBucketTagging',
+  'GetBucketCors',
+  'PutBucketCors',
+  'DeleteBucketCors',
+  'CorsPreflight',
   'ListObjectsV2',
   'ListObjects',
   'ListObjectVersions',

@@ -1,6 +1,6 @@
 /**
  * Parsing of the XML request bodies S3 defines: CompleteMultipartUpload, Delete,
- * CreateBucketConfiguration, AccessControlPolicy and Tagging. Every body has a size limit, is validated for well-formedness, and
+ * CreateBucketConfiguration, AccessControlPolicy, Tagging and CORSConfiguration. Every body has a size limit, is validated for well-formedness, and
  * any shape S3 would not accept is MalformedXML. Text values are kept untrimmed: keys may begin
  * or end with spaces.
  */
@@ -10,6 +10,7 @@ import { checksumAlgorithms } from './checksums';
 import type { ChecksumValues } from './checksums';
 import type { RequestedPart } from './multipart';
 import { partNumberMax } from './parse-s3-request';
+import { type CorsRule, validateCorsConfiguration } from './cors';
 import { type TagSetOwner, validateTags } from './object-tags';
 import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
@@ -29,7 +30,7 @@ const parser = new XMLParser({
   processEntities: true,
   htmlEntities: true,
   removeNSPrefix: true,
-  isArray: (name) => name === 'Part' || name === 'Object' || name === 'Grant' || name === 'Tag',
+  isArray: (name) => ['Part', 'Object', 'Grant', 'Tag', 'CORSRule', 'AllowedOrigin', 'AllowedMethod', 'AllowedHeader', 'ExposeHeader'].includes(name),
 });
 
 type XmlNode = Record<string, unknown>;
@@ -205,4 +206,35 @@ export function parseTagging(body: Buffer, owner: TagSetOwner): readonly Tag[] {
     }),
     owner,
   );
+}
+
+/** S3's limit on a CORS configuration document. */
+export const corsConfigurationBodyBytesMax = 64 * 1024;
+
+/** The CORSConfiguration document of PutBucketCors, validated as S3 does (see cors.ts). */
+export function parseCorsConfiguration(body: Buffer): readonly CorsRule[] {
+  const document = parseDocument(body, corsConfigurationBodyBytesMax);
+  const root = child(document.root, 'CORSConfiguration');
+  if (root === '' || root === undefined) throw malformed('at least one CORSRule is required');
+  const rules = asArray(child(asNode(root, 'CORSConfiguration'), 'CORSRule'));
+  const texts = (node: XmlNode, name: string): string[] => asArray(child(node, name)).map((value) => document.text(value, name).trim());
+  return validateCorsConfiguration(rules.map((value, index) => {
+    const rule = asNode(value, `CORSRule ${index + 1}`);
+    const id = child(rule, 'ID');
+    const maxAge = child(rule, 'MaxAgeSeconds');
+    let maxAgeSeconds: number | undefined;
+    if (maxAge !== undefined) {
+      const text = document.text(maxAge, 'MaxAgeSeconds').trim();
+      if (!/^\d{1,10}$/.test(text) || Number(text) > 0xffffffff) throw malformed('MaxAgeSeconds must be a non-negative integer');
+      maxAgeSeconds = Number(text);
+    }
+    return {
+      ...(id === undefined ? {} : { id: document.text(id, 'ID') }),
+      allowedOrigins: texts(rule, 'AllowedOrigin'),
+      allowedMethods: texts(rule, 'AllowedMethod'),
+      allowedHeaders: texts(rule, 'AllowedHeader'),
+      exposeHeaders: texts(rule, 'ExposeHeader'),
+      ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
+    };
+  }));
 }

@@ -7,6 +7,7 @@
 import type { BucketInfo, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry } from './backend';
 import { checksumAlgorithms } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
+import type { CorsRule } from './cors';
 import type { Tag } from './object-tags';
 import type { EncodingType } from './s3-operation';
 import { uriEncode } from './uri';
@@ -287,6 +288,19 @@ export function accessControlPolicyXml(owner: Owner): string {
 
 export function taggingXml(tags: readonly Tag[]): string {
   return xmlDocument('Tagging', xmlElement('TagSet', ...tags.map((tag) => xmlElement('Tag', xmlText('Key', tag.key), xmlText('Value', tag.value)))));
+}
+
+/** GetBucketCors: the rules as stored, elements in the S3 API reference order. */
+export function corsConfigurationXml(rules: readonly CorsRule[]): string {
+  return xmlDocument('CORSConfiguration', ...rules.map((rule) => xmlElement(
+    'CORSRule',
+    ...(rule.id === undefined ? [] : [xmlText('ID', rule.id)]),
+    ...rule.allowedHeaders.map((header) => xmlText('AllowedHeader', header)),
+    ...rule.allowedMethods.map((method) => xmlText('AllowedMethod', method)),
+    ...rule.allowedOrigins.map((origin) => xmlText('AllowedOrigin', origin)),
+    ...rule.exposeHeaders.map((header) => xmlText('ExposeHeader', header)),
+    ...(rule.maxAgeSeconds === undefined ? [] : [xmlText('MaxAgeSeconds', rule.maxAgeSeconds)]),
+  )));
 }
 
 export const objectAttributeNames = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;

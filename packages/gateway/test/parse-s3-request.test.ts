@@ -39,7 +39,11 @@ const cases: [string, string | undefined, string | undefined, string, Record<str
   ['GET', 'bkt', undefined, 'versioning', {}, { kind: 'GetBucketVersioning', bucket: 'bkt' }],
   ['GET', 'bkt', undefined, 'acl', {}, { kind: 'GetBucketAcl', bucket: 'bkt' }],
   ['GET', 'bkt', undefined, 'policy', {}, { kind: 'GetBucketConfiguration', bucket: 'bkt', configuration: 'policy' }],
-  ['GET', 'bkt', undefined, 'cors', {}, { kind: 'GetBucketConfiguration', bucket: 'bkt', configuration: 'cors' }],
+  ['GET', 'bkt', undefined, 'cors', {}, { kind: 'GetBucketCors', bucket: 'bkt' }],
+  ['PUT', 'bkt', undefined, 'cors', {}, { kind: 'PutBucketCors', bucket: 'bkt' }],
+  ['DELETE', 'bkt', undefined, 'cors', {}, { kind: 'DeleteBucketCors', bucket: 'bkt' }],
+  ['OPTIONS', 'bkt', undefined, '', {}, { kind: 'CorsPreflight', bucket: 'bkt', key: undefined }],
+  ['OPTIONS', 'bkt', 'a/b.txt', '', {}, { kind: 'CorsPreflight', bucket: 'bkt', key: 'a/b.txt' }],
   ['GET', 'bkt', undefined, 'lifecycle', {}, { kind: 'GetBucketConfiguration', bucket: 'bkt', configuration: 'lifecycle' }],
   ['GET', 'bkt', undefined, 'tagging', {}, { kind: 'GetBucketTagging', bucket: 'bkt' }],
   ['PUT', 'bkt', undefined, 'tagging', {}, { kind: 'PutBucketTagging', bucket: 'bkt' }],
@@ -52,7 +56,6 @@ const cases: [string, string | undefined, string | undefined, string, Record<str
   ['PUT', 'bkt', undefined, 'website', {}, { kind: 'NotImplemented', bucket: 'bkt', feature: 'PUT ?website' }],
   ['PUT', 'bkt', undefined, 'versioning', {}, { kind: 'NotImplemented', bucket: 'bkt', feature: 'PUT ?versioning' }],
   ['PUT', 'bkt', undefined, 'policy', {}, { kind: 'NotImplemented', bucket: 'bkt' }],
-  ['DELETE', 'bkt', undefined, 'cors', {}, { kind: 'NotImplemented', bucket: 'bkt' }],
   ['GET', 'bkt', undefined, 'uploads&prefix=a&max-uploads=5', {}, { kind: 'ListMultipartUploads', bucket: 'bkt' }],
   ['GET', 'bkt', undefined, 'versions&prefix=a&key-marker=k&version-id-marker=null', {}, { kind: 'ListObjectVersions', bucket: 'bkt' }],
   ['GET', 'bkt', undefined, 'list-type=2&prefix=a%2Fb&delimiter=%2F&max-keys=10&start-after=x&fetch-owner=true&encoding-type=url', {}, { kind: 'ListObjectsV2', bucket: 'bkt' }],
@@ -153,7 +156,7 @@ describe.each(['path', 'vhost'] as const)('%s-style', (style) => {
 
   test('unsupported methods are MethodNotAllowed', () => {
     expect(parseError(requestFor(style, 'PATCH', 'bkt', 'k'))).toBe('MethodNotAllowed');
-    expect(parseError(requestFor(style, 'OPTIONS', 'bkt', undefined))).toBe('MethodNotAllowed');
+    expect(parseError(requestFor(style, 'TRACE', 'bkt', undefined))).toBe('MethodNotAllowed');
   });
 });
 

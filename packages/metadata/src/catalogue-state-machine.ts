@@ -13,7 +13,7 @@ import { validateCommand } from './commands';
 import { validateSystemMetadata } from './validation';
 import * as keys from './keys';
 import type {
-  BucketStatsRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StripeOwner, TagRecord, WriteCondition,
+  BucketStatsRecord, CorsRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StripeOwner, TagRecord, WriteCondition,
 } from './model';
 import type {
   BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
@@ -366,6 +366,8 @@ export class CatalogueStateMachine {
         return this.createBucket(command, m);
       case 'setBucketTags':
         return this.setBucketTags(command.bucket, command.tags, m);
+      case 'setBucketCors':
+        return this.setBucketCors(command.bucket, command.rules, m);
       case 'deleteBucket':
         return this.deleteBucket(command.bucket, m);
       case 'beginWrite':
@@ -508,6 +510,21 @@ export class CatalogueStateMachine {
   private async setBucketTags(bucket: string, tags: readonly TagRecord[], m: Mutation): Promise<BucketRecord> {
     const previous = await this.getBucket(bucket);
     const record: BucketRecord = { ...previous, tags: tags.map(({ key, value }) => ({ key, value })) };
+    m.put(keys.bucketKey(bucket), record);
+    return record;
+  }
+
+  private async setBucketCors(bucket: string, rules: readonly CorsRuleRecord[], m: Mutation): Promise<BucketRecord> {
+    const { corsRules: _previousRules, ...previous } = await this.getBucket(bucket);
+    const record: BucketRecord = rules.length === 0 ? previous : {
+      ...previous,
+      corsRules: rules.map((rule) => ({
+        ...(rule.id === undefined ? {} : { id: rule.id }),
+        allowedOrigins: [...rule.allowedOrigins], allowedMethods: [...rule.allowedMethods],
+        allowedHeaders: [...rule.allowedHeaders], exposeHeaders: [...rule.exposeHeaders],
+        ...(rule.maxAgeSeconds === undefined ? {} : { maxAgeSeconds: rule.maxAgeSeconds }),
+      })),
+    };
     m.put(keys.bucketKey(bucket), record);
     return record;
   }

@@ -1,9 +1,9 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError } from '@tessera/rpc';
-import type { ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
+import type { CorsRuleRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
 import {
-  validateBucketName, validateBucketTags, validateEtag, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
+  validateBucketName, validateBucketTags, validateCorsRules, validateEtag, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
   validateShortString, validateStringMap, validateStripe, validateSystemMetadata, validateUserMetadata,
 } from './validation';
 
@@ -16,6 +16,7 @@ export type Command =
   | { readonly type: 'createBucket'; readonly bucket: string; readonly owner: string; readonly createdAtMs: number }
   /** Replaces the bucket's tag set (S3 bucket tagging); an empty list removes it. */
   | { readonly type: 'setBucketTags'; readonly bucket: string; readonly tags: readonly TagRecord[] }
+  | { readonly type: 'setBucketCors'; readonly bucket: string; readonly rules: readonly CorsRuleRecord[] }
   | { readonly type: 'deleteBucket'; readonly bucket: string }
   | {
       readonly type: 'beginWrite'; readonly bucket: string; readonly key: string; readonly writeId: string;
@@ -171,6 +172,10 @@ export function validateCommand(command: StampedCommand): void {
     case 'setBucketTags':
       validateBucketName(command.bucket);
       validateBucketTags(command.tags);
+      return;
+    case 'setBucketCors':
+      validateBucketName(command.bucket);
+      validateCorsRules(command.rules);
       return;
     case 'beginWrite':
       validateBucketName(command.bucket);

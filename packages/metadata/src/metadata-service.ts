@@ -21,7 +21,7 @@ import type { WriteCondition } from './model';
 import type { StripeLocation } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import {
   ownerFromProto, ownerToProto,
-  bucketToProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
+  bucketToProto, corsRuleFromProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
 } from './proto-convert';
 import type { RaftHost } from './raft-host';
 import type { StorageNodeHeartbeats } from './storage-node-heartbeats';
@@ -100,6 +100,8 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     }),
     HeadBucket: u('HeadBucket', async (req) => bucketToProto(await read(() => host.machine.getBucket(req.bucket)))),
     ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
+    SetBucketCors: u('SetBucketCors', async (req, rid) =>
+      bucketToProto(await propose<BucketRecord>({ type: 'setBucketCors', bucket: req.bucket, rules: req.rules.map(corsRuleFromProto) }, rid))),
     SetBucketTags: u('SetBucketTags', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketTags', bucket: req.bucket, tags: req.tags.map(({ key, value }) => ({ key, value })) }, rid))),
 

@@ -14,6 +14,18 @@ export interface BucketRecord {
   readonly versioning: VersioningStatus;
   /** S3 bucket tags in the order given; absent (records written before bucket tagging) = none. */
   readonly tags?: readonly TagRecord[];
+  /** S3 CORS rules in the order given (first match wins); absent or empty = no CORS configuration. */
+  readonly corsRules?: readonly CorsRuleRecord[];
+}
+
+/** One CORSRule of PutBucketCors, as given (the gateway validates S3's rules before proposing). */
+export interface CorsRuleRecord {
+  readonly id?: string;
+  readonly allowedOrigins: readonly string[];
+  readonly allowedMethods: readonly string[];
+  readonly allowedHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly maxAgeSeconds?: number;
 }
 
 export interface TagRecord {

@@ -1,4 +1,5 @@
 import type { Bucket } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
+import type { CorsRule, CorsRule__Output } from '@tessera/proto/generated/tessera/metadata/v1/CorsRule';
 import type { ObjectVersion } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
 import type { Part } from '@tessera/proto/generated/tessera/metadata/v1/Part';
 import type { PartLayout } from '@tessera/proto/generated/tessera/metadata/v1/PartLayout';
@@ -10,7 +11,7 @@ import type { StripeOwner as StripeOwnerProto, StripeOwner__Output } from '@tess
 import { assertNever } from '@tessera/common';
 import { InvalidArgumentError } from '@tessera/rpc';
 import type {
-  BucketRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
+  BucketRecord, CorsRuleRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   StripeOwner, UploadRecord,
 } from './model';
 
@@ -27,7 +28,25 @@ export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
 }
 
 export function bucketToProto(bucket: BucketRecord): Bucket {
-  return { ...bucket, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })) };
+  const { corsRules, ...rest } = bucket;
+  return { ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToProto) };
+}
+
+function corsRuleToProto(rule: CorsRuleRecord): CorsRule {
+  return {
+    id: rule.id ?? '', allowedOrigins: [...rule.allowedOrigins], allowedMethods: [...rule.allowedMethods],
+    allowedHeaders: [...rule.allowedHeaders], exposeHeaders: [...rule.exposeHeaders],
+    maxAgeSeconds: rule.maxAgeSeconds ?? 0, hasMaxAgeSeconds: rule.maxAgeSeconds !== undefined,
+  };
+}
+
+/** A rule from the wire: an empty id and an unset MaxAgeSeconds are absent. */
+export function corsRuleFromProto(rule: CorsRule__Output): CorsRuleRecord {
+  return {
+    ...(rule.id === '' ? {} : { id: rule.id }),
+    allowedOrigins: rule.allowedOrigins, allowedMethods: rule.allowedMethods, allowedHeaders: rule.allowedHeaders, exposeHeaders: rule.exposeHeaders,
+    ...(rule.hasMaxAgeSeconds ? { maxAgeSeconds: rule.maxAgeSeconds } : {}),
+  };
 }
 
 function partLayoutToProto(part: PartLayoutRecord): PartLayout {

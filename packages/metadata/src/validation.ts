@@ -1,5 +1,5 @@
 import { InvalidArgumentError, InvalidBucketNameError, KeyTooLongError, ShardsNotPlacedError } from '@tessera/rpc';
-import type { StripeRecord, StringMap, TagRecord } from './model';
+import type { CorsRuleRecord, StripeRecord, StringMap, TagRecord } from './model';
 
 /** S3's limit on object key length, in UTF-8 bytes. */
 export const objectKeyBytesMax = 1024;
@@ -101,6 +101,45 @@ export function validateBucketTags(tags: readonly TagRecord[]): void {
     if (keys.has(tag.key)) throw new InvalidArgumentError(`tag key ${JSON.stringify(tag.key)} given twice`);
     keys.add(tag.key);
   }
+}
+
+/** S3's limits: at most 100 rules, and the whole configuration within 64 KB. */
+export const corsRuleCountMax = 100;
+export const corsConfigurationBytesMax = 64 * 1024;
+const corsMethods = new Set(['GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
+
+/**
+ * A bucket's CORS rules, structurally: 1..100 rules (an empty list removes the configuration),
+ * each with at least one origin and one method of GET, PUT, POST, DELETE, HEAD, strings within
+ * bounds, the whole within 64 KB. The gateway checks S3's finer rules (one `*` per origin or
+ * header) and answers in S3's words before anything is proposed.
+ */
+export function validateCorsRules(rules: readonly CorsRuleRecord[]): void {
+  if (!Array.isArray(rules) || rules.length > corsRuleCountMax) throw new InvalidArgumentError(`a CORS configuration has at most ${corsRuleCountMax} rules`);
+  let bytes = 0;
+  const strings = (list: readonly string[], what: string, nonEmpty: boolean): void => {
+    if (!Array.isArray(list) || (nonEmpty && list.length === 0)) throw new InvalidArgumentError(`a CORS rule needs at least one ${what}`);
+    for (const item of list) {
+      if (typeof item !== 'string') throw new InvalidArgumentError(`${what} must be a string`);
+      bytes += Buffer.byteLength(item, 'utf8');
+    }
+  };
+  for (const rule of rules) {
+    if (typeof rule !== 'object' || rule === null) throw new InvalidArgumentError('a CORS rule must be an object');
+    if (rule.id !== undefined) {
+      if (typeof rule.id !== 'string' || rule.id.length > 255) throw new InvalidArgumentError('a CORS rule ID has at most 255 characters');
+      bytes += rule.id.length;
+    }
+    strings(rule.allowedOrigins, 'AllowedOrigin', true);
+    strings(rule.allowedMethods, 'AllowedMethod', true);
+    for (const method of rule.allowedMethods) if (!corsMethods.has(method)) throw new InvalidArgumentError(`unsupported CORS method ${method}`);
+    strings(rule.allowedHeaders, 'AllowedHeader', false);
+    strings(rule.exposeHeaders, 'ExposeHeader', false);
+    if (rule.maxAgeSeconds !== undefined && (!Number.isSafeInteger(rule.maxAgeSeconds) || rule.maxAgeSeconds < 0 || rule.maxAgeSeconds > 0xffffffff)) {
+      throw new InvalidArgumentError('MaxAgeSeconds must be a non-negative 32-bit integer');
+    }
+  }
+  if (bytes > corsConfigurationBytesMax) throw new InvalidArgumentError(`a CORS configuration is at most ${corsConfigurationBytesMax} bytes`);
 }
 
 export function validateEtag(etag: string): void {

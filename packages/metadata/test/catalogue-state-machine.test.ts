@@ -145,6 +145,26 @@ describe('objects and writes', () => {
     expect((await cat.machine.getBucket('data')).tags).toEqual([]);
   });
 
+  test('setBucketCors replaces the rules in order, an empty list removes them; structural limits refused', async () => {
+    const before = await cat.machine.getBucket('data');
+    const rules = [
+      { id: 'app', allowedOrigins: ['https://a.example'], allowedMethods: ['GET', 'PUT'], allowedHeaders: ['*'], exposeHeaders: ['ETag'], maxAgeSeconds: 0 },
+      { allowedOrigins: ['*'], allowedMethods: ['HEAD'], allowedHeaders: [], exposeHeaders: [] },
+    ];
+    await ok({ type: 'setBucketCors', bucket: 'data', rules });
+    expect((await cat.machine.getBucket('data')).corsRules).toEqual(rules);
+    await ok({ type: 'setBucketCors', bucket: 'data', rules: [] });
+    expect(await cat.machine.getBucket('data')).toEqual(before);
+    const rule = rules[1]!;
+    await fails({ type: 'setBucketCors', bucket: 'nope', rules }, NoSuchBucketError);
+    await fails({ type: 'setBucketCors', bucket: 'data', rules: [{ ...rule, allowedMethods: ['PATCH'] }] }, InvalidArgumentError);
+    await fails({ type: 'setBucketCors', bucket: 'data', rules: [{ ...rule, allowedOrigins: [] }] }, InvalidArgumentError);
+    await fails({ type: 'setBucketCors', bucket: 'data', rules: [{ ...rule, maxAgeSeconds: -1 }] }, InvalidArgumentError);
+    await fails({ type: 'setBucketCors', bucket: 'data', rules: Array.from({ length: 101 }, () => rule) }, InvalidArgumentError);
+    await fails({ type: 'setBucketCors', bucket: 'data', rules: [{ ...rule, allowedHeaders: ['h'.repeat(70_000)] }] }, InvalidArgumentError);
+    expect(await cat.machine.getBucket('data')).toEqual(before);
+  });
+
   test('typed refusals: key too long, unknown bucket, shards not placed, unknown node', async () => {
     await fails(putInline('data', 'k'.repeat(1025)), KeyTooLongError);
     await ok(putInline('data', 'é'.repeat(512))); // 1024 bytes exactly

@@ -93,14 +93,17 @@ class DiscardingBackend implements S3Backend {
     return true;
   }
   async listBuckets(): Promise<readonly BucketInfo[]> {
-    return [{ name: 'bench', createdAtMs: 0, tags: [] }];
+    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [] }];
   }
   async createBucket(): Promise<void> {}
   async deleteBucket(): Promise<void> {}
   async headBucket(name: string): Promise<BucketInfo> {
-    return { name, createdAtMs: 0, tags: [] };
+    return { name, createdAtMs: 0, tags: [], corsRules: [] };
   }
   setBucketTags(): never {
+    throw new Error('not used by the benchmark');
+  }
+  setBucketCors(): never {
     throw new Error('not used by the benchmark');
   }
   async putObject(request: PutObjectRequest): Promise<ObjectInfo> {

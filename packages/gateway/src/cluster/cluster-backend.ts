@@ -43,6 +43,7 @@ import { listWithDelimiter } from '../listing';
 import type { GatewayMetrics } from '../metrics';
 import type { ObjectHeaders } from '../object-headers';
 import { encodeStoredTags } from '../object-tags';
+import type { CorsRule } from '../cors';
 import type { Tag } from '../object-tags';
 import type { VerifiedBody } from '../request-body';
 import { deleteStripeShards, storeBody } from './body-storage';
@@ -144,6 +145,16 @@ export class ClusterS3Backend implements S3Backend {
   setBucketTags(name: string, tags: readonly Tag[]): Promise<void> {
     return this.call(async () => {
       await this.components.metadata.setBucketTags(name, tags);
+    });
+  }
+
+  setBucketCors(name: string, rules: readonly CorsRule[]): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.setBucketCors(name, rules.map((rule) => ({
+        id: rule.id ?? '', allowedOrigins: [...rule.allowedOrigins], allowedMethods: [...rule.allowedMethods],
+        allowedHeaders: [...rule.allowedHeaders], exposeHeaders: [...rule.exposeHeaders],
+        maxAgeSeconds: rule.maxAgeSeconds ?? 0, hasMaxAgeSeconds: rule.maxAgeSeconds !== undefined,
+      })));
     });
   }
 

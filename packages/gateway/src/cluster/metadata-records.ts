@@ -42,7 +42,14 @@ export function stripeToRecord(stripe: Stripe, degradedSpread: boolean): Stripe_
 }
 
 export function bucketInfoOf(record: Bucket__Output): BucketInfo {
-  return { name: record.name, createdAtMs: record.createdAtMs, tags: record.tags.map(({ key, value }) => ({ key, value })) };
+  return {
+    name: record.name, createdAtMs: record.createdAtMs, tags: record.tags.map(({ key, value }) => ({ key, value })),
+    corsRules: record.corsRules.map((rule) => ({
+      ...(rule.id === '' ? {} : { id: rule.id }),
+      allowedOrigins: rule.allowedOrigins, allowedMethods: rule.allowedMethods, allowedHeaders: rule.allowedHeaders, exposeHeaders: rule.exposeHeaders,
+      ...(rule.hasMaxAgeSeconds ? { maxAgeSeconds: rule.maxAgeSeconds } : {}),
+    })),
+  };
 }
 
 /** Content-Type apart, the stored system headers, plus the data path's annotations. */

@@ -117,6 +117,25 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
       await backend.deleteBucket('tagged-bucket');
     });
 
+    test('bucket CORS rules: stored as given and in order, replaced whole, removed; tags untouched', async () => {
+      await backend.createBucket('cors-bucket');
+      const created = await backend.headBucket('cors-bucket');
+      expect(created.corsRules).toEqual([]);
+      const rules = [
+        { id: 'web app', allowedOrigins: ['https://app.example.com', 'http://*.example.com'], allowedMethods: ['GET', 'PUT'], allowedHeaders: ['x-amz-*', 'Content-Type'], exposeHeaders: ['ETag'], maxAgeSeconds: 3000 },
+        { allowedOrigins: ['*'], allowedMethods: ['GET'], allowedHeaders: [], exposeHeaders: [] },
+      ];
+      await backend.setBucketCors('cors-bucket', rules);
+      await backend.setBucketTags('cors-bucket', [{ key: 'k', value: 'v' }]);
+      expect(await backend.headBucket('cors-bucket')).toEqual({ ...created, corsRules: rules, tags: [{ key: 'k', value: 'v' }] });
+      await backend.setBucketCors('cors-bucket', [rules[1]!]);
+      expect((await backend.headBucket('cors-bucket')).corsRules).toEqual([rules[1]]);
+      await backend.setBucketCors('cors-bucket', []);
+      expect(await backend.headBucket('cors-bucket')).toEqual({ ...created, tags: [{ key: 'k', value: 'v' }] });
+      await backend.deleteBucket('cors-bucket');
+      expect(await reasonOf(backend.setBucketCors('cors-bucket', rules))).toBe('NoSuchBucket');
+    });
+
     test('tags: stored with the object, replaced and removed in place without touching data, ETag or date', async () => {
       const tags = [{ key: 'project', value: 'tessera' }, { key: 'é 🙂', value: '' }];
       const info = await backend.putObject({ bucket: 'bkt', key: 'tagged', headers: { ...noHeaders, tags }, body: bodyOf(Buffer.from('tagged body')), condition: noCondition });

@@ -28,6 +28,7 @@ import type {
 import { listWithDelimiter } from '../../src/listing';
 import type { ObjectHeaders } from '../../src/object-headers';
 import type { Tag } from '../../src/object-tags';
+import type { CorsRule } from '../../src/cors';
 import type { VerifiedBody } from '../../src/request-body';
 
 interface StoredObject {
@@ -81,7 +82,7 @@ export class InMemoryS3Backend implements S3Backend {
 
   async createBucket(name: string): Promise<void> {
     if (this.buckets.has(name)) throw new S3BackendError('BucketAlreadyOwnedByYou');
-    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs(), tags: [] }, objects: new Map(), uploads: new Map() });
+    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [] }, objects: new Map(), uploads: new Map() });
   }
 
   async deleteBucket(name: string): Promise<void> {
@@ -98,6 +99,12 @@ export class InMemoryS3Backend implements S3Backend {
     this.throwInjectedFailure();
     const bucket = this.bucket(name);
     bucket.info = { ...bucket.info, tags: [...tags] };
+  }
+
+  async setBucketCors(name: string, rules: readonly CorsRule[]): Promise<void> {
+    this.throwInjectedFailure();
+    const bucket = this.bucket(name);
+    bucket.info = { ...bucket.info, corsRules: [...rules] };
   }
 
   async putObject(request: PutObjectRequest): Promise<ObjectInfo> {
