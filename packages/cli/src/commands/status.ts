@@ -75,7 +75,12 @@ export async function gatherStatus(addresses: readonly string[], callTimeoutMs: 
     const leader = reachable.find((n) => n.role === 'leader');
     const termMax = Math.max(...reachable.map((n) => n.term ?? 0));
     const leaderStatus = await client.getClusterStatus(reachable[0]?.address).catch(() => undefined);
-    const storageNodes = (await client.listNodes()).map((n): StorageNodeView => ({
+    // The leader's answer carries the latest heartbeat of every storage node; a follower's
+    // catalogue is refreshed only every 10 s (metadata README, "Storage-node liveness").
+    const leaderFirst = leader === undefined ? undefined
+      : new MetadataClient({ addresses: [leader.address, ...addresses.filter((a) => a !== leader.address)], callTimeoutMs, attemptCountMax: Math.max(3, addresses.length * 2), backoffMsMax: 500 });
+    const listed = await (leaderFirst ?? client).listNodes().finally(() => leaderFirst?.close());
+    const storageNodes = listed.map((n): StorageNodeView => ({
       nodeId: n.nodeId, zone: n.az, address: n.address, state: n.state, capacityBytes: n.capacityBytes,
       usedBytes: Math.max(0, n.capacityBytes - n.freeBytes), lastHeartbeatAgeMs: Math.max(0, nowMs - n.lastHeartbeatAtMs),
     }));
