@@ -11,8 +11,14 @@
  * its write quorum because nodes stopped answering (an AZ cut off, whose connections hang until
  * the liveness pings give up), the gateway has just marked those nodes to be avoided, and one
  * new stripe placed around them takes the same bytes. The client sees a slow PUT instead of a
- * 503. A larger body has been streamed away and is not kept, so its PUT fails (503) and the
- * client's retry lands on the new placement.
+ * 503.
+ *
+ * A larger body streams into its stripe as it arrives, and a copy of what was read is kept as
+ * long as it fits `retry.bytesPerBodyMax` and the gateway-wide `retry.budget`: when its stripe
+ * misses the quorum, a stripe placed around the failed nodes takes the kept bytes and then the
+ * rest of the body. That covers the parts of multipart uploads (the AWS CLI sends 8 MiB parts)
+ * and single PUTs up to the limit. A body beyond it is no longer kept, so its PUT fails (503)
+ * and the client's retry lands on the new placement; memory stays bounded whatever the size.
  */
 import type { Logger } from '@tessera/common';
 import type { VerifiedBody } from '../request-body';
@@ -35,6 +41,62 @@ export interface BodyStorageLimits {
   readonly inlineSizeBytesMax: number;
   /** Bodies up to this size are kept whole until stored, so that a failed write can be retried. */
   readonly retainSizeBytesMax: number;
+  /** Larger bodies: how much of what was streamed is kept for a retry. */
+  readonly retry: { readonly bytesPerBodyMax: number; readonly budget: RetainedBytesBudget };
+}
+
+/** Bytes kept for retries by all the writes of one gateway together. */
+export class RetainedBytesBudget {
+  private reservedBytes = 0;
+
+  constructor(readonly bytesMax: number) {}
+
+  get inUseBytes(): number {
+    return this.reservedBytes;
+  }
+
+  /** Reserves `bytes` when they fit; false (nothing reserved) when they do not. */
+  tryReserve(bytes: number): boolean {
+    if (this.reservedBytes + bytes > this.bytesMax) return false;
+    this.reservedBytes += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.reservedBytes -= bytes;
+  }
+}
+
+/**
+ * The copy of a streamed body's bytes kept for one retry. Gives up (and frees everything) at the
+ * first chunk that does not fit its own limit or the shared budget.
+ */
+class RetainedCopy {
+  private chunks: Buffer[] | undefined = [];
+  private sizeBytes = 0;
+
+  constructor(private readonly limits: BodyStorageLimits['retry']) {}
+
+  keep(chunk: Buffer): void {
+    if (this.chunks === undefined) return;
+    if (this.sizeBytes + chunk.byteLength > this.limits.bytesPerBodyMax || !this.limits.budget.tryReserve(chunk.byteLength)) {
+      this.release();
+      return;
+    }
+    this.chunks.push(chunk);
+    this.sizeBytes += chunk.byteLength;
+  }
+
+  /** Everything read so far, or undefined when the copy was given up. */
+  take(): Buffer[] | undefined {
+    return this.chunks;
+  }
+
+  release(): void {
+    this.limits.budget.release(this.sizeBytes);
+    this.chunks = undefined;
+    this.sizeBytes = 0;
+  }
 }
 
 export interface StripeCallbacks {
@@ -76,24 +138,59 @@ export async function storeBody(body: VerifiedBody, limits: BodyStorageLimits, w
     await iterator.return?.();
     throw error;
   }
-  async function* rest(): AsyncGenerator<Uint8Array> {
-    yield* prefix.splice(0, prefix.length);
+  const copy = new RetainedCopy(limits.retry);
+  for (const chunk of prefix) copy.keep(chunk);
+  /** `replayed` first, then the rest of the body, each chunk read kept in `keep` (if given). */
+  async function* bodyFrom(replayed: readonly Buffer[], keep: RetainedCopy | undefined): AsyncGenerator<Uint8Array> {
+    yield* replayed;
     for (;;) {
       const next = await iterator.next();
       if (next.done === true) return;
+      keep?.keep(Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength));
       yield next.value;
     }
   }
-  try {
-    const result = await writer.write(placed.stripe, rest());
-    return { kind: 'stripe', stripe: placed.stripe, degradedSpread: placed.degradedSpread, failedShardIndexes: result.failedShardIndexes };
-  } catch (error) {
+  const writeTo = async (target: PlacedStripe, body: AsyncIterable<Uint8Array>): Promise<StoredBody> => {
+    const result = await writer.write(target.stripe, body);
+    return { kind: 'stripe', stripe: target.stripe, degradedSpread: target.degradedSpread, failedShardIndexes: result.failedShardIndexes };
+  };
+  // The error goes out while a failed stripe's shards are deleted: when nodes stopped answering,
+  // their deletes would hold the 503 (and the client's retry) for their whole timeout.
+  const abandon = async (stripe: Stripe, error: unknown): Promise<never> => {
     // Stop reading the request (client gone, or quorum lost: nothing more will be stored).
     await iterator.return?.().catch(() => undefined);
-    // The error goes out while the shards are deleted: when nodes stopped answering, their
-    // deletes would hold the 503 (and the client's retry) for their whole timeout.
-    void stripes.onFailure(placed.stripe, error).catch(() => undefined);
+    void stripes.onFailure(stripe, error).catch(() => undefined);
     throw error;
+  };
+  try {
+    const firstBody = bodyFrom(prefix.splice(0, prefix.length), copy);
+    try {
+      return await writeTo(placed, firstBody);
+    } catch (error) {
+      if (!(error instanceof QuorumUnavailableError) || copy.take() === undefined) return await abandon(placed.stripe, error);
+      // The failed write may have left a read of the body in flight: wait until it is done (and
+      // kept), so the retry reads on from exactly where the copy ends. A body that fails now
+      // (client gone, bad digest) fails the PUT.
+      try {
+        await firstBody.return(undefined);
+      } catch (bodyError) {
+        return await abandon(placed.stripe, bodyError);
+      }
+      const kept = copy.take();
+      const second = kept === undefined ? undefined : await stripes.placeAround(placed.stripe).catch(() => undefined);
+      if (second === undefined || kept === undefined) return await abandon(placed.stripe, error);
+      void stripes.onFailure(placed.stripe, error).catch(() => undefined);
+      try {
+        const stored = await writeTo(second, bodyFrom(kept, undefined));
+        stripes.onRetry('stored');
+        return stored;
+      } catch (retryError) {
+        stripes.onRetry('failed');
+        return await abandon(second.stripe, retryError);
+      }
+    }
+  } finally {
+    copy.release();
   }
 }
 

@@ -46,7 +46,7 @@ import { encodeStoredTags } from '../object-tags';
 import type { CorsRule } from '../cors';
 import type { Tag } from '../object-tags';
 import type { VerifiedBody } from '../request-body';
-import { deleteStripeShards, storeBody } from './body-storage';
+import { deleteStripeShards, RetainedBytesBudget, storeBody } from './body-storage';
 import type { PlacedStripe, StoredBody } from './body-storage';
 import type { DataPathOptions } from './data-path-options';
 import { isDefiniteRefusal, toBackendError } from './metadata-error-mapping';
@@ -89,9 +89,18 @@ export interface ClusterBackendOptions {
 const readinessTimeoutMs = 2_000;
 /** Metadata pages are at most 1000 entries (ListObjects, ListMultipartUploads). */
 const metadataPageSizeMax = 1000;
+/**
+ * A streamed body is kept for a retry up to this size: the 8 MiB parts of the AWS CLI and
+ * boto3 and single PUTs up to 16 MiB survive an AZ that stops answering (body-storage.ts).
+ */
+const retryRetainedBytesPerBodyMax = 16 * 1024 * 1024;
+/** All writes of a gateway together keep at most this much for retries. */
+const retryRetainedBytesTotalMax = 64 * 1024 * 1024;
 
 export class ClusterS3Backend implements S3Backend {
   private readonly writer: StripeWriter;
+  /** Bytes of streamed bodies kept for a retry, by all writes together (see body-storage.ts). */
+  private readonly retainedForRetries = new RetainedBytesBudget(retryRetainedBytesTotalMax);
   private readonly stitcher: ObjectStitcher;
   private readonly repairs: RepairReporter;
 
@@ -334,7 +343,8 @@ export class ClusterS3Backend implements S3Backend {
   private async store(body: VerifiedBody, stripeKeyPrefix: string): Promise<StoredBody> {
     const { inlineSizeBytesMax, blockSizeBytes } = this.options.dataPath;
     try {
-      return await storeBody(body, { inlineSizeBytesMax, retainSizeBytesMax: blockSizeBytes }, this.writer, {
+      const retry = { bytesPerBodyMax: retryRetainedBytesPerBodyMax, budget: this.retainedForRetries };
+      return await storeBody(body, { inlineSizeBytesMax, retainSizeBytesMax: blockSizeBytes, retry }, this.writer, {
         place: () => this.placeStripe(stripeKeyPrefix),
         placeAround: (failed) => this.placeStripeAround(stripeKeyPrefix, failed),
         onFailure: (stripe) => this.deleteShards(stripe),

@@ -443,6 +443,38 @@ describe('slow storage node', () => {
     // Not in `written`: two shards per node, these objects would not survive the whole-AZ
     // losses of the tests below (the healer, not running here, would respread them first).
   });
+
+  test('a whole AZ silent while a body of several blocks streams: the copy kept of what was read goes to a stripe around the AZ, then the rest; one attempt succeeds', async () => {
+    const proxies = azC.map((nodeId) => cluster.storageNodes.find((h) => h.nodeId === nodeId)!.proxy!);
+    const retriesStored = async (): Promise<number> => {
+      const text = await cluster.gateway.metrics.registry.getSingleMetricAsString('gateway_write_retries_total');
+      return Number(/^gateway_write_retries_total\{outcome="stored"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const storedBefore = await retriesStored();
+    const key = 'az-silent/multi-block';
+    const body = randomBytes(5 * blockSizeBytes + 12_345);
+    for (const proxy of proxies) proxy.delayMs = 10_000;
+    try {
+      const startedMs = performance.now();
+      await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      expect(performance.now() - startedMs).toBeLessThan(8_000);
+      expect(await retriesStored()).toBe(storedBefore + 1);
+      const version = await cluster.metadata.getObject({ bucket, key, versionId: '' });
+      expect(Number(version.sizeBytes)).toBe(body.length);
+      expect(version.stripe!.shardNodeIds.filter((nodeId) => azC.includes(nodeId))).toEqual([]);
+      expect(sha256(await get(key))).toBe(sha256(body));
+    } finally {
+      for (const proxy of proxies) {
+        proxy.delayMs = 0;
+        proxy.resetConnections();
+      }
+      await waitFor('the gateway to reach az-c again', async () => {
+        await cluster.gateway.pool.probe(azC, 5_000);
+        const avoided = cluster.gateway.pool.nodesToAvoidForWrites();
+        return azC.some((nodeId) => avoided.has(nodeId)) ? undefined : true;
+      });
+    }
+  });
 });
 
 describe('degraded cluster (m = 3)', () => {
