@@ -81,7 +81,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     }),
     writeRetriesTotal: new Counter({
       name: 'gateway_write_retries_total',
-      help: 'Writes of a body of at most one block whose stripe missed its quorum, tried again on a stripe placed around the failed nodes, by outcome (stored, failed).',
+      help: 'Writes of a body (kept whole, or a copy of up to 16 MiB kept while streaming) whose stripe missed its quorum, tried again on a stripe placed around the failed nodes, by outcome (stored, failed).',
       labelNames: ['outcome'],
       registers: [registry],
     }),
