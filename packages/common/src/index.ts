@@ -19,4 +19,5 @@ export type { JsonLoggerOptions, LogFields, LogLevel, Logger } from './logger';
 export { createJsonLogger, silentLogger } from './logger';
 export type { Startable } from './lifecycle';
 export { parseByteCount } from './byte-size';
+export { checkHostPort, readJsonObjectFile } from './config-file';
 export { configureServerHeap, serverHeapFlag, serverHeapGrowingPercent } from './server-heap';

@@ -3,6 +3,7 @@
  * JSON config file (`--config`; keys are the flag names) > defaults. Pure: the caller passes
  * argv, env and a file reader, so only main.ts touches process state.
  */
+import { checkHostPort, readJsonObjectFile } from '@tessera/common';
 import type { LogLevel } from '@tessera/common';
 import { defaultCatalogueOptions } from './catalogue-state-machine';
 import { defaultMetadataNodeTiming } from './metadata-node';
@@ -70,7 +71,7 @@ export function resolveMetadataNodeConfig(
 ): MetadataNodeConfig {
   const flags = parseFlags(argv);
   const configPath = flags.get('config') ?? env['TESSERA_CONFIG'];
-  const file = configPath === undefined ? {} : parseConfigFile(configPath, readFile);
+  const file = configPath === undefined ? {} : readJsonObjectFile(configPath, readFile, configError);
   for (const key of Object.keys(file)) if (!(key in settings)) throw new MetadataConfigError(`config file ${configPath ?? ''}: unknown key ${JSON.stringify(key)}`);
   const get = (name: SettingName): string | undefined => {
     const fromFile = file[name];
@@ -145,23 +146,6 @@ function parseFlags(argv: readonly string[]): Map<string, string> {
   return flags;
 }
 
-function parseConfigFile(configPath: string, readFile: (path: string) => string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFile(configPath);
-  } catch (err) {
-    throw new MetadataConfigError(`cannot read config file ${configPath}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new MetadataConfigError(`config file ${configPath} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new MetadataConfigError(`config file ${configPath} must hold a JSON object`);
-  return parsed as Record<string, unknown>;
-}
-
 function parsePeers(text: string): Map<string, string> {
   const peers = new Map<string, string>();
   for (const part of text.split(',').filter((p) => p.trim() !== '')) {
@@ -174,8 +158,8 @@ function parsePeers(text: string): Map<string, string> {
   return peers;
 }
 
+const configError = (message: string): MetadataConfigError => new MetadataConfigError(message);
+
 function hostPort(text: string, what: string): string {
-  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
-  if (match === null || Number(match[2]) > 65535) throw new MetadataConfigError(`${what}: ${JSON.stringify(text)} must be host:port`);
-  return text;
+  return checkHostPort(text, what, configError);
 }

@@ -1,4 +1,4 @@
-import { parseByteCount } from '@tessera/common';
+import { checkHostPort, parseByteCount, readJsonObjectFile } from '@tessera/common';
 import type { LogLevel } from '@tessera/common';
 import { storageNodeDefaults } from './storage-node-server';
 
@@ -94,7 +94,7 @@ export function resolveStorageNodeConfig(
 ): StorageNodeConfig {
   const flags = parseFlags(argv);
   const configPath = flags.get('config') ?? env['TESSERA_CONFIG'];
-  const file = configPath === undefined ? {} : parseConfigFile(configPath, readFile);
+  const file = configPath === undefined ? {} : readJsonObjectFile(configPath, readFile, configError);
   const known = new Set<string>(Object.values(settings).map((s) => s.fileKey));
   for (const key of Object.keys(file)) if (!known.has(key)) throw new ConfigError(`config file ${configPath}: unknown key ${JSON.stringify(key)}`);
   const pick = (s: Setting): string | undefined => {
@@ -146,23 +146,6 @@ function parseFlags(argv: readonly string[]): Map<string, string> {
   return flags;
 }
 
-function parseConfigFile(configPath: string, readFile: (path: string) => string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFile(configPath);
-  } catch (err) {
-    throw new ConfigError(`cannot read config file ${configPath}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`config file ${configPath} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`config file ${configPath} must hold a JSON object`);
-  return parsed as Record<string, unknown>;
-}
-
 /** "1048576", "64MiB", "1.5GB" → bytes. */
 export function parseSizeBytes(text: string, what: string): number {
   const bytes = parseByteCount(text);
@@ -177,10 +160,10 @@ function parsePositiveInt(text: string, what: string): number {
   return value;
 }
 
+const configError = (message: string): ConfigError => new ConfigError(message);
+
 function hostPort(text: string, what: string): string {
-  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
-  if (match === null || Number(match[2]) > 65535) throw new ConfigError(`${what}: ${JSON.stringify(text)} must be host:port`);
-  return text;
+  return checkHostPort(text, what, configError);
 }
 
 function optionalHostPort(text: string | undefined, what: string): string | undefined {

@@ -395,17 +395,34 @@ describe('slow storage node', () => {
     await putWhileSlowNodeSilent('handshake-write', randomBytes(40 * blockSizeBytes + 654), 9_000, true);
   });
 
-  test('a whole AZ silent (its 3 nodes answer 10 s late, as when an AZ is cut off): a PUT of at most one block is written again around the AZ and succeeds at its first attempt; the next PUTs avoid the AZ at once', async () => {
+  const retriesStored = async (): Promise<number> => {
+    const text = await cluster.gateway.metrics.registry.getSingleMetricAsString('gateway_write_retries_total');
+    return Number(/^gateway_write_retries_total\{outcome="stored"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+  };
+  /** Runs `fn` while az-c's 3 nodes answer 10 s late; then lets them answer and waits until the gateway writes to them again. */
+  const whileZoneSilent = async (fn: () => Promise<void>): Promise<void> => {
     const proxies = azC.map((nodeId) => cluster.storageNodes.find((h) => h.nodeId === nodeId)!.proxy!);
-    const retriesStored = async (): Promise<number> => {
-      const text = await cluster.gateway.metrics.registry.getSingleMetricAsString('gateway_write_retries_total');
-      return Number(/^gateway_write_retries_total\{outcome="stored"\} (\d+)$/m.exec(text)?.[1] ?? 0);
-    };
+    for (const proxy of proxies) proxy.delayMs = 10_000;
+    try {
+      await fn();
+    } finally {
+      for (const proxy of proxies) {
+        proxy.delayMs = 0;
+        proxy.resetConnections();
+      }
+      await waitFor('the gateway to reach az-c again', async () => {
+        await cluster.gateway.pool.probe(azC, 5_000);
+        const avoided = cluster.gateway.pool.nodesToAvoidForWrites();
+        return azC.some((nodeId) => avoided.has(nodeId)) ? undefined : true;
+      });
+    }
+  };
+
+  test('a whole AZ silent (its 3 nodes answer 10 s late, as when an AZ is cut off): a PUT of at most one block is written again around the AZ and succeeds at its first attempt; the next PUTs avoid the AZ at once', async () => {
     const storedBefore = await retriesStored();
     const keys = ['az-silent/first', 'az-silent/next-0', 'az-silent/next-1'];
     const bodies = new Map(keys.map((key, i) => [key, randomBytes(blockSizeBytes - 1000 * i)]));
-    for (const proxy of proxies) proxy.delayMs = 10_000;
-    try {
+    await whileZoneSilent(async () => {
       // Every stripe spans all 9 nodes, so this one includes the silent AZ: 6 shards are durable
       // at once, 1 short of the quorum, and the az-c streams fail when their pings go unanswered.
       // The client makes one attempt only (maxAttempts: 1): the gateway's retry must succeed.
@@ -429,32 +446,16 @@ describe('slow storage node', () => {
         expect(version.systemMetadata['x-tessera-failed-shards']).toBeUndefined();
         expect(sha256(await get(key))).toBe(sha256(bodies.get(key)!));
       }
-    } finally {
-      for (const proxy of proxies) {
-        proxy.delayMs = 0;
-        proxy.resetConnections();
-      }
-      await waitFor('the gateway to reach az-c again', async () => {
-        await cluster.gateway.pool.probe(azC, 5_000);
-        const avoided = cluster.gateway.pool.nodesToAvoidForWrites();
-        return azC.some((nodeId) => avoided.has(nodeId)) ? undefined : true;
-      });
-    }
+    });
     // Not in `written`: two shards per node, these objects would not survive the whole-AZ
     // losses of the tests below (the healer, not running here, would respread them first).
   });
 
   test('a whole AZ silent while a body of several blocks streams: the copy kept of what was read goes to a stripe around the AZ, then the rest; one attempt succeeds', async () => {
-    const proxies = azC.map((nodeId) => cluster.storageNodes.find((h) => h.nodeId === nodeId)!.proxy!);
-    const retriesStored = async (): Promise<number> => {
-      const text = await cluster.gateway.metrics.registry.getSingleMetricAsString('gateway_write_retries_total');
-      return Number(/^gateway_write_retries_total\{outcome="stored"\} (\d+)$/m.exec(text)?.[1] ?? 0);
-    };
     const storedBefore = await retriesStored();
     const key = 'az-silent/multi-block';
     const body = randomBytes(5 * blockSizeBytes + 12_345);
-    for (const proxy of proxies) proxy.delayMs = 10_000;
-    try {
+    await whileZoneSilent(async () => {
       const startedMs = performance.now();
       await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
       expect(performance.now() - startedMs).toBeLessThan(8_000);
@@ -463,17 +464,7 @@ describe('slow storage node', () => {
       expect(Number(version.sizeBytes)).toBe(body.length);
       expect(version.stripe!.shardNodeIds.filter((nodeId) => azC.includes(nodeId))).toEqual([]);
       expect(sha256(await get(key))).toBe(sha256(body));
-    } finally {
-      for (const proxy of proxies) {
-        proxy.delayMs = 0;
-        proxy.resetConnections();
-      }
-      await waitFor('the gateway to reach az-c again', async () => {
-        await cluster.gateway.pool.probe(azC, 5_000);
-        const avoided = cluster.gateway.pool.nodesToAvoidForWrites();
-        return azC.some((nodeId) => avoided.has(nodeId)) ? undefined : true;
-      });
-    }
+    });
   });
 });
 
