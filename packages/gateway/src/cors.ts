@@ -10,16 +10,10 @@
  * - An actual request with `Origin` matches on origin and method only (its headers were
  *   checked by the preflight); a request that matches no rule is served without CORS headers.
  */
+import type { CorsRule } from '@tessera/rpc';
 import { S3Error } from './s3-errors';
 
-export interface CorsRule {
-  readonly id?: string;
-  readonly allowedOrigins: readonly string[];
-  readonly allowedMethods: readonly string[];
-  readonly allowedHeaders: readonly string[];
-  readonly exposeHeaders: readonly string[];
-  readonly maxAgeSeconds?: number;
-}
+export type { CorsRule };
 
 export const corsMethods: readonly string[] = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'];
 export const corsRuleCountMax = 100;

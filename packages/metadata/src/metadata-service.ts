@@ -6,7 +6,7 @@ import type { NodeState } from '@tessera/placement';
 import type { MetadataHandlers } from '@tessera/proto/generated/tessera/metadata/v1/Metadata';
 import type { ClusterStatus } from '@tessera/proto/generated/tessera/metadata/v1/ClusterStatus';
 import type { Stripe } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
-import { InsufficientStorageNodesError, InvalidArgumentError, StorageNodeNotEmptyError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
+import { corsRuleFromWire, InsufficientStorageNodesError, InvalidArgumentError, StorageNodeNotEmptyError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
 import type { Command } from './commands';
 import { validateCommand } from './commands';
 import { listObjects } from './list-objects';
@@ -21,7 +21,7 @@ import type { WriteCondition } from './model';
 import type { StripeLocation } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import {
   ownerFromProto, ownerToProto,
-  bucketToProto, corsRuleFromProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
+  bucketToProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
 } from './proto-convert';
 import type { RaftHost } from './raft-host';
 import type { StorageNodeHeartbeats } from './storage-node-heartbeats';
@@ -101,7 +101,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     HeadBucket: u('HeadBucket', async (req) => bucketToProto(await read(() => host.machine.getBucket(req.bucket)))),
     ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
     SetBucketCors: u('SetBucketCors', async (req, rid) =>
-      bucketToProto(await propose<BucketRecord>({ type: 'setBucketCors', bucket: req.bucket, rules: req.rules.map(corsRuleFromProto) }, rid))),
+      bucketToProto(await propose<BucketRecord>({ type: 'setBucketCors', bucket: req.bucket, rules: req.rules.map(corsRuleFromWire) }, rid))),
     SetBucketTags: u('SetBucketTags', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketTags', bucket: req.bucket, tags: req.tags.map(({ key, value }) => ({ key, value })) }, rid))),
 

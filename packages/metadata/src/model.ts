@@ -3,6 +3,7 @@
  * readable with any LevelDB tool, and the schema can grow by adding optional fields.
  */
 import type { NodeState } from '@tessera/placement';
+import type { CorsRule } from '@tessera/rpc';
 
 export type VersioningStatus = 'Unversioned' | 'Enabled' | 'Suspended';
 
@@ -19,14 +20,7 @@ export interface BucketRecord {
 }
 
 /** One CORSRule of PutBucketCors, as given (the gateway validates S3's rules before proposing). */
-export interface CorsRuleRecord {
-  readonly id?: string;
-  readonly allowedOrigins: readonly string[];
-  readonly allowedMethods: readonly string[];
-  readonly allowedHeaders: readonly string[];
-  readonly exposeHeaders: readonly string[];
-  readonly maxAgeSeconds?: number;
-}
+export type CorsRuleRecord = CorsRule;
 
 export interface TagRecord {
   readonly key: string;

@@ -1,5 +1,4 @@
 import type { Bucket } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
-import type { CorsRule, CorsRule__Output } from '@tessera/proto/generated/tessera/metadata/v1/CorsRule';
 import type { ObjectVersion } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
 import type { Part } from '@tessera/proto/generated/tessera/metadata/v1/Part';
 import type { PartLayout } from '@tessera/proto/generated/tessera/metadata/v1/PartLayout';
@@ -9,9 +8,9 @@ import type { Stripe, Stripe__Output } from '@tessera/proto/generated/tessera/me
 import type { Upload } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
 import type { StripeOwner as StripeOwnerProto, StripeOwner__Output } from '@tessera/proto/generated/tessera/metadata/v1/StripeOwner';
 import { assertNever } from '@tessera/common';
-import { InvalidArgumentError } from '@tessera/rpc';
+import { corsRuleToWire, InvalidArgumentError } from '@tessera/rpc';
 import type {
-  BucketRecord, CorsRuleRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
+  BucketRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   StripeOwner, UploadRecord,
 } from './model';
 
@@ -29,24 +28,7 @@ export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
 
 export function bucketToProto(bucket: BucketRecord): Bucket {
   const { corsRules, ...rest } = bucket;
-  return { ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToProto) };
-}
-
-function corsRuleToProto(rule: CorsRuleRecord): CorsRule {
-  return {
-    id: rule.id ?? '', allowedOrigins: [...rule.allowedOrigins], allowedMethods: [...rule.allowedMethods],
-    allowedHeaders: [...rule.allowedHeaders], exposeHeaders: [...rule.exposeHeaders],
-    maxAgeSeconds: rule.maxAgeSeconds ?? 0, hasMaxAgeSeconds: rule.maxAgeSeconds !== undefined,
-  };
-}
-
-/** A rule from the wire: an empty id and an unset MaxAgeSeconds are absent. */
-export function corsRuleFromProto(rule: CorsRule__Output): CorsRuleRecord {
-  return {
-    ...(rule.id === '' ? {} : { id: rule.id }),
-    allowedOrigins: rule.allowedOrigins, allowedMethods: rule.allowedMethods, allowedHeaders: rule.allowedHeaders, exposeHeaders: rule.exposeHeaders,
-    ...(rule.hasMaxAgeSeconds ? { maxAgeSeconds: rule.maxAgeSeconds } : {}),
-  };
+  return { ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToWire) };
 }
 
 function partLayoutToProto(part: PartLayoutRecord): PartLayout {

@@ -8,6 +8,8 @@
  * ```
  */
 export { deadlineAfterMs } from './deadline';
+export type { CorsRule } from './cors-rule';
+export { corsRuleFromWire, corsRuleToWire } from './cors-rule';
 export { RpcStatusError, TesseraError, fromGrpcError, registerRpcError, toGrpcError } from './errors';
 export type { ChecksumMismatchSource } from './storage-node-errors';
 export {

@@ -8,7 +8,8 @@ import type { AckQueueItemRequest } from '@tessera/proto/generated/tessera/metad
 import type { BeginWriteRequest } from '@tessera/proto/generated/tessera/metadata/v1/BeginWriteRequest';
 import type { BeginWriteResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/BeginWriteResponse';
 import type { Bucket__Output } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
-import type { CorsRule } from '@tessera/proto/generated/tessera/metadata/v1/CorsRule';
+import { corsRuleToWire } from './cors-rule';
+import type { CorsRule } from './cors-rule';
 import type { ChangeMembershipRequest } from '@tessera/proto/generated/tessera/metadata/v1/ChangeMembershipRequest';
 import type { ClusterStatus__Output } from '@tessera/proto/generated/tessera/metadata/v1/ClusterStatus';
 import type { CommitVersionRequest } from '@tessera/proto/generated/tessera/metadata/v1/CommitVersionRequest';
@@ -164,7 +165,7 @@ export class MetadataClient {
   /** Replaces the bucket's tag set; an empty list removes it. */
   /** Replaces the bucket's CORS rules; an empty list removes the configuration. */
   setBucketCors(bucket: string, rules: readonly CorsRule[]): Promise<Bucket__Output> {
-    return this.call('setBucketCors', { bucket, rules: [...rules] }, 'write');
+    return this.call('setBucketCors', { bucket, rules: rules.map(corsRuleToWire) }, 'write');
   }
 
   setBucketTags(bucket: string, tags: ReadonlyArray<{ key: string; value: string }>): Promise<Bucket__Output> {

@@ -43,7 +43,7 @@ import { listWithDelimiter } from '../listing';
 import type { GatewayMetrics } from '../metrics';
 import type { ObjectHeaders } from '../object-headers';
 import { encodeStoredTags } from '../object-tags';
-import type { CorsRule } from '../cors';
+import type { CorsRule } from '@tessera/rpc';
 import type { Tag } from '../object-tags';
 import type { VerifiedBody } from '../request-body';
 import { deleteStripeShards, RetainedBytesBudget, storeBody } from './body-storage';
@@ -159,11 +159,7 @@ export class ClusterS3Backend implements S3Backend {
 
   setBucketCors(name: string, rules: readonly CorsRule[]): Promise<void> {
     return this.call(async () => {
-      await this.components.metadata.setBucketCors(name, rules.map((rule) => ({
-        id: rule.id ?? '', allowedOrigins: [...rule.allowedOrigins], allowedMethods: [...rule.allowedMethods],
-        allowedHeaders: [...rule.allowedHeaders], exposeHeaders: [...rule.exposeHeaders],
-        maxAgeSeconds: rule.maxAgeSeconds ?? 0, hasMaxAgeSeconds: rule.maxAgeSeconds !== undefined,
-      })));
+      await this.components.metadata.setBucketCors(name, rules);
     });
   }
 

@@ -9,6 +9,7 @@ import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/met
 import type { Part__Output } from '@tessera/proto/generated/tessera/metadata/v1/Part';
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import type { Upload__Output } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
+import { corsRuleFromWire } from '@tessera/rpc';
 import type { BucketInfo, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
 import { checksumAlgorithms } from '../checksums';
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from '../checksums';
@@ -44,11 +45,7 @@ export function stripeToRecord(stripe: Stripe, degradedSpread: boolean): Stripe_
 export function bucketInfoOf(record: Bucket__Output): BucketInfo {
   return {
     name: record.name, createdAtMs: record.createdAtMs, tags: record.tags.map(({ key, value }) => ({ key, value })),
-    corsRules: record.corsRules.map((rule) => ({
-      ...(rule.id === '' ? {} : { id: rule.id }),
-      allowedOrigins: rule.allowedOrigins, allowedMethods: rule.allowedMethods, allowedHeaders: rule.allowedHeaders, exposeHeaders: rule.exposeHeaders,
-      ...(rule.hasMaxAgeSeconds ? { maxAgeSeconds: rule.maxAgeSeconds } : {}),
-    })),
+    corsRules: record.corsRules.map(corsRuleFromWire),
   };
 }
 
