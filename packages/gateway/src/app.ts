@@ -8,10 +8,12 @@ import type { Express, NextFunction, Request, RequestHandler, Response } from 'e
 import type { Clock, Logger } from '@tessera/common';
 import type { CredentialStore } from './auth/credential-store';
 import { authenticateRequest } from './auth/verify-request';
+import type { AuthResult } from './auth/verify-request';
 import type { S3Backend } from './backend';
 import { BucketCorsCache } from './bucket-cors-cache';
 import { callBackend } from './handler-context';
 import { applyCorsHeaders, handleCorsPreflight } from './handlers/bucket-cors';
+import { handlePostObject } from './handlers/post-object';
 import type { S3Operation } from './s3-operation';
 import { dispatchS3Operation } from './dispatch';
 import { createS3ErrorBoundary } from './error-boundary';
@@ -81,11 +83,6 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
   // authentication, as S3 does (InvalidURI), rather than report a signature mismatch.
   rawPath.split('/').forEach((segment) => percentDecode(segment));
   const query = parseRawQuery(rawQuery);
-  // A browser-form upload (POST Object) authenticates with a signed policy inside the form, not
-  // with SigV4; it is a feature Tessera lacks, so it is named as such rather than AccessDenied.
-  if (req.method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '') && req.headers.authorization === undefined) {
-    throw new S3Error('NotImplemented', { message: 'POST Object (browser form upload) is not implemented by Tessera.' });
-  }
   const headerValues = rawHeaderValues(req);
   const header = (name: string): string | undefined => {
     const values = headerValues(name);
@@ -108,15 +105,9 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
     await handleCorsPreflight(res, { bucket: preflight.bucket, key: preflight.key, header }, corsCache);
     return;
   }
-  const auth = await authenticateRequest(
-    { method: req.method, rawPath, query, headerValues, headerNames: Object.keys(req.headers), virtualHostBucket },
-    { credentials: components.credentials, region: options.region, clock: components.clock },
-  );
-  const op = parse();
-  context.operationKind = op.kind;
   const queryMap = new Map<string, string>();
   for (const parameter of query) if (!queryMap.has(parameter.name)) queryMap.set(parameter.name, parameter.value);
-  const ctx: HandlerContext = {
+  const contextFor = (auth: AuthResult, op: S3Operation): HandlerContext => ({
     req,
     res,
     auth,
@@ -131,7 +122,24 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
     header,
     headerNames: Object.keys(req.headers),
     corsCache,
-  };
+  });
+  const authOptions = { credentials: components.credentials, region: options.region, clock: components.clock };
+  // A browser-form upload (POST Object) is signed by the policy inside the form, not by the
+  // request: it authenticates while its form is read. Its CORS headers come first, so that the
+  // page that posted it can read the answer, errors included.
+  if (req.method === 'POST') {
+    const op = parse();
+    if (op.kind === 'PostObject') {
+      context.operationKind = op.kind;
+      await applyCorsHeaders(contextFor({ accessKeyId: '', payload: { kind: 'unsigned' } }, op), op.bucket, corsCache);
+      await handlePostObject({ req, header, virtualHostBucket }, op.bucket, authOptions, (auth) => contextFor(auth, op));
+      return;
+    }
+  }
+  const auth = await authenticateRequest({ method: req.method, rawPath, query, headerValues, headerNames: Object.keys(req.headers), virtualHostBucket }, authOptions);
+  const op = parse();
+  context.operationKind = op.kind;
+  const ctx = contextFor(auth, op);
   if ('bucket' in op && op.bucket !== undefined) await applyCorsHeaders(ctx, op.bucket, corsCache);
   await dispatchS3Operation(ctx, op);
 }

@@ -4,6 +4,7 @@
  */
 import { assertNever } from '@tessera/common';
 import type { S3Operation } from './s3-operation';
+import { S3Error } from './s3-errors';
 import type { HandlerContext } from './handler-context';
 import { handleAbortMultipartUpload } from './handlers/abort-multipart-upload';
 import { handleCompleteMultipartUpload } from './handlers/complete-multipart-upload';
@@ -87,6 +88,9 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handleDeleteObjects(ctx, op.bucket);
     case 'PutObject':
       return handlePutObject(ctx, op.bucket, op.key);
+    case 'PostObject':
+      // Authenticated by its form and answered before dispatch (app.ts, handlers/post-object.ts).
+      throw new S3Error('InternalError', { message: 'POST Object is served before request authentication.' });
     case 'CopyObject':
       return handleCopyObject(ctx, op.bucket, op.key, op.source);
     case 'GetObject':

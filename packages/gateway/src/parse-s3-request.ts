@@ -82,7 +82,8 @@ function splitPath(input: S3RequestInput): { bucket: string | undefined; key: st
   return { bucket: percentDecode(rawBucket), key: rawKey === '' ? undefined : percentDecode(rawKey) };
 }
 
-function validateKey(key: string): void {
+/** KeyTooLongError beyond 1024 UTF-8 bytes (also used for the key field of a browser-form upload). */
+export function validateKey(key: string): void {
   const lengthBytes = Buffer.byteLength(key, 'utf8');
   if (lengthBytes > keyLengthBytesMax) {
     throw new S3Error('KeyTooLongError', { fields: { MaxSizeAllowed: String(keyLengthBytesMax), Size: String(lengthBytes) } });
@@ -272,7 +273,9 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       return { kind: 'DeleteBucket', bucket };
     case 'POST':
       if (query.has('delete')) return { kind: 'DeleteObjects', bucket };
-      return { kind: 'NotImplemented', bucket, key: undefined, feature: 'POST object (browser form upload)' };
+      if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `POST ?${subresource}` };
+      // A browser-form upload: authenticated by the signed policy in the form (handlers/post-object.ts).
+      return { kind: 'PostObject', bucket };
     default:
       throw methodNotAllowed(input.method);
   }

@@ -45,8 +45,12 @@ export interface VerifiedBody extends AsyncIterable<Uint8Array> {
 /** How a body is expected to look, derived from headers and authentication. */
 export interface BodyExpectation {
   readonly payload: PayloadMode;
-  /** Bytes after aws-chunked decoding: Content-Length or x-amz-decoded-content-length. */
-  readonly sizeBytes: number;
+  /**
+   * Bytes after aws-chunked decoding: Content-Length or x-amz-decoded-content-length; or, for a
+   * body whose length is known only at its end (the file of a browser-form upload), the range
+   * it must fall in (EntityTooLarge as soon as it grows past the maximum, EntityTooSmall at the end).
+   */
+  readonly sizeBytes: number | { readonly minBytes: number; readonly maxBytes: number };
   readonly contentMd5Hex: string | undefined;
   /** Checksums to verify: value known from a header, or undefined when it comes in a trailer. */
   readonly checksumsExpected: ReadonlyMap<ChecksumAlgorithm, string | undefined>;
@@ -121,22 +125,44 @@ export function bodyExpectation(
     throw new S3Error('InvalidRequest', { message: 'x-amz-trailer requires a STREAMING-*-TRAILER x-amz-content-sha256.' });
   }
   const checksumsExpected = expectedChecksums(header, declaredTrailers);
-  const algorithmHeader = header('x-amz-sdk-checksum-algorithm') ?? header('x-amz-checksum-algorithm');
-  const computed: ChecksumAlgorithm[] = [];
-  if (algorithmHeader !== undefined) {
-    const algorithm = parseChecksumAlgorithm(algorithmHeader);
-    if (algorithm === undefined) throw new S3Error('InvalidRequest', { message: `Checksum algorithm ${algorithmHeader} is not supported.` });
-    if (!checksumsExpected.has(algorithm)) computed.push(algorithm);
-  }
-  for (const algorithm of alsoCompute) if (!checksumsExpected.has(algorithm) && !computed.includes(algorithm)) computed.push(algorithm);
   const md5Header = header('content-md5');
   return {
     payload,
     sizeBytes: expectedSize(header, payload, limits),
     contentMd5Hex: md5Header === undefined ? undefined : parseContentMd5(md5Header),
     checksumsExpected,
-    checksumsComputed: computed,
+    checksumsComputed: computedChecksums(header('x-amz-sdk-checksum-algorithm') ?? header('x-amz-checksum-algorithm'), checksumsExpected, alsoCompute),
     declaredTrailers,
+  };
+}
+
+/** Algorithms to compute without a value to compare: the one named by x-amz-checksum-algorithm, and `alsoCompute`. */
+function computedChecksums(algorithmName: string | undefined, checksumsExpected: ReadonlyMap<ChecksumAlgorithm, string | undefined>, alsoCompute: readonly ChecksumAlgorithm[]): ChecksumAlgorithm[] {
+  const computed: ChecksumAlgorithm[] = [];
+  if (algorithmName !== undefined) {
+    const algorithm = parseChecksumAlgorithm(algorithmName);
+    if (algorithm === undefined) throw new S3Error('InvalidRequest', { message: `Checksum algorithm ${algorithmName} is not supported.` });
+    if (!checksumsExpected.has(algorithm)) computed.push(algorithm);
+  }
+  for (const algorithm of alsoCompute) if (!checksumsExpected.has(algorithm) && !computed.includes(algorithm)) computed.push(algorithm);
+  return computed;
+}
+
+/**
+ * The expectation of a browser-form upload's file: not signed (the policy is), its length known
+ * only at its end and bounded by `sizeBytesRange`; Content-MD5 and one flexible checksum may be
+ * given as form fields (read through `field`, like headers).
+ */
+export function formFileExpectation(field: HeaderLookup, sizeBytesRange: { readonly minBytes: number; readonly maxBytes: number }): BodyExpectation {
+  const md5Field = field('content-md5');
+  const checksumsExpected = expectedChecksums(field, []);
+  return {
+    payload: { kind: 'unsigned' },
+    sizeBytes: sizeBytesRange,
+    contentMd5Hex: md5Field === undefined ? undefined : parseContentMd5(md5Field),
+    checksumsExpected,
+    checksumsComputed: computedChecksums(field('x-amz-checksum-algorithm'), checksumsExpected, []),
+    declaredTrailers: [],
   };
 }
 
@@ -160,8 +186,13 @@ class PayloadVerifier extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.receivedBytes += chunk.length;
-    if (this.receivedBytes > this.expectation.sizeBytes) {
+    const expected = this.expectation.sizeBytes;
+    if (typeof expected === 'number' && this.receivedBytes > expected) {
       callback(new S3Error('IncompleteBody', { message: 'The body is longer than the declared length.' }));
+      return;
+    }
+    if (typeof expected !== 'number' && this.receivedBytes > expected.maxBytes) {
+      callback(new S3Error('EntityTooLarge', { fields: { MaxSizeAllowed: String(expected.maxBytes) } }));
       return;
     }
     this.md5.update(chunk);
@@ -180,7 +211,11 @@ class PayloadVerifier extends Transform {
   }
 
   private verify(): BodySummary {
-    if (this.receivedBytes !== this.expectation.sizeBytes) throw new S3Error('IncompleteBody');
+    const expected = this.expectation.sizeBytes;
+    if (typeof expected === 'number' && this.receivedBytes !== expected) throw new S3Error('IncompleteBody');
+    if (typeof expected !== 'number' && this.receivedBytes < expected.minBytes) {
+      throw new S3Error('EntityTooSmall', { fields: { ProposedSize: String(this.receivedBytes), MinSizeAllowed: String(expected.minBytes) } });
+    }
     const md5Hex = this.md5.digest('hex');
     const payload = this.expectation.payload;
     if (payload.kind === 'sha256' && this.sha256?.digest('hex') !== payload.sha256Hex) {

@@ -100,6 +100,8 @@ export type S3Operation =
   | { readonly kind: 'ListMultipartUploads'; readonly bucket: string; readonly params: ListMultipartUploadsParams }
   | { readonly kind: 'DeleteObjects'; readonly bucket: string }
   | { readonly kind: 'PutObject'; readonly bucket: string; readonly key: string }
+  /** A browser-form upload (POST to the bucket, multipart/form-data with a signed policy). */
+  | { readonly kind: 'PostObject'; readonly bucket: string }
   | { readonly kind: 'CopyObject'; readonly bucket: string; readonly key: string; readonly source: CopySource }
   | { readonly kind: 'GetObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined }
   | { readonly kind: 'HeadObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined }
@@ -151,6 +153,7 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'ListMultipartUploads',
   'DeleteObjects',
   'PutObject',
+  'PostObject',
   'CopyObject',
   'GetObject',
   'HeadObject',

@@ -4,8 +4,8 @@
  * whole seconds like Last-Modified, ListObjects v1 returning Prefix unencoded with
  * encoding-type=url, the InvalidRange body, UTF-8 metadata signed as the bytes on the wire,
  * object/bucket ACLs (owner FULL_CONTROL only; anything wider NotImplemented), SigV2 header and
- * presigned requests end to end, browser-form POSTs named as unsupported rather than
- * "anonymous", Expect values other than 100-continue, an empty Authorization header, and copies
+ * presigned requests end to end, browser-form POSTs without a signed policy (post-object.test.ts
+ * has the signed ones), Expect values other than 100-continue, an empty Authorization header, and copies
  * in place that change the storage class, object tagging (the s3-tests `*_tags` cases), bucket tagging.
  * Method: a real gateway on loopback over the in-memory backend, driven by @aws-sdk/client-s3
  * and by raw requests from the independent test signer, responses checked field by field.
@@ -283,10 +283,13 @@ describe('Signature Version 2 (AWS CLI v1 `s3 presign`, boto3 presigned URLs, s3
   });
 });
 
-test('a browser-form POST upload is NotImplemented, not AccessDenied', async () => {
-  const form = Buffer.from('--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nk\r\n--b--\r\n');
-  const response = await sendRaw(gateway.port, 'POST', `/${bucket}`, { host: `127.0.0.1:${gateway.port}`, 'content-type': 'multipart/form-data; boundary=b', 'content-length': String(form.length) }, form);
-  expect([response.status, errorCode(response)]).toEqual([501, 'NotImplemented']);
+test('a browser-form POST without a signed policy is AccessDenied (no bucket is publicly writable); without a file, 400', async () => {
+  const send = (form: Buffer): Promise<RawResponse> =>
+    sendRaw(gateway.port, 'POST', `/${bucket}`, { host: `127.0.0.1:${gateway.port}`, 'content-type': 'multipart/form-data; boundary=b', 'content-length': String(form.length) }, form);
+  const anonymous = await send(Buffer.from('--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nk\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\nbar\r\n--b--\r\n'));
+  expect([anonymous.status, errorCode(anonymous)]).toEqual([403, 'AccessDenied']);
+  const noFile = await send(Buffer.from('--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nk\r\n--b--\r\n'));
+  expect([noFile.status, errorCode(noFile)]).toEqual([400, 'IncorrectNumberOfFilesInPostRequest']);
 });
 
 test('an Expect header other than 100-continue is ignored, as S3 does, instead of 417', async () => {

@@ -70,12 +70,12 @@ function firstHeader(request: AuthRequestView, name: string): string | undefined
   return request.headerValues(name)[0];
 }
 
-interface ParsedCredential {
+export interface ParsedCredential {
   readonly accessKeyId: string;
   readonly scope: CredentialScope;
 }
 
-function parseCredential(value: string, errorCode: 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError'): ParsedCredential {
+export function parseCredential(value: string, errorCode: 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError' | 'InvalidArgument'): ParsedCredential {
   const parts = value.split('/');
   if (parts.length !== 5 || parts[4] !== 'aws4_request' || !/^\d{8}$/.test(parts[1] ?? '')) {
     throw new S3Error(errorCode, { message: `The credential is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".` });
@@ -84,7 +84,7 @@ function parseCredential(value: string, errorCode: 'AuthorizationHeaderMalformed
   return { accessKeyId, scope: { date, region, service } };
 }
 
-function checkScope(credential: ParsedCredential, amzDate: string, options: AuthOptions, errorCode: 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError'): void {
+export function checkScope(credential: ParsedCredential, amzDate: string, options: AuthOptions, errorCode: 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError' | 'InvalidArgument'): void {
   if (credential.scope.region !== options.region) {
     throw new S3Error(errorCode, {
       message: `The authorization header is malformed; the region '${credential.scope.region}' is wrong; expecting '${options.region}'`,
@@ -97,7 +97,7 @@ function checkScope(credential: ParsedCredential, amzDate: string, options: Auth
   }
 }
 
-async function secretOrThrow(accessKeyId: string, options: AuthOptions): Promise<string> {
+export async function secretOrThrow(accessKeyId: string, options: AuthOptions): Promise<string> {
   const secret = await options.credentials.secretFor(accessKeyId);
   if (secret === undefined) throw new S3Error('InvalidAccessKeyId', { fields: { AWSAccessKeyId: accessKeyId } });
   return secret;

@@ -8,13 +8,18 @@
  * purge`; `s3cmd put/get/sync/ls/du/info/modify/del/rb`. Every file is compared by SHA-256.
  * Each client's tests are skipped with a message when it is not installed (`.ci/setup-system.sh`
  * installs both from Debian).
+ * Also a browser-form upload (POST Object) as web applications make them: botocore (the AWS
+ * CLI's and boto3's library) writes and signs the form with `generate_presigned_post`, SigV4 and
+ * SigV2, and Node's fetch posts it (the multipart encoding a browser's FormData produces) with a
+ * multi-block file; read back through the SDK by SHA-256. Skipped when python3 cannot import
+ * botocore (the Debian awscli package brings it).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { clusterAccessKeyId, clusterSecretAccessKey, startTestCluster } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
 
@@ -31,6 +36,21 @@ function installed(command: string): boolean {
 
 const hasRclone = installed('rclone');
 const hasS3cmd = installed('s3cmd');
+
+/** A python3 that can import botocore: the one on PATH, else Debian's (where awscli puts it). */
+function pythonWithBotocore(): string | undefined {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(python, ['-c', 'import botocore'], { stdio: 'ignore', timeout: 30_000 });
+      return python;
+    } catch {
+      // Not this one.
+    }
+  }
+  return undefined;
+}
+const botocorePython = pythonWithBotocore();
+if (botocorePython === undefined) console.warn('cluster-other-clients.test.ts: python3 cannot import botocore; skipping the browser-form upload test.');
 if (!hasRclone) console.warn('cluster-other-clients.test.ts: rclone is not installed; skipping its tests.');
 if (!hasS3cmd) console.warn('cluster-other-clients.test.ts: s3cmd is not installed; skipping its tests.');
 const describeIf = (available: boolean): jest.Describe => (available ? describe : describe.skip);
@@ -79,7 +99,7 @@ function run(command: string, args: readonly string[]): Promise<string> {
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'tessera-other-clients-'));
-  if (hasRclone || hasS3cmd) cluster = await startTestCluster();
+  if (hasRclone || hasS3cmd || botocorePython !== undefined) cluster = await startTestCluster();
 });
 
 afterAll(async () => {
@@ -170,5 +190,44 @@ describeIf(hasS3cmd)('s3cmd against a cluster gateway', () => {
     await s3cmd('del', '--recursive', '--force', 's3://s3cmd-bucket');
     await s3cmd('rb', 's3://s3cmd-bucket');
     expect(await s3cmd('ls')).not.toContain('s3cmd-bucket');
+  });
+});
+
+describeIf(botocorePython !== undefined)('browser-form upload (POST Object) signed by botocore', () => {
+  /** botocore's generate_presigned_post: the URL and form fields a web page would be given. */
+  function presignedPost(signatureVersion: 's3v4' | 's3', key: string): Promise<{ url: string; fields: Record<string, string> }> {
+    const script = [
+      'import json, sys, botocore.session',
+      'from botocore.config import Config',
+      'endpoint, access_key, secret_key, version, key = sys.argv[1:6]',
+      "client = botocore.session.get_session().create_client('s3', endpoint_url=endpoint, region_name='us-east-1', aws_access_key_id=access_key, aws_secret_access_key=secret_key, config=Config(signature_version=version, s3={'addressing_style': 'path'}))",
+      "post = client.generate_presigned_post('form-bucket', key, Fields={'Content-Type': 'application/x-tessera-test', 'x-amz-meta-origin': 'form'}, Conditions=[{'Content-Type': 'application/x-tessera-test'}, {'x-amz-meta-origin': 'form'}, ['content-length-range', 1, 16 * 1024 * 1024]], ExpiresIn=600)",
+      'print(json.dumps(post))',
+    ].join('\n');
+    return run(botocorePython!, ['-c', script, cluster!.gateway.endpoint, clusterAccessKeyId, clusterSecretAccessKey, signatureVersion, key]).then((out) => JSON.parse(out) as { url: string; fields: Record<string, string> });
+  }
+
+  test('SigV4 and SigV2 forms store a multi-block file; a file over the policy size stores nothing', async () => {
+    await cluster!.s3.send(new CreateBucketCommand({ Bucket: 'form-bucket' }));
+    for (const [version, key] of [['s3v4', 'uploads/v4-${filename}'], ['s3', 'uploads/v2-${filename}']] as const) {
+      const { url, fields } = await presignedPost(version, key);
+      const bytes = randomBytes(3 * 1024 * 1024 + 12_345);
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append('file', new Blob([bytes]), 'photo.bin');
+      const response = await fetch(url, { method: 'POST', body: form });
+      expect([version, response.status]).toEqual([version, 204]);
+      const stored = `uploads/${version === 's3v4' ? 'v4' : 'v2'}-photo.bin`;
+      const object = await cluster!.s3.send(new GetObjectCommand({ Bucket: 'form-bucket', Key: stored }));
+      expect(sha256(await object.Body!.transformToByteArray())).toBe(sha256(bytes));
+      expect([object.ContentType, object.Metadata, object.ETag]).toEqual(['application/x-tessera-test', { origin: 'form' }, `"${createHash('md5').update(bytes).digest('hex')}"`]);
+    }
+    const { url, fields } = await presignedPost('s3v4', 'uploads/too-big');
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    form.append('file', new Blob([randomBytes(16 * 1024 * 1024 + 1)]), 'big.bin');
+    const response = await fetch(url, { method: 'POST', body: form });
+    expect([response.status, /<Code>([^<]*)<\/Code>/.exec(await response.text())?.[1]]).toEqual([400, 'EntityTooLarge']);
+    await expect(cluster!.s3.send(new HeadObjectCommand({ Bucket: 'form-bucket', Key: 'uploads/too-big' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 });
