@@ -124,24 +124,32 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
     corsCache,
   });
   const authOptions = { credentials: components.credentials, region: options.region, clock: components.clock };
-  // A browser-form upload (POST Object) is signed by the policy inside the form, not by the
-  // request: it authenticates while its form is read. Its CORS headers come first, so that the
-  // page that posted it can read the answer, errors included.
-  if (req.method === 'POST') {
-    const op = parse();
-    if (op.kind === 'PostObject') {
-      context.operationKind = op.kind;
-      await applyCorsHeaders(contextFor({ accessKeyId: '', payload: { kind: 'unsigned' } }, op), op.bucket, corsCache);
-      await handlePostObject({ req, header, virtualHostBucket }, op.bucket, authOptions, (auth) => contextFor(auth, op));
-      return;
+  // CORS headers come before authentication, as in S3: a page whose request is refused (an
+  // expired presigned URL, a bad signature) can read why. A request that does not parse gets
+  // none; it is refused below with the parser's error, after authentication as before.
+  let parsedBeforeAuth: S3Operation | undefined;
+  if (header('origin') !== undefined || req.method === 'POST') {
+    try {
+      parsedBeforeAuth = parse();
+    } catch {
+      parsedBeforeAuth = undefined;
     }
   }
+  if (parsedBeforeAuth !== undefined && header('origin') !== undefined && 'bucket' in parsedBeforeAuth && parsedBeforeAuth.bucket !== undefined) {
+    await applyCorsHeaders(contextFor({ accessKeyId: '', payload: { kind: 'unsigned' } }, parsedBeforeAuth), parsedBeforeAuth.bucket, corsCache);
+  }
+  // A browser-form upload (POST Object) is signed by the policy inside the form, not by the
+  // request: it authenticates while its form is read.
+  if (parsedBeforeAuth?.kind === 'PostObject') {
+    const op = parsedBeforeAuth;
+    context.operationKind = op.kind;
+    await handlePostObject({ req, header, virtualHostBucket }, op.bucket, authOptions, (auth) => contextFor(auth, op));
+    return;
+  }
   const auth = await authenticateRequest({ method: req.method, rawPath, query, headerValues, headerNames: Object.keys(req.headers), virtualHostBucket }, authOptions);
-  const op = parse();
+  const op = parsedBeforeAuth ?? parse();
   context.operationKind = op.kind;
-  const ctx = contextFor(auth, op);
-  if ('bucket' in op && op.bucket !== undefined) await applyCorsHeaders(ctx, op.bucket, corsCache);
-  await dispatchS3Operation(ctx, op);
+  await dispatchS3Operation(contextFor(auth, op), op);
 }
 
 export function createGatewayApp(options: GatewayOptions, components: GatewayComponents): Express {

@@ -5,7 +5,8 @@
  * preflight answered from the rules (first match wins, origin patterns with one `*`, headers
  * matched case-insensitively, `*` origins without credentials) or refused with S3's
  * AccessForbidden / BadRequest; and signed requests with `Origin` carrying the rule's headers,
- * errors included, while a request no rule allows is served without them.
+ * errors included, also when authentication refuses the request (as S3 does), while a request
+ * no rule allows is served without them.
  * Method: a real gateway on loopback over the in-memory backend; the SDK for the configuration,
  * raw HTTP for preflights and for signed requests with an Origin header.
  */
@@ -155,6 +156,22 @@ test('signed requests with Origin carry the allowing rule\'s headers, errors too
   expect(corsHeaders(noOrigin)).toEqual({});
   const plain = await signedSend('GET', '/plain', { origin: 'https://app.example.com' });
   expect([plain.status, plain.headers['access-control-allow-origin']]).toEqual([200, undefined]);
+});
+
+test('a refused request (unsigned, bad signature) carries the CORS headers too, so the page can read why', async () => {
+  const origin = { origin: 'https://app.example.com' };
+  const unsigned = await sendRaw(gateway.port, 'GET', '/web/photo.jpg', { host: `127.0.0.1:${gateway.port}`, ...origin });
+  expect([unsigned.status, xmlField(unsigned, 'Code'), unsigned.headers['access-control-allow-origin']]).toEqual([403, 'AccessDenied', 'https://app.example.com']);
+  const wrongSecret = signRequest({ ...creds, secretAccessKey: 'not-the-secret' }, {
+    method: 'GET', path: '/web/photo.jpg', query: [], headers: { host: `127.0.0.1:${gateway.port}`, ...origin }, payloadHash: sha256Hex(Buffer.alloc(0)), date: new Date(),
+  });
+  const badSignature = await sendRaw(gateway.port, 'GET', wrongSecret.path, wrongSecret.headers);
+  expect([badSignature.status, xmlField(badSignature, 'Code'), badSignature.headers['access-control-allow-origin']]).toEqual([403, 'SignatureDoesNotMatch', 'https://app.example.com']);
+  // No rule allows this method, or the bucket has no rules: refused without CORS headers.
+  const otherMethod = await sendRaw(gateway.port, 'DELETE', '/web/photo.jpg', { host: `127.0.0.1:${gateway.port}`, ...origin });
+  expect([otherMethod.status, otherMethod.headers['access-control-allow-origin']]).toEqual([403, undefined]);
+  const plain = await sendRaw(gateway.port, 'GET', '/plain/x', { host: `127.0.0.1:${gateway.port}`, ...origin });
+  expect([plain.status, plain.headers['access-control-allow-origin']]).toEqual([403, undefined]);
 });
 
 test('DeleteBucketCors removes the configuration: preflights are refused again', async () => {
