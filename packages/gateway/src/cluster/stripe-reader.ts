@@ -1,7 +1,7 @@
 /**
  * Reads a byte range of one stripe. The range is planned with the erasure stripe layout
  * (planRangeRead): only the blocks it touches are read, in windows of about readWindowBytes,
- * the next window fetched while the current one is sent.
+ * up to readWindowsAheadMax windows fetched while the current one is sent.
  *
  * Per window every shard read covers the same shard-file byte range R (Reed-Solomon works byte
  * position by byte position, so any k shards' bytes in R rebuild every shard's bytes in R).
@@ -49,12 +49,18 @@ export class StripeReader {
   async *read(stripe: Stripe, objectSizeBytes: number, startByte: number, endByteInclusive: number, observer: ReadObserver): AsyncGenerator<Uint8Array> {
     const plan = planRangeRead(stripeLayout(objectSizeBytes, stripe.dataShardCount, stripe.blockSizeBytes), startByte, endByteInclusive);
     const windows = this.windowsOf(plan);
-    let next: Promise<Buffer[][]> | undefined;
+    const ahead = this.options.readWindowsAheadMax;
+    const inFlight: Promise<Buffer[][]>[] = [];
+    let started = 0;
     for (let index = 0; index < windows.length; index += 1) {
-      const current = next ?? this.readWindow(stripe, windows[index]!, observer);
-      next = index + 1 < windows.length ? this.readWindow(stripe, windows[index + 1]!, observer) : undefined;
-      // Keep the prefetch observed: if this window fails, the next one's failure must not crash.
-      next?.catch(() => undefined);
+      while (started < windows.length && started <= index + ahead) {
+        const read = this.readWindow(stripe, windows[started]!, observer);
+        // Keep prefetches observed: if this window fails, a later one's failure must not crash.
+        read.catch(() => undefined);
+        inFlight.push(read);
+        started += 1;
+      }
+      const current = inFlight.shift()!;
       for (const blockPieces of await current) yield* blockPieces;
     }
   }
