@@ -115,11 +115,9 @@ export async function handlePostObject(
   const headerNames = [...fields.keys()].map((name) => (name === 'acl' ? 'x-amz-acl' : name));
   const header = (name: string): string | undefined => fields.get(name === 'x-amz-acl' ? 'acl' : name)?.headerText;
   refuseUnsupportedWriteHeaders(header, headerNames);
+  // Tags come as a `tagging` field holding a <Tagging> document (not x-amz-tagging's query form).
   const tagging = fields.get('tagging');
-  const headers = {
-    ...extractObjectHeaders(headerNames.filter((name) => name !== 'x-amz-tagging'), header),
-    tags: tagging === undefined ? [] : parseTagging(Buffer.from(tagging.text, 'utf8'), 'object'),
-  };
+  const headers = { ...extractObjectHeaders(headerNames, header), tags: tagging === undefined ? [] : parseTagging(Buffer.from(tagging.text, 'utf8'), 'object') };
   const maxBytes = Math.min(sizeBytesRange.maxBytes, ctx.options.limits.putObjectSizeBytesMax);
   const expectation = formFileExpectation(header, { minBytes: sizeBytesRange.minBytes, maxBytes });
   const counter = ctx.metrics.requestBodyBytesTotal.labels(ctx.operationKind);
