@@ -30,6 +30,14 @@ export interface HealerOptions {
   readonly orphanSafetyDelayMs: number;
   /** Per storage-node call deadline (unary). */
   readonly storageCallTimeoutMs: number;
+  /**
+   * A multipart upload initiated this long ago and neither completed nor aborted is aborted, and
+   * its parts' shards collected (an abandoned upload otherwise holds its parts' disk space
+   * forever); 0 disables it.
+   */
+  readonly staleUploadExpiryMs: number;
+  /** Pause between stale-upload sweeps. */
+  readonly staleUploadScanIntervalMs: number;
 }
 
 export const healerDefaults = {
@@ -47,6 +55,8 @@ export const healerDefaults = {
   // RegisterPart, or a write in progress, is never collected under it.
   orphanSafetyDelayMs: 2 * 3600_000,
   storageCallTimeoutMs: 10_000,
+  staleUploadExpiryMs: 7 * 24 * 3600_000,
+  staleUploadScanIntervalMs: 3600_000,
 } as const satisfies Partial<HealerOptions>;
 
 /** Relationships between the options, checked at startup. */
@@ -65,4 +75,6 @@ export function validateHealerOptions(options: HealerOptions): void {
   // A rebuild's new copies exist on their nodes before replaceShards maps them: the orphan
   // collector must not take them for garbage in between.
   assert(options.orphanSafetyDelayMs >= 1_000, 'orphanSafetyDelayMs >= 1 s');
+  assert(options.staleUploadExpiryMs >= 0, 'staleUploadExpiryMs >= 0');
+  assert(options.staleUploadScanIntervalMs > 0, 'staleUploadScanIntervalMs > 0');
 }

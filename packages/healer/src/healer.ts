@@ -3,7 +3,7 @@ import type { Clock, Logger, Startable } from '@tessera/common';
 import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
 import type { StripeLocation__Output } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import type { NodeShard__Output } from '@tessera/proto/generated/tessera/metadata/v1/NodeShard';
-import { ShardNotFoundError } from '@tessera/rpc';
+import { NoSuchBucketError, NoSuchUploadError, ShardNotFoundError } from '@tessera/rpc';
 import type { MetadataClient } from '@tessera/rpc';
 import type { HealerOptions } from './healer-options';
 import { validateHealerOptions } from './healer-options';
@@ -48,7 +48,7 @@ export interface HealerStatus {
   readonly backlogStripes: number;
   readonly backlogBytes: number;
   readonly etaSeconds: number;
-  readonly totals: { stripesRebuilt: number; shardsRebuilt: number; bytesRebuilt: number; stale: number; unrecoverable: number; orphansDeleted: number };
+  readonly totals: { stripesRebuilt: number; shardsRebuilt: number; bytesRebuilt: number; stale: number; unrecoverable: number; orphansDeleted: number; staleUploadsAborted: number };
   readonly lastRound: HealRoundReport | undefined;
   readonly scrub: {
     passCount: number; shardsVerifiedThisPass: number; shardsLastPass: number; progressRatio: number;
@@ -98,7 +98,7 @@ export class Healer implements Startable {
   private healRoundCount = 0;
   private measuredRateBytesPerSecond = 0;
   private backlog = { stripes: 0, bytes: 0 };
-  private readonly totals = { stripesRebuilt: 0, shardsRebuilt: 0, bytesRebuilt: 0, stale: 0, unrecoverable: 0, orphansDeleted: 0 };
+  private readonly totals = { stripesRebuilt: 0, shardsRebuilt: 0, bytesRebuilt: 0, stale: 0, unrecoverable: 0, orphansDeleted: 0, staleUploadsAborted: 0 };
   private readonly scrub = {
     passCount: 0, shardsVerifiedThisPass: 0, shardsLastPass: 0, bytesVerifiedThisPass: 0, bytesLastPass: 0, corruptShardsFound: 0,
     lastCompletePassStartedAtMs: undefined as number | undefined, passStartedAtMs: undefined as number | undefined, passRunning: false,
@@ -132,6 +132,7 @@ export class Healer implements Startable {
     this.loops.push(this.loop('heal', this.options.healIntervalMs, () => this.healOnce()));
     if (this.options.scrubEnabled) this.loops.push(this.loop('scrub', this.options.scrubPeriodMs / 2, () => this.scrubOnce()));
     if (this.options.orphanScanIntervalMs > 0) this.loops.push(this.loop('orphans', this.options.orphanScanIntervalMs, () => this.collectOrphansOnce()));
+    if (this.options.staleUploadExpiryMs > 0) this.loops.push(this.loop('uploads', this.options.staleUploadScanIntervalMs, () => this.abortStaleUploadsOnce()));
   }
 
   async stop(): Promise<void> {
@@ -516,6 +517,18 @@ export class Healer implements Startable {
     metrics.scrubProgress.set(this.scrub.shardsLastPass === 0 ? 0 : Math.min(1, this.scrub.shardsVerifiedThisPass / this.scrub.shardsLastPass));
   }
 
+  // ---- stale multipart uploads ----
+
+  async abortStaleUploadsOnce(): Promise<{ abortedUploadCount: number }> {
+    const result = await abortStaleUploads(this.components.metadata, this.components.clock.nowMs(), this.options.staleUploadExpiryMs, this.abort.signal);
+    if (result.abortedUploadCount > 0) {
+      this.totals.staleUploadsAborted += result.abortedUploadCount;
+      this.components.metrics.staleUploadsAborted.inc(result.abortedUploadCount);
+      this.components.logger.info('aborted stale multipart uploads', { count: result.abortedUploadCount, expiryMs: this.options.staleUploadExpiryMs });
+    }
+    return result;
+  }
+
   // ---- orphans ----
 
   /**
@@ -557,6 +570,43 @@ export class Healer implements Startable {
     }
     return { deletedShardCount: deleted };
   }
+}
+
+/**
+ * Aborts the multipart uploads of every bucket initiated more than `staleUploadExpiryMs` ago.
+ * An abort is the same metadata command a client's AbortMultipartUpload is: the parts' stripes
+ * go to the garbage-collection queue. An upload completed or aborted meanwhile (NoSuchUpload),
+ * or a bucket deleted meanwhile, is skipped; several healers sweeping at once only repeat aborts.
+ */
+export async function abortStaleUploads(metadata: HealerComponents['metadata'], nowMs: number, expiryMs: number, signal: AbortSignal): Promise<{ abortedUploadCount: number }> {
+  let aborted = 0;
+  for (const bucket of await metadata.listBuckets()) {
+    let keyMarker = '';
+    let uploadIdMarker = '';
+    for (;;) {
+      if (signal.aborted) throw new Error('healer stopped');
+      let page;
+      try {
+        page = await metadata.listMultipartUploads({ bucket: bucket.name, prefix: '', keyMarker, uploadIdMarker, maxUploads: 1000 });
+      } catch (error) {
+        if (error instanceof NoSuchBucketError) break;
+        throw error;
+      }
+      for (const upload of page.uploads) {
+        if (nowMs - upload.initiatedAtMs < expiryMs) continue;
+        try {
+          await metadata.abortMultipartUpload({ bucket: upload.bucket, key: upload.key, uploadId: upload.uploadId });
+          aborted++;
+        } catch (error) {
+          if (!(error instanceof NoSuchUploadError) && !(error instanceof NoSuchBucketError)) throw error;
+        }
+      }
+      if (!page.isTruncated) break;
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker;
+    }
+  }
+  return { abortedUploadCount: aborted };
 }
 
 /** VerifyShard failed for a reason other than a missing shard: the node is skipped this pass. */

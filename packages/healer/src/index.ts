@@ -16,7 +16,7 @@
  * ```
  */
 export type { HealerComponents, HealerStatus, HealRoundReport } from './healer';
-export { Healer } from './healer';
+export { Healer, abortStaleUploads } from './healer';
 export type { HealerOptions } from './healer-options';
 export { healerDefaults, validateHealerOptions } from './healer-options';
 export type { HealerMetrics } from './metrics';

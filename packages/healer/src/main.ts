@@ -21,6 +21,8 @@ const flags: Record<string, { env: string; help: string }> = {
   'scrub-period-ms': { env: 'TESSERA_SCRUB_PERIOD_MS', help: `verify each shard at least this often (default ${healerDefaults.scrubPeriodMs})` },
   'orphan-scan-interval-ms': { env: 'TESSERA_ORPHAN_SCAN_INTERVAL_MS', help: `between orphan scans, 0 = off (default ${healerDefaults.orphanScanIntervalMs})` },
   'orphan-safety-delay-ms': { env: 'TESSERA_ORPHAN_SAFETY_DELAY_MS', help: `minimum age of a collected orphan (default ${healerDefaults.orphanSafetyDelayMs})` },
+  'stale-upload-expiry-ms': { env: 'TESSERA_STALE_UPLOAD_EXPIRY_MS', help: `abort multipart uploads initiated longer ago, 0 = never (default ${healerDefaults.staleUploadExpiryMs}: 7 days)` },
+  'stale-upload-scan-interval-ms': { env: 'TESSERA_STALE_UPLOAD_SCAN_INTERVAL_MS', help: `between stale-upload sweeps (default ${healerDefaults.staleUploadScanIntervalMs})` },
 };
 
 function usage(): string {
@@ -80,6 +82,8 @@ async function main(): Promise<void> {
     scrubPeriodMs: numberFlag(values, 'scrub-period-ms', healerDefaults.scrubPeriodMs),
     orphanScanIntervalMs: numberFlag(values, 'orphan-scan-interval-ms', healerDefaults.orphanScanIntervalMs),
     orphanSafetyDelayMs: numberFlag(values, 'orphan-safety-delay-ms', healerDefaults.orphanSafetyDelayMs),
+    staleUploadExpiryMs: numberFlag(values, 'stale-upload-expiry-ms', healerDefaults.staleUploadExpiryMs),
+    staleUploadScanIntervalMs: numberFlag(values, 'stale-upload-scan-interval-ms', healerDefaults.staleUploadScanIntervalMs),
   };
   const logger = createJsonLogger({ levelMin: 'info', nowMs: () => Date.now(), write: (line) => process.stderr.write(`${line}\n`), fields: { service: 'healer' } });
   const metricsListen = values.get('metrics-listen');

@@ -5,13 +5,14 @@
  * AZ spread kept, objects decode identically from the new placement), the node returning with
  * stale shards (orphans collected), random bytes flipped in shard files (scrubber repairs),
  * a wiped node (refilled in place), a draining node (emptied), a queued repair, the CAS
- * refusal over gRPC, and the admin HTTP endpoint. Healing rounds are driven by the test.
+ * refusal over gRPC, the admin HTTP endpoint, and the sweep that aborts multipart uploads older
+ * than the stale-upload expiry. Healing rounds are driven by the test.
  */
 import * as fs from 'node:fs/promises';
 import { silentLogger } from '@tessera/common';
 import { shardFilePath } from '@tessera/storage-node';
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
-import { RateLimiter, StripeRebuilder, healerDefaults, startHealer } from '../src/index';
+import { RateLimiter, StripeRebuilder, abortStaleUploads, healerDefaults, startHealer } from '../src/index';
 import type { StripeTask } from '../src/index';
 import { StorageNodePool } from '../src/storage-node-pool';
 import type { RunningHealer } from '../src/index';
@@ -243,6 +244,29 @@ describe('healer against a real cluster', () => {
     expect(pass.respreadStripeCount).toBe(written.length);
     for (const key of written) expect((await stripeOf(key)).degradedSpread).toBe(false);
     await expectFullyHealthy();
+  });
+
+  test('multipart uploads older than the stale-upload expiry are aborted, younger ones kept, in every bucket', async () => {
+    await cluster.metadata.createBucket({ bucket: 'uploads-sweep', owner: 'test' });
+    const create = (sweepBucket: string, key: string) =>
+      cluster.metadata.createMultipartUpload({ bucket: sweepBucket, key, contentType: 'binary/octet-stream', systemMetadata: {}, userMetadata: {}, storageClass: 'STANDARD', owner: 'test' });
+    const old1 = await create(bucket, 'abandoned-1');
+    const old2 = await create('uploads-sweep', 'abandoned-2');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const young = await create('uploads-sweep', 'in-progress');
+    const expiryMs = 7 * 24 * 3600_000;
+    // "Now" is just short of the youngest upload's expiry, and past the two older ones'.
+    const nowMs = young.initiatedAtMs + expiryMs - 1;
+    expect(Math.max(old1.initiatedAtMs, old2.initiatedAtMs)).toBeLessThan(young.initiatedAtMs);
+    expect(await abortStaleUploads(cluster.metadata, nowMs, expiryMs, new AbortController().signal)).toEqual({ abortedUploadCount: 2 });
+    const remaining = async (sweepBucket: string) =>
+      (await cluster.metadata.listMultipartUploads({ bucket: sweepBucket, prefix: '', keyMarker: '', uploadIdMarker: '', maxUploads: 1000 })).uploads.map((u) => u.key);
+    expect(await remaining(bucket)).toEqual([]);
+    expect(await remaining('uploads-sweep')).toEqual(['in-progress']);
+    // A second sweep finds nothing more to abort; past its expiry, the young one goes too.
+    expect(await abortStaleUploads(cluster.metadata, nowMs, expiryMs, new AbortController().signal)).toEqual({ abortedUploadCount: 0 });
+    expect(await abortStaleUploads(cluster.metadata, nowMs + 1, expiryMs, new AbortController().signal)).toEqual({ abortedUploadCount: 1 });
+    expect(await remaining('uploads-sweep')).toEqual([]);
   });
 
   test('admin endpoint: status JSON, metrics, runtime rate change', async () => {
