@@ -227,7 +227,7 @@ export class FormDataReader {
     for await (const piece of this.body()) {
       sizeBytes += piece.length;
       if (sizeBytes > bytesMax) throw tooLarge();
-      pieces.push(Buffer.from(piece));
+      pieces.push(piece);
     }
     return Buffer.concat(pieces);
   }
