@@ -28,7 +28,11 @@ export interface BucketInfo {
   readonly tags: readonly Tag[];
   /** The bucket's CORS rules in the order given; empty when it has no CORS configuration. */
   readonly corsRules: readonly CorsRule[];
+  /** S3 versioning: 'Unversioned' until PutBucketVersioning first sets it; never back. */
+  readonly versioning: BucketVersioning;
 }
+
+export type BucketVersioning = 'Unversioned' | 'Enabled' | 'Suspended';
 
 export interface ObjectInfo {
   readonly key: string;
@@ -41,6 +45,41 @@ export interface ObjectInfo {
   readonly checksums: ChecksumValues;
   /** For multipart objects: size of each part in order, so GET ?partNumber=N can be served. */
   readonly partSizesBytes: readonly number[] | undefined;
+  /**
+   * S3's x-amz-version-id: the version's id, "null" for the null version of a bucket with
+   * versioning; undefined in a bucket that never had versioning (no header is sent).
+   */
+  readonly versionId: string | undefined;
+}
+
+/** What DeleteObject did, for its x-amz-version-id and x-amz-delete-marker headers. */
+export interface DeleteObjectResult {
+  /** The delete marker created, or the version deleted; undefined in a bucket never versioned. */
+  readonly versionId: string | undefined;
+  /** A delete marker was created, or the version deleted was one. */
+  readonly deleteMarker: boolean;
+}
+
+export interface ListVersionsRequest {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly delimiter: string | undefined;
+  readonly keyMarker: string | undefined;
+  readonly versionIdMarker: string | undefined;
+  readonly maxKeys: number;
+}
+
+export type VersionListEntry =
+  | { readonly kind: 'version'; readonly object: ObjectInfo; readonly isLatest: boolean }
+  | { readonly kind: 'deleteMarker'; readonly key: string; readonly versionId: string; readonly lastModifiedMs: number; readonly isLatest: boolean }
+  | { readonly kind: 'prefix'; readonly prefix: string };
+
+export interface ListVersionsPage {
+  /** In key order, each key's versions newest first; common prefixes among them. */
+  readonly entries: readonly VersionListEntry[];
+  readonly isTruncated: boolean;
+  readonly nextKeyMarker: string | undefined;
+  readonly nextVersionIdMarker: string | undefined;
 }
 
 /** A pinned version of an object: reads return that version's bytes even if it is replaced. */
@@ -171,21 +210,32 @@ export interface S3Backend {
   setBucketTags(name: string, tags: readonly Tag[]): Promise<void>;
   /** Replaces the bucket's CORS rules; an empty list removes them. Rules are validated by the gateway. Throws NoSuchBucket. */
   setBucketCors(name: string, rules: readonly CorsRule[]): Promise<void>;
+  /** S3 PutBucketVersioning. Throws NoSuchBucket. */
+  setBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<void>;
 
   /** Streams the body to storage, then commits atomically. Throws NoSuchBucket, PreconditionFailed. */
   putObject(request: PutObjectRequest): Promise<ObjectInfo>;
-  /** Throws NoSuchBucket, NoSuchKey. */
-  headObject(bucket: string, key: string): Promise<ObjectInfo>;
-  /** Pins the current version for reading. Throws NoSuchBucket, NoSuchKey. */
-  openObject(bucket: string, key: string): Promise<ObjectReader>;
-  /** Idempotent: deleting a missing key succeeds. Throws NoSuchBucket. */
-  deleteObject(bucket: string, key: string): Promise<void>;
   /**
-   * Replaces the current version's tag set (an empty list removes them); its data, ETag and
-   * Last-Modified stay. Tags are validated by the gateway. Throws NoSuchBucket, NoSuchKey.
+   * The current version, or the one `versionId` names ("null": the null version). Throws
+   * NoSuchBucket, NoSuchKey (with delete-marker headers when the latest version is one),
+   * NoSuchVersion, MethodNotAllowed (the named version is a delete marker).
    */
-  setObjectTags(bucket: string, key: string, tags: readonly Tag[]): Promise<ObjectInfo>;
+  headObject(bucket: string, key: string, versionId?: string): Promise<ObjectInfo>;
+  /** Pins that version for reading; throws as headObject. */
+  openObject(bucket: string, key: string, versionId?: string): Promise<ObjectReader>;
+  /**
+   * Without a version id: deletes the key's latest version (a delete marker in a bucket with
+   * versioning); idempotent. With one: deletes that version for good. Throws NoSuchBucket.
+   */
+  deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteObjectResult>;
+  /**
+   * Replaces the tag set of the current (or named) version; an empty list removes them. Its data,
+   * ETag and Last-Modified stay. Tags are validated by the gateway. Throws as headObject.
+   */
+  setObjectTags(bucket: string, key: string, tags: readonly Tag[], versionId?: string): Promise<ObjectInfo>;
   listObjects(request: ListObjectsRequest): Promise<ListObjectsPage>;
+  /** Every version and delete marker (S3 ListObjectVersions). Throws NoSuchBucket. */
+  listObjectVersions(request: ListVersionsRequest): Promise<ListVersionsPage>;
 
   /** `checksum`: the algorithm and type every part and the object get (validated by the gateway), if any. */
   createMultipartUpload(bucket: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined): Promise<MultipartUploadInfo>;

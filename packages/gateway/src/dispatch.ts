@@ -17,7 +17,7 @@ import { handleDeleteObjects } from './handlers/delete-objects';
 import { handleGetBucketAcl } from './handlers/get-bucket-acl';
 import { handleGetBucketConfiguration } from './handlers/get-bucket-configuration';
 import { handleGetBucketLocation } from './handlers/get-bucket-location';
-import { handleGetBucketVersioning } from './handlers/get-bucket-versioning';
+import { handleGetBucketVersioning, handlePutBucketVersioning } from './handlers/bucket-versioning';
 import { handleGetObject } from './handlers/get-object';
 import { handleGetObjectAcl } from './handlers/get-object-acl';
 import { handleGetObjectAttributes } from './handlers/get-object-attributes';
@@ -55,6 +55,8 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handleGetBucketLocation(ctx, op.bucket);
     case 'GetBucketVersioning':
       return handleGetBucketVersioning(ctx, op.bucket);
+    case 'PutBucketVersioning':
+      return handlePutBucketVersioning(ctx, op.bucket);
     case 'GetBucketAcl':
       return handleGetBucketAcl(ctx, op.bucket);
     case 'PutBucketAcl':
@@ -94,23 +96,23 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
     case 'CopyObject':
       return handleCopyObject(ctx, op.bucket, op.key, op.source);
     case 'GetObject':
-      return handleGetObject(ctx, op.bucket, op.key, op.partNumber);
+      return handleGetObject(ctx, op.bucket, op.key, op.partNumber, op.versionId);
     case 'HeadObject':
-      return handleHeadObject(ctx, op.bucket, op.key, op.partNumber);
+      return handleHeadObject(ctx, op.bucket, op.key, op.partNumber, op.versionId);
     case 'GetObjectTagging':
-      return handleGetObjectTagging(ctx, op.bucket, op.key);
+      return handleGetObjectTagging(ctx, op.bucket, op.key, op.versionId);
     case 'PutObjectTagging':
-      return handlePutObjectTagging(ctx, op.bucket, op.key);
+      return handlePutObjectTagging(ctx, op.bucket, op.key, op.versionId);
     case 'DeleteObjectTagging':
-      return handleDeleteObjectTagging(ctx, op.bucket, op.key);
+      return handleDeleteObjectTagging(ctx, op.bucket, op.key, op.versionId);
     case 'GetObjectAcl':
-      return handleGetObjectAcl(ctx, op.bucket, op.key);
+      return handleGetObjectAcl(ctx, op.bucket, op.key, op.versionId);
     case 'GetObjectAttributes':
-      return handleGetObjectAttributes(ctx, op.bucket, op.key);
+      return handleGetObjectAttributes(ctx, op.bucket, op.key, op.versionId);
     case 'PutObjectAcl':
-      return handlePutAcl(ctx, op.bucket, op.key);
+      return handlePutAcl(ctx, op.bucket, op.key, op.versionId);
     case 'DeleteObject':
-      return handleDeleteObject(ctx, op.bucket, op.key);
+      return handleDeleteObject(ctx, op.bucket, op.key, op.versionId);
     case 'CreateMultipartUpload':
       return handleCreateMultipartUpload(ctx, op.bucket, op.key);
     case 'UploadPart':

@@ -32,7 +32,13 @@ export function objectInfoHeaders(info: ObjectInfo, query: ReadonlyMap<string, s
     'Accept-Ranges': 'bytes',
     ...(info.partSizesBytes === undefined ? {} : { 'x-amz-mp-parts-count': String(info.partSizesBytes.length) }),
     ...(info.headers.tags.length === 0 ? {} : { 'x-amz-tagging-count': String(info.headers.tags.length) }),
+    ...versionIdHeader(info.versionId),
   };
+}
+
+/** x-amz-version-id, sent whenever the bucket has (or had) versioning: "null" for the null version. */
+export function versionIdHeader(versionId: string | undefined): Record<string, string> {
+  return versionId === undefined ? {} : { 'x-amz-version-id': versionId };
 }
 
 /** If-None-Match: * and If-Match on writes (S3 conditional writes). */

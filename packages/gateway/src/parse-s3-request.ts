@@ -141,19 +141,21 @@ export function parseCopySource(header: string): CopySource {
   const key = percentDecode(trimmed.slice(slashIndex + 1));
   assertValidBucketName(bucket);
   validateKey(key);
+  let versionId: string | undefined;
   if (rawQuery !== undefined) {
     const match = /^versionId=(.*)$/.exec(rawQuery);
     if (match === null) throw new S3Error('InvalidArgument', { message: 'Unsupported copy source parameter.' });
-    if (match[1] !== 'null') throw new S3Error('NoSuchVersion', { fields: { Key: key, VersionId: match[1] ?? '' } });
+    versionId = percentDecode(match[1] ?? '');
+    if (versionId === '') throw new S3Error('InvalidArgument', { message: 'Version id cannot be the empty string', fields: { ArgumentName: 'versionId', ArgumentValue: '' } });
   }
-  return { bucket, key };
+  return { bucket, key, versionId };
 }
 
-function checkVersionId(query: QueryView, key: string): void {
+/** `?versionId=`: a version of the object instead of its current one ("null": the null version). */
+function versionIdOf(query: QueryView): string | undefined {
   const versionId = query.get('versionId');
-  // Versioning is not supported: every object has the version id "null", as in an
-  // unversioned S3 bucket. Any other id names a version that cannot exist.
-  if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion', { fields: { Key: key, VersionId: versionId } });
+  if (versionId === '') throw new S3Error('InvalidArgument', { message: 'Version id cannot be the empty string', fields: { ArgumentName: 'versionId', ArgumentValue: '' } });
+  return versionId;
 }
 
 const absentConfigurations: readonly AbsentBucketConfiguration[] = [
@@ -264,6 +266,7 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       if (subresource === 'acl') return { kind: 'PutBucketAcl', bucket };
       if (subresource === 'tagging') return { kind: 'PutBucketTagging', bucket };
       if (subresource === 'cors') return { kind: 'PutBucketCors', bucket };
+      if (subresource === 'versioning') return { kind: 'PutBucketVersioning', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `PUT ?${subresource}` };
       return { kind: 'CreateBucket', bucket };
     case 'DELETE':
@@ -295,14 +298,8 @@ function parseObjectPut(input: S3RequestInput, bucket: string, key: string, quer
     return { kind: 'UploadPart', bucket, key, uploadId, partNumber };
   }
   const subresource = firstSubresource(query, objectSubresources);
-  if (subresource === 'acl') {
-    checkVersionId(query, key);
-    return { kind: 'PutObjectAcl', bucket, key };
-  }
-  if (subresource === 'tagging') {
-    checkVersionId(query, key);
-    return { kind: 'PutObjectTagging', bucket, key };
-  }
+  if (subresource === 'acl') return { kind: 'PutObjectAcl', bucket, key, versionId: versionIdOf(query) };
+  if (subresource === 'tagging') return { kind: 'PutObjectTagging', bucket, key, versionId: versionIdOf(query) };
   if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key, feature: `PUT object ?${subresource}` };
   if (source !== undefined) return { kind: 'CopyObject', bucket, key, source };
   return { kind: 'PutObject', bucket, key };
@@ -321,33 +318,18 @@ function parseObjectRequest(input: S3RequestInput, bucket: string, key: string, 
       return parseObjectPut(input, bucket, key, query);
     case 'GET':
       if (query.has('uploadId')) return { kind: 'ListParts', bucket, key, uploadId: parseUploadId(query), params: listPartsParams(query) };
-      if (query.has('tagging')) {
-        checkVersionId(query, key);
-        return { kind: 'GetObjectTagging', bucket, key };
-      }
-      if (query.has('acl')) {
-        checkVersionId(query, key);
-        return { kind: 'GetObjectAcl', bucket, key };
-      }
-      if (query.has('attributes')) {
-        checkVersionId(query, key);
-        return { kind: 'GetObjectAttributes', bucket, key };
-      }
+      if (query.has('tagging')) return { kind: 'GetObjectTagging', bucket, key, versionId: versionIdOf(query) };
+      if (query.has('acl')) return { kind: 'GetObjectAcl', bucket, key, versionId: versionIdOf(query) };
+      if (query.has('attributes')) return { kind: 'GetObjectAttributes', bucket, key, versionId: versionIdOf(query) };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key, feature: `GET object ?${subresource}` };
-      checkVersionId(query, key);
-      return { kind: 'GetObject', bucket, key, partNumber: optionalPartNumber(query) };
+      return { kind: 'GetObject', bucket, key, partNumber: optionalPartNumber(query), versionId: versionIdOf(query) };
     case 'HEAD':
-      checkVersionId(query, key);
-      return { kind: 'HeadObject', bucket, key, partNumber: optionalPartNumber(query) };
+      return { kind: 'HeadObject', bucket, key, partNumber: optionalPartNumber(query), versionId: versionIdOf(query) };
     case 'DELETE':
       if (query.has('uploadId')) return { kind: 'AbortMultipartUpload', bucket, key, uploadId: parseUploadId(query) };
-      if (subresource === 'tagging') {
-        checkVersionId(query, key);
-        return { kind: 'DeleteObjectTagging', bucket, key };
-      }
+      if (subresource === 'tagging') return { kind: 'DeleteObjectTagging', bucket, key, versionId: versionIdOf(query) };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key, feature: `DELETE object ?${subresource}` };
-      checkVersionId(query, key);
-      return { kind: 'DeleteObject', bucket, key };
+      return { kind: 'DeleteObject', bucket, key, versionId: versionIdOf(query) };
     case 'POST':
       if (query.has('uploads')) return { kind: 'CreateMultipartUpload', bucket, key };
       if (query.has('uploadId')) return { kind: 'CompleteMultipartUpload', bucket, key, uploadId: parseUploadId(query) };

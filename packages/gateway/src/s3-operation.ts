@@ -9,6 +9,8 @@
 export interface CopySource {
   readonly bucket: string;
   readonly key: string;
+  /** `?versionId=` of the copy source: that version instead of the current one. */
+  readonly versionId: string | undefined;
 }
 
 export type EncodingType = 'url' | undefined;
@@ -83,6 +85,7 @@ export type S3Operation =
   | { readonly kind: 'HeadBucket'; readonly bucket: string }
   | { readonly kind: 'GetBucketLocation'; readonly bucket: string }
   | { readonly kind: 'GetBucketVersioning'; readonly bucket: string }
+  | { readonly kind: 'PutBucketVersioning'; readonly bucket: string }
   | { readonly kind: 'GetBucketAcl'; readonly bucket: string }
   | { readonly kind: 'PutBucketAcl'; readonly bucket: string }
   | { readonly kind: 'GetBucketConfiguration'; readonly bucket: string; readonly configuration: AbsentBucketConfiguration }
@@ -103,15 +106,15 @@ export type S3Operation =
   /** A browser-form upload (POST to the bucket, multipart/form-data with a signed policy). */
   | { readonly kind: 'PostObject'; readonly bucket: string }
   | { readonly kind: 'CopyObject'; readonly bucket: string; readonly key: string; readonly source: CopySource }
-  | { readonly kind: 'GetObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined }
-  | { readonly kind: 'HeadObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined }
-  | { readonly kind: 'GetObjectTagging'; readonly bucket: string; readonly key: string }
-  | { readonly kind: 'PutObjectTagging'; readonly bucket: string; readonly key: string }
-  | { readonly kind: 'DeleteObjectTagging'; readonly bucket: string; readonly key: string }
-  | { readonly kind: 'GetObjectAcl'; readonly bucket: string; readonly key: string }
-  | { readonly kind: 'GetObjectAttributes'; readonly bucket: string; readonly key: string }
-  | { readonly kind: 'PutObjectAcl'; readonly bucket: string; readonly key: string }
-  | { readonly kind: 'DeleteObject'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'GetObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined; readonly versionId: string | undefined }
+  | { readonly kind: 'HeadObject'; readonly bucket: string; readonly key: string; readonly partNumber: number | undefined; readonly versionId: string | undefined }
+  | { readonly kind: 'GetObjectTagging'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
+  | { readonly kind: 'PutObjectTagging'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
+  | { readonly kind: 'DeleteObjectTagging'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
+  | { readonly kind: 'GetObjectAcl'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
+  | { readonly kind: 'GetObjectAttributes'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
+  | { readonly kind: 'PutObjectAcl'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
+  | { readonly kind: 'DeleteObject'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
   | { readonly kind: 'CreateMultipartUpload'; readonly bucket: string; readonly key: string }
   | { readonly kind: 'UploadPart'; readonly bucket: string; readonly key: string; readonly uploadId: string; readonly partNumber: number }
   | {
@@ -137,6 +140,7 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'HeadBucket',
   'GetBucketLocation',
   'GetBucketVersioning',
+  'PutBucketVersioning',
   'GetBucketAcl',
   'PutBucketAcl',
   'GetBucketConfiguration',

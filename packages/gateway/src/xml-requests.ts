@@ -208,6 +208,30 @@ export function parseTagging(body: Buffer, owner: TagSetOwner): readonly Tag[] {
   );
 }
 
+/** A VersioningConfiguration document is a few hundred bytes. */
+export const versioningConfigurationBodyBytesMax = 4 * 1024;
+
+/**
+ * PutBucketVersioning's document: Status Enabled or Suspended (absent: no change, as S3
+ * treats it). MfaDelete Enabled needs MFA devices, which Tessera does not have.
+ */
+export function parseVersioningConfiguration(body: Buffer): 'Enabled' | 'Suspended' | undefined {
+  const root = child(parseDocument(body, versioningConfigurationBodyBytesMax).root, 'VersioningConfiguration');
+  if (root === undefined) throw malformed('VersioningConfiguration is required');
+  if (root === '') return undefined;
+  const node = asNode(root, 'VersioningConfiguration');
+  const mfaDelete = child(node, 'MfaDelete');
+  if (mfaDelete !== undefined && asText(mfaDelete, 'MfaDelete').trim() === 'Enabled') {
+    throw new S3Error('NotImplemented', { message: 'MFA delete is not implemented by Tessera.' });
+  }
+  if (mfaDelete !== undefined && asText(mfaDelete, 'MfaDelete').trim() !== 'Disabled') throw malformed('MfaDelete must be Enabled or Disabled');
+  const status = child(node, 'Status');
+  if (status === undefined) return undefined;
+  const text = asText(status, 'Status').trim();
+  if (text !== 'Enabled' && text !== 'Suspended') throw malformed('Status must be Enabled or Suspended');
+  return text;
+}
+
 /** S3's limit on a CORS configuration document. */
 export const corsConfigurationBodyBytesMax = 64 * 1024;
 

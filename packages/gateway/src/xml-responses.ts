@@ -4,7 +4,7 @@
  * markers are URL-encoded (slashes kept) so that keys with characters XML 1.0 cannot carry
  * survive the trip.
  */
-import type { BucketInfo, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry } from './backend';
+import type { BucketInfo, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry, VersionListEntry } from './backend';
 import { checksumAlgorithms } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
 import type { CorsRule } from './cors';
@@ -257,14 +257,26 @@ export function copyPartResultXml(etag: string, lastModifiedMs: number, checksum
   return xmlDocument('CopyPartResult', xmlText('ETag', `"${etag}"`), xmlText('LastModified', isoDate(lastModifiedMs)), ...checksumElements(checksums));
 }
 
+/**
+ * One key of DeleteObjects. `versionId`: the version the request named. `deleteMarkerVersionId`:
+ * the delete marker created, or the one deleted (then equal to versionId).
+ */
 export type DeleteOutcome =
-  | { readonly kind: 'deleted'; readonly key: string }
-  | { readonly kind: 'error'; readonly key: string; readonly code: string; readonly message: string };
+  | { readonly kind: 'deleted'; readonly key: string; readonly versionId: string | undefined; readonly deleteMarkerVersionId: string | undefined }
+  | { readonly kind: 'error'; readonly key: string; readonly versionId: string | undefined; readonly code: string; readonly message: string };
 
 /** In quiet mode only errors are listed (S3 DeleteObjects). */
 export function deleteResultXml(outcomes: readonly DeleteOutcome[], quiet: boolean): string {
-  const deleted = quiet ? [] : outcomes.flatMap((o) => (o.kind === 'deleted' ? [xmlElement('Deleted', xmlText('Key', o.key))] : []));
-  const errors = outcomes.flatMap((o) => (o.kind === 'error' ? [xmlElement('Error', xmlText('Key', o.key), xmlText('Code', o.code), xmlText('Message', o.message))] : []));
+  const versionIdXml = (versionId: string | undefined): string[] => (versionId === undefined ? [] : [xmlText('VersionId', versionId)]);
+  const deleted = quiet ? [] : outcomes.flatMap((o) => (o.kind === 'deleted'
+    ? [xmlElement(
+        'Deleted', xmlText('Key', o.key), ...versionIdXml(o.versionId),
+        ...(o.deleteMarkerVersionId === undefined ? [] : [xmlText('DeleteMarker', 'true'), xmlText('DeleteMarkerVersionId', o.deleteMarkerVersionId)]),
+      )]
+    : []));
+  const errors = outcomes.flatMap((o) => (o.kind === 'error'
+    ? [xmlElement('Error', xmlText('Key', o.key), ...versionIdXml(o.versionId), xmlText('Code', o.code), xmlText('Message', o.message))]
+    : []));
   return xmlDocument('DeleteResult', ...deleted, ...errors);
 }
 
@@ -273,8 +285,9 @@ export function locationConstraintXml(region: string): string {
   return xmlDocument('LocationConstraint').replace('></LocationConstraint>', `>${region === 'us-east-1' ? '' : region}</LocationConstraint>`);
 }
 
-export function versioningConfigurationXml(): string {
-  return xmlDocument('VersioningConfiguration');
+/** GetBucketVersioning: no Status for a bucket that never had versioning. */
+export function versioningConfigurationXml(status: 'Enabled' | 'Suspended' | undefined): string {
+  return status === undefined ? xmlDocument('VersioningConfiguration') : xmlDocument('VersioningConfiguration', xmlText('Status', status));
 }
 
 export function accessControlPolicyXml(owner: Owner): string {
@@ -357,30 +370,43 @@ export interface ListVersionsXmlInput {
   readonly versionIdMarker: string | undefined;
   readonly nextKeyMarker: string | undefined;
   readonly nextVersionIdMarker: string | undefined;
-  readonly entries: readonly ListEntry[];
+  readonly entries: readonly VersionListEntry[];
   readonly isTruncated: boolean;
   readonly owner: Owner;
 }
 
-/** ListVersionsResult of an unversioned bucket: each object is version "null", the latest. */
+/** ListVersionsResult: Version and DeleteMarker elements in listing order, then common prefixes. */
 export function listVersionsXml(input: ListVersionsXmlInput): string {
-  const versions = input.entries.flatMap((entry) =>
-    entry.kind === 'object'
-      ? [
-          xmlElement(
-            'Version',
-            xmlText('Key', encodeName(entry.object.key, input.encodingType)),
-            xmlText('VersionId', 'null'),
-            xmlText('IsLatest', true),
-            xmlText('LastModified', isoDate(entry.object.lastModifiedMs)),
-            xmlText('ETag', `"${entry.object.etag}"`),
-            xmlText('Size', entry.object.sizeBytes),
-            ownerXml(input.owner),
-            xmlText('StorageClass', 'STANDARD'),
-          ),
-        ]
-      : [],
-  );
+  const versions = input.entries.flatMap((entry) => {
+    if (entry.kind === 'version') {
+      return [
+        xmlElement(
+          'Version',
+          xmlText('Key', encodeName(entry.object.key, input.encodingType)),
+          xmlText('VersionId', entry.object.versionId ?? 'null'),
+          xmlText('IsLatest', entry.isLatest),
+          xmlText('LastModified', isoDate(entry.object.lastModifiedMs)),
+          xmlText('ETag', `"${entry.object.etag}"`),
+          xmlText('Size', entry.object.sizeBytes),
+          ownerXml(input.owner),
+          xmlText('StorageClass', 'STANDARD'),
+        ),
+      ];
+    }
+    if (entry.kind === 'deleteMarker') {
+      return [
+        xmlElement(
+          'DeleteMarker',
+          xmlText('Key', encodeName(entry.key, input.encodingType)),
+          xmlText('VersionId', entry.versionId),
+          xmlText('IsLatest', entry.isLatest),
+          xmlText('LastModified', isoDate(entry.lastModifiedMs)),
+          ownerXml(input.owner),
+        ),
+      ];
+    }
+    return [];
+  });
   const prefixes = input.entries.flatMap((entry) => (entry.kind === 'prefix' ? [xmlElement('CommonPrefixes', xmlText('Prefix', encodeName(entry.prefix, input.encodingType)))] : []));
   return xmlDocument(
     'ListVersionsResult',

@@ -54,7 +54,6 @@ const cases: [string, string | undefined, string | undefined, string, Record<str
   ['GET', 'bkt', undefined, 'requestPayment', {}, { kind: 'GetBucketConfiguration', bucket: 'bkt', configuration: 'requestPayment' }],
   ['GET', 'bkt', undefined, 'analytics', {}, { kind: 'NotImplemented', bucket: 'bkt', feature: 'GET ?analytics' }],
   ['PUT', 'bkt', undefined, 'website', {}, { kind: 'NotImplemented', bucket: 'bkt', feature: 'PUT ?website' }],
-  ['PUT', 'bkt', undefined, 'versioning', {}, { kind: 'NotImplemented', bucket: 'bkt', feature: 'PUT ?versioning' }],
   ['PUT', 'bkt', undefined, 'policy', {}, { kind: 'NotImplemented', bucket: 'bkt' }],
   ['GET', 'bkt', undefined, 'uploads&prefix=a&max-uploads=5', {}, { kind: 'ListMultipartUploads', bucket: 'bkt' }],
   ['GET', 'bkt', undefined, 'versions&prefix=a&key-marker=k&version-id-marker=null', {}, { kind: 'ListObjectVersions', bucket: 'bkt' }],
@@ -65,11 +64,14 @@ const cases: [string, string | undefined, string | undefined, string, Record<str
   ['POST', 'bkt', undefined, '', {}, { kind: 'PostObject', bucket: 'bkt' }],
   ['POST', 'bkt', undefined, 'lifecycle', {}, { kind: 'NotImplemented', bucket: 'bkt' }],
   ['PUT', 'bkt', 'k', '', {}, { kind: 'PutObject', bucket: 'bkt', key: 'k' }],
-  ['PUT', 'bkt', 'k', '', { 'x-amz-copy-source': '/src/some%20key' }, { kind: 'CopyObject', bucket: 'bkt', key: 'k', source: { bucket: 'src', key: 'some key' } }],
-  ['PUT', 'bkt', 'k', '', { 'x-amz-copy-source': 'src/a/b?versionId=null' }, { kind: 'CopyObject', bucket: 'bkt', key: 'k', source: { bucket: 'src', key: 'a/b' } }],
+  ['PUT', 'bkt', 'k', '', { 'x-amz-copy-source': '/src/some%20key' }, { kind: 'CopyObject', bucket: 'bkt', key: 'k', source: { bucket: 'src', key: 'some key', versionId: undefined } }],
+  ['PUT', 'bkt', 'k', '', { 'x-amz-copy-source': 'src/a/b?versionId=null' }, { kind: 'CopyObject', bucket: 'bkt', key: 'k', source: { bucket: 'src', key: 'a/b', versionId: 'null' } }],
   ['GET', 'bkt', 'k', '', {}, { kind: 'GetObject', bucket: 'bkt', key: 'k', partNumber: undefined }],
   ['GET', 'bkt', 'k', 'partNumber=3', {}, { kind: 'GetObject', bucket: 'bkt', key: 'k', partNumber: 3 }],
-  ['GET', 'bkt', 'k', 'versionId=null', {}, { kind: 'GetObject', bucket: 'bkt', key: 'k' }],
+  ['GET', 'bkt', 'k', 'versionId=null', {}, { kind: 'GetObject', bucket: 'bkt', key: 'k', versionId: 'null' }],
+  ['GET', 'bkt', 'k', 'versionId=00000000000000a1Xy', {}, { kind: 'GetObject', bucket: 'bkt', key: 'k', versionId: '00000000000000a1Xy' }],
+  ['DELETE', 'bkt', 'k', 'versionId=00000000000000a1Xy', {}, { kind: 'DeleteObject', bucket: 'bkt', key: 'k', versionId: '00000000000000a1Xy' }],
+  ['PUT', 'bkt', undefined, 'versioning', {}, { kind: 'PutBucketVersioning', bucket: 'bkt' }],
   ['GET', 'bkt', 'k', 'response-content-type=text%2Fplain', {}, { kind: 'GetObject', bucket: 'bkt', key: 'k' }],
   ['HEAD', 'bkt', 'k', '', {}, { kind: 'HeadObject', bucket: 'bkt', key: 'k' }],
   ['GET', 'bkt', 'k', 'tagging', {}, { kind: 'GetObjectTagging', bucket: 'bkt', key: 'k' }],
@@ -145,9 +147,9 @@ describe.each(['path', 'vhost'] as const)('%s-style', (style) => {
     });
   });
 
-  test('a version id other than "null" names a version that cannot exist', () => {
-    expect(parseError(requestFor(style, 'GET', 'bkt', 'k', 'versionId=abc'))).toBe('NoSuchVersion');
-    expect(parseError(requestFor(style, 'PUT', 'bkt', 'k', '', { 'x-amz-copy-source': 'src/k?versionId=abc' }))).toBe('NoSuchVersion');
+  test('an empty version id is InvalidArgument', () => {
+    expect(parseError(requestFor(style, 'GET', 'bkt', 'k', 'versionId='))).toBe('InvalidArgument');
+    expect(parseError(requestFor(style, 'PUT', 'bkt', 'k', '', { 'x-amz-copy-source': 'src/k?versionId=' }))).toBe('InvalidArgument');
   });
 
   test('malformed copy sources are InvalidArgument', () => {

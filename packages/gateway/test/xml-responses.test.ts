@@ -10,7 +10,7 @@ import { deleteResultXml, listObjectsV2Xml, locationConstraintXml } from '../src
 
 const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, processEntities: true, htmlEntities: true });
 
-const object = (key: string): ObjectInfo => ({ key, etag: 'abc', sizeBytes: 3, lastModifiedMs: 0, headers: { system: {}, user: {}, tags: [] }, checksums: { CRC32: 'AAAAAA==' }, partSizesBytes: undefined });
+const object = (key: string): ObjectInfo => ({ key, etag: 'abc', sizeBytes: 3, lastModifiedMs: 0, headers: { system: {}, user: {}, tags: [] }, checksums: { CRC32: 'AAAAAA==' }, partSizesBytes: undefined, versionId: undefined });
 
 test('escapeXmlText escapes markup and writes control characters as references', () => {
   expect(escapeXmlText(`<a href="x">&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;');
@@ -64,10 +64,14 @@ test('encoding-type=url encodes keys and prefixes but keeps slashes', () => {
 
 test('DeleteResult lists deletions unless quiet; errors always', () => {
   const outcomes = [
-    { kind: 'deleted', key: 'a' },
-    { kind: 'error', key: 'b', code: 'InternalError', message: 'x' },
+    { kind: 'deleted', key: 'a', versionId: undefined, deleteMarkerVersionId: undefined },
+    { kind: 'error', key: 'b', versionId: undefined, code: 'InternalError', message: 'x' },
+    { kind: 'deleted', key: 'c', versionId: undefined, deleteMarkerVersionId: 'm1' },
+    { kind: 'deleted', key: 'd', versionId: 'v1', deleteMarkerVersionId: undefined },
   ] as const;
   expect(deleteResultXml(outcomes, false)).toContain('<Deleted><Key>a</Key></Deleted>');
+  expect(deleteResultXml(outcomes, false)).toContain('<Deleted><Key>c</Key><DeleteMarker>true</DeleteMarker><DeleteMarkerVersionId>m1</DeleteMarkerVersionId></Deleted>');
+  expect(deleteResultXml(outcomes, false)).toContain('<Deleted><Key>d</Key><VersionId>v1</VersionId></Deleted>');
   const quiet = deleteResultXml(outcomes, true);
   expect(quiet).not.toContain('<Deleted>');
   expect(quiet).toContain('<Error><Key>b</Key><Code>InternalError</Code><Message>x</Message></Error>');

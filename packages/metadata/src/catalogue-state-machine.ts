@@ -4,7 +4,7 @@ import {
   BucketAlreadyExistsError, BucketNotEmptyError, EntityTooSmallError, InvalidArgumentError, InvalidPartError,
   InvalidPartOrderError, MetadataError, NoSuchBucketError, NoSuchKeyError, NoSuchStorageNodeError, NoSuchUploadError,
   NoSuchVersionError, NoSuchWriteError, PreconditionFailedError, ShardsNotPlacedError, StorageNodeNotEmptyError,
-  StorageNodeRemovedError,
+  StorageNodeRemovedError, VersionIsDeleteMarkerError,
 } from '@tessera/rpc';
 import type { CatalogueDb } from './catalogue-db';
 import { decodeJson, encodeJson } from './catalogue-db';
@@ -13,8 +13,10 @@ import { validateCommand } from './commands';
 import { validateSystemMetadata } from './validation';
 import * as keys from './keys';
 import type {
-  BucketStatsRecord, CorsRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StripeOwner, TagRecord, WriteCondition,
+  BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
+  WriteCondition,
 } from './model';
+import { isDeleteMarker } from './model';
 import type {
   BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   UploadRecord, WriteRecord,
@@ -370,6 +372,11 @@ export class CatalogueStateMachine {
         return this.setBucketCors(command.bucket, command.rules, m);
       case 'deleteBucket':
         return this.deleteBucket(command.bucket, m);
+      case 'setBucketVersioning': {
+        const record: BucketRecord = { ...(await this.getBucket(command.bucket)), versioning: command.status };
+        m.put(keys.bucketKey(command.bucket), record);
+        return record;
+      }
       case 'beginWrite':
         return this.beginWrite(command, m);
       case 'commitVersion':
@@ -377,7 +384,7 @@ export class CatalogueStateMachine {
       case 'abortWrite':
         return this.abortWrite(command.writeId, command.reason, command.abortedAtMs, m);
       case 'deleteObject':
-        return this.deleteObject(command.bucket, command.key, command.deletedAtMs, m);
+        return this.deleteObject(command, m);
       case 'updateObjectMetadata':
         return this.updateObjectMetadata(command, m);
       case 'createUpload':
@@ -445,8 +452,8 @@ export class CatalogueStateMachine {
    * someone else) changes nothing and says why; the caller then deletes its new copies.
    */
   private async replaceShards(command: Extract<Command, { type: 'replaceShards' }>, m: Mutation): Promise<ReplaceShardsResult> {
-    const located = await this.locate(command.owner);
-    if (located === undefined || located.stripe.stripeId !== command.stripeId) {
+    const located = await this.locate(command.owner, command.stripeId);
+    if (located === undefined) {
       return { replaced: false, reason: `stripe ${command.stripeId} is no longer referenced by its owner`, stripe: undefined };
     }
     const nodeIds = [...located.stripe.shardNodeIds];
@@ -532,9 +539,11 @@ export class CatalogueStateMachine {
   private async deleteBucket(bucket: string, m: Mutation): Promise<object> {
     await this.getBucket(bucket);
     // Empty means no objects and no multipart uploads in progress (their parts hold data).
+    // Noncurrent versions and delete markers count too, as in S3.
     const hasObject = await this.hasAnyWithPrefix(keys.objectKeyPrefix(bucket));
+    const hasVersion = await this.hasAnyWithPrefix(keys.versionKeyPrefix(bucket));
     const hasUpload = await this.hasAnyWithPrefix(keys.uploadKeyPrefix(bucket));
-    if (hasObject || hasUpload) throw new BucketNotEmptyError(bucket);
+    if (hasObject || hasVersion || hasUpload) throw new BucketNotEmptyError(bucket);
     m.del(keys.bucketKey(bucket));
     m.del(keys.bucketStatsKey(bucket));
     return {};
@@ -550,7 +559,7 @@ export class CatalogueStateMachine {
   }
 
   private async commitVersion(command: Extract<Command, { type: 'commitVersion' }>, m: Mutation): Promise<ObjectVersionRecord> {
-    await this.getBucket(command.bucket);
+    const bucket = await this.getBucket(command.bucket);
     await this.checkCondition(command.bucket, command.key, command.condition, async () => {
       // A failed condition ends the write as an abort would: the record goes, the stripe is
       // garbage, and nothing becomes visible. Those effects are kept although the command is
@@ -575,9 +584,9 @@ export class CatalogueStateMachine {
       // Shards written under the begun stripe but not kept by the commit are garbage.
       if (layout.kind !== 'stripe' || layout.stripe.stripeId !== write.stripe.stripeId) m.enqueue('gcStripe', write.stripe, 'replaced at commit', command.createdAtMs);
     }
-    const record = versionRecord(command, layout);
-    await this.replaceCurrentVersion(record, m);
-    return record;
+    const record = versionRecord(command, layout, bucket, m.logIndexValue);
+    await this.replaceCurrentVersion(record, bucket, m);
+    return reportedVersion(record, bucket);
   }
 
   /**
@@ -601,16 +610,102 @@ export class CatalogueStateMachine {
     throw failure;
   }
 
-  private async replaceCurrentVersion(record: ObjectVersionRecord, m: Mutation): Promise<void> {
+  /**
+   * Makes `record` the key's current version. Unversioned: the previous one is garbage.
+   * Enabled: it becomes noncurrent (version table). Suspended: the key's null version, current
+   * or noncurrent, is garbage (the new null version replaces it); a versioned one is kept.
+   */
+  private async replaceCurrentVersion(record: ObjectVersionRecord, bucket: BucketRecord, m: Mutation): Promise<void> {
     const key = keys.objectKey(record.bucket, Buffer.from(record.key, 'utf8'));
     const previous = await this.readJson<ObjectVersionRecord>(key);
-    if (previous !== undefined) {
-      enqueueLayoutGarbage(previous.layout, 'overwritten', record.createdAtMs, m);
-      m.indexLayout(previous, false);
-    }
+    if (previous !== undefined) this.retireCurrent(previous, bucket, 'overwritten', record.createdAtMs, m);
+    if (bucket.versioning === 'Suspended') await this.dropNoncurrentNullVersion(record.bucket, record.key, 'overwritten', record.createdAtMs, m);
     m.adjustStats(record.bucket, previous === undefined ? 1 : 0, record.sizeBytes - (previous?.sizeBytes ?? 0), 0);
     m.indexLayout(record, true);
     m.put(key, record);
+  }
+
+  /**
+   * Takes the current version out of the object table's place (the caller overwrites or
+   * deletes that entry): into the version table when the bucket keeps it, else to garbage.
+   * A version kept noncurrent keeps its node index entries (the owner names the key).
+   */
+  private retireCurrent(previous: ObjectVersionRecord, bucket: BucketRecord, reason: string, atMs: number, m: Mutation): void {
+    const keep = bucket.versioning === 'Enabled' || (bucket.versioning === 'Suspended' && previous.versioned === true);
+    if (keep) {
+      m.put(keys.versionKey(previous.bucket, Buffer.from(previous.key, 'utf8'), previous.sequence ?? 0), previous);
+      return;
+    }
+    enqueueLayoutGarbage(previous.layout, reason, atMs, m);
+    m.indexLayout(previous, false);
+  }
+
+  /** Removes the key's noncurrent null version (object or delete marker), if any. */
+  private async dropNoncurrentNullVersion(bucket: string, key: string, reason: string, atMs: number, m: Mutation): Promise<void> {
+    for (const { dbKey, version } of await this.noncurrentVersionsOf(bucket, key, m)) {
+      if (version.versioned === true) continue;
+      m.del(dbKey);
+      if (!isDeleteMarker(version)) {
+        enqueueLayoutGarbage(version.layout, reason, atMs, m);
+        m.indexLayout(version, false);
+      }
+    }
+  }
+
+  /**
+   * The key's version-table entries, newest first, as apply sees them (pending writes of the
+   * same applyEntries included). Costs one range read over the key's noncurrent versions.
+   */
+  private async noncurrentVersionsOf(bucket: string, key: string, m?: Mutation): Promise<{ readonly dbKey: Buffer; readonly version: StoredVersion }[]> {
+    const prefix = keys.versionKeyPrefixOf(bucket, Buffer.from(key, 'utf8'));
+    const entries = new Map<string, Buffer>();
+    for (const [dbKey, value] of await this.db.iterator(rangeOf(prefix)).all()) entries.set(Buffer.from(dbKey).toString('hex'), Buffer.from(value));
+    const prefixHex = prefix.toString('hex');
+    const pending: [string, Buffer | null][] = [...(this.overlay ?? new Map<string, Buffer | null>())];
+    // And this command's own writes so far, in order.
+    for (const op of m?.ops ?? []) pending.push([op.key.toString('hex'), op.type === 'put' ? op.value : null]);
+    for (const [hexKey, value] of pending) {
+      if (!hexKey.startsWith(prefixHex)) continue;
+      if (value === null) entries.delete(hexKey);
+      else entries.set(hexKey, value);
+    }
+    return [...entries.keys()].sort().map((hexKey) => {
+      const value = entries.get(hexKey);
+      assert(value !== undefined, 'listed entry present');
+      return { dbKey: Buffer.from(hexKey, 'hex'), version: decodeJson<StoredVersion>(value) };
+    });
+  }
+
+  /**
+   * After the current version went away: the newest noncurrent version becomes current if it
+   * is an object (a delete marker stays in the version table as the latest version).
+   */
+  private async promoteNewest(bucket: string, key: string, m: Mutation): Promise<void> {
+    const [newest] = await this.noncurrentVersionsOf(bucket, key, m);
+    if (newest === undefined || isDeleteMarker(newest.version)) return;
+    m.del(newest.dbKey);
+    m.put(keys.objectKey(bucket, Buffer.from(key, 'utf8')), newest.version);
+    m.adjustStats(bucket, 1, newest.version.sizeBytes, 0);
+  }
+
+  /**
+   * The version a request names: "null" is the key's null version; any other id carries its
+   * sequence (versionIdOf), so a noncurrent one is one point read away.
+   */
+  private async findVersion(bucket: string, key: string, versionId: string): Promise<{ readonly dbKey: Buffer; readonly version: StoredVersion; readonly current: boolean } | undefined> {
+    const objectKey = keys.objectKey(bucket, Buffer.from(key, 'utf8'));
+    const current = await this.readJson<ObjectVersionRecord>(objectKey);
+    if (versionId === 'null') {
+      if (current !== undefined && current.versioned !== true) return { dbKey: objectKey, version: current, current: true };
+      const found = (await this.noncurrentVersionsOf(bucket, key)).find(({ version }) => version.versioned !== true);
+      return found === undefined ? undefined : { ...found, current: false };
+    }
+    if (current?.versioned === true && current.versionId === versionId) return { dbKey: objectKey, version: current, current: true };
+    const sequence = sequenceOfVersionId(versionId);
+    if (sequence === undefined) throw new InvalidArgumentError('Invalid version id specified');
+    const dbKey = keys.versionKey(bucket, Buffer.from(key, 'utf8'), sequence);
+    const version = await this.readJson<StoredVersion>(dbKey);
+    return version !== undefined && version.versioned === true && version.versionId === versionId ? { dbKey, version, current: false } : undefined;
   }
 
   private async abortWrite(writeId: string, reason: string, abortedAtMs: number, m: Mutation): Promise<object> {
@@ -620,28 +715,62 @@ export class CatalogueStateMachine {
     return {};
   }
 
-  private async deleteObject(bucket: string, key: string, deletedAtMs: number, m: Mutation): Promise<{ deleted: boolean }> {
-    await this.getBucket(bucket);
-    const objectKey = keys.objectKey(bucket, Buffer.from(key, 'utf8'));
+  /**
+   * S3 DeleteObject. Without a version id: unversioned, the object goes; versioned, a delete
+   * marker becomes the latest version (Enabled: with its own id; Suspended: the null version,
+   * replacing the old one). With a version id: that version goes for good, and if it was
+   * current the newest older object version becomes current.
+   */
+  private async deleteObject(command: Extract<Command, { type: 'deleteObject' }>, m: Mutation): Promise<DeleteObjectResult> {
+    const { key, deletedAtMs } = command;
+    const bucket = await this.getBucket(command.bucket);
+    const versionId = command.versionId ?? undefined;
+    if (versionId !== undefined) return this.deleteVersion(bucket, key, versionId, deletedAtMs, m);
+    const objectKey = keys.objectKey(bucket.name, Buffer.from(key, 'utf8'));
     const previous = await this.readJson<ObjectVersionRecord>(objectKey);
-    if (previous === undefined) return { deleted: false }; // S3 answers 204 either way
-    enqueueLayoutGarbage(previous.layout, 'deleted', deletedAtMs, m);
-    m.indexLayout(previous, false);
-    m.adjustStats(bucket, -1, -previous.sizeBytes, 0);
-    m.del(objectKey);
-    return { deleted: true };
+    if (previous !== undefined) {
+      this.retireCurrent(previous, bucket, 'deleted', deletedAtMs, m);
+      m.adjustStats(bucket.name, -1, -previous.sizeBytes, 0);
+      m.del(objectKey);
+    }
+    if (bucket.versioning === 'Unversioned') return { deleted: previous !== undefined, deleteMarker: false, versionId: '' }; // S3 answers 204 either way
+    if (bucket.versioning === 'Suspended') await this.dropNoncurrentNullVersion(bucket.name, key, 'deleted', deletedAtMs, m);
+    const versioned = bucket.versioning === 'Enabled';
+    const marker: DeleteMarkerRecord = {
+      deleteMarker: true, bucket: bucket.name, key, sequence: m.logIndexValue, createdAtMs: deletedAtMs, versioned,
+      versionId: versioned ? versionIdOf(m.logIndexValue, command.markerVersionId ?? '') : 'null',
+    };
+    m.put(keys.versionKey(bucket.name, Buffer.from(key, 'utf8'), marker.sequence), marker);
+    return { deleted: true, deleteMarker: true, versionId: marker.versionId };
+  }
+
+  private async deleteVersion(bucket: BucketRecord, key: string, versionId: string, deletedAtMs: number, m: Mutation): Promise<DeleteObjectResult> {
+    const found = await this.findVersion(bucket.name, key, versionId);
+    if (found === undefined) return { deleted: false, deleteMarker: false, versionId };
+    m.del(found.dbKey);
+    const { version } = found;
+    if (!isDeleteMarker(version)) {
+      enqueueLayoutGarbage(version.layout, 'version deleted', deletedAtMs, m);
+      m.indexLayout(version, false);
+      if (found.current) m.adjustStats(bucket.name, -1, -version.sizeBytes, 0);
+    }
+    // Whatever went, the latest version may now be an older object with nothing current above it.
+    if (found.current || (await this.readRaw(keys.objectKey(bucket.name, Buffer.from(key, 'utf8')))) === undefined) {
+      await this.promoteNewest(bucket.name, key, m);
+    }
+    return { deleted: true, deleteMarker: isDeleteMarker(version), versionId };
   }
 
   /** Rewrites the current version's record with changed system metadata; nothing else changes. */
   private async updateObjectMetadata(command: Extract<Command, { type: 'updateObjectMetadata' }>, m: Mutation): Promise<ObjectVersionRecord> {
     const versionId = command.versionId ?? undefined;
-    const previous = await this.getObject(command.bucket, command.key, versionId);
+    const { dbKey, version: previous, bucket } = await this.readableVersion(command.bucket, command.key, versionId === '' ? undefined : versionId);
     const systemMetadata: Record<string, string> = { ...previous.systemMetadata, ...command.setSystemMetadata };
     for (const name of command.removeSystemMetadata) delete systemMetadata[name];
     validateSystemMetadata(systemMetadata);
     const record: ObjectVersionRecord = { ...previous, systemMetadata };
-    m.put(keys.objectKey(command.bucket, Buffer.from(command.key, 'utf8')), record);
-    return record;
+    m.put(dbKey, record);
+    return reportedVersion(record, bucket);
   }
 
   private async createUpload(command: Extract<Command, { type: 'createUpload' }>, m: Mutation): Promise<UploadRecord> {
@@ -681,6 +810,7 @@ export class CatalogueStateMachine {
 
   private async completeUpload(command: Extract<Command, { type: 'completeUpload' }>, m: Mutation): Promise<ObjectVersionRecord> {
     const upload = await this.getUpload(command.bucket, command.key, command.uploadId);
+    const bucket = await this.getBucket(command.bucket);
     // A failed condition is a plain refusal: the upload and its parts stay (S3 lets the client retry or abort).
     await this.checkCondition(command.bucket, command.key, command.condition, async () => undefined);
     const stored = await this.partsOf(command.uploadId);
@@ -697,7 +827,7 @@ export class CatalogueStateMachine {
     m.del(keys.uploadKey(command.bucket, command.key, command.uploadId));
     m.adjustStats(command.bucket, 0, 0, -1);
     const record: ObjectVersionRecord = {
-      bucket: upload.bucket, key: upload.key, versionId: command.versionId,
+      bucket: upload.bucket, key: upload.key, ...versionIdentity(bucket, m.logIndexValue, command.versionId),
       sizeBytes: chosen.reduce((sum, part) => sum + part.sizeBytes, 0),
       etag: multipartEtag(chosen.map((part) => part.etag)), checksums: command.checksums ?? {}, contentType: upload.contentType,
       systemMetadata: upload.systemMetadata, userMetadata: upload.userMetadata, storageClass: upload.storageClass,
@@ -707,8 +837,8 @@ export class CatalogueStateMachine {
         parts: chosen.map((part) => ({ partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag, stripe: part.stripe, inlineData: part.inlineData })),
       },
     };
-    await this.replaceCurrentVersion(record, m);
-    return record;
+    await this.replaceCurrentVersion(record, bucket, m);
+    return reportedVersion(record, bucket);
   }
 
   private async abortUpload(command: Extract<Command, { type: 'abortUpload' }>, m: Mutation): Promise<object> {
@@ -831,15 +961,33 @@ export class CatalogueStateMachine {
     return this.scanJson<BucketRecord>(keys.tablePrefix(keys.table.bucket), 100_000);
   }
 
+  /**
+   * The key's current version, or the named one (`versionId`, "null" for the null version),
+   * with its S3 version id (reportedVersion). NoSuchKeyError when the latest version is a
+   * delete marker (naming it), VersionIsDeleteMarkerError when the named one is.
+   */
   async getObject(bucket: string, key: string, versionId?: string): Promise<ObjectVersionRecord> {
-    await this.getBucket(bucket);
-    const record = await this.readJson<ObjectVersionRecord>(keys.objectKey(bucket, Buffer.from(key, 'utf8')));
-    if (record === undefined) {
-      if (versionId !== undefined && versionId !== '') throw new NoSuchVersionError(versionId);
-      throw new NoSuchKeyError(bucket, key);
+    const found = await this.readableVersion(bucket, key, versionId === '' ? undefined : versionId);
+    return reportedVersion(found.version, found.bucket);
+  }
+
+  private async readableVersion(bucketName: string, key: string, versionId: string | undefined): Promise<{ dbKey: Buffer; version: ObjectVersionRecord; bucket: BucketRecord }> {
+    const bucket = await this.getBucket(bucketName);
+    if (versionId !== undefined) {
+      const found = await this.findVersion(bucketName, key, versionId);
+      if (found === undefined) throw new NoSuchVersionError(versionId);
+      if (isDeleteMarker(found.version)) throw new VersionIsDeleteMarkerError(versionId);
+      return { dbKey: found.dbKey, version: found.version, bucket };
     }
-    if (versionId !== undefined && versionId !== '' && versionId !== 'null' && record.versionId !== versionId) throw new NoSuchVersionError(versionId);
-    return record;
+    const dbKey = keys.objectKey(bucketName, Buffer.from(key, 'utf8'));
+    const record = await this.readJson<ObjectVersionRecord>(dbKey);
+    if (record !== undefined) return { dbKey, version: record, bucket };
+    // A bucket never versioned has no version table entries.
+    const [latest] = bucket.versioning === 'Unversioned' ? [] : await this.noncurrentVersionsOf(bucketName, key);
+    if (latest !== undefined && isDeleteMarker(latest.version)) {
+      throw new NoSuchKeyError(bucketName, key, undefined, reportedVersionId(latest.version, bucket));
+    }
+    throw new NoSuchKeyError(bucketName, key);
   }
 
   async getWrite(writeId: string): Promise<WriteRecord> {
@@ -881,31 +1029,29 @@ export class CatalogueStateMachine {
     return this.scanJson<QueueItemRecord>(keys.tablePrefix(keys.table.queue), limit);
   }
 
-  /** The stripe a committed record holds, or undefined when the record (or its stripe) is gone. */
-  async locate(owner: StripeOwner): Promise<LocatedStripe | undefined> {
+  /**
+   * The stripe `stripeId` as the committed record `owner` holds it, or undefined when that
+   * record no longer holds it (overwritten, deleted, replaced).
+   */
+  async locate(owner: StripeOwner, stripeId: string): Promise<LocatedStripe | undefined> {
     switch (owner.kind) {
       case 'object':
       case 'objectPart': {
         const key = keys.objectKey(owner.bucket, Buffer.from(owner.key, 'utf8'));
-        const record = await this.readJson<ObjectVersionRecord>(key);
-        if (record === undefined) return undefined;
-        if (owner.kind === 'object') {
-          if (record.layout.kind !== 'stripe') return undefined;
-          return { owner, stripe: record.layout.stripe, dataSizeBytes: record.sizeBytes, save: (stripe, m) => m.put(key, { ...record, layout: { kind: 'stripe', stripe } }) };
+        const current = await this.readJson<ObjectVersionRecord>(key);
+        const located = current === undefined ? undefined : locateInVersion(owner, stripeId, current, key);
+        if (located !== undefined) return located;
+        // A noncurrent version of the key (versioned buckets) may hold it.
+        for (const { dbKey, version } of await this.noncurrentVersionsOf(owner.bucket, owner.key)) {
+          const found = isDeleteMarker(version) ? undefined : locateInVersion(owner, stripeId, version, dbKey);
+          if (found !== undefined) return found;
         }
-        if (record.layout.kind !== 'multipart') return undefined;
-        const parts = record.layout.parts;
-        const part = parts.find((p) => p.partNumber === owner.partNumber);
-        if (part?.stripe === undefined || part.stripe === null) return undefined;
-        return {
-          owner, stripe: part.stripe, dataSizeBytes: part.sizeBytes,
-          save: (stripe, m) => m.put(key, { ...record, layout: { kind: 'multipart', parts: parts.map((p) => (p.partNumber === owner.partNumber ? { ...p, stripe } : p)) } }),
-        };
+        return undefined;
       }
       case 'uploadPart': {
         const key = keys.partKey(owner.uploadId, owner.partNumber);
         const part = await this.readJson<PartRecord>(key);
-        if (part?.stripe === undefined || part.stripe === null) return undefined;
+        if (part?.stripe === undefined || part.stripe === null || part.stripe.stripeId !== stripeId) return undefined;
         return { owner, stripe: part.stripe, dataSizeBytes: part.sizeBytes, save: (stripe, m) => m.put(key, { ...part, stripe }) };
       }
       default:
@@ -918,8 +1064,8 @@ export class CatalogueStateMachine {
     for (const [shardIndex, nodeId] of stripe.shardNodeIds.entries()) {
       const entry = await this.readJson<NodeShardRecord>(keys.nodeShardKey(nodeId, stripe.stripeId, shardIndex));
       if (entry === undefined) continue;
-      const located = await this.locate(entry.owner);
-      if (located !== undefined && located.stripe.stripeId === stripe.stripeId) return located;
+      const located = await this.locate(entry.owner, stripe.stripeId);
+      if (located !== undefined) return located;
     }
     return undefined;
   }
@@ -949,7 +1095,7 @@ export class CatalogueStateMachine {
       if (node.state !== 'down' && node.state !== 'draining') continue;
       const entries = await this.scanJson<NodeShardRecord>(keys.nodeShardPrefix(node.nodeId), 1_000_000);
       for (const entry of entries) {
-        const located = await this.locate(entry.owner);
+        const located = await this.locate(entry.owner, entry.stripeId);
         if (located === undefined) continue;
         stripeIds.add(entry.stripeId);
         shardCount++;
@@ -1006,11 +1152,71 @@ function encodeIndex(value: number): Buffer {
   return bytes;
 }
 
-function versionRecord(fields: VersionFields, layout: ObjectLayout): ObjectVersionRecord {
+function versionRecord(fields: VersionFields, layout: ObjectLayout, bucket: BucketRecord, sequence: number): ObjectVersionRecord {
   return {
-    bucket: fields.bucket, key: fields.key, versionId: fields.versionId, sizeBytes: fields.sizeBytes, etag: fields.etag,
+    bucket: fields.bucket, key: fields.key, sizeBytes: fields.sizeBytes, etag: fields.etag,
     checksums: fields.checksums, contentType: fields.contentType, systemMetadata: fields.systemMetadata,
     userMetadata: fields.userMetadata, storageClass: fields.storageClass, createdAtMs: fields.createdAtMs, layout,
+    ...versionIdentity(bucket, sequence, fields.versionId),
+  };
+}
+
+/** What DeleteObject answers: `versionId` is the delete marker's (or the deleted version's) S3 id. */
+export interface DeleteObjectResult {
+  readonly deleted: boolean;
+  readonly deleteMarker: boolean;
+  readonly versionId: string;
+}
+
+/**
+ * The id of a version created at `sequence` in a versioning-enabled bucket: the sequence as 16
+ * hex digits (so the id alone locates the version), then up to 16 characters the proposer chose.
+ */
+export function versionIdOf(sequence: number, tail: string): string {
+  return `${sequence.toString(16).padStart(16, '0')}${tail.replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}`;
+}
+
+/** The sequence inside a versionIdOf id; undefined for anything else. */
+export function sequenceOfVersionId(versionId: string): number | undefined {
+  const match = /^([0-9a-f]{16})[A-Za-z0-9]{0,16}$/.exec(versionId);
+  if (match === null) return undefined;
+  const sequence = Number.parseInt(match[1] ?? '', 16);
+  return Number.isSafeInteger(sequence) ? sequence : undefined;
+}
+
+/** Version id, versioned flag and sequence of a version created now in `bucket`. */
+function versionIdentity(bucket: BucketRecord, sequence: number, tail: string): { versionId: string; versioned: boolean; sequence: number } {
+  const versioned = bucket.versioning === 'Enabled';
+  return { versionId: versioned ? versionIdOf(sequence, tail) : 'null', versioned, sequence };
+}
+
+/**
+ * The S3 version id of a version: its own id, "null" for the null version of a bucket that
+ * has versioning (Enabled or Suspended), "" in a bucket that never had it (S3 sends no id).
+ */
+export function reportedVersionId(version: StoredVersion, bucket: BucketRecord): string {
+  if (version.versioned === true) return version.versionId;
+  return bucket.versioning === 'Unversioned' ? '' : 'null';
+}
+
+/** The record as reads return it: with its S3 version id (reportedVersionId). */
+export function reportedVersion(record: ObjectVersionRecord, bucket: BucketRecord): ObjectVersionRecord {
+  return { ...record, versionId: reportedVersionId(record, bucket) };
+}
+
+/** The stripe `stripeId` inside one version of an object owner's key, saved back to `dbKey`. */
+function locateInVersion(owner: Extract<StripeOwner, { kind: 'object' | 'objectPart' }>, stripeId: string, record: ObjectVersionRecord, dbKey: Buffer): LocatedStripe | undefined {
+  if (owner.kind === 'object') {
+    if (record.layout.kind !== 'stripe' || record.layout.stripe.stripeId !== stripeId) return undefined;
+    return { owner, stripe: record.layout.stripe, dataSizeBytes: record.sizeBytes, save: (stripe, m) => m.put(dbKey, { ...record, layout: { kind: 'stripe', stripe } }) };
+  }
+  if (record.layout.kind !== 'multipart') return undefined;
+  const parts = record.layout.parts;
+  const part = parts.find((p) => p.partNumber === owner.partNumber);
+  if (part?.stripe === undefined || part.stripe === null || part.stripe.stripeId !== stripeId) return undefined;
+  return {
+    owner, stripe: part.stripe, dataSizeBytes: part.sizeBytes,
+    save: (stripe, m) => m.put(dbKey, { ...record, layout: { kind: 'multipart', parts: parts.map((p) => (p.partNumber === owner.partNumber ? { ...p, stripe } : p)) } }),
   };
 }
 

@@ -18,6 +18,8 @@ export type Command =
   | { readonly type: 'setBucketTags'; readonly bucket: string; readonly tags: readonly TagRecord[] }
   | { readonly type: 'setBucketCors'; readonly bucket: string; readonly rules: readonly CorsRuleRecord[] }
   | { readonly type: 'deleteBucket'; readonly bucket: string }
+  /** S3 PutBucketVersioning: once set, a bucket never returns to Unversioned. */
+  | { readonly type: 'setBucketVersioning'; readonly bucket: string; readonly status: 'Enabled' | 'Suspended' }
   | {
       readonly type: 'beginWrite'; readonly bucket: string; readonly key: string; readonly writeId: string;
       readonly stripe: StripeRecord; readonly startedAtMs: number;
@@ -28,7 +30,13 @@ export type Command =
       readonly condition?: WriteCondition;
     } & VersionFields)
   | { readonly type: 'abortWrite'; readonly writeId: string; readonly reason: string; readonly abortedAtMs: number }
-  | { readonly type: 'deleteObject'; readonly bucket: string; readonly key: string; readonly deletedAtMs: number }
+  | {
+      readonly type: 'deleteObject'; readonly bucket: string; readonly key: string; readonly deletedAtMs: number;
+      /** Deletes this version for good (S3 DeleteObject ?versionId); absent: the key's latest. */
+      readonly versionId?: string;
+      /** Proposer-chosen tail of the delete marker's version id (versioning Enabled). */
+      readonly markerVersionId?: string;
+    }
   | {
       /** Sets, then removes, system-metadata entries of the current version (S3 object tagging). */
       readonly type: 'updateObjectMetadata'; readonly bucket: string; readonly key: string;
@@ -198,6 +206,12 @@ export function validateCommand(command: StampedCommand): void {
       validateBucketName(command.bucket);
       validateObjectKey(command.key);
       validateNonNegativeInteger(command.deletedAtMs, 'deletedAtMs');
+      if (command.versionId !== undefined && command.versionId !== null) validateShortString(command.versionId, 'versionId');
+      if (command.markerVersionId !== undefined && command.markerVersionId !== null) validateId(command.markerVersionId, 'markerVersionId');
+      return;
+    case 'setBucketVersioning':
+      validateBucketName(command.bucket);
+      if (command.status !== 'Enabled' && command.status !== 'Suspended') throw new InvalidArgumentError('versioning status must be Enabled or Suspended');
       return;
     case 'updateObjectMetadata':
       validateBucketName(command.bucket);

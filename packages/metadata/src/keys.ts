@@ -20,6 +20,7 @@ export const table = {
   repairByStripe: 0x0c,
   bucketStats: 0x0d,
   removedNode: 0x0e,
+  version: 0x0f,
   meta: 0x7f,
 } as const;
 
@@ -62,6 +63,60 @@ export function escapeKey(keyBytes: Buffer): Buffer {
   }
   parts.push(keyBytes.subarray(start), Buffer.from([0x00, 0x01]));
   return Buffer.concat(parts);
+}
+
+/** escapeKey without the terminator: every escaped key that starts with `keyBytes` starts with this. */
+export function escapeKeyBody(keyBytes: Buffer): Buffer {
+  const escaped = escapeKey(keyBytes);
+  return escaped.subarray(0, escaped.length - 2);
+}
+
+/**
+ * Reads an escaped key back from `bytes` starting at `offset`: the key and the offset just past
+ * its terminator.
+ */
+export function unescapeKey(bytes: Buffer, offset: number): { readonly keyBytes: Buffer; readonly end: number } {
+  const parts: Buffer[] = [];
+  let start = offset;
+  for (let i = offset; i + 1 < bytes.length; i++) {
+    if (bytes[i] !== 0x00) continue;
+    if (bytes[i + 1] === 0x01) {
+      parts.push(bytes.subarray(start, i));
+      return { keyBytes: Buffer.concat(parts), end: i + 2 };
+    }
+    parts.push(bytes.subarray(start, i), Buffer.from([0x00]));
+    start = i + 2;
+    i++;
+  }
+  throw new Error('escaped key without terminator');
+}
+
+/** Largest version sequence: sequences are log indexes, far below 2^53. */
+const sequenceMax = 2n ** 64n - 1n;
+
+/**
+ * [0x0F] bucket [0x00] escapeKey(key) (2^64-1 - sequence as 8 bytes big-endian): the versions
+ * of a key that are not its current object (noncurrent versions and delete markers), newest
+ * (highest sequence) first, right after each other in key order.
+ */
+export function versionKey(bucket: string, keyBytes: Buffer, sequence: number): Buffer {
+  const inverted = Buffer.alloc(8);
+  inverted.writeBigUInt64BE(sequenceMax - BigInt(sequence));
+  return Buffer.concat([bucketPrefix(table.version, bucket), escapeKey(keyBytes), inverted]);
+}
+
+/** Every version-table key of one object key. */
+export function versionKeyPrefixOf(bucket: string, keyBytes: Buffer): Buffer {
+  return Buffer.concat([bucketPrefix(table.version, bucket), escapeKey(keyBytes)]);
+}
+
+export function versionKeyPrefix(bucket: string): Buffer {
+  return bucketPrefix(table.version, bucket);
+}
+
+/** The sequence a version-table key ends with. */
+export function sequenceOfVersionKey(dbKey: Buffer): number {
+  return Number(sequenceMax - dbKey.readBigUInt64BE(dbKey.length - 8));
 }
 
 export function uploadKey(bucket: string, key: string, uploadId: string): Buffer {

@@ -11,17 +11,18 @@ import type { Command } from './commands';
 import { validateCommand } from './commands';
 import { listObjects } from './list-objects';
 import { listUploads } from './list-uploads';
+import { listObjectVersions } from './list-versions';
 import type {
   QueueItemRecord,
   BucketRecord, ObjectVersionRecord, PartRecord, StorageNodeRecord, StripeRecord, UploadRecord, WriteRecord,
 } from './model';
-import type { LocatedStripe, RemoveNodeResult, ReplaceShardsResult } from './catalogue-state-machine';
+import type { DeleteObjectResult, LocatedStripe, RemoveNodeResult, ReplaceShardsResult } from './catalogue-state-machine';
 import type { WriteCondition as WriteConditionProto } from '@tessera/proto/generated/tessera/metadata/v1/WriteCondition';
 import type { WriteCondition } from './model';
 import type { StripeLocation } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import {
   ownerFromProto, ownerToProto,
-  bucketToProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
+  bucketToProto, listedVersionToProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
 } from './proto-convert';
 import type { RaftHost } from './raft-host';
 import type { StorageNodeHeartbeats } from './storage-node-heartbeats';
@@ -102,6 +103,10 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
     SetBucketCors: u('SetBucketCors', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketCors', bucket: req.bucket, rules: req.rules.map(corsRuleFromWire) }, rid))),
+    SetBucketVersioning: u('SetBucketVersioning', async (req, rid) => {
+      if (req.status !== 'Enabled' && req.status !== 'Suspended') throw new InvalidArgumentError('versioning status must be Enabled or Suspended');
+      return bucketToProto(await propose<BucketRecord>({ type: 'setBucketVersioning', bucket: req.bucket, status: req.status }, rid));
+    }),
     SetBucketTags: u('SetBucketTags', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketTags', bucket: req.bucket, tags: req.tags.map(({ key, value }) => ({ key, value })) }, rid))),
 
@@ -144,8 +149,22 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
         nextContinuationToken: page.nextContinuationToken ?? '', nextMarker: page.nextMarker ?? '',
       };
     }),
+    ListObjectVersions: u('ListObjectVersions', async (req) => {
+      const page = await read(async () =>
+        listObjectVersions(host.machine.db, {
+          bucket: await host.machine.getBucket(req.bucket), prefix: req.prefix, delimiter: req.delimiter, keyMarker: req.keyMarker,
+          versionIdMarker: req.versionIdMarker, maxKeys: req.maxKeys,
+        }));
+      return {
+        versions: page.versions.map(listedVersionToProto), commonPrefixes: [...page.commonPrefixes], isTruncated: page.isTruncated,
+        nextKeyMarker: page.nextKeyMarker ?? '', nextVersionIdMarker: page.nextVersionIdMarker ?? '',
+      };
+    }),
     DeleteObject: u('DeleteObject', async (req, rid) =>
-      propose<{ deleted: boolean }>({ type: 'deleteObject', bucket: req.bucket, key: req.key, deletedAtMs: clock.nowMs() }, rid)),
+      propose<DeleteObjectResult>({
+        type: 'deleteObject', bucket: req.bucket, key: req.key, deletedAtMs: clock.nowMs(), markerVersionId: newId(),
+        ...(req.versionId === '' ? {} : { versionId: req.versionId }),
+      }, rid)),
     UpdateObjectMetadata: u('UpdateObjectMetadata', async (req, rid) =>
       objectToProto(await propose<ObjectVersionRecord>({
         type: 'updateObjectMetadata', bucket: req.bucket, key: req.key, versionId: req.versionId === '' ? undefined : req.versionId,
@@ -281,8 +300,8 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
         const page = entries.slice(0, limit);
         const shards = [];
         for (const entry of page) {
-          const located = await host.machine.locate(entry.owner);
-          shards.push({ stripeId: entry.stripeId, shardIndex: entry.shardIndex, location: locationToProto(located?.stripe.stripeId === entry.stripeId ? located : undefined) });
+          const located = await host.machine.locate(entry.owner, entry.stripeId);
+          shards.push({ stripeId: entry.stripeId, shardIndex: entry.shardIndex, location: locationToProto(located) });
         }
         return { shards, isTruncated: entries.length > limit };
       })),

@@ -11,7 +11,10 @@ export interface BucketRecord {
   readonly name: string;
   readonly owner: string;
   readonly createdAtMs: number;
-  /** Reserved: only `Unversioned` semantics (one version per key) are implemented today. */
+  /**
+   * S3 versioning: `Unversioned` until PutBucketVersioning first sets Enabled or Suspended (it
+   * never returns to Unversioned). See ObjectVersionRecord.versioned for which id a version has.
+   */
   readonly versioning: VersioningStatus;
   /** S3 bucket tags in the order given; absent (records written before bucket tagging) = none. */
   readonly tags?: readonly TagRecord[];
@@ -72,6 +75,35 @@ export interface ObjectVersionRecord {
   readonly storageClass: string;
   readonly createdAtMs: number;
   readonly layout: ObjectLayout;
+  /**
+   * True: written while the bucket's versioning was Enabled, so `versionId` is its own id.
+   * Absent or false: the key's null version (S3 version id "null"), written while the bucket
+   * was unversioned or suspended; at most one per key.
+   */
+  readonly versioned?: boolean;
+  /**
+   * Log index of the command that created the version: orders a key's versions (newest first)
+   * and places it in the version table. Absent in records written before versioning: 0.
+   */
+  readonly sequence?: number;
+}
+
+/** An S3 delete marker: a version without data that hides the key while it is the latest. */
+export interface DeleteMarkerRecord {
+  readonly deleteMarker: true;
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string;
+  readonly versioned: boolean;
+  readonly sequence: number;
+  readonly createdAtMs: number;
+}
+
+/** What the version table (noncurrent versions and delete markers) holds. */
+export type StoredVersion = ObjectVersionRecord | DeleteMarkerRecord;
+
+export function isDeleteMarker(version: StoredVersion): version is DeleteMarkerRecord {
+  return (version as Partial<DeleteMarkerRecord>).deleteMarker === true;
 }
 
 /** A write that began (shards may exist on nodes) but was neither committed nor aborted. */
@@ -132,7 +164,9 @@ export interface QueueItemRecord {
 /**
  * Which committed record holds a stripe, so a healer can change its placement in place:
  * a single-part object version, a part of a completed multipart object, or a part of an
- * upload still in progress.
+ * upload still in progress. An object owner names the key, not the version: when the version
+ * becomes noncurrent (versioned buckets) its index entries stay, and the catalogue finds the
+ * version among the key's by the stripe id.
  */
 export type StripeOwner =
   | { readonly kind: 'object'; readonly bucket: string; readonly key: string }

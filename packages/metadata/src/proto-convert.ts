@@ -13,6 +13,8 @@ import type {
   BucketRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   StripeOwner, UploadRecord,
 } from './model';
+import { isDeleteMarker } from './model';
+import type { ListedVersion } from './list-versions';
 
 /** Record <-> wire conversions for the Metadata gRPC service; field names match one to one. */
 export function stripeToProto(stripe: StripeRecord): Stripe {
@@ -41,7 +43,7 @@ function partLayoutToProto(part: PartLayoutRecord): PartLayout {
  * objects must not become a multi-megabyte message; GetObject returns them.
  */
 export function objectToProto(object: ObjectVersionRecord, withInlineData = true): ObjectVersion {
-  const { layout, ...fields } = object;
+  const { layout, versioned: _versioned, sequence: _sequence, ...fields } = object;
   const base: ObjectVersion = { ...fields, checksums: { ...fields.checksums }, systemMetadata: { ...fields.systemMetadata }, userMetadata: { ...fields.userMetadata } };
   switch (layout.kind) {
     case 'stripe':
@@ -51,6 +53,13 @@ export function objectToProto(object: ObjectVersionRecord, withInlineData = true
     case 'multipart':
       return { ...base, multipart: { parts: layout.parts.map(partLayoutToProto) } };
   }
+}
+
+/** A ListObjectVersions entry: an object version without inline data, or a delete marker. */
+export function listedVersionToProto(listed: ListedVersion): ObjectVersion {
+  const { version, isLatest } = listed;
+  if (!isDeleteMarker(version)) return { ...objectToProto(version, false), isLatest };
+  return { bucket: version.bucket, key: version.key, versionId: version.versionId, createdAtMs: version.createdAtMs, deleteMarker: true, isLatest };
 }
 
 export function partToProto(part: PartRecord): Part {

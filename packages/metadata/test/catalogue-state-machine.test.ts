@@ -97,11 +97,11 @@ describe('objects and writes', () => {
   test('overwrite and delete queue the old stripe', async () => {
     await ok({ ...putInline('data', 'k'), inlineData: undefined, sizeBytes: 10, stripe: stripe('s-old') });
     await ok(putInline('data', 'k', 'new', 'v2'));
-    expect((await cat.machine.getObject('data', 'k')).versionId).toBe('v2');
+    expect((await cat.machine.getObject('data', 'k')).layout).toEqual({ kind: 'inline', data: Buffer.from('new') });
     expect((await cat.machine.listQueue(10)).map((item) => item.stripe.stripeId)).toEqual(['s-old']);
     await ok({ type: 'deleteObject', bucket: 'data', key: 'k', deletedAtMs: 9 });
     await expect(cat.machine.getObject('data', 'k')).rejects.toBeInstanceOf(NoSuchKeyError);
-    expect(await ok({ type: 'deleteObject', bucket: 'data', key: 'k', deletedAtMs: 9 })).toEqual({ deleted: false });
+    expect(await ok({ type: 'deleteObject', bucket: 'data', key: 'k', deletedAtMs: 9 })).toEqual({ deleted: false, deleteMarker: false, versionId: '' });
   });
 
   test('updateObjectMetadata changes only the current version\'s system metadata, and refuses what does not exist', async () => {
@@ -116,7 +116,8 @@ describe('objects and writes', () => {
     expect({ ...after, systemMetadata: before.systemMetadata }).toEqual(before);
     await ok(update({ versionId: before.versionId, removeSystemMetadata: ['x-tags'] }));
     expect((await cat.machine.getObject('data', 'k')).systemMetadata).toEqual({ 'cache-control': 'no-cache' });
-    await fails(update({ versionId: 'other-version' }), NoSuchVersionError);
+    await fails(update({ versionId: 'other-version' }), InvalidArgumentError); // not an id Tessera makes
+    await fails(update({ versionId: '00000000000000ffabc' }), NoSuchVersionError);
     await fails(update({ key: 'missing' }), NoSuchKeyError);
     await fails(update({ bucket: 'nope' }), NoSuchBucketError);
     // The merged map is held to the same limit as a PUT's.
@@ -192,7 +193,7 @@ describe('objects and writes', () => {
       }),
       { numRuns: 150 },
     );
-    expect((await cat.machine.getObject('data', 'keep')).versionId).toBe('v1');
+    expect((await cat.machine.getObject('data', 'keep')).layout.kind).toBe('inline');
   });
 });
 
@@ -277,8 +278,8 @@ describe('request-id dedup', () => {
     for (const command of registerNodes()) await ok(command);
     const put = { ...putInline('dedup', 'k', 'one', 'v-1'), inlineData: undefined, sizeBytes: 3, stripe: stripe('s-1') };
     await ok(stamped(put, 'req-2'));
-    await ok(stamped({ ...put, versionId: 'v-2' }, 'req-2')); // same request id: not a new version
-    expect((await cat.machine.getObject('dedup', 'k')).versionId).toBe('v-1');
+    await ok(stamped({ ...put, versionId: 'v-2', stripe: stripe('s-2') }, 'req-2')); // same request id: not a new version
+    expect((await cat.machine.getObject('dedup', 'k')).layout).toEqual({ kind: 'stripe', stripe: stripe('s-1') });
     expect(await cat.machine.listQueue(10)).toEqual([]); // nothing was overwritten
     expect(await ok({ type: 'expireRequests', beforeMs: 5_001 })).toEqual({ expiredCount: 2 });
     await fails(stamped(createBucket('dedup'), 'req-1'), BucketAlreadyExistsError);

@@ -56,6 +56,7 @@ export {
   NoSuchStorageNodeError,
   NoSuchUploadError,
   NoSuchVersionError,
+  VersionIsDeleteMarkerError,
   NoSuchWriteError,
   NotLeaderError,
   PreconditionFailedError,

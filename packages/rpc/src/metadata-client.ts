@@ -22,6 +22,8 @@ import type { GetObjectRequest } from '@tessera/proto/generated/tessera/metadata
 import type { HeartbeatRequest } from '@tessera/proto/generated/tessera/metadata/v1/HeartbeatRequest';
 import type { ListObjectsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListObjectsRequest';
 import type { ListObjectsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ListObjectsResponse';
+import type { ListObjectVersionsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListObjectVersionsRequest';
+import type { ListObjectVersionsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ListObjectVersionsResponse';
 import type { ListPartsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListPartsRequest';
 import type { ListPartsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ListPartsResponse';
 import type { ListUploadsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListUploadsRequest';
@@ -192,8 +194,15 @@ export class MetadataClient {
   listObjects(request: ListObjectsRequest): Promise<ListObjectsResponse__Output> {
     return this.call('listObjects', request, 'read');
   }
-  deleteObject(bucket: string, key: string): Promise<DeleteObjectResponse__Output> {
-    return this.call('deleteObject', { bucket, key }, 'write');
+  /** `versionId` empty: the key's latest version (a delete marker in a bucket with versioning). */
+  deleteObject(bucket: string, key: string, versionId = ''): Promise<DeleteObjectResponse__Output> {
+    return this.call('deleteObject', { bucket, key, versionId }, 'write');
+  }
+  listObjectVersions(request: ListObjectVersionsRequest): Promise<ListObjectVersionsResponse__Output> {
+    return this.call('listObjectVersions', request, 'read');
+  }
+  setBucketVersioning(bucket: string, status: 'Enabled' | 'Suspended'): Promise<Bucket__Output> {
+    return this.call('setBucketVersioning', { bucket, status }, 'write');
   }
   /** Changes the current version's system metadata in place (object tagging). */
   updateObjectMetadata(request: UpdateObjectMetadataRequest): Promise<ObjectVersion__Output> {

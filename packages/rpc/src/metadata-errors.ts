@@ -109,15 +109,34 @@ export class NoSuchKeyError extends MetadataError {
   static readonly errorName = 'NoSuchKeyError';
   readonly grpcCode = grpc.status.NOT_FOUND;
   readonly s3Code = 'NoSuchKey';
-  constructor(readonly bucket: string, readonly key: string, message = `no such key: ${bucket}/${key}`) {
+  /**
+   * `deleteMarkerVersionId`: the key's latest version is a delete marker with this S3 version id
+   * ("null" for the null version); S3 answers such a GET with x-amz-delete-marker: true.
+   */
+  constructor(readonly bucket: string, readonly key: string, message = `no such key: ${bucket}/${key}`, readonly deleteMarkerVersionId?: string) {
     super(message);
     this.name = NoSuchKeyError.errorName;
   }
   override fields(): Fields {
-    return { bucket: this.bucket, key: this.key };
+    return { bucket: this.bucket, key: this.key, ...(this.deleteMarkerVersionId === undefined ? {} : { deleteMarkerVersionId: this.deleteMarkerVersionId }) };
   }
 }
-define(NoSuchKeyError.errorName, (m, f) => new NoSuchKeyError(f['bucket'] ?? '', f['key'] ?? '', m));
+define(NoSuchKeyError.errorName, (m, f) => new NoSuchKeyError(f['bucket'] ?? '', f['key'] ?? '', m, f['deleteMarkerVersionId']));
+
+/** A read or update named a version that is a delete marker (S3: 405 MethodNotAllowed). */
+export class VersionIsDeleteMarkerError extends MetadataError {
+  static readonly errorName = 'VersionIsDeleteMarkerError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'MethodNotAllowed';
+  constructor(readonly versionId: string, message = `version ${versionId} is a delete marker`) {
+    super(message);
+    this.name = VersionIsDeleteMarkerError.errorName;
+  }
+  override fields(): Fields {
+    return { versionId: this.versionId };
+  }
+}
+define(VersionIsDeleteMarkerError.errorName, (m, f) => new VersionIsDeleteMarkerError(f['versionId'] ?? '', m));
 
 export class NoSuchVersionError extends MetadataError {
   static readonly errorName = 'NoSuchVersionError';

@@ -15,7 +15,7 @@ import { createGatewayApp } from '../app';
 import { AwsChunkedDecoder } from '../auth/aws-chunked-decoder';
 import { StaticCredentialStore } from '../auth/credential-store';
 import { chunkStringToSign, deriveSigningKey, signHex } from '../auth/sigv4';
-import type { BucketInfo, ObjectInfo, ObjectReader, PutObjectRequest, S3Backend } from '../backend';
+import type { BucketInfo, DeleteObjectResult, ObjectInfo, ObjectReader, PutObjectRequest, S3Backend } from '../backend';
 import { S3BackendError } from '../backend';
 import { checksumAlgorithms, createChecksum } from '../checksums';
 import { defaultGatewayLimits } from '../limits';
@@ -93,12 +93,12 @@ class DiscardingBackend implements S3Backend {
     return true;
   }
   async listBuckets(): Promise<readonly BucketInfo[]> {
-    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [] }];
+    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned' }];
   }
   async createBucket(): Promise<void> {}
   async deleteBucket(): Promise<void> {}
   async headBucket(name: string): Promise<BucketInfo> {
-    return { name, createdAtMs: 0, tags: [], corsRules: [] };
+    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned' };
   }
   setBucketTags(): never {
     throw new Error('not used by the benchmark');
@@ -113,7 +113,7 @@ class DiscardingBackend implements S3Backend {
     return this.info(request.key, summary.sizeBytes);
   }
   private info(key: string, sizeBytes: number): ObjectInfo {
-    return { key, etag: 'e'.repeat(32), sizeBytes, lastModifiedMs: 0, headers: { system: {}, user: {}, tags: [] }, checksums: {}, partSizesBytes: undefined };
+    return { key, etag: 'e'.repeat(32), sizeBytes, lastModifiedMs: 0, headers: { system: {}, user: {}, tags: [] }, checksums: {}, partSizesBytes: undefined, versionId: undefined };
   }
   async headObject(_bucket: string, key: string): Promise<ObjectInfo> {
     const size = this.sizes.get(key);
@@ -130,7 +130,15 @@ class DiscardingBackend implements S3Backend {
       },
     };
   }
-  async deleteObject(): Promise<void> {}
+  async deleteObject(): Promise<DeleteObjectResult> {
+    return { versionId: undefined, deleteMarker: false };
+  }
+  setBucketVersioning(): never {
+    throw new Error('not used by the benchmark');
+  }
+  listObjectVersions(): never {
+    throw new Error('not used by the benchmark');
+  }
   setObjectTags(): never {
     throw new Error('not used by the benchmark');
   }

@@ -24,12 +24,15 @@ import { S3BackendError } from '../backend';
 import type {
   BucketInfo,
   CompleteMultipartRequest,
+  DeleteObjectResult,
   ListEntry,
   ListObjectsPage,
   ListObjectsRequest,
   ListPartsPage,
   ListUploadsPage,
   ListUploadsRequest,
+  ListVersionsPage,
+  ListVersionsRequest,
   MultipartChecksum,
   MultipartUploadInfo,
   ObjectInfo,
@@ -37,6 +40,7 @@ import type {
   PartInfo,
   PutObjectRequest,
   S3Backend,
+  VersionListEntry,
   WriteCondition,
 } from '../backend';
 import { listWithDelimiter } from '../listing';
@@ -194,29 +198,59 @@ export class ClusterS3Backend implements S3Backend {
     });
   }
 
-  headObject(bucket: string, key: string): Promise<ObjectInfo> {
-    return this.call(async () => objectInfoOf(await this.components.metadata.getObject({ bucket, key, versionId: '' })));
+  headObject(bucket: string, key: string, versionId = ''): Promise<ObjectInfo> {
+    return this.call(async () => objectInfoOf(await this.components.metadata.getObject({ bucket, key, versionId })));
   }
 
-  openObject(bucket: string, key: string): Promise<ObjectReader> {
+  openObject(bucket: string, key: string, versionId = ''): Promise<ObjectReader> {
     return this.call(async () => {
-      const version = await this.components.metadata.getObject({ bucket, key, versionId: '' });
+      const version = await this.components.metadata.getObject({ bucket, key, versionId });
       await this.stitcher.checkReadable(version);
       return this.readerOf(version);
     });
   }
 
-  setObjectTags(bucket: string, key: string, tags: readonly Tag[]): Promise<ObjectInfo> {
+  setObjectTags(bucket: string, key: string, tags: readonly Tag[], versionId = ''): Promise<ObjectInfo> {
     return this.call(async () => {
       const setSystemMetadata: Record<string, string> = tags.length === 0 ? {} : { [tagsMetadataKey]: encodeStoredTags(tags) };
       const removeSystemMetadata = tags.length === 0 ? [tagsMetadataKey] : [];
-      return objectInfoOf(await this.components.metadata.updateObjectMetadata({ bucket, key, versionId: '', setSystemMetadata, removeSystemMetadata }));
+      return objectInfoOf(await this.components.metadata.updateObjectMetadata({ bucket, key, versionId, setSystemMetadata, removeSystemMetadata }));
     });
   }
 
-  deleteObject(bucket: string, key: string): Promise<void> {
+  deleteObject(bucket: string, key: string, versionId = ''): Promise<DeleteObjectResult> {
     return this.call(async () => {
-      await this.components.metadata.deleteObject(bucket, key);
+      const result = await this.components.metadata.deleteObject(bucket, key, versionId);
+      return { versionId: result.versionId === '' ? undefined : result.versionId, deleteMarker: result.deleteMarker };
+    });
+  }
+
+  setBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.setBucketVersioning(name, status);
+    });
+  }
+
+  listObjectVersions(request: ListVersionsRequest): Promise<ListVersionsPage> {
+    return this.call(async () => {
+      if (request.maxKeys <= 0) return { entries: [], isTruncated: false, nextKeyMarker: undefined, nextVersionIdMarker: undefined };
+      const page = await this.components.metadata.listObjectVersions({
+        bucket: request.bucket, prefix: request.prefix, delimiter: request.delimiter ?? '', keyMarker: request.keyMarker ?? '',
+        versionIdMarker: request.versionIdMarker ?? '', maxKeys: Math.min(request.maxKeys, metadataPageSizeMax),
+      });
+      const entries: VersionListEntry[] = [
+        ...page.versions.map((version): VersionListEntry => (version.deleteMarker
+          ? { kind: 'deleteMarker', key: version.key, versionId: version.versionId, lastModifiedMs: version.createdAtMs, isLatest: version.isLatest }
+          : { kind: 'version', object: objectInfoOf(version), isLatest: version.isLatest })),
+        ...page.commonPrefixes.map((prefix): VersionListEntry => ({ kind: 'prefix', prefix })),
+      ];
+      // Stable: a key's versions keep their newest-first order.
+      entries.sort((a, b) => Buffer.compare(Buffer.from(versionEntryKey(a)), Buffer.from(versionEntryKey(b))));
+      return {
+        entries, isTruncated: page.isTruncated,
+        nextKeyMarker: page.isTruncated ? page.nextKeyMarker : undefined,
+        nextVersionIdMarker: page.isTruncated && page.nextVersionIdMarker !== '' ? page.nextVersionIdMarker : undefined,
+      };
     });
   }
 
@@ -446,6 +480,11 @@ function preconditionErrorOf(error: unknown): unknown {
 function failedShardsAnnotation(stored: StoredBody): Record<string, string> {
   if (stored.kind !== 'stripe' || stored.failedShardIndexes.length === 0) return {};
   return { [failedShardsMetadataKey]: stored.failedShardIndexes.join(',') };
+}
+
+function versionEntryKey(entry: VersionListEntry): string {
+  if (entry.kind === 'prefix') return entry.prefix;
+  return entry.kind === 'version' ? entry.object.key : entry.key;
 }
 
 function entryKey(entry: ListEntry): string {

@@ -23,6 +23,7 @@ import {
   NotLeaderError,
   ProposalTimeoutError,
   RpcStatusError,
+  VersionIsDeleteMarkerError,
 } from '@tessera/rpc';
 import { S3BackendError } from '../backend';
 import { S3Error } from '../s3-errors';
@@ -37,7 +38,18 @@ export function toBackendError(error: unknown): unknown {
   const options = { cause: error };
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof NoSuchBucketError) return new S3BackendError('NoSuchBucket', message, options);
-  if (error instanceof NoSuchKeyError || error instanceof NoSuchVersionError) return new S3BackendError('NoSuchKey', message, options);
+  if (error instanceof NoSuchKeyError && error.deleteMarkerVersionId !== undefined) {
+    // The latest version is a delete marker: S3 says so in headers of the 404.
+    return new S3Error('NoSuchKey', { ...options, fields: { Key: error.key }, headers: deleteMarkerHeaders(error.deleteMarkerVersionId) });
+  }
+  if (error instanceof NoSuchKeyError) return new S3BackendError('NoSuchKey', message, options);
+  if (error instanceof NoSuchVersionError) return new S3Error('NoSuchVersion', { ...options, fields: { VersionId: error.versionId } });
+  if (error instanceof VersionIsDeleteMarkerError) {
+    return new S3Error('MethodNotAllowed', {
+      ...options, message: 'The specified method is not allowed against this resource.',
+      fields: { Method: 'GET', ResourceType: 'DeleteMarker' }, headers: { ...deleteMarkerHeaders(error.versionId), allow: 'DELETE' },
+    });
+  }
   if (error instanceof NoSuchUploadError) return new S3BackendError('NoSuchUpload', message, options);
   if (error instanceof BucketAlreadyExistsError) return new S3BackendError(error.ownedByYou ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', message, options);
   if (error instanceof BucketNotEmptyError) return new S3BackendError('BucketNotEmpty', message, options);
@@ -55,6 +67,10 @@ export function toBackendError(error: unknown): unknown {
     return new S3BackendError('QuorumUnavailable', message, options);
   }
   return error;
+}
+
+function deleteMarkerHeaders(versionId: string): Record<string, string> {
+  return versionId === '' ? { 'x-amz-delete-marker': 'true' } : { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId };
 }
 
 /** Whether a failed metadata write certainly did not apply (so its shards may be deleted). */

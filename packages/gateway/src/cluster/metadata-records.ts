@@ -10,7 +10,7 @@ import type { Part__Output } from '@tessera/proto/generated/tessera/metadata/v1/
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import type { Upload__Output } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
 import { corsRuleFromWire } from '@tessera/rpc';
-import type { BucketInfo, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
+import type { BucketInfo, BucketVersioning, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
 import { checksumAlgorithms } from '../checksums';
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from '../checksums';
 import { storedSystemHeaders } from '../object-headers';
@@ -45,8 +45,12 @@ export function stripeToRecord(stripe: Stripe, degradedSpread: boolean): Stripe_
 export function bucketInfoOf(record: Bucket__Output): BucketInfo {
   return {
     name: record.name, createdAtMs: record.createdAtMs, tags: record.tags.map(({ key, value }) => ({ key, value })),
-    corsRules: record.corsRules.map(corsRuleFromWire),
+    corsRules: record.corsRules.map(corsRuleFromWire), versioning: versioningOf(record.versioning),
   };
+}
+
+function versioningOf(status: string): BucketVersioning {
+  return status === 'Enabled' || status === 'Suspended' ? status : 'Unversioned';
 }
 
 /** Content-Type apart, the stored system headers, plus the data path's annotations. */
@@ -94,6 +98,7 @@ export function objectInfoOf(record: ObjectVersion__Output): ObjectInfo {
     headers: headersOf(record.contentType, record.systemMetadata, record.userMetadata),
     checksums: checksumValuesOf(record.checksums),
     partSizesBytes: record.layout === 'multipart' ? (record.multipart?.parts ?? []).map((part) => part.sizeBytes) : undefined,
+    versionId: record.versionId === '' ? undefined : record.versionId,
   };
 }
 

@@ -8,7 +8,7 @@
 import type { MultipartChecksum, PartInfo } from '../backend';
 import { checksumAlgorithms, checksumHeaderName } from '../checksums';
 import type { ChecksumValues } from '../checksums';
-import { writeConditionOf } from '../object-response';
+import { versionIdHeader, writeConditionOf } from '../object-response';
 import { defaultChecksumTypeOf, planCompletion } from '../multipart';
 import { partNumberMax } from '../parse-s3-request';
 import { S3Error } from '../s3-errors';
@@ -59,5 +59,5 @@ export async function handleCompleteMultipartUpload(ctx: HandlerContext, bucket:
   );
   const location = `/${bucket}/${encodeURIComponent(key)}`;
   const checksumType = Object.keys(info.checksums).length === 0 ? undefined : checksum?.type;
-  sendXml(ctx, 200, completeMultipartUploadXml(location, bucket, key, info.etag, info.checksums, checksumType));
+  sendXml(ctx, 200, completeMultipartUploadXml(location, bucket, key, info.etag, info.checksums, checksumType), versionIdHeader(info.versionId));
 }

@@ -10,13 +10,13 @@ import { extractObjectHeaders } from '../object-headers';
 import type { ObjectHeaders } from '../object-headers';
 import { parseTaggingHeader } from '../object-tags';
 import type { Tag } from '../object-tags';
-import { refuseUnsupportedWriteHeaders, writeConditionOf } from '../object-response';
+import { refuseUnsupportedWriteHeaders, versionIdHeader, writeConditionOf } from '../object-response';
 import { S3Error } from '../s3-errors';
 import type { CopySource } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { copyObjectResultXml } from '../xml-responses';
-import { copyChecksumAlgorithms, openSource } from './copy-source';
+import { copyChecksumAlgorithms, copySourceVersionHeader, openSource } from './copy-source';
 
 function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, key: string, source: CopySource): ObjectHeaders {
   const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
@@ -27,7 +27,8 @@ function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, 
   // the object with those attributes, which S3 allows even when the value is unchanged (rclone
   // settier, `aws s3 cp --storage-class`, re-checksumming). STANDARD is the only class accepted.
   const changesAttributes = ctx.header('x-amz-storage-class') !== undefined || ctx.header('x-amz-checksum-algorithm') !== undefined;
-  if (directive === 'COPY' && source.bucket === bucket && source.key === key && !changesAttributes) {
+  // Copying an older version over the key (restoring it) is a change, as in S3.
+  if (directive === 'COPY' && source.bucket === bucket && source.key === key && source.versionId === undefined && !changesAttributes) {
     throw new S3Error('InvalidRequest', {
       message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     });
@@ -55,5 +56,5 @@ export async function handleCopyObject(ctx: HandlerContext, bucket: string, key:
   const headers = metadataFor(ctx, reader, bucket, key, source);
   const body = copyBody(reader, undefined, copyChecksumAlgorithms(ctx, reader));
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
-  sendXml(ctx, 200, copyObjectResultXml(info.etag, info.lastModifiedMs, info.checksums));
+  sendXml(ctx, 200, copyObjectResultXml(info.etag, info.lastModifiedMs, info.checksums), { ...versionIdHeader(info.versionId), ...copySourceVersionHeader(reader) });
 }

@@ -12,9 +12,14 @@ import { callBackend } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 
 export async function openSource(ctx: HandlerContext, source: CopySource): Promise<ObjectReader> {
-  const reader = await callBackend({ bucket: source.bucket, key: source.key }, () => ctx.backend.openObject(source.bucket, source.key));
+  const reader = await callBackend({ bucket: source.bucket, key: source.key }, () => ctx.backend.openObject(source.bucket, source.key, source.versionId));
   enforceCopySourceConditions(conditionalHeadersOf((name) => ctx.header(name), 'x-amz-copy-source-'), reader.info);
   return reader;
+}
+
+/** x-amz-copy-source-version-id: the version copied, when its bucket has versioning. */
+export function copySourceVersionHeader(reader: ObjectReader): Record<string, string> {
+  return reader.info.versionId === undefined ? {} : { 'x-amz-copy-source-version-id': reader.info.versionId };
 }
 
 /** Full-object checksums of the source are recomputed for the copy; composite ones cannot carry over. */

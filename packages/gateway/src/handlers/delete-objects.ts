@@ -13,14 +13,13 @@ import { deleteResultXml } from '../xml-responses';
 import type { DeleteOutcome } from '../xml-responses';
 
 async function deleteOne(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<DeleteOutcome> {
-  if (versionId !== undefined && versionId !== 'null') return { kind: 'error', key, code: 'NoSuchVersion', message: 'The specified version does not exist.' };
-  if (Buffer.byteLength(key, 'utf8') > keyLengthBytesMax || key === '') return { kind: 'error', key, code: 'KeyTooLongError', message: 'Your key is too long' };
+  if (Buffer.byteLength(key, 'utf8') > keyLengthBytesMax || key === '') return { kind: 'error', key, versionId, code: 'KeyTooLongError', message: 'Your key is too long' };
   try {
-    await ctx.backend.deleteObject(bucket, key);
-    return { kind: 'deleted', key };
+    const result = await ctx.backend.deleteObject(bucket, key, versionId);
+    return { kind: 'deleted', key, versionId, deleteMarkerVersionId: result.deleteMarker ? result.versionId : undefined };
   } catch (error) {
     const s3Error = toS3Error(mapBackendError(error, { bucket, key }), ctx.logger, requestContextOf(ctx.res).requestId);
-    return { kind: 'error', key, code: s3Error.code, message: s3Error.message };
+    return { kind: 'error', key, versionId, code: s3Error.code, message: s3Error.message };
   }
 }
 

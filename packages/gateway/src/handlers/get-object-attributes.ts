@@ -6,6 +6,7 @@
  * the backend keeps part sizes, not per-part checksums, so parts carry PartNumber and Size.
  */
 import { callBackend, sendXml } from '../handler-context';
+import { versionIdHeader } from '../object-response';
 import type { HandlerContext } from '../handler-context';
 import { listPageEntryCountMax } from '../parse-s3-request';
 import { S3Error } from '../s3-errors';
@@ -31,10 +32,10 @@ function parseCount(value: string | undefined, name: string, fallback: number): 
   return Number(value);
 }
 
-export async function handleGetObjectAttributes(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
+export async function handleGetObjectAttributes(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<void> {
   const attributes = parseAttributeNames(ctx.header('x-amz-object-attributes'));
   const maxParts = Math.min(parseCount(ctx.header('x-amz-max-parts'), 'x-amz-max-parts', listPageEntryCountMax), listPageEntryCountMax);
   const partNumberMarker = parseCount(ctx.header('x-amz-part-number-marker'), 'x-amz-part-number-marker', 0);
-  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key));
-  sendXml(ctx, 200, getObjectAttributesXml(info, attributes, { maxParts, partNumberMarker }), { 'Last-Modified': new Date(info.lastModifiedMs).toUTCString() });
+  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
+  sendXml(ctx, 200, getObjectAttributesXml(info, attributes, { maxParts, partNumberMarker }), { 'Last-Modified': new Date(info.lastModifiedMs).toUTCString(), ...versionIdHeader(info.versionId) });
 }

@@ -10,8 +10,8 @@ import type { HandlerContext } from '../handler-context';
 import type { ObjectInfo } from '../backend';
 import { responseHeaders, selectRange, statusFor } from './object-read';
 
-export async function handleGetObject(ctx: HandlerContext, bucket: string, key: string, partNumber: number | undefined): Promise<void> {
-  const reader = await callBackend({ bucket, key }, () => ctx.backend.openObject(bucket, key));
+export async function handleGetObject(ctx: HandlerContext, bucket: string, key: string, partNumber: number | undefined, versionId: string | undefined): Promise<void> {
+  const reader = await callBackend({ bucket, key }, () => ctx.backend.openObject(bucket, key, versionId));
   const info = reader.info;
   enforceReadConditions(conditionalHeadersOf((name) => ctx.header(name)), info);
   const range = selectRange(ctx, info, partNumber);

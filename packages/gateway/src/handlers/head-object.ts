@@ -6,8 +6,8 @@ import { callBackend } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { responseHeaders, selectRange, statusFor } from './object-read';
 
-export async function handleHeadObject(ctx: HandlerContext, bucket: string, key: string, partNumber: number | undefined): Promise<void> {
-  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key));
+export async function handleHeadObject(ctx: HandlerContext, bucket: string, key: string, partNumber: number | undefined, versionId: string | undefined): Promise<void> {
+  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
   enforceReadConditions(conditionalHeadersOf((name) => ctx.header(name)), info);
   const range = selectRange(ctx, info, partNumber);
   ctx.res.status(statusFor(range));

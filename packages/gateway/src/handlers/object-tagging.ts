@@ -6,25 +6,26 @@
  * (replaces the whole set, up to 50 tags) and DeleteBucketTagging.
  */
 import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
+import { versionIdHeader } from '../object-response';
 import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
 import { parseTagging, taggingBodyBytesMax } from '../xml-requests';
 import { taggingXml } from '../xml-responses';
 
-export async function handleGetObjectTagging(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
-  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key));
-  sendXml(ctx, 200, taggingXml(info.headers.tags));
+export async function handleGetObjectTagging(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<void> {
+  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
+  sendXml(ctx, 200, taggingXml(info.headers.tags), versionIdHeader(info.versionId));
 }
 
-export async function handlePutObjectTagging(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
+export async function handlePutObjectTagging(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<void> {
   const tags = parseTagging(await readSmallBody(ctx, taggingBodyBytesMax), 'object');
-  await callBackend({ bucket, key }, () => ctx.backend.setObjectTags(bucket, key, tags));
-  sendEmpty(ctx, 200);
+  const info = await callBackend({ bucket, key }, () => ctx.backend.setObjectTags(bucket, key, tags, versionId));
+  sendEmpty(ctx, 200, versionIdHeader(info.versionId));
 }
 
-export async function handleDeleteObjectTagging(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
-  await callBackend({ bucket, key }, () => ctx.backend.setObjectTags(bucket, key, []));
-  sendEmpty(ctx, 204);
+export async function handleDeleteObjectTagging(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<void> {
+  const info = await callBackend({ bucket, key }, () => ctx.backend.setObjectTags(bucket, key, [], versionId));
+  sendEmpty(ctx, 204, versionIdHeader(info.versionId));
 }
 
 export async function handleGetBucketTagging(ctx: HandlerContext, bucket: string): Promise<void> {

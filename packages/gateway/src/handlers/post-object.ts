@@ -23,7 +23,7 @@ import type { HandlerContext } from '../handler-context';
 import { FormDataReader, formDataBoundaryOf } from '../form-data';
 import type { FormPartHead } from '../form-data';
 import { extractObjectHeaders } from '../object-headers';
-import { checksumResponseHeaders, refuseUnsupportedWriteHeaders } from '../object-response';
+import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader } from '../object-response';
 import { validateKey } from '../parse-s3-request';
 import { checkPostPolicy, parsePostPolicy } from '../post-policy';
 import { createVerifiedBody, formFileExpectation } from '../request-body';
@@ -129,7 +129,7 @@ export async function handlePostObject(
   const host = request.header('host') ?? '127.0.0.1';
   const encodedKey = uriEncode(key, true);
   const location = request.virtualHostBucket === undefined ? `http://${host}/${uriEncode(bucket, false)}/${encodedKey}` : `http://${host}/${encodedKey}`;
-  const responseHeaders = { ETag: etag, Location: location, ...checksumResponseHeaders(info.checksums) };
+  const responseHeaders = { ETag: etag, Location: location, ...checksumResponseHeaders(info.checksums), ...versionIdHeader(info.versionId) };
   const redirect = redirectTarget(texts.get('success_action_redirect') ?? texts.get('redirect'));
   if (redirect !== undefined) {
     redirect.searchParams.append('bucket', bucket);

@@ -11,7 +11,7 @@ import { S3Error } from '../s3-errors';
 import { accessControlPolicyBodyBytesMax, parseAccessControlPolicy } from '../xml-requests';
 
 /** `key` undefined: the bucket's ACL. */
-export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: string | undefined): Promise<void> {
+export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: string | undefined, versionId?: string): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedAclHeaders(header, ctx.headerNames);
   const body = await readSmallBody(ctx, accessControlPolicyBodyBytesMax);
@@ -24,6 +24,6 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
     refuseUnsupportedAccessControlPolicy(parseAccessControlPolicy(body), ctx.options.owner);
   }
   if (key === undefined) await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
-  else await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key));
+  else await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
   sendEmpty(ctx, 200);
 }

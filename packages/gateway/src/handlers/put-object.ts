@@ -2,7 +2,7 @@
  * PutObject: stream the verified body to the backend, which commits it atomically.
  */
 import { extractObjectHeaders } from '../object-headers';
-import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, writeConditionOf } from '../object-response';
+import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader, writeConditionOf } from '../object-response';
 import { callBackend, requestBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 
@@ -13,5 +13,5 @@ export async function handlePutObject(ctx: HandlerContext, bucket: string, key: 
   const condition = writeConditionOf(header);
   const body = requestBody(ctx, ctx.options.limits.putObjectSizeBytesMax);
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
-  sendEmpty(ctx, 200, { ETag: `"${info.etag}"`, ...checksumResponseHeaders(info.checksums) });
+  sendEmpty(ctx, 200, { ETag: `"${info.etag}"`, ...checksumResponseHeaders(info.checksums), ...versionIdHeader(info.versionId) });
 }

@@ -10,7 +10,7 @@ import type { CopySource } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { copyPartResultXml } from '../xml-responses';
-import { openSource } from './copy-source';
+import { copySourceVersionHeader, openSource } from './copy-source';
 
 export async function handleUploadPartCopy(ctx: HandlerContext, bucket: string, key: string, uploadId: string, partNumber: number, source: CopySource): Promise<void> {
   const reader = await openSource(ctx, source);
@@ -22,5 +22,5 @@ export async function handleUploadPartCopy(ctx: HandlerContext, bucket: string, 
   const algorithms = upload.upload.checksumAlgorithm === undefined ? [] : [upload.upload.checksumAlgorithm];
   const body = copyBody(reader, range, algorithms);
   const part = await callBackend({ bucket, key, uploadId }, () => ctx.backend.uploadPart(bucket, key, uploadId, partNumber, body));
-  sendXml(ctx, 200, copyPartResultXml(part.etag, part.lastModifiedMs, part.checksums));
+  sendXml(ctx, 200, copyPartResultXml(part.etag, part.lastModifiedMs, part.checksums), copySourceVersionHeader(reader));
 }

@@ -11,11 +11,14 @@ import { S3BackendError } from '../../src/backend';
 import type {
   BucketInfo,
   CompleteMultipartRequest,
+  DeleteObjectResult,
   ListObjectsPage,
   ListObjectsRequest,
   ListPartsPage,
   ListUploadsPage,
   ListUploadsRequest,
+  ListVersionsPage,
+  ListVersionsRequest,
   MultipartChecksum,
   MultipartUploadInfo,
   ObjectInfo,
@@ -23,9 +26,11 @@ import type {
   PartInfo,
   PutObjectRequest,
   S3Backend,
+  VersionListEntry,
   WriteCondition,
 } from '../../src/backend';
 import { listWithDelimiter } from '../../src/listing';
+import { S3Error } from '../../src/s3-errors';
 import type { ObjectHeaders } from '../../src/object-headers';
 import type { Tag } from '../../src/object-tags';
 import type { CorsRule } from '../../src/cors';
@@ -82,7 +87,7 @@ export class InMemoryS3Backend implements S3Backend {
 
   async createBucket(name: string): Promise<void> {
     if (this.buckets.has(name)) throw new S3BackendError('BucketAlreadyOwnedByYou');
-    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [] }, objects: new Map(), uploads: new Map() });
+    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned' }, objects: new Map(), uploads: new Map() });
   }
 
   async deleteBucket(name: string): Promise<void> {
@@ -121,27 +126,28 @@ export class InMemoryS3Backend implements S3Backend {
       headers: request.headers,
       checksums: summary.checksums,
       partSizesBytes: undefined,
+      versionId: undefined,
     };
     bucket.objects.set(request.key, { info, data });
     return info;
   }
 
-  async headObject(bucketName: string, key: string): Promise<ObjectInfo> {
+  async headObject(bucketName: string, key: string, versionId?: string): Promise<ObjectInfo> {
     this.throwInjectedFailure();
-    return this.object(bucketName, key).info;
+    return this.object(bucketName, key, versionId).info;
   }
 
-  async setObjectTags(bucketName: string, key: string, tags: readonly Tag[]): Promise<ObjectInfo> {
+  async setObjectTags(bucketName: string, key: string, tags: readonly Tag[], versionId?: string): Promise<ObjectInfo> {
     this.throwInjectedFailure();
-    const stored = this.object(bucketName, key);
+    const stored = this.object(bucketName, key, versionId);
     const info: ObjectInfo = { ...stored.info, headers: { ...stored.info.headers, tags } };
     this.bucket(bucketName).objects.set(key, { ...stored, info });
     return info;
   }
 
-  async openObject(bucketName: string, key: string): Promise<ObjectReader> {
+  async openObject(bucketName: string, key: string, versionId?: string): Promise<ObjectReader> {
     this.throwInjectedFailure();
-    const stored = this.object(bucketName, key);
+    const stored = this.object(bucketName, key, versionId);
     const chunkSizeBytes = this.readChunkSizeBytes;
     const failureAfterBytes = this.readFailureAfterBytes;
     const readFailure = this.readFailure;
@@ -159,8 +165,29 @@ export class InMemoryS3Backend implements S3Backend {
     };
   }
 
-  async deleteObject(bucketName: string, key: string): Promise<void> {
+  async deleteObject(bucketName: string, key: string, versionId?: string): Promise<DeleteObjectResult> {
+    if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion');
     this.bucket(bucketName).objects.delete(key);
+    return { versionId: undefined, deleteMarker: false };
+  }
+
+  /** Versioning is the cluster's (test/cluster-versioning.test.ts); buckets here stay unversioned. */
+  async setBucketVersioning(): Promise<void> {
+    throw new S3Error('NotImplemented', { message: 'the in-memory test backend keeps buckets unversioned' });
+  }
+
+  /** An unversioned bucket: every object is its only version, "null". */
+  async listObjectVersions(request: ListVersionsRequest): Promise<ListVersionsPage> {
+    const page = await this.listObjects({
+      bucket: request.bucket, prefix: request.prefix, delimiter: request.delimiter, startAfter: request.keyMarker, skipPrefix: undefined, maxKeys: request.maxKeys,
+    });
+    const entries = page.entries.map((entry): VersionListEntry => (entry.kind === 'object' ? { kind: 'version', object: entry.object, isLatest: true } : entry));
+    const last = entries[entries.length - 1];
+    return {
+      entries, isTruncated: page.isTruncated,
+      nextKeyMarker: page.isTruncated && last !== undefined ? (last.kind === 'version' ? last.object.key : last.kind === 'prefix' ? last.prefix : last.key) : undefined,
+      nextVersionIdMarker: page.isTruncated && last?.kind === 'version' ? 'null' : undefined,
+    };
   }
 
   async listObjects(request: ListObjectsRequest): Promise<ListObjectsPage> {
@@ -224,6 +251,7 @@ export class InMemoryS3Backend implements S3Backend {
       headers: upload.info.headers,
       checksums: request.checksums,
       partSizesBytes: chosen.map((part) => part.info.sizeBytes),
+      versionId: undefined,
     };
     bucket.objects.set(request.key, { info, data: Buffer.concat(chosen.map((part) => part.data)) });
     bucket.uploads.delete(request.uploadId);
@@ -296,8 +324,9 @@ export class InMemoryS3Backend implements S3Backend {
     return bucket;
   }
 
-  private object(bucketName: string, key: string): StoredObject {
+  private object(bucketName: string, key: string, versionId?: string): StoredObject {
     const stored = this.bucket(bucketName).objects.get(key);
+    if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion');
     if (stored === undefined) throw new S3BackendError('NoSuchKey');
     return stored;
   }
