@@ -20,6 +20,7 @@ import type { ObjectHeaders } from './object-headers';
 import type { CorsRule } from './cors';
 import type { Tag } from './object-tags';
 import type { VerifiedBody } from './request-body';
+import type { LifecycleRule } from '@tessera/rpc';
 
 export interface BucketInfo {
   readonly name: string;
@@ -30,6 +31,8 @@ export interface BucketInfo {
   readonly corsRules: readonly CorsRule[];
   /** S3 versioning: 'Unversioned' until PutBucketVersioning first sets it; never back. */
   readonly versioning: BucketVersioning;
+  /** The bucket's lifecycle rules in the order given; empty when it has no lifecycle configuration. */
+  readonly lifecycleRules: readonly LifecycleRule[];
 }
 
 export type BucketVersioning = 'Unversioned' | 'Enabled' | 'Suspended';
@@ -210,6 +213,8 @@ export interface S3Backend {
   setBucketTags(name: string, tags: readonly Tag[]): Promise<void>;
   /** Replaces the bucket's CORS rules; an empty list removes them. Rules are validated by the gateway. Throws NoSuchBucket. */
   setBucketCors(name: string, rules: readonly CorsRule[]): Promise<void>;
+  /** Replaces the bucket's lifecycle rules (validated by the gateway); an empty list removes them. Throws NoSuchBucket. */
+  setBucketLifecycle(name: string, rules: readonly LifecycleRule[]): Promise<void>;
   /** S3 PutBucketVersioning. Throws NoSuchBucket. */
   setBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<void>;
 

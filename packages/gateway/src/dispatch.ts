@@ -18,6 +18,7 @@ import { handleGetBucketAcl } from './handlers/get-bucket-acl';
 import { handleGetBucketConfiguration } from './handlers/get-bucket-configuration';
 import { handleGetBucketLocation } from './handlers/get-bucket-location';
 import { handleGetBucketVersioning, handlePutBucketVersioning } from './handlers/bucket-versioning';
+import { handleDeleteBucketLifecycle, handleGetBucketLifecycle, handlePutBucketLifecycle } from './handlers/bucket-lifecycle';
 import { handleGetObject } from './handlers/get-object';
 import { handleGetObjectAcl } from './handlers/get-object-acl';
 import { handleGetObjectAttributes } from './handlers/get-object-attributes';
@@ -57,6 +58,12 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handleGetBucketVersioning(ctx, op.bucket);
     case 'PutBucketVersioning':
       return handlePutBucketVersioning(ctx, op.bucket);
+    case 'GetBucketLifecycleConfiguration':
+      return handleGetBucketLifecycle(ctx, op.bucket);
+    case 'PutBucketLifecycleConfiguration':
+      return handlePutBucketLifecycle(ctx, op.bucket);
+    case 'DeleteBucketLifecycle':
+      return handleDeleteBucketLifecycle(ctx, op.bucket);
     case 'GetBucketAcl':
       return handleGetBucketAcl(ctx, op.bucket);
     case 'PutBucketAcl':

@@ -65,24 +65,5 @@ export function parseTaggingHeader(headerValue: string | undefined): readonly Ta
   return validateTags(tags, 'object');
 }
 
-/** The stored form: a JSON list of [key, value] pairs (order kept, as S3 returns it). */
-export function encodeStoredTags(tags: readonly Tag[]): string {
-  return JSON.stringify(tags.map((tag) => [tag.key, tag.value]));
-}
-
-/** Reads the stored form back; anything unreadable is no tags (a read never fails on it). */
-export function decodeStoredTags(stored: string | undefined): readonly Tag[] {
-  if (stored === undefined || stored === '') return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stored);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  const tags: Tag[] = [];
-  for (const pair of parsed) {
-    if (Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string') tags.push({ key: pair[0], value: pair[1] });
-  }
-  return tags;
-}
+/** The stored form lives in @tessera/rpc: the healer reads it too (lifecycle tag filters). */
+export { decodeStoredTags, encodeStoredTags } from '@tessera/rpc';

@@ -159,7 +159,7 @@ function versionIdOf(query: QueryView): string | undefined {
 }
 
 const absentConfigurations: readonly AbsentBucketConfiguration[] = [
-  'policy', 'policyStatus', 'lifecycle', 'encryption', 'website', 'object-lock', 'ownershipControls', 'replication',
+  'policy', 'policyStatus', 'encryption', 'website', 'object-lock', 'ownershipControls', 'replication',
   'publicAccessBlock', 'logging', 'accelerate', 'requestPayment', 'notification',
 ];
 
@@ -243,6 +243,7 @@ function parseBucketGet(bucket: string, query: QueryView): S3Operation {
   if (query.has('acl')) return { kind: 'GetBucketAcl', bucket };
   if (query.has('tagging')) return { kind: 'GetBucketTagging', bucket };
   if (query.has('cors')) return { kind: 'GetBucketCors', bucket };
+  if (query.has('lifecycle')) return { kind: 'GetBucketLifecycleConfiguration', bucket };
   if (query.has('uploads')) return { kind: 'ListMultipartUploads', bucket, params: listUploadsParams(query) };
   if (query.has('versions')) return { kind: 'ListObjectVersions', bucket, params: listVersionsParams(query) };
   const configuration = absentConfigurations.find((name) => query.has(name));
@@ -267,11 +268,13 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       if (subresource === 'tagging') return { kind: 'PutBucketTagging', bucket };
       if (subresource === 'cors') return { kind: 'PutBucketCors', bucket };
       if (subresource === 'versioning') return { kind: 'PutBucketVersioning', bucket };
+      if (subresource === 'lifecycle') return { kind: 'PutBucketLifecycleConfiguration', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `PUT ?${subresource}` };
       return { kind: 'CreateBucket', bucket };
     case 'DELETE':
       if (subresource === 'tagging') return { kind: 'DeleteBucketTagging', bucket };
       if (subresource === 'cors') return { kind: 'DeleteBucketCors', bucket };
+      if (subresource === 'lifecycle') return { kind: 'DeleteBucketLifecycle', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `DELETE ?${subresource}` };
       return { kind: 'DeleteBucket', bucket };
     case 'POST':

@@ -66,7 +66,6 @@ export interface ListPartsParams {
 export type AbsentBucketConfiguration =
   | 'policy'
   | 'policyStatus'
-  | 'lifecycle'
   | 'encryption'
   | 'website'
   | 'object-lock'
@@ -95,6 +94,9 @@ export type S3Operation =
   | { readonly kind: 'GetBucketCors'; readonly bucket: string }
   | { readonly kind: 'PutBucketCors'; readonly bucket: string }
   | { readonly kind: 'DeleteBucketCors'; readonly bucket: string }
+  | { readonly kind: 'GetBucketLifecycleConfiguration'; readonly bucket: string }
+  | { readonly kind: 'PutBucketLifecycleConfiguration'; readonly bucket: string }
+  | { readonly kind: 'DeleteBucketLifecycle'; readonly bucket: string }
   /** A browser's CORS preflight (OPTIONS): answered from the bucket's CORS rules, unauthenticated. */
   | { readonly kind: 'CorsPreflight'; readonly bucket: string; readonly key: string | undefined }
   | { readonly kind: 'ListObjectsV2'; readonly bucket: string; readonly params: ListObjectsV2Params }
@@ -150,6 +152,9 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'GetBucketCors',
   'PutBucketCors',
   'DeleteBucketCors',
+  'GetBucketLifecycleConfiguration',
+  'PutBucketLifecycleConfiguration',
+  'DeleteBucketLifecycle',
   'CorsPreflight',
   'ListObjectsV2',
   'ListObjects',

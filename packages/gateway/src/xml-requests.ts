@@ -14,6 +14,7 @@ import { type CorsRule, validateCorsConfiguration } from './cors';
 import { type TagSetOwner, validateTags } from './object-tags';
 import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
+import type { LifecycleRule } from '@tessera/rpc';
 
 /** 10,000 parts of ~150 bytes each fit well within this. */
 export const completeMultipartBodyBytesMax = 4 * 1024 * 1024;
@@ -30,7 +31,7 @@ const parser = new XMLParser({
   processEntities: true,
   htmlEntities: true,
   removeNSPrefix: true,
-  isArray: (name) => ['Part', 'Object', 'Grant', 'Tag', 'CORSRule', 'AllowedOrigin', 'AllowedMethod', 'AllowedHeader', 'ExposeHeader'].includes(name),
+  isArray: (name) => ['Part', 'Object', 'Grant', 'Tag', 'Rule', 'CORSRule', 'AllowedOrigin', 'AllowedMethod', 'AllowedHeader', 'ExposeHeader'].includes(name),
 });
 
 type XmlNode = Record<string, unknown>;
@@ -206,6 +207,145 @@ export function parseTagging(body: Buffer, owner: TagSetOwner): readonly Tag[] {
     }),
     owner,
   );
+}
+
+/** 1,000 rules of a few hundred bytes each fit well within this. */
+export const lifecycleConfigurationBodyBytesMax = 1024 * 1024;
+
+/**
+ * PutBucketLifecycleConfiguration's document, checked as S3 does: 1 to 1,000 rules with unique
+ * IDs (at most 255 characters), Status Enabled or Disabled, the legacy top-level Prefix or a
+ * Filter holding at most one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan or And,
+ * and at least one action: Expiration (Days > 0, a midnight-UTC Date, or
+ * ExpiredObjectDeleteMarker, exactly one), NoncurrentVersionExpiration (NoncurrentDays > 0,
+ * NewerNoncurrentVersions > 0), AbortIncompleteMultipartUpload (DaysAfterInitiation > 0; not
+ * with tags). Transitions need storage classes Tessera does not have: NotImplemented.
+ */
+export function parseLifecycleConfiguration(body: Buffer): readonly LifecycleRule[] {
+  const document = parseDocument(body, lifecycleConfigurationBodyBytesMax);
+  const root = asNode(child(document.root, 'LifecycleConfiguration'), 'LifecycleConfiguration');
+  const ruleNodes = asArray(child(root, 'Rule'));
+  if (ruleNodes.length === 0) throw malformed('at least one Rule is required');
+  if (ruleNodes.length > 1000) throw new S3Error('InvalidArgument', { message: 'A lifecycle configuration has at most 1000 rules.' });
+  const invalid = (message: string): S3Error => new S3Error('InvalidArgument', { message });
+  const count = (node: XmlNode, name: string, min: number, message: string): number | undefined => {
+    const value = child(node, name);
+    if (value === undefined) return undefined;
+    const text = asText(value, name).trim();
+    if (!/^-?[0-9]+$/.test(text)) throw malformed(`${name} must be an integer`);
+    const parsed = Number(text);
+    if (!Number.isSafeInteger(parsed) || parsed < min) throw invalid(message);
+    return parsed;
+  };
+  const ids = new Set<string>();
+  const rules = ruleNodes.map((value, index): LifecycleRule => {
+    const rule = asNode(value, `Rule ${index + 1}`);
+    const idValue = child(rule, 'ID');
+    const id = idValue === undefined ? undefined : document.text(idValue, 'ID');
+    if (id !== undefined && id.length > 255) throw invalid('ID length should not exceed allowed limit of 255');
+    const effectiveId = id === undefined || id === '' ? undefined : id;
+    if (effectiveId !== undefined) {
+      if (ids.has(effectiveId)) throw invalid('Rule ID must be unique. Found same ID for more than one rule');
+      ids.add(effectiveId);
+    }
+    const statusValue = child(rule, 'Status');
+    const status = statusValue === undefined ? undefined : asText(statusValue, 'Status').trim();
+    if (status !== 'Enabled' && status !== 'Disabled') throw malformed('Status must be Enabled or Disabled');
+    if (child(rule, 'Transition') !== undefined || child(rule, 'NoncurrentVersionTransition') !== undefined) {
+      throw new S3Error('NotImplemented', { message: 'Lifecycle transitions are not implemented by Tessera: it has one storage class.' });
+    }
+    const filter = lifecycleFilterOf(document, rule);
+    const expirationValue = child(rule, 'Expiration');
+    let expiration: Pick<LifecycleRule, 'expirationDays' | 'expirationDateMs' | 'expiredObjectDeleteMarker'> = {};
+    if (expirationValue !== undefined) {
+      const node = expirationValue === '' ? {} : asNode(expirationValue, 'Expiration');
+      const days = count(node, 'Days', 1, "'Days' for Expiration action must be a positive integer");
+      const dateValue = child(node, 'Date');
+      const markerValue = child(node, 'ExpiredObjectDeleteMarker');
+      const given = [days, dateValue, markerValue].filter((item) => item !== undefined).length;
+      if (given !== 1) throw malformed('Expiration needs exactly one of Days, Date and ExpiredObjectDeleteMarker');
+      if (dateValue !== undefined) {
+        const dateMs = Date.parse(asText(dateValue, 'Date').trim());
+        if (!Number.isFinite(dateMs) || dateMs % 86_400_000 !== 0) throw invalid("'Date' must be at midnight GMT");
+        expiration = { expirationDateMs: dateMs };
+      } else if (markerValue !== undefined) {
+        const marker = asText(markerValue, 'ExpiredObjectDeleteMarker').trim();
+        if (marker !== 'true' && marker !== 'false') throw malformed('ExpiredObjectDeleteMarker must be true or false');
+        if (marker === 'true' && filter.tags.length > 0) throw invalid('ExpiredObjectDeleteMarker cannot be specified with tags.');
+        expiration = marker === 'true' ? { expiredObjectDeleteMarker: true } : {};
+      } else {
+        expiration = { expirationDays: days };
+      }
+    }
+    const noncurrentValue = child(rule, 'NoncurrentVersionExpiration');
+    let noncurrent: Pick<LifecycleRule, 'noncurrentDays' | 'newerNoncurrentVersions'> = {};
+    if (noncurrentValue !== undefined) {
+      const node = noncurrentValue === '' ? {} : asNode(noncurrentValue, 'NoncurrentVersionExpiration');
+      const days = count(node, 'NoncurrentDays', 1, "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer");
+      if (days === undefined) throw malformed('NoncurrentVersionExpiration needs NoncurrentDays');
+      const newer = count(node, 'NewerNoncurrentVersions', 1, "'NewerNoncurrentVersions' must be a positive integer");
+      noncurrent = { noncurrentDays: days, ...(newer === undefined ? {} : { newerNoncurrentVersions: newer }) };
+    }
+    const abortValue = child(rule, 'AbortIncompleteMultipartUpload');
+    let abort: Pick<LifecycleRule, 'abortIncompleteUploadDays'> = {};
+    if (abortValue !== undefined) {
+      const node = abortValue === '' ? {} : asNode(abortValue, 'AbortIncompleteMultipartUpload');
+      const days = count(node, 'DaysAfterInitiation', 1, "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer");
+      if (days === undefined) throw malformed('AbortIncompleteMultipartUpload needs DaysAfterInitiation');
+      if (filter.tags.length > 0) throw invalid('AbortIncompleteMultipartUpload cannot be specified with tags.');
+      abort = { abortIncompleteUploadDays: days };
+    }
+    const actions = { ...expiration, ...noncurrent, ...abort };
+    if (expirationValue === undefined && noncurrentValue === undefined && abortValue === undefined) throw invalid('At least one action needs to be specified in a rule.');
+    return { ...(effectiveId === undefined ? {} : { id: effectiveId }), enabled: status === 'Enabled', ...filter, ...actions };
+  });
+  return rules;
+}
+
+/** A rule's filter: the legacy top-level Prefix or the Filter element (exactly one of them). */
+function lifecycleFilterOf(document: ParsedDocument, rule: XmlNode): Pick<LifecycleRule, 'filterForm' | 'prefix' | 'tags' | 'objectSizeGreaterThanBytes' | 'objectSizeLessThanBytes'> {
+  const legacy = child(rule, 'Prefix');
+  const filterValue = child(rule, 'Filter');
+  if (legacy !== undefined && filterValue !== undefined) throw malformed('a rule has either Prefix or Filter, not both');
+  if (filterValue === undefined) {
+    if (legacy === undefined) throw malformed('a rule needs a Filter or a Prefix');
+    return { filterForm: 'legacyPrefix', prefix: document.text(legacy, 'Prefix'), tags: [] };
+  }
+  if (filterValue === '') return { filterForm: 'empty', prefix: '', tags: [] };
+  const filter = asNode(filterValue, 'Filter');
+  const parts = ['Prefix', 'Tag', 'And', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan'].filter((name) => child(filter, name) !== undefined);
+  if (parts.length > 1) throw malformed('a Filter holds one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan and And');
+  const tagsOf = (node: XmlNode): { key: string; value: string }[] =>
+    asArray(child(node, 'Tag')).map((tagValue, index) => {
+      const tag = asNode(tagValue, `Tag ${index + 1}`);
+      return { key: document.text(child(tag, 'Key'), 'Key'), value: document.text(child(tag, 'Value') ?? '', 'Value') };
+    });
+  const size = (node: XmlNode, name: string): number | undefined => {
+    const value = child(node, name);
+    if (value === undefined) return undefined;
+    const text = asText(value, name).trim();
+    if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(Number(text))) throw malformed(`${name} must be a non-negative integer`);
+    return Number(text);
+  };
+  const sizes = (node: XmlNode): Pick<LifecycleRule, 'objectSizeGreaterThanBytes' | 'objectSizeLessThanBytes'> => {
+    const greater = size(node, 'ObjectSizeGreaterThan');
+    const less = size(node, 'ObjectSizeLessThan');
+    if (greater !== undefined && less !== undefined && less <= greater) throw new S3Error('InvalidArgument', { message: 'ObjectSizeGreaterThan must be less than ObjectSizeLessThan.' });
+    return { ...(greater === undefined ? {} : { objectSizeGreaterThanBytes: greater }), ...(less === undefined ? {} : { objectSizeLessThanBytes: less }) };
+  };
+  const [part] = parts;
+  if (part === undefined) return { filterForm: 'empty', prefix: '', tags: [] };
+  if (part === 'Prefix') return { filterForm: 'prefix', prefix: document.text(child(filter, 'Prefix'), 'Prefix'), tags: [] };
+  if (part === 'Tag') {
+    const tags = tagsOf(filter);
+    if (tags.length !== 1) throw malformed('a Filter holds one Tag; use And for several');
+    return { filterForm: 'tag', prefix: '', tags: validateTags(tags, 'object') };
+  }
+  if (part === 'ObjectSizeGreaterThan') return { filterForm: 'sizeGreaterThan', prefix: '', tags: [], ...sizes(filter) };
+  if (part === 'ObjectSizeLessThan') return { filterForm: 'sizeLessThan', prefix: '', tags: [], ...sizes(filter) };
+  const and = child(filter, 'And') === '' ? {} : asNode(child(filter, 'And'), 'And');
+  const prefixValue = child(and, 'Prefix');
+  return { filterForm: 'and', prefix: prefixValue === undefined ? '' : document.text(prefixValue, 'Prefix'), tags: validateTags(tagsOf(and), 'object'), ...sizes(and) };
 }
 
 /** A VersioningConfiguration document is a few hundred bytes. */

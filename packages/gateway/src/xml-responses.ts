@@ -4,6 +4,7 @@
  * markers are URL-encoded (slashes kept) so that keys with characters XML 1.0 cannot carry
  * survive the trip.
  */
+import type { LifecycleRule } from '@tessera/rpc';
 import type { BucketInfo, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry, VersionListEntry } from './backend';
 import { checksumAlgorithms } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
@@ -314,6 +315,50 @@ export function corsConfigurationXml(rules: readonly CorsRule[]): string {
     ...rule.exposeHeaders.map((header) => xmlText('ExposeHeader', header)),
     ...(rule.maxAgeSeconds === undefined ? [] : [xmlText('MaxAgeSeconds', rule.maxAgeSeconds)]),
   )));
+}
+
+/** GetBucketLifecycleConfiguration: the rules as stored, each filter in the form it was given. */
+export function lifecycleConfigurationXml(rules: readonly LifecycleRule[]): string {
+  return xmlDocument('LifecycleConfiguration', ...rules.map((rule) => {
+    const expiration = rule.expirationDays !== undefined ? [xmlText('Days', rule.expirationDays)]
+      : rule.expirationDateMs !== undefined ? [xmlText('Date', new Date(rule.expirationDateMs).toISOString())]
+      : rule.expiredObjectDeleteMarker === true ? [xmlText('ExpiredObjectDeleteMarker', 'true')] : [];
+    return xmlElement(
+      'Rule',
+      ...(expiration.length === 0 ? [] : [xmlElement('Expiration', ...expiration)]),
+      ...(rule.id === undefined ? [] : [xmlText('ID', rule.id)]),
+      lifecycleFilterXml(rule),
+      xmlText('Status', rule.enabled ? 'Enabled' : 'Disabled'),
+      ...(rule.noncurrentDays === undefined ? [] : [xmlElement(
+        'NoncurrentVersionExpiration', xmlText('NoncurrentDays', rule.noncurrentDays),
+        ...(rule.newerNoncurrentVersions === undefined ? [] : [xmlText('NewerNoncurrentVersions', rule.newerNoncurrentVersions)]),
+      )]),
+      ...(rule.abortIncompleteUploadDays === undefined ? [] : [xmlElement('AbortIncompleteMultipartUpload', xmlText('DaysAfterInitiation', rule.abortIncompleteUploadDays))]),
+    );
+  }));
+}
+
+function lifecycleFilterXml(rule: LifecycleRule): string {
+  const tags = rule.tags.map((tag) => xmlElement('Tag', xmlText('Key', tag.key), xmlText('Value', tag.value)));
+  const sizes = [
+    ...(rule.objectSizeGreaterThanBytes === undefined ? [] : [xmlText('ObjectSizeGreaterThan', rule.objectSizeGreaterThanBytes)]),
+    ...(rule.objectSizeLessThanBytes === undefined ? [] : [xmlText('ObjectSizeLessThan', rule.objectSizeLessThanBytes)]),
+  ];
+  switch (rule.filterForm) {
+    case 'legacyPrefix':
+      return xmlText('Prefix', rule.prefix);
+    case 'empty':
+      return xmlElement('Filter');
+    case 'prefix':
+      return xmlElement('Filter', xmlText('Prefix', rule.prefix));
+    case 'tag':
+      return xmlElement('Filter', ...tags);
+    case 'sizeGreaterThan':
+    case 'sizeLessThan':
+      return xmlElement('Filter', ...sizes);
+    case 'and':
+      return xmlElement('Filter', xmlElement('And', ...(rule.prefix === '' ? [] : [xmlText('Prefix', rule.prefix)]), ...tags, ...sizes));
+  }
 }
 
 export const objectAttributeNames = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;

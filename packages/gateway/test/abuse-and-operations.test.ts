@@ -147,8 +147,8 @@ describe('broken clients', () => {
   test('unimplemented features are NotImplemented, never silently ignored', async () => {
     const sse = await signedSend('PUT', `/${bucket}/sse`, Buffer.from('x'), { 'x-amz-server-side-encryption': 'aws:kms' });
     expect([sse.status, errorCode(sse)]).toEqual([501, 'NotImplemented']);
-    const lifecycle = await signedSend('PUT', `/${bucket}`, Buffer.from('<LifecycleConfiguration/>'), {}, [['lifecycle', '']]);
-    expect([lifecycle.status, errorCode(lifecycle)]).toEqual([501, 'NotImplemented']);
+    const website = await signedSend('PUT', `/${bucket}`, Buffer.from('<WebsiteConfiguration/>'), {}, [['website', '']]);
+    expect([website.status, errorCode(website)]).toEqual([501, 'NotImplemented']);
     const mfaDelete = await signedSend('PUT', `/${bucket}`, Buffer.from('<VersioningConfiguration><Status>Enabled</Status><MfaDelete>Enabled</MfaDelete></VersioningConfiguration>'), {}, [['versioning', '']]);
     expect([mfaDelete.status, errorCode(mfaDelete)]).toEqual([501, 'NotImplemented']);
     const policy = await signedSend('GET', `/${bucket}`, Buffer.alloc(0), {}, [['policy', '']]);

@@ -38,6 +38,13 @@ export interface HealerOptions {
   readonly staleUploadExpiryMs: number;
   /** Pause between stale-upload sweeps. */
   readonly staleUploadScanIntervalMs: number;
+  /** Pause between sweeps applying buckets' S3 lifecycle rules (lifecycle.ts); 0 disables them. */
+  readonly lifecycleScanIntervalMs: number;
+  /**
+   * How long a lifecycle "day" is: 24 h (due times rounded up to midnight UTC, as S3 does).
+   * Shorter for tests and trials, like RGW's lc debug interval.
+   */
+  readonly lifecycleDayMs: number;
 }
 
 export const healerDefaults = {
@@ -57,6 +64,8 @@ export const healerDefaults = {
   storageCallTimeoutMs: 10_000,
   staleUploadExpiryMs: 7 * 24 * 3600_000,
   staleUploadScanIntervalMs: 3600_000,
+  lifecycleScanIntervalMs: 3600_000,
+  lifecycleDayMs: 86_400_000,
 } as const satisfies Partial<HealerOptions>;
 
 /** Relationships between the options, checked at startup. */
@@ -77,4 +86,6 @@ export function validateHealerOptions(options: HealerOptions): void {
   assert(options.orphanSafetyDelayMs >= 1_000, 'orphanSafetyDelayMs >= 1 s');
   assert(options.staleUploadExpiryMs >= 0, 'staleUploadExpiryMs >= 0');
   assert(options.staleUploadScanIntervalMs > 0, 'staleUploadScanIntervalMs > 0');
+  assert(options.lifecycleScanIntervalMs >= 0, 'lifecycleScanIntervalMs >= 0');
+  assert(options.lifecycleDayMs >= 1, 'lifecycleDayMs >= 1');
 }

@@ -12,6 +12,8 @@ import { RateLimiter } from './rate-limiter';
 import { StripeRebuilder, inFlightKey, isSpreadDegraded, planMoves, shardSizeBytesOf } from './stripe-rebuilder';
 import type { RebuildOutcome, StripeTask } from './stripe-rebuilder';
 import { StorageNodePool } from './storage-node-pool';
+import { applyLifecycle } from './lifecycle';
+import type { LifecycleSweepResult } from './lifecycle';
 
 export interface HealerComponents {
   readonly metadata: MetadataClient;
@@ -133,6 +135,7 @@ export class Healer implements Startable {
     if (this.options.scrubEnabled) this.loops.push(this.loop('scrub', this.options.scrubPeriodMs / 2, () => this.scrubOnce()));
     if (this.options.orphanScanIntervalMs > 0) this.loops.push(this.loop('orphans', this.options.orphanScanIntervalMs, () => this.collectOrphansOnce()));
     if (this.options.staleUploadExpiryMs > 0) this.loops.push(this.loop('uploads', this.options.staleUploadScanIntervalMs, () => this.abortStaleUploadsOnce()));
+    if (this.options.lifecycleScanIntervalMs > 0) this.loops.push(this.loop('lifecycle', this.options.lifecycleScanIntervalMs, () => this.applyLifecycleOnce()));
   }
 
   async stop(): Promise<void> {
@@ -526,6 +529,20 @@ export class Healer implements Startable {
       this.components.metrics.staleUploadsAborted.inc(result.abortedUploadCount);
       this.components.logger.info('aborted stale multipart uploads', { count: result.abortedUploadCount, expiryMs: this.options.staleUploadExpiryMs });
     }
+    return result;
+  }
+
+  // ---- lifecycle rules ----
+
+  async applyLifecycleOnce(): Promise<LifecycleSweepResult> {
+    const result = await applyLifecycle(this.components.metadata, this.components.clock.nowMs(), this.options.lifecycleDayMs, this.abort.signal);
+    const { lifecycleActions } = this.components.metrics;
+    lifecycleActions.inc({ action: 'expire' }, result.expiredObjectCount);
+    lifecycleActions.inc({ action: 'expire_noncurrent' }, result.expiredNoncurrentVersionCount);
+    lifecycleActions.inc({ action: 'delete_marker' }, result.removedDeleteMarkerCount);
+    lifecycleActions.inc({ action: 'abort_upload' }, result.abortedUploadCount);
+    const total = result.expiredObjectCount + result.expiredNoncurrentVersionCount + result.removedDeleteMarkerCount + result.abortedUploadCount;
+    if (total > 0) this.components.logger.info('applied lifecycle rules', { ...result });
     return result;
   }
 

@@ -23,6 +23,8 @@ const flags: Record<string, { env: string; help: string }> = {
   'orphan-safety-delay-ms': { env: 'TESSERA_ORPHAN_SAFETY_DELAY_MS', help: `minimum age of a collected orphan (default ${healerDefaults.orphanSafetyDelayMs})` },
   'stale-upload-expiry-ms': { env: 'TESSERA_STALE_UPLOAD_EXPIRY_MS', help: `abort multipart uploads initiated longer ago, 0 = never (default ${healerDefaults.staleUploadExpiryMs}: 7 days)` },
   'stale-upload-scan-interval-ms': { env: 'TESSERA_STALE_UPLOAD_SCAN_INTERVAL_MS', help: `between stale-upload sweeps (default ${healerDefaults.staleUploadScanIntervalMs})` },
+  'lifecycle-scan-interval-ms': { env: 'TESSERA_LIFECYCLE_SCAN_INTERVAL_MS', help: `between sweeps applying buckets' lifecycle rules, 0 = never (default ${healerDefaults.lifecycleScanIntervalMs})` },
+  'lifecycle-day-ms': { env: 'TESSERA_LIFECYCLE_DAY_MS', help: `length of a lifecycle rule's day; shorter only for tests and trials (default ${healerDefaults.lifecycleDayMs}: 24 h, due times rounded to midnight UTC)` },
 };
 
 function usage(): string {
@@ -84,6 +86,8 @@ async function main(): Promise<void> {
     orphanSafetyDelayMs: numberFlag(values, 'orphan-safety-delay-ms', healerDefaults.orphanSafetyDelayMs),
     staleUploadExpiryMs: numberFlag(values, 'stale-upload-expiry-ms', healerDefaults.staleUploadExpiryMs),
     staleUploadScanIntervalMs: numberFlag(values, 'stale-upload-scan-interval-ms', healerDefaults.staleUploadScanIntervalMs),
+    lifecycleScanIntervalMs: numberFlag(values, 'lifecycle-scan-interval-ms', healerDefaults.lifecycleScanIntervalMs),
+    lifecycleDayMs: numberFlag(values, 'lifecycle-day-ms', healerDefaults.lifecycleDayMs),
   };
   const logger = createJsonLogger({ levelMin: 'info', nowMs: () => Date.now(), write: (line) => process.stderr.write(`${line}\n`), fields: { service: 'healer' } });
   const metricsListen = values.get('metrics-listen');

@@ -22,6 +22,11 @@ export function createHealerMetrics(registry: Registry) {
     scrubPasses: new Counter({ name: 'healer_scrub_passes_total', help: 'Scrub passes ended, by outcome: complete, or failed (ended early on an error; retried next period or on scrub start)', labelNames: ['outcome'] as const, registers }),
     scrubPassRunning: new Gauge({ name: 'healer_scrub_pass_running', help: 'Whether a scrub pass is in progress (1, possibly paused) or not (0)', registers }),
     orphansDeleted: new Counter({ name: 'healer_orphan_shards_deleted_total', help: 'Shards deleted because no record maps them to their node', registers }),
+    lifecycleActions: new Counter({
+      name: 'healer_lifecycle_actions_total',
+      help: 'Lifecycle rule actions taken: expire (current version), expire_noncurrent, delete_marker (expired object delete marker), abort_upload',
+      labelNames: ['action'] as const, registers,
+    }),
     staleUploadsAborted: new Counter({ name: 'healer_stale_uploads_aborted_total', help: 'Multipart uploads aborted because they were initiated longer ago than the stale-upload expiry', registers }),
   };
 }

@@ -12,7 +12,9 @@ import * as fs from 'node:fs/promises';
 import { silentLogger } from '@tessera/common';
 import { shardFilePath } from '@tessera/storage-node';
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
-import { RateLimiter, StripeRebuilder, abortStaleUploads, healerDefaults, startHealer } from '../src/index';
+import { createHash } from 'node:crypto';
+import { PreconditionFailedError, encodeStoredTags, tagsMetadataKey } from '@tessera/rpc';
+import { RateLimiter, StripeRebuilder, abortStaleUploads, applyLifecycle, dueAtMs, healerDefaults, lifecycleDayMs, startHealer } from '../src/index';
 import type { StripeTask } from '../src/index';
 import { StorageNodePool } from '../src/storage-node-pool';
 import type { RunningHealer } from '../src/index';
@@ -267,6 +269,82 @@ describe('healer against a real cluster', () => {
     expect(await abortStaleUploads(cluster.metadata, nowMs, expiryMs, new AbortController().signal)).toEqual({ abortedUploadCount: 0 });
     expect(await abortStaleUploads(cluster.metadata, nowMs + 1, expiryMs, new AbortController().signal)).toEqual({ abortedUploadCount: 1 });
     expect(await remaining('uploads-sweep')).toEqual([]);
+  });
+
+  test('lifecycle rules: current versions expire by prefix and tag when due, uploads are aborted, nothing early', async () => {
+    const lcBucket = 'lifecycle-plain';
+    await cluster.metadata.createBucket({ bucket: lcBucket, owner: 'test' });
+    await cluster.metadata.setBucketLifecycle(lcBucket, [
+      { id: 'logs', enabled: true, filterForm: 'prefix', prefix: 'logs/', tags: [], expirationDays: 1 },
+      { id: 'tmp', enabled: true, filterForm: 'tag', prefix: '', tags: [{ key: 'tmp', value: 'yes' }], expirationDays: 3 },
+      { id: 'off', enabled: false, filterForm: 'empty', prefix: '', tags: [], expirationDays: 1 },
+      { id: 'uploads', enabled: true, filterForm: 'empty', prefix: '', tags: [], abortIncompleteUploadDays: 2 },
+    ]);
+    const put = async (key: string, tags: readonly { key: string; value: string }[] = []) => {
+      const body = Buffer.from(key);
+      return cluster.metadata.commitVersion({
+        writeId: '', versionId: '', bucket: lcBucket, key, sizeBytes: body.length, etag: createHash('md5').update(body).digest('hex'), checksums: {},
+        contentType: '', systemMetadata: tags.length === 0 ? {} : { [tagsMetadataKey]: encodeStoredTags(tags) }, userMetadata: {}, storageClass: '', inlineData: body,
+      });
+    };
+    const logA = await put('logs/a');
+    await put('logs/b');
+    await put('keep/c');
+    await put('keep/tmp-tagged', [{ key: 'tmp', value: 'yes' }]);
+    await put('keep/other-tag', [{ key: 'tmp', value: 'no' }]);
+    const upload = await cluster.metadata.createMultipartUpload({ bucket: lcBucket, key: 'big', contentType: '', systemMetadata: {}, userMetadata: {}, storageClass: 'STANDARD', owner: 'test' });
+    const keys = async () => (await cluster.metadata.listObjects({ bucket: lcBucket, prefix: '', delimiter: '', startAfter: '', continuationToken: '', maxKeys: 1000 })).objects.map((o) => o.key);
+    const sweep = (nowMs: number) => applyLifecycle(cluster.metadata, nowMs, lifecycleDayMs, new AbortController().signal);
+    const logsDueMs = dueAtMs(logA.createdAtMs, 1, lifecycleDayMs);
+    expect(await sweep(logsDueMs - 1)).toEqual({ expiredObjectCount: 0, expiredNoncurrentVersionCount: 0, removedDeleteMarkerCount: 0, abortedUploadCount: 0 });
+    expect((await sweep(logsDueMs)).expiredObjectCount).toBe(2);
+    expect(await keys()).toEqual(['keep/c', 'keep/other-tag', 'keep/tmp-tagged']);
+    const uploadDueMs = dueAtMs(upload.initiatedAtMs, 2, lifecycleDayMs);
+    expect(await sweep(uploadDueMs)).toEqual({ expiredObjectCount: 0, expiredNoncurrentVersionCount: 0, removedDeleteMarkerCount: 0, abortedUploadCount: 1 });
+    expect((await sweep(uploadDueMs + 2 * lifecycleDayMs)).expiredObjectCount).toBe(1);
+    expect(await keys()).toEqual(['keep/c', 'keep/other-tag']);
+    // The expiry is for the version judged: one written since is not deleted.
+    const fresh = await put('logs/new');
+    await put('logs/new');
+    await expect(cluster.metadata.deleteObject(lcBucket, 'logs/new', '', { createdAtMs: fresh.createdAtMs - 1, etag: fresh.etag })).rejects.toBeInstanceOf(PreconditionFailedError);
+    expect(await keys()).toContain('logs/new');
+    // Without rules the bucket is left alone, however late.
+    await cluster.metadata.setBucketLifecycle(lcBucket, []);
+    expect((await sweep(Date.now() + 100 * lifecycleDayMs)).expiredObjectCount).toBe(0);
+    expect(await keys()).toContain('logs/new');
+  });
+
+  test('lifecycle rules in a versioned bucket: noncurrent versions expire keeping the newest, lone delete markers go, expiry adds a marker', async () => {
+    const lcBucket = 'lifecycle-versioned';
+    await cluster.metadata.createBucket({ bucket: lcBucket, owner: 'test' });
+    await cluster.metadata.setBucketVersioning(lcBucket, 'Enabled');
+    await cluster.metadata.setBucketLifecycle(lcBucket, [
+      { id: 'keep-one', enabled: true, filterForm: 'prefix', prefix: 'doc', tags: [], noncurrentDays: 1, newerNoncurrentVersions: 1 },
+      { id: 'gone', enabled: true, filterForm: 'prefix', prefix: 'gone', tags: [], noncurrentDays: 1 },
+      { id: 'markers', enabled: true, filterForm: 'empty', prefix: '', tags: [], expiredObjectDeleteMarker: true },
+      { id: 'expire', enabled: true, filterForm: 'prefix', prefix: 'exp', tags: [], expirationDays: 1 },
+    ]);
+    const put = async (key: string, text: string) => {
+      const body = Buffer.from(text);
+      return cluster.metadata.commitVersion({
+        writeId: '', versionId: '', bucket: lcBucket, key, sizeBytes: body.length, etag: createHash('md5').update(body).digest('hex'), checksums: {},
+        contentType: '', systemMetadata: {}, userMetadata: {}, storageClass: '', inlineData: body,
+      });
+    };
+    const [d1, d2, d3] = [await put('doc', '1'), await put('doc', '2'), await put('doc', '3')];
+    await put('gone', 'g');
+    await cluster.metadata.deleteObject(lcBucket, 'gone');
+    await put('exp', 'e');
+    const versions = async () => (await cluster.metadata.listObjectVersions({ bucket: lcBucket, prefix: '', delimiter: '', keyMarker: '', versionIdMarker: '', maxKeys: 1000 }))
+      .versions.map((v) => `${v.key}:${v.deleteMarker ? 'marker' : v.versionId}`);
+    const later = Date.now() + 10 * lifecycleDayMs;
+    expect(await applyLifecycle(cluster.metadata, later, lifecycleDayMs, new AbortController().signal))
+      .toEqual({ expiredObjectCount: 1, expiredNoncurrentVersionCount: 2, removedDeleteMarkerCount: 1, abortedUploadCount: 0 });
+    const after = await versions();
+    expect(after.filter((v) => v.startsWith('doc:'))).toEqual([`doc:${d3.versionId}`, `doc:${d2.versionId}`]);
+    expect(after.some((v) => v.startsWith('gone:'))).toBe(false);
+    expect(after.filter((v) => v.startsWith('exp:')).map((v) => v.endsWith(':marker'))).toEqual([true, false]);
+    expect(d1.versionId).not.toBe(d2.versionId);
   });
 
   test('admin endpoint: status JSON, metrics, runtime rate change', async () => {

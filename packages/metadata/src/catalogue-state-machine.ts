@@ -13,7 +13,7 @@ import { validateCommand } from './commands';
 import { validateSystemMetadata } from './validation';
 import * as keys from './keys';
 import type {
-  BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
+  BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, LifecycleRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
   WriteCondition,
 } from './model';
 import { isDeleteMarker } from './model';
@@ -372,6 +372,12 @@ export class CatalogueStateMachine {
         return this.setBucketCors(command.bucket, command.rules, m);
       case 'deleteBucket':
         return this.deleteBucket(command.bucket, m);
+      case 'setBucketLifecycle': {
+        const { lifecycleRules: _previousRules, ...previous } = await this.getBucket(command.bucket);
+        const record: BucketRecord = command.rules.length === 0 ? previous : { ...previous, lifecycleRules: command.rules.map(copyLifecycleRule) };
+        m.put(keys.bucketKey(command.bucket), record);
+        return record;
+      }
       case 'setBucketVersioning': {
         const record: BucketRecord = { ...(await this.getBucket(command.bucket)), versioning: command.status };
         m.put(keys.bucketKey(command.bucket), record);
@@ -728,6 +734,10 @@ export class CatalogueStateMachine {
     if (versionId !== undefined) return this.deleteVersion(bucket, key, versionId, deletedAtMs, m);
     const objectKey = keys.objectKey(bucket.name, Buffer.from(key, 'utf8'));
     const previous = await this.readJson<ObjectVersionRecord>(objectKey);
+    const ifCurrent = command.ifCurrent ?? undefined;
+    if (ifCurrent !== undefined && (previous === undefined || previous.createdAtMs !== ifCurrent.createdAtMs || previous.etag !== ifCurrent.etag)) {
+      throw new PreconditionFailedError(bucket.name, key, `${bucket.name}/${key} is no longer the version the delete was for`);
+    }
     if (previous !== undefined) {
       this.retireCurrent(previous, bucket, 'deleted', deletedAtMs, m);
       m.adjustStats(bucket.name, -1, -previous.sizeBytes, 0);
@@ -1159,6 +1169,11 @@ function versionRecord(fields: VersionFields, layout: ObjectLayout, bucket: Buck
     userMetadata: fields.userMetadata, storageClass: fields.storageClass, createdAtMs: fields.createdAtMs, layout,
     ...versionIdentity(bucket, sequence, fields.versionId),
   };
+}
+
+/** A stored copy of a lifecycle rule (only its own fields). */
+function copyLifecycleRule(rule: LifecycleRuleRecord): LifecycleRuleRecord {
+  return { ...rule, tags: rule.tags.map(({ key, value }) => ({ key, value })) };
 }
 
 /** What DeleteObject answers: `versionId` is the delete marker's (or the deleted version's) S3 id. */

@@ -1,9 +1,9 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError } from '@tessera/rpc';
-import type { CorsRuleRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
+import type { CorsRuleRecord, DeleteCondition, LifecycleRuleRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
 import {
-  validateBucketName, validateBucketTags, validateCorsRules, validateEtag, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
+  validateBucketName, validateBucketTags, validateCorsRules, validateEtag, validateLifecycleRules, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
   validateShortString, validateStringMap, validateStripe, validateSystemMetadata, validateUserMetadata,
 } from './validation';
 
@@ -17,6 +17,7 @@ export type Command =
   /** Replaces the bucket's tag set (S3 bucket tagging); an empty list removes it. */
   | { readonly type: 'setBucketTags'; readonly bucket: string; readonly tags: readonly TagRecord[] }
   | { readonly type: 'setBucketCors'; readonly bucket: string; readonly rules: readonly CorsRuleRecord[] }
+  | { readonly type: 'setBucketLifecycle'; readonly bucket: string; readonly rules: readonly LifecycleRuleRecord[] }
   | { readonly type: 'deleteBucket'; readonly bucket: string }
   /** S3 PutBucketVersioning: once set, a bucket never returns to Unversioned. */
   | { readonly type: 'setBucketVersioning'; readonly bucket: string; readonly status: 'Enabled' | 'Suspended' }
@@ -36,6 +37,8 @@ export type Command =
       readonly versionId?: string;
       /** Proposer-chosen tail of the delete marker's version id (versioning Enabled). */
       readonly markerVersionId?: string;
+      /** Only if the current version is still this one (lifecycle), else PreconditionFailedError. */
+      readonly ifCurrent?: DeleteCondition;
     }
   | {
       /** Sets, then removes, system-metadata entries of the current version (S3 object tagging). */
@@ -208,6 +211,14 @@ export function validateCommand(command: StampedCommand): void {
       validateNonNegativeInteger(command.deletedAtMs, 'deletedAtMs');
       if (command.versionId !== undefined && command.versionId !== null) validateShortString(command.versionId, 'versionId');
       if (command.markerVersionId !== undefined && command.markerVersionId !== null) validateId(command.markerVersionId, 'markerVersionId');
+      if (command.ifCurrent !== undefined && command.ifCurrent !== null) {
+        validateNonNegativeInteger(command.ifCurrent.createdAtMs, 'ifCurrent.createdAtMs');
+        validateEtag(command.ifCurrent.etag);
+      }
+      return;
+    case 'setBucketLifecycle':
+      validateBucketName(command.bucket);
+      validateLifecycleRules(command.rules);
       return;
     case 'setBucketVersioning':
       validateBucketName(command.bucket);

@@ -6,7 +6,7 @@ import type { NodeState } from '@tessera/placement';
 import type { MetadataHandlers } from '@tessera/proto/generated/tessera/metadata/v1/Metadata';
 import type { ClusterStatus } from '@tessera/proto/generated/tessera/metadata/v1/ClusterStatus';
 import type { Stripe } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
-import { corsRuleFromWire, InsufficientStorageNodesError, InvalidArgumentError, StorageNodeNotEmptyError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
+import { corsRuleFromWire, lifecycleRuleFromWire, InsufficientStorageNodesError, InvalidArgumentError, StorageNodeNotEmptyError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
 import type { Command } from './commands';
 import { validateCommand } from './commands';
 import { listObjects } from './list-objects';
@@ -103,6 +103,8 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
     SetBucketCors: u('SetBucketCors', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketCors', bucket: req.bucket, rules: req.rules.map(corsRuleFromWire) }, rid))),
+    SetBucketLifecycle: u('SetBucketLifecycle', async (req, rid) =>
+      bucketToProto(await propose<BucketRecord>({ type: 'setBucketLifecycle', bucket: req.bucket, rules: req.rules.map(lifecycleRuleFromWire) }, rid))),
     SetBucketVersioning: u('SetBucketVersioning', async (req, rid) => {
       if (req.status !== 'Enabled' && req.status !== 'Suspended') throw new InvalidArgumentError('versioning status must be Enabled or Suspended');
       return bucketToProto(await propose<BucketRecord>({ type: 'setBucketVersioning', bucket: req.bucket, status: req.status }, rid));
@@ -164,6 +166,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       propose<DeleteObjectResult>({
         type: 'deleteObject', bucket: req.bucket, key: req.key, deletedAtMs: clock.nowMs(), markerVersionId: newId(),
         ...(req.versionId === '' ? {} : { versionId: req.versionId }),
+        ...(req.ifCurrent === null ? {} : { ifCurrent: { createdAtMs: req.ifCurrent.createdAtMs, etag: req.ifCurrent.etag } }),
       }, rid)),
     UpdateObjectMetadata: u('UpdateObjectMetadata', async (req, rid) =>
       objectToProto(await propose<ObjectVersionRecord>({

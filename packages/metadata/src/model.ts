@@ -3,7 +3,7 @@
  * readable with any LevelDB tool, and the schema can grow by adding optional fields.
  */
 import type { NodeState } from '@tessera/placement';
-import type { CorsRule } from '@tessera/rpc';
+import type { CorsRule, LifecycleRule } from '@tessera/rpc';
 
 export type VersioningStatus = 'Unversioned' | 'Enabled' | 'Suspended';
 
@@ -20,7 +20,12 @@ export interface BucketRecord {
   readonly tags?: readonly TagRecord[];
   /** S3 CORS rules in the order given (first match wins); absent or empty = no CORS configuration. */
   readonly corsRules?: readonly CorsRuleRecord[];
+  /** S3 lifecycle rules in the order given; absent or empty = no lifecycle configuration. */
+  readonly lifecycleRules?: readonly LifecycleRuleRecord[];
 }
+
+/** One rule of PutBucketLifecycleConfiguration, as the gateway validated it. */
+export type LifecycleRuleRecord = LifecycleRule;
 
 /** One CORSRule of PutBucketCors, as given (the gateway validates S3's rules before proposing). */
 export type CorsRuleRecord = CorsRule;
@@ -200,6 +205,12 @@ export interface MetadataMemberRecord {
  * S3 conditional write, evaluated inside apply against the current version of the key, so
  * it is atomic with the commit. `ifMatchEtag` is unquoted, like stored ETags.
  */
+/** Lifecycle expiration: delete only if the key's current version is still this one. */
+export interface DeleteCondition {
+  readonly createdAtMs: number;
+  readonly etag: string;
+}
+
 export interface WriteCondition {
   readonly ifNoneMatchAny: boolean;
   readonly ifMatchEtag: string | undefined;

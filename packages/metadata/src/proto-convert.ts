@@ -8,7 +8,7 @@ import type { Stripe, Stripe__Output } from '@tessera/proto/generated/tessera/me
 import type { Upload } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
 import type { StripeOwner as StripeOwnerProto, StripeOwner__Output } from '@tessera/proto/generated/tessera/metadata/v1/StripeOwner';
 import { assertNever } from '@tessera/common';
-import { corsRuleToWire, InvalidArgumentError } from '@tessera/rpc';
+import { corsRuleToWire, InvalidArgumentError, lifecycleRuleToWire } from '@tessera/rpc';
 import type {
   BucketRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   StripeOwner, UploadRecord,
@@ -29,8 +29,11 @@ export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
 }
 
 export function bucketToProto(bucket: BucketRecord): Bucket {
-  const { corsRules, ...rest } = bucket;
-  return { ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToWire) };
+  const { corsRules, lifecycleRules, ...rest } = bucket;
+  return {
+    ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToWire),
+    lifecycleRules: (lifecycleRules ?? []).map(lifecycleRuleToWire),
+  };
 }
 
 function partLayoutToProto(part: PartLayoutRecord): PartLayout {

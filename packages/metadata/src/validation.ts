@@ -1,5 +1,5 @@
 import { InvalidArgumentError, InvalidBucketNameError, KeyTooLongError, ShardsNotPlacedError } from '@tessera/rpc';
-import type { CorsRuleRecord, StripeRecord, StringMap, TagRecord } from './model';
+import type { CorsRuleRecord, LifecycleRuleRecord, StripeRecord, StringMap, TagRecord } from './model';
 
 /** S3's limit on object key length, in UTF-8 bytes. */
 export const objectKeyBytesMax = 1024;
@@ -140,6 +140,37 @@ export function validateCorsRules(rules: readonly CorsRuleRecord[]): void {
     }
   }
   if (bytes > corsConfigurationBytesMax) throw new InvalidArgumentError(`a CORS configuration is at most ${corsConfigurationBytesMax} bytes`);
+}
+
+/** S3's limit: 1,000 rules per lifecycle configuration. */
+export const lifecycleRuleCountMax = 1000;
+const lifecycleFilterForms = new Set(['legacyPrefix', 'empty', 'prefix', 'tag', 'sizeGreaterThan', 'sizeLessThan', 'and']);
+
+/**
+ * Shapes and limits of lifecycle rules (the gateway has already applied S3's rules to the
+ * document): at most 1,000 rules, IDs of at most 255 characters, positive day counts.
+ */
+export function validateLifecycleRules(rules: readonly LifecycleRuleRecord[]): void {
+  if (!Array.isArray(rules) || rules.length > lifecycleRuleCountMax) throw new InvalidArgumentError(`a lifecycle configuration has at most ${lifecycleRuleCountMax} rules`);
+  const optionalCount = (value: number | undefined, what: string, min: number): void => {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < min)) throw new InvalidArgumentError(`${what} must be an integer >= ${min}`);
+  };
+  for (const rule of rules) {
+    if (typeof rule !== 'object' || rule === null) throw new InvalidArgumentError('a lifecycle rule must be an object');
+    if (rule.id !== undefined && (typeof rule.id !== 'string' || rule.id.length > 255)) throw new InvalidArgumentError('a lifecycle rule ID has at most 255 characters');
+    if (typeof rule.enabled !== 'boolean') throw new InvalidArgumentError('a lifecycle rule is enabled or not');
+    if (!lifecycleFilterForms.has(rule.filterForm)) throw new InvalidArgumentError('unknown lifecycle filter form');
+    validateShortString(rule.prefix, 'lifecycle prefix');
+    validateBucketTags(rule.tags);
+    optionalCount(rule.objectSizeGreaterThanBytes, 'ObjectSizeGreaterThan', 0);
+    optionalCount(rule.objectSizeLessThanBytes, 'ObjectSizeLessThan', 1);
+    optionalCount(rule.expirationDays, 'Expiration Days', 1);
+    optionalCount(rule.expirationDateMs, 'Expiration Date', 1);
+    optionalCount(rule.noncurrentDays, 'NoncurrentDays', 1);
+    optionalCount(rule.newerNoncurrentVersions, 'NewerNoncurrentVersions', 1);
+    optionalCount(rule.abortIncompleteUploadDays, 'DaysAfterInitiation', 1);
+    if (rule.expiredObjectDeleteMarker !== undefined && typeof rule.expiredObjectDeleteMarker !== 'boolean') throw new InvalidArgumentError('ExpiredObjectDeleteMarker is true or false');
+  }
 }
 
 export function validateEtag(etag: string): void {

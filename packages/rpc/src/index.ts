@@ -10,6 +10,10 @@
 export { deadlineAfterMs } from './deadline';
 export type { CorsRule } from './cors-rule';
 export { corsRuleFromWire, corsRuleToWire } from './cors-rule';
+export type { LifecycleFilterForm, LifecycleRule } from './lifecycle-rule';
+export { lifecycleRuleFromWire, lifecycleRuleToWire } from './lifecycle-rule';
+export type { StoredTag } from './stored-tags';
+export { decodeStoredTags, encodeStoredTags, tagsMetadataKey } from './stored-tags';
 export { RpcStatusError, TesseraError, fromGrpcError, registerRpcError, toGrpcError } from './errors';
 export type { ChecksumMismatchSource } from './storage-node-errors';
 export {

@@ -10,6 +10,8 @@ import type { BeginWriteResponse__Output } from '@tessera/proto/generated/tesser
 import type { Bucket__Output } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
 import { corsRuleToWire } from './cors-rule';
 import type { CorsRule } from './cors-rule';
+import { lifecycleRuleToWire } from './lifecycle-rule';
+import type { LifecycleRule } from './lifecycle-rule';
 import type { ChangeMembershipRequest } from '@tessera/proto/generated/tessera/metadata/v1/ChangeMembershipRequest';
 import type { ClusterStatus__Output } from '@tessera/proto/generated/tessera/metadata/v1/ClusterStatus';
 import type { CommitVersionRequest } from '@tessera/proto/generated/tessera/metadata/v1/CommitVersionRequest';
@@ -194,9 +196,16 @@ export class MetadataClient {
   listObjects(request: ListObjectsRequest): Promise<ListObjectsResponse__Output> {
     return this.call('listObjects', request, 'read');
   }
-  /** `versionId` empty: the key's latest version (a delete marker in a bucket with versioning). */
-  deleteObject(bucket: string, key: string, versionId = ''): Promise<DeleteObjectResponse__Output> {
-    return this.call('deleteObject', { bucket, key, versionId }, 'write');
+  /**
+   * `versionId` empty: the key's latest version (a delete marker in a bucket with versioning).
+   * `ifCurrent`: only if the current version is still that one (PreconditionFailedError otherwise).
+   */
+  deleteObject(bucket: string, key: string, versionId = '', ifCurrent?: { createdAtMs: number; etag: string }): Promise<DeleteObjectResponse__Output> {
+    return this.call('deleteObject', { bucket, key, versionId, ...(ifCurrent === undefined ? {} : { ifCurrent }) }, 'write');
+  }
+  /** Replaces the bucket's lifecycle rules; an empty list removes them. */
+  setBucketLifecycle(bucket: string, rules: readonly LifecycleRule[]): Promise<Bucket__Output> {
+    return this.call('setBucketLifecycle', { bucket, rules: rules.map(lifecycleRuleToWire) }, 'write');
   }
   listObjectVersions(request: ListObjectVersionsRequest): Promise<ListObjectVersionsResponse__Output> {
     return this.call('listObjectVersions', request, 'read');

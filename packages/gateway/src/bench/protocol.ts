@@ -93,12 +93,12 @@ class DiscardingBackend implements S3Backend {
     return true;
   }
   async listBuckets(): Promise<readonly BucketInfo[]> {
-    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned' }];
+    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [] }];
   }
   async createBucket(): Promise<void> {}
   async deleteBucket(): Promise<void> {}
   async headBucket(name: string): Promise<BucketInfo> {
-    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned' };
+    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [] };
   }
   setBucketTags(): never {
     throw new Error('not used by the benchmark');
@@ -132,6 +132,9 @@ class DiscardingBackend implements S3Backend {
   }
   async deleteObject(): Promise<DeleteObjectResult> {
     return { versionId: undefined, deleteMarker: false };
+  }
+  setBucketLifecycle(): never {
+    throw new Error('not used by the benchmark');
   }
   setBucketVersioning(): never {
     throw new Error('not used by the benchmark');

@@ -17,7 +17,7 @@
  */
 import type { Clock, Logger } from '@tessera/common';
 import { NoSuchKeyError, PreconditionFailedError } from '@tessera/rpc';
-import type { MetadataClient } from '@tessera/rpc';
+import type { LifecycleRule, MetadataClient } from '@tessera/rpc';
 import type { WriteCondition as MetadataWriteCondition } from '@tessera/proto/generated/tessera/metadata/v1/WriteCondition';
 import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
 import { S3BackendError } from '../backend';
@@ -222,6 +222,12 @@ export class ClusterS3Backend implements S3Backend {
     return this.call(async () => {
       const result = await this.components.metadata.deleteObject(bucket, key, versionId);
       return { versionId: result.versionId === '' ? undefined : result.versionId, deleteMarker: result.deleteMarker };
+    });
+  }
+
+  setBucketLifecycle(name: string, rules: readonly LifecycleRule[]): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.setBucketLifecycle(name, rules);
     });
   }
 

@@ -10,6 +10,7 @@ import type { Part__Output } from '@tessera/proto/generated/tessera/metadata/v1/
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import type { Upload__Output } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
 import { corsRuleFromWire } from '@tessera/rpc';
+import { lifecycleRuleFromWire, tagsMetadataKey } from '@tessera/rpc';
 import type { BucketInfo, BucketVersioning, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
 import { checksumAlgorithms } from '../checksums';
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from '../checksums';
@@ -20,8 +21,8 @@ import type { Stripe } from './stripe';
 
 /** Shard indexes whose write failed at PUT time (comma-separated): for the healer. */
 export const failedShardsMetadataKey = 'x-tessera-failed-shards';
-/** The object's tags (object-tags.ts encodeStoredTags); absent when it has none. */
-export const tagsMetadataKey = 'x-tessera-tags';
+/** The object's tags (encodeStoredTags); absent when it has none. */
+export { tagsMetadataKey };
 /** The upload's x-amz-checksum-algorithm, kept with the upload record. */
 export const checksumAlgorithmMetadataKey = 'x-tessera-checksum-algorithm';
 /** The upload's x-amz-checksum-type (COMPOSITE or FULL_OBJECT). */
@@ -45,7 +46,7 @@ export function stripeToRecord(stripe: Stripe, degradedSpread: boolean): Stripe_
 export function bucketInfoOf(record: Bucket__Output): BucketInfo {
   return {
     name: record.name, createdAtMs: record.createdAtMs, tags: record.tags.map(({ key, value }) => ({ key, value })),
-    corsRules: record.corsRules.map(corsRuleFromWire), versioning: versioningOf(record.versioning),
+    corsRules: record.corsRules.map(corsRuleFromWire), versioning: versioningOf(record.versioning), lifecycleRules: record.lifecycleRules.map(lifecycleRuleFromWire),
   };
 }
 

@@ -15,7 +15,6 @@ import { xmlDocument, xmlText } from '../xml';
 const absentConfigurationAnswers: Record<AbsentBucketConfiguration, { readonly errorCode: S3ErrorCode } | { readonly defaultXml: string }> = {
   policy: { errorCode: 'NoSuchBucketPolicy' },
   policyStatus: { errorCode: 'NoSuchBucketPolicy' },
-  lifecycle: { errorCode: 'NoSuchLifecycleConfiguration' },
   encryption: { errorCode: 'ServerSideEncryptionConfigurationNotFoundError' },
   website: { errorCode: 'NoSuchWebsiteConfiguration' },
   'object-lock': { errorCode: 'ObjectLockConfigurationNotFoundError' },

@@ -34,6 +34,7 @@ import { S3Error } from '../../src/s3-errors';
 import type { ObjectHeaders } from '../../src/object-headers';
 import type { Tag } from '../../src/object-tags';
 import type { CorsRule } from '../../src/cors';
+import type { LifecycleRule } from '@tessera/rpc';
 import type { VerifiedBody } from '../../src/request-body';
 
 interface StoredObject {
@@ -87,7 +88,7 @@ export class InMemoryS3Backend implements S3Backend {
 
   async createBucket(name: string): Promise<void> {
     if (this.buckets.has(name)) throw new S3BackendError('BucketAlreadyOwnedByYou');
-    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned' }, objects: new Map(), uploads: new Map() });
+    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [] }, objects: new Map(), uploads: new Map() });
   }
 
   async deleteBucket(name: string): Promise<void> {
@@ -169,6 +170,12 @@ export class InMemoryS3Backend implements S3Backend {
     if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion');
     this.bucket(bucketName).objects.delete(key);
     return { versionId: undefined, deleteMarker: false };
+  }
+
+  async setBucketLifecycle(name: string, rules: readonly LifecycleRule[]): Promise<void> {
+    this.throwInjectedFailure();
+    const bucket = this.bucket(name);
+    bucket.info = { ...bucket.info, lifecycleRules: [...rules] };
   }
 
   /** Versioning is the cluster's (test/cluster-versioning.test.ts); buckets here stay unversioned. */
