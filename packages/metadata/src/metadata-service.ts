@@ -247,6 +247,9 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     Heartbeat: u('Heartbeat', async (req, rid) => {
       if (!host.isLeader()) throw host.notLeaderError();
       const heartbeatAtMs = clock.nowMs();
+      // A leader elected a moment ago may not have applied every committed entry yet (a readmit,
+      // a registration): read the state only once it has, as every read does.
+      await host.linearizableRead();
       await host.machine.refuseRemovedNode(req.nodeId);
       const persisted = await host.machine.getNode(req.nodeId);
       if (!heartbeats.observe(req.nodeId, { atMs: heartbeatAtMs, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes }, persisted)) {
