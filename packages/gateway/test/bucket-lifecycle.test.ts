@@ -13,9 +13,9 @@
 import { createHash } from 'node:crypto';
 import {
   CreateBucketCommand, DeleteBucketLifecycleCommand, GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand, S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { LifecycleRule } from '@aws-sdk/client-s3';
+import { s3ErrorOf } from './support/s3-error-of';
 import { sendRaw, signRequest } from './support/sigv4-test-signer';
 import { startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
 import type { TestGateway } from './support/test-gateway';
@@ -37,13 +37,8 @@ afterAll(async () => {
 });
 
 async function sdkError(promise: Promise<unknown>): Promise<{ status: number | undefined; code: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { status: error.$metadata.httpStatusCode, code: error.name };
-    throw error;
-  }
-  throw new Error('expected an S3 error');
+  const error = await s3ErrorOf(promise);
+  return { status: error.$metadata.httpStatusCode, code: error.name };
 }
 
 /** PUT ?lifecycle with a hand-written document; answers status and error code. */

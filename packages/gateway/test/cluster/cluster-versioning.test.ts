@@ -27,8 +27,8 @@ import {
   PutObjectTaggingCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { S3ServiceException } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { s3ErrorOf } from '../support/s3-error-of';
 import { startTestCluster } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
 
@@ -50,15 +50,6 @@ afterAll(async () => {
 async function getBody(bucket: string, key: string, versionId?: string): Promise<{ sha: string; versionId: string | undefined }> {
   const result = await cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
   return { sha: sha256(await result.Body!.transformToByteArray()), versionId: result.VersionId };
-}
-
-async function failure(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as S3ServiceException;
-  }
-  throw new Error('expected the request to fail');
 }
 
 /**
@@ -117,13 +108,13 @@ test('Enabled: versions by id, delete markers, restore by copy, delete by versio
   const deleted = await cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'doc' }));
   expect(deleted.DeleteMarker).toBe(true);
   const markerId = deleted.VersionId!;
-  const missing = await failure(cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'doc' })));
+  const missing = await s3ErrorOf(cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'doc' })));
   expect([missing.name, missing.$metadata.httpStatusCode, missing.$response?.headers['x-amz-delete-marker'], missing.$response?.headers['x-amz-version-id']])
     .toEqual(['NoSuchKey', 404, 'true', markerId]);
-  const onMarker = await failure(cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'doc', VersionId: markerId })));
+  const onMarker = await s3ErrorOf(cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'doc', VersionId: markerId })));
   expect([onMarker.$metadata.httpStatusCode, onMarker.$response?.headers['x-amz-delete-marker']]).toEqual([405, 'true']);
   expect((await getBody(bucket, 'doc', versionIds[1])).sha).toBe(sha256(bodies[1]!));
-  const unknown = await failure(cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'doc', VersionId: `${versionIds[0]!.slice(0, 15)}f` })));
+  const unknown = await s3ErrorOf(cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'doc', VersionId: `${versionIds[0]!.slice(0, 15)}f` })));
   expect([unknown.name, unknown.$metadata.httpStatusCode]).toEqual(['NoSuchVersion', 404]);
 
   // Restoring the first version: copy it over the key, which makes a fourth version.
@@ -136,7 +127,7 @@ test('Enabled: versions by id, delete markers, restore by copy, delete by versio
   ]);
 
   // A bucket with versions is not empty; deleting every version (DeleteObjects) empties it.
-  const notEmpty = await failure(cluster.s3.send(new DeleteBucketCommand({ Bucket: bucket })));
+  const notEmpty = await s3ErrorOf(cluster.s3.send(new DeleteBucketCommand({ Bucket: bucket })));
   expect(notEmpty.name).toBe('BucketNotEmpty');
   const queueBefore = (await cluster.metadata.listQueue(10_000)).filter((item) => item.kind === 'gcStripe').length;
   const result = await cluster.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: listed.map((v) => ({ Key: v.key, VersionId: v.versionId })) } }));
