@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { defaultClusterLayoutOptions, findFreePortBlock, LocalCluster, loadOrCreateRootKeys, planCluster } from '@tessera/local-cluster';
 import type { RootCredentials } from '@tessera/local-cluster';
@@ -136,11 +136,21 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
       const listedBytes = (listed.Contents ?? []).reduce((sum, o) => sum + (o.Size ?? 0), 0);
       expect([listed.KeyCount, listedBytes]).toEqual([4, 0 + 10 + 200_000 + 1_500_000]);
       const report = JSON.parse((await tessera('status', '--json')).stdout) as StatusReport;
-      expect(report.buckets?.find((b) => b.bucket === 'count-bucket')).toEqual({ bucket: 'count-bucket', objectCount: 4, objectBytes: listedBytes, multipartUploadCount: 1 });
+      expect(report.buckets?.find((b) => b.bucket === 'count-bucket')).toEqual({ bucket: 'count-bucket', objectCount: 4, objectBytes: listedBytes, multipartUploadCount: 1, noncurrentVersionCount: 0, noncurrentVersionBytes: 0, deleteMarkerCount: 0 });
       expect(report.objectCount).toBe(report.buckets?.reduce((sum, b) => sum + b.objectCount, 0));
       const human = (await tessera('status')).stdout;
       expect(human).toMatch(/BUCKET\s+OBJECTS\s+BYTES\s+UPLOADS/);
       expect(human).toMatch(/count-bucket\s+4\s+1\.6 MiB\s+1/);
+      // A versioned bucket: overwritten versions and delete markers are counted apart.
+      expect((await tessera('bucket', 'mb', 'kept-versions')).exitCode).toBe(0);
+      await client.send(new PutBucketVersioningCommand({ Bucket: 'kept-versions', VersioningConfiguration: { Status: 'Enabled' } }));
+      for (const size of [100, 2000, 30]) await client.send(new PutObjectCommand({ Bucket: 'kept-versions', Key: 'doc', Body: crypto.randomBytes(size) }));
+      await client.send(new PutObjectCommand({ Bucket: 'kept-versions', Key: 'gone', Body: crypto.randomBytes(5) }));
+      await client.send(new DeleteObjectCommand({ Bucket: 'kept-versions', Key: 'gone' }));
+      const versioned = JSON.parse((await tessera('status', '--json')).stdout) as StatusReport;
+      expect(versioned.buckets?.find((b) => b.bucket === 'kept-versions'))
+        .toEqual({ bucket: 'kept-versions', objectCount: 1, objectBytes: 30, multipartUploadCount: 0, noncurrentVersionCount: 3, noncurrentVersionBytes: 2105, deleteMarkerCount: 1 });
+      expect((await tessera('status')).stdout).toMatch(/kept-versions\s+1\s+30 B\s+0\s+3\s+2\.1 KiB\s+1/);
     } finally {
       client.destroy();
     }

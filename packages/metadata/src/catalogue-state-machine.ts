@@ -42,7 +42,12 @@ interface StatsDelta {
   objectCount: number;
   objectBytes: number;
   multipartUploadCount: number;
+  noncurrentVersionCount: number;
+  noncurrentVersionBytes: number;
+  deleteMarkerCount: number;
 }
+
+const zeroDelta = (): StatsDelta => ({ objectCount: 0, objectBytes: 0, multipartUploadCount: 0, noncurrentVersionCount: 0, noncurrentVersionBytes: 0, deleteMarkerCount: 0 });
 
 /** Collects one command's writes; they go to LevelDB in one batch with the applied index. */
 export class Mutation {
@@ -57,11 +62,22 @@ export class Mutation {
   private queuePosition = 0;
   constructor(readonly logIndexValue: number) {}
   adjustStats(bucket: string, objectCount: number, objectBytes: number, multipartUploadCount: number): void {
-    const delta = this.statsDeltas.get(bucket) ?? { objectCount: 0, objectBytes: 0, multipartUploadCount: 0 };
+    const delta = this.statsDeltas.get(bucket) ?? zeroDelta();
     delta.objectCount += objectCount;
     delta.objectBytes += objectBytes;
     delta.multipartUploadCount += multipartUploadCount;
     this.statsDeltas.set(bucket, delta);
+  }
+  /** A version entering (+1) or leaving (-1) the version table. */
+  adjustVersionStats(version: StoredVersion, sign: 1 | -1): void {
+    const delta = this.statsDeltas.get(version.bucket) ?? zeroDelta();
+    if (isDeleteMarker(version)) {
+      delta.deleteMarkerCount += sign;
+    } else {
+      delta.noncurrentVersionCount += sign;
+      delta.noncurrentVersionBytes += sign * version.sizeBytes;
+    }
+    this.statsDeltas.set(version.bucket, delta);
   }
   put(key: Buffer, value: unknown): void {
     this.ops.push({ type: 'put', key, value: encodeJson(value) });
@@ -124,6 +140,9 @@ export interface CatalogueStats {
   readonly objectCount: number;
   readonly objectBytes: number;
   readonly multipartUploadCount: number;
+  readonly noncurrentVersionCount: number;
+  readonly noncurrentVersionBytes: number;
+  readonly deleteMarkerCount: number;
 }
 
 /** What removeNode answers. */
@@ -189,7 +208,7 @@ export class CatalogueStateMachine {
    * with the version key, so a crash leaves either nothing (counted again) or everything.
    */
   private async rebuildBucketStats(): Promise<void> {
-    const stats = new Map<string, { objectCount: number; objectBytes: number; multipartUploadCount: number }>();
+    const stats = new Map<string, { objectCount: number; objectBytes: number; multipartUploadCount: number; noncurrentVersionCount?: number; noncurrentVersionBytes?: number; deleteMarkerCount?: number }>();
     const statsOf = (bucket: string) => {
       let entry = stats.get(bucket);
       if (entry === undefined) stats.set(bucket, (entry = { objectCount: 0, objectBytes: 0, multipartUploadCount: 0 }));
@@ -204,6 +223,16 @@ export class CatalogueStateMachine {
     }
     for await (const value of this.db.values(rangeOf(keys.tablePrefix(keys.table.upload)))) {
       statsOf(decodeJson<UploadRecord>(value).bucket).multipartUploadCount++;
+    }
+    for await (const value of this.db.values(rangeOf(keys.tablePrefix(keys.table.version)))) {
+      const version = decodeJson<StoredVersion>(value);
+      const entry = statsOf(version.bucket);
+      if (isDeleteMarker(version)) {
+        entry.deleteMarkerCount = (entry.deleteMarkerCount ?? 0) + 1;
+      } else {
+        entry.noncurrentVersionCount = (entry.noncurrentVersionCount ?? 0) + 1;
+        entry.noncurrentVersionBytes = (entry.noncurrentVersionBytes ?? 0) + version.sizeBytes;
+      }
     }
     const ops: { type: 'put'; key: Buffer; value: Buffer }[] = [...stats].map(([bucket, entry]) => ({
       type: 'put', key: keys.bucketStatsKey(bucket), value: encodeJson({ bucket, ...entry } satisfies BucketStatsRecord),
@@ -344,16 +373,23 @@ export class CatalogueStateMachine {
   /** Applies a successful command's counter changes to the stored counters (through the overlay). */
   private async writeStats(m: Mutation): Promise<void> {
     for (const [bucket, delta] of m.statsDeltas) {
-      if (delta.objectCount === 0 && delta.objectBytes === 0 && delta.multipartUploadCount === 0) continue;
+      if (Object.values(delta).every((value) => value === 0)) continue;
       const key = keys.bucketStatsKey(bucket);
       const current = (await this.readJson<BucketStatsRecord>(key)) ?? { bucket, objectCount: 0, objectBytes: 0, multipartUploadCount: 0 };
+      const versionCounters = {
+        noncurrentVersionCount: (current.noncurrentVersionCount ?? 0) + delta.noncurrentVersionCount,
+        noncurrentVersionBytes: (current.noncurrentVersionBytes ?? 0) + delta.noncurrentVersionBytes,
+        deleteMarkerCount: (current.deleteMarkerCount ?? 0) + delta.deleteMarkerCount,
+      };
       const next: BucketStatsRecord = {
         bucket,
         objectCount: current.objectCount + delta.objectCount,
         objectBytes: current.objectBytes + delta.objectBytes,
         multipartUploadCount: current.multipartUploadCount + delta.multipartUploadCount,
+        // Written only once a bucket has versions, so unversioned buckets' records stay as they were.
+        ...(Object.values(versionCounters).every((value) => value === 0) && current.noncurrentVersionCount === undefined ? {} : versionCounters),
       };
-      assert(next.objectCount >= 0 && next.objectBytes >= 0 && next.multipartUploadCount >= 0, `bucket counters of ${bucket} stay non-negative`);
+      assert(Object.values(next).every((value) => typeof value !== 'number' || value >= 0), `bucket counters of ${bucket} stay non-negative`);
       m.put(key, next);
     }
   }
@@ -640,6 +676,7 @@ export class CatalogueStateMachine {
     const keep = bucket.versioning === 'Enabled' || (bucket.versioning === 'Suspended' && previous.versioned === true);
     if (keep) {
       m.put(keys.versionKey(previous.bucket, Buffer.from(previous.key, 'utf8'), previous.sequence ?? 0), previous);
+      m.adjustVersionStats(previous, 1);
       return;
     }
     enqueueLayoutGarbage(previous.layout, reason, atMs, m);
@@ -651,6 +688,7 @@ export class CatalogueStateMachine {
     for (const { dbKey, version } of await this.noncurrentVersionsOf(bucket, key, m)) {
       if (version.versioned === true) continue;
       m.del(dbKey);
+      m.adjustVersionStats(version, -1);
       if (!isDeleteMarker(version)) {
         enqueueLayoutGarbage(version.layout, reason, atMs, m);
         m.indexLayout(version, false);
@@ -690,6 +728,7 @@ export class CatalogueStateMachine {
     const [newest] = await this.noncurrentVersionsOf(bucket, key, m);
     if (newest === undefined || isDeleteMarker(newest.version)) return;
     m.del(newest.dbKey);
+    m.adjustVersionStats(newest.version, -1);
     m.put(keys.objectKey(bucket, Buffer.from(key, 'utf8')), newest.version);
     m.adjustStats(bucket, 1, newest.version.sizeBytes, 0);
   }
@@ -751,6 +790,7 @@ export class CatalogueStateMachine {
       versionId: versioned ? versionIdOf(m.logIndexValue, command.markerVersionId ?? '') : 'null',
     };
     m.put(keys.versionKey(bucket.name, Buffer.from(key, 'utf8'), marker.sequence), marker);
+    m.adjustVersionStats(marker, 1);
     return { deleted: true, deleteMarker: true, versionId: marker.versionId };
   }
 
@@ -759,6 +799,7 @@ export class CatalogueStateMachine {
     if (found === undefined) return { deleted: false, deleteMarker: false, versionId };
     m.del(found.dbKey);
     const { version } = found;
+    if (!found.current) m.adjustVersionStats(version, -1);
     if (!isDeleteMarker(version)) {
       enqueueLayoutGarbage(version.layout, 'version deleted', deletedAtMs, m);
       m.indexLayout(version, false);
@@ -954,6 +995,9 @@ export class CatalogueStateMachine {
       objectCount: buckets.reduce((sum, b) => sum + b.objectCount, 0),
       objectBytes: buckets.reduce((sum, b) => sum + b.objectBytes, 0),
       multipartUploadCount: buckets.reduce((sum, b) => sum + b.multipartUploadCount, 0),
+      noncurrentVersionCount: buckets.reduce((sum, b) => sum + (b.noncurrentVersionCount ?? 0), 0),
+      noncurrentVersionBytes: buckets.reduce((sum, b) => sum + (b.noncurrentVersionBytes ?? 0), 0),
+      deleteMarkerCount: buckets.reduce((sum, b) => sum + (b.deleteMarkerCount ?? 0), 0),
     };
   }
 

@@ -166,10 +166,16 @@ export async function updateCatalogueStats(host: RaftHost, metrics: MetadataMetr
     metrics.bucketObjects.reset();
     metrics.bucketObjectBytes.reset();
     metrics.bucketMultipartUploads.reset();
+    metrics.bucketNoncurrentVersions.reset();
+    metrics.bucketNoncurrentVersionBytes.reset();
+    metrics.bucketDeleteMarkers.reset();
     for (const bucket of stats.buckets) {
       metrics.bucketObjects.set({ bucket: bucket.bucket }, bucket.objectCount);
       metrics.bucketObjectBytes.set({ bucket: bucket.bucket }, bucket.objectBytes);
       metrics.bucketMultipartUploads.set({ bucket: bucket.bucket }, bucket.multipartUploadCount);
+      metrics.bucketNoncurrentVersions.set({ bucket: bucket.bucket }, bucket.noncurrentVersionCount ?? 0);
+      metrics.bucketNoncurrentVersionBytes.set({ bucket: bucket.bucket }, bucket.noncurrentVersionBytes ?? 0);
+      metrics.bucketDeleteMarkers.set({ bucket: bucket.bucket }, bucket.deleteMarkerCount ?? 0);
     }
     metrics.objects.set(stats.objectCount);
     metrics.objectBytes.set(stats.objectBytes);

@@ -239,7 +239,10 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     ListRemovedNodes: u('ListRemovedNodes', async () => ({ nodes: await read(() => host.machine.listRemovedNodes()) })),
     GetCatalogueStats: u('GetCatalogueStats', async () => {
       const stats = await read(() => host.machine.catalogueStats());
-      return { ...stats, buckets: stats.buckets.map((b) => ({ ...b })) };
+      return {
+        ...stats,
+        buckets: stats.buckets.map((b) => ({ ...b, noncurrentVersionCount: b.noncurrentVersionCount ?? 0, noncurrentVersionBytes: b.noncurrentVersionBytes ?? 0, deleteMarkerCount: b.deleteMarkerCount ?? 0 })),
+      };
     }),
     // Committed only when the catalogue needs it (StorageNodeHeartbeats); otherwise the leader
     // remembers it and answers from its state. Either way a removed node is refused

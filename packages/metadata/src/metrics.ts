@@ -20,6 +20,9 @@ export interface MetadataMetrics {
   readonly bucketObjects: Gauge<'bucket'>;
   readonly bucketObjectBytes: Gauge<'bucket'>;
   readonly bucketMultipartUploads: Gauge<'bucket'>;
+  readonly bucketNoncurrentVersions: Gauge<'bucket'>;
+  readonly bucketNoncurrentVersionBytes: Gauge<'bucket'>;
+  readonly bucketDeleteMarkers: Gauge<'bucket'>;
   readonly objects: Gauge;
   readonly objectBytes: Gauge;
   readonly multipartUploads: Gauge;
@@ -45,6 +48,9 @@ export function createMetadataMetrics(registry: Registry): MetadataMetrics {
     bucketObjects: new Gauge({ name: 'metadata_bucket_objects', help: 'Current objects per bucket (catalogue counters, this node\'s applied state)', labelNames: ['bucket'], registers }),
     bucketObjectBytes: new Gauge({ name: 'metadata_bucket_object_bytes', help: 'Logical bytes of the current objects per bucket', labelNames: ['bucket'], registers }),
     bucketMultipartUploads: new Gauge({ name: 'metadata_bucket_multipart_uploads', help: 'Multipart uploads in progress per bucket', labelNames: ['bucket'], registers }),
+    bucketNoncurrentVersions: new Gauge({ name: 'metadata_bucket_noncurrent_versions', help: 'Noncurrent object versions per bucket (buckets with versioning)', labelNames: ['bucket'], registers }),
+    bucketNoncurrentVersionBytes: new Gauge({ name: 'metadata_bucket_noncurrent_version_bytes', help: 'Logical bytes of the noncurrent object versions per bucket', labelNames: ['bucket'], registers }),
+    bucketDeleteMarkers: new Gauge({ name: 'metadata_bucket_delete_markers', help: 'Delete markers per bucket', labelNames: ['bucket'], registers }),
     objects: new Gauge({ name: 'metadata_objects', help: 'Current objects in all buckets', registers }),
     objectBytes: new Gauge({ name: 'metadata_object_bytes', help: 'Logical bytes of the current objects in all buckets', registers }),
     multipartUploads: new Gauge({ name: 'metadata_multipart_uploads', help: 'Multipart uploads in progress in all buckets', registers }),

@@ -224,6 +224,11 @@ export interface BucketStatsRecord {
   readonly objectBytes: number;
   /** Multipart uploads created and neither completed nor aborted. */
   readonly multipartUploadCount: number;
+  /** Noncurrent object versions (buckets with versioning) and their logical bytes; absent = 0. */
+  readonly noncurrentVersionCount?: number;
+  readonly noncurrentVersionBytes?: number;
+  /** Delete markers, latest or not; absent = 0. */
+  readonly deleteMarkerCount?: number;
 }
 
 /** A storage node an operator removed: its registrations and heartbeats are refused until readmitted. */

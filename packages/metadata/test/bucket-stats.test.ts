@@ -57,6 +57,7 @@ class Model {
       objectCount: perBucket.reduce((sum, b) => sum + b.objectCount, 0),
       objectBytes: perBucket.reduce((sum, b) => sum + b.objectBytes, 0),
       multipartUploadCount: perBucket.reduce((sum, b) => sum + b.multipartUploadCount, 0),
+      noncurrentVersionCount: 0, noncurrentVersionBytes: 0, deleteMarkerCount: 0,
     };
   }
 }
@@ -213,5 +214,5 @@ test('a refused command leaves the counters alone; a deleted bucket has no count
   expect(await cat.machine.catalogueStats()).toEqual(model.stats());
   await run({ kind: 'delete', bucket: 0, key: 0 }, model);
   await run({ kind: 'deleteBucket', bucket: 0 }, model);
-  expect(await cat.machine.catalogueStats()).toEqual({ buckets: [], bucketCount: 0, objectCount: 0, objectBytes: 0, multipartUploadCount: 0 });
+  expect(await cat.machine.catalogueStats()).toEqual({ buckets: [], bucketCount: 0, objectCount: 0, objectBytes: 0, multipartUploadCount: 0, noncurrentVersionCount: 0, noncurrentVersionBytes: 0, deleteMarkerCount: 0 });
 });

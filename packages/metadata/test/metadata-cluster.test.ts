@@ -194,7 +194,7 @@ test('GetCatalogueStats counts per bucket and in total', async () => {
   }
   await client.createMultipartUpload({ bucket: 'counted', key: 'open' });
   const stats = await client.getCatalogueStats();
-  expect(stats.buckets.find((b) => b.bucket === 'counted')).toEqual({ bucket: 'counted', objectCount: 2, objectBytes: 12, multipartUploadCount: 1 });
+  expect(stats.buckets.find((b) => b.bucket === 'counted')).toEqual({ bucket: 'counted', objectCount: 2, objectBytes: 12, multipartUploadCount: 1, noncurrentVersionCount: 0, noncurrentVersionBytes: 0, deleteMarkerCount: 0 });
   expect(stats.objectCount).toBe(stats.buckets.reduce((sum, b) => sum + b.objectCount, 0));
   expect(stats.bucketCount).toBe((await client.listBuckets()).length);
 });
@@ -249,7 +249,7 @@ test('a node whose data dir is wiped catches up by snapshot', async () => {
   const page = await direct.listObjects({ bucket: 'many', maxKeys: 1000 });
   expect(page.objects).toHaveLength(120);
   // The bucket counters came with the snapshot (served from this node's own state).
-  expect((await direct.getCatalogueStats()).buckets.find((b) => b.bucket === 'many')).toEqual({ bucket: 'many', objectCount: 120, objectBytes: 120, multipartUploadCount: 0 });
+  expect((await direct.getCatalogueStats()).buckets.find((b) => b.bucket === 'many')).toEqual({ bucket: 'many', objectCount: 120, objectBytes: 120, multipartUploadCount: 0, noncurrentVersionCount: 0, noncurrentVersionBytes: 0, deleteMarkerCount: 0 });
   direct.close();
 }, 30_000);
 

@@ -35,6 +35,24 @@ const list = (fields: Partial<Parameters<typeof listObjectVersions>[1]> = {}): P
   cat.machine.getBucket('data').then((bucket) => listObjectVersions(cat.db, { bucket, prefix: '', delimiter: '', keyMarker: '', versionIdMarker: '', maxKeys: 1000, ...fields }));
 const summary = (page: ListVersionsPage): string[] =>
   page.versions.map(({ version, isLatest }) => `${version.key} ${'deleteMarker' in version ? 'marker' : body(version)}${isLatest ? ' latest' : ''}`);
+/** The bucket counters agree with what ListObjectVersions shows (and survive a recount). */
+async function expectCountersMatchListing(): Promise<void> {
+  const page = await list();
+  const objects = page.versions.filter((v) => !('deleteMarker' in v.version)) as { version: ObjectVersionRecord; isLatest: boolean }[];
+  const current = objects.filter((v) => v.isLatest);
+  const noncurrent = objects.filter((v) => !v.isLatest);
+  const expected = {
+    objectCount: current.length, objectBytes: current.reduce((sum, v) => sum + v.version.sizeBytes, 0),
+    noncurrentVersionCount: noncurrent.length, noncurrentVersionBytes: noncurrent.reduce((sum, v) => sum + v.version.sizeBytes, 0),
+    deleteMarkerCount: page.versions.length - objects.length,
+  };
+  const stats = (await cat.machine.catalogueStats()).buckets.find((b) => b.bucket === 'data');
+  expect({ ...expected, noncurrentVersionCount: stats?.noncurrentVersionCount ?? 0 }).toEqual({
+    objectCount: stats?.objectCount, objectBytes: stats?.objectBytes, noncurrentVersionCount: stats?.noncurrentVersionCount ?? 0,
+    noncurrentVersionBytes: stats?.noncurrentVersionBytes ?? 0, deleteMarkerCount: stats?.deleteMarkerCount ?? 0,
+  });
+}
+
 const gcStripeIds = async (): Promise<string[]> => (await cat.machine.listQueue(100)).filter((item) => item.kind === 'gcStripe').map((item) => item.stripe.stripeId);
 
 test('a bucket never versioned reports no version ids and lists each object once as "null"', async () => {
@@ -66,12 +84,13 @@ test('Enabled: every PUT is a version; GET by id; a delete adds a marker; deleti
   await expect(cat.machine.getObject('data', 'k', marker.versionId)).rejects.toBeInstanceOf(VersionIsDeleteMarkerError);
   expect(summary(await list())).toEqual(['k marker latest', 'k two', 'k one', 'k unversioned']);
   expect((await cat.machine.catalogueStats()).objectCount).toBe(0);
+  await expectCountersMatchListing();
   await expect(ok({ type: 'deleteBucket', bucket: 'data' })).rejects.toThrow(BucketNotEmptyError);
 
   expect(await del('k', marker.versionId)).toEqual({ deleted: true, deleteMarker: true, versionId: marker.versionId });
   expect(body(await cat.machine.getObject('data', 'k'))).toBe('two');
   expect(summary(await list())).toEqual(['k two latest', 'k one', 'k unversioned']);
-  expect((await cat.machine.catalogueStats()).objectCount).toBe(1);
+  expect((await cat.machine.catalogueStats()).objectCount).toBe(1);  await expectCountersMatchListing();
 });
 
 test('deleting the current version by id promotes the newest older object; data of deleted versions becomes garbage', async () => {
@@ -83,6 +102,7 @@ test('deleting the current version by id promotes the newest older object; data 
   expect(body(await cat.machine.getObject('data', 'k'))).toBe('stripe:s-1');
   expect(await gcStripeIds()).toEqual(['s-2']);
   expect((await cat.machine.listNodeShards('sn-1', '', 0, 10)).map((entry) => entry.stripeId)).toEqual(['s-1']);
+  await expectCountersMatchListing();
   await del('k', v1.versionId);
   await expect(cat.machine.getObject('data', 'k')).rejects.toBeInstanceOf(NoSuchKeyError);
   expect(await gcStripeIds()).toEqual(['s-2', 's-1']);
@@ -120,7 +140,7 @@ test('Suspended: new writes and deletes replace the null version and keep versio
   await versioning('Enabled');
   await put('k', 'enabled');
   expect(summary(await list())).toEqual(['k enabled latest', 'k again', 'k stripe:s-v1']);
-  expect((await list()).versions.map(({ version }) => version.versionId)[1]).toBe('null');
+  expect((await list()).versions.map(({ version }) => version.versionId)[1]).toBe('null');  await expectCountersMatchListing();
 });
 
 test('commands in one applyEntries batch see each other\'s version-table writes', async () => {
@@ -136,7 +156,7 @@ test('commands in one applyEntries batch see each other\'s version-table writes'
   expect(results.every((result) => result?.ok === true)).toBe(true);
   // One null delete marker, nothing else: each write replaced the null version before it.
   expect(summary(await list())).toEqual(['k marker latest']);
-  expect(await gcStripeIds()).toEqual(['s-a', 's-b']);
+  expect(await gcStripeIds()).toEqual(['s-a', 's-b']);  await expectCountersMatchListing();
 });
 
 test('listing: prefixes and delimiters, and paging by key and version id markers through every entry once', async () => {
@@ -168,6 +188,7 @@ test('listing: prefixes and delimiters, and paging by key and version id markers
   expect([...summary(first), ...first.commonPrefixes]).toEqual(['a a-2 latest', 'a a-1', 'b/']);
   const second = await list({ delimiter: '/', maxKeys: 3, keyMarker: first.nextKeyMarker ?? '', versionIdMarker: first.nextVersionIdMarker ?? '' });
   expect(summary(second)).toEqual(['c marker latest', 'c c-2', 'c c-1']);
+  await expectCountersMatchListing();
 });
 
 test('the healer\'s lookups find the stripe of a noncurrent version and move its shards', async () => {

@@ -34,6 +34,10 @@ export interface BucketStatsView {
   readonly objectCount: number;
   readonly objectBytes: number;
   readonly multipartUploadCount: number;
+  /** Buckets with versioning: noncurrent versions, their bytes and delete markers. */
+  readonly noncurrentVersionCount: number;
+  readonly noncurrentVersionBytes: number;
+  readonly deleteMarkerCount: number;
 }
 
 export interface StatusReport {
@@ -109,7 +113,10 @@ export async function gatherStatus(addresses: readonly string[], callTimeoutMs: 
       objectBytes: stats?.objectBytes ?? null,
       multipartUploadCount: stats?.multipartUploadCount ?? null,
       buckets: stats === undefined ? null : stats.buckets
-        .map((b): BucketStatsView => ({ bucket: b.bucket, objectCount: b.objectCount, objectBytes: b.objectBytes, multipartUploadCount: b.multipartUploadCount }))
+        .map((b): BucketStatsView => ({
+          bucket: b.bucket, objectCount: b.objectCount, objectBytes: b.objectBytes, multipartUploadCount: b.multipartUploadCount,
+          noncurrentVersionCount: b.noncurrentVersionCount, noncurrentVersionBytes: b.noncurrentVersionBytes, deleteMarkerCount: b.deleteMarkerCount,
+        }))
         .sort((a, b) => a.bucket.localeCompare(b.bucket)),
       stripesBelowFullRedundancy: queue === undefined ? null : queue.filter((item) => item.kind === 'repairStripe').length,
     };
@@ -151,9 +158,14 @@ export function renderStatus(report: StatusReport): string {
   out.push('');
   out.push(`Objects: ${report.objectCount ?? na}, bytes: ${report.objectBytes === null ? na : formatBytes(report.objectBytes)}, multipart uploads in progress: ${report.multipartUploadCount ?? na}`);
   if (report.buckets !== null && report.buckets.length > 0) {
+    // Version columns only once some bucket keeps versions: unversioned clusters see no change.
+    const versions = report.buckets.some((b) => b.noncurrentVersionCount > 0 || b.deleteMarkerCount > 0);
     out.push(renderTable(
-      ['BUCKET', 'OBJECTS', 'BYTES', 'UPLOADS'],
-      report.buckets.map((b) => [b.bucket, String(b.objectCount), formatBytes(b.objectBytes), String(b.multipartUploadCount)]),
+      ['BUCKET', 'OBJECTS', 'BYTES', 'UPLOADS', ...(versions ? ['NONCURRENT', 'NONCURRENT BYTES', 'DELETE MARKERS'] : [])],
+      report.buckets.map((b) => [
+        b.bucket, String(b.objectCount), formatBytes(b.objectBytes), String(b.multipartUploadCount),
+        ...(versions ? [String(b.noncurrentVersionCount), formatBytes(b.noncurrentVersionBytes), String(b.deleteMarkerCount)] : []),
+      ]),
     ));
   }
   const below = report.stripesBelowFullRedundancy;
