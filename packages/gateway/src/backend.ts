@@ -21,6 +21,7 @@ import type { CorsRule } from './cors';
 import type { Tag } from './object-tags';
 import type { VerifiedBody } from './request-body';
 import type { LifecycleRule } from '@tessera/rpc';
+import type { LockMode } from './object-lock';
 
 export interface BucketInfo {
   readonly name: string;
@@ -33,6 +34,26 @@ export interface BucketInfo {
   readonly versioning: BucketVersioning;
   /** The bucket's lifecycle rules in the order given; empty when it has no lifecycle configuration. */
   readonly lifecycleRules: readonly LifecycleRule[];
+  /** S3 Object Lock: undefined unless enabled (then never disabled; versioning stays Enabled). */
+  readonly objectLock: BucketObjectLock | undefined;
+}
+
+export interface BucketObjectLock {
+  /** Given to new versions that name no retention: exactly one of days and years. */
+  readonly defaultRetention: DefaultRetention | undefined;
+}
+
+export interface DefaultRetention {
+  readonly mode: LockMode;
+  readonly days?: number;
+  readonly years?: number;
+}
+
+/** PutObjectRetention / PutObjectLegalHold: `retention` null removes it, absent keeps it. */
+export interface ObjectLockChange {
+  readonly retention?: { readonly mode: LockMode; readonly retainUntilMs: number } | null;
+  readonly legalHold?: boolean;
+  readonly bypassGovernance: boolean;
 }
 
 export type BucketVersioning = 'Unversioned' | 'Enabled' | 'Suspended';
@@ -203,8 +224,8 @@ export interface S3Backend {
   isReady(): Promise<boolean>;
 
   listBuckets(): Promise<readonly BucketInfo[]>;
-  /** Throws BucketAlreadyOwnedByYou when it exists. */
-  createBucket(name: string): Promise<void>;
+  /** Throws BucketAlreadyOwnedByYou when it exists. `objectLockEnabled`: Object Lock on, versioning Enabled. */
+  createBucket(name: string, options?: { readonly objectLockEnabled?: boolean }): Promise<void>;
   /** Throws NoSuchBucket, or BucketNotEmpty when objects or uploads remain. */
   deleteBucket(name: string): Promise<void>;
   /** Throws NoSuchBucket. */
@@ -215,6 +236,14 @@ export interface S3Backend {
   setBucketCors(name: string, rules: readonly CorsRule[]): Promise<void>;
   /** Replaces the bucket's lifecycle rules (validated by the gateway); an empty list removes them. Throws NoSuchBucket. */
   setBucketLifecycle(name: string, rules: readonly LifecycleRule[]): Promise<void>;
+  /** PutObjectLockConfiguration (versioning must be Enabled: InvalidBucketState). Throws NoSuchBucket. */
+  setBucketObjectLock(name: string, defaultRetention: DefaultRetention | undefined): Promise<void>;
+  /**
+   * PutObjectRetention / PutObjectLegalHold on the current (or named) version; S3's rules are
+   * enforced atomically (AccessDenied when a retention would be weakened). Throws as headObject,
+   * InvalidRequest when the bucket has no Object Lock.
+   */
+  setObjectLock(bucket: string, key: string, versionId: string | undefined, change: ObjectLockChange): Promise<ObjectInfo>;
   /** S3 PutBucketVersioning. Throws NoSuchBucket. */
   setBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<void>;
 
@@ -232,7 +261,7 @@ export interface S3Backend {
    * Without a version id: deletes the key's latest version (a delete marker in a bucket with
    * versioning); idempotent. With one: deletes that version for good. Throws NoSuchBucket.
    */
-  deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteObjectResult>;
+  deleteObject(bucket: string, key: string, versionId?: string, options?: { readonly bypassGovernance?: boolean }): Promise<DeleteObjectResult>;
   /**
    * Replaces the tag set of the current (or named) version; an empty list removes them. Its data,
    * ETag and Last-Modified stay. Tags are validated by the gateway. Throws as headObject.

@@ -18,6 +18,10 @@ import { handleGetBucketAcl } from './handlers/get-bucket-acl';
 import { handleGetBucketConfiguration } from './handlers/get-bucket-configuration';
 import { handleGetBucketLocation } from './handlers/get-bucket-location';
 import { handleGetBucketVersioning, handlePutBucketVersioning } from './handlers/bucket-versioning';
+import {
+  handleGetObjectLegalHold, handleGetObjectLockConfiguration, handleGetObjectRetention, handlePutObjectLegalHold, handlePutObjectLockConfiguration,
+  handlePutObjectRetention,
+} from './handlers/object-lock';
 import { handleDeleteBucketLifecycle, handleGetBucketLifecycle, handlePutBucketLifecycle } from './handlers/bucket-lifecycle';
 import { handleGetObject } from './handlers/get-object';
 import { handleGetObjectAcl } from './handlers/get-object-acl';
@@ -58,6 +62,18 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handleGetBucketVersioning(ctx, op.bucket);
     case 'PutBucketVersioning':
       return handlePutBucketVersioning(ctx, op.bucket);
+    case 'GetObjectLockConfiguration':
+      return handleGetObjectLockConfiguration(ctx, op.bucket);
+    case 'PutObjectLockConfiguration':
+      return handlePutObjectLockConfiguration(ctx, op.bucket);
+    case 'GetObjectRetention':
+      return handleGetObjectRetention(ctx, op.bucket, op.key, op.versionId);
+    case 'PutObjectRetention':
+      return handlePutObjectRetention(ctx, op.bucket, op.key, op.versionId);
+    case 'GetObjectLegalHold':
+      return handleGetObjectLegalHold(ctx, op.bucket, op.key, op.versionId);
+    case 'PutObjectLegalHold':
+      return handlePutObjectLegalHold(ctx, op.bucket, op.key, op.versionId);
     case 'GetBucketLifecycleConfiguration':
       return handleGetBucketLifecycle(ctx, op.bucket);
     case 'PutBucketLifecycleConfiguration':

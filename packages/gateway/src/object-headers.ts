@@ -3,6 +3,7 @@
  * system headers S3 stores and returns (Content-Type, Content-Encoding, Content-Language,
  * Cache-Control, Content-Disposition, Expires), plus the response-* query overrides of GET.
  */
+import type { ObjectLockSettings } from './object-lock';
 import { parseTaggingHeader } from './object-tags';
 import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
@@ -20,6 +21,8 @@ export interface ObjectHeaders {
   readonly user: Readonly<Record<string, string>>;
   /** Object tags (x-amz-tagging on writes; x-amz-tagging-count on reads). */
   readonly tags: readonly Tag[];
+  /** S3 Object Lock settings of the version (x-amz-object-lock-* on writes and reads). */
+  readonly objectLock?: ObjectLockSettings;
 }
 
 export const defaultContentType = 'binary/octet-stream';

@@ -1,6 +1,7 @@
 /**
  * Response headers shared by GetObject, HeadObject and PutObject-like operations.
  */
+import { objectLockResponseHeaders } from './object-lock';
 import type { ObjectInfo, WriteCondition } from './backend';
 import { checksumAlgorithms, checksumHeaderName, unquoteEtag } from './checksums';
 import type { ChecksumValues } from './checksums';
@@ -33,6 +34,7 @@ export function objectInfoHeaders(info: ObjectInfo, query: ReadonlyMap<string, s
     ...(info.partSizesBytes === undefined ? {} : { 'x-amz-mp-parts-count': String(info.partSizesBytes.length) }),
     ...(info.headers.tags.length === 0 ? {} : { 'x-amz-tagging-count': String(info.headers.tags.length) }),
     ...versionIdHeader(info.versionId),
+    ...objectLockResponseHeaders(info.headers.objectLock),
   };
 }
 
@@ -61,9 +63,6 @@ export function refuseUnsupportedWriteHeaders(header: (name: string) => string |
   if (storageClass !== undefined && storageClass !== 'STANDARD') {
     throw new S3Error('InvalidStorageClass', { fields: { StorageClassRequested: storageClass } });
   }
-  // Object Lock would promise immutability Tessera does not enforce: refused, never dropped.
-  const lockHeader = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'].find((name) => header(name) !== undefined);
-  if (lockHeader !== undefined) throw new S3Error('NotImplemented', { message: `Object Lock (${lockHeader}) is not implemented by Tessera.` });
   if (header('x-amz-website-redirect-location') !== undefined) {
     throw new S3Error('NotImplemented', { message: 'Website redirects (x-amz-website-redirect-location) are not implemented by Tessera.' });
   }

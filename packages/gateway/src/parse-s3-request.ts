@@ -159,7 +159,7 @@ function versionIdOf(query: QueryView): string | undefined {
 }
 
 const absentConfigurations: readonly AbsentBucketConfiguration[] = [
-  'policy', 'policyStatus', 'encryption', 'website', 'object-lock', 'ownershipControls', 'replication',
+  'policy', 'policyStatus', 'encryption', 'website', 'ownershipControls', 'replication',
   'publicAccessBlock', 'logging', 'accelerate', 'requestPayment', 'notification',
 ];
 
@@ -244,6 +244,7 @@ function parseBucketGet(bucket: string, query: QueryView): S3Operation {
   if (query.has('tagging')) return { kind: 'GetBucketTagging', bucket };
   if (query.has('cors')) return { kind: 'GetBucketCors', bucket };
   if (query.has('lifecycle')) return { kind: 'GetBucketLifecycleConfiguration', bucket };
+  if (query.has('object-lock')) return { kind: 'GetObjectLockConfiguration', bucket };
   if (query.has('uploads')) return { kind: 'ListMultipartUploads', bucket, params: listUploadsParams(query) };
   if (query.has('versions')) return { kind: 'ListObjectVersions', bucket, params: listVersionsParams(query) };
   const configuration = absentConfigurations.find((name) => query.has(name));
@@ -269,6 +270,7 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       if (subresource === 'cors') return { kind: 'PutBucketCors', bucket };
       if (subresource === 'versioning') return { kind: 'PutBucketVersioning', bucket };
       if (subresource === 'lifecycle') return { kind: 'PutBucketLifecycleConfiguration', bucket };
+      if (subresource === 'object-lock') return { kind: 'PutObjectLockConfiguration', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `PUT ?${subresource}` };
       return { kind: 'CreateBucket', bucket };
     case 'DELETE':
@@ -303,6 +305,8 @@ function parseObjectPut(input: S3RequestInput, bucket: string, key: string, quer
   const subresource = firstSubresource(query, objectSubresources);
   if (subresource === 'acl') return { kind: 'PutObjectAcl', bucket, key, versionId: versionIdOf(query) };
   if (subresource === 'tagging') return { kind: 'PutObjectTagging', bucket, key, versionId: versionIdOf(query) };
+  if (subresource === 'retention') return { kind: 'PutObjectRetention', bucket, key, versionId: versionIdOf(query) };
+  if (subresource === 'legal-hold') return { kind: 'PutObjectLegalHold', bucket, key, versionId: versionIdOf(query) };
   if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key, feature: `PUT object ?${subresource}` };
   if (source !== undefined) return { kind: 'CopyObject', bucket, key, source };
   return { kind: 'PutObject', bucket, key };
@@ -324,6 +328,8 @@ function parseObjectRequest(input: S3RequestInput, bucket: string, key: string, 
       if (query.has('tagging')) return { kind: 'GetObjectTagging', bucket, key, versionId: versionIdOf(query) };
       if (query.has('acl')) return { kind: 'GetObjectAcl', bucket, key, versionId: versionIdOf(query) };
       if (query.has('attributes')) return { kind: 'GetObjectAttributes', bucket, key, versionId: versionIdOf(query) };
+      if (query.has('retention')) return { kind: 'GetObjectRetention', bucket, key, versionId: versionIdOf(query) };
+      if (query.has('legal-hold')) return { kind: 'GetObjectLegalHold', bucket, key, versionId: versionIdOf(query) };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key, feature: `GET object ?${subresource}` };
       return { kind: 'GetObject', bucket, key, partNumber: optionalPartNumber(query), versionId: versionIdOf(query) };
     case 'HEAD':

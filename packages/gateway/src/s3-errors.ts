@@ -36,6 +36,7 @@ export const s3ErrorCatalogue = {
   InvalidAccessKeyId: { httpStatus: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
   InvalidArgument: { httpStatus: 400, message: 'Invalid Argument' },
   InvalidBucketName: { httpStatus: 400, message: 'The specified bucket is not valid.' },
+  InvalidBucketState: { httpStatus: 409, message: 'The request is not valid with the current state of the bucket.' },
   InvalidChunkSizeError: { httpStatus: 403, message: 'Only the last chunk is allowed to have a size less than 8192 bytes' },
   InvalidDigest: { httpStatus: 400, message: 'The Content-MD5 you specified is not valid.' },
   InvalidEncryptionAlgorithmError: { httpStatus: 400, message: 'The encryption request you specified is not valid.' },
@@ -66,6 +67,7 @@ export const s3ErrorCatalogue = {
   NoSuchCORSConfiguration: { httpStatus: 404, message: 'The CORS configuration does not exist' },
   NoSuchKey: { httpStatus: 404, message: 'The specified key does not exist.' },
   NoSuchLifecycleConfiguration: { httpStatus: 404, message: 'The lifecycle configuration does not exist' },
+  NoSuchObjectLockConfiguration: { httpStatus: 404, message: 'The specified object does not have a ObjectLock configuration' },
   NoSuchPublicAccessBlockConfiguration: { httpStatus: 404, message: 'The public access block configuration was not found' },
   NoSuchTagSet: { httpStatus: 404, message: 'The TagSet does not exist' },
   NoSuchUpload: {

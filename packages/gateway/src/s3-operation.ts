@@ -68,7 +68,6 @@ export type AbsentBucketConfiguration =
   | 'policyStatus'
   | 'encryption'
   | 'website'
-  | 'object-lock'
   | 'ownershipControls'
   | 'replication'
   | 'publicAccessBlock'
@@ -94,6 +93,12 @@ export type S3Operation =
   | { readonly kind: 'GetBucketCors'; readonly bucket: string }
   | { readonly kind: 'PutBucketCors'; readonly bucket: string }
   | { readonly kind: 'DeleteBucketCors'; readonly bucket: string }
+  | { readonly kind: 'GetObjectLockConfiguration'; readonly bucket: string }
+  | { readonly kind: 'PutObjectLockConfiguration'; readonly bucket: string }
+  | { readonly kind: 'GetObjectRetention'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
+  | { readonly kind: 'PutObjectRetention'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
+  | { readonly kind: 'GetObjectLegalHold'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
+  | { readonly kind: 'PutObjectLegalHold'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined }
   | { readonly kind: 'GetBucketLifecycleConfiguration'; readonly bucket: string }
   | { readonly kind: 'PutBucketLifecycleConfiguration'; readonly bucket: string }
   | { readonly kind: 'DeleteBucketLifecycle'; readonly bucket: string }
@@ -152,6 +157,12 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'GetBucketCors',
   'PutBucketCors',
   'DeleteBucketCors',
+  'GetObjectLockConfiguration',
+  'PutObjectLockConfiguration',
+  'GetObjectRetention',
+  'PutObjectRetention',
+  'GetObjectLegalHold',
+  'PutObjectLegalHold',
   'GetBucketLifecycleConfiguration',
   'PutBucketLifecycleConfiguration',
   'DeleteBucketLifecycle',

@@ -15,6 +15,9 @@ import { type TagSetOwner, validateTags } from './object-tags';
 import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
 import type { LifecycleRule } from '@tessera/rpc';
+import type { DefaultRetention } from './backend';
+import { parseLockMode, parseRetainUntil } from './object-lock';
+import type { LockMode } from './object-lock';
 
 /** 10,000 parts of ~150 bytes each fit well within this. */
 export const completeMultipartBodyBytesMax = 4 * 1024 * 1024;
@@ -346,6 +349,57 @@ function lifecycleFilterOf(document: ParsedDocument, rule: XmlNode): Pick<Lifecy
   const and = child(filter, 'And') === '' ? {} : asNode(child(filter, 'And'), 'And');
   const prefixValue = child(and, 'Prefix');
   return { filterForm: 'and', prefix: prefixValue === undefined ? '' : document.text(prefixValue, 'Prefix'), tags: validateTags(tagsOf(and), 'object'), ...sizes(and) };
+}
+
+/** Object Lock documents (configuration, retention, legal hold) are a few hundred bytes. */
+export const objectLockBodyBytesMax = 4 * 1024;
+
+/**
+ * PutObjectLockConfiguration: ObjectLockEnabled must be Enabled; an optional Rule with a
+ * DefaultRetention of Mode GOVERNANCE or COMPLIANCE and exactly one of Days and Years (> 0).
+ */
+export function parseObjectLockConfiguration(body: Buffer): DefaultRetention | undefined {
+  const root = asNode(child(parseDocument(body, objectLockBodyBytesMax).root, 'ObjectLockConfiguration'), 'ObjectLockConfiguration');
+  const enabled = child(root, 'ObjectLockEnabled');
+  if (enabled === undefined || asText(enabled, 'ObjectLockEnabled').trim() !== 'Enabled') throw malformed('ObjectLockEnabled must be Enabled');
+  const rules = asArray(child(root, 'Rule'));
+  if (rules.length > 1) throw malformed('an ObjectLockConfiguration has at most one Rule');
+  const [rule] = rules;
+  if (rule === undefined) return undefined;
+  const retention = asNode(child(asNode(rule, 'Rule'), 'DefaultRetention'), 'DefaultRetention');
+  const modeValue = child(retention, 'Mode');
+  if (modeValue === undefined) throw malformed('DefaultRetention needs a Mode');
+  const mode = asText(modeValue, 'Mode').trim();
+  if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw malformed('Mode must be GOVERNANCE or COMPLIANCE');
+  const daysValue = child(retention, 'Days');
+  const yearsValue = child(retention, 'Years');
+  if ((daysValue === undefined) === (yearsValue === undefined)) throw malformed('DefaultRetention needs exactly one of Days and Years');
+  const text = asText(daysValue ?? yearsValue, daysValue === undefined ? 'Years' : 'Days').trim();
+  const period = /^-?[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(period) || period < 1) throw new S3Error('InvalidArgument', { message: 'Default retention period must be a positive integer value.' });
+  return daysValue === undefined ? { mode, years: period } : { mode, days: period };
+}
+
+/** PutObjectRetention: Mode and RetainUntilDate together, or neither (removing the retention). */
+export function parseRetention(body: Buffer, nowMs: number): { mode: LockMode; retainUntilMs: number } | null {
+  const root = child(parseDocument(body, objectLockBodyBytesMax).root, 'Retention');
+  if (root === undefined) throw malformed('Retention is required');
+  const node = root === '' ? {} : asNode(root, 'Retention');
+  const modeValue = child(node, 'Mode');
+  const untilValue = child(node, 'RetainUntilDate');
+  if (modeValue === undefined && untilValue === undefined) return null;
+  if (modeValue === undefined || untilValue === undefined) throw malformed('Retention needs both Mode and RetainUntilDate');
+  return { mode: parseLockMode(asText(modeValue, 'Mode').trim(), 'Mode'), retainUntilMs: parseRetainUntil(asText(untilValue, 'RetainUntilDate').trim(), nowMs, 'RetainUntilDate') };
+}
+
+/** PutObjectLegalHold: Status ON or OFF. */
+export function parseLegalHold(body: Buffer): boolean {
+  const root = asNode(child(parseDocument(body, objectLockBodyBytesMax).root, 'LegalHold'), 'LegalHold');
+  const status = child(root, 'Status');
+  if (status === undefined) throw malformed('LegalHold needs a Status');
+  const text = asText(status, 'Status').trim();
+  if (text !== 'ON' && text !== 'OFF') throw malformed('Status must be ON or OFF');
+  return text === 'ON';
 }
 
 /** A VersioningConfiguration document is a few hundred bytes. */

@@ -5,7 +5,7 @@
  * survive the trip.
  */
 import type { LifecycleRule } from '@tessera/rpc';
-import type { BucketInfo, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry, VersionListEntry } from './backend';
+import type { BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry, VersionListEntry } from './backend';
 import { checksumAlgorithms } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
 import type { CorsRule } from './cors';
@@ -315,6 +315,24 @@ export function corsConfigurationXml(rules: readonly CorsRule[]): string {
     ...rule.exposeHeaders.map((header) => xmlText('ExposeHeader', header)),
     ...(rule.maxAgeSeconds === undefined ? [] : [xmlText('MaxAgeSeconds', rule.maxAgeSeconds)]),
   )));
+}
+
+/** GetObjectLockConfiguration: enabled, with the default retention if any. */
+export function objectLockConfigurationXml(defaultRetention: DefaultRetention | undefined): string {
+  const period = defaultRetention?.days !== undefined ? xmlText('Days', defaultRetention.days) : xmlText('Years', defaultRetention?.years ?? 0);
+  return xmlDocument(
+    'ObjectLockConfiguration',
+    xmlText('ObjectLockEnabled', 'Enabled'),
+    ...(defaultRetention === undefined ? [] : [xmlElement('Rule', xmlElement('DefaultRetention', xmlText('Mode', defaultRetention.mode), period))]),
+  );
+}
+
+export function retentionXml(mode: string, retainUntilMs: number): string {
+  return xmlDocument('Retention', xmlText('Mode', mode), xmlText('RetainUntilDate', new Date(retainUntilMs).toISOString()));
+}
+
+export function legalHoldXml(on: boolean): string {
+  return xmlDocument('LegalHold', xmlText('Status', on ? 'ON' : 'OFF'));
 }
 
 /** GetBucketLifecycleConfiguration: the rules as stored, each filter in the form it was given. */

@@ -370,10 +370,13 @@ test('ListBuckets pages by prefix, max-buckets and continuation-token, with Buck
   expect([bad.status, errorCode(bad)]).toEqual([400, 'InvalidArgument']);
 });
 
-test('Object Lock and website-redirect headers on writes are NotImplemented, nothing stored', async () => {
+test('Object Lock headers on a bucket without Object Lock are InvalidRequest, malformed ones InvalidArgument; website redirects NotImplemented; nothing stored', async () => {
   const locked = client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) }));
-  expect(await sdkError(locked)).toEqual({ status: 501, code: 'NotImplemented' });
-  expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })))).toEqual({ status: 501, code: 'NotImplemented' });
+  expect(await sdkError(locked)).toEqual({ status: 400, code: 'InvalidRequest' });
+  expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })))).toEqual({ status: 400, code: 'InvalidRequest' });
+  expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockMode: 'COMPLIANCE' })))).toEqual({ status: 400, code: 'InvalidArgument' });
+  const past = client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date(Date.now() - 1000) }));
+  expect(await sdkError(past)).toEqual({ status: 400, code: 'InvalidArgument' });
   expect(await sdkError(client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'locked', WebsiteRedirectLocation: '/elsewhere' })))).toEqual({ status: 501, code: 'NotImplemented' });
   expect(await sdkError(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'locked' })))).toMatchObject({ status: 404 });
 });

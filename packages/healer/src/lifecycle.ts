@@ -11,7 +11,7 @@
  */
 import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
 import {
-  decodeStoredTags, lifecycleRuleFromWire, NoSuchBucketError, NoSuchUploadError, PreconditionFailedError, tagsMetadataKey,
+  decodeStoredTags, lifecycleRuleFromWire, NoSuchBucketError, NoSuchUploadError, ObjectLockedError, PreconditionFailedError, tagsMetadataKey,
 } from '@tessera/rpc';
 import type { LifecycleRule, MetadataClient } from '@tessera/rpc';
 
@@ -159,9 +159,16 @@ async function removeVersions(
     const versions = group;
     group = [];
     for (const version of versionsToRemove(rules, versions, nowMs, dayLengthMs)) {
-      // By id: deleting a version is always safe, and one gone meanwhile is not counted.
-      const result = await metadata.deleteObject(bucket, version.key, version.versionId);
-      if (!result.deleted) continue;
+      // By id: deleting a version is always safe, and one gone meanwhile is not counted. A
+      // version under Object Lock retention or legal hold is kept (the catalogue refuses it).
+      let deleted: boolean;
+      try {
+        deleted = (await metadata.deleteObject(bucket, version.key, version.versionId)).deleted;
+      } catch (error) {
+        if (error instanceof ObjectLockedError) continue;
+        throw error;
+      }
+      if (!deleted) continue;
       if (version === versions[0]) counts.markers++;
       else counts.noncurrent++;
     }

@@ -13,7 +13,7 @@ import { silentLogger } from '@tessera/common';
 import { shardFilePath } from '@tessera/storage-node';
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import { createHash } from 'node:crypto';
-import { PreconditionFailedError, encodeStoredTags, tagsMetadataKey } from '@tessera/rpc';
+import { PreconditionFailedError, encodeStoredTags, legalHoldMetadataKey, tagsMetadataKey } from '@tessera/rpc';
 import { RateLimiter, StripeRebuilder, abortStaleUploads, applyLifecycle, dueAtMs, healerDefaults, lifecycleDayMs, startHealer } from '../src/index';
 import type { StripeTask } from '../src/index';
 import { StorageNodePool } from '../src/storage-node-pool';
@@ -345,6 +345,28 @@ describe('healer against a real cluster', () => {
     expect(after.some((v) => v.startsWith('gone:'))).toBe(false);
     expect(after.filter((v) => v.startsWith('exp:')).map((v) => v.endsWith(':marker'))).toEqual([true, false]);
     expect(d1.versionId).not.toBe(d2.versionId);
+  });
+
+  test('lifecycle rules never remove a version under Object Lock: the sweep skips it and goes on', async () => {
+    const lcBucket = 'lifecycle-locked';
+    await cluster.metadata.createBucket({ bucket: lcBucket, owner: 'test', objectLockEnabled: true });
+    await cluster.metadata.setBucketLifecycle(lcBucket, [{ id: 'old', enabled: true, filterForm: 'empty', prefix: '', tags: [], noncurrentDays: 1 }]);
+    const put = (key: string, text: string, systemMetadata: Record<string, string> = {}) => {
+      const body = Buffer.from(text);
+      return cluster.metadata.commitVersion({
+        writeId: '', versionId: '', bucket: lcBucket, key, sizeBytes: body.length, etag: createHash('md5').update(body).digest('hex'), checksums: {},
+        contentType: '', systemMetadata, userMetadata: {}, storageClass: '', inlineData: body,
+      });
+    };
+    const held = await put('held', 'v1', { [legalHoldMetadataKey]: 'ON' });
+    await put('held', 'v2');
+    const free = await put('free', 'v1');
+    await put('free', 'v2');
+    const result = await applyLifecycle(cluster.metadata, Date.now() + 10 * lifecycleDayMs, lifecycleDayMs, new AbortController().signal);
+    expect(result.expiredNoncurrentVersionCount).toBe(1);
+    const versionIds = (await cluster.metadata.listObjectVersions({ bucket: lcBucket, prefix: '', delimiter: '', keyMarker: '', versionIdMarker: '', maxKeys: 1000 })).versions.map((v) => v.versionId);
+    expect(versionIds).toContain(held.versionId);
+    expect(versionIds).not.toContain(free.versionId);
   });
 
   test('admin endpoint: status JSON, metrics, runtime rate change', async () => {

@@ -4,8 +4,9 @@ import {
   BucketAlreadyExistsError, BucketNotEmptyError, EntityTooSmallError, InvalidArgumentError, InvalidPartError,
   InvalidPartOrderError, MetadataError, NoSuchBucketError, NoSuchKeyError, NoSuchStorageNodeError, NoSuchUploadError,
   NoSuchVersionError, NoSuchWriteError, PreconditionFailedError, ShardsNotPlacedError, StorageNodeNotEmptyError,
-  StorageNodeRemovedError, VersionIsDeleteMarkerError,
+  StorageNodeRemovedError, VersionIsDeleteMarkerError, InvalidBucketStateError, ObjectLockNotEnabledError,
 } from '@tessera/rpc';
+import { checkDeletable, checkRetentionChange, hasLockSettings, legalHoldKey, lockModeKey, lockUntilKey, retentionOf, withDefaultRetention } from './object-lock';
 import type { CatalogueDb } from './catalogue-db';
 import { decodeJson, encodeJson } from './catalogue-db';
 import type { Command, StampedCommand, VersionFields } from './commands';
@@ -414,8 +415,24 @@ export class CatalogueStateMachine {
         m.put(keys.bucketKey(command.bucket), record);
         return record;
       }
+      case 'setBucketObjectLock': {
+        const previous = await this.getBucket(command.bucket);
+        if (previous.versioning !== 'Enabled') {
+          throw new InvalidBucketStateError(command.bucket, 'Versioning must be \'Enabled\' on the bucket to apply a Object Lock configuration');
+        }
+        const rule = command.defaultRetention ?? undefined;
+        const record: BucketRecord = { ...previous, objectLock: { enabled: true, ...(rule === undefined ? {} : { defaultRetention: { ...rule } }) } };
+        m.put(keys.bucketKey(command.bucket), record);
+        return record;
+      }
+      case 'setObjectLock':
+        return this.setObjectLock(command, m);
       case 'setBucketVersioning': {
-        const record: BucketRecord = { ...(await this.getBucket(command.bucket)), versioning: command.status };
+        const previous = await this.getBucket(command.bucket);
+        if (previous.objectLock !== undefined && command.status === 'Suspended') {
+          throw new InvalidBucketStateError(command.bucket, 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+        }
+        const record: BucketRecord = { ...previous, versioning: command.status };
         m.put(keys.bucketKey(command.bucket), record);
         return record;
       }
@@ -550,7 +567,9 @@ export class CatalogueStateMachine {
   private async createBucket(command: Extract<Command, { type: 'createBucket' }>, m: Mutation): Promise<BucketRecord> {
     const existing = await this.readJson<BucketRecord>(keys.bucketKey(command.bucket));
     if (existing !== undefined) throw new BucketAlreadyExistsError(command.bucket, existing.owner === command.owner);
-    const record: BucketRecord = { name: command.bucket, owner: command.owner, createdAtMs: command.createdAtMs, versioning: 'Unversioned' };
+    const record: BucketRecord = command.objectLockEnabled === true
+      ? { name: command.bucket, owner: command.owner, createdAtMs: command.createdAtMs, versioning: 'Enabled', objectLock: { enabled: true } }
+      : { name: command.bucket, owner: command.owner, createdAtMs: command.createdAtMs, versioning: 'Unversioned' };
     m.put(keys.bucketKey(command.bucket), record);
     m.put(keys.bucketStatsKey(command.bucket), { bucket: command.bucket, objectCount: 0, objectBytes: 0, multipartUploadCount: 0 } satisfies BucketStatsRecord);
     return record;
@@ -626,7 +645,7 @@ export class CatalogueStateMachine {
       // Shards written under the begun stripe but not kept by the commit are garbage.
       if (layout.kind !== 'stripe' || layout.stripe.stripeId !== write.stripe.stripeId) m.enqueue('gcStripe', write.stripe, 'replaced at commit', command.createdAtMs);
     }
-    const record = versionRecord(command, layout, bucket, m.logIndexValue);
+    const record = withBucketLock(versionRecord(command, layout, bucket, m.logIndexValue), bucket);
     await this.replaceCurrentVersion(record, bucket, m);
     return reportedVersion(record, bucket);
   }
@@ -770,7 +789,7 @@ export class CatalogueStateMachine {
     const { key, deletedAtMs } = command;
     const bucket = await this.getBucket(command.bucket);
     const versionId = command.versionId ?? undefined;
-    if (versionId !== undefined) return this.deleteVersion(bucket, key, versionId, deletedAtMs, m);
+    if (versionId !== undefined) return this.deleteVersion(bucket, key, versionId, deletedAtMs, command.bypassGovernance === true, m);
     const objectKey = keys.objectKey(bucket.name, Buffer.from(key, 'utf8'));
     const previous = await this.readJson<ObjectVersionRecord>(objectKey);
     const ifCurrent = command.ifCurrent ?? undefined;
@@ -794,9 +813,10 @@ export class CatalogueStateMachine {
     return { deleted: true, deleteMarker: true, versionId: marker.versionId };
   }
 
-  private async deleteVersion(bucket: BucketRecord, key: string, versionId: string, deletedAtMs: number, m: Mutation): Promise<DeleteObjectResult> {
+  private async deleteVersion(bucket: BucketRecord, key: string, versionId: string, deletedAtMs: number, bypassGovernance: boolean, m: Mutation): Promise<DeleteObjectResult> {
     const found = await this.findVersion(bucket.name, key, versionId);
     if (found === undefined) return { deleted: false, deleteMarker: false, versionId };
+    if (!isDeleteMarker(found.version)) checkDeletable(found.version.systemMetadata, deletedAtMs, bypassGovernance);
     m.del(found.dbKey);
     const { version } = found;
     if (!found.current) m.adjustVersionStats(version, -1);
@@ -824,8 +844,35 @@ export class CatalogueStateMachine {
     return reportedVersion(record, bucket);
   }
 
+  /** PutObjectRetention / PutObjectLegalHold: S3's rules checked here, atomically with the change. */
+  private async setObjectLock(command: Extract<Command, { type: 'setObjectLock' }>, m: Mutation): Promise<ObjectVersionRecord> {
+    const versionId = command.versionId ?? undefined;
+    const { dbKey, version, bucket } = await this.readableVersion(command.bucket, command.key, versionId === '' ? undefined : versionId);
+    if (bucket.objectLock === undefined) throw new ObjectLockNotEnabledError(bucket.name);
+    const systemMetadata: Record<string, string> = { ...version.systemMetadata };
+    if (command.retention !== undefined) {
+      const next = command.retention ?? undefined;
+      checkRetentionChange(retentionOf(version.systemMetadata), next, command.nowMs, command.bypassGovernance);
+      if (next === undefined) {
+        delete systemMetadata[lockModeKey];
+        delete systemMetadata[lockUntilKey];
+      } else {
+        systemMetadata[lockModeKey] = next.mode;
+        systemMetadata[lockUntilKey] = String(next.untilMs);
+      }
+    }
+    if (command.legalHold !== undefined && command.legalHold !== null) {
+      if (command.legalHold) systemMetadata[legalHoldKey] = 'ON';
+      else delete systemMetadata[legalHoldKey];
+    }
+    const record: ObjectVersionRecord = { ...version, systemMetadata };
+    m.put(dbKey, record);
+    return reportedVersion(record, bucket);
+  }
+
   private async createUpload(command: Extract<Command, { type: 'createUpload' }>, m: Mutation): Promise<UploadRecord> {
-    await this.getBucket(command.bucket);
+    const bucket = await this.getBucket(command.bucket);
+    if (bucket.objectLock === undefined && hasLockSettings(command.systemMetadata)) throw new ObjectLockNotEnabledError(bucket.name);
     const uploadKey = keys.uploadKey(command.bucket, command.key, command.uploadId);
     if ((await this.readRaw(uploadKey)) !== undefined) throw new InvalidArgumentError(`upload id ${command.uploadId} already in use`);
     const record: UploadRecord = {
@@ -877,7 +924,7 @@ export class CatalogueStateMachine {
     }
     m.del(keys.uploadKey(command.bucket, command.key, command.uploadId));
     m.adjustStats(command.bucket, 0, 0, -1);
-    const record: ObjectVersionRecord = {
+    const record: ObjectVersionRecord = withBucketLock({
       bucket: upload.bucket, key: upload.key, ...versionIdentity(bucket, m.logIndexValue, command.versionId),
       sizeBytes: chosen.reduce((sum, part) => sum + part.sizeBytes, 0),
       etag: multipartEtag(chosen.map((part) => part.etag)), checksums: command.checksums ?? {}, contentType: upload.contentType,
@@ -887,7 +934,7 @@ export class CatalogueStateMachine {
         kind: 'multipart',
         parts: chosen.map((part) => ({ partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag, stripe: part.stripe, inlineData: part.inlineData })),
       },
-    };
+    }, bucket);
     await this.replaceCurrentVersion(record, bucket, m);
     return reportedVersion(record, bucket);
   }
@@ -1213,6 +1260,18 @@ function versionRecord(fields: VersionFields, layout: ObjectLayout, bucket: Buck
     userMetadata: fields.userMetadata, storageClass: fields.storageClass, createdAtMs: fields.createdAtMs, layout,
     ...versionIdentity(bucket, sequence, fields.versionId),
   };
+}
+
+/**
+ * A new version's Object Lock settings checked against its bucket: refused where Object Lock is
+ * off; the bucket's default retention added where the writer gave none.
+ */
+function withBucketLock(record: ObjectVersionRecord, bucket: BucketRecord): ObjectVersionRecord {
+  if (bucket.objectLock === undefined) {
+    if (hasLockSettings(record.systemMetadata)) throw new ObjectLockNotEnabledError(bucket.name);
+    return record;
+  }
+  return { ...record, systemMetadata: withDefaultRetention(record.systemMetadata, bucket, record.createdAtMs) };
 }
 
 /** A stored copy of a lifecycle rule (only its own fields). */

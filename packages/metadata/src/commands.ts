@@ -1,7 +1,7 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError } from '@tessera/rpc';
-import type { CorsRuleRecord, DeleteCondition, LifecycleRuleRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
+import type { CorsRuleRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
 import {
   validateBucketName, validateBucketTags, validateCorsRules, validateEtag, validateLifecycleRules, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
   validateShortString, validateStringMap, validateStripe, validateSystemMetadata, validateUserMetadata,
@@ -13,7 +13,23 @@ import {
  * pure function of (state, command) and every replica reaches the same state.
  */
 export type Command =
-  | { readonly type: 'createBucket'; readonly bucket: string; readonly owner: string; readonly createdAtMs: number }
+  | {
+      readonly type: 'createBucket'; readonly bucket: string; readonly owner: string; readonly createdAtMs: number;
+      /** S3 x-amz-bucket-object-lock-enabled: Object Lock on, versioning Enabled. */
+      readonly objectLockEnabled?: boolean;
+    }
+  /** PutObjectLockConfiguration: enables Object Lock (versioning must be Enabled) and sets the default retention. */
+  | { readonly type: 'setBucketObjectLock'; readonly bucket: string; readonly defaultRetention: ObjectLockRecord['defaultRetention'] | undefined }
+  /**
+   * PutObjectRetention / PutObjectLegalHold on one version: `retention` set, or `null` to
+   * remove it, or absent to keep it; `legalHold` likewise. Checked against S3's rules at apply
+   * (object-lock.ts) with the proposer's `nowMs`.
+   */
+  | {
+      readonly type: 'setObjectLock'; readonly bucket: string; readonly key: string; readonly versionId: string | undefined;
+      readonly retention?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly untilMs: number } | null;
+      readonly legalHold?: boolean; readonly bypassGovernance: boolean; readonly nowMs: number;
+    }
   /** Replaces the bucket's tag set (S3 bucket tagging); an empty list removes it. */
   | { readonly type: 'setBucketTags'; readonly bucket: string; readonly tags: readonly TagRecord[] }
   | { readonly type: 'setBucketCors'; readonly bucket: string; readonly rules: readonly CorsRuleRecord[] }
@@ -39,6 +55,8 @@ export type Command =
       readonly markerVersionId?: string;
       /** Only if the current version is still this one (lifecycle), else PreconditionFailedError. */
       readonly ifCurrent?: DeleteCondition;
+      /** x-amz-bypass-governance-retention: a version under GOVERNANCE retention may be deleted. */
+      readonly bypassGovernance?: boolean;
     }
   | {
       /** Sets, then removes, system-metadata entries of the current version (S3 object tagging). */
@@ -219,6 +237,28 @@ export function validateCommand(command: StampedCommand): void {
     case 'setBucketLifecycle':
       validateBucketName(command.bucket);
       validateLifecycleRules(command.rules);
+      return;
+    case 'setBucketObjectLock': {
+      validateBucketName(command.bucket);
+      const rule = command.defaultRetention ?? undefined;
+      if (rule !== undefined) {
+        if (rule.mode !== 'GOVERNANCE' && rule.mode !== 'COMPLIANCE') throw new InvalidArgumentError('retention mode must be GOVERNANCE or COMPLIANCE');
+        const given = [rule.days, rule.years].filter((value) => value !== undefined && value !== null);
+        if (given.length !== 1) throw new InvalidArgumentError('a default retention has exactly one of days and years');
+        validateNonNegativeInteger(given[0] ?? 0, 'default retention period');
+        if ((given[0] ?? 0) < 1) throw new InvalidArgumentError('a default retention period is positive');
+      }
+      return;
+    }
+    case 'setObjectLock':
+      validateBucketName(command.bucket);
+      validateObjectKey(command.key);
+      if (command.versionId !== undefined && command.versionId !== null) validateShortString(command.versionId, 'versionId');
+      if (command.retention !== undefined && command.retention !== null) {
+        if (command.retention.mode !== 'GOVERNANCE' && command.retention.mode !== 'COMPLIANCE') throw new InvalidArgumentError('retention mode must be GOVERNANCE or COMPLIANCE');
+        validateNonNegativeInteger(command.retention.untilMs, 'retention untilMs');
+      }
+      validateNonNegativeInteger(command.nowMs, 'nowMs');
       return;
     case 'setBucketVersioning':
       validateBucketName(command.bucket);

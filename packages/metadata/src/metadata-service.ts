@@ -37,6 +37,13 @@ export interface MetadataServiceComponents {
 }
 
 /** Ids are 96 random bits in hex: unguessable, and never reused across retries. */
+/** A retention mode from the wire; '' is none, anything else is refused. */
+function lockModeOf(mode: string): 'GOVERNANCE' | 'COMPLIANCE' | undefined {
+  if (mode === 'GOVERNANCE' || mode === 'COMPLIANCE') return mode;
+  if (mode === '') return undefined;
+  throw new InvalidArgumentError('retention mode must be GOVERNANCE or COMPLIANCE');
+}
+
 function newId(): string {
   return randomBytes(12).toString('hex');
 }
@@ -94,7 +101,9 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
 
   return {
     CreateBucket: u('CreateBucket', async (req, rid) =>
-      bucketToProto(await propose<BucketRecord>({ type: 'createBucket', bucket: req.bucket, owner: req.owner, createdAtMs: clock.nowMs() }, rid))),
+      bucketToProto(await propose<BucketRecord>({
+        type: 'createBucket', bucket: req.bucket, owner: req.owner, createdAtMs: clock.nowMs(), ...(req.objectLockEnabled ? { objectLockEnabled: true } : {}),
+      }, rid))),
     DeleteBucket: u('DeleteBucket', async (req, rid) => {
       await propose({ type: 'deleteBucket', bucket: req.bucket }, rid);
       return {};
@@ -105,6 +114,24 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketCors', bucket: req.bucket, rules: req.rules.map(corsRuleFromWire) }, rid))),
     SetBucketLifecycle: u('SetBucketLifecycle', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketLifecycle', bucket: req.bucket, rules: req.rules.map(lifecycleRuleFromWire) }, rid))),
+    SetBucketObjectLock: u('SetBucketObjectLock', async (req, rid) => {
+      const mode = lockModeOf(req.defaultRetentionMode);
+      const defaultRetention = mode === undefined ? undefined : {
+        mode, ...(req.defaultRetentionDays > 0 ? { days: req.defaultRetentionDays } : {}), ...(req.defaultRetentionYears > 0 ? { years: req.defaultRetentionYears } : {}),
+      };
+      return bucketToProto(await propose<BucketRecord>({ type: 'setBucketObjectLock', bucket: req.bucket, defaultRetention }, rid));
+    }),
+    SetObjectLock: u('SetObjectLock', async (req, rid) => {
+      const retentionMode = req.retentionAction === 'set' ? lockModeOf(req.retentionMode) : undefined;
+      if (req.retentionAction === 'set' && retentionMode === undefined) throw new InvalidArgumentError('retention mode must be GOVERNANCE or COMPLIANCE');
+      const retention = retentionMode !== undefined
+        ? { retention: { mode: retentionMode, untilMs: req.retainUntilMs } } : req.retentionAction === 'remove' ? { retention: null } : {};
+      const legalHold = req.legalHoldAction === 'on' ? { legalHold: true } : req.legalHoldAction === 'off' ? { legalHold: false } : {};
+      return objectToProto(await propose<ObjectVersionRecord>({
+        type: 'setObjectLock', bucket: req.bucket, key: req.key, versionId: req.versionId === '' ? undefined : req.versionId,
+        ...retention, ...legalHold, bypassGovernance: req.bypassGovernance, nowMs: clock.nowMs(),
+      }, rid));
+    }),
     SetBucketVersioning: u('SetBucketVersioning', async (req, rid) => {
       if (req.status !== 'Enabled' && req.status !== 'Suspended') throw new InvalidArgumentError('versioning status must be Enabled or Suspended');
       return bucketToProto(await propose<BucketRecord>({ type: 'setBucketVersioning', bucket: req.bucket, status: req.status }, rid));
@@ -167,6 +194,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
         type: 'deleteObject', bucket: req.bucket, key: req.key, deletedAtMs: clock.nowMs(), markerVersionId: newId(),
         ...(req.versionId === '' ? {} : { versionId: req.versionId }),
         ...(req.ifCurrent === null ? {} : { ifCurrent: { createdAtMs: req.ifCurrent.createdAtMs, etag: req.ifCurrent.etag } }),
+        ...(req.bypassGovernance ? { bypassGovernance: true } : {}),
       }, rid)),
     UpdateObjectMetadata: u('UpdateObjectMetadata', async (req, rid) =>
       objectToProto(await propose<ObjectVersionRecord>({

@@ -22,6 +22,14 @@ export interface BucketRecord {
   readonly corsRules?: readonly CorsRuleRecord[];
   /** S3 lifecycle rules in the order given; absent or empty = no lifecycle configuration. */
   readonly lifecycleRules?: readonly LifecycleRuleRecord[];
+  /** S3 Object Lock: present once enabled (never disabled); versioning then stays Enabled. */
+  readonly objectLock?: ObjectLockRecord;
+}
+
+export interface ObjectLockRecord {
+  readonly enabled: true;
+  /** Retention given to new versions that name none: exactly one of days and years. */
+  readonly defaultRetention?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days?: number; readonly years?: number };
 }
 
 /** One rule of PutBucketLifecycleConfiguration, as the gateway validated it. */

@@ -29,10 +29,13 @@ export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
 }
 
 export function bucketToProto(bucket: BucketRecord): Bucket {
-  const { corsRules, lifecycleRules, ...rest } = bucket;
+  const { corsRules, lifecycleRules, objectLock, ...rest } = bucket;
+  const defaultRetention = objectLock?.defaultRetention;
   return {
     ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToWire),
     lifecycleRules: (lifecycleRules ?? []).map(lifecycleRuleToWire),
+    objectLockEnabled: objectLock !== undefined, defaultRetentionMode: defaultRetention?.mode ?? '',
+    defaultRetentionDays: defaultRetention?.days ?? 0, defaultRetentionYears: defaultRetention?.years ?? 0,
   };
 }
 

@@ -14,6 +14,7 @@ export type { LifecycleFilterForm, LifecycleRule } from './lifecycle-rule';
 export { lifecycleRuleFromWire, lifecycleRuleToWire } from './lifecycle-rule';
 export type { StoredTag } from './stored-tags';
 export { decodeStoredTags, encodeStoredTags, tagsMetadataKey } from './stored-tags';
+export { legalHoldMetadataKey, lockModeMetadataKey, lockUntilMetadataKey } from './object-lock-keys';
 export { RpcStatusError, TesseraError, fromGrpcError, registerRpcError, toGrpcError } from './errors';
 export type { ChecksumMismatchSource } from './storage-node-errors';
 export {
@@ -61,6 +62,9 @@ export {
   NoSuchUploadError,
   NoSuchVersionError,
   VersionIsDeleteMarkerError,
+  ObjectLockedError,
+  ObjectLockNotEnabledError,
+  InvalidBucketStateError,
   NoSuchWriteError,
   NotLeaderError,
   PreconditionFailedError,

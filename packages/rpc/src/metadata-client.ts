@@ -24,6 +24,8 @@ import type { GetObjectRequest } from '@tessera/proto/generated/tessera/metadata
 import type { HeartbeatRequest } from '@tessera/proto/generated/tessera/metadata/v1/HeartbeatRequest';
 import type { ListObjectsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListObjectsRequest';
 import type { ListObjectsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ListObjectsResponse';
+import type { SetBucketObjectLockRequest } from '@tessera/proto/generated/tessera/metadata/v1/SetBucketObjectLockRequest';
+import type { SetObjectLockRequest } from '@tessera/proto/generated/tessera/metadata/v1/SetObjectLockRequest';
 import type { ListObjectVersionsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListObjectVersionsRequest';
 import type { ListObjectVersionsResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/ListObjectVersionsResponse';
 import type { ListPartsRequest } from '@tessera/proto/generated/tessera/metadata/v1/ListPartsRequest';
@@ -200,8 +202,16 @@ export class MetadataClient {
    * `versionId` empty: the key's latest version (a delete marker in a bucket with versioning).
    * `ifCurrent`: only if the current version is still that one (PreconditionFailedError otherwise).
    */
-  deleteObject(bucket: string, key: string, versionId = '', ifCurrent?: { createdAtMs: number; etag: string }): Promise<DeleteObjectResponse__Output> {
-    return this.call('deleteObject', { bucket, key, versionId, ...(ifCurrent === undefined ? {} : { ifCurrent }) }, 'write');
+  deleteObject(bucket: string, key: string, versionId = '', ifCurrent?: { createdAtMs: number; etag: string }, bypassGovernance = false): Promise<DeleteObjectResponse__Output> {
+    return this.call('deleteObject', { bucket, key, versionId, bypassGovernance, ...(ifCurrent === undefined ? {} : { ifCurrent }) }, 'write');
+  }
+  /** PutObjectLockConfiguration. */
+  setBucketObjectLock(request: SetBucketObjectLockRequest): Promise<Bucket__Output> {
+    return this.call('setBucketObjectLock', request, 'write');
+  }
+  /** PutObjectRetention / PutObjectLegalHold. */
+  setObjectLock(request: SetObjectLockRequest): Promise<ObjectVersion__Output> {
+    return this.call('setObjectLock', request, 'write');
   }
   /** Replaces the bucket's lifecycle rules; an empty list removes them. */
   setBucketLifecycle(bucket: string, rules: readonly LifecycleRule[]): Promise<Bucket__Output> {

@@ -359,3 +359,45 @@ export class StorageNodeRemovedError extends MetadataError {
   }
 }
 define(StorageNodeRemovedError.errorName, (m, f) => new StorageNodeRemovedError(f['nodeId'] ?? '', m));
+
+/** A version under retention or legal hold cannot be deleted (S3: 403 AccessDenied). */
+export class ObjectLockedError extends MetadataError {
+  static readonly errorName = 'ObjectLockedError';
+  readonly grpcCode = grpc.status.PERMISSION_DENIED;
+  readonly s3Code = 'AccessDenied';
+  constructor(message = 'Access Denied because object protected by object lock.') {
+    super(message);
+    this.name = ObjectLockedError.errorName;
+  }
+}
+define(ObjectLockedError.errorName, (m) => new ObjectLockedError(m));
+
+/** Object Lock settings on a bucket without Object Lock (S3: 400 InvalidRequest). */
+export class ObjectLockNotEnabledError extends MetadataError {
+  static readonly errorName = 'ObjectLockNotEnabledError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'InvalidRequest';
+  constructor(readonly bucket: string, message = 'Bucket is missing Object Lock Configuration') {
+    super(message);
+    this.name = ObjectLockNotEnabledError.errorName;
+  }
+  override fields(): Fields {
+    return { bucket: this.bucket };
+  }
+}
+define(ObjectLockNotEnabledError.errorName, (m, f) => new ObjectLockNotEnabledError(f['bucket'] ?? '', m));
+
+/** A bucket setting its other settings forbid, e.g. suspending versioning under Object Lock (S3: 409 InvalidBucketState). */
+export class InvalidBucketStateError extends MetadataError {
+  static readonly errorName = 'InvalidBucketStateError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'InvalidBucketState';
+  constructor(readonly bucket: string, message: string) {
+    super(message);
+    this.name = InvalidBucketStateError.errorName;
+  }
+  override fields(): Fields {
+    return { bucket: this.bucket };
+  }
+}
+define(InvalidBucketStateError.errorName, (m, f) => new InvalidBucketStateError(f['bucket'] ?? '', m));

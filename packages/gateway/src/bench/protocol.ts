@@ -93,12 +93,12 @@ class DiscardingBackend implements S3Backend {
     return true;
   }
   async listBuckets(): Promise<readonly BucketInfo[]> {
-    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [] }];
+    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined }];
   }
   async createBucket(): Promise<void> {}
   async deleteBucket(): Promise<void> {}
   async headBucket(name: string): Promise<BucketInfo> {
-    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [] };
+    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined };
   }
   setBucketTags(): never {
     throw new Error('not used by the benchmark');
@@ -132,6 +132,12 @@ class DiscardingBackend implements S3Backend {
   }
   async deleteObject(): Promise<DeleteObjectResult> {
     return { versionId: undefined, deleteMarker: false };
+  }
+  setBucketObjectLock(): never {
+    throw new Error('not used by the benchmark');
+  }
+  setObjectLock(): never {
+    throw new Error('not used by the benchmark');
   }
   setBucketLifecycle(): never {
     throw new Error('not used by the benchmark');

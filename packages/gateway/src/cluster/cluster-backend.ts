@@ -24,6 +24,7 @@ import { S3BackendError } from '../backend';
 import type {
   BucketInfo,
   CompleteMultipartRequest,
+  DefaultRetention,
   DeleteObjectResult,
   ListEntry,
   ListObjectsPage,
@@ -36,6 +37,7 @@ import type {
   MultipartChecksum,
   MultipartUploadInfo,
   ObjectInfo,
+  ObjectLockChange,
   ObjectReader,
   PartInfo,
   PutObjectRequest,
@@ -141,9 +143,29 @@ export class ClusterS3Backend implements S3Backend {
     return this.call(async () => (await this.components.metadata.listBuckets()).map(bucketInfoOf));
   }
 
-  createBucket(name: string): Promise<void> {
+  createBucket(name: string, options: { readonly objectLockEnabled?: boolean } = {}): Promise<void> {
     return this.call(async () => {
-      await this.components.metadata.createBucket({ bucket: name, owner: this.options.ownerId });
+      await this.components.metadata.createBucket({ bucket: name, owner: this.options.ownerId, objectLockEnabled: options.objectLockEnabled === true });
+    });
+  }
+
+  setBucketObjectLock(name: string, defaultRetention: DefaultRetention | undefined): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.setBucketObjectLock({
+        bucket: name, defaultRetentionMode: defaultRetention?.mode ?? '', defaultRetentionDays: defaultRetention?.days ?? 0, defaultRetentionYears: defaultRetention?.years ?? 0,
+      });
+    });
+  }
+
+  setObjectLock(bucket: string, key: string, versionId: string | undefined, change: ObjectLockChange): Promise<ObjectInfo> {
+    return this.call(async () => {
+      const retention = change.retention === undefined ? { retentionAction: 'keep' }
+        : change.retention === null ? { retentionAction: 'remove' }
+        : { retentionAction: 'set', retentionMode: change.retention.mode, retainUntilMs: change.retention.retainUntilMs };
+      const legalHoldAction = change.legalHold === undefined ? 'keep' : change.legalHold ? 'on' : 'off';
+      return objectInfoOf(await this.components.metadata.setObjectLock({
+        bucket, key, versionId: versionId ?? '', ...retention, legalHoldAction, bypassGovernance: change.bypassGovernance,
+      }));
     });
   }
 
@@ -218,9 +240,9 @@ export class ClusterS3Backend implements S3Backend {
     });
   }
 
-  deleteObject(bucket: string, key: string, versionId = ''): Promise<DeleteObjectResult> {
+  deleteObject(bucket: string, key: string, versionId = '', options: { readonly bypassGovernance?: boolean } = {}): Promise<DeleteObjectResult> {
     return this.call(async () => {
-      const result = await this.components.metadata.deleteObject(bucket, key, versionId);
+      const result = await this.components.metadata.deleteObject(bucket, key, versionId, undefined, options.bypassGovernance === true);
       return { versionId: result.versionId === '' ? undefined : result.versionId, deleteMarker: result.deleteMarker };
     });
   }

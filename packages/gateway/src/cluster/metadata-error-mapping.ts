@@ -24,6 +24,9 @@ import {
   ProposalTimeoutError,
   RpcStatusError,
   VersionIsDeleteMarkerError,
+  ObjectLockedError,
+  ObjectLockNotEnabledError,
+  InvalidBucketStateError,
 } from '@tessera/rpc';
 import { S3BackendError } from '../backend';
 import { S3Error } from '../s3-errors';
@@ -43,6 +46,9 @@ export function toBackendError(error: unknown): unknown {
     return new S3Error('NoSuchKey', { ...options, fields: { Key: error.key }, headers: deleteMarkerHeaders(error.deleteMarkerVersionId) });
   }
   if (error instanceof NoSuchKeyError) return new S3BackendError('NoSuchKey', message, options);
+  if (error instanceof ObjectLockedError) return new S3Error('AccessDenied', { ...options, message });
+  if (error instanceof ObjectLockNotEnabledError) return new S3Error('InvalidRequest', { ...options, message });
+  if (error instanceof InvalidBucketStateError) return new S3Error('InvalidBucketState', { ...options, message });
   if (error instanceof NoSuchVersionError) return new S3Error('NoSuchVersion', { ...options, fields: { VersionId: error.versionId } });
   if (error instanceof VersionIsDeleteMarkerError) {
     return new S3Error('MethodNotAllowed', {

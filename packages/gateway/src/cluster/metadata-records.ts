@@ -10,8 +10,9 @@ import type { Part__Output } from '@tessera/proto/generated/tessera/metadata/v1/
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import type { Upload__Output } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
 import { corsRuleFromWire } from '@tessera/rpc';
-import { lifecycleRuleFromWire, tagsMetadataKey } from '@tessera/rpc';
-import type { BucketInfo, BucketVersioning, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
+import { legalHoldMetadataKey, lifecycleRuleFromWire, lockModeMetadataKey, lockUntilMetadataKey, tagsMetadataKey } from '@tessera/rpc';
+import type { ObjectLockSettings } from '../object-lock';
+import type { BucketInfo, BucketVersioning, DefaultRetention, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
 import { checksumAlgorithms } from '../checksums';
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from '../checksums';
 import { storedSystemHeaders } from '../object-headers';
@@ -47,7 +48,14 @@ export function bucketInfoOf(record: Bucket__Output): BucketInfo {
   return {
     name: record.name, createdAtMs: record.createdAtMs, tags: record.tags.map(({ key, value }) => ({ key, value })),
     corsRules: record.corsRules.map(corsRuleFromWire), versioning: versioningOf(record.versioning), lifecycleRules: record.lifecycleRules.map(lifecycleRuleFromWire),
+    objectLock: record.objectLockEnabled ? { defaultRetention: defaultRetentionOf(record) } : undefined,
   };
+}
+
+function defaultRetentionOf(record: Bucket__Output): DefaultRetention | undefined {
+  const mode = record.defaultRetentionMode;
+  if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') return undefined;
+  return { mode, ...(record.defaultRetentionDays > 0 ? { days: record.defaultRetentionDays } : {}), ...(record.defaultRetentionYears > 0 ? { years: record.defaultRetentionYears } : {}) };
 }
 
 function versioningOf(status: string): BucketVersioning {
@@ -62,7 +70,22 @@ export function systemMetadataOf(headers: ObjectHeaders, annotations: Readonly<R
     if (name !== 'content-type' && value !== undefined) out[name] = value;
   }
   if (headers.tags.length > 0) out[tagsMetadataKey] = encodeStoredTags(headers.tags);
+  const lock = headers.objectLock;
+  if (lock?.mode !== undefined) out[lockModeMetadataKey] = lock.mode;
+  if (lock?.retainUntilMs !== undefined) out[lockUntilMetadataKey] = String(lock.retainUntilMs);
+  if (lock?.legalHold === true) out[legalHoldMetadataKey] = 'ON';
   return { ...out, ...annotations };
+}
+
+/** The Object Lock settings stored with a version (the metadata service may have added its bucket's default). */
+function objectLockOf(systemMetadata: Readonly<Record<string, string>>): ObjectLockSettings | undefined {
+  const mode = systemMetadata[lockModeMetadataKey];
+  const untilMs = Number(systemMetadata[lockUntilMetadataKey]);
+  const retained = (mode === 'GOVERNANCE' || mode === 'COMPLIANCE') && Number.isFinite(untilMs);
+  const held = systemMetadata[legalHoldMetadataKey] === 'ON';
+  if (!retained && !held) return undefined;
+  const settings: ObjectLockSettings = retained ? { mode, retainUntilMs: untilMs } : {};
+  return held ? { ...settings, legalHold: true } : settings;
 }
 
 export function headersOf(contentType: string, systemMetadata: Readonly<Record<string, string>>, userMetadata: Readonly<Record<string, string>>): ObjectHeaders {
@@ -72,7 +95,8 @@ export function headersOf(contentType: string, systemMetadata: Readonly<Record<s
     if (name.startsWith(reservedPrefix)) continue;
     if ((storedSystemHeaders as readonly string[]).includes(name) && name !== 'content-type') system[name as StoredSystemHeader] = value;
   }
-  return { system, user: { ...userMetadata }, tags: decodeStoredTags(systemMetadata[tagsMetadataKey]) };
+  const objectLock = objectLockOf(systemMetadata);
+  return { system, user: { ...userMetadata }, tags: decodeStoredTags(systemMetadata[tagsMetadataKey]), ...(objectLock === undefined ? {} : { objectLock }) };
 }
 
 export function checksumValuesOf(map: Readonly<Record<string, string>>): ChecksumValues {

@@ -4,6 +4,7 @@
  * an object onto itself without changing anything (metadata, storage class, checksum algorithm)
  * is refused, as S3 does.
  */
+import { lockOf, parseObjectLockHeaders } from '../object-lock';
 import type { ObjectReader } from '../backend';
 import { copyBody } from '../copy-body';
 import { extractObjectHeaders } from '../object-headers';
@@ -33,8 +34,9 @@ function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, 
       message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     });
   }
-  const headers = directive === 'REPLACE' ? extractObjectHeaders(ctx.headerNames, (name) => ctx.header(name)) : reader.info.headers;
-  return { ...headers, tags: tagsFor(ctx, reader) };
+  const { objectLock: _sourceLock, ...headers } = directive === 'REPLACE' ? extractObjectHeaders(ctx.headerNames, (name) => ctx.header(name)) : reader.info.headers;
+  // A copy's Object Lock settings come from this request (or the bucket's default), never from the source.
+  return { ...headers, tags: tagsFor(ctx, reader), ...lockOf(parseObjectLockHeaders((name) => ctx.header(name), ctx.clock.nowMs())) };
 }
 
 function tagsFor(ctx: HandlerContext, reader: ObjectReader): readonly Tag[] {

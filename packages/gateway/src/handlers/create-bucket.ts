@@ -1,6 +1,6 @@
 /**
  * CreateBucket: the LocationConstraint must name this region (none for us-east-1);
- * Object Lock is refused rather than silently ignored.
+ * `x-amz-bucket-object-lock-enabled: true` creates it with Object Lock and versioning on.
  */
 import { refuseUnsupportedAclHeaders } from '../access-control';
 import { S3Error } from '../s3-errors';
@@ -18,9 +18,8 @@ export async function handleCreateBucket(ctx: HandlerContext, bucket: string): P
       message: `The ${constraint ?? ''} location constraint is incompatible for the region specific endpoint this request was sent to.`,
     });
   }
-  if (ctx.header('x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true') {
-    throw new S3Error('NotImplemented', { message: 'Object Lock is not implemented.' });
-  }
-  await callBackend({ bucket }, () => ctx.backend.createBucket(bucket));
+  // Object Lock on from the start, which also turns versioning on (S3).
+  const objectLockEnabled = ctx.header('x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true';
+  await callBackend({ bucket }, () => ctx.backend.createBucket(bucket, { objectLockEnabled }));
   sendEmpty(ctx, 200, { Location: `/${bucket}` });
 }

@@ -2,6 +2,7 @@
  * CreateMultipartUpload: metadata is fixed at creation; an optional checksum algorithm and type
  * (x-amz-checksum-algorithm, x-amz-checksum-type) apply to every part and to the object.
  */
+import { lockOf, parseObjectLockHeaders } from '../object-lock';
 import { parseChecksumAlgorithm } from '../checksums';
 import type { ChecksumAlgorithm } from '../checksums';
 import { extractObjectHeaders } from '../object-headers';
@@ -23,7 +24,7 @@ function requestedChecksumAlgorithm(ctx: HandlerContext): ChecksumAlgorithm | un
 export async function handleCreateMultipartUpload(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedWriteHeaders(header, ctx.headerNames);
-  const headers = extractObjectHeaders(ctx.headerNames, header);
+  const headers = { ...extractObjectHeaders(ctx.headerNames, header), ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())) };
   const checksum = multipartChecksumOf(requestedChecksumAlgorithm(ctx), ctx.header('x-amz-checksum-type'));
   const upload = await callBackend({ bucket, key }, () => ctx.backend.createMultipartUpload(bucket, key, headers, checksum));
   const responseHeaders: Record<string, string> = checksum === undefined ? {} : { 'x-amz-checksum-algorithm': checksum.algorithm, 'x-amz-checksum-type': checksum.type };

@@ -2,6 +2,7 @@
  * DeleteObjects: multi-object delete of up to 1000 keys, quiet mode; per-key failures are
  * reported in the result, not as a failure of the whole request.
  */
+import { bypassGovernanceOf } from '../object-lock';
 import { keyLengthBytesMax } from '../parse-s3-request';
 import { toS3Error } from '../error-boundary';
 import { mapBackendError } from '../backend-errors';
@@ -12,10 +13,10 @@ import { deleteObjectsBodyBytesMax, parseDeleteRequest } from '../xml-requests';
 import { deleteResultXml } from '../xml-responses';
 import type { DeleteOutcome } from '../xml-responses';
 
-async function deleteOne(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<DeleteOutcome> {
+async function deleteOne(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined, bypassGovernance: boolean): Promise<DeleteOutcome> {
   if (Buffer.byteLength(key, 'utf8') > keyLengthBytesMax || key === '') return { kind: 'error', key, versionId, code: 'KeyTooLongError', message: 'Your key is too long' };
   try {
-    const result = await ctx.backend.deleteObject(bucket, key, versionId);
+    const result = await ctx.backend.deleteObject(bucket, key, versionId, { bypassGovernance });
     return { kind: 'deleted', key, versionId, deleteMarkerVersionId: result.deleteMarker ? result.versionId : undefined };
   } catch (error) {
     const s3Error = toS3Error(mapBackendError(error, { bucket, key }), ctx.logger, requestContextOf(ctx.res).requestId);
@@ -28,6 +29,7 @@ export async function handleDeleteObjects(ctx: HandlerContext, bucket: string): 
   await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
   const outcomes: DeleteOutcome[] = [];
   // Sequential on purpose: a 1000-key delete must not become 1000 concurrent metadata commits.
-  for (const object of request.objects) outcomes.push(await deleteOne(ctx, bucket, object.key, object.versionId));
+  const bypassGovernance = bypassGovernanceOf((name) => ctx.header(name));
+  for (const object of request.objects) outcomes.push(await deleteOne(ctx, bucket, object.key, object.versionId, bypassGovernance));
   sendXml(ctx, 200, deleteResultXml(outcomes, request.quiet));
 }

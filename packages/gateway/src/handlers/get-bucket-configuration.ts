@@ -17,7 +17,6 @@ const absentConfigurationAnswers: Record<AbsentBucketConfiguration, { readonly e
   policyStatus: { errorCode: 'NoSuchBucketPolicy' },
   encryption: { errorCode: 'ServerSideEncryptionConfigurationNotFoundError' },
   website: { errorCode: 'NoSuchWebsiteConfiguration' },
-  'object-lock': { errorCode: 'ObjectLockConfigurationNotFoundError' },
   ownershipControls: { errorCode: 'OwnershipControlsNotFoundError' },
   replication: { errorCode: 'ReplicationConfigurationNotFoundError' },
   publicAccessBlock: { errorCode: 'NoSuchPublicAccessBlockConfiguration' },

@@ -1,6 +1,7 @@
 /**
  * PutObject: stream the verified body to the backend, which commits it atomically.
  */
+import { lockOf, parseObjectLockHeaders } from '../object-lock';
 import { extractObjectHeaders } from '../object-headers';
 import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader, writeConditionOf } from '../object-response';
 import { callBackend, requestBody, sendEmpty } from '../handler-context';
@@ -9,7 +10,7 @@ import type { HandlerContext } from '../handler-context';
 export async function handlePutObject(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedWriteHeaders(header, ctx.headerNames);
-  const headers = extractObjectHeaders(ctx.headerNames, header);
+  const headers = { ...extractObjectHeaders(ctx.headerNames, header), ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())) };
   const condition = writeConditionOf(header);
   const body = requestBody(ctx, ctx.options.limits.putObjectSizeBytesMax);
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));

@@ -86,9 +86,10 @@ export class InMemoryS3Backend implements S3Backend {
     return [...this.buckets.values()].map((bucket) => bucket.info);
   }
 
-  async createBucket(name: string): Promise<void> {
+  async createBucket(name: string, options: { readonly objectLockEnabled?: boolean } = {}): Promise<void> {
+    if (options.objectLockEnabled === true) throw new S3Error('NotImplemented', { message: 'the in-memory test backend has no Object Lock' });
     if (this.buckets.has(name)) throw new S3BackendError('BucketAlreadyOwnedByYou');
-    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [] }, objects: new Map(), uploads: new Map() });
+    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined }, objects: new Map(), uploads: new Map() });
   }
 
   async deleteBucket(name: string): Promise<void> {
@@ -115,6 +116,7 @@ export class InMemoryS3Backend implements S3Backend {
 
   async putObject(request: PutObjectRequest): Promise<ObjectInfo> {
     this.throwInjectedFailure();
+    refuseObjectLock(request.headers);
     const bucket = this.bucket(request.bucket);
     const data = await this.readBody(request.body);
     const summary = request.body.summary();
@@ -178,6 +180,15 @@ export class InMemoryS3Backend implements S3Backend {
     bucket.info = { ...bucket.info, lifecycleRules: [...rules] };
   }
 
+  /** Object Lock is the cluster's (test/cluster/cluster-object-lock.test.ts). */
+  async setBucketObjectLock(): Promise<void> {
+    throw new S3Error('NotImplemented', { message: 'the in-memory test backend has no Object Lock' });
+  }
+
+  async setObjectLock(): Promise<ObjectInfo> {
+    throw new S3Error('NotImplemented', { message: 'the in-memory test backend has no Object Lock' });
+  }
+
   /** Versioning is the cluster's (test/cluster-versioning.test.ts); buckets here stay unversioned. */
   async setBucketVersioning(): Promise<void> {
     throw new S3Error('NotImplemented', { message: 'the in-memory test backend keeps buckets unversioned' });
@@ -211,6 +222,7 @@ export class InMemoryS3Backend implements S3Backend {
   }
 
   async createMultipartUpload(bucketName: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined): Promise<MultipartUploadInfo> {
+    refuseObjectLock(headers);
     const bucket = this.bucket(bucketName);
     const uploadId = randomBytes(16).toString('base64url');
     const info: MultipartUploadInfo = {
@@ -343,4 +355,9 @@ export class InMemoryS3Backend implements S3Backend {
     if (upload === undefined || upload.info.key !== key) throw new S3BackendError('NoSuchUpload');
     return upload;
   }
+}
+
+/** Buckets here never have Object Lock: lock settings are refused as S3 refuses them for such a bucket. */
+function refuseObjectLock(headers: ObjectHeaders): void {
+  if (headers.objectLock !== undefined) throw new S3Error('InvalidRequest', { message: 'Bucket is missing Object Lock Configuration' });
 }
