@@ -14,6 +14,7 @@
  * key and ETag in the query; else `success_action_status` 200 (empty), 201 (a PostResponse XML
  * document), or 204 (the default).
  */
+import { lockOf, parseObjectLockHeaders } from '../object-lock';
 import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { authenticatePostForm } from '../auth/post-form-auth';
@@ -117,7 +118,10 @@ export async function handlePostObject(
   refuseUnsupportedWriteHeaders(header, headerNames);
   // Tags come as a `tagging` field holding a <Tagging> document (not x-amz-tagging's query form).
   const tagging = fields.get('tagging');
-  const headers = { ...extractObjectHeaders(headerNames, header), tags: tagging === undefined ? [] : parseTagging(Buffer.from(tagging.text, 'utf8'), 'object') };
+  const headers = {
+    ...extractObjectHeaders(headerNames, header), tags: tagging === undefined ? [] : parseTagging(Buffer.from(tagging.text, 'utf8'), 'object'),
+    ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
+  };
   const maxBytes = Math.min(sizeBytesRange.maxBytes, ctx.options.limits.putObjectSizeBytesMax);
   const expectation = formFileExpectation(header, { minBytes: sizeBytesRange.minBytes, maxBytes });
   const counter = ctx.metrics.requestBodyBytesTotal.labels(ctx.operationKind);
