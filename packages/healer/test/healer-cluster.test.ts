@@ -271,6 +271,15 @@ describe('healer against a real cluster', () => {
     expect(await remaining('uploads-sweep')).toEqual([]);
   });
 
+  /** A small object committed straight to the catalogue (inline data), as a gateway would. */
+  const commitInline = (inBucket: string, key: string, text: string, systemMetadata: Record<string, string> = {}) => {
+    const body = Buffer.from(text);
+    return cluster.metadata.commitVersion({
+      writeId: '', versionId: '', bucket: inBucket, key, sizeBytes: body.length, etag: createHash('md5').update(body).digest('hex'), checksums: {},
+      contentType: '', systemMetadata, userMetadata: {}, storageClass: '', inlineData: body,
+    });
+  };
+
   test('lifecycle rules: current versions expire by prefix and tag when due, uploads are aborted, nothing early', async () => {
     const lcBucket = 'lifecycle-plain';
     await cluster.metadata.createBucket({ bucket: lcBucket, owner: 'test' });
@@ -280,13 +289,8 @@ describe('healer against a real cluster', () => {
       { id: 'off', enabled: false, filterForm: 'empty', prefix: '', tags: [], expirationDays: 1 },
       { id: 'uploads', enabled: true, filterForm: 'empty', prefix: '', tags: [], abortIncompleteUploadDays: 2 },
     ]);
-    const put = async (key: string, tags: readonly { key: string; value: string }[] = []) => {
-      const body = Buffer.from(key);
-      return cluster.metadata.commitVersion({
-        writeId: '', versionId: '', bucket: lcBucket, key, sizeBytes: body.length, etag: createHash('md5').update(body).digest('hex'), checksums: {},
-        contentType: '', systemMetadata: tags.length === 0 ? {} : { [tagsMetadataKey]: encodeStoredTags(tags) }, userMetadata: {}, storageClass: '', inlineData: body,
-      });
-    };
+    const put = (key: string, tags: readonly { key: string; value: string }[] = []) =>
+      commitInline(lcBucket, key, key, tags.length === 0 ? {} : { [tagsMetadataKey]: encodeStoredTags(tags) });
     const logA = await put('logs/a');
     await put('logs/b');
     await put('keep/c');
@@ -324,13 +328,7 @@ describe('healer against a real cluster', () => {
       { id: 'markers', enabled: true, filterForm: 'empty', prefix: '', tags: [], expiredObjectDeleteMarker: true },
       { id: 'expire', enabled: true, filterForm: 'prefix', prefix: 'exp', tags: [], expirationDays: 1 },
     ]);
-    const put = async (key: string, text: string) => {
-      const body = Buffer.from(text);
-      return cluster.metadata.commitVersion({
-        writeId: '', versionId: '', bucket: lcBucket, key, sizeBytes: body.length, etag: createHash('md5').update(body).digest('hex'), checksums: {},
-        contentType: '', systemMetadata: {}, userMetadata: {}, storageClass: '', inlineData: body,
-      });
-    };
+    const put = (key: string, text: string) => commitInline(lcBucket, key, text);
     const [d1, d2, d3] = [await put('doc', '1'), await put('doc', '2'), await put('doc', '3')];
     await put('gone', 'g');
     await cluster.metadata.deleteObject(lcBucket, 'gone');
@@ -351,13 +349,7 @@ describe('healer against a real cluster', () => {
     const lcBucket = 'lifecycle-locked';
     await cluster.metadata.createBucket({ bucket: lcBucket, owner: 'test', objectLockEnabled: true });
     await cluster.metadata.setBucketLifecycle(lcBucket, [{ id: 'old', enabled: true, filterForm: 'empty', prefix: '', tags: [], noncurrentDays: 1 }]);
-    const put = (key: string, text: string, systemMetadata: Record<string, string> = {}) => {
-      const body = Buffer.from(text);
-      return cluster.metadata.commitVersion({
-        writeId: '', versionId: '', bucket: lcBucket, key, sizeBytes: body.length, etag: createHash('md5').update(body).digest('hex'), checksums: {},
-        contentType: '', systemMetadata, userMetadata: {}, storageClass: '', inlineData: body,
-      });
-    };
+    const put = (key: string, text: string, systemMetadata: Record<string, string> = {}) => commitInline(lcBucket, key, text, systemMetadata);
     const held = await put('held', 'v1', { [legalHoldMetadataKey]: 'ON' });
     await put('held', 'v2');
     const free = await put('free', 'v1');
