@@ -48,8 +48,13 @@ describe('healer process', () => {
       return page.shards.length === 0 ? true : undefined;
     }, 60_000);
     for (const [key, digest] of expected) expect(sha256(await cluster.readObject('proc', key))).toBe(digest);
-    const status = (await (await fetch(`http://${listening.metricsAddress}/admin/status`)).json()) as { totals: { stripesRebuilt: number } };
-    expect(status.totals.stripesRebuilt).toBeGreaterThan(0);
+    // A stripe's index entry moves at its commit; the rebuild is counted once it has also removed
+    // the old copies, which on the stopped node may take until the storage call's deadline.
+    const rebuilt = await waitFor('a rebuild counted in /admin/status', async () => {
+      const status = (await (await fetch(`http://${listening.metricsAddress}/admin/status`)).json()) as { totals: { stripesRebuilt: number } };
+      return status.totals.stripesRebuilt > 0 ? status.totals.stripesRebuilt : undefined;
+    }, 30_000);
+    expect(rebuilt).toBeGreaterThan(0);
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
