@@ -4,9 +4,10 @@ import {
   BucketAlreadyExistsError, BucketNotEmptyError, EntityTooSmallError, InvalidArgumentError, InvalidPartError,
   InvalidPartOrderError, MetadataError, NoSuchBucketError, NoSuchKeyError, NoSuchStorageNodeError, NoSuchUploadError,
   NoSuchVersionError, NoSuchWriteError, PreconditionFailedError, ShardsNotPlacedError, StorageNodeNotEmptyError,
-  StorageNodeRemovedError, VersionIsDeleteMarkerError, InvalidBucketStateError, ObjectLockNotEnabledError,
+  StorageNodeRemovedError, VersionIsDeleteMarkerError, InvalidBucketStateError, ObjectLockNotEnabledError, legalHoldMetadataKey, lockModeMetadataKey,
+  lockUntilMetadataKey,
 } from '@tessera/rpc';
-import { checkDeletable, checkRetentionChange, hasLockSettings, legalHoldKey, lockModeKey, lockUntilKey, retentionOf, withDefaultRetention } from './object-lock';
+import { checkDeletable, checkRetentionChange, hasLockSettings, retentionOf, withDefaultRetention } from './object-lock';
 import type { CatalogueDb } from './catalogue-db';
 import { decodeJson, encodeJson } from './catalogue-db';
 import type { Command, StampedCommand, VersionFields } from './commands';
@@ -854,16 +855,16 @@ export class CatalogueStateMachine {
       const next = command.retention ?? undefined;
       checkRetentionChange(retentionOf(version.systemMetadata), next, command.nowMs, command.bypassGovernance);
       if (next === undefined) {
-        delete systemMetadata[lockModeKey];
-        delete systemMetadata[lockUntilKey];
+        delete systemMetadata[lockModeMetadataKey];
+        delete systemMetadata[lockUntilMetadataKey];
       } else {
-        systemMetadata[lockModeKey] = next.mode;
-        systemMetadata[lockUntilKey] = String(next.untilMs);
+        systemMetadata[lockModeMetadataKey] = next.mode;
+        systemMetadata[lockUntilMetadataKey] = String(next.untilMs);
       }
     }
     if (command.legalHold !== undefined && command.legalHold !== null) {
-      if (command.legalHold) systemMetadata[legalHoldKey] = 'ON';
-      else delete systemMetadata[legalHoldKey];
+      if (command.legalHold) systemMetadata[legalHoldMetadataKey] = 'ON';
+      else delete systemMetadata[legalHoldMetadataKey];
     }
     const record: ObjectVersionRecord = { ...version, systemMetadata };
     m.put(dbKey, record);

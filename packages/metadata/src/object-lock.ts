@@ -4,14 +4,11 @@
  * a version may be deleted, or its retention changed, at a given time. Apply calls them, so the
  * decision is atomic with the change it guards.
  */
-import { legalHoldMetadataKey, lockModeMetadataKey, lockUntilMetadataKey, ObjectLockedError } from '@tessera/rpc';
+import { legalHoldMetadataKey, lockModeMetadataKey, lockUntilMetadataKey, ObjectLockedError, readStoredObjectLock } from '@tessera/rpc';
+import type { StoredLockMode } from '@tessera/rpc';
 import type { BucketRecord, StringMap } from './model';
 
-export const lockModeKey = lockModeMetadataKey;
-export const lockUntilKey = lockUntilMetadataKey;
-export const legalHoldKey = legalHoldMetadataKey;
-
-export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
+export type LockMode = StoredLockMode;
 
 export interface Retention {
   readonly mode: LockMode;
@@ -19,19 +16,16 @@ export interface Retention {
 }
 
 export function retentionOf(systemMetadata: StringMap): Retention | undefined {
-  const mode = systemMetadata[lockModeKey];
-  const untilMs = Number(systemMetadata[lockUntilKey]);
-  if ((mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') || !Number.isFinite(untilMs)) return undefined;
-  return { mode, untilMs };
+  return readStoredObjectLock(systemMetadata).retention;
 }
 
 export function legalHoldOf(systemMetadata: StringMap): boolean {
-  return systemMetadata[legalHoldKey] === 'ON';
+  return readStoredObjectLock(systemMetadata).legalHold;
 }
 
 /** Whether the version carries any Object Lock setting (only allowed in a bucket with Object Lock). */
 export function hasLockSettings(systemMetadata: StringMap): boolean {
-  return systemMetadata[lockModeKey] !== undefined || systemMetadata[lockUntilKey] !== undefined || systemMetadata[legalHoldKey] !== undefined;
+  return systemMetadata[lockModeMetadataKey] !== undefined || systemMetadata[lockUntilMetadataKey] !== undefined || systemMetadata[legalHoldMetadataKey] !== undefined;
 }
 
 /** Throws ObjectLockedError unless the version may be deleted at `nowMs`. */
@@ -61,7 +55,7 @@ export function checkRetentionChange(current: Retention | undefined, next: Reten
  */
 export function withDefaultRetention(systemMetadata: StringMap, bucket: BucketRecord, createdAtMs: number): StringMap {
   const rule = bucket.objectLock?.defaultRetention;
-  if (rule === undefined || systemMetadata[lockModeKey] !== undefined) return systemMetadata;
+  if (rule === undefined || systemMetadata[lockModeMetadataKey] !== undefined) return systemMetadata;
   const days = rule.days ?? (rule.years ?? 0) * 365;
-  return { ...systemMetadata, [lockModeKey]: rule.mode, [lockUntilKey]: String(createdAtMs + days * 86_400_000) };
+  return { ...systemMetadata, [lockModeMetadataKey]: rule.mode, [lockUntilMetadataKey]: String(createdAtMs + days * 86_400_000) };
 }

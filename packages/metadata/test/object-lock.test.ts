@@ -4,10 +4,10 @@
 // turns versioning on for good; it needs versioning Enabled; lock settings only in such buckets).
 // Method: the pure functions of src/object-lock.ts, and commands applied to a real
 // CatalogueStateMachine over LevelDB.
-import { InvalidBucketStateError, ObjectLockedError, ObjectLockNotEnabledError } from '@tessera/rpc';
+import { InvalidBucketStateError, ObjectLockedError, ObjectLockNotEnabledError, legalHoldMetadataKey as legalHoldKey, lockModeMetadataKey as lockModeKey, lockUntilMetadataKey as lockUntilKey } from '@tessera/rpc';
 import type { DeleteObjectResult } from '../src/catalogue-state-machine';
 import type { BucketRecord, ObjectVersionRecord } from '../src/model';
-import { checkDeletable, checkRetentionChange, legalHoldKey, lockModeKey, lockUntilKey, withDefaultRetention } from '../src/object-lock';
+import { checkDeletable, checkRetentionChange, withDefaultRetention } from '../src/object-lock';
 import type { TempCatalogue } from './helpers';
 import { applyOk, applyRefused, openTempCatalogue, putInline, registerNodes } from './helpers';
 

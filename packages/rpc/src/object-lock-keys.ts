@@ -8,3 +8,19 @@ export const lockModeMetadataKey = 'x-tessera-lock-mode';
 export const lockUntilMetadataKey = 'x-tessera-lock-until';
 /** `ON` while a legal hold is set; absent otherwise. */
 export const legalHoldMetadataKey = 'x-tessera-legal-hold';
+
+export type StoredLockMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+/** A version's stored Object Lock settings; an unreadable retention counts as none. */
+export interface StoredObjectLock {
+  readonly retention: { readonly mode: StoredLockMode; readonly untilMs: number } | undefined;
+  readonly legalHold: boolean;
+}
+
+export function readStoredObjectLock(systemMetadata: Readonly<Record<string, string>>): StoredObjectLock {
+  const mode = systemMetadata[lockModeMetadataKey];
+  const untilMs = Number(systemMetadata[lockUntilMetadataKey]);
+  const legalHold = systemMetadata[legalHoldMetadataKey] === 'ON';
+  if ((mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') || !Number.isFinite(untilMs)) return { retention: undefined, legalHold };
+  return { retention: { mode, untilMs }, legalHold };
+}

@@ -10,7 +10,7 @@ import type { Part__Output } from '@tessera/proto/generated/tessera/metadata/v1/
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import type { Upload__Output } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
 import { corsRuleFromWire } from '@tessera/rpc';
-import { legalHoldMetadataKey, lifecycleRuleFromWire, lockModeMetadataKey, lockUntilMetadataKey, tagsMetadataKey } from '@tessera/rpc';
+import { legalHoldMetadataKey, lifecycleRuleFromWire, lockModeMetadataKey, lockUntilMetadataKey, readStoredObjectLock, tagsMetadataKey } from '@tessera/rpc';
 import type { ObjectLockSettings } from '../object-lock';
 import type { BucketInfo, BucketVersioning, DefaultRetention, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
 import { checksumAlgorithms } from '../checksums';
@@ -79,13 +79,10 @@ export function systemMetadataOf(headers: ObjectHeaders, annotations: Readonly<R
 
 /** The Object Lock settings stored with a version (the metadata service may have added its bucket's default). */
 function objectLockOf(systemMetadata: Readonly<Record<string, string>>): ObjectLockSettings | undefined {
-  const mode = systemMetadata[lockModeMetadataKey];
-  const untilMs = Number(systemMetadata[lockUntilMetadataKey]);
-  const retained = (mode === 'GOVERNANCE' || mode === 'COMPLIANCE') && Number.isFinite(untilMs);
-  const held = systemMetadata[legalHoldMetadataKey] === 'ON';
-  if (!retained && !held) return undefined;
-  const settings: ObjectLockSettings = retained ? { mode, retainUntilMs: untilMs } : {};
-  return held ? { ...settings, legalHold: true } : settings;
+  const { retention, legalHold } = readStoredObjectLock(systemMetadata);
+  if (retention === undefined && !legalHold) return undefined;
+  const settings: ObjectLockSettings = retention === undefined ? {} : { mode: retention.mode, retainUntilMs: retention.untilMs };
+  return legalHold ? { ...settings, legalHold: true } : settings;
 }
 
 export function headersOf(contentType: string, systemMetadata: Readonly<Record<string, string>>, userMetadata: Readonly<Record<string, string>>): ObjectHeaders {
