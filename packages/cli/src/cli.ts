@@ -12,6 +12,7 @@ import { CliError, UsageError } from './errors';
 import { usage } from './help';
 import { renderTable } from './table';
 import { parseHealAction, runHealCommand } from './commands/heal';
+import { keyBooleanFlags, runKeyCommand } from './commands/key';
 import { runNodeCommand } from './commands/node';
 import { isRoleCommand, runRoleInProcess } from './commands/role';
 import { runS3Command } from './commands/s3';
@@ -26,7 +27,7 @@ export interface CliEnvironment extends StartEnvironment {
   readonly nowMs: () => number;
 }
 
-const booleanFlags = new Set(['json', 'help', 'force', 'watch']);
+const booleanFlags = new Set(['json', 'help', 'force', 'watch', ...keyBooleanFlags]);
 
 /** Sentinel: a role command now owns the process; main.ts must not exit. */
 export const roleRunning = -1;
@@ -68,9 +69,12 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
     environment.stdout.write(usage);
     return command === undefined && !args.flags.has('help') ? 2 : 0;
   }
-  const commandFlags: Record<string, readonly string[]> = { node: ['zone', 'address', 'capacity-bytes', 'reason'], heal: ['healer', 'rate', 'watch', 'interval-ms'], scrub: ['healer', 'watch', 'interval-ms'] };
-  // --watch is parsed as a boolean everywhere but known only to the commands that watch.
-  const known = new Set([...settingFlags, ...[...booleanFlags].filter((name) => name !== 'watch'), ...(commandFlags[command] ?? [])]);
+  const commandFlags: Record<string, readonly string[]> = {
+    node: ['zone', 'address', 'capacity-bytes', 'reason'], heal: ['healer', 'rate', 'watch', 'interval-ms'], scrub: ['healer', 'watch', 'interval-ms'], key: keyBooleanFlags,
+  };
+  // --watch and the key flags are parsed as booleans everywhere but known only to their commands.
+  const commandOnly = new Set(['watch', ...keyBooleanFlags]);
+  const known = new Set([...settingFlags, ...[...booleanFlags].filter((name) => !commandOnly.has(name)), ...(commandFlags[command] ?? [])]);
   checkKnownFlags(args, known, command);
   const settingArgs = new Map([...args.flags].filter(([name]) => settingFlags.has(name)));
   const config = resolveConfig(settingArgs, environment.env, environment.cwd);
@@ -86,6 +90,11 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
     }
     case 'node': {
       const result = await runNodeCommand(args, metadataAddressesOf(config), environment.nowMs());
+      print(result.json, result.text);
+      return 0;
+    }
+    case 'key': {
+      const result = await runKeyCommand(args, metadataAddressesOf(config));
       print(result.json, result.text);
       return 0;
     }

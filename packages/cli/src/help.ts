@@ -26,6 +26,15 @@ Operator
                                  plan's; stop/start only from the healer's host; --interval-ms polls, default 1000)
   config [--json]                every setting's effective value and where it came from
 
+Access keys (besides root; a key owns the buckets it creates; gateways apply changes within 5 s)
+  key create <name> [--no-create-bucket]   new key; prints its secret once
+  key ls [--json]                keys, the buckets each owns and its grants (never secrets)
+  key rm <access-key-id> [--force]     delete; refused while it owns buckets unless --force
+  key allow <access-key-id> <bucket> [--read] [--write]
+                                 let the key read and/or write objects in a bucket it does not own
+                                 (both when neither flag is given)
+  key deny <access-key-id> <bucket>    remove that grant
+
 S3 (through the gateway, AWS SDK, path-style)
   bucket ls | bucket mb <b> | bucket rb <b>
   ls [s3://<bucket>[/<prefix>]]

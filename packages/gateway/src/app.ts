@@ -6,11 +6,14 @@
 import express from 'express';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Clock, Logger } from '@tessera/common';
+import { anonymousPrincipal } from './auth/credential-store';
 import type { CredentialStore } from './auth/credential-store';
+import { requiredAccess } from './access-policy';
+import { checkAccess } from './bucket-access';
 import { authenticateRequest } from './auth/verify-request';
 import type { AuthResult } from './auth/verify-request';
 import type { S3Backend } from './backend';
-import { BucketCorsCache } from './bucket-cors-cache';
+import { BucketInfoCache } from './bucket-info-cache';
 import { callBackend } from './handler-context';
 import { applyCorsHeaders, handleCorsPreflight } from './handlers/bucket-cors';
 import { handlePostObject } from './handlers/post-object';
@@ -72,7 +75,7 @@ function observe(res: Response, context: RequestContext, components: GatewayComp
   res.on('close', finish);
 }
 
-async function serveS3(req: Request, res: Response, options: GatewayOptions, components: GatewayComponents, corsCache: BucketCorsCache): Promise<void> {
+async function serveS3(req: Request, res: Response, options: GatewayOptions, components: GatewayComponents, bucketCache: BucketInfoCache): Promise<void> {
   const { rawPath, rawQuery } = splitUrl(req.originalUrl);
   const context = newRequestContext(rawPath);
   setRequestContext(res, context);
@@ -102,7 +105,7 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
     const preflight = parse();
     context.operationKind = preflight.kind;
     if (preflight.kind !== 'CorsPreflight') throw new S3Error('MethodNotAllowed', { fields: { Method: 'OPTIONS', ResourceType: 'SERVICE' } });
-    await handleCorsPreflight(res, { bucket: preflight.bucket, key: preflight.key, header }, corsCache);
+    await handleCorsPreflight(res, { bucket: preflight.bucket, key: preflight.key, header }, bucketCache);
     return;
   }
   const queryMap = new Map<string, string>();
@@ -121,7 +124,7 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
     rawQuery: query,
     header,
     headerNames: Object.keys(req.headers),
-    corsCache,
+    bucketCache,
   });
   const authOptions = { credentials: components.credentials, region: options.region, clock: components.clock };
   // CORS headers come before authentication, as in S3: a page whose request is refused (an
@@ -136,7 +139,7 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
     }
   }
   if (parsedBeforeAuth !== undefined && header('origin') !== undefined && 'bucket' in parsedBeforeAuth && parsedBeforeAuth.bucket !== undefined) {
-    await applyCorsHeaders(contextFor({ accessKeyId: '', payload: { kind: 'unsigned' } }, parsedBeforeAuth), parsedBeforeAuth.bucket, corsCache);
+    await applyCorsHeaders(contextFor({ principal: anonymousPrincipal, payload: { kind: 'unsigned' } }, parsedBeforeAuth), parsedBeforeAuth.bucket, bucketCache);
   }
   // A browser-form upload (POST Object) is signed by the policy inside the form, not by the
   // request: it authenticates while its form is read.
@@ -149,7 +152,11 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
   const auth = await authenticateRequest({ method: req.method, rawPath, query, headerValues, headerNames: Object.keys(req.headers), virtualHostBucket }, authOptions);
   const op = parsedBeforeAuth ?? parse();
   context.operationKind = op.kind;
-  await dispatchS3Operation(contextFor(auth, op), op);
+  const ctx = contextFor(auth, op);
+  for (const required of requiredAccess(op, header('x-amz-bypass-governance-retention')?.trim().toLowerCase() === 'true')) {
+    await checkAccess(ctx, required);
+  }
+  await dispatchS3Operation(ctx, op);
 }
 
 export function createGatewayApp(options: GatewayOptions, components: GatewayComponents): Express {
@@ -176,10 +183,10 @@ export function createGatewayApp(options: GatewayOptions, components: GatewayCom
       .then((text) => res.status(200).type(components.metrics.registry.contentType).send(text))
       .catch(next);
   }));
-  const corsCache = new BucketCorsCache(
+  const bucketCache = new BucketInfoCache(
     async (bucket) => {
       try {
-        return (await callBackend({ bucket }, () => components.backend.headBucket(bucket))).corsRules;
+        return await callBackend({ bucket }, () => components.backend.headBucket(bucket));
       } catch (error) {
         if (error instanceof S3Error && error.code === 'NoSuchBucket') return undefined;
         throw error;
@@ -188,7 +195,7 @@ export function createGatewayApp(options: GatewayOptions, components: GatewayCom
     components.clock,
   );
   app.use((req: Request, res: Response, next: NextFunction) => {
-    serveS3(req, res, options, components, corsCache).catch(next);
+    serveS3(req, res, options, components, bucketCache).catch(next);
   });
   app.use(createS3ErrorBoundary(components.logger));
   return app;

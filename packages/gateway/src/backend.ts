@@ -36,6 +36,17 @@ export interface BucketInfo {
   readonly lifecycleRules: readonly LifecycleRule[];
   /** S3 Object Lock: undefined unless enabled (then never disabled; versioning stays Enabled). */
   readonly objectLock: BucketObjectLock | undefined;
+  /** The access key id that created the bucket (access-policy.ts). */
+  readonly owner: string;
+  /** What other access keys may do in it (tessera bucket allow). */
+  readonly grants: readonly BucketGrant[];
+}
+
+/** One access key's rights in a bucket it does not own. */
+export interface BucketGrant {
+  readonly accessKeyId: string;
+  readonly read: boolean;
+  readonly write: boolean;
 }
 
 export interface BucketObjectLock {
@@ -224,8 +235,11 @@ export interface S3Backend {
   isReady(): Promise<boolean>;
 
   listBuckets(): Promise<readonly BucketInfo[]>;
-  /** Throws BucketAlreadyOwnedByYou when it exists. `objectLockEnabled`: Object Lock on, versioning Enabled. */
-  createBucket(name: string, options?: { readonly objectLockEnabled?: boolean }): Promise<void>;
+  /**
+   * `owner`: the creating access key id. Throws BucketAlreadyOwnedByYou when that owner has it,
+   * BucketAlreadyExists when another does. `objectLockEnabled`: Object Lock on, versioning Enabled.
+   */
+  createBucket(name: string, owner: string, options?: { readonly objectLockEnabled?: boolean }): Promise<void>;
   /** Throws NoSuchBucket, or BucketNotEmpty when objects or uploads remain. */
   deleteBucket(name: string): Promise<void>;
   /** Throws NoSuchBucket. */

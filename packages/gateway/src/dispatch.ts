@@ -49,10 +49,10 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
     case 'ListBuckets':
       return handleListBuckets(ctx);
     case 'CreateBucket':
-      ctx.corsCache.forget(op.bucket);
+      ctx.bucketCache.forget(op.bucket);
       return handleCreateBucket(ctx, op.bucket);
     case 'DeleteBucket':
-      ctx.corsCache.forget(op.bucket);
+      ctx.bucketCache.forget(op.bucket);
       return handleDeleteBucket(ctx, op.bucket);
     case 'HeadBucket':
       return handleHeadBucket(ctx, op.bucket);
@@ -93,12 +93,12 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
     case 'GetBucketCors':
       return handleGetBucketCors(ctx, op.bucket);
     case 'PutBucketCors':
-      return handlePutBucketCors(ctx, op.bucket, ctx.corsCache);
+      return handlePutBucketCors(ctx, op.bucket, ctx.bucketCache);
     case 'DeleteBucketCors':
-      return handleDeleteBucketCors(ctx, op.bucket, ctx.corsCache);
+      return handleDeleteBucketCors(ctx, op.bucket, ctx.bucketCache);
     case 'CorsPreflight':
       // Answered before authentication (app.ts); a signed OPTIONS never gets here.
-      return handleCorsPreflight(ctx.res, { bucket: op.bucket, key: op.key, header: ctx.header }, ctx.corsCache);
+      return handleCorsPreflight(ctx.res, { bucket: op.bucket, key: op.key, header: ctx.header }, ctx.bucketCache);
     case 'GetBucketConfiguration':
       return handleGetBucketConfiguration(ctx, op.bucket, op.configuration);
     case 'ListObjectsV2':

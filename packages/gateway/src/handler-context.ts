@@ -9,14 +9,13 @@ import type { AuthResult } from './auth/verify-request';
 import { checksumAlgorithmOfHeader } from './checksums';
 import type { ChecksumAlgorithm } from './checksums';
 import type { S3Backend } from './backend';
-import type { BucketCorsCache } from './bucket-cors-cache';
+import type { BucketInfoCache } from './bucket-info-cache';
 import { mapBackendError } from './backend-errors';
 import type { ResourceNames } from './backend-errors';
 import { bodyExpectation, createVerifiedBody, readWholeBody } from './request-body';
 import type { VerifiedBody } from './request-body';
 import type { GatewayMetrics } from './metrics';
 import type { S3OperationKind } from './s3-operation';
-import type { Owner } from './xml-responses';
 import type { QueryParameter } from './uri';
 
 export interface GatewayLimits {
@@ -37,8 +36,6 @@ export interface GatewayOptions {
   readonly region: string;
   /** Base domains for virtual-hosted-style requests, e.g. ['s3.localhost', 'localhost']. */
   readonly virtualHostBaseDomains: readonly string[];
-  /** The single account that owns every bucket (shown in listings and ACLs). */
-  readonly owner: Owner;
   readonly limits: GatewayLimits;
 }
 
@@ -57,8 +54,8 @@ export interface HandlerContext {
   readonly rawQuery: readonly QueryParameter[];
   header(lowerCaseName: string): string | undefined;
   readonly headerNames: readonly string[];
-  /** Buckets' CORS rules as this gateway last read them (bucket-cors-cache.ts). */
-  readonly corsCache: BucketCorsCache;
+  /** Buckets' CORS rules as this gateway last read them (bucket-info-cache.ts). */
+  readonly bucketCache: BucketInfoCache;
 }
 
 /** The verified request body; `alsoCompute` adds checksums to compute even if the client sent none. */

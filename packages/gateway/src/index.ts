@@ -13,7 +13,7 @@
  *
  * const logger = createJsonLogger({ levelMin: 'info', write: (line) => process.stderr.write(`${line}\n`), nowMs: () => Date.now() });
  * const app = createGatewayApp(
- *   { region: 'us-east-1', virtualHostBaseDomains: ['s3.localhost'], owner: { id: 'root', displayName: 'root' }, limits: defaultGatewayLimits },
+ *   { region: 'us-east-1', virtualHostBaseDomains: ['s3.localhost'], limits: defaultGatewayLimits },
  *   { backend, credentials: new StaticCredentialStore([{ accessKeyId, secretAccessKey }]), clock: systemClock, logger, metrics: createGatewayMetrics(new Registry()) },
  * );
  * const server = await startGatewayServer(app, { host: '0.0.0.0', port: 9000, headerSectionBytesMax: 16 * 1024, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 65_000 }, logger);
@@ -21,8 +21,8 @@
  */
 export { createGatewayApp } from './app';
 export type { GatewayComponents } from './app';
-export type { Credentials, CredentialStore } from './auth/credential-store';
-export { StaticCredentialStore } from './auth/credential-store';
+export type { Credentials, CredentialStore, Principal, StoredCredential } from './auth/credential-store';
+export { StaticCredentialStore, rootPrincipal } from './auth/credential-store';
 export { authenticateRequest, clockSkewMsMax, presignExpiresSecondsMax } from './auth/verify-request';
 export type { AuthRequestView, AuthResult, ChunkSigningContext, PayloadMode } from './auth/verify-request';
 export { AwsChunkedDecoder, signedChunkSizeBytesMin } from './auth/aws-chunked-decoder';

@@ -57,12 +57,13 @@ import { XMLParser } from 'fast-xml-parser';
 import type { Clock } from '@tessera/common';
 import { sendRaw, signRequest } from './support/sigv4-test-signer';
 import type { RawResponse } from './support/sigv4-test-signer';
-import { startTestGateway, testAccessKeyId, testGatewayOptions, testRegion, testSecretAccessKey } from './support/test-gateway';
+import { startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
 import type { TestGateway } from './support/test-gateway';
 
 const creds = { accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey, region: testRegion };
 const sha256Hex = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
-const owner = testGatewayOptions().owner;
+// The bucket's owner: the key that created it.
+const owner = { id: testAccessKeyId, displayName: testAccessKeyId };
 const bucket = 'conformance';
 const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, processEntities: true, htmlEntities: true });
 

@@ -9,7 +9,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { ManualClock } from '@tessera/common';
-import { StaticCredentialStore } from '../src/auth/credential-store';
+import { StaticCredentialStore, rootPrincipal } from '../src/auth/credential-store';
 import { authenticateRequest } from '../src/auth/verify-request';
 import type { AuthRequestView } from '../src/auth/verify-request';
 import { S3Error } from '../src/s3-errors';
@@ -51,7 +51,7 @@ const puppyPresigned = (path = '/photos/puppy.jpg'): AuthRequestView =>
 describe('Authorization: AWS (Developer Guide example: GET /photos/puppy.jpg)', () => {
   test('the documented signature is accepted, payload unsigned', async () => {
     const result = await authenticateRequest(puppyHeader(), { credentials, region: 'us-east-1', clock: new ManualClock(exampleTimeMs + 60_000) });
-    expect(result).toEqual({ accessKeyId: exampleKeyId, payload: { kind: 'unsigned' } });
+    expect(result).toEqual({ principal: rootPrincipal(exampleKeyId), payload: { kind: 'unsigned' } });
   });
 
   test('a tampered path, an added x-amz header or another bucket is SignatureDoesNotMatch', async () => {
@@ -93,14 +93,14 @@ describe('Authorization: AWS (Developer Guide example: GET /photos/puppy.jpg)', 
     );
     // Repeated header values are joined with ',' as the guide says.
     const repeated: AuthRequestView = { ...request, headerValues: (name) => (name === 'x-amz-meta-a' ? ['one', ' two '] : request.headerValues(name)) };
-    await expect(authenticateRequest(repeated, { credentials, region: 'us-east-1', clock: new ManualClock(exampleTimeMs) })).resolves.toMatchObject({ accessKeyId: exampleKeyId });
+    await expect(authenticateRequest(repeated, { credentials, region: 'us-east-1', clock: new ManualClock(exampleTimeMs) })).resolves.toMatchObject({ principal: { accessKeyId: exampleKeyId } });
     expect(await authError(request, exampleTimeMs)).toBe('SignatureDoesNotMatch');
   });
 
   test('a path-style bucket request is accepted signed as /bucket or /bucket/', async () => {
     for (const resource of ['/johnsmith', '/johnsmith/']) {
       const request = view('GET', '/johnsmith?prefix=photos', { Host: 's3.amazonaws.com', Date: exampleDate, Authorization: `AWS ${exampleKeyId}:${signV2(`GET\n\n\n${exampleDate}\n${resource}`)}` }, undefined);
-      await expect(authenticateRequest(request, { credentials, region: 'us-east-1', clock: new ManualClock(exampleTimeMs) })).resolves.toMatchObject({ accessKeyId: exampleKeyId });
+      await expect(authenticateRequest(request, { credentials, region: 'us-east-1', clock: new ManualClock(exampleTimeMs) })).resolves.toMatchObject({ principal: { accessKeyId: exampleKeyId } });
     }
     const objectWithSlash = view('GET', '/johnsmith/k', { Host: 's3.amazonaws.com', Date: exampleDate, Authorization: `AWS ${exampleKeyId}:${signV2(`GET\n\n\n${exampleDate}\n/johnsmith/k/`)}` }, undefined);
     expect(await authError(objectWithSlash, exampleTimeMs)).toBe('SignatureDoesNotMatch');
@@ -110,7 +110,7 @@ describe('Authorization: AWS (Developer Guide example: GET /photos/puppy.jpg)', 
 describe('query-string authentication (Developer Guide example)', () => {
   test('the documented presigned URL is accepted before Expires and AccessDenied after', async () => {
     const result = await authenticateRequest(puppyPresigned(), { credentials, region: 'us-east-1', clock: new ManualClock(1175139620 * 1000 - 1000) });
-    expect(result).toEqual({ accessKeyId: exampleKeyId, payload: { kind: 'unsigned' } });
+    expect(result).toEqual({ principal: rootPrincipal(exampleKeyId), payload: { kind: 'unsigned' } });
     expect(await authError(puppyPresigned(), 1175139620 * 1000 + 1000)).toBe('AccessDenied');
     // Valid for more than the SigV4 maximum of 7 days from now: refused.
     expect(await authError(puppyPresigned(), 1175139620 * 1000 - 604_801_000)).toBe('AccessDenied');

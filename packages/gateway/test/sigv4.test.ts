@@ -50,7 +50,7 @@ const getObjectExample = (): AuthRequestView =>
 describe('Authorization header (AWS example: GET /test.txt)', () => {
   test('the documented signature verifies and the payload is the signed empty hash', async () => {
     const result = await authenticateRequest(getObjectExample(), { credentials, region: 'us-east-1', clock: new ManualClock(exampleTimeMs + 60_000) });
-    expect(result.accessKeyId).toBe(exampleKeyId);
+    expect(result.principal.accessKeyId).toBe(exampleKeyId);
     expect(result.payload).toEqual({ kind: 'sha256', sha256Hex: emptyHash });
   });
 

@@ -5,9 +5,9 @@
  *
  * File format: `{"accessKeyId":"TK...","secretAccessKey":"...","createdAt":"<ISO time>"}`.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { accessKeyPairProblem, generateAccessKeyPair } from '@tessera/rpc';
 
 export interface RootCredentials {
   readonly accessKeyId: string;
@@ -25,33 +25,13 @@ export class RootKeysFileError extends Error {
   }
 }
 
-const alphabetUpper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-const alphabetMixed = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** Uniform over `alphabet` (rejection sampling: no modulo bias). */
-function randomString(alphabet: string, length: number): string {
-  const limit = 256 - (256 % alphabet.length);
-  let out = '';
-  while (out.length < length) {
-    for (const byte of crypto.randomBytes(length * 2)) {
-      if (byte < limit && out.length < length) out += alphabet[byte % alphabet.length];
-    }
-  }
-  return out;
-}
-
-/**
- * AWS-shaped keys: a 20-character access key id and a 40-character secret (238 bits), letters
- * and digits only so they paste into any shell unquoted.
- */
+/** AWS-shaped keys from the OS CSPRNG (`generateAccessKeyPair` in @tessera/rpc). */
 export function generateRootCredentials(): RootCredentials {
-  return { accessKeyId: `TK${randomString(alphabetUpper, 18)}`, secretAccessKey: randomString(alphabetMixed, 40) };
+  return generateAccessKeyPair();
 }
 
 export function validateRootCredentials(credentials: RootCredentials): string | undefined {
-  if (!/^[A-Za-z0-9]{3,128}$/.test(credentials.accessKeyId)) return 'the access key id must be 3-128 letters and digits';
-  if (credentials.secretAccessKey.length < 16) return 'the secret key must be at least 16 characters';
-  return undefined;
+  return accessKeyPairProblem(credentials);
 }
 
 /** Reads the key file; undefined when it does not exist. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { assert, assertNever } from '@tessera/common';
 import {
-  BucketAlreadyExistsError, BucketNotEmptyError, EntityTooSmallError, InvalidArgumentError, InvalidPartError,
+  AccessKeyExistsError, AccessKeyOwnsBucketsError, NoSuchAccessKeyError, BucketAlreadyExistsError, BucketNotEmptyError, EntityTooSmallError, InvalidArgumentError, InvalidPartError,
   InvalidPartOrderError, MetadataError, NoSuchBucketError, NoSuchKeyError, NoSuchStorageNodeError, NoSuchUploadError,
   NoSuchVersionError, NoSuchWriteError, PreconditionFailedError, ShardsNotPlacedError, StorageNodeNotEmptyError,
   StorageNodeRemovedError, VersionIsDeleteMarkerError, InvalidBucketStateError, ObjectLockNotEnabledError, legalHoldMetadataKey, lockModeMetadataKey,
@@ -15,7 +15,7 @@ import { validateCommand } from './commands';
 import { validateSystemMetadata } from './validation';
 import * as keys from './keys';
 import type {
-  BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, LifecycleRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
+  AccessKeyRecord, BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, LifecycleRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
   WriteCondition,
 } from './model';
 import { isDeleteMarker } from './model';
@@ -410,6 +410,12 @@ export class CatalogueStateMachine {
         return this.setBucketCors(command.bucket, command.rules, m);
       case 'deleteBucket':
         return this.deleteBucket(command.bucket, m);
+      case 'setBucketGrant':
+        return this.setBucketGrant(command, m);
+      case 'createAccessKey':
+        return this.createAccessKey(command, m);
+      case 'deleteAccessKey':
+        return this.deleteAccessKey(command, m);
       case 'setBucketLifecycle': {
         const { lifecycleRules: _previousRules, ...previous } = await this.getBucket(command.bucket);
         const record: BucketRecord = command.rules.length === 0 ? previous : { ...previous, lifecycleRules: command.rules.map(copyLifecycleRule) };
@@ -596,6 +602,45 @@ export class CatalogueStateMachine {
     };
     m.put(keys.bucketKey(bucket), record);
     return record;
+  }
+
+  private async setBucketGrant(command: Extract<Command, { type: 'setBucketGrant' }>, m: Mutation): Promise<BucketRecord> {
+    const { grants: previousGrants, ...previous } = await this.getBucket(command.bucket);
+    await this.getAccessKey(command.accessKeyId);
+    if (previous.owner === command.accessKeyId) throw new InvalidArgumentError(`access key ${command.accessKeyId} owns bucket ${command.bucket}: it has every permission there`);
+    const others = (previousGrants ?? []).filter((grant) => grant.accessKeyId !== command.accessKeyId);
+    const grants = command.read || command.write ? [...others, { accessKeyId: command.accessKeyId, read: command.read, write: command.write }] : others;
+    const record: BucketRecord = grants.length === 0 ? previous : { ...previous, grants };
+    m.put(keys.bucketKey(command.bucket), record);
+    return record;
+  }
+
+  private async createAccessKey(command: Extract<Command, { type: 'createAccessKey' }>, m: Mutation): Promise<AccessKeyRecord> {
+    if ((await this.readJson<AccessKeyRecord>(keys.accessKeyKey(command.accessKeyId))) !== undefined) throw new AccessKeyExistsError(command.accessKeyId);
+    const record: AccessKeyRecord = {
+      accessKeyId: command.accessKeyId, secretAccessKey: command.secretAccessKey, name: command.name,
+      createdAtMs: command.createdAtMs, canCreateBuckets: command.canCreateBuckets,
+    };
+    m.put(keys.accessKeyKey(command.accessKeyId), record);
+    return record;
+  }
+
+  /** Removes the key and its grants; the buckets it owns stay (root reaches them) only with `force`. */
+  private async deleteAccessKey(command: Extract<Command, { type: 'deleteAccessKey' }>, m: Mutation): Promise<object> {
+    await this.getAccessKey(command.accessKeyId);
+    const buckets = await this.listBuckets();
+    const owned = buckets.filter((bucket) => bucket.owner === command.accessKeyId).map((bucket) => bucket.name);
+    if (owned.length > 0 && !command.force) {
+      const shown = owned.length > 10 ? `${owned.slice(0, 10).join(', ')} and ${owned.length - 10} more` : owned.join(', ');
+      throw new AccessKeyOwnsBucketsError(command.accessKeyId, shown);
+    }
+    for (const { grants, ...bucket } of buckets) {
+      if (grants === undefined || !grants.some((grant) => grant.accessKeyId === command.accessKeyId)) continue;
+      const kept = grants.filter((grant) => grant.accessKeyId !== command.accessKeyId);
+      m.put(keys.bucketKey(bucket.name), kept.length === 0 ? bucket : { ...bucket, grants: kept });
+    }
+    m.del(keys.accessKeyKey(command.accessKeyId));
+    return {};
   }
 
   private async deleteBucket(bucket: string, m: Mutation): Promise<object> {
@@ -1063,6 +1108,16 @@ export class CatalogueStateMachine {
     return this.scanJson<BucketRecord>(keys.tablePrefix(keys.table.bucket), 100_000);
   }
 
+  async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord> {
+    const record = await this.readJson<AccessKeyRecord>(keys.accessKeyKey(accessKeyId));
+    if (record === undefined) throw new NoSuchAccessKeyError(accessKeyId);
+    return record;
+  }
+
+  async listAccessKeys(): Promise<AccessKeyRecord[]> {
+    return this.scanJson<AccessKeyRecord>(keys.tablePrefix(keys.table.accessKey), 100_000);
+  }
+
   /**
    * The key's current version, or the named one (`versionId`, "null" for the null version),
    * with its S3 version id (reportedVersion). NoSuchKeyError when the latest version is a
@@ -1239,7 +1294,7 @@ function rangeOf(prefix: Buffer): { gte: Buffer; lt?: Buffer } {
 const removeNodeShardCountMax = 10_000;
 
 /** Commands that scan key ranges in LevelDB directly: applyEntries flushes pending writes before them. */
-const scanningCommandTypes: ReadonlySet<Command['type']> = new Set(['deleteBucket', 'completeUpload', 'abortUpload', 'expireRequests', 'claimQueueItems', 'removeNode']);
+const scanningCommandTypes: ReadonlySet<Command['type']> = new Set(['deleteBucket', 'completeUpload', 'abortUpload', 'expireRequests', 'claimQueueItems', 'removeNode', 'deleteAccessKey']);
 
 function moveIndexEntry(m: Mutation, located: LocatedStripe, change: ShardChange): void {
   const { stripeId } = located.stripe;

@@ -1,6 +1,6 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
-import { InvalidArgumentError } from '@tessera/rpc';
+import { InvalidArgumentError, accessKeyPairProblem } from '@tessera/rpc';
 import type { CorsRuleRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
 import {
   validateBucketName, validateBucketTags, validateCorsRules, validateEtag, validateLifecycleRules, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
@@ -30,6 +30,15 @@ export type Command =
       readonly retention?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly untilMs: number } | null;
       readonly legalHold?: boolean; readonly bypassGovernance: boolean; readonly nowMs: number;
     }
+  /** Sets (or, with read and write both false, removes) one access key's grant on a bucket. */
+  | { readonly type: 'setBucketGrant'; readonly bucket: string; readonly accessKeyId: string; readonly read: boolean; readonly write: boolean }
+  /** Id and secret are chosen by the proposer (generated, or imported by the operator). */
+  | {
+      readonly type: 'createAccessKey'; readonly accessKeyId: string; readonly secretAccessKey: string; readonly name: string;
+      readonly createdAtMs: number; readonly canCreateBuckets: boolean;
+    }
+  /** Refused while the key owns buckets unless `force`; its grants go with it. */
+  | { readonly type: 'deleteAccessKey'; readonly accessKeyId: string; readonly force: boolean }
   /** Replaces the bucket's tag set (S3 bucket tagging); an empty list removes it. */
   | { readonly type: 'setBucketTags'; readonly bucket: string; readonly tags: readonly TagRecord[] }
   | { readonly type: 'setBucketCors'; readonly bucket: string; readonly rules: readonly CorsRuleRecord[] }
@@ -197,6 +206,23 @@ export function validateCommand(command: StampedCommand): void {
       return;
     case 'deleteBucket':
       validateBucketName(command.bucket);
+      return;
+    case 'setBucketGrant':
+      validateBucketName(command.bucket);
+      validateAccessKeyId(command.accessKeyId);
+      if (typeof command.read !== 'boolean' || typeof command.write !== 'boolean') throw new InvalidArgumentError('read and write must be booleans');
+      return;
+    case 'createAccessKey': {
+      const problem = accessKeyPairProblem(command);
+      if (problem !== undefined) throw new InvalidArgumentError(problem);
+      validateShortString(command.name, 'name');
+      validateNonNegativeInteger(command.createdAtMs, 'createdAtMs');
+      if (typeof command.canCreateBuckets !== 'boolean') throw new InvalidArgumentError('canCreateBuckets must be a boolean');
+      return;
+    }
+    case 'deleteAccessKey':
+      validateAccessKeyId(command.accessKeyId);
+      if (typeof command.force !== 'boolean') throw new InvalidArgumentError('force must be a boolean');
       return;
     case 'setBucketTags':
       validateBucketName(command.bucket);
@@ -380,6 +406,10 @@ export function validateCommand(command: StampedCommand): void {
     default:
       throw new InvalidArgumentError(`unknown command type ${String((command as { type?: unknown }).type)}`);
   }
+}
+
+export function validateAccessKeyId(accessKeyId: string): void {
+  if (typeof accessKeyId !== 'string' || !/^[A-Za-z0-9]{3,128}$/.test(accessKeyId)) throw new InvalidArgumentError('an access key id is 3-128 letters and digits');
 }
 
 function validateVersionFields(fields: VersionFields): void {

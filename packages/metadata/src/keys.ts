@@ -21,6 +21,7 @@ export const table = {
   bucketStats: 0x0d,
   removedNode: 0x0e,
   version: 0x0f,
+  accessKey: 0x10,
   meta: 0x7f,
 } as const;
 
@@ -187,6 +188,10 @@ export function repairByStripeKey(stripeId: string): Buffer {
 }
 
 /** Per-bucket counters: [0x0D] bucket -> BucketStatsRecord. */
+export function accessKeyKey(accessKeyId: string): Buffer {
+  return Buffer.concat([Buffer.from([table.accessKey]), Buffer.from(accessKeyId, 'utf8')]);
+}
+
 export function bucketStatsKey(bucket: string): Buffer {
   return Buffer.concat([Buffer.from([table.bucketStats]), Buffer.from(bucket, 'utf8')]);
 }

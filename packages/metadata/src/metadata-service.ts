@@ -6,14 +6,14 @@ import type { NodeState } from '@tessera/placement';
 import type { MetadataHandlers } from '@tessera/proto/generated/tessera/metadata/v1/Metadata';
 import type { ClusterStatus } from '@tessera/proto/generated/tessera/metadata/v1/ClusterStatus';
 import type { Stripe } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
-import { corsRuleFromWire, lifecycleRuleFromWire, InsufficientStorageNodesError, InvalidArgumentError, StorageNodeNotEmptyError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
+import { corsRuleFromWire, generateAccessKeyPair, lifecycleRuleFromWire, InsufficientStorageNodesError, InvalidArgumentError, StorageNodeNotEmptyError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
 import type { Command } from './commands';
 import { validateCommand } from './commands';
 import { listObjects } from './list-objects';
 import { listUploads } from './list-uploads';
 import { listObjectVersions } from './list-versions';
 import type {
-  QueueItemRecord,
+  AccessKeyRecord, QueueItemRecord,
   BucketRecord, ObjectVersionRecord, PartRecord, StorageNodeRecord, StripeRecord, UploadRecord, WriteRecord,
 } from './model';
 import type { DeleteObjectResult, LocatedStripe, RemoveNodeResult, ReplaceShardsResult } from './catalogue-state-machine';
@@ -21,7 +21,7 @@ import type { WriteCondition as WriteConditionProto } from '@tessera/proto/gener
 import type { WriteCondition } from './model';
 import type { StripeLocation } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import {
-  ownerFromProto, ownerToProto,
+  accessKeyToProto, ownerFromProto, ownerToProto,
   bucketToProto, listedVersionToProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
 } from './proto-convert';
 import type { RaftHost } from './raft-host';
@@ -109,6 +109,23 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       return {};
     }),
     HeadBucket: u('HeadBucket', async (req) => bucketToProto(await read(() => host.machine.getBucket(req.bucket)))),
+    SetBucketGrant: u('SetBucketGrant', async (req, rid) =>
+      bucketToProto(await propose<BucketRecord>({ type: 'setBucketGrant', bucket: req.bucket, accessKeyId: req.accessKeyId, read: req.read, write: req.write }, rid))),
+    CreateAccessKey: u('CreateAccessKey', async (req, rid) => {
+      const given = req.accessKeyId !== '' || req.secretAccessKey !== '';
+      if (given && (req.accessKeyId === '' || req.secretAccessKey === '')) throw new InvalidArgumentError('an imported key needs both its access key id and its secret');
+      const pair = given ? { accessKeyId: req.accessKeyId, secretAccessKey: req.secretAccessKey } : generateAccessKeyPair();
+      const record = await propose<AccessKeyRecord>({
+        type: 'createAccessKey', ...pair, name: req.name, createdAtMs: clock.nowMs(), canCreateBuckets: req.canCreateBuckets,
+      }, rid);
+      return accessKeyToProto(record, true);
+    }),
+    GetAccessKey: u('GetAccessKey', async (req) => accessKeyToProto(await read(() => host.machine.getAccessKey(req.accessKeyId)), true)),
+    ListAccessKeys: u('ListAccessKeys', async () => ({ keys: (await read(() => host.machine.listAccessKeys())).map((key) => accessKeyToProto(key, false)) })),
+    DeleteAccessKey: u('DeleteAccessKey', async (req, rid) => {
+      await propose({ type: 'deleteAccessKey', accessKeyId: req.accessKeyId, force: req.force }, rid);
+      return {};
+    }),
     ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
     SetBucketCors: u('SetBucketCors', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketCors', bucket: req.bucket, rules: req.rules.map(corsRuleFromWire) }, rid))),

@@ -24,6 +24,30 @@ export interface BucketRecord {
   readonly lifecycleRules?: readonly LifecycleRuleRecord[];
   /** S3 Object Lock: present once enabled (never disabled); versioning then stays Enabled. */
   readonly objectLock?: ObjectLockRecord;
+  /** Access keys other than the owner allowed in (tessera bucket allow); absent = none. */
+  readonly grants?: readonly BucketGrantRecord[];
+}
+
+/** What one access key other than the owner may do in a bucket (at least one of the two). */
+export interface BucketGrantRecord {
+  readonly accessKeyId: string;
+  /** GET, HEAD and list objects, versions, uploads and parts. */
+  readonly read: boolean;
+  /** PUT, copy, tag and delete objects; multipart uploads. */
+  readonly write: boolean;
+}
+
+/**
+ * An S3 access key created by an operator (tessera key create). The root key is configuration
+ * and never stored. The secret is kept as given: gateways need it to check signatures.
+ */
+export interface AccessKeyRecord {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly name: string;
+  readonly createdAtMs: number;
+  /** May create buckets (and owns those it creates). */
+  readonly canCreateBuckets: boolean;
 }
 
 export interface ObjectLockRecord {

@@ -1,3 +1,4 @@
+import type { AccessKey } from '@tessera/proto/generated/tessera/metadata/v1/AccessKey';
 import type { Bucket } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
 import type { ObjectVersion } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
 import type { Part } from '@tessera/proto/generated/tessera/metadata/v1/Part';
@@ -10,7 +11,7 @@ import type { StripeOwner as StripeOwnerProto, StripeOwner__Output } from '@tess
 import { assertNever } from '@tessera/common';
 import { corsRuleToWire, InvalidArgumentError, lifecycleRuleToWire } from '@tessera/rpc';
 import type {
-  BucketRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
+  AccessKeyRecord, BucketRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   StripeOwner, UploadRecord,
 } from './model';
 import { isDeleteMarker } from './model';
@@ -29,14 +30,20 @@ export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
 }
 
 export function bucketToProto(bucket: BucketRecord): Bucket {
-  const { corsRules, lifecycleRules, objectLock, ...rest } = bucket;
+  const { corsRules, lifecycleRules, objectLock, grants, ...rest } = bucket;
   const defaultRetention = objectLock?.defaultRetention;
   return {
     ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToWire),
     lifecycleRules: (lifecycleRules ?? []).map(lifecycleRuleToWire),
     objectLockEnabled: objectLock !== undefined, defaultRetentionMode: defaultRetention?.mode ?? '',
     defaultRetentionDays: defaultRetention?.days ?? 0, defaultRetentionYears: defaultRetention?.years ?? 0,
+    grants: (grants ?? []).map((grant) => ({ ...grant })),
   };
+}
+
+/** `withSecret: false` for listings: a secret leaves the catalogue only for one named key. */
+export function accessKeyToProto(key: AccessKeyRecord, withSecret: boolean): AccessKey {
+  return { ...key, secretAccessKey: withSecret ? key.secretAccessKey : '' };
 }
 
 function partLayoutToProto(part: PartLayoutRecord): PartLayout {

@@ -8,6 +8,8 @@
  * ```
  */
 export { deadlineAfterMs } from './deadline';
+export type { AccessKeyPair } from './access-keys';
+export { accessKeyPairProblem, generateAccessKeyPair } from './access-keys';
 export type { CorsRule } from './cors-rule';
 export { corsRuleFromWire, corsRuleToWire } from './cors-rule';
 export type { LifecycleFilterForm, LifecycleRule } from './lifecycle-rule';
@@ -46,6 +48,8 @@ export type {
 } from './storage-node-client';
 export { StorageNodeClient } from './storage-node-client';
 export {
+  AccessKeyExistsError,
+  AccessKeyOwnsBucketsError,
   BucketAlreadyExistsError,
   BucketNotEmptyError,
   EntityTooSmallError,
@@ -57,6 +61,7 @@ export {
   KeyTooLongError,
   MetadataError,
   MetadataOverloadedError,
+  NoSuchAccessKeyError,
   NoSuchBucketError,
   NoSuchKeyError,
   NoSuchStorageNodeError,

@@ -7,7 +7,9 @@ import type { AbortWriteRequest } from '@tessera/proto/generated/tessera/metadat
 import type { AckQueueItemRequest } from '@tessera/proto/generated/tessera/metadata/v1/AckQueueItemRequest';
 import type { BeginWriteRequest } from '@tessera/proto/generated/tessera/metadata/v1/BeginWriteRequest';
 import type { BeginWriteResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/BeginWriteResponse';
+import type { AccessKey__Output } from '@tessera/proto/generated/tessera/metadata/v1/AccessKey';
 import type { Bucket__Output } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
+import type { CreateAccessKeyRequest } from '@tessera/proto/generated/tessera/metadata/v1/CreateAccessKeyRequest';
 import { corsRuleToWire } from './cors-rule';
 import type { CorsRule } from './cors-rule';
 import { lifecycleRuleToWire } from './lifecycle-rule';
@@ -168,7 +170,25 @@ export class MetadataClient {
   listBuckets(): Promise<Bucket__Output[]> {
     return this.call<{ buckets: Bucket__Output[] }>('listBuckets', {}, 'read').then((r) => r.buckets);
   }
-  /** Replaces the bucket's tag set; an empty list removes it. */
+  /** Grants an access key read and/or write in a bucket; both false removes its grant. */
+  setBucketGrant(bucket: string, accessKeyId: string, access: { read: boolean; write: boolean }): Promise<Bucket__Output> {
+    return this.call('setBucketGrant', { bucket, accessKeyId, ...access }, 'write');
+  }
+  /** A new access key; with `accessKeyId` and `secretAccessKey` both given, that pair is imported. */
+  createAccessKey(request: CreateAccessKeyRequest): Promise<AccessKey__Output> {
+    return this.call('createAccessKey', request, 'write');
+  }
+  /** One key with its secret (NoSuchAccessKeyError when unknown). */
+  getAccessKey(accessKeyId: string): Promise<AccessKey__Output> {
+    return this.call('getAccessKey', { accessKeyId }, 'read');
+  }
+  /** Every key, without secrets. */
+  listAccessKeys(): Promise<AccessKey__Output[]> {
+    return this.call<{ keys: AccessKey__Output[] }>('listAccessKeys', {}, 'read').then((r) => r.keys);
+  }
+  deleteAccessKey(accessKeyId: string, force = false): Promise<void> {
+    return this.call<object>('deleteAccessKey', { accessKeyId, force }, 'write').then(() => undefined);
+  }
   /** Replaces the bucket's CORS rules; an empty list removes the configuration. */
   setBucketCors(bucket: string, rules: readonly CorsRule[]): Promise<Bucket__Output> {
     return this.call('setBucketCors', { bucket, rules: rules.map(corsRuleToWire) }, 'write');

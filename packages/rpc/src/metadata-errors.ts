@@ -401,3 +401,48 @@ export class InvalidBucketStateError extends MetadataError {
   }
 }
 define(InvalidBucketStateError.errorName, (m, f) => new InvalidBucketStateError(f['bucket'] ?? '', m));
+
+/** An access key the catalogue does not hold (tessera key delete/allow with a wrong id). */
+export class NoSuchAccessKeyError extends MetadataError {
+  static readonly errorName = 'NoSuchAccessKeyError';
+  readonly grpcCode = grpc.status.NOT_FOUND;
+  readonly s3Code = 'InvalidAccessKeyId';
+  constructor(readonly accessKeyId: string, message = `no such access key: ${accessKeyId}`) {
+    super(message);
+    this.name = NoSuchAccessKeyError.errorName;
+  }
+  override fields(): Fields {
+    return { accessKeyId: this.accessKeyId };
+  }
+}
+define(NoSuchAccessKeyError.errorName, (m, f) => new NoSuchAccessKeyError(f['accessKeyId'] ?? '', m));
+
+/** CreateAccessKey with an id the catalogue already holds. */
+export class AccessKeyExistsError extends MetadataError {
+  static readonly errorName = 'AccessKeyExistsError';
+  readonly grpcCode = grpc.status.ALREADY_EXISTS;
+  readonly s3Code = 'InvalidArgument';
+  constructor(readonly accessKeyId: string, message = `access key ${accessKeyId} already exists`) {
+    super(message);
+    this.name = AccessKeyExistsError.errorName;
+  }
+  override fields(): Fields {
+    return { accessKeyId: this.accessKeyId };
+  }
+}
+define(AccessKeyExistsError.errorName, (m, f) => new AccessKeyExistsError(f['accessKeyId'] ?? '', m));
+
+/** DeleteAccessKey of a key that still owns buckets, without force. */
+export class AccessKeyOwnsBucketsError extends MetadataError {
+  static readonly errorName = 'AccessKeyOwnsBucketsError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'InvalidRequest';
+  constructor(readonly accessKeyId: string, readonly buckets: string, message = `access key ${accessKeyId} owns buckets: ${buckets}`) {
+    super(message);
+    this.name = AccessKeyOwnsBucketsError.errorName;
+  }
+  override fields(): Fields {
+    return { accessKeyId: this.accessKeyId, buckets: this.buckets };
+  }
+}
+define(AccessKeyOwnsBucketsError.errorName, (m, f) => new AccessKeyOwnsBucketsError(f['accessKeyId'] ?? '', f['buckets'] ?? '', m));

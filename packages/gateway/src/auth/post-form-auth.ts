@@ -12,8 +12,9 @@
 import { S3Error } from '../s3-errors';
 import { sigV2SignaturesEqual, signV2 } from './sigv2';
 import { deriveSigningKey, parseAmzDate, sigV4Algorithm, signHex, signaturesEqual } from './sigv4';
-import { checkScope, parseCredential, secretOrThrow } from './verify-request';
+import { checkScope, credentialOrThrow, parseCredential } from './verify-request';
 import type { AuthOptions } from './verify-request';
+import type { Principal } from './credential-store';
 
 function missingField(name: string): S3Error {
   return new S3Error('InvalidArgument', {
@@ -23,10 +24,10 @@ function missingField(name: string): S3Error {
 }
 
 /**
- * Verifies the form's signature over its policy; returns the access key id that signed it.
+ * Verifies the form's signature over its policy; returns the principal whose key signed it.
  * `fields` are the form fields before the file, by lower-case name.
  */
-export async function authenticatePostForm(fields: ReadonlyMap<string, string>, options: AuthOptions): Promise<string> {
+export async function authenticatePostForm(fields: ReadonlyMap<string, string>, options: AuthOptions): Promise<Principal> {
   const v4 = fields.has('x-amz-credential') || fields.has('x-amz-signature') || fields.has('x-amz-algorithm');
   const v2 = fields.has('awsaccesskeyid') || fields.has('signature');
   if (!v4 && !v2) {
@@ -51,20 +52,20 @@ export async function authenticatePostForm(fields: ReadonlyMap<string, string>, 
     if (signature === undefined) throw missingField('x-amz-signature');
     const credential = parseCredential(credentialField, 'InvalidArgument');
     checkScope(credential, amzDate, options, 'InvalidArgument');
-    const secret = await secretOrThrow(credential.accessKeyId, options);
+    const { secretAccessKey: secret, principal } = await credentialOrThrow(credential.accessKeyId, options);
     const expected = signHex(deriveSigningKey(secret, credential.scope), policy);
     if (!signaturesEqual(expected, signature.toLowerCase())) {
       throw new S3Error('SignatureDoesNotMatch', { fields: { AWSAccessKeyId: credential.accessKeyId, StringToSign: policy, SignatureProvided: signature } });
     }
-    return credential.accessKeyId;
+    return principal;
   }
   const accessKeyId = fields.get('awsaccesskeyid');
   if (accessKeyId === undefined) throw missingField('AWSAccessKeyId');
   const signature = fields.get('signature');
   if (signature === undefined) throw missingField('signature');
-  const secret = await secretOrThrow(accessKeyId, options);
+  const { secretAccessKey: secret, principal } = await credentialOrThrow(accessKeyId, options);
   if (!sigV2SignaturesEqual(signV2(secret, policy), signature)) {
     throw new S3Error('SignatureDoesNotMatch', { fields: { AWSAccessKeyId: accessKeyId, StringToSign: policy, SignatureProvided: signature } });
   }
-  return accessKeyId;
+  return principal;
 }

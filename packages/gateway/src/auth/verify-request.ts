@@ -8,7 +8,7 @@
 import type { Clock } from '@tessera/common';
 import { S3Error } from '../s3-errors';
 import type { QueryParameter } from '../uri';
-import type { CredentialStore } from './credential-store';
+import type { CredentialStore, Principal, StoredCredential } from './credential-store';
 import { sigV2CanonicalAmzHeaders, sigV2CanonicalResource, sigV2SignaturesEqual, sigV2StringToSign, signV2 } from './sigv2';
 import {
   canonicalRequest,
@@ -43,7 +43,7 @@ export type PayloadMode =
   | { readonly kind: 'streaming-unsigned-trailer' };
 
 export interface AuthResult {
-  readonly accessKeyId: string;
+  readonly principal: Principal;
   readonly payload: PayloadMode;
 }
 
@@ -97,10 +97,10 @@ export function checkScope(credential: ParsedCredential, amzDate: string, option
   }
 }
 
-export async function secretOrThrow(accessKeyId: string, options: AuthOptions): Promise<string> {
-  const secret = await options.credentials.secretFor(accessKeyId);
-  if (secret === undefined) throw new S3Error('InvalidAccessKeyId', { fields: { AWSAccessKeyId: accessKeyId } });
-  return secret;
+export async function credentialOrThrow(accessKeyId: string, options: AuthOptions): Promise<StoredCredential> {
+  const credential = await options.credentials.lookup(accessKeyId);
+  if (credential === undefined) throw new S3Error('InvalidAccessKeyId', { fields: { AWSAccessKeyId: accessKeyId } });
+  return credential;
 }
 
 function parseSignedHeaders(value: string, errorCode: 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError'): string[] {
@@ -181,7 +181,7 @@ async function authenticateHeader(request: AuthRequestView, header: string, opti
   const signedHeaders = parseSignedHeaders(parsed.signedHeaders, 'AuthorizationHeaderMalformed');
   const payloadHash = firstHeader(request, 'x-amz-content-sha256');
   if (payloadHash === undefined) throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: x-amz-content-sha256' });
-  const secret = await secretOrThrow(credential.accessKeyId, options);
+  const { secretAccessKey: secret, principal } = await credentialOrThrow(credential.accessKeyId, options);
   const signingKey = deriveSigningKey(secret, credential.scope);
   const canonical = canonicalRequest({
     method: request.method,
@@ -194,7 +194,7 @@ async function authenticateHeader(request: AuthRequestView, header: string, opti
   const toSign = stringToSign(amzDate, credential.scope, canonical);
   verifySignature(signHex(signingKey, toSign), parsed.signature, credential.accessKeyId, toSign, canonical);
   const signing: ChunkSigningContext = { signingKey, scope: credential.scope, amzDate, seedSignature: parsed.signature };
-  return { accessKeyId: credential.accessKeyId, payload: payloadModeFor(payloadHash, signing) };
+  return { principal, payload: payloadModeFor(payloadHash, signing) };
 }
 
 const presignRequiredParameters = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'] as const;
@@ -236,7 +236,7 @@ async function authenticatePresigned(request: AuthRequestView, options: AuthOpti
   checkPresignTime(amzDate, values.get('X-Amz-Expires') ?? '', options);
   checkScope(credential, amzDate, options, 'AuthorizationQueryParametersError');
   const signedHeaders = parseSignedHeaders(values.get('X-Amz-SignedHeaders') ?? '', 'AuthorizationQueryParametersError');
-  const secret = await secretOrThrow(credential.accessKeyId, options);
+  const { secretAccessKey: secret, principal } = await credentialOrThrow(credential.accessKeyId, options);
   const signingKey = deriveSigningKey(secret, credential.scope);
   // A presigned URL cannot know the body in advance, so S3 signs the literal UNSIGNED-PAYLOAD
   // unless the URL itself carries X-Amz-Content-Sha256.
@@ -258,7 +258,7 @@ async function authenticatePresigned(request: AuthRequestView, options: AuthOpti
   if (payload.kind !== 'unsigned' && payload.kind !== 'sha256') {
     throw new S3Error('InvalidRequest', { message: 'Streaming payloads cannot be used with presigned URLs.' });
   }
-  return { accessKeyId: credential.accessKeyId, payload };
+  return { principal, payload };
 }
 
 function checkSigV2Signature(request: AuthRequestView, secret: string, accessKeyId: string, dateOrExpires: string, provided: string): void {
@@ -306,9 +306,9 @@ async function authenticateV2Header(request: AuthRequestView, header: string, op
   if (match === null) throw new S3Error('InvalidArgument', { message: 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature', fields: { ArgumentName: 'Authorization', ArgumentValue: header } });
   const accessKeyId = match[1] ?? '';
   const { dateLine } = sigV2RequestTime(request, options);
-  const secret = await secretOrThrow(accessKeyId, options);
+  const { secretAccessKey: secret, principal } = await credentialOrThrow(accessKeyId, options);
   checkSigV2Signature(request, secret, accessKeyId, dateLine, match[2] ?? '');
-  return { accessKeyId, payload: { kind: 'unsigned' } };
+  return { principal, payload: { kind: 'unsigned' } };
 }
 
 async function authenticateV2Presigned(request: AuthRequestView, values: ReadonlyMap<string, string>, options: AuthOptions): Promise<AuthResult> {
@@ -324,9 +324,9 @@ async function authenticateV2Presigned(request: AuthRequestView, values: Readonl
   if (Number(expiresText) * 1000 - nowMs > presignExpiresSecondsMax * 1000) {
     throw new S3Error('AccessDenied', { message: 'Presigned URLs may be valid for at most 604800 seconds (7 days).' });
   }
-  const secret = await secretOrThrow(accessKeyId, options);
+  const { secretAccessKey: secret, principal } = await credentialOrThrow(accessKeyId, options);
   checkSigV2Signature(request, secret, accessKeyId, expiresText, values.get('Signature') ?? '');
-  return { accessKeyId, payload: { kind: 'unsigned' } };
+  return { principal, payload: { kind: 'unsigned' } };
 }
 
 /** Authenticates one request; throws the S3Error AWS would answer with. */

@@ -93,12 +93,12 @@ class DiscardingBackend implements S3Backend {
     return true;
   }
   async listBuckets(): Promise<readonly BucketInfo[]> {
-    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined }];
+    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [] }];
   }
   async createBucket(): Promise<void> {}
   async deleteBucket(): Promise<void> {}
   async headBucket(name: string): Promise<BucketInfo> {
-    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined };
+    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [] };
   }
   setBucketTags(): never {
     throw new Error('not used by the benchmark');
@@ -181,7 +181,7 @@ function percentile(sortedMs: readonly number[], fraction: number): number {
 async function benchThroughGateway(): Promise<void> {
   const credentials = { accessKeyId: 'BENCHKEY', secretAccessKey: 'bench-secret' };
   const app = createGatewayApp(
-    { region: 'us-east-1', virtualHostBaseDomains: [], owner: { id: 'bench', displayName: 'bench' }, limits: defaultGatewayLimits },
+    { region: 'us-east-1', virtualHostBaseDomains: [], limits: defaultGatewayLimits },
     { backend: new DiscardingBackend(), credentials: new StaticCredentialStore([credentials]), clock: systemClock, logger: silentLogger, metrics: createGatewayMetrics(new Registry()) },
   );
   const server = await startGatewayServer(app, { host: '127.0.0.1', port: 0, headerSectionBytesMax: 16 * 1024, requestTimeoutMs: 300_000, keepAliveTimeoutMs: keepAliveTimeoutMsDefault }, silentLogger);

@@ -143,9 +143,9 @@ export class ClusterS3Backend implements S3Backend {
     return this.call(async () => (await this.components.metadata.listBuckets()).map(bucketInfoOf));
   }
 
-  createBucket(name: string, options: { readonly objectLockEnabled?: boolean } = {}): Promise<void> {
+  createBucket(name: string, owner: string, options: { readonly objectLockEnabled?: boolean } = {}): Promise<void> {
     return this.call(async () => {
-      await this.components.metadata.createBucket({ bucket: name, owner: this.options.ownerId, objectLockEnabled: options.objectLockEnabled === true });
+      await this.components.metadata.createBucket({ bucket: name, owner, objectLockEnabled: options.objectLockEnabled === true });
     });
   }
 

@@ -11,12 +11,12 @@ import { Registry } from 'prom-client';
 import type { Clock, Logger } from '@tessera/common';
 import { MetadataClient } from '@tessera/rpc';
 import { createGatewayApp } from '../app';
-import { StaticCredentialStore } from '../auth/credential-store';
 import { defaultGatewayLimits } from '../limits';
 import { createGatewayMetrics } from '../metrics';
 import type { GatewayMetrics } from '../metrics';
 import { headerSectionBytesMaxDefault, startGatewayServer } from '../server';
 import { ClusterS3Backend } from './cluster-backend';
+import { MetadataCredentialStore } from './metadata-credential-store';
 import type { GatewayProcessConfig } from './gateway-process-config';
 import { StorageNodePool } from './storage-node-pool';
 import { StripeCollector } from './stripe-collector';
@@ -104,12 +104,11 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     {
       region: config.region,
       virtualHostBaseDomains: config.virtualHostBaseDomains,
-      owner: { id: config.rootAccessKeyId, displayName: config.rootAccessKeyId },
       limits: defaultGatewayLimits,
     },
     {
       backend,
-      credentials: new StaticCredentialStore([{ accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey }]),
+      credentials: new MetadataCredentialStore({ accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey }, metadata, clock),
       clock,
       logger,
       metrics,

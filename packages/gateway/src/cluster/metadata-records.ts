@@ -49,6 +49,7 @@ export function bucketInfoOf(record: Bucket__Output): BucketInfo {
     name: record.name, createdAtMs: record.createdAtMs, tags: record.tags.map(({ key, value }) => ({ key, value })),
     corsRules: record.corsRules.map(corsRuleFromWire), versioning: versioningOf(record.versioning), lifecycleRules: record.lifecycleRules.map(lifecycleRuleFromWire),
     objectLock: record.objectLockEnabled ? { defaultRetention: defaultRetentionOf(record) } : undefined,
+    owner: record.owner, grants: record.grants.map(({ accessKeyId, read, write }) => ({ accessKeyId, read, write })),
   };
 }
 

@@ -7,7 +7,7 @@
 import type { Response } from 'express';
 import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
-import type { BucketCorsCache } from '../bucket-cors-cache';
+import type { BucketInfoCache } from '../bucket-info-cache';
 import { corsForbidden, corsResponseHeaders, matchActualRequest, matchPreflight, parseRequestedHeaders } from '../cors';
 import { S3Error } from '../s3-errors';
 import { corsConfigurationBodyBytesMax, parseCorsConfiguration } from '../xml-requests';
@@ -19,14 +19,14 @@ export async function handleGetBucketCors(ctx: HandlerContext, bucket: string): 
   sendXml(ctx, 200, corsConfigurationXml(info.corsRules));
 }
 
-export async function handlePutBucketCors(ctx: HandlerContext, bucket: string, cache: BucketCorsCache): Promise<void> {
+export async function handlePutBucketCors(ctx: HandlerContext, bucket: string, cache: BucketInfoCache): Promise<void> {
   const rules = parseCorsConfiguration(await readSmallBody(ctx, corsConfigurationBodyBytesMax));
   await callBackend({ bucket }, () => ctx.backend.setBucketCors(bucket, rules));
   cache.forget(bucket);
   sendEmpty(ctx, 200);
 }
 
-export async function handleDeleteBucketCors(ctx: HandlerContext, bucket: string, cache: BucketCorsCache): Promise<void> {
+export async function handleDeleteBucketCors(ctx: HandlerContext, bucket: string, cache: BucketInfoCache): Promise<void> {
   await callBackend({ bucket }, () => ctx.backend.setBucketCors(bucket, []));
   cache.forget(bucket);
   sendEmpty(ctx, 204);
@@ -43,12 +43,12 @@ export interface PreflightRequest {
  * `Origin`, AccessForbidden when the bucket is missing, has no CORS rules, or no rule allows
  * the origin, method and headers asked for.
  */
-export async function handleCorsPreflight(res: Response, request: PreflightRequest, cache: BucketCorsCache): Promise<void> {
+export async function handleCorsPreflight(res: Response, request: PreflightRequest, cache: BucketInfoCache): Promise<void> {
   const origin = request.header('origin');
   if (origin === undefined) throw new S3Error('BadRequest', { message: 'Insufficient information. Origin request header needed.' });
   const method = request.header('access-control-request-method');
   const resourceType = request.key === undefined ? 'BUCKET' : 'OBJECT';
-  const rules = await cache.rulesOf(request.bucket);
+  const rules = (await cache.infoOf(request.bucket))?.corsRules;
   if (rules === undefined) throw corsForbidden('no-bucket', method ?? 'OPTIONS', 'BUCKET');
   if (rules.length === 0) throw corsForbidden('not-enabled', method ?? 'OPTIONS', resourceType);
   if (method === undefined) throw new S3Error('BadRequest', { message: 'Invalid Access-Control-Request-Method: null' });
@@ -65,12 +65,12 @@ export async function handleCorsPreflight(res: Response, request: PreflightReque
  * method, set before the handler runs so that errors carry them too (a browser script can then
  * read the S3 error). No rule, no readable bucket: no CORS headers, and the request goes on.
  */
-export async function applyCorsHeaders(ctx: HandlerContext, bucket: string, cache: BucketCorsCache): Promise<void> {
+export async function applyCorsHeaders(ctx: HandlerContext, bucket: string, cache: BucketInfoCache): Promise<void> {
   const origin = ctx.header('origin');
   if (origin === undefined) return;
   let rules;
   try {
-    rules = await cache.rulesOf(bucket);
+    rules = (await cache.infoOf(bucket))?.corsRules;
   } catch {
     return;
   }

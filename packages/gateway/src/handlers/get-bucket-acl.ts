@@ -6,9 +6,10 @@
  */
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { bucketOwner } from '../bucket-access';
 import { accessControlPolicyXml } from '../xml-responses';
 
 export async function handleGetBucketAcl(ctx: HandlerContext, bucket: string): Promise<void> {
   await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
-  sendXml(ctx, 200, accessControlPolicyXml(ctx.options.owner));
+  sendXml(ctx, 200, accessControlPolicyXml(await bucketOwner(ctx, bucket)));
 }

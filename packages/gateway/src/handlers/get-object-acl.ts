@@ -4,9 +4,10 @@
  */
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { bucketOwner } from '../bucket-access';
 import { accessControlPolicyXml } from '../xml-responses';
 
 export async function handleGetObjectAcl(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<void> {
   await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
-  sendXml(ctx, 200, accessControlPolicyXml(ctx.options.owner));
+  sendXml(ctx, 200, accessControlPolicyXml(await bucketOwner(ctx, bucket)));
 }

@@ -2,12 +2,15 @@
  * ListBuckets: the buckets sorted by name, with the owner. Honours the paging S3 added in 2024
  * (`prefix`, `max-buckets` 1-10,000, `continuation-token`): without them every bucket is listed
  * in one page, as before; with `max-buckets` a truncated page carries a ContinuationToken, an
- * opaque base64url of the last bucket name returned.
+ * opaque base64url of the last bucket name returned. The root key sees every bucket; another
+ * key sees those it owns or holds a grant in (access-policy.ts).
  */
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
 import { listAllMyBucketsXml } from '../xml-responses';
+import { mayList } from '../access-policy';
+import { requesterAsOwner } from '../bucket-access';
 
 /** S3's bound on max-buckets. */
 export const listBucketsPageSizeMax = 10_000;
@@ -36,10 +39,10 @@ export async function handleListBuckets(ctx: HandlerContext): Promise<void> {
   const after = token === undefined || token === '' ? undefined : decodeToken(token);
   const buckets = await callBackend({}, () => ctx.backend.listBuckets());
   const selected = [...buckets]
-    .filter((bucket) => bucket.name.startsWith(prefix) && (after === undefined || bucket.name > after))
+    .filter((bucket) => bucket.name.startsWith(prefix) && (after === undefined || bucket.name > after) && mayList(ctx.auth.principal, bucket))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const page = maxBuckets === undefined ? selected : selected.slice(0, maxBuckets);
   const last = page[page.length - 1];
   const continuationToken = page.length < selected.length && last !== undefined ? Buffer.from(last.name, 'utf8').toString('base64url') : undefined;
-  sendXml(ctx, 200, listAllMyBucketsXml(ctx.options.owner, page, { region: ctx.options.region, continuationToken, prefix: prefix === '' ? undefined : prefix }));
+  sendXml(ctx, 200, listAllMyBucketsXml(requesterAsOwner(ctx), page, { region: ctx.options.region, continuationToken, prefix: prefix === '' ? undefined : prefix }));
 }

@@ -4,6 +4,7 @@
 import type { ListMultipartUploadsParams } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { bucketOwner } from '../bucket-access';
 import { listMultipartUploadsXml } from '../xml-responses';
 
 export async function handleListMultipartUploads(ctx: HandlerContext, bucket: string, params: ListMultipartUploadsParams): Promise<void> {
@@ -31,7 +32,7 @@ export async function handleListMultipartUploads(ctx: HandlerContext, bucket: st
       encodingType: params.encodingType,
       entries: page.entries,
       isTruncated: page.isTruncated,
-      owner: ctx.options.owner,
+      owner: await bucketOwner(ctx, bucket),
     }),
   );
 }

@@ -8,6 +8,7 @@
 import type { ListObjectVersionsParams } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { bucketOwner } from '../bucket-access';
 import { S3Error } from '../s3-errors';
 import { listVersionsXml } from '../xml-responses';
 
@@ -35,7 +36,7 @@ export async function handleListObjectVersions(ctx: HandlerContext, bucket: stri
       nextVersionIdMarker: page.nextVersionIdMarker,
       entries: page.entries,
       isTruncated: page.isTruncated,
-      owner: ctx.options.owner,
+      owner: await bucketOwner(ctx, bucket),
     }),
   );
 }

@@ -4,6 +4,7 @@
 import type { ListPartsParams } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { bucketOwner } from '../bucket-access';
 import { listPartsXml } from '../xml-responses';
 
 export async function handleListParts(ctx: HandlerContext, bucket: string, key: string, uploadId: string, params: ListPartsParams): Promise<void> {
@@ -18,7 +19,7 @@ export async function handleListParts(ctx: HandlerContext, bucket: string, key: 
       partNumberMarker: params.partNumberMarker,
       maxParts: params.maxParts,
       isTruncated: page.isTruncated,
-      owner: ctx.options.owner,
+      owner: await bucketOwner(ctx, bucket),
       encodingType: params.encodingType,
     }),
     headers,

@@ -19,6 +19,7 @@ import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { authenticatePostForm } from '../auth/post-form-auth';
 import type { AuthOptions, AuthResult } from '../auth/verify-request';
+import { checkAccess } from '../bucket-access';
 import { callBackend, sendEmpty, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { FormDataReader, formDataBoundaryOf } from '../form-data';
@@ -96,8 +97,9 @@ export async function handlePostObject(
   const reader = new FormDataReader(request.req, boundary, { partHeaderBytesMax });
   const { fields, file } = await readFieldsUpToFile(reader);
   const texts = new Map([...fields].map(([name, field]) => [name, field.text]));
-  const accessKeyId = await authenticatePostForm(texts, authOptions);
-  const ctx = contextFor({ accessKeyId, payload: { kind: 'unsigned' } });
+  const principal = await authenticatePostForm(texts, authOptions);
+  const ctx = contextFor({ principal, payload: { kind: 'unsigned' } });
+  await checkAccess(ctx, { bucket, level: 'write' });
 
   const keyField = texts.get('key');
   if (keyField === undefined) {

@@ -7,6 +7,7 @@
 import { refuseUnsupportedAccessControlPolicy, refuseUnsupportedAclHeaders, hasAclHeaders } from '../access-control';
 import { callBackend, readSmallBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { bucketOwner } from '../bucket-access';
 import { S3Error } from '../s3-errors';
 import { accessControlPolicyBodyBytesMax, parseAccessControlPolicy } from '../xml-requests';
 
@@ -21,7 +22,7 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
   }
   if (!fromHeaders) {
     if (body.length === 0) throw new S3Error('MissingRequestBodyError', { message: 'An x-amz-acl header or an AccessControlPolicy body is required.' });
-    refuseUnsupportedAccessControlPolicy(parseAccessControlPolicy(body), ctx.options.owner);
+    refuseUnsupportedAccessControlPolicy(parseAccessControlPolicy(body), await bucketOwner(ctx, bucket));
   }
   if (key === undefined) await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
   else await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));

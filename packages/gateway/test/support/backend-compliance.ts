@@ -68,14 +68,15 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
     beforeEach(async () => {
       subject = await make();
       backend = subject.backend;
-      await backend.createBucket('bkt');
+      await backend.createBucket('bkt', 'owner-key');
     });
     afterEach(async () => {
       await subject.cleanup();
     });
 
     test('buckets: create twice, head, list, delete only when empty', async () => {
-      expect(await reasonOf(backend.createBucket('bkt'))).toBe('BucketAlreadyOwnedByYou');
+      expect(await reasonOf(backend.createBucket('bkt', 'owner-key'))).toBe('BucketAlreadyOwnedByYou');
+      expect(await reasonOf(backend.createBucket('bkt', 'other-key'))).toBe('BucketAlreadyExists');
       expect((await backend.headBucket('bkt')).name).toBe('bkt');
       expect((await backend.listBuckets()).map((b) => b.name)).toContain('bkt');
       await backend.putObject({ bucket: 'bkt', key: 'k', headers: noHeaders, body: bodyOf(Buffer.from('x')), condition: noCondition });
@@ -103,7 +104,7 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
     });
 
     test('bucket tags: none at creation, replaced in order, removed; the bucket keeps its name and date', async () => {
-      await backend.createBucket('tagged-bucket');
+      await backend.createBucket('tagged-bucket', 'owner-key');
       const created = await backend.headBucket('tagged-bucket');
       expect(created.tags).toEqual([]);
       const tags = [{ key: 'team', value: 'storage' }, { key: 'empty', value: '' }, { key: 'ключ', value: '🚀' }];
@@ -118,7 +119,7 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
     });
 
     test('bucket CORS rules: stored as given and in order, replaced whole, removed; tags untouched', async () => {
-      await backend.createBucket('cors-bucket');
+      await backend.createBucket('cors-bucket', 'owner-key');
       const created = await backend.headBucket('cors-bucket');
       expect(created.corsRules).toEqual([]);
       const rules = [

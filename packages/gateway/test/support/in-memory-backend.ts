@@ -86,10 +86,14 @@ export class InMemoryS3Backend implements S3Backend {
     return [...this.buckets.values()].map((bucket) => bucket.info);
   }
 
-  async createBucket(name: string, options: { readonly objectLockEnabled?: boolean } = {}): Promise<void> {
+  async createBucket(name: string, owner: string, options: { readonly objectLockEnabled?: boolean } = {}): Promise<void> {
     if (options.objectLockEnabled === true) throw new S3Error('NotImplemented', { message: 'the in-memory test backend has no Object Lock' });
-    if (this.buckets.has(name)) throw new S3BackendError('BucketAlreadyOwnedByYou');
-    this.buckets.set(name, { info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined }, objects: new Map(), uploads: new Map() });
+    const existing = this.buckets.get(name);
+    if (existing !== undefined) throw new S3BackendError(existing.info.owner === owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists');
+    this.buckets.set(name, {
+      info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner, grants: [] },
+      objects: new Map(), uploads: new Map(),
+    });
   }
 
   async deleteBucket(name: string): Promise<void> {

@@ -32,7 +32,6 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions> = {}): Gat
   return {
     region: testRegion,
     virtualHostBaseDomains: ['s3.localhost', 'localhost'],
-    owner: { id: 'tessera-root-owner', displayName: 'tessera' },
     limits: {
       putObjectSizeBytesMax,
       partSizeBytesMax,
@@ -44,14 +43,17 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions> = {}): Gat
   };
 }
 
-export async function startTestGateway(options: { clock?: Clock; gateway?: Partial<GatewayOptions> } = {}): Promise<TestGateway> {
+/**
+ * `moreKeys`: access keys besides the root test key (e.g. non-root principals for access tests).
+ */
+export async function startTestGateway(options: { clock?: Clock; gateway?: Partial<GatewayOptions>; moreKeys?: ConstructorParameters<typeof StaticCredentialStore>[0] } = {}): Promise<TestGateway> {
   const clock = options.clock ?? systemClock;
   const registry = new Registry();
   const metrics = createGatewayMetrics(registry);
   const backend = new InMemoryS3Backend(clock);
   const app = createGatewayApp(testGatewayOptions(options.gateway), {
     backend,
-    credentials: new StaticCredentialStore([{ accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey }]),
+    credentials: new StaticCredentialStore([{ accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey }, ...(options.moreKeys ?? [])]),
     clock,
     logger: silentLogger,
     metrics,

@@ -1,0 +1,88 @@
+/**
+ * `tessera key create|ls|rm|allow|deny`: S3 access keys other than root, kept by the metadata
+ * service. A key owns the buckets it creates; in other buckets it has what `allow` grants it
+ * (read and/or write objects). Gateways pick up a change within 5 s. The secret is printed
+ * once, by `create`: store it then.
+ */
+import { AccessKeyOwnsBucketsError, MetadataClient, MetadataError } from '@tessera/rpc';
+import type { ParsedArgs } from '../args';
+import { CliError, UsageError } from '../errors';
+import { renderTable } from '../table';
+
+export interface KeyCommandResult {
+  readonly json: unknown;
+  readonly text: string;
+}
+
+/** Flags only `tessera key` knows (booleans). */
+export const keyBooleanFlags: readonly string[] = ['read', 'write', 'no-create-bucket'];
+
+export async function runKeyCommand(args: ParsedArgs, addresses: readonly string[]): Promise<KeyCommandResult> {
+  const [, sub, first, second] = args.positionals;
+  const client = new MetadataClient({ addresses, callTimeoutMs: 5_000, attemptCountMax: Math.max(3, addresses.length * 2) });
+  try {
+    switch (sub) {
+      case 'ls':
+      case undefined: {
+        const keys = await client.listAccessKeys();
+        const buckets = await client.listBuckets();
+        const rows = keys.map((key) => {
+          const owned = buckets.filter((bucket) => bucket.owner === key.accessKeyId).map((bucket) => bucket.name);
+          const granted = buckets.flatMap((bucket) => bucket.grants.filter((grant) => grant.accessKeyId === key.accessKeyId).map((grant) => `${bucket.name}:${accessText(grant)}`));
+          return [key.accessKeyId, key.name, new Date(key.createdAtMs).toISOString(), key.canCreateBuckets ? 'yes' : 'no', owned.join(',') || '-', granted.join(',') || '-'];
+        });
+        const json = keys.map((key) => ({ accessKeyId: key.accessKeyId, name: key.name, createdAtMs: key.createdAtMs, canCreateBuckets: key.canCreateBuckets }));
+        return { json: { keys: json }, text: keys.length === 0 ? 'no access keys (only the root key): tessera key create <name>' : renderTable(['ACCESS KEY', 'NAME', 'CREATED', 'CREATE BUCKETS', 'OWNS', 'GRANTS'], rows) };
+      }
+      case 'create': {
+        const name = required(first, 'tessera key create <name> [--no-create-bucket]');
+        const key = await client.createAccessKey({ name, canCreateBuckets: args.flags.get('no-create-bucket') !== 'true', accessKeyId: '', secretAccessKey: '' });
+        const text = [
+          `Access key   ${key.accessKeyId}`,
+          `Secret key   ${key.secretAccessKey}`,
+          `Name         ${key.name}`,
+          `Buckets      ${key.canCreateBuckets ? 'may create buckets (and owns them)' : 'may not create buckets'}; others with tessera key allow ${key.accessKeyId} <bucket>`,
+          'The secret is shown only now: store it.',
+        ].join('\n');
+        return { json: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, name: key.name, canCreateBuckets: key.canCreateBuckets }, text };
+      }
+      case 'rm': {
+        const id = required(first, 'tessera key rm <access-key-id> [--force]');
+        const force = args.flags.get('force') === 'true';
+        await client.deleteAccessKey(id, force);
+        return { json: { deleted: id }, text: `${id}: deleted (gateways refuse it within 5 s)${force ? '; buckets it owned stay, reachable with the root key' : ''}` };
+      }
+      case 'allow':
+      case 'deny': {
+        const usage = sub === 'allow' ? 'tessera key allow <access-key-id> <bucket> [--read] [--write]' : 'tessera key deny <access-key-id> <bucket>';
+        const id = required(first, usage);
+        const bucket = required(second, usage);
+        const readFlag = args.flags.get('read') === 'true';
+        const writeFlag = args.flags.get('write') === 'true';
+        if (sub === 'deny' && (readFlag || writeFlag)) throw new UsageError('tessera key deny removes the whole grant: it takes no --read or --write');
+        // allow with neither flag: both.
+        const access = sub === 'deny' ? { read: false, write: false } : readFlag || writeFlag ? { read: readFlag, write: writeFlag } : { read: true, write: true };
+        await client.setBucketGrant(bucket, id, access);
+        const text = sub === 'deny' ? `${id}: no access to ${bucket} (gateways apply it within 5 s)` : `${id}: ${accessText(access)} in ${bucket} (gateways apply it within 5 s)`;
+        return { json: { accessKeyId: id, bucket, ...access }, text };
+      }
+      default:
+        throw new UsageError(`unknown key command ${JSON.stringify(sub)}: use ls, create, rm, allow or deny`);
+    }
+  } catch (err) {
+    if (err instanceof AccessKeyOwnsBucketsError) throw new CliError(`${err.message}: delete those buckets first, or --force to delete the key and leave them to the root key`);
+    if (err instanceof MetadataError) throw new CliError(err.message);
+    throw err;
+  } finally {
+    client.close();
+  }
+}
+
+function accessText(access: { readonly read: boolean; readonly write: boolean }): string {
+  return access.read && access.write ? 'read+write' : access.read ? 'read' : 'write';
+}
+
+function required(value: string | undefined, usage: string): string {
+  if (value === undefined || value === '') throw new UsageError(`usage: ${usage}`);
+  return value;
+}

@@ -1,0 +1,83 @@
+// Goal: access keys and bucket grants as the catalogue keeps them: a key is created once (its
+// id never reused), read back with its secret, listed; a grant needs an existing key and bucket,
+// is replaced by the next one for the same key, and goes when read and write are both false;
+// a key that owns buckets is deleted only with force, and its grants go with it; bad ids and
+// secrets never reach the log.
+// Method: commands applied to a real CatalogueStateMachine over LevelDB (the apply path every
+// replica runs), and validateCommand as the service runs it before proposing.
+import { AccessKeyExistsError, AccessKeyOwnsBucketsError, InvalidArgumentError, NoSuchAccessKeyError, NoSuchBucketError } from '@tessera/rpc';
+import { validateCommand } from '../src/commands';
+import type { TempCatalogue } from './helpers';
+import { applyOk, applyRefused, openTempCatalogue } from './helpers';
+
+const alice = { accessKeyId: 'TKALICE0000000000001', secretAccessKey: 'alice-secret-0123456789abcdefghijklmnopq' };
+const bob = { accessKeyId: 'TKBOB00000000000001', secretAccessKey: 'bob-secret-0123456789abcdefghijklmnopqrs' };
+
+let cat: TempCatalogue;
+beforeEach(async () => {
+  cat = await openTempCatalogue();
+});
+afterEach(async () => {
+  await cat.close();
+});
+
+test('a key is created once, read with its secret, listed; a second create of the id is refused', async () => {
+  await applyOk(cat, { type: 'createAccessKey', ...alice, name: 'alice', createdAtMs: 5, canCreateBuckets: true });
+  expect(await cat.machine.getAccessKey(alice.accessKeyId)).toEqual({ ...alice, name: 'alice', createdAtMs: 5, canCreateBuckets: true });
+  expect(await applyRefused(cat, { type: 'createAccessKey', ...alice, secretAccessKey: 'another-secret-0123456789', name: 'x', createdAtMs: 6, canCreateBuckets: false }))
+    .toBeInstanceOf(AccessKeyExistsError);
+  await applyOk(cat, { type: 'createAccessKey', ...bob, name: 'bob', createdAtMs: 7, canCreateBuckets: false });
+  expect((await cat.machine.listAccessKeys()).map((key) => [key.accessKeyId, key.name, key.canCreateBuckets])).toEqual([
+    [alice.accessKeyId, 'alice', true], [bob.accessKeyId, 'bob', false],
+  ]);
+  await expect(cat.machine.getAccessKey('TKNOBODY')).rejects.toBeInstanceOf(NoSuchAccessKeyError);
+});
+
+test('grants: need the key and the bucket, replace the previous one, go when empty; never for the owner', async () => {
+  await applyOk(cat, { type: 'createAccessKey', ...alice, name: 'alice', createdAtMs: 1, canCreateBuckets: true });
+  await applyOk(cat, { type: 'createAccessKey', ...bob, name: 'bob', createdAtMs: 1, canCreateBuckets: true });
+  await applyOk(cat, { type: 'createBucket', bucket: 'shared', owner: alice.accessKeyId, createdAtMs: 2 });
+  expect(await applyRefused(cat, { type: 'setBucketGrant', bucket: 'shared', accessKeyId: 'TKNOBODY', read: true, write: false })).toBeInstanceOf(NoSuchAccessKeyError);
+  expect(await applyRefused(cat, { type: 'setBucketGrant', bucket: 'nope', accessKeyId: bob.accessKeyId, read: true, write: false })).toBeInstanceOf(NoSuchBucketError);
+  expect(await applyRefused(cat, { type: 'setBucketGrant', bucket: 'shared', accessKeyId: alice.accessKeyId, read: true, write: false })).toBeInstanceOf(InvalidArgumentError);
+
+  await applyOk(cat, { type: 'setBucketGrant', bucket: 'shared', accessKeyId: bob.accessKeyId, read: true, write: false });
+  expect((await cat.machine.getBucket('shared')).grants).toEqual([{ accessKeyId: bob.accessKeyId, read: true, write: false }]);
+  await applyOk(cat, { type: 'setBucketGrant', bucket: 'shared', accessKeyId: bob.accessKeyId, read: false, write: true });
+  expect((await cat.machine.getBucket('shared')).grants).toEqual([{ accessKeyId: bob.accessKeyId, read: false, write: true }]);
+  await applyOk(cat, { type: 'setBucketGrant', bucket: 'shared', accessKeyId: bob.accessKeyId, read: false, write: false });
+  expect((await cat.machine.getBucket('shared')).grants).toBeUndefined();
+});
+
+test('a key that owns buckets is deleted only with force; its grants go with it, the buckets stay', async () => {
+  await applyOk(cat, { type: 'createAccessKey', ...alice, name: 'alice', createdAtMs: 1, canCreateBuckets: true });
+  await applyOk(cat, { type: 'createAccessKey', ...bob, name: 'bob', createdAtMs: 1, canCreateBuckets: true });
+  await applyOk(cat, { type: 'createBucket', bucket: 'alices', owner: alice.accessKeyId, createdAtMs: 2 });
+  await applyOk(cat, { type: 'createBucket', bucket: 'bobs', owner: bob.accessKeyId, createdAtMs: 2 });
+  await applyOk(cat, { type: 'setBucketGrant', bucket: 'alices', accessKeyId: bob.accessKeyId, read: true, write: true });
+
+  const refused = await applyRefused(cat, { type: 'deleteAccessKey', accessKeyId: bob.accessKeyId, force: false });
+  expect(refused).toBeInstanceOf(AccessKeyOwnsBucketsError);
+  expect((refused as AccessKeyOwnsBucketsError).buckets).toBe('bobs');
+  expect((await cat.machine.getBucket('alices')).grants).toHaveLength(1);
+
+  await applyOk(cat, { type: 'deleteAccessKey', accessKeyId: bob.accessKeyId, force: true });
+  await expect(cat.machine.getAccessKey(bob.accessKeyId)).rejects.toBeInstanceOf(NoSuchAccessKeyError);
+  expect((await cat.machine.getBucket('alices')).grants).toBeUndefined();
+  expect((await cat.machine.getBucket('bobs')).owner).toBe(bob.accessKeyId);
+  expect(await applyRefused(cat, { type: 'deleteAccessKey', accessKeyId: bob.accessKeyId, force: true })).toBeInstanceOf(NoSuchAccessKeyError);
+  // A key without buckets goes without force.
+  await applyOk(cat, { type: 'deleteBucket', bucket: 'alices' });
+  await applyOk(cat, { type: 'deleteAccessKey', accessKeyId: alice.accessKeyId, force: false });
+  expect(await cat.machine.listAccessKeys()).toEqual([]);
+});
+
+test('ids and secrets are checked before proposing', () => {
+  const create = { type: 'createAccessKey' as const, name: 'n', createdAtMs: 1, canCreateBuckets: true };
+  expect(() => validateCommand({ ...create, ...alice })).not.toThrow();
+  expect(() => validateCommand({ ...create, accessKeyId: 'has space', secretAccessKey: alice.secretAccessKey })).toThrow(InvalidArgumentError);
+  expect(() => validateCommand({ ...create, accessKeyId: alice.accessKeyId, secretAccessKey: 'short' })).toThrow(InvalidArgumentError);
+  expect(() => validateCommand({ ...create, accessKeyId: alice.accessKeyId, secretAccessKey: 'sixteen or more but with spaces' })).toThrow(InvalidArgumentError);
+  expect(() => validateCommand({ type: 'setBucketGrant', bucket: 'bucket', accessKeyId: 'x/y', read: true, write: true })).toThrow(InvalidArgumentError);
+  expect(() => validateCommand({ type: 'deleteAccessKey', accessKeyId: '', force: false })).toThrow(InvalidArgumentError);
+});
