@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client,
+  CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { defaultClusterLayoutOptions, findFreePortBlock, LocalCluster, loadOrCreateRootKeys, planCluster } from '@tessera/local-cluster';
 import type { RootCredentials } from '@tessera/local-cluster';
@@ -176,6 +176,51 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     expect(ls.stdout).toMatch(new RegExp(`\\s${original.length} aws-up\\.bin`));
     expect(aws('s3', 'cp', 's3://aws-bucket/x/aws-up.bin', target).status).toBe(0);
     expect(sha256(fs.readFileSync(target))).toBe(sha256(original));
+  }, 90_000);
+
+  test('key create / allow / ls / deny / rm: a second key owns its bucket, a read grant lets a third key read it, not write', async () => {
+    const created = await tessera('key', 'create', 'team-a', '--json');
+    expect(created.exitCode).toBe(0);
+    const teamA = JSON.parse(created.stdout) as { accessKeyId: string; secretAccessKey: string };
+    const reader = JSON.parse((await tessera('key', 'create', 'reader', '--no-create-bucket', '--json')).stdout) as { accessKeyId: string; secretAccessKey: string };
+    const clientOf = (key: { accessKeyId: string; secretAccessKey: string }): S3Client => new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: key });
+    const teamClient = clientOf(teamA);
+    const readerClient = clientOf(reader);
+    try {
+      const original = crypto.randomBytes(700 * 1024);
+      await teamClient.send(new CreateBucketCommand({ Bucket: 'team-a-bucket' }));
+      await teamClient.send(new PutObjectCommand({ Bucket: 'team-a-bucket', Key: 'data.bin', Body: original }));
+      const readerGet = async (): Promise<string> => {
+        try {
+          const got = await readerClient.send(new GetObjectCommand({ Bucket: 'team-a-bucket', Key: 'data.bin' }));
+          return sha256(Buffer.from(await got.Body!.transformToByteArray()));
+        } catch (error) {
+          return (error as Error).name;
+        }
+      };
+      expect(await readerGet()).toBe('AccessDenied');
+      expect(await tessera('key', 'allow', reader.accessKeyId, 'team-a-bucket', '--read')).toMatchObject({ exitCode: 0, stdout: `${reader.accessKeyId}: read in team-a-bucket (gateways apply it within 5 s)\n` });
+      // The gateway (its own process) picks the grant up within its 5 s cache.
+      expect(await until(async () => ((await readerGet()) === sha256(original) ? true : undefined), 15_000, 'the read grant at the gateway')).toBe(true);
+      await expect(readerClient.send(new PutObjectCommand({ Bucket: 'team-a-bucket', Key: 'nope', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+      await expect(readerClient.send(new CreateBucketCommand({ Bucket: 'reader-bucket' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+      const listed = await tessera('key', 'ls');
+      expect(listed.stdout).toMatch(new RegExp(`^${teamA.accessKeyId}\\s+team-a\\s.*\\syes\\s+team-a-bucket\\s+-$`, 'm'));
+      expect(listed.stdout).toMatch(new RegExp(`^${reader.accessKeyId}\\s+reader\\s.*\\sno\\s+-\\s+team-a-bucket:read$`, 'm'));
+      expect(listed.stdout).not.toContain(teamA.secretAccessKey);
+      expect((await tessera('key', 'deny', reader.accessKeyId, 'team-a-bucket')).exitCode).toBe(0);
+      expect(await until(async () => ((await readerGet()) === 'AccessDenied' ? true : undefined), 15_000, 'the grant taken back at the gateway')).toBe(true);
+      const refused = await tessera('key', 'rm', teamA.accessKeyId);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain(`access key ${teamA.accessKeyId} owns buckets: team-a-bucket`);
+      expect((await tessera('key', 'rm', reader.accessKeyId)).exitCode).toBe(0);
+      expect((await tessera('key', 'allow', teamA.accessKeyId)).exitCode).toBe(2);
+      expect((await tessera('key', 'ls', '--read')).exitCode).toBe(0);
+      expect((await tessera('node', 'ls', '--read')).exitCode).toBe(2);
+    } finally {
+      teamClient.destroy();
+      readerClient.destroy();
+    }
   }, 90_000);
 
   test('node drain / undrain / add / remove through the metadata service', async () => {
