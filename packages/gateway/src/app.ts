@@ -9,7 +9,7 @@ import type { Clock, Logger } from '@tessera/common';
 import { anonymousPrincipal } from './auth/credential-store';
 import type { CredentialStore } from './auth/credential-store';
 import { requiredAccess } from './access-policy';
-import { checkAccess } from './bucket-access';
+import { checkAccess, checkExpectedOwner } from './bucket-access';
 import { authenticateRequest } from './auth/verify-request';
 import type { AuthResult } from './auth/verify-request';
 import type { S3Backend } from './backend';
@@ -156,6 +156,10 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
   for (const required of requiredAccess(op, header('x-amz-bypass-governance-retention')?.trim().toLowerCase() === 'true')) {
     await checkAccess(ctx, required);
   }
+  const expectedOwner = header('x-amz-expected-bucket-owner');
+  if (expectedOwner !== undefined && 'bucket' in op && op.bucket !== undefined) await checkExpectedOwner(ctx, op.bucket, expectedOwner.trim());
+  const expectedSourceOwner = header('x-amz-source-expected-bucket-owner');
+  if (expectedSourceOwner !== undefined && 'source' in op) await checkExpectedOwner(ctx, op.source.bucket, expectedSourceOwner.trim());
   await dispatchS3Operation(ctx, op);
 }
 

@@ -48,3 +48,14 @@ export async function bucketOwner(ctx: HandlerContext, bucket: string): Promise<
 export function requesterAsOwner(ctx: HandlerContext): Owner {
   return { id: ctx.auth.principal.accessKeyId, displayName: ctx.auth.principal.displayName };
 }
+
+/**
+ * `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` for a copy's source):
+ * the client names the owner it expects (an access key id here, as listings show owners); another
+ * owner is 403 AccessDenied, so a request never lands in a same-named bucket of someone else.
+ */
+export async function checkExpectedOwner(ctx: HandlerContext, bucket: string, expectedOwner: string): Promise<void> {
+  const info = await currentInfoOf(ctx, bucket);
+  if (info === undefined || info.owner === expectedOwner) return;
+  throw new S3Error('AccessDenied', { message: `Access Denied: bucket ${bucket} is not owned by ${expectedOwner}.` });
+}

@@ -4,7 +4,8 @@
  * granted) in ListBuckets, while root sees all; another key's bucket name is BucketAlreadyExists;
  * a key without a grant is refused (403) on reads, writes and copies; a read grant allows GET,
  * listings and presigned URLs but no writes; a write grant allows writes but no bucket settings;
- * a key made without bucket creation cannot create one; a deleted key stops working.
+ * a key made without bucket creation cannot create one; a deleted key stops working;
+ * x-amz-expected-bucket-owner is checked.
  * Method: the in-process cluster fixture (3 metadata nodes, 9 storage nodes, the real gateway)
  * with keys created through the metadata service as `tessera key` does, driven by
  * @aws-sdk/client-s3 clients signing with each key; bodies compared by SHA-256. Grants reach the
@@ -86,6 +87,12 @@ test('a key owns what it creates and lists only that; root lists everything; nam
   expect((await cluster.metadata.headBucket('alice-data')).owner).toBe(alice.accessKeyId);
   expect(await errorOf(alice.client.send(new GetObjectCommand({ Bucket: 'root-private', Key: 'secret' })))).toEqual([403, 'AccessDenied']);
   expect(await errorOf(alice.client.send(new ListObjectsV2Command({ Bucket: 'root-private' })))).toEqual([403, 'AccessDenied']);
+  // x-amz-expected-bucket-owner: the owner a client expects, else 403 (for root too).
+  expect((await cluster.s3.send(new ListObjectsV2Command({ Bucket: 'alice-data', ExpectedBucketOwner: alice.accessKeyId }))).KeyCount).toBe(1);
+  expect(await errorOf(cluster.s3.send(new ListObjectsV2Command({ Bucket: 'alice-data', ExpectedBucketOwner: 'TKSOMEONEELSE' })))).toEqual([403, 'AccessDenied']);
+  expect(await errorOf(alice.client.send(new CopyObjectCommand({
+    Bucket: 'alice-drop', Key: 'c', CopySource: 'alice-data/report.bin', ExpectedSourceBucketOwner: 'TKSOMEONEELSE',
+  })))).toEqual([403, 'AccessDenied']);
   // A bucket that does not exist is still NoSuchBucket.
   expect(await errorOf(alice.client.send(new GetObjectCommand({ Bucket: 'nobody-has-this', Key: 'k' })))).toEqual([404, 'NoSuchBucket']);
 });
