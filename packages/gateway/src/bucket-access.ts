@@ -15,10 +15,7 @@ import type { Owner } from './xml-responses';
  * pass on a stale "no such bucket".
  */
 async function currentInfoOf(ctx: HandlerContext, bucket: string): Promise<BucketInfo | undefined> {
-  const cached = await ctx.bucketCache.infoOf(bucket);
-  if (cached !== undefined) return cached;
-  ctx.bucketCache.forget(bucket);
-  return ctx.bucketCache.infoOf(bucket);
+  return ctx.bucketCache.infoOf(bucket, { rereadMissing: true });
 }
 
 /**

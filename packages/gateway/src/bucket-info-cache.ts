@@ -26,11 +26,15 @@ export class BucketInfoCache {
     private readonly ttlMs = bucketInfoCacheTtlMs,
   ) {}
 
-  /** The bucket's settings, undefined for no such bucket; throws what reading them throws otherwise. */
-  async infoOf(bucket: string): Promise<BucketInfo | undefined> {
+  /**
+   * The bucket's settings, undefined for no such bucket; throws what reading them throws
+   * otherwise. `rereadMissing`: a bucket remembered as missing is read again (an access decision
+   * must not pass on a stale "no such bucket": it may have been created since elsewhere).
+   */
+  async infoOf(bucket: string, options: { readonly rereadMissing?: boolean } = {}): Promise<BucketInfo | undefined> {
     const nowMs = this.clock.monotonicMs();
     const cached = this.entries.get(bucket);
-    if (cached !== undefined && nowMs - cached.readAtMs < this.ttlMs) return cached.info;
+    if (cached !== undefined && nowMs - cached.readAtMs < this.ttlMs && (cached.info !== undefined || options.rereadMissing !== true)) return cached.info;
     const info = await this.readInfo(bucket);
     if (this.entries.size >= cachedBucketCountMax) this.entries.clear();
     this.entries.set(bucket, { info, readAtMs: nowMs });

@@ -44,4 +44,10 @@ test('settings are read once per TTL, a missing bucket too; failures are not rem
   failing = false;
   expect(await rulesOf('web')).toEqual([rule, rule]);
   expect(reads).toEqual(['web', 'ghost', 'web', 'web', 'web', 'web']);
+  // An access decision reads a bucket remembered as missing again, never one remembered as present.
+  expect(await cache.infoOf('ghost')).toBeUndefined();
+  expect(await cache.infoOf('ghost')).toBeUndefined();
+  expect(await cache.infoOf('ghost', { rereadMissing: true })).toBeUndefined();
+  expect((await cache.infoOf('web', { rereadMissing: true }))?.corsRules).toEqual([rule, rule]);
+  expect(reads).toEqual(['web', 'ghost', 'web', 'web', 'web', 'web', 'ghost', 'ghost']);
 });
