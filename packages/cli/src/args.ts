@@ -43,3 +43,9 @@ export function checkKnownFlags(args: ParsedArgs, known: ReadonlySet<string>, co
     if (!known.has(name)) throw new UsageError(`unknown flag --${name} for \`tessera ${command}\` (see tessera help)`);
   }
 }
+
+/** A positional a command cannot do without; missing or empty is a usage error (exit 2) showing `usage`. */
+export function requiredPositional(value: string | undefined, usage: string): string {
+  if (value === undefined || value === '') throw new UsageError(`usage: ${usage}`);
+  return value;
+}

@@ -5,6 +5,7 @@
  * once, by `create`: store it then.
  */
 import { AccessKeyOwnsBucketsError, MetadataClient, MetadataError } from '@tessera/rpc';
+import { requiredPositional } from '../args';
 import type { ParsedArgs } from '../args';
 import { CliError, UsageError } from '../errors';
 import { renderTable } from '../table';
@@ -35,7 +36,7 @@ export async function runKeyCommand(args: ParsedArgs, addresses: readonly string
         return { json: { keys: json }, text: keys.length === 0 ? 'no access keys (only the root key): tessera key create <name>' : renderTable(['ACCESS KEY', 'NAME', 'CREATED', 'CREATE BUCKETS', 'OWNS', 'GRANTS'], rows) };
       }
       case 'create': {
-        const name = required(first, 'tessera key create <name> [--no-create-bucket]');
+        const name = requiredPositional(first, 'tessera key create <name> [--no-create-bucket]');
         const key = await client.createAccessKey({ name, canCreateBuckets: args.flags.get('no-create-bucket') !== 'true', accessKeyId: '', secretAccessKey: '' });
         const text = [
           `Access key   ${key.accessKeyId}`,
@@ -47,7 +48,7 @@ export async function runKeyCommand(args: ParsedArgs, addresses: readonly string
         return { json: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, name: key.name, canCreateBuckets: key.canCreateBuckets }, text };
       }
       case 'rm': {
-        const id = required(first, 'tessera key rm <access-key-id> [--force]');
+        const id = requiredPositional(first, 'tessera key rm <access-key-id> [--force]');
         const force = args.flags.get('force') === 'true';
         await client.deleteAccessKey(id, force);
         return { json: { deleted: id }, text: `${id}: deleted (gateways refuse it within 5 s)${force ? '; buckets it owned stay, reachable with the root key' : ''}` };
@@ -55,8 +56,8 @@ export async function runKeyCommand(args: ParsedArgs, addresses: readonly string
       case 'allow':
       case 'deny': {
         const usage = sub === 'allow' ? 'tessera key allow <access-key-id> <bucket> [--read] [--write]' : 'tessera key deny <access-key-id> <bucket>';
-        const id = required(first, usage);
-        const bucket = required(second, usage);
+        const id = requiredPositional(first, usage);
+        const bucket = requiredPositional(second, usage);
         const readFlag = args.flags.get('read') === 'true';
         const writeFlag = args.flags.get('write') === 'true';
         if (sub === 'deny' && (readFlag || writeFlag)) throw new UsageError('tessera key deny removes the whole grant: it takes no --read or --write');
@@ -80,9 +81,4 @@ export async function runKeyCommand(args: ParsedArgs, addresses: readonly string
 
 function accessText(access: { readonly read: boolean; readonly write: boolean }): string {
   return access.read && access.write ? 'read+write' : access.read ? 'read' : 'write';
-}
-
-function required(value: string | undefined, usage: string): string {
-  if (value === undefined || value === '') throw new UsageError(`usage: ${usage}`);
-  return value;
 }

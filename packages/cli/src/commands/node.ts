@@ -7,6 +7,7 @@
  * until `tessera node add` readmits it.
  */
 import { MetadataClient, MetadataError, StorageNodeNotEmptyError } from '@tessera/rpc';
+import { requiredPositional } from '../args';
 import type { ParsedArgs } from '../args';
 import { CliError, UsageError } from '../errors';
 import { formatBytes, renderTable } from '../table';
@@ -35,7 +36,7 @@ export async function runNodeCommand(args: ParsedArgs, addresses: readonly strin
         return { json: { nodes, removed }, text: forgotten.length === 0 ? table : `${table}\nremoved (re-add with tessera node add): ${forgotten.join(', ')}` };
       }
       case 'add': {
-        const id = required(nodeId, 'tessera node add <node-id> --zone <zone> --address <host:port> [--capacity-bytes <n>]');
+        const id = requiredPositional(nodeId, 'tessera node add <node-id> --zone <zone> --address <host:port> [--capacity-bytes <n>]');
         const zone = flag(args, 'zone');
         const address = flag(args, 'address');
         const capacityText = args.flags.get('capacity-bytes') ?? '0';
@@ -47,13 +48,13 @@ export async function runNodeCommand(args: ParsedArgs, addresses: readonly strin
       }
       case 'drain':
       case 'undrain': {
-        const id = required(nodeId, `tessera node ${sub} <node-id>`);
+        const id = requiredPositional(nodeId, `tessera node ${sub} <node-id>`);
         const state = sub === 'drain' ? 'draining' : 'up';
         const node = await client.setNodeState({ nodeId: id, state, reason: args.flags.get('reason') ?? `tessera node ${sub}` });
         return { json: { node }, text: `${node.nodeId}: ${node.state}${sub === 'drain' ? ' (no new shards are placed on it)' : ''}` };
       }
       case 'remove': {
-        const id = required(nodeId, 'tessera node remove <node-id> [--force]');
+        const id = requiredPositional(nodeId, 'tessera node remove <node-id> [--force]');
         const force = args.flags.get('force') === 'true';
         const result = await client.removeNode({ nodeId: id, force, reason: args.flags.get('reason') ?? 'tessera node remove' });
         const text = result.forgotten
@@ -73,11 +74,6 @@ export async function runNodeCommand(args: ParsedArgs, addresses: readonly strin
   } finally {
     client.close();
   }
-}
-
-function required(value: string | undefined, usage: string): string {
-  if (value === undefined || value === '') throw new UsageError(`usage: ${usage}`);
-  return value;
 }
 
 function flag(args: ParsedArgs, name: string): string {
