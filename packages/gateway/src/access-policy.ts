@@ -5,7 +5,7 @@
  * - The root key (configuration) may do everything in every bucket.
  * - Any other key (tessera key create) owns the buckets it creates: everything there.
  * - In a bucket it does not own, a key has only what the owner's operator granted it
- *   (tessera bucket allow): `read` (GET, HEAD, listings, configuration reads) and/or `write`
+ *   (tessera key allow): `read` (GET, HEAD, listings, configuration reads) and/or `write`
  *   (PUT, copy, delete, tagging, retention and legal hold, multipart uploads).
  * - Changing a bucket's settings or deleting it, and bypassing GOVERNANCE retention, take the
  *   owner (or root).

@@ -38,7 +38,7 @@ export interface BucketInfo {
   readonly objectLock: BucketObjectLock | undefined;
   /** The access key id that created the bucket (access-policy.ts). */
   readonly owner: string;
-  /** What other access keys may do in it (tessera bucket allow). */
+  /** What other access keys may do in it (tessera key allow). */
   readonly grants: readonly BucketGrant[];
 }
 

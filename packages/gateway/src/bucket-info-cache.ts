@@ -10,7 +10,7 @@ const cachedBucketCountMax = 10_000;
  * metadata read per request: the CORS rules of requests that carry `Origin` (a browser sends
  * one with every cross-origin request), and the owner and grants that decide what an access
  * key other than root may do (access-policy.ts). A change made through this gateway is seen at
- * once; one made elsewhere (another gateway, `tessera bucket allow`) within
+ * once; one made elsewhere (another gateway, `tessera key allow`) within
  * `bucketInfoCacheTtlMs` (S3 itself applies bucket configuration and permission changes
  * eventually). A missing bucket is remembered as missing for as long (preflights are
  * unauthenticated: random names must not each cost a metadata read); a failed read is not

@@ -24,7 +24,7 @@ export interface BucketRecord {
   readonly lifecycleRules?: readonly LifecycleRuleRecord[];
   /** S3 Object Lock: present once enabled (never disabled); versioning then stays Enabled. */
   readonly objectLock?: ObjectLockRecord;
-  /** Access keys other than the owner allowed in (tessera bucket allow); absent = none. */
+  /** Access keys other than the owner allowed in (tessera key allow); absent = none. */
   readonly grants?: readonly BucketGrantRecord[];
 }
 
