@@ -1,12 +1,18 @@
 /**
- * Access control as Tessera has it: one owner (the root key) with FULL_CONTROL of every bucket
- * and object, and no other grantee. Requests that would set exactly that — the canned ACL
- * `private` (or `bucket-owner-full-control` / `bucket-owner-read`, which name the same single
- * owner), or an AccessControlPolicy granting only the owner FULL_CONTROL — are accepted,
- * because clients send them routinely (rclone, s3cmd, SDK defaults). Anything that would open
- * access (public-read, grants to other users or groups) is refused with NotImplemented, never
- * stored or ignored: a client must not believe an object is public, or shared, when it is not.
+ * S3 ACLs as Tessera has them. A bucket's owner (the access key that created it) has
+ * FULL_CONTROL of it and its objects; other access keys have what the bucket's grants say
+ * (access-policy.ts), and a bucket ACL is another view of those grants: READ for a read grant,
+ * WRITE for a write grant, to a CanonicalUser whose ID is the access key id. PutBucketAcl sets
+ * the grants (bucketGrantsFromAcl*), GetBucketAcl shows them.
+ * Objects have no ACL of their own: an object ACL (and the ACL headers of writes) may only
+ * state the owner's FULL_CONTROL — the canned ACL `private` (or `bucket-owner-full-control` /
+ * `bucket-owner-read`, which name the same owner), or an AccessControlPolicy granting only the
+ * owner FULL_CONTROL — which clients send routinely (rclone, s3cmd, SDK defaults). Anything
+ * else (public-read, group or e-mail grantees, READ_ACP / WRITE_ACP, FULL_CONTROL to another
+ * key, per-object grants) is refused with NotImplemented, never stored or ignored: a client must
+ * not believe an object is public, or shared, when it is not.
  */
+import type { BucketGrant } from './backend';
 import { S3Error } from './s3-errors';
 import type { AccessControlPolicyRequest } from './xml-requests';
 import type { Owner } from './xml-responses';
@@ -62,4 +68,82 @@ export function refuseUnsupportedAccessControlPolicy(policy: AccessControlPolicy
   if (policy.grants.length === 0 || !ownerOnly) {
     throw new S3Error('NotImplemented', { message: 'ACL grants other than the owner\'s FULL_CONTROL are not implemented by Tessera.' });
   }
+}
+
+/** The bucket-level ACL permissions Tessera stores, as grants of `read` / `write`. */
+const grantPermissions: Readonly<Record<string, 'read' | 'write'>> = { READ: 'read', WRITE: 'write' };
+const knownPermissions: ReadonlySet<string> = new Set(['READ', 'WRITE', 'READ_ACP', 'WRITE_ACP', 'FULL_CONTROL']);
+
+/** Collects per-key permissions into grants; the owner's own entries add nothing. */
+class GrantCollector {
+  private readonly byKey = new Map<string, { read: boolean; write: boolean }>();
+  constructor(private readonly ownerId: string) {}
+
+  add(granteeId: string | undefined, permission: string, source: string): void {
+    if (!knownPermissions.has(permission)) throw new S3Error('MalformedACLError', { message: `Unknown ACL permission ${permission} in ${source}.` });
+    if (granteeId === undefined) {
+      throw new S3Error('NotImplemented', { message: `ACL grants to groups or e-mail addresses (${source}) are not implemented by Tessera: grant access keys by their id.` });
+    }
+    if (granteeId === this.ownerId) return;
+    const access = grantPermissions[permission];
+    if (access === undefined) {
+      throw new S3Error('NotImplemented', { message: `${permission} for anyone but the owner (${source}) is not implemented by Tessera: grant READ and/or WRITE.` });
+    }
+    const entry = this.byKey.get(granteeId) ?? { read: false, write: false };
+    entry[access] = true;
+    this.byKey.set(granteeId, entry);
+  }
+
+  grants(): BucketGrant[] {
+    return [...this.byKey].map(([accessKeyId, { read, write }]) => ({ accessKeyId, read, write }));
+  }
+}
+
+const grantHeaderPermissions: ReadonlyArray<readonly [string, string]> = [
+  ['x-amz-grant-read', 'READ'], ['x-amz-grant-write', 'WRITE'], ['x-amz-grant-read-acp', 'READ_ACP'],
+  ['x-amz-grant-write-acp', 'WRITE_ACP'], ['x-amz-grant-full-control', 'FULL_CONTROL'],
+];
+
+/**
+ * PutBucketAcl with headers: the canned ACLs that name only the owner give no grants; the
+ * `x-amz-grant-read` / `-write` headers (`id="<access key id>", ...`) give read / write.
+ */
+export function bucketGrantsFromAclHeaders(header: (name: string) => string | undefined, headerNames: readonly string[], ownerId: string): BucketGrant[] {
+  const cannedAcl = header('x-amz-acl');
+  const grantHeaders = headerNames.filter((name) => name.startsWith('x-amz-grant-'));
+  if (cannedAcl !== undefined && grantHeaders.length > 0) {
+    throw new S3Error('InvalidRequest', { message: 'Specifying both Canned ACLs and Header Grants is not allowed' });
+  }
+  if (cannedAcl !== undefined) {
+    refuseUnsupportedAclHeaders(header, ['x-amz-acl']);
+    return [];
+  }
+  const collector = new GrantCollector(ownerId);
+  for (const name of grantHeaders) {
+    const permission = grantHeaderPermissions.find(([headerName]) => headerName === name)?.[1];
+    if (permission === undefined) throw new S3Error('InvalidArgument', { message: `Unknown ACL header ${name}.`, fields: { ArgumentName: name } });
+    for (const grantee of parseGranteeList(header(name) ?? '', name)) {
+      collector.add(grantee.type === 'id' ? grantee.value : undefined, permission, name);
+    }
+  }
+  return collector.grants();
+}
+
+/** PutBucketAcl with an AccessControlPolicy body (Owner, if given, must be the bucket's owner). */
+export function bucketGrantsFromAccessControlPolicy(policy: AccessControlPolicyRequest, ownerId: string): BucketGrant[] {
+  if (policy.ownerId !== undefined && policy.ownerId !== ownerId) {
+    throw new S3Error('AccessDenied', { message: 'The Owner in the AccessControlPolicy is not the owner of this resource.' });
+  }
+  const collector = new GrantCollector(ownerId);
+  policy.grants.forEach((grant, index) => collector.add(grant.granteeId, grant.permission, `Grant ${index + 1}`));
+  return collector.grants();
+}
+
+/** `id="a", uri="http://..."`: S3's grantee list syntax in x-amz-grant-* headers. */
+function parseGranteeList(value: string, headerName: string): { readonly type: string; readonly value: string }[] {
+  return value.split(',').map((item) => item.trim()).filter((item) => item !== '').map((item) => {
+    const match = /^(id|emailAddress|uri)\s*=\s*"?([^"]*)"?$/i.exec(item);
+    if (match === null) throw new S3Error('InvalidArgument', { message: `Invalid grantee ${item} in ${headerName}: expected id="...", emailAddress="..." or uri="...".`, fields: { ArgumentName: headerName, ArgumentValue: value } });
+    return { type: (match[1] ?? '').toLowerCase(), value: (match[2] ?? '').trim() };
+  });
 }

@@ -244,6 +244,11 @@ export interface S3Backend {
   deleteBucket(name: string): Promise<void>;
   /** Throws NoSuchBucket. */
   headBucket(name: string): Promise<BucketInfo>;
+  /**
+   * PutBucketAcl: the bucket's grants become exactly `grants` (empty: none). Throws NoSuchBucket,
+   * or InvalidArgument when a grant names no access key.
+   */
+  setBucketGrants(name: string, grants: readonly BucketGrant[]): Promise<void>;
   /** Replaces the bucket's tag set; an empty list removes it. Tags are validated by the gateway. Throws NoSuchBucket. */
   setBucketTags(name: string, tags: readonly Tag[]): Promise<void>;
   /** Replaces the bucket's CORS rules; an empty list removes them. Rules are validated by the gateway. Throws NoSuchBucket. */

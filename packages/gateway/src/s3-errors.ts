@@ -54,6 +54,7 @@ export const s3ErrorCatalogue = {
   InvalidTag: { httpStatus: 400, message: 'The tag provided was not a valid tag.' },
   InvalidURI: { httpStatus: 400, message: "Couldn't parse the specified URI." },
   KeyTooLongError: { httpStatus: 400, message: 'Your key is too long' },
+  MalformedACLError: { httpStatus: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MalformedXML: { httpStatus: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MalformedPOSTRequest: { httpStatus: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },
   MaxMessageLengthExceeded: { httpStatus: 400, message: 'Your request was too big.' },

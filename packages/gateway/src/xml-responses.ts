@@ -5,7 +5,7 @@
  * survive the trip.
  */
 import type { LifecycleRule } from '@tessera/rpc';
-import type { BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry, VersionListEntry } from './backend';
+import type { BucketGrant, BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry, VersionListEntry } from './backend';
 import { checksumAlgorithms } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
 import type { CorsRule } from './cors';
@@ -291,13 +291,15 @@ export function versioningConfigurationXml(status: 'Enabled' | 'Suspended' | und
   return status === undefined ? xmlDocument('VersioningConfiguration') : xmlDocument('VersioningConfiguration', xmlText('Status', status));
 }
 
-export function accessControlPolicyXml(owner: Owner): string {
-  const grant = xmlElement(
+/** The owner's FULL_CONTROL, then READ and WRITE for each access key granted them (a bucket's grants). */
+export function accessControlPolicyXml(owner: Owner, grants: readonly BucketGrant[] = []): string {
+  const grantXml = (id: string, permission: string): string => xmlElement(
     'Grant',
-    `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${xmlText('ID', owner.id)}${xmlText('DisplayName', owner.displayName)}</Grantee>`,
-    xmlText('Permission', 'FULL_CONTROL'),
+    `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${xmlText('ID', id)}${xmlText('DisplayName', id === owner.id ? owner.displayName : id)}</Grantee>`,
+    xmlText('Permission', permission),
   );
-  return xmlDocument('AccessControlPolicy', ownerXml(owner), xmlElement('AccessControlList', grant));
+  const others = grants.flatMap((grant) => [...(grant.read ? [grantXml(grant.accessKeyId, 'READ')] : []), ...(grant.write ? [grantXml(grant.accessKeyId, 'WRITE')] : [])]);
+  return xmlDocument('AccessControlPolicy', ownerXml(owner), xmlElement('AccessControlList', grantXml(owner.id, 'FULL_CONTROL'), ...others));
 }
 
 export function taggingXml(tags: readonly Tag[]): string {

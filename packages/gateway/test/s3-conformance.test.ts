@@ -15,6 +15,7 @@ import {
   CopyObjectCommand,
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  GetBucketAclCommand,
   DeleteBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectAttributesCommand,
@@ -184,7 +185,7 @@ test('UTF-8 metadata is signed as the bytes on the wire and returned byte for by
   expect(Buffer.from(sdkHead.Metadata?.['city'] ?? '', 'latin1').toString('utf8')).toBe('Grüße');
 });
 
-describe('ACLs: the owner has FULL_CONTROL, nothing wider is accepted', () => {
+describe('ACLs: the owner has FULL_CONTROL; a bucket ACL grants READ / WRITE to access keys; nothing wider is accepted', () => {
   beforeAll(async () => {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl', Body: 'x' }));
   });
@@ -211,6 +212,33 @@ describe('ACLs: the owner has FULL_CONTROL, nothing wider is accepted', () => {
         AccessControlPolicy: { Owner: { ID: owner.id }, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: owner.id }, Permission: 'FULL_CONTROL' }] },
       }),
     );
+  });
+
+  test('a bucket ACL is the bucket\'s grants: READ and WRITE to access keys by id, set by headers or a body, shown by GetBucketAcl', async () => {
+    const ownerGrant = { Grantee: { ID: owner.id, DisplayName: owner.displayName, Type: 'CanonicalUser' }, Permission: 'FULL_CONTROL' };
+    const grantOf = (id: string, permission: string): object => ({ Grantee: { ID: id, DisplayName: id, Type: 'CanonicalUser' }, Permission: permission });
+    await client.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: 'id="TKREADER01", id="TKBOTH01"', GrantWrite: 'id=TKBOTH01', GrantFullControl: `id="${owner.id}"` }));
+    expect((await client.send(new GetBucketAclCommand({ Bucket: bucket }))).Grants).toEqual([
+      ownerGrant, grantOf('TKREADER01', 'READ'), grantOf('TKBOTH01', 'READ'), grantOf('TKBOTH01', 'WRITE'),
+    ]);
+    await client.send(new PutBucketAclCommand({
+      Bucket: bucket,
+      AccessControlPolicy: {
+        Owner: { ID: owner.id },
+        Grants: [{ Grantee: { Type: 'CanonicalUser', ID: owner.id }, Permission: 'FULL_CONTROL' }, { Grantee: { Type: 'CanonicalUser', ID: 'TKWRITER01' }, Permission: 'WRITE' }],
+      },
+    }));
+    expect((await client.send(new GetBucketAclCommand({ Bucket: bucket }))).Grants).toEqual([ownerGrant, grantOf('TKWRITER01', 'WRITE')]);
+    // What a grant cannot express is refused and changes nothing.
+    expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, GrantReadACP: 'id="TKREADER01"' })))).toEqual({ status: 501, code: 'NotImplemented' });
+    expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, GrantFullControl: 'id="TKREADER01"' })))).toEqual({ status: 501, code: 'NotImplemented' });
+    expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })))).toEqual({ status: 501, code: 'NotImplemented' });
+    expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private', GrantRead: 'id="TKREADER01"' })))).toEqual({ status: 400, code: 'InvalidRequest' });
+    expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: 'nonsense' })))).toEqual({ status: 400, code: 'InvalidArgument' });
+    expect((await client.send(new GetBucketAclCommand({ Bucket: bucket }))).Grants).toEqual([ownerGrant, grantOf('TKWRITER01', 'WRITE')]);
+    // The canned ACL private leaves the owner alone.
+    await client.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' }));
+    expect((await client.send(new GetBucketAclCommand({ Bucket: bucket }))).Grants).toEqual([ownerGrant]);
   });
 
   test('public or shared ACLs are NotImplemented, never silently stored', async () => {

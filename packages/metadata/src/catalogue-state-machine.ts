@@ -15,7 +15,7 @@ import { validateCommand } from './commands';
 import { validateSystemMetadata } from './validation';
 import * as keys from './keys';
 import type {
-  AccessKeyRecord, BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, LifecycleRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
+  AccessKeyRecord, BucketGrantRecord, BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, LifecycleRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
   WriteCondition,
 } from './model';
 import { isDeleteMarker } from './model';
@@ -412,6 +412,8 @@ export class CatalogueStateMachine {
         return this.deleteBucket(command.bucket, m);
       case 'setBucketGrant':
         return this.setBucketGrant(command, m);
+      case 'replaceBucketGrants':
+        return this.replaceBucketGrants(command, m);
       case 'createAccessKey':
         return this.createAccessKey(command, m);
       case 'deleteAccessKey':
@@ -605,13 +607,26 @@ export class CatalogueStateMachine {
   }
 
   private async setBucketGrant(command: Extract<Command, { type: 'setBucketGrant' }>, m: Mutation): Promise<BucketRecord> {
-    const { grants: previousGrants, ...previous } = await this.getBucket(command.bucket);
-    await this.getAccessKey(command.accessKeyId);
-    if (previous.owner === command.accessKeyId) throw new InvalidArgumentError(`access key ${command.accessKeyId} owns bucket ${command.bucket}: it has every permission there`);
-    const others = (previousGrants ?? []).filter((grant) => grant.accessKeyId !== command.accessKeyId);
+    const bucket = await this.getBucket(command.bucket);
+    const others = (bucket.grants ?? []).filter((grant) => grant.accessKeyId !== command.accessKeyId);
     const grants = command.read || command.write ? [...others, { accessKeyId: command.accessKeyId, read: command.read, write: command.write }] : others;
-    const record: BucketRecord = grants.length === 0 ? previous : { ...previous, grants };
-    m.put(keys.bucketKey(command.bucket), record);
+    return this.writeGrants(bucket, grants, m);
+  }
+
+  private async replaceBucketGrants(command: Extract<Command, { type: 'replaceBucketGrants' }>, m: Mutation): Promise<BucketRecord> {
+    const bucket = await this.getBucket(command.bucket);
+    return this.writeGrants(bucket, command.grants.map(({ accessKeyId, read, write }) => ({ accessKeyId, read, write })), m);
+  }
+
+  /** The bucket with exactly these grants; each names an existing key that does not own it. */
+  private async writeGrants(bucket: BucketRecord, grants: readonly BucketGrantRecord[], m: Mutation): Promise<BucketRecord> {
+    for (const grant of grants) {
+      await this.getAccessKey(grant.accessKeyId);
+      if (bucket.owner === grant.accessKeyId) throw new InvalidArgumentError(`access key ${grant.accessKeyId} owns bucket ${bucket.name}: it has every permission there`);
+    }
+    const { grants: _previous, ...rest } = bucket;
+    const record: BucketRecord = grants.length === 0 ? rest : { ...rest, grants };
+    m.put(keys.bucketKey(bucket.name), record);
     return record;
   }
 

@@ -1,7 +1,7 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError, accessKeyPairProblem } from '@tessera/rpc';
-import type { CorsRuleRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
+import type { BucketGrantRecord, CorsRuleRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
 import {
   validateBucketName, validateBucketTags, validateCorsRules, validateEtag, validateLifecycleRules, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
   validateShortString, validateStringMap, validateStripe, validateSystemMetadata, validateUserMetadata,
@@ -32,6 +32,8 @@ export type Command =
     }
   /** Sets (or, with read and write both false, removes) one access key's grant on a bucket. */
   | { readonly type: 'setBucketGrant'; readonly bucket: string; readonly accessKeyId: string; readonly read: boolean; readonly write: boolean }
+  /** Replaces all the bucket's grants (PutBucketAcl); each with read or write, at most one per key. */
+  | { readonly type: 'replaceBucketGrants'; readonly bucket: string; readonly grants: readonly BucketGrantRecord[] }
   /** Id and secret are chosen by the proposer (generated, or imported by the operator). */
   | {
       readonly type: 'createAccessKey'; readonly accessKeyId: string; readonly secretAccessKey: string; readonly name: string;
@@ -212,6 +214,18 @@ export function validateCommand(command: StampedCommand): void {
       validateAccessKeyId(command.accessKeyId);
       if (typeof command.read !== 'boolean' || typeof command.write !== 'boolean') throw new InvalidArgumentError('read and write must be booleans');
       return;
+    case 'replaceBucketGrants': {
+      validateBucketName(command.bucket);
+      if (!Array.isArray(command.grants) || command.grants.length > bucketGrantCountMax) throw new InvalidArgumentError(`a bucket has at most ${bucketGrantCountMax} grants`);
+      const seen = new Set<string>();
+      for (const grant of command.grants) {
+        validateAccessKeyId(grant.accessKeyId);
+        if (typeof grant.read !== 'boolean' || typeof grant.write !== 'boolean' || !(grant.read || grant.write)) throw new InvalidArgumentError('a grant allows read, write or both');
+        if (seen.has(grant.accessKeyId)) throw new InvalidArgumentError(`access key ${grant.accessKeyId} granted twice`);
+        seen.add(grant.accessKeyId);
+      }
+      return;
+    }
     case 'createAccessKey': {
       const problem = accessKeyPairProblem(command);
       if (problem !== undefined) throw new InvalidArgumentError(problem);
@@ -407,6 +421,9 @@ export function validateCommand(command: StampedCommand): void {
       throw new InvalidArgumentError(`unknown command type ${String((command as { type?: unknown }).type)}`);
   }
 }
+
+/** Grants on one bucket (S3 allows 100 grants in an ACL). */
+export const bucketGrantCountMax = 100;
 
 export function validateAccessKeyId(accessKeyId: string): void {
   if (typeof accessKeyId !== 'string' || !/^[A-Za-z0-9]{3,128}$/.test(accessKeyId)) throw new InvalidArgumentError('an access key id is 3-128 letters and digits');

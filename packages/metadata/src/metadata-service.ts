@@ -111,6 +111,10 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     HeadBucket: u('HeadBucket', async (req) => bucketToProto(await read(() => host.machine.getBucket(req.bucket)))),
     SetBucketGrant: u('SetBucketGrant', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketGrant', bucket: req.bucket, accessKeyId: req.accessKeyId, read: req.read, write: req.write }, rid))),
+    ReplaceBucketGrants: u('ReplaceBucketGrants', async (req, rid) =>
+      bucketToProto(await propose<BucketRecord>({
+        type: 'replaceBucketGrants', bucket: req.bucket, grants: req.grants.map(({ accessKeyId, read, write }) => ({ accessKeyId, read, write })),
+      }, rid))),
     CreateAccessKey: u('CreateAccessKey', async (req, rid) => {
       const given = req.accessKeyId !== '' || req.secretAccessKey !== '';
       if (given && (req.accessKeyId === '' || req.secretAccessKey === '')) throw new InvalidArgumentError('an imported key needs both its access key id and its secret');

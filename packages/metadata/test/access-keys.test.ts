@@ -49,6 +49,23 @@ test('grants: need the key and the bucket, replace the previous one, go when emp
   expect((await cat.machine.getBucket('shared')).grants).toBeUndefined();
 });
 
+test('replaceBucketGrants (PutBucketAcl) sets exactly the grants given, all or nothing', async () => {
+  await applyOk(cat, { type: 'createAccessKey', ...alice, name: 'alice', createdAtMs: 1, canCreateBuckets: true });
+  await applyOk(cat, { type: 'createAccessKey', ...bob, name: 'bob', createdAtMs: 1, canCreateBuckets: true });
+  await applyOk(cat, { type: 'createBucket', bucket: 'shared', owner: 'TKROOT', createdAtMs: 2 });
+  await applyOk(cat, { type: 'setBucketGrant', bucket: 'shared', accessKeyId: bob.accessKeyId, read: true, write: true });
+  await applyOk(cat, { type: 'replaceBucketGrants', bucket: 'shared', grants: [{ accessKeyId: alice.accessKeyId, read: true, write: false }] });
+  expect((await cat.machine.getBucket('shared')).grants).toEqual([{ accessKeyId: alice.accessKeyId, read: true, write: false }]);
+  // One unknown key refuses the whole command: the grants stay as they were.
+  expect(await applyRefused(cat, { type: 'replaceBucketGrants', bucket: 'shared', grants: [{ accessKeyId: bob.accessKeyId, read: true, write: false }, { accessKeyId: 'TKNOBODY', read: true, write: false }] }))
+    .toBeInstanceOf(NoSuchAccessKeyError);
+  expect((await cat.machine.getBucket('shared')).grants).toEqual([{ accessKeyId: alice.accessKeyId, read: true, write: false }]);
+  await applyOk(cat, { type: 'replaceBucketGrants', bucket: 'shared', grants: [] });
+  expect((await cat.machine.getBucket('shared')).grants).toBeUndefined();
+  expect(() => validateCommand({ type: 'replaceBucketGrants', bucket: 'shared', grants: [{ accessKeyId: bob.accessKeyId, read: false, write: false }] })).toThrow(InvalidArgumentError);
+  expect(() => validateCommand({ type: 'replaceBucketGrants', bucket: 'shared', grants: [bob, bob].map((key) => ({ accessKeyId: key.accessKeyId, read: true, write: false })) })).toThrow(InvalidArgumentError);
+});
+
 test('a key that owns buckets is deleted only with force; its grants go with it, the buckets stay', async () => {
   await applyOk(cat, { type: 'createAccessKey', ...alice, name: 'alice', createdAtMs: 1, canCreateBuckets: true });
   await applyOk(cat, { type: 'createAccessKey', ...bob, name: 'bob', createdAtMs: 1, canCreateBuckets: true });

@@ -174,6 +174,10 @@ export class MetadataClient {
   setBucketGrant(bucket: string, accessKeyId: string, access: { read: boolean; write: boolean }): Promise<Bucket__Output> {
     return this.call('setBucketGrant', { bucket, accessKeyId, ...access }, 'write');
   }
+  /** PutBucketAcl: the bucket's grants become exactly these. */
+  replaceBucketGrants(bucket: string, grants: ReadonlyArray<{ accessKeyId: string; read: boolean; write: boolean }>): Promise<Bucket__Output> {
+    return this.call('replaceBucketGrants', { bucket, grants: grants.map((grant) => ({ ...grant })) }, 'write');
+  }
   /** A new access key; with `accessKeyId` and `secretAccessKey` both given, that pair is imported. */
   createAccessKey(request: CreateAccessKeyRequest): Promise<AccessKey__Output> {
     return this.call('createAccessKey', request, 'write');

@@ -100,6 +100,9 @@ class DiscardingBackend implements S3Backend {
   async headBucket(name: string): Promise<BucketInfo> {
     return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [] };
   }
+  setBucketGrants(): never {
+    throw new Error('not used by the benchmark');
+  }
   setBucketTags(): never {
     throw new Error('not used by the benchmark');
   }

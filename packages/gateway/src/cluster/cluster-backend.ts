@@ -22,6 +22,7 @@ import type { WriteCondition as MetadataWriteCondition } from '@tessera/proto/ge
 import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
 import { S3BackendError } from '../backend';
 import type {
+  BucketGrant,
   BucketInfo,
   CompleteMultipartRequest,
   DefaultRetention,
@@ -175,6 +176,12 @@ export class ClusterS3Backend implements S3Backend {
 
   headBucket(name: string): Promise<BucketInfo> {
     return this.call(async () => bucketInfoOf(await this.components.metadata.headBucket(name)));
+  }
+
+  setBucketGrants(name: string, grants: readonly BucketGrant[]): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.replaceBucketGrants(name, grants);
+    });
   }
 
   setBucketTags(name: string, tags: readonly Tag[]): Promise<void> {

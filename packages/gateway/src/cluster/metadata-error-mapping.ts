@@ -27,6 +27,7 @@ import {
   ObjectLockedError,
   ObjectLockNotEnabledError,
   InvalidBucketStateError,
+  NoSuchAccessKeyError,
 } from '@tessera/rpc';
 import { S3BackendError } from '../backend';
 import { S3Error } from '../s3-errors';
@@ -49,6 +50,8 @@ export function toBackendError(error: unknown): unknown {
   if (error instanceof ObjectLockedError) return new S3Error('AccessDenied', { ...options, message });
   if (error instanceof ObjectLockNotEnabledError) return new S3Error('InvalidRequest', { ...options, message });
   if (error instanceof InvalidBucketStateError) return new S3Error('InvalidBucketState', { ...options, message });
+  // An ACL grant naming an id that is no access key (S3: InvalidArgument "Invalid id").
+  if (error instanceof NoSuchAccessKeyError) return new S3Error('InvalidArgument', { ...options, message: 'Invalid id', fields: { ArgumentName: 'CanonicalUser/ID', ArgumentValue: error.accessKeyId } });
   if (error instanceof NoSuchVersionError) return new S3Error('NoSuchVersion', { ...options, fields: { VersionId: error.versionId } });
   if (error instanceof VersionIsDeleteMarkerError) {
     return new S3Error('MethodNotAllowed', {

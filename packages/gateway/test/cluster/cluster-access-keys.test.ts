@@ -5,7 +5,7 @@
  * a key without a grant is refused (403) on reads, writes and copies; a read grant allows GET,
  * listings and presigned URLs but no writes; a write grant allows writes but no bucket settings;
  * a key made without bucket creation cannot create one; a deleted key stops working;
- * x-amz-expected-bucket-owner is checked.
+ * x-amz-expected-bucket-owner is checked; an owner shares a bucket with PutBucketAcl too.
  * Method: the in-process cluster fixture (3 metadata nodes, 9 storage nodes, the real gateway)
  * with keys created through the metadata service as `tessera key` does, driven by
  * @aws-sdk/client-s3 clients signing with each key; bodies compared by SHA-256. Grants reach the
@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  CopyObjectCommand, CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
+  CopyObjectCommand, CreateBucketCommand, DeleteBucketCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
   PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -38,12 +38,11 @@ async function errorOf(promise: Promise<unknown>): Promise<[number | undefined, 
   return [error.$metadata.httpStatusCode, error.name];
 }
 
-/** 'ok' (the body read whole) or the S3 error's name. */
+/** The body's SHA-256 (read whole) or the S3 error's name. */
 async function outcomeOfGet(client: S3Client, bucketName: string, key: string): Promise<string> {
   try {
     const response = await client.send(new GetObjectCommand({ Bucket: bucketName, Key: key }));
-    await response.Body!.transformToByteArray();
-    return 'ok';
+    return sha256(await response.Body!.transformToByteArray());
   } catch (error) {
     return (error as Error).name;
   }
@@ -127,6 +126,21 @@ test('a read grant allows GET, listings and presigned URLs, not writes; a write 
   // Taking the grant back closes the door again.
   await cluster.metadata.setBucketGrant('alice-data', bob.accessKeyId, { read: false, write: false });
   await waitFor('bob refused again', async () => ((await outcomeOfGet(bob.client, 'alice-data', 'report.bin')) === 'AccessDenied' ? true : undefined), 15_000);
+});
+
+test('the owner shares a bucket with PutBucketAcl (READ to a key id) and sees it in GetBucketAcl; unknown ids are InvalidArgument', async () => {
+  expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe('AccessDenied');
+  await alice.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', GrantRead: `id="${bob.accessKeyId}"` }));
+  // Set through this gateway: it applies at once.
+  expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe(sha256(body));
+  const acl = await alice.client.send(new GetBucketAclCommand({ Bucket: 'alice-data' }));
+  expect(acl.Grants?.map((grant) => [grant.Grantee?.ID, grant.Permission])).toEqual([[alice.accessKeyId, 'FULL_CONTROL'], [bob.accessKeyId, 'READ']]);
+  expect((await cluster.metadata.headBucket('alice-data')).grants).toEqual([{ accessKeyId: bob.accessKeyId, read: true, write: false }]);
+  expect(await errorOf(alice.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', GrantRead: 'id="TKNOSUCHKEY"' })))).toEqual([400, 'InvalidArgument']);
+  // Only the owner changes a bucket's ACL.
+  expect(await errorOf(bob.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', ACL: 'private' })))).toEqual([403, 'AccessDenied']);
+  await alice.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', ACL: 'private' }));
+  expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe('AccessDenied');
 });
 
 test('a deleted key stops working; a key that owns buckets is kept unless forced', async () => {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '@tessera/common';
 import { S3BackendError } from '../../src/backend';
 import type {
+  BucketGrant,
   BucketInfo,
   CompleteMultipartRequest,
   DeleteObjectResult,
@@ -104,6 +105,13 @@ export class InMemoryS3Backend implements S3Backend {
 
   async headBucket(name: string): Promise<BucketInfo> {
     return this.bucket(name).info;
+  }
+
+  /** No key registry here: every id is accepted. */
+  async setBucketGrants(name: string, grants: readonly BucketGrant[]): Promise<void> {
+    this.throwInjectedFailure();
+    const bucket = this.bucket(name);
+    bucket.info = { ...bucket.info, grants: grants.map((grant) => ({ ...grant })) };
   }
 
   async setBucketTags(name: string, tags: readonly Tag[]): Promise<void> {
