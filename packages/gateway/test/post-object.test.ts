@@ -4,7 +4,7 @@
  * write them, SigV2 as s3-tests and older SDKs do) store the file with the form's Content-Type,
  * metadata and tags; `${filename}` names the key; `success_action_status` 200/201/204 and
  * `success_action_redirect` answer as S3; fields after the file are ignored. Refused: a bad
- * signature, an unknown key, anonymous forms, an expired policy, a field the policy does not
+ * signature, an unknown key, a key without write access to the bucket, anonymous forms, an expired policy, a field the policy does not
  * name, a file outside content-length-range, no file, too many bytes before the file, a
  * non-form POST, a body cut short. A page from an origin the bucket's CORS rules allow can
  * read the answer.
@@ -14,7 +14,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { connect } from 'node:net';
 import {
-  CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketCorsCommand, S3Client, S3ServiceException,
+  CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutBucketAclCommand, PutBucketCorsCommand, S3Client, S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { signingKeyOf } from './support/sigv4-test-signer';
 import { startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
@@ -24,8 +24,11 @@ let gateway: TestGateway;
 let client: S3Client;
 const bucket = 'forms';
 
+/** A key other than root (access-policy.ts): it may write only where the bucket grants it. */
+const guest = { accessKeyId: 'TKGUEST0000000000001', secretAccessKey: 'guest-secret-0123456789abcdefghij' };
+
 beforeAll(async () => {
-  gateway = await startTestGateway();
+  gateway = await startTestGateway({ moreKeys: [{ ...guest, principal: { accessKeyId: guest.accessKeyId, displayName: 'guest', isRoot: false, canCreateBuckets: false } }] });
   client = new S3Client({ endpoint: gateway.endpoint, region: testRegion, forcePathStyle: true, credentials: { accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey } });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
 });
@@ -156,6 +159,21 @@ test('signatures, keys and policies that do not hold are refused and store nothi
   expect(await errorCode(await post(signedV4([], {}), { bytes: Buffer.from('a') }))).toEqual([400, 'InvalidArgument']);
   expect(await exists('refused')).toBe(false);
   expect(await exists('admin/refused')).toBe(false);
+});
+
+test('a form signed by a key without write access to the bucket is refused and stores nothing; with a write grant it is stored', async () => {
+  const conditions = [{ key: 'from-guest' }];
+  const form = (): Record<string, string> => signedV4(conditions, { key: 'from-guest' }, { accessKeyId: guest.accessKeyId, secret: guest.secretAccessKey });
+  expect(await errorCode(await post(form(), { bytes: Buffer.from('guest') }))).toEqual([403, 'AccessDenied']);
+  expect(await exists('from-guest')).toBe(false);
+  // The owner grants write with a bucket ACL, through the gateway (which then reads the bucket again).
+  await client.send(new PutBucketAclCommand({ Bucket: bucket, GrantWrite: `id="${guest.accessKeyId}"` }));
+  try {
+    expect((await post(form(), { bytes: Buffer.from('guest') })).status).toBe(204);
+    expect(await exists('from-guest')).toBe(true);
+  } finally {
+    await client.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' }));
+  }
 });
 
 test('a file outside content-length-range, no file, or too many bytes before the file: nothing stored', async () => {
