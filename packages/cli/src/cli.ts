@@ -70,7 +70,7 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
     return command === undefined && !args.flags.has('help') ? 2 : 0;
   }
   const commandFlags: Record<string, readonly string[]> = {
-    node: ['zone', 'address', 'capacity-bytes', 'reason'], heal: ['healer', 'rate', 'watch', 'interval-ms'], scrub: ['healer', 'watch', 'interval-ms'], key: keyBooleanFlags,
+    node: ['zone', 'address', 'capacity-bytes', 'reason'], heal: ['healer', 'rate', 'watch', 'interval-ms'], scrub: ['healer', 'watch', 'interval-ms'], key: [...keyBooleanFlags, 'access-key-id'],
   };
   // --watch and the key flags are parsed as booleans everywhere but known only to their commands.
   const commandOnly = new Set(['watch', ...keyBooleanFlags]);
@@ -94,7 +94,7 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
       return 0;
     }
     case 'key': {
-      const result = await runKeyCommand(args, metadataAddressesOf(config));
+      const result = await runKeyCommand(args, metadataAddressesOf(config), environment.env);
       print(result.json, result.text);
       return 0;
     }

@@ -28,6 +28,7 @@ Operator
 
 Access keys (besides root; a key owns the buckets it creates; gateways apply changes within 5 s)
   key create <name> [--no-create-bucket]   new key; prints its secret once
+  key create <name> --access-key-id <id>   import an existing key, its secret in TESSERA_KEY_SECRET
   key ls [--json]                keys, the buckets each owns and its grants (never secrets)
   key rm <access-key-id> [--force]     delete; refused while it owns buckets unless --force
   key allow <access-key-id> <bucket> [--read] [--write]

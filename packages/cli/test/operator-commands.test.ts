@@ -178,7 +178,7 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     expect(sha256(fs.readFileSync(target))).toBe(sha256(original));
   }, 90_000);
 
-  test('key create / allow / ls / deny / rm: a second key owns its bucket, a read grant lets a third key read it, not write', async () => {
+  test('key create / allow / ls / deny / rm: a second key owns its bucket, a read grant lets a third key read it, not write; an existing pair is imported', async () => {
     const created = await tessera('key', 'create', 'team-a', '--json');
     expect(created.exitCode).toBe(0);
     const teamA = JSON.parse(created.stdout) as { accessKeyId: string; secretAccessKey: string };
@@ -214,6 +214,22 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
       expect(refused.exitCode).toBe(1);
       expect(refused.stderr).toContain(`access key ${teamA.accessKeyId} owns buckets: team-a-bucket`);
       expect((await tessera('key', 'rm', reader.accessKeyId)).exitCode).toBe(0);
+      // An existing key pair imported as it is (an application moving from another store); the secret only through the environment.
+      const moved = { accessKeyId: 'AKIAMOVEDAPP00000001', secretAccessKey: 'moved/app+secret/0123456789abcdefghijkl' };
+      expect((await runTessera(['key', 'create', 'moved', '--access-key-id', moved.accessKeyId, '--data-dir', dataDir], quiet)).exitCode).toBe(2);
+      const imported = await runTessera(['key', 'create', 'moved', '--access-key-id', moved.accessKeyId, '--data-dir', dataDir], { ...quiet, TESSERA_KEY_SECRET: moved.secretAccessKey });
+      expect(imported.exitCode).toBe(0);
+      expect(imported.stdout).not.toContain(moved.secretAccessKey);
+      const movedClient = clientOf(moved);
+      try {
+        await movedClient.send(new CreateBucketCommand({ Bucket: 'moved-app-bucket' }));
+        await movedClient.send(new PutObjectCommand({ Bucket: 'moved-app-bucket', Key: 'k', Body: original }));
+        const back = await movedClient.send(new GetObjectCommand({ Bucket: 'moved-app-bucket', Key: 'k' }));
+        expect(sha256(Buffer.from(await back.Body!.transformToByteArray()))).toBe(sha256(original));
+      } finally {
+        movedClient.destroy();
+      }
+      expect((await runTessera(['key', 'create', 'again', '--access-key-id', moved.accessKeyId, '--data-dir', dataDir], { ...quiet, TESSERA_KEY_SECRET: moved.secretAccessKey })).exitCode).toBe(1);
       expect((await tessera('key', 'allow', teamA.accessKeyId)).exitCode).toBe(2);
       expect((await tessera('key', 'ls', '--read')).exitCode).toBe(0);
       expect((await tessera('node', 'ls', '--read')).exitCode).toBe(2);

@@ -2,9 +2,11 @@
  * `tessera key create|ls|rm|allow|deny`: S3 access keys other than root, kept by the metadata
  * service. A key owns the buckets it creates; in other buckets it has what `allow` grants it
  * (read and/or write objects). Gateways pick up a change within 5 s. The secret is printed
- * once, by `create`: store it then.
+ * once, by `create`: store it then. `create --access-key-id <id>` imports an existing pair (an
+ * application moving from another S3 store keeps its credentials); its secret comes from
+ * TESSERA_KEY_SECRET, never from argv (visible in `ps`).
  */
-import { AccessKeyOwnsBucketsError, MetadataClient, MetadataError } from '@tessera/rpc';
+import { AccessKeyOwnsBucketsError, MetadataClient, MetadataError, accessKeyPairProblem } from '@tessera/rpc';
 import { requiredPositional } from '../args';
 import type { ParsedArgs } from '../args';
 import { CliError, UsageError } from '../errors';
@@ -18,7 +20,10 @@ export interface KeyCommandResult {
 /** Flags only `tessera key` knows (booleans). */
 export const keyBooleanFlags: readonly string[] = ['read', 'write', 'no-create-bucket'];
 
-export async function runKeyCommand(args: ParsedArgs, addresses: readonly string[]): Promise<KeyCommandResult> {
+/** Where `key create --access-key-id` reads the imported key's secret. */
+export const importedSecretEnvName = 'TESSERA_KEY_SECRET';
+
+export async function runKeyCommand(args: ParsedArgs, addresses: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<KeyCommandResult> {
   const [, sub, first, second] = args.positionals;
   const client = new MetadataClient({ addresses, callTimeoutMs: 5_000, attemptCountMax: Math.max(3, addresses.length * 2) });
   try {
@@ -36,16 +41,20 @@ export async function runKeyCommand(args: ParsedArgs, addresses: readonly string
         return { json: { keys: json }, text: keys.length === 0 ? 'no access keys (only the root key): tessera key create <name>' : renderTable(['ACCESS KEY', 'NAME', 'CREATED', 'CREATE BUCKETS', 'OWNS', 'GRANTS'], rows) };
       }
       case 'create': {
-        const name = requiredPositional(first, 'tessera key create <name> [--no-create-bucket]');
-        const key = await client.createAccessKey({ name, canCreateBuckets: args.flags.get('no-create-bucket') !== 'true', accessKeyId: '', secretAccessKey: '' });
+        const name = requiredPositional(first, 'tessera key create <name> [--no-create-bucket] [--access-key-id <id> (secret in TESSERA_KEY_SECRET)]');
+        const imported = importedPair(args.flags.get('access-key-id'), env[importedSecretEnvName]);
+        const key = await client.createAccessKey({ name, canCreateBuckets: args.flags.get('no-create-bucket') !== 'true', ...imported });
+        // An imported secret is the operator's own: it is not echoed.
+        const shownSecret = imported.secretAccessKey === '' ? key.secretAccessKey : undefined;
         const text = [
           `Access key   ${key.accessKeyId}`,
-          `Secret key   ${key.secretAccessKey}`,
+          shownSecret === undefined ? `Secret key   (imported from ${importedSecretEnvName})` : `Secret key   ${shownSecret}`,
           `Name         ${key.name}`,
           `Buckets      ${key.canCreateBuckets ? 'may create buckets (and owns them)' : 'may not create buckets'}; others with tessera key allow ${key.accessKeyId} <bucket>`,
-          'The secret is shown only now: store it.',
+          ...(shownSecret === undefined ? [] : ['The secret is shown only now: store it.']),
         ].join('\n');
-        return { json: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, name: key.name, canCreateBuckets: key.canCreateBuckets }, text };
+        const json = { accessKeyId: key.accessKeyId, ...(shownSecret === undefined ? {} : { secretAccessKey: shownSecret }), name: key.name, canCreateBuckets: key.canCreateBuckets };
+        return { json, text };
       }
       case 'rm': {
         const id = requiredPositional(first, 'tessera key rm <access-key-id> [--force]');
@@ -77,6 +86,18 @@ export async function runKeyCommand(args: ParsedArgs, addresses: readonly string
   } finally {
     client.close();
   }
+}
+
+/** Both empty (the service generates a pair), or an imported pair checked here for a clear message. */
+function importedPair(accessKeyId: string | undefined, secretAccessKey: string | undefined): { accessKeyId: string; secretAccessKey: string } {
+  if (accessKeyId === undefined) {
+    if (secretAccessKey !== undefined && secretAccessKey !== '') throw new UsageError(`${importedSecretEnvName} is set: give the key's id with --access-key-id, or unset it to generate a key`);
+    return { accessKeyId: '', secretAccessKey: '' };
+  }
+  if (secretAccessKey === undefined || secretAccessKey === '') throw new UsageError(`--access-key-id imports a key: put its secret in ${importedSecretEnvName} (never on the command line)`);
+  const problem = accessKeyPairProblem({ accessKeyId, secretAccessKey });
+  if (problem !== undefined) throw new UsageError(problem);
+  return { accessKeyId, secretAccessKey };
 }
 
 function accessText(access: { readonly read: boolean; readonly write: boolean }): string {
