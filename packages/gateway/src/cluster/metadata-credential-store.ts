@@ -1,7 +1,7 @@
 /**
  * The cluster gateway's credentials: the root key from configuration, then the access keys
  * operators create (`tessera key create`), read from the metadata service and kept for a few
- * seconds. A key deleted with `tessera key delete` stops working on every gateway within
+ * seconds. A key deleted with `tessera key rm` stops working on every gateway within
  * `accessKeyCacheTtlMs`.
  */
 import type { Clock } from '@tessera/common';
@@ -19,28 +19,13 @@ export const unknownAccessKeyCacheTtlMs = 1_000;
 export const accessKeyLookupsInFlightMax = 32;
 const cachedKeyCountMax = 10_000;
 
-type Lookup = (accessKeyId: string) => Promise<StoredCredential | undefined>;
-
 export class MetadataCredentialStore implements CredentialStore {
   private readonly root: StoredCredential & { readonly accessKeyId: string };
   private readonly entries = new Map<string, { readonly credential: StoredCredential | undefined; readonly readAtMs: number }>();
   private readonly inFlight = new Map<string, Promise<StoredCredential | undefined>>();
-  private readonly readKey: Lookup;
 
-  constructor(root: Credentials, metadata: Pick<MetadataClient, 'getAccessKey'>, private readonly clock: Clock) {
+  constructor(root: Credentials, private readonly metadata: Pick<MetadataClient, 'getAccessKey'>, private readonly clock: Clock) {
     this.root = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, principal: rootPrincipal(root.accessKeyId) };
-    this.readKey = async (accessKeyId) => {
-      try {
-        const key = await metadata.getAccessKey(accessKeyId);
-        return {
-          secretAccessKey: key.secretAccessKey,
-          principal: { accessKeyId, displayName: key.name === '' ? accessKeyId : key.name, isRoot: false, canCreateBuckets: key.canCreateBuckets },
-        };
-      } catch (err) {
-        if (err instanceof NoSuchAccessKeyError) return undefined;
-        throw new S3Error('ServiceUnavailable', { message: 'The access key could not be checked: the metadata service is unavailable. Please retry.', cause: err });
-      }
-    };
   }
 
   async lookup(accessKeyId: string): Promise<StoredCredential | undefined> {
@@ -62,5 +47,16 @@ export class MetadataCredentialStore implements CredentialStore {
     }).finally(() => this.inFlight.delete(accessKeyId));
     this.inFlight.set(accessKeyId, lookup);
     return lookup;
+  }
+
+  /** The key from the metadata service; undefined when there is none. Owners are shown by id, as root's is. */
+  private async readKey(accessKeyId: string): Promise<StoredCredential | undefined> {
+    try {
+      const key = await this.metadata.getAccessKey(accessKeyId);
+      return { secretAccessKey: key.secretAccessKey, principal: { accessKeyId, displayName: accessKeyId, isRoot: false, canCreateBuckets: key.canCreateBuckets } };
+    } catch (err) {
+      if (err instanceof NoSuchAccessKeyError) return undefined;
+      throw new S3Error('ServiceUnavailable', { message: 'The access key could not be checked: the metadata service is unavailable. Please retry.', cause: err });
+    }
   }
 }
