@@ -15,7 +15,6 @@
 import type { BucketGrant } from './backend';
 import { S3Error } from './s3-errors';
 import type { AccessControlPolicyRequest } from './xml-requests';
-import type { Owner } from './xml-responses';
 
 /**
  * Canned ACLs that, with a single owner, mean "the owner has FULL_CONTROL and nobody else": the
@@ -59,12 +58,17 @@ export function refuseUnsupportedAclHeaders(header: (name: string) => string | u
   }
 }
 
-/** An AccessControlPolicy body is accepted only when it states exactly the ACL Tessera has. */
-export function refuseUnsupportedAccessControlPolicy(policy: AccessControlPolicyRequest, owner: Owner): void {
-  if (policy.ownerId !== undefined && policy.ownerId !== owner.id) {
+/** The Owner an AccessControlPolicy names, if any, must be the resource's owner. */
+function checkPolicyOwner(policy: AccessControlPolicyRequest, ownerId: string): void {
+  if (policy.ownerId !== undefined && policy.ownerId !== ownerId) {
     throw new S3Error('AccessDenied', { message: 'The Owner in the AccessControlPolicy is not the owner of this resource.' });
   }
-  const ownerOnly = policy.grants.every((grant) => grant.granteeId === owner.id && grant.permission === 'FULL_CONTROL');
+}
+
+/** An AccessControlPolicy body is accepted only when it states exactly the ACL Tessera has. */
+export function refuseUnsupportedAccessControlPolicy(policy: AccessControlPolicyRequest, ownerId: string): void {
+  checkPolicyOwner(policy, ownerId);
+  const ownerOnly = policy.grants.every((grant) => grant.granteeId === ownerId && grant.permission === 'FULL_CONTROL');
   if (policy.grants.length === 0 || !ownerOnly) {
     throw new S3Error('NotImplemented', { message: 'ACL grants other than the owner\'s FULL_CONTROL are not implemented by Tessera.' });
   }
@@ -131,9 +135,7 @@ export function bucketGrantsFromAclHeaders(header: (name: string) => string | un
 
 /** PutBucketAcl with an AccessControlPolicy body (Owner, if given, must be the bucket's owner). */
 export function bucketGrantsFromAccessControlPolicy(policy: AccessControlPolicyRequest, ownerId: string): BucketGrant[] {
-  if (policy.ownerId !== undefined && policy.ownerId !== ownerId) {
-    throw new S3Error('AccessDenied', { message: 'The Owner in the AccessControlPolicy is not the owner of this resource.' });
-  }
+  checkPolicyOwner(policy, ownerId);
   const collector = new GrantCollector(ownerId);
   policy.grants.forEach((grant, index) => collector.add(grant.granteeId, grant.permission, `Grant ${index + 1}`));
   return collector.grants();

@@ -34,16 +34,16 @@ export async function checkAccess(ctx: HandlerContext, required: RequiredAccess)
   });
 }
 
+/** An access key as S3 responses name an owner or grantee: its id is also its DisplayName. */
+export function ownerOfKey(accessKeyId: string): Owner {
+  return { id: accessKeyId, displayName: accessKeyId };
+}
+
 /** The bucket's owner as S3 responses name it (ListObjects Owner, ACLs); NoSuchBucket when it is gone. */
 export async function bucketOwner(ctx: HandlerContext, bucket: string): Promise<Owner> {
   const info = await currentInfoOf(ctx, bucket);
   if (info === undefined) throw new S3Error('NoSuchBucket', { fields: { BucketName: bucket } });
-  return { id: info.owner, displayName: info.owner };
-}
-
-/** The principal as an Owner (ListBuckets names the requester). */
-export function requesterAsOwner(ctx: HandlerContext): Owner {
-  return { id: ctx.auth.principal.accessKeyId, displayName: ctx.auth.principal.displayName };
+  return ownerOfKey(info.owner);
 }
 
 /**

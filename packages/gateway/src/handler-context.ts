@@ -54,7 +54,7 @@ export interface HandlerContext {
   readonly rawQuery: readonly QueryParameter[];
   header(lowerCaseName: string): string | undefined;
   readonly headerNames: readonly string[];
-  /** Buckets' CORS rules as this gateway last read them (bucket-info-cache.ts). */
+  /** Buckets' settings (CORS rules, owner, grants) as this gateway last read them (bucket-info-cache.ts). */
   readonly bucketCache: BucketInfoCache;
 }
 

@@ -9,7 +9,7 @@ import type { Principal } from '../src/auth/credential-store';
 import { rootPrincipal } from '../src/auth/credential-store';
 import type { S3Operation } from '../src/s3-operation';
 
-const key = (accessKeyId: string): Principal => ({ accessKeyId, displayName: accessKeyId, isRoot: false, canCreateBuckets: true });
+const key = (accessKeyId: string): Principal => ({ accessKeyId, isRoot: false, canCreateBuckets: true });
 const owner = key('TKOWNER');
 const reader = key('TKREADER');
 const writer = key('TKWRITER');

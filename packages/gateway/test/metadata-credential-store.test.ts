@@ -49,9 +49,9 @@ const alice: AccessKey__Output = { accessKeyId: 'TKALICE', secretAccessKey: 'ali
 
 test('root costs no read; a key is read once per TTL; a deleted key stops within it; unknown ids are remembered briefly', async () => {
   const { store, reads, keys, advance } = setup();
-  expect((await store.lookup('TKROOT'))?.principal).toEqual({ accessKeyId: 'TKROOT', displayName: 'TKROOT', isRoot: true, canCreateBuckets: true });
+  expect((await store.lookup('TKROOT'))?.principal).toEqual({ accessKeyId: 'TKROOT', isRoot: true, canCreateBuckets: true });
   keys.set('TKALICE', alice);
-  expect(await store.lookup('TKALICE')).toEqual({ secretAccessKey: alice.secretAccessKey, principal: { accessKeyId: 'TKALICE', displayName: 'TKALICE', isRoot: false, canCreateBuckets: false } });
+  expect(await store.lookup('TKALICE')).toEqual({ secretAccessKey: alice.secretAccessKey, principal: { accessKeyId: 'TKALICE', isRoot: false, canCreateBuckets: false } });
   keys.delete('TKALICE');
   advance(accessKeyCacheTtlMs - 1);
   expect((await store.lookup('TKALICE'))?.secretAccessKey).toBe(alice.secretAccessKey);

@@ -28,7 +28,7 @@ const bucket = 'forms';
 const guest = { accessKeyId: 'TKGUEST0000000000001', secretAccessKey: 'guest-secret-0123456789abcdefghij' };
 
 beforeAll(async () => {
-  gateway = await startTestGateway({ moreKeys: [{ ...guest, principal: { accessKeyId: guest.accessKeyId, displayName: 'guest', isRoot: false, canCreateBuckets: false } }] });
+  gateway = await startTestGateway({ moreKeys: [{ ...guest, principal: { accessKeyId: guest.accessKeyId, isRoot: false, canCreateBuckets: false } }] });
   client = new S3Client({ endpoint: gateway.endpoint, region: testRegion, forcePathStyle: true, credentials: { accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey } });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
 });

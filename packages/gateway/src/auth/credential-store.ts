@@ -12,8 +12,6 @@ export interface Credentials {
 /** Who signed a request (access-policy.ts decides what they may do). */
 export interface Principal {
   readonly accessKeyId: string;
-  /** Shown as the owner's DisplayName. */
-  readonly displayName: string;
   /** The root key: every bucket and every operation. */
   readonly isRoot: boolean;
   /** May create buckets (root always may). */
@@ -30,9 +28,9 @@ export interface CredentialStore {
   lookup(accessKeyId: string): Promise<StoredCredential | undefined>;
 }
 
-/** The principal of a root key: its id is also its display name. */
+/** The principal of a root key. */
 export function rootPrincipal(accessKeyId: string): Principal {
-  return { accessKeyId, displayName: accessKeyId, isRoot: true, canCreateBuckets: true };
+  return { accessKeyId, isRoot: true, canCreateBuckets: true };
 }
 
 /**
@@ -50,4 +48,4 @@ export class StaticCredentialStore implements CredentialStore {
 }
 
 /** Stands for "nobody signed" where a context is needed before authentication (CORS headers). */
-export const anonymousPrincipal: Principal = { accessKeyId: '', displayName: '', isRoot: false, canCreateBuckets: false };
+export const anonymousPrincipal: Principal = { accessKeyId: '', isRoot: false, canCreateBuckets: false };

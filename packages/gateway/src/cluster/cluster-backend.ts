@@ -88,7 +88,7 @@ export interface ClusterBackendComponents {
 
 export interface ClusterBackendOptions {
   readonly dataPath: DataPathOptions;
-  /** Recorded as the owner of buckets and uploads. */
+  /** Recorded as the owner of multipart uploads (a bucket's owner is the key that creates it). */
   readonly ownerId: string;
 }
 

@@ -49,11 +49,11 @@ export class MetadataCredentialStore implements CredentialStore {
     return lookup;
   }
 
-  /** The key from the metadata service; undefined when there is none. Owners are shown by id, as root's is. */
+  /** The key from the metadata service; undefined when there is none. */
   private async readKey(accessKeyId: string): Promise<StoredCredential | undefined> {
     try {
       const key = await this.metadata.getAccessKey(accessKeyId);
-      return { secretAccessKey: key.secretAccessKey, principal: { accessKeyId, displayName: accessKeyId, isRoot: false, canCreateBuckets: key.canCreateBuckets } };
+      return { secretAccessKey: key.secretAccessKey, principal: { accessKeyId, isRoot: false, canCreateBuckets: key.canCreateBuckets } };
     } catch (err) {
       if (err instanceof NoSuchAccessKeyError) return undefined;
       throw new S3Error('ServiceUnavailable', { message: 'The access key could not be checked: the metadata service is unavailable. Please retry.', cause: err });

@@ -6,9 +6,10 @@
  */
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { ownerOfKey } from '../bucket-access';
 import { accessControlPolicyXml } from '../xml-responses';
 
 export async function handleGetBucketAcl(ctx: HandlerContext, bucket: string): Promise<void> {
   const info = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
-  sendXml(ctx, 200, accessControlPolicyXml({ id: info.owner, displayName: info.owner }, info.grants));
+  sendXml(ctx, 200, accessControlPolicyXml(ownerOfKey(info.owner), info.grants));
 }

@@ -10,7 +10,7 @@ import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
 import { listAllMyBucketsXml } from '../xml-responses';
 import { mayList } from '../access-policy';
-import { requesterAsOwner } from '../bucket-access';
+import { ownerOfKey } from '../bucket-access';
 
 /** S3's bound on max-buckets. */
 export const listBucketsPageSizeMax = 10_000;
@@ -44,5 +44,5 @@ export async function handleListBuckets(ctx: HandlerContext): Promise<void> {
   const page = maxBuckets === undefined ? selected : selected.slice(0, maxBuckets);
   const last = page[page.length - 1];
   const continuationToken = page.length < selected.length && last !== undefined ? Buffer.from(last.name, 'utf8').toString('base64url') : undefined;
-  sendXml(ctx, 200, listAllMyBucketsXml(requesterAsOwner(ctx), page, { region: ctx.options.region, continuationToken, prefix: prefix === '' ? undefined : prefix }));
+  sendXml(ctx, 200, listAllMyBucketsXml(ownerOfKey(ctx.auth.principal.accessKeyId), page, { region: ctx.options.region, continuationToken, prefix: prefix === '' ? undefined : prefix }));
 }

@@ -33,7 +33,7 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
   }
   const { owner } = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
   if (fromHeaders) refuseUnsupportedAclHeaders(header, ctx.headerNames);
-  else refuseUnsupportedAccessControlPolicy(parseAccessControlPolicy(body), { id: owner, displayName: owner });
+  else refuseUnsupportedAccessControlPolicy(parseAccessControlPolicy(body), owner);
   await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
   sendEmpty(ctx, 200);
 }
