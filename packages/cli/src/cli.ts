@@ -13,6 +13,7 @@ import { usage } from './help';
 import { renderTable } from './table';
 import { parseHealAction, runHealCommand } from './commands/heal';
 import { keyBooleanFlags, runKeyCommand } from './commands/key';
+import { runEncryptionCommand } from './commands/encryption';
 import { runNodeCommand } from './commands/node';
 import { isRoleCommand, runRoleInProcess } from './commands/role';
 import { runS3Command } from './commands/s3';
@@ -95,6 +96,11 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
     }
     case 'key': {
       const result = await runKeyCommand(args, metadataAddressesOf(config), environment.env);
+      print(result.json, result.text);
+      return 0;
+    }
+    case 'encryption': {
+      const result = await runEncryptionCommand(args.positionals[1], metadataAddressesOf(config));
       print(result.json, result.text);
       return 0;
     }

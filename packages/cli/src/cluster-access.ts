@@ -5,6 +5,7 @@
  */
 import { planCluster, readRootKeysFile } from '@tessera/local-cluster';
 import type { ClusterLayoutOptions, RootCredentials } from '@tessera/local-cluster';
+import { MetadataClient } from '@tessera/rpc';
 import type { CliConfig } from './config';
 import { CliError } from './errors';
 
@@ -14,6 +15,11 @@ export function layoutOptionsOf(config: CliConfig): ClusterLayoutOptions {
     gatewayPort: config.gatewayPort, metadataPortBase: config.metadataPortBase, storagePortBase: config.storagePortBase,
     metricsPortBase: config.metricsPortBase,
   };
+}
+
+/** The metadata client of one operator command: a 5 s call timeout, a few attempts per node. */
+export function operatorMetadataClient(addresses: readonly string[]): MetadataClient {
+  return new MetadataClient({ addresses, callTimeoutMs: 5_000, attemptCountMax: Math.max(3, addresses.length * 2) });
 }
 
 export function metadataAddressesOf(config: CliConfig): readonly string[] {

@@ -36,6 +36,12 @@ Access keys (besides root; a key owns the buckets it creates; gateways apply cha
                                  (both when neither flag is given)
   key deny <access-key-id> <bucket>    remove that grant
 
+Encryption at rest (SSE-S3: objects written with x-amz-server-side-encryption AES256 or into a
+bucket with default encryption)
+  encryption [status] [--json]   the master keys: the current one seals new objects, retired ones
+                                 open what they sealed (key bytes are never shown)
+  encryption rotate              a new current master key; gateways use it within 60 s
+
 S3 (through the gateway, AWS SDK, path-style)
   bucket ls | bucket mb <b> | bucket rb <b>
   ls [s3://<bucket>[/<prefix>]]

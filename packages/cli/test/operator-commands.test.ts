@@ -239,6 +239,28 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     }
   }, 90_000);
 
+  test('encryption status / rotate: an SSE-S3 object written before a rotation still reads byte-exact after it, and new ones use the new key', async () => {
+    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
+    try {
+      expect((await tessera('bucket', 'mb', 'sse-bucket')).exitCode).toBe(0);
+      const before = crypto.randomBytes(300_000);
+      await client.send(new PutObjectCommand({ Bucket: 'sse-bucket', Key: 'before', Body: before, ServerSideEncryption: 'AES256' }));
+      const status = JSON.parse((await tessera('encryption', '--json')).stdout) as { keys: { keyId: string; current: boolean }[] };
+      expect(status.keys.filter((key) => key.current)).toHaveLength(1);
+      const rotated = await tessera('encryption', 'rotate', '--json');
+      expect(rotated.exitCode).toBe(0);
+      const newKeyId = (JSON.parse(rotated.stdout) as { keyId: string }).keyId;
+      const text = await tessera('encryption', 'status');
+      expect(text.stdout).toContain(`${newKeyId}`);
+      expect(text.stdout).toContain('retired (opens what it sealed)');
+      const got = await client.send(new GetObjectCommand({ Bucket: 'sse-bucket', Key: 'before' }));
+      expect([sha256(Buffer.from(await got.Body!.transformToByteArray())), got.ServerSideEncryption]).toEqual([sha256(before), 'AES256']);
+      expect(await tessera('encryption', 'spin')).toMatchObject({ exitCode: 2 });
+    } finally {
+      client.destroy();
+    }
+  }, 60_000);
+
   test('node drain / undrain / add / remove through the metadata service', async () => {
     const drained = await tessera('node', 'drain', 'storage-az-a-1', '--json');
     expect(drained.exitCode).toBe(0);

@@ -56,6 +56,7 @@ export function requiredAccess(op: S3Operation, bypassGovernance: boolean): read
     case 'GetBucketCors':
     case 'GetObjectLockConfiguration':
     case 'GetBucketLifecycleConfiguration':
+    case 'GetBucketEncryption':
     case 'ListObjectsV2':
     case 'ListObjects':
     case 'ListObjectVersions':
@@ -96,6 +97,8 @@ export function requiredAccess(op: S3Operation, bypassGovernance: boolean): read
     case 'PutObjectLockConfiguration':
     case 'PutBucketLifecycleConfiguration':
     case 'DeleteBucketLifecycle':
+    case 'PutBucketEncryption':
+    case 'DeleteBucketEncryption':
       return on('owner');
     default:
       return assertNever(op, 'S3 operation');

@@ -14,6 +14,8 @@ import { authenticateRequest } from './auth/verify-request';
 import type { AuthResult } from './auth/verify-request';
 import type { S3Backend } from './backend';
 import { BucketInfoCache } from './bucket-info-cache';
+import { EncryptingBackend } from './encrypting-backend';
+import type { MasterKeySource } from './server-side-encryption';
 import { callBackend } from './handler-context';
 import { applyCorsHeaders, handleCorsPreflight } from './handlers/bucket-cors';
 import { handlePostObject } from './handlers/post-object';
@@ -35,6 +37,8 @@ export interface GatewayComponents {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** The SSE-S3 master key; without it, requests for server-side encryption are NotImplemented. */
+  readonly encryptionKeys?: MasterKeySource;
 }
 
 /** All values of a header from rawHeaders (exact, unjoined), by lower-case name. */
@@ -163,8 +167,10 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
   await dispatchS3Operation(ctx, op);
 }
 
-export function createGatewayApp(options: GatewayOptions, components: GatewayComponents): Express {
+export function createGatewayApp(options: GatewayOptions, givenComponents: GatewayComponents): Express {
   validateGatewayLimits(options.limits);
+  // Every S3 handler sees the backend through SSE-S3 (encrypting-backend.ts).
+  const components: GatewayComponents = { ...givenComponents, backend: new EncryptingBackend(givenComponents.backend, givenComponents.encryptionKeys) };
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');

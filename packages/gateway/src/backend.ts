@@ -40,6 +40,8 @@ export interface BucketInfo {
   readonly owner: string;
   /** What other access keys may do in it (tessera key allow). */
   readonly grants: readonly BucketGrant[];
+  /** S3 default encryption: new objects that ask for none get SSE-S3 (PutBucketEncryption). */
+  readonly defaultEncryption: 'AES256' | undefined;
 }
 
 /** One access key's rights in a bucket it does not own. */
@@ -80,6 +82,8 @@ export interface ObjectInfo {
   readonly checksums: ChecksumValues;
   /** For multipart objects: size of each part in order, so GET ?partNumber=N can be served. */
   readonly partSizesBytes: readonly number[] | undefined;
+  /** For encrypted multipart objects: each part's base64 initial counter block, in part order. */
+  readonly partCipherIvs?: readonly (string | undefined)[];
   /**
    * S3's x-amz-version-id: the version's id, "null" for the null version of a bucket with
    * versioning; undefined in a bucket that never had versioning (no header is sent).
@@ -173,6 +177,8 @@ export interface MultipartUploadInfo {
    * default for the algorithm (FULL_OBJECT for CRC64NVME, COMPOSITE otherwise).
    */
   readonly checksumType?: ChecksumType | undefined;
+  /** The access key that created the upload (ListMultipartUploads / ListParts Initiator); undefined if not recorded. */
+  readonly initiator?: string;
 }
 
 export interface MultipartChecksum {
@@ -263,6 +269,8 @@ export interface S3Backend {
    * InvalidRequest when the bucket has no Object Lock.
    */
   setObjectLock(bucket: string, key: string, versionId: string | undefined, change: ObjectLockChange): Promise<ObjectInfo>;
+  /** PutBucketEncryption ('AES256') and DeleteBucketEncryption (undefined). Throws NoSuchBucket. */
+  setBucketEncryption(name: string, algorithm: 'AES256' | undefined): Promise<void>;
   /** S3 PutBucketVersioning. Throws NoSuchBucket. */
   setBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<void>;
 
@@ -290,10 +298,16 @@ export interface S3Backend {
   /** Every version and delete marker (S3 ListObjectVersions). Throws NoSuchBucket. */
   listObjectVersions(request: ListVersionsRequest): Promise<ListVersionsPage>;
 
-  /** `checksum`: the algorithm and type every part and the object get (validated by the gateway), if any. */
-  createMultipartUpload(bucket: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined): Promise<MultipartUploadInfo>;
-  /** Replaces an earlier part with the same number. Throws NoSuchUpload. */
-  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody): Promise<PartInfo>;
+  /**
+   * `checksum`: the algorithm and type every part and the object get (validated by the gateway),
+   * if any. `initiator`: the access key id creating it, returned as the upload's initiator.
+   */
+  createMultipartUpload(bucket: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined, initiator: string): Promise<MultipartUploadInfo>;
+  /**
+   * Replaces an earlier part with the same number. `cipherIv`: the part is encrypted (the body is
+   * ciphertext) from this base64 counter block; stored with the part. Throws NoSuchUpload.
+   */
+  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options?: { readonly cipherIv?: string }): Promise<PartInfo>;
   /** Throws NoSuchUpload. The gateway validates sizes and order from this list. */
   listParts(bucket: string, key: string, uploadId: string, partNumberMarker: number, maxParts: number): Promise<ListPartsPage>;
   /** Atomically makes the object from the selected parts and discards the others. Throws NoSuchUpload, InvalidPart. */

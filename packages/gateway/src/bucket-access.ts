@@ -7,6 +7,7 @@ import type { RequiredAccess } from './access-policy';
 import type { BucketInfo } from './backend';
 import type { HandlerContext } from './handler-context';
 import { S3Error } from './s3-errors';
+import { ownerOfKey } from './xml-responses';
 import type { Owner } from './xml-responses';
 
 /**
@@ -32,11 +33,6 @@ export async function checkAccess(ctx: HandlerContext, required: RequiredAccess)
       ? `Access Denied: only the owner of bucket ${required.bucket} may do this.`
       : `Access Denied: access key ${principal.accessKeyId} has no ${required.level} access to bucket ${required.bucket}.`,
   });
-}
-
-/** An access key as S3 responses name an owner or grantee: its id is also its DisplayName. */
-export function ownerOfKey(accessKeyId: string): Owner {
-  return { id: accessKeyId, displayName: accessKeyId };
 }
 
 /** The bucket's owner as S3 responses name it (ListObjects Owner, ACLs); NoSuchBucket when it is gone. */

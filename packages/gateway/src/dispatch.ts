@@ -23,6 +23,7 @@ import {
   handlePutObjectRetention,
 } from './handlers/object-lock';
 import { handleDeleteBucketLifecycle, handleGetBucketLifecycle, handlePutBucketLifecycle } from './handlers/bucket-lifecycle';
+import { handleDeleteBucketEncryption, handleGetBucketEncryption, handlePutBucketEncryption } from './handlers/bucket-encryption';
 import { handleGetObject } from './handlers/get-object';
 import { handleGetObjectAcl } from './handlers/get-object-acl';
 import { handleGetObjectAttributes } from './handlers/get-object-attributes';
@@ -80,6 +81,12 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handlePutBucketLifecycle(ctx, op.bucket);
     case 'DeleteBucketLifecycle':
       return handleDeleteBucketLifecycle(ctx, op.bucket);
+    case 'GetBucketEncryption':
+      return handleGetBucketEncryption(ctx, op.bucket);
+    case 'PutBucketEncryption':
+      return handlePutBucketEncryption(ctx, op.bucket);
+    case 'DeleteBucketEncryption':
+      return handleDeleteBucketEncryption(ctx, op.bucket);
     case 'GetBucketAcl':
       return handleGetBucketAcl(ctx, op.bucket);
     case 'PutBucketAcl':

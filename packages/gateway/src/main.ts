@@ -10,7 +10,7 @@
  * Prints one JSON line {"event":"listening","endpoint":…,"metricsEndpoint":…} on stdout once
  * serving; logs are JSON lines on stderr. Exit codes: 2 bad configuration, 1 cannot start.
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish for --shutdown-grace-ms, exit 0;
- * a second signal exits at once.
+ * a second signal exits at once. SIGHUP: re-read --tls-cert-file / --tls-key-file.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { configureServerHeap, createJsonLogger, systemClock } from '@tessera/common';
@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP: re-read the TLS certificate and key (a renewal); nothing else is reloaded.
+  process.on('SIGHUP', () => void gateway.reloadTls());
 }
 
 if (require.main === module) {

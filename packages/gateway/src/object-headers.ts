@@ -7,6 +7,7 @@ import type { ObjectLockSettings } from './object-lock';
 import { parseTaggingHeader } from './object-tags';
 import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
+import type { ServerSideEncryption } from './server-side-encryption';
 
 /** S3: user-defined metadata is limited to 2 KB (sum of UTF-8 bytes of names and values). */
 export const userMetadataSizeBytesMax = 2048;
@@ -23,6 +24,8 @@ export interface ObjectHeaders {
   readonly tags: readonly Tag[];
   /** S3 Object Lock settings of the version (x-amz-object-lock-* on writes and reads). */
   readonly objectLock?: ObjectLockSettings;
+  /** SSE-S3 (server-side-encryption.ts): absent = stored as sent. */
+  readonly serverSideEncryption?: ServerSideEncryption;
 }
 
 export const defaultContentType = 'binary/octet-stream';

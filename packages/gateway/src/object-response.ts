@@ -8,6 +8,7 @@ import type { ChecksumValues } from './checksums';
 import { refuseUnsupportedAclHeaders } from './access-control';
 import { objectResponseHeaders, responseOverrideParameters } from './object-headers';
 import { S3Error } from './s3-errors';
+import { serverSideEncryptionHeaders } from './server-side-encryption';
 
 export function checksumResponseHeaders(checksums: ChecksumValues): Record<string, string> {
   const out: Record<string, string> = {};
@@ -35,6 +36,7 @@ export function objectInfoHeaders(info: ObjectInfo, query: ReadonlyMap<string, s
     ...(info.headers.tags.length === 0 ? {} : { 'x-amz-tagging-count': String(info.headers.tags.length) }),
     ...versionIdHeader(info.versionId),
     ...objectLockResponseHeaders(info.headers.objectLock),
+    ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
   };
 }
 
@@ -53,12 +55,9 @@ export function writeConditionOf(header: (name: string) => string | undefined): 
   return { ifNoneMatchAny: ifNoneMatch !== undefined, ifMatchEtag: ifMatch === undefined ? undefined : unquoteEtag(ifMatch) };
 }
 
-/** Server-side encryption, storage classes and ACLs Tessera does not offer are refused, never ignored. */
+/** Storage classes and ACLs Tessera does not offer are refused, never ignored (encryption: server-side-encryption.ts). */
 export function refuseUnsupportedWriteHeaders(header: (name: string) => string | undefined, headerNames: readonly string[]): void {
   refuseUnsupportedAclHeaders(header, headerNames);
-  if (headerNames.some((name) => name.startsWith('x-amz-server-side-encryption'))) {
-    throw new S3Error('NotImplemented', { message: 'Server-side encryption is not implemented by Tessera.' });
-  }
   const storageClass = header('x-amz-storage-class');
   if (storageClass !== undefined && storageClass !== 'STANDARD') {
     throw new S3Error('InvalidStorageClass', { fields: { StorageClassRequested: storageClass } });

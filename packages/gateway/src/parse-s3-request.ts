@@ -159,7 +159,7 @@ function versionIdOf(query: QueryView): string | undefined {
 }
 
 const absentConfigurations: readonly AbsentBucketConfiguration[] = [
-  'policy', 'policyStatus', 'encryption', 'website', 'ownershipControls', 'replication',
+  'policy', 'policyStatus', 'website', 'ownershipControls', 'replication',
   'publicAccessBlock', 'logging', 'accelerate', 'requestPayment', 'notification',
 ];
 
@@ -245,6 +245,7 @@ function parseBucketGet(bucket: string, query: QueryView): S3Operation {
   if (query.has('cors')) return { kind: 'GetBucketCors', bucket };
   if (query.has('lifecycle')) return { kind: 'GetBucketLifecycleConfiguration', bucket };
   if (query.has('object-lock')) return { kind: 'GetObjectLockConfiguration', bucket };
+  if (query.has('encryption')) return { kind: 'GetBucketEncryption', bucket };
   if (query.has('uploads')) return { kind: 'ListMultipartUploads', bucket, params: listUploadsParams(query) };
   if (query.has('versions')) return { kind: 'ListObjectVersions', bucket, params: listVersionsParams(query) };
   const configuration = absentConfigurations.find((name) => query.has(name));
@@ -271,12 +272,14 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       if (subresource === 'versioning') return { kind: 'PutBucketVersioning', bucket };
       if (subresource === 'lifecycle') return { kind: 'PutBucketLifecycleConfiguration', bucket };
       if (subresource === 'object-lock') return { kind: 'PutObjectLockConfiguration', bucket };
+      if (subresource === 'encryption') return { kind: 'PutBucketEncryption', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `PUT ?${subresource}` };
       return { kind: 'CreateBucket', bucket };
     case 'DELETE':
       if (subresource === 'tagging') return { kind: 'DeleteBucketTagging', bucket };
       if (subresource === 'cors') return { kind: 'DeleteBucketCors', bucket };
       if (subresource === 'lifecycle') return { kind: 'DeleteBucketLifecycle', bucket };
+      if (subresource === 'encryption') return { kind: 'DeleteBucketEncryption', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `DELETE ?${subresource}` };
       return { kind: 'DeleteBucket', bucket };
     case 'POST':

@@ -66,7 +66,6 @@ export interface ListPartsParams {
 export type AbsentBucketConfiguration =
   | 'policy'
   | 'policyStatus'
-  | 'encryption'
   | 'website'
   | 'ownershipControls'
   | 'replication'
@@ -102,6 +101,9 @@ export type S3Operation =
   | { readonly kind: 'GetBucketLifecycleConfiguration'; readonly bucket: string }
   | { readonly kind: 'PutBucketLifecycleConfiguration'; readonly bucket: string }
   | { readonly kind: 'DeleteBucketLifecycle'; readonly bucket: string }
+  | { readonly kind: 'GetBucketEncryption'; readonly bucket: string }
+  | { readonly kind: 'PutBucketEncryption'; readonly bucket: string }
+  | { readonly kind: 'DeleteBucketEncryption'; readonly bucket: string }
   /** A browser's CORS preflight (OPTIONS): answered from the bucket's CORS rules, unauthenticated. */
   | { readonly kind: 'CorsPreflight'; readonly bucket: string; readonly key: string | undefined }
   | { readonly kind: 'ListObjectsV2'; readonly bucket: string; readonly params: ListObjectsV2Params }
@@ -166,6 +168,9 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'GetBucketLifecycleConfiguration',
   'PutBucketLifecycleConfiguration',
   'DeleteBucketLifecycle',
+  'GetBucketEncryption',
+  'PutBucketEncryption',
+  'DeleteBucketEncryption',
   'CorsPreflight',
   'ListObjectsV2',
   'ListObjects',

@@ -1,11 +1,15 @@
 /**
- * The HTTP server around the express app: a bounded header section, and an S3-shaped answer
- * (400 RequestHeaderSectionTooLarge) instead of Node's bare 431 when it is exceeded. Malformed
- * HTTP gets a plain 400 and the connection is closed; the process stays up.
+ * The HTTP (or, given a certificate, HTTPS) server around the express app: a bounded header
+ * section, and an S3-shaped answer (400 RequestHeaderSectionTooLarge) instead of Node's bare 431
+ * when it is exceeded. Malformed HTTP gets a plain 400 and the connection is closed; the process
+ * stays up.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Server } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from '@tessera/common';
@@ -29,15 +33,48 @@ export interface GatewayServerOptions {
    * the client may not retry.
    */
   readonly keepAliveTimeoutMs: number;
+  /** Serve HTTPS with this PEM certificate chain and private key; absent: plain HTTP. */
+  readonly tls?: TlsCredentials;
+}
+
+export interface TlsCredentials {
+  /** PEM: the server certificate, then any intermediates. */
+  readonly cert: Buffer;
+  /** PEM private key of the certificate. */
+  readonly key: Buffer;
+}
+
+export class TlsCredentialsError extends Error {
+  static readonly errorName = 'TlsCredentialsError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = TlsCredentialsError.errorName;
+  }
+}
+
+/** Throws TlsCredentialsError when the PEMs cannot be used (unparsable, or a key that is not the certificate's). */
+export function checkTlsCredentials(credentials: TlsCredentials): void {
+  try {
+    createSecureContext({ cert: credentials.cert, key: credentials.key });
+  } catch (error) {
+    throw new TlsCredentialsError(`the TLS certificate and key cannot be used together: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** Node's default is 5 s, shorter than every common client pool and load balancer. */
 export const keepAliveTimeoutMsDefault = 65_000;
 
 export interface RunningGatewayServer {
-  readonly server: Server;
+  readonly server: HttpServer | HttpsServer;
   readonly port: number;
+  /** http://host:port, or https://host:port when serving TLS. */
   readonly endpoint: string;
+  /**
+   * Serves new TLS connections with these credentials (a renewed certificate); connections
+   * already open keep theirs. Throws TlsCredentialsError, keeping the old ones, when they cannot
+   * be used, or when the server does not serve TLS.
+   */
+  setTlsCredentials(credentials: TlsCredentials): void;
   /**
    * Stops accepting connections; requests in flight get `graceMs` to finish, then every
    * connection is cut. Each connection is closed as soon as it is idle, and requests that arrive
@@ -67,11 +104,26 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
 }
 
 export async function startGatewayServer(app: Express, options: GatewayServerOptions, logger: Logger): Promise<RunningGatewayServer> {
-  const server = createServer({ maxHeaderSize: options.headerSectionBytesMax, requestTimeout: options.requestTimeoutMs, keepAliveTimeout: options.keepAliveTimeoutMs }, app);
+  const httpOptions = { maxHeaderSize: options.headerSectionBytesMax, requestTimeout: options.requestTimeoutMs, keepAliveTimeout: options.keepAliveTimeoutMs };
+  const tls = options.tls;
+  if (tls !== undefined) checkTlsCredentials(tls);
+  const server = tls === undefined ? createServer(httpOptions, app) : createHttpsServer({ ...httpOptions, cert: tls.cert, key: tls.key }, app);
+  if (tls !== undefined) {
+    // A failed handshake (a plain-HTTP client, an untrusted certificate) costs only that connection.
+    server.on('tlsClientError', (error: NodeJS.ErrnoException) => logger.debug('TLS handshake failed', { code: error.code, message: error.message }));
+  }
   // Requests in progress per connection, so that a stop can close every connection that has
   // none: Node's closeIdleConnections() leaves a connection that has not sent a request yet.
+  // With TLS the requests' socket is the TLS socket, which 'secureConnection' announces.
   const requestsInProgress = new Map<Socket, number>();
+  // Every TCP connection, also those still in their TLS handshake (which no HTTP bookkeeping
+  // knows): a stop cuts them after its grace period.
+  const tcpConnections = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
+    tcpConnections.add(socket);
+    socket.once('close', () => tcpConnections.delete(socket));
+  });
+  server.on(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
     requestsInProgress.set(socket, 0);
     socket.once('close', () => requestsInProgress.delete(socket));
   });
@@ -105,7 +157,12 @@ export async function startGatewayServer(app: Express, options: GatewayServerOpt
   return {
     server,
     port,
-    endpoint: `http://${options.host}:${port}`,
+    endpoint: `${tls === undefined ? 'http' : 'https'}://${options.host}:${port}`,
+    setTlsCredentials: (credentials) => {
+      if (!('setSecureContext' in server)) throw new TlsCredentialsError('this gateway serves plain HTTP; start it with a certificate to serve TLS');
+      checkTlsCredentials(credentials);
+      server.setSecureContext({ cert: credentials.cert, key: credentials.key });
+    },
     stop: async (graceMs = 0) => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
@@ -119,6 +176,7 @@ export async function startGatewayServer(app: Express, options: GatewayServerOpt
       clearInterval(idleSweep);
       clearTimeout(graceTimer);
       server.closeAllConnections();
+      for (const socket of tcpConnections) socket.destroy();
       await closed;
     },
   };

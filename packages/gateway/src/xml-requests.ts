@@ -402,6 +402,34 @@ export function parseLegalHold(body: Buffer): boolean {
   return text === 'ON';
 }
 
+/** A ServerSideEncryptionConfiguration document is a few hundred bytes. */
+export const encryptionConfigurationBodyBytesMax = 4 * 1024;
+
+/**
+ * PutBucketEncryption's document: one Rule whose ApplyServerSideEncryptionByDefault names
+ * SSEAlgorithm AES256 (aws:kms and aws:kms:dsse are NotImplemented). BucketKeyEnabled is
+ * accepted and has no effect (bucket keys only change how often KMS is called).
+ */
+export function parseEncryptionConfiguration(body: Buffer): 'AES256' {
+  const document = parseDocument(body, encryptionConfigurationBodyBytesMax);
+  const root = asNode(child(document.root, 'ServerSideEncryptionConfiguration'), 'ServerSideEncryptionConfiguration');
+  const rules = asArray(child(root, 'Rule'));
+  if (rules.length !== 1) throw malformed('ServerSideEncryptionConfiguration needs exactly one Rule');
+  const rule = asNode(rules[0], 'Rule');
+  const bucketKey = child(rule, 'BucketKeyEnabled');
+  if (bucketKey !== undefined && !['true', 'false'].includes(asText(bucketKey, 'BucketKeyEnabled').trim())) throw malformed('BucketKeyEnabled must be true or false');
+  const byDefault = asNode(child(rule, 'ApplyServerSideEncryptionByDefault'), 'ApplyServerSideEncryptionByDefault');
+  const algorithm = asText(child(byDefault, 'SSEAlgorithm'), 'SSEAlgorithm').trim();
+  if (algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse') {
+    throw new S3Error('NotImplemented', { message: 'Server-side encryption with KMS keys (SSE-KMS) is not implemented by Tessera; use SSEAlgorithm AES256.' });
+  }
+  if (algorithm !== 'AES256') throw malformed('SSEAlgorithm must be AES256');
+  if (child(byDefault, 'KMSMasterKeyID') !== undefined) {
+    throw new S3Error('InvalidArgument', { message: 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse' });
+  }
+  return algorithm;
+}
+
 /** A VersioningConfiguration document is a few hundred bytes. */
 export const versioningConfigurationBodyBytesMax = 4 * 1024;
 

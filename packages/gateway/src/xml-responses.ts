@@ -167,6 +167,16 @@ export interface ListPartsXmlInput {
   readonly encodingType: EncodingType;
 }
 
+/** An access key shown as an owner: its id is both ID and DisplayName (keys have no other name in S3 answers). */
+export function ownerOfKey(accessKeyId: string): Owner {
+  return { id: accessKeyId, displayName: accessKeyId };
+}
+
+/** Who an upload's Initiator and Owner are: the key that created it, else (not recorded) the bucket's owner. */
+function initiatorOf(upload: MultipartUploadInfo, bucketOwner: Owner): Owner {
+  return upload.initiator === undefined ? bucketOwner : ownerOfKey(upload.initiator);
+}
+
 export function listPartsXml(input: ListPartsXmlInput): string {
   const last = input.parts[input.parts.length - 1];
   const parts = input.parts.map((part) =>
@@ -184,8 +194,8 @@ export function listPartsXml(input: ListPartsXmlInput): string {
     xmlText('Bucket', input.upload.bucket),
     xmlText('Key', encodeName(input.upload.key, input.encodingType)),
     xmlText('UploadId', input.upload.uploadId),
-    ownerXml(input.owner, 'Initiator'),
-    ownerXml(input.owner),
+    ownerXml(initiatorOf(input.upload, input.owner), 'Initiator'),
+    ownerXml(initiatorOf(input.upload, input.owner)),
     xmlText('StorageClass', 'STANDARD'),
     xmlText('PartNumberMarker', input.partNumberMarker),
     xmlText('NextPartNumberMarker', last?.partNumber ?? input.partNumberMarker),
@@ -222,8 +232,8 @@ export function listMultipartUploadsXml(input: ListUploadsXmlInput): string {
             'Upload',
             xmlText('Key', encodeName(entry.upload.key, input.encodingType)),
             xmlText('UploadId', entry.upload.uploadId),
-            ownerXml(input.owner, 'Initiator'),
-            ownerXml(input.owner),
+            ownerXml(initiatorOf(entry.upload, input.owner), 'Initiator'),
+            ownerXml(initiatorOf(entry.upload, input.owner)),
             xmlText('StorageClass', 'STANDARD'),
             xmlText('Initiated', isoDate(entry.upload.initiatedAtMs)),
             xmlText('ChecksumAlgorithm', entry.upload.checksumAlgorithm),
@@ -287,6 +297,14 @@ export function locationConstraintXml(region: string): string {
 }
 
 /** GetBucketVersioning: no Status for a bucket that never had versioning. */
+/** GetBucketEncryption's answer for a bucket with default encryption. */
+export function encryptionConfigurationXml(algorithm: 'AES256'): string {
+  return xmlDocument(
+    'ServerSideEncryptionConfiguration',
+    xmlElement('Rule', xmlElement('ApplyServerSideEncryptionByDefault', xmlText('SSEAlgorithm', algorithm)), xmlText('BucketKeyEnabled', false)),
+  );
+}
+
 export function versioningConfigurationXml(status: 'Enabled' | 'Suspended' | undefined): string {
   return status === undefined ? xmlDocument('VersioningConfiguration') : xmlDocument('VersioningConfiguration', xmlText('Status', status));
 }

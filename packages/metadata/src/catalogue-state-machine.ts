@@ -15,7 +15,7 @@ import { validateCommand } from './commands';
 import { validateSystemMetadata } from './validation';
 import * as keys from './keys';
 import type {
-  AccessKeyRecord, BucketGrantRecord, BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, LifecycleRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
+  AccessKeyRecord, BucketGrantRecord, BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, EncryptionMasterKeyRecord, LifecycleRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
   WriteCondition,
 } from './model';
 import { isDeleteMarker } from './model';
@@ -418,6 +418,24 @@ export class CatalogueStateMachine {
         return this.createAccessKey(command, m);
       case 'deleteAccessKey':
         return this.deleteAccessKey(command, m);
+      case 'setBucketEncryption': {
+        const { defaultEncryption: _previousDefault, ...previous } = await this.getBucket(command.bucket);
+        const record: BucketRecord = command.algorithm === '' ? previous : { ...previous, defaultEncryption: command.algorithm };
+        m.put(keys.bucketKey(command.bucket), record);
+        return record;
+      }
+      case 'initEncryptionMasterKey':
+      case 'rotateEncryptionMasterKey': {
+        const existing = await this.readJson<EncryptionMasterKeyRecord>(keys.encryptionMasterKeyKey);
+        if (existing !== undefined && command.type === 'initEncryptionMasterKey') return existing;
+        const keyId = createHash('sha256').update(Buffer.from(command.keyBase64, 'base64')).digest('hex').slice(0, 16);
+        const record: EncryptionMasterKeyRecord = { keyId, keyBase64: command.keyBase64, createdAtMs: command.createdAtMs };
+        m.put(keys.encryptionMasterKeyKey, record);
+        m.put(keys.encryptionMasterKeyByIdKey(keyId), record);
+        // A key made current before keys were also kept by id.
+        if (existing !== undefined) m.put(keys.encryptionMasterKeyByIdKey(existing.keyId), existing);
+        return record;
+      }
       case 'setBucketLifecycle': {
         const { lifecycleRules: _previousRules, ...previous } = await this.getBucket(command.bucket);
         const record: BucketRecord = command.rules.length === 0 ? previous : { ...previous, lifecycleRules: command.rules.map(copyLifecycleRule) };
@@ -962,6 +980,7 @@ export class CatalogueStateMachine {
       uploadId: command.uploadId, partNumber: command.partNumber, sizeBytes: command.sizeBytes, etag: command.etag,
       checksums: command.checksums, stripe: command.stripe ?? undefined, inlineData: command.inlineData ?? undefined,
       createdAtMs: command.createdAtMs,
+      ...(command.cipherIv === undefined || command.cipherIv === '' ? {} : { cipherIv: command.cipherIv }),
     };
     m.put(partKey, record);
     return record;
@@ -993,7 +1012,10 @@ export class CatalogueStateMachine {
       createdAtMs: command.completedAtMs,
       layout: {
         kind: 'multipart',
-        parts: chosen.map((part) => ({ partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag, stripe: part.stripe, inlineData: part.inlineData })),
+        parts: chosen.map((part) => ({
+          partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag, stripe: part.stripe, inlineData: part.inlineData,
+          ...(part.cipherIv === undefined ? {} : { cipherIv: part.cipherIv }),
+        })),
       },
     }, bucket);
     await this.replaceCurrentVersion(record, bucket, m);
@@ -1121,6 +1143,26 @@ export class CatalogueStateMachine {
 
   async listBuckets(): Promise<BucketRecord[]> {
     return this.scanJson<BucketRecord>(keys.tablePrefix(keys.table.bucket), 100_000);
+  }
+
+  /**
+   * The current SSE-S3 master key (undefined before the first GetEncryptionMasterKey created
+   * it), or with `keyId` that key, current or retired (undefined when there is none).
+   */
+  async getEncryptionMasterKey(keyId?: string): Promise<EncryptionMasterKeyRecord | undefined> {
+    const current = await this.readJson<EncryptionMasterKeyRecord>(keys.encryptionMasterKeyKey);
+    if (keyId === undefined || current?.keyId === keyId) return current;
+    return this.readJson<EncryptionMasterKeyRecord>(keys.encryptionMasterKeyByIdKey(keyId));
+  }
+
+  /** Every SSE-S3 master key, oldest first (the current one last). */
+  async listEncryptionMasterKeys(): Promise<EncryptionMasterKeyRecord[]> {
+    const current = await this.readJson<EncryptionMasterKeyRecord>(keys.encryptionMasterKeyKey);
+    const byId: EncryptionMasterKeyRecord[] = [];
+    const prefix = keys.encryptionMasterKeysPrefix;
+    for await (const value of this.db.values({ gte: prefix, lt: Buffer.concat([prefix, Buffer.from([0xff])]) })) byId.push(decodeJson<EncryptionMasterKeyRecord>(value));
+    const retired = byId.filter((key) => key.keyId !== current?.keyId).sort((a, b) => a.createdAtMs - b.createdAtMs);
+    return current === undefined ? retired : [...retired, current];
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord> {

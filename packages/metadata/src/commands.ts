@@ -41,6 +41,15 @@ export type Command =
     }
   /** Refused while the key owns buckets unless `force`; its grants go with it. */
   | { readonly type: 'deleteAccessKey'; readonly accessKeyId: string; readonly force: boolean }
+  /** S3 PutBucketEncryption ('AES256') and DeleteBucketEncryption (''). */
+  | { readonly type: 'setBucketEncryption'; readonly bucket: string; readonly algorithm: 'AES256' | '' }
+  /**
+   * Stores the SSE-S3 master key unless one exists; answers the stored one either way, so
+   * gateways asking at the same time all get the first.
+   */
+  | { readonly type: 'initEncryptionMasterKey'; readonly keyBase64: string; readonly createdAtMs: number }
+  /** Makes a new master key current; the previous ones stay, by id, to open what they sealed. */
+  | { readonly type: 'rotateEncryptionMasterKey'; readonly keyBase64: string; readonly createdAtMs: number }
   /** Replaces the bucket's tag set (S3 bucket tagging); an empty list removes it. */
   | { readonly type: 'setBucketTags'; readonly bucket: string; readonly tags: readonly TagRecord[] }
   | { readonly type: 'setBucketCors'; readonly bucket: string; readonly rules: readonly CorsRuleRecord[] }
@@ -85,6 +94,8 @@ export type Command =
       readonly type: 'registerPart'; readonly bucket: string; readonly key: string; readonly uploadId: string;
       readonly partNumber: number; readonly sizeBytes: number; readonly etag: string; readonly checksums: StringMap;
       readonly stripe: StripeRecord | undefined; readonly inlineData: Buffer | undefined; readonly createdAtMs: number;
+      /** Base64 16-byte AES-CTR counter block of an encrypted part; '' or absent = not encrypted. */
+      readonly cipherIv?: string;
     }
   | {
       readonly type: 'completeUpload'; readonly bucket: string; readonly key: string; readonly uploadId: string;
@@ -234,6 +245,15 @@ export function validateCommand(command: StampedCommand): void {
       if (typeof command.canCreateBuckets !== 'boolean') throw new InvalidArgumentError('canCreateBuckets must be a boolean');
       return;
     }
+    case 'setBucketEncryption':
+      validateBucketName(command.bucket);
+      if (command.algorithm !== 'AES256' && command.algorithm !== '') throw new InvalidArgumentError('the only server-side encryption algorithm is AES256');
+      return;
+    case 'initEncryptionMasterKey':
+    case 'rotateEncryptionMasterKey':
+      validateBase64Bytes(command.keyBase64, 'keyBase64', 32);
+      validateNonNegativeInteger(command.createdAtMs, 'createdAtMs');
+      return;
     case 'deleteAccessKey':
       validateAccessKeyId(command.accessKeyId);
       if (typeof command.force !== 'boolean') throw new InvalidArgumentError('force must be a boolean');
@@ -335,6 +355,7 @@ export function validateCommand(command: StampedCommand): void {
       validateStringMap(command.checksums, 'checksums', 1024);
       validateDataLocation(command.stripe, command.inlineData, command.sizeBytes);
       validateNonNegativeInteger(command.createdAtMs, 'createdAtMs');
+      if (command.cipherIv !== undefined && command.cipherIv !== '') validateBase64Bytes(command.cipherIv, 'cipherIv', 16);
       return;
     case 'completeUpload':
       validateBucketName(command.bucket);
@@ -424,6 +445,13 @@ export function validateCommand(command: StampedCommand): void {
 
 /** Grants on one bucket (S3 allows 100 grants in an ACL). */
 export const bucketGrantCountMax = 100;
+
+/** A base64 string of exactly `lengthBytes` bytes. */
+function validateBase64Bytes(value: unknown, name: string, lengthBytes: number): void {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || Buffer.from(value, 'base64').length !== lengthBytes) {
+    throw new InvalidArgumentError(`${name} must be base64 of ${lengthBytes} bytes`);
+  }
+}
 
 export function validateAccessKeyId(accessKeyId: string): void {
   if (typeof accessKeyId !== 'string' || !/^[A-Za-z0-9]{3,128}$/.test(accessKeyId)) throw new InvalidArgumentError('an access key id is 3-128 letters and digits');

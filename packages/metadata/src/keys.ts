@@ -187,11 +187,12 @@ export function repairByStripeKey(stripeId: string): Buffer {
   return Buffer.concat([Buffer.from([table.repairByStripe]), Buffer.from(stripeId, 'utf8')]);
 }
 
-/** Per-bucket counters: [0x0D] bucket -> BucketStatsRecord. */
+/** Access keys other than root: [0x10] accessKeyId -> AccessKeyRecord. */
 export function accessKeyKey(accessKeyId: string): Buffer {
   return Buffer.concat([Buffer.from([table.accessKey]), Buffer.from(accessKeyId, 'utf8')]);
 }
 
+/** Per-bucket counters: [0x0D] bucket -> BucketStatsRecord. */
 export function bucketStatsKey(bucket: string): Buffer {
   return Buffer.concat([Buffer.from([table.bucketStats]), Buffer.from(bucket, 'utf8')]);
 }
@@ -208,6 +209,16 @@ export const appliedIndexKey = Buffer.from([table.meta, ...Buffer.from('applied'
  * catalogue written before they existed, which is then counted once at open.
  */
 export const bucketStatsVersionKey = Buffer.from([table.meta, ...Buffer.from('stats-version', 'utf8')]);
+
+/** The current SSE-S3 master key (EncryptionMasterKeyRecord); replaced by a rotation. */
+export const encryptionMasterKeyKey = Buffer.from([table.meta, ...Buffer.from('encryption-master-key', 'utf8')]);
+
+/** Every SSE-S3 master key ever current, by id (kept to open what it sealed). */
+export function encryptionMasterKeyByIdKey(keyId: string): Buffer {
+  return Buffer.from([table.meta, ...Buffer.from(`encryption-master-key/${keyId}`, 'utf8')]);
+}
+
+export const encryptionMasterKeysPrefix = Buffer.from([table.meta, ...Buffer.from('encryption-master-key/', 'utf8')]);
 
 export function tablePrefix(tableByte: number): Buffer {
   return Buffer.from([tableByte]);

@@ -6,6 +6,7 @@ import type { NodeState } from '@tessera/placement';
 import type { MetadataHandlers } from '@tessera/proto/generated/tessera/metadata/v1/Metadata';
 import type { ClusterStatus } from '@tessera/proto/generated/tessera/metadata/v1/ClusterStatus';
 import type { Stripe } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
+import { EncryptedObjectError, NoSuchEncryptionKeyError, sseAlgorithmMetadataKey } from '@tessera/rpc';
 import { corsRuleFromWire, generateAccessKeyPair, lifecycleRuleFromWire, InsufficientStorageNodesError, InvalidArgumentError, StorageNodeNotEmptyError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
 import type { Command } from './commands';
 import { validateCommand } from './commands';
@@ -13,7 +14,7 @@ import { listObjects } from './list-objects';
 import { listUploads } from './list-uploads';
 import { listObjectVersions } from './list-versions';
 import type {
-  AccessKeyRecord, QueueItemRecord,
+  AccessKeyRecord, EncryptionMasterKeyRecord, QueueItemRecord,
   BucketRecord, ObjectVersionRecord, PartRecord, StorageNodeRecord, StripeRecord, UploadRecord, WriteRecord,
 } from './model';
 import type { DeleteObjectResult, LocatedStripe, RemoveNodeResult, ReplaceShardsResult } from './catalogue-state-machine';
@@ -130,6 +131,27 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       await propose({ type: 'deleteAccessKey', accessKeyId: req.accessKeyId, force: req.force }, rid);
       return {};
     }),
+    GetEncryptionMasterKey: u('GetEncryptionMasterKey', async (req, rid) => {
+      if (req.keyId !== '') {
+        const record = await read(() => host.machine.getEncryptionMasterKey(req.keyId));
+        if (record === undefined) throw new NoSuchEncryptionKeyError(req.keyId);
+        return { keyId: record.keyId, key: Buffer.from(record.keyBase64, 'base64'), createdAtMs: record.createdAtMs };
+      }
+      // Created on first use, by whichever gateway asks first: the command keeps an existing key.
+      const record = (await read(() => host.machine.getEncryptionMasterKey()))
+        ?? await propose<EncryptionMasterKeyRecord>({ type: 'initEncryptionMasterKey', keyBase64: randomBytes(32).toString('base64'), createdAtMs: clock.nowMs() }, rid);
+      return { keyId: record.keyId, key: Buffer.from(record.keyBase64, 'base64'), createdAtMs: record.createdAtMs };
+    }),
+    RotateEncryptionMasterKey: u('RotateEncryptionMasterKey', async (_req, rid) => {
+      const record = await propose<EncryptionMasterKeyRecord>({ type: 'rotateEncryptionMasterKey', keyBase64: randomBytes(32).toString('base64'), createdAtMs: clock.nowMs() }, rid);
+      return { keyId: record.keyId, key: Buffer.alloc(0), createdAtMs: record.createdAtMs };
+    }),
+    ListEncryptionMasterKeys: u('ListEncryptionMasterKeys', async () => ({
+      keys: (await read(() => host.machine.listEncryptionMasterKeys())).map((record) => ({ keyId: record.keyId, key: Buffer.alloc(0), createdAtMs: record.createdAtMs })),
+    })),
+    // validateCommand (in propose) refuses an algorithm other than AES256 or "".
+    SetBucketEncryption: u('SetBucketEncryption', async (req, rid) =>
+      bucketToProto(await propose<BucketRecord>({ type: 'setBucketEncryption', bucket: req.bucket, algorithm: req.algorithm as 'AES256' | '' }, rid))),
     ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
     SetBucketCors: u('SetBucketCors', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketCors', bucket: req.bucket, rules: req.rules.map(corsRuleFromWire) }, rid))),
@@ -185,7 +207,13 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       await propose({ type: 'abortWrite', writeId: req.writeId, reason: req.reason, abortedAtMs: clock.nowMs() }, rid);
       return {};
     }),
-    GetObject: u('GetObject', async (req) => objectToProto(await read(() => host.machine.getObject(req.bucket, req.key, req.versionId)))),
+    GetObject: u('GetObject', async (req) => {
+      const record = await read(() => host.machine.getObject(req.bucket, req.key, req.versionId));
+      if (record.systemMetadata[sseAlgorithmMetadataKey] !== undefined && !req.readsEncrypted) {
+        throw new EncryptedObjectError(`${req.bucket}/${req.key} is encrypted (SSE-S3) and this caller does not decrypt; upgrade the gateway`);
+      }
+      return objectToProto(record);
+    }),
     ListObjects: u('ListObjects', async (req) => {
       const page = await read(async () => {
         await host.machine.getBucket(req.bucket);
@@ -234,6 +262,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       return partToProto(await propose<PartRecord>({
         type: 'registerPart', bucket: req.bucket, key: req.key, uploadId: req.uploadId, partNumber: req.partNumber,
         sizeBytes: req.sizeBytes, etag: req.etag, checksums: req.checksums, stripe, inlineData, createdAtMs: clock.nowMs(),
+        ...(req.cipherIv === '' ? {} : { cipherIv: req.cipherIv }),
       }, rid));
     }),
     ListParts: u('ListParts', async (req) =>

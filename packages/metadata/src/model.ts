@@ -26,6 +26,8 @@ export interface BucketRecord {
   readonly objectLock?: ObjectLockRecord;
   /** Access keys other than the owner allowed in (tessera key allow); absent = none. */
   readonly grants?: readonly BucketGrantRecord[];
+  /** S3 default encryption (PutBucketEncryption): new objects asking for none get SSE-S3; absent = none. */
+  readonly defaultEncryption?: 'AES256';
 }
 
 /** What one access key other than the owner may do in a bucket (at least one of the two). */
@@ -41,6 +43,14 @@ export interface BucketGrantRecord {
  * An S3 access key created by an operator (tessera key create). The root key is configuration
  * and never stored. The secret is kept as given: gateways need it to check signatures.
  */
+/** An SSE-S3 master key: created by initEncryptionMasterKey or rotateEncryptionMasterKey, never changed or deleted. */
+export interface EncryptionMasterKeyRecord {
+  /** First 16 hex digits of the key's SHA-256. */
+  readonly keyId: string;
+  readonly keyBase64: string;
+  readonly createdAtMs: number;
+}
+
 export interface AccessKeyRecord {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -87,6 +97,8 @@ export interface PartLayout {
   readonly stripe: StripeRecord | undefined;
   /** Small parts may be kept inline (base64 in JSON). */
   readonly inlineData: Buffer | undefined;
+  /** Base64 AES-CTR initial counter block of a part the gateway encrypted; absent = not encrypted. */
+  readonly cipherIv?: string;
 }
 
 export type ObjectLayout =

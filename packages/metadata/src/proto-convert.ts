@@ -30,14 +30,14 @@ export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
 }
 
 export function bucketToProto(bucket: BucketRecord): Bucket {
-  const { corsRules, lifecycleRules, objectLock, grants, ...rest } = bucket;
+  const { corsRules, lifecycleRules, objectLock, grants, defaultEncryption, ...rest } = bucket;
   const defaultRetention = objectLock?.defaultRetention;
   return {
     ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToWire),
     lifecycleRules: (lifecycleRules ?? []).map(lifecycleRuleToWire),
     objectLockEnabled: objectLock !== undefined, defaultRetentionMode: defaultRetention?.mode ?? '',
     defaultRetentionDays: defaultRetention?.days ?? 0, defaultRetentionYears: defaultRetention?.years ?? 0,
-    grants: (grants ?? []).map((grant) => ({ ...grant })),
+    grants: (grants ?? []).map((grant) => ({ ...grant })), defaultEncryption: defaultEncryption ?? '',
   };
 }
 
@@ -47,7 +47,7 @@ export function accessKeyToProto(key: AccessKeyRecord, withSecret: boolean): Acc
 }
 
 function partLayoutToProto(part: PartLayoutRecord): PartLayout {
-  const base = { partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag };
+  const base = { partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag, cipherIv: part.cipherIv ?? '' };
   return part.stripe !== undefined && part.stripe !== null ? { ...base, stripe: stripeToProto(part.stripe) } : { ...base, inlineData: part.inlineData ?? Buffer.alloc(0) };
 }
 
@@ -78,7 +78,7 @@ export function listedVersionToProto(listed: ListedVersion): ObjectVersion {
 export function partToProto(part: PartRecord): Part {
   const base: Part = {
     uploadId: part.uploadId, partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag,
-    checksums: { ...part.checksums }, createdAtMs: part.createdAtMs,
+    checksums: { ...part.checksums }, createdAtMs: part.createdAtMs, cipherIv: part.cipherIv ?? '',
   };
   return part.stripe !== undefined && part.stripe !== null ? { ...base, stripe: stripeToProto(part.stripe) } : { ...base, inlineData: part.inlineData ?? Buffer.alloc(0) };
 }

@@ -1,6 +1,7 @@
 // Goal: three metadata nodes in one process, over real gRPC on loopback and real LevelDB,
 // behave as one linearizable catalogue: writes on any node (followers answer with a leader hint
-// the client follows), reads everywhere, typed errors across the wire, snapshot catch-up.
+// the client follows), reads everywhere, typed errors across the wire, snapshot catch-up (the
+// SSE-S3 master key included).
 // Method: startMetadataNode x3 in temp dirs, drive them with the real MetadataClient.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -236,6 +237,9 @@ test('a node whose data dir is wiped catches up by snapshot', async () => {
   const leader = await waitForLeader(client, [...peers.values()]);
   const victim = [...peers.keys()].find((id) => id !== leader) ?? '';
   await nodes.get(victim)?.stop();
+  // The SSE-S3 master key must travel with the snapshot: a node that lost it would, once
+  // leader, create another and every encrypted object would stop opening.
+  const masterKey = await client.getEncryptionMasterKey();
   await client.createBucket({ bucket: 'many', owner: 'alice' });
   for (let i = 0; i < 120; i++) await client.commitVersion({ bucket: 'many', key: `k${i}`, sizeBytes: 1, etag: md5, inlineData: Buffer.from('x') });
   await rm(join(root, victim), { recursive: true, force: true });
@@ -250,6 +254,8 @@ test('a node whose data dir is wiped catches up by snapshot', async () => {
   expect(page.objects).toHaveLength(120);
   // The bucket counters came with the snapshot (served from this node's own state).
   expect((await direct.getCatalogueStats()).buckets.find((b) => b.bucket === 'many')).toEqual({ bucket: 'many', objectCount: 120, objectBytes: 120, multipartUploadCount: 0, noncurrentVersionCount: 0, noncurrentVersionBytes: 0, deleteMarkerCount: 0 });
+  const installedKey = await restarted?.host.machine.getEncryptionMasterKey();
+  expect(installedKey).toEqual({ keyId: masterKey.keyId, keyBase64: Buffer.from(masterKey.key).toString('base64'), createdAtMs: masterKey.createdAtMs });
   direct.close();
 }, 30_000);
 

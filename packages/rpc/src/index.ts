@@ -16,7 +16,7 @@ export type { LifecycleFilterForm, LifecycleRule } from './lifecycle-rule';
 export { lifecycleRuleFromWire, lifecycleRuleToWire } from './lifecycle-rule';
 export type { StoredTag } from './stored-tags';
 export { decodeStoredTags, encodeStoredTags, tagsMetadataKey } from './stored-tags';
-export { legalHoldMetadataKey, lockModeMetadataKey, lockUntilMetadataKey, readStoredObjectLock } from './object-lock-keys';
+export { legalHoldMetadataKey, lockModeMetadataKey, lockUntilMetadataKey, readStoredObjectLock, sseAlgorithmMetadataKey } from './object-lock-keys';
 export type { StoredLockMode, StoredObjectLock } from './object-lock-keys';
 export { RpcStatusError, TesseraError, fromGrpcError, registerRpcError, toGrpcError } from './errors';
 export type { ChecksumMismatchSource } from './storage-node-errors';
@@ -48,6 +48,8 @@ export type {
 } from './storage-node-client';
 export { StorageNodeClient } from './storage-node-client';
 export {
+  EncryptedObjectError,
+  NoSuchEncryptionKeyError,
   AccessKeyExistsError,
   AccessKeyOwnsBucketsError,
   BucketAlreadyExistsError,

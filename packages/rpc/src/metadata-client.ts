@@ -10,6 +10,7 @@ import type { BeginWriteResponse__Output } from '@tessera/proto/generated/tesser
 import type { AccessKey__Output } from '@tessera/proto/generated/tessera/metadata/v1/AccessKey';
 import type { Bucket__Output } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
 import type { CreateAccessKeyRequest } from '@tessera/proto/generated/tessera/metadata/v1/CreateAccessKeyRequest';
+import type { EncryptionMasterKey__Output } from '@tessera/proto/generated/tessera/metadata/v1/EncryptionMasterKey';
 import { corsRuleToWire } from './cors-rule';
 import type { CorsRule } from './cors-rule';
 import { lifecycleRuleToWire } from './lifecycle-rule';
@@ -238,6 +239,25 @@ export class MetadataClient {
     return this.call('setObjectLock', request, 'write');
   }
   /** Replaces the bucket's lifecycle rules; an empty list removes them. */
+  /**
+   * The cluster's current SSE-S3 master key (created by the first call; writes once: safe to
+   * retry), or with `keyId` that key, current or retired (NoSuchEncryptionKeyError).
+   */
+  getEncryptionMasterKey(keyId = ''): Promise<EncryptionMasterKey__Output> {
+    return this.call('getEncryptionMasterKey', { keyId }, keyId === '' ? 'write' : 'read');
+  }
+  /** A new current master key (its id and time; no bytes). Older keys stay to open what they sealed. */
+  rotateEncryptionMasterKey(): Promise<EncryptionMasterKey__Output> {
+    return this.call('rotateEncryptionMasterKey', {}, 'write');
+  }
+  /** Every master key's id and time, oldest first; the last is current. */
+  listEncryptionMasterKeys(): Promise<EncryptionMasterKey__Output[]> {
+    return this.call<{ keys: EncryptionMasterKey__Output[] }>('listEncryptionMasterKeys', {}, 'read').then((r) => r.keys);
+  }
+  /** PutBucketEncryption ('AES256') / DeleteBucketEncryption (''). */
+  setBucketEncryption(bucket: string, algorithm: 'AES256' | ''): Promise<Bucket__Output> {
+    return this.call('setBucketEncryption', { bucket, algorithm }, 'write');
+  }
   setBucketLifecycle(bucket: string, rules: readonly LifecycleRule[]): Promise<Bucket__Output> {
     return this.call('setBucketLifecycle', { bucket, rules: rules.map(lifecycleRuleToWire) }, 'write');
   }

@@ -232,6 +232,33 @@ export class ShardsNotPlacedError extends MetadataError {
 }
 define(ShardsNotPlacedError.errorName, (m) => new ShardsNotPlacedError(m));
 
+/** GetObject of a server-side-encrypted version by a caller that did not say it decrypts. */
+export class EncryptedObjectError extends MetadataError {
+  static readonly errorName = 'EncryptedObjectError';
+  readonly grpcCode = grpc.status.FAILED_PRECONDITION;
+  readonly s3Code = 'InternalError';
+  constructor(message: string) {
+    super(message);
+    this.name = EncryptedObjectError.errorName;
+  }
+}
+define(EncryptedObjectError.errorName, (m) => new EncryptedObjectError(m));
+
+/** GetEncryptionMasterKey of a key id the cluster never had. */
+export class NoSuchEncryptionKeyError extends MetadataError {
+  static readonly errorName = 'NoSuchEncryptionKeyError';
+  readonly grpcCode = grpc.status.NOT_FOUND;
+  readonly s3Code = 'InternalError';
+  constructor(readonly keyId: string, message = `no encryption master key ${keyId}`) {
+    super(message);
+    this.name = NoSuchEncryptionKeyError.errorName;
+  }
+  override fields(): Fields {
+    return { keyId: this.keyId };
+  }
+}
+define(NoSuchEncryptionKeyError.errorName, (m, f) => new NoSuchEncryptionKeyError(f['keyId'] ?? '', m));
+
 /** Not enough live storage nodes to place a stripe with full redundancy. */
 export class InsufficientStorageNodesError extends MetadataError {
   static readonly errorName = 'InsufficientStorageNodesError';

@@ -4,6 +4,8 @@
  * service enforces them at apply (packages/metadata/src/object-lock.ts).
  */
 export const lockModeMetadataKey = 'x-tessera-lock-mode';
+/** Present (the algorithm, AES256) on a server-side-encrypted version; the gateway writes it with the sealed key. */
+export const sseAlgorithmMetadataKey = 'x-tessera-sse';
 /** Retain-until time in ms since the epoch, as a decimal string. */
 export const lockUntilMetadataKey = 'x-tessera-lock-until';
 /** `ON` while a legal hold is set; absent otherwise. */

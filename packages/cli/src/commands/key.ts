@@ -6,7 +6,8 @@
  * application moving from another S3 store keeps its credentials); its secret comes from
  * TESSERA_KEY_SECRET, never from argv (visible in `ps`).
  */
-import { AccessKeyOwnsBucketsError, MetadataClient, MetadataError, accessKeyPairProblem } from '@tessera/rpc';
+import { AccessKeyOwnsBucketsError, MetadataError, accessKeyPairProblem } from '@tessera/rpc';
+import { operatorMetadataClient } from '../cluster-access';
 import { requiredPositional } from '../args';
 import type { ParsedArgs } from '../args';
 import { CliError, UsageError } from '../errors';
@@ -25,7 +26,7 @@ export const importedSecretEnvName = 'TESSERA_KEY_SECRET';
 
 export async function runKeyCommand(args: ParsedArgs, addresses: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<KeyCommandResult> {
   const [, sub, first, second] = args.positionals;
-  const client = new MetadataClient({ addresses, callTimeoutMs: 5_000, attemptCountMax: Math.max(3, addresses.length * 2) });
+  const client = operatorMetadataClient(addresses);
   try {
     switch (sub) {
       case 'ls':

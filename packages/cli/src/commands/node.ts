@@ -6,7 +6,8 @@
  * forgotten). A removed node's own registrations and heartbeats are refused (it logs why)
  * until `tessera node add` readmits it.
  */
-import { MetadataClient, MetadataError, StorageNodeNotEmptyError } from '@tessera/rpc';
+import { MetadataError, StorageNodeNotEmptyError } from '@tessera/rpc';
+import { operatorMetadataClient } from '../cluster-access';
 import { requiredPositional } from '../args';
 import type { ParsedArgs } from '../args';
 import { CliError, UsageError } from '../errors';
@@ -19,7 +20,7 @@ export interface NodeCommandResult {
 
 export async function runNodeCommand(args: ParsedArgs, addresses: readonly string[], _nowMs: number): Promise<NodeCommandResult> {
   const [, sub, nodeId] = args.positionals;
-  const client = new MetadataClient({ addresses, callTimeoutMs: 5_000, attemptCountMax: Math.max(3, addresses.length * 2) });
+  const client = operatorMetadataClient(addresses);
   try {
     switch (sub) {
       case 'ls':

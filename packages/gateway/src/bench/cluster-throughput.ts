@@ -11,7 +11,9 @@
  * --inline-size-bytes-max 0).
  *
  *   npm run bench -- gateway            (all gateway benches)
- *   node packages/gateway/dist/bench/cluster-throughput.js [--quick] [--only "1 MiB"] [--skip-rss] [--skip-small]
+ *   node packages/gateway/dist/bench/cluster-throughput.js [--quick] [--only "1 MiB"] [--skip-rss] [--skip-small] [--sse]
+ *
+ * `--sse`: the bench bucket gets default encryption (SSE-S3), so every object is encrypted.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -23,7 +25,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { cephReference } from './support/ceph-reference';
 
 const root = process.cwd();
@@ -32,6 +34,7 @@ const secretAccessKey = 'bench/secret/key/0123456789abcdef';
 const quick = process.argv.includes('--quick');
 const skipRss = process.argv.includes('--skip-rss');
 const skipSmall = process.argv.includes('--skip-small');
+const serverSideEncryption = process.argv.includes('--sse');
 const onlyIndex = process.argv.indexOf('--only');
 /** `--only "1 MiB"`: run just the cases of that object size (for profiling one case). */
 const onlyLabel = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
@@ -349,6 +352,10 @@ async function main(): Promise<void> {
     if (gateway.child.pid !== undefined) cpuPids.gateway.push(gateway.child.pid);
     let client = s3Client(gateway.endpoint);
     await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    if (serverSideEncryption) {
+      await client.send(new PutBucketEncryptionCommand({ Bucket: 'bench', ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
+      console.log('Every object encrypted (SSE-S3, the bucket\'s default encryption).\n');
+    }
     if (!skipRss) {
       // The RSS figure first, so nothing earlier inflates the gateway's high-water mark.
       const rssRow = await peakRssDuringHugePut(client, 'bench', gateway, (quick ? 256 : 1024) * 1024 * 1024);

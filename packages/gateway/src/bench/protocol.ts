@@ -93,12 +93,12 @@ class DiscardingBackend implements S3Backend {
     return true;
   }
   async listBuckets(): Promise<readonly BucketInfo[]> {
-    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [] }];
+    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [], defaultEncryption: undefined }];
   }
   async createBucket(): Promise<void> {}
   async deleteBucket(): Promise<void> {}
   async headBucket(name: string): Promise<BucketInfo> {
-    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [] };
+    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [], defaultEncryption: undefined };
   }
   setBucketGrants(): never {
     throw new Error('not used by the benchmark');
@@ -107,6 +107,9 @@ class DiscardingBackend implements S3Backend {
     throw new Error('not used by the benchmark');
   }
   setBucketCors(): never {
+    throw new Error('not used by the benchmark');
+  }
+  setBucketEncryption(): never {
     throw new Error('not used by the benchmark');
   }
   async putObject(request: PutObjectRequest): Promise<ObjectInfo> {

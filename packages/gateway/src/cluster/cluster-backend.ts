@@ -88,8 +88,6 @@ export interface ClusterBackendComponents {
 
 export interface ClusterBackendOptions {
   readonly dataPath: DataPathOptions;
-  /** Recorded as the owner of multipart uploads (a bucket's owner is the key that creates it). */
-  readonly ownerId: string;
 }
 
 /** /health/ready answers within this time. */
@@ -228,12 +226,12 @@ export class ClusterS3Backend implements S3Backend {
   }
 
   headObject(bucket: string, key: string, versionId = ''): Promise<ObjectInfo> {
-    return this.call(async () => objectInfoOf(await this.components.metadata.getObject({ bucket, key, versionId })));
+    return this.call(async () => objectInfoOf(await this.components.metadata.getObject({ bucket, key, versionId, readsEncrypted: true })));
   }
 
   openObject(bucket: string, key: string, versionId = ''): Promise<ObjectReader> {
     return this.call(async () => {
-      const version = await this.components.metadata.getObject({ bucket, key, versionId });
+      const version = await this.components.metadata.getObject({ bucket, key, versionId, readsEncrypted: true });
       await this.stitcher.checkReadable(version);
       return this.readerOf(version);
     });
@@ -251,6 +249,12 @@ export class ClusterS3Backend implements S3Backend {
     return this.call(async () => {
       const result = await this.components.metadata.deleteObject(bucket, key, versionId, undefined, options.bypassGovernance === true);
       return { versionId: result.versionId === '' ? undefined : result.versionId, deleteMarker: result.deleteMarker };
+    });
+  }
+
+  setBucketEncryption(name: string, algorithm: 'AES256' | undefined): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.setBucketEncryption(name, algorithm ?? '');
     });
   }
 
@@ -313,7 +317,7 @@ export class ClusterS3Backend implements S3Backend {
     });
   }
 
-  createMultipartUpload(bucket: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined): Promise<MultipartUploadInfo> {
+  createMultipartUpload(bucket: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined, initiator: string): Promise<MultipartUploadInfo> {
     return this.call(async () => {
       const upload = await this.components.metadata.createMultipartUpload({
         bucket,
@@ -322,13 +326,13 @@ export class ClusterS3Backend implements S3Backend {
         systemMetadata: systemMetadataOf(headers, multipartChecksumAnnotations(checksum)),
         userMetadata: { ...headers.user },
         storageClass: '',
-        owner: this.options.ownerId,
+        owner: initiator,
       });
       return uploadInfoOf(upload);
     });
   }
 
-  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody): Promise<PartInfo> {
+  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options: { readonly cipherIv?: string } = {}): Promise<PartInfo> {
     return this.call(async () => {
       // A stripe of its own per attempt, so a re-upload of the same part never overwrites the
       // shards of the part it replaces.
@@ -344,6 +348,7 @@ export class ClusterS3Backend implements S3Backend {
           etag: summary.md5Hex,
           checksums: checksumMapOf(summary.checksums),
           ...dataOf(stored),
+          cipherIv: options.cipherIv ?? '',
         });
         this.reportFailedShards(stored, `UploadPart ${bucket}/${key} upload ${uploadId} part ${partNumber}`);
         return partInfoOf(part);

@@ -27,6 +27,8 @@ export interface GatewayProcessConfig {
   /** Pause between garbage-stripe collection rounds; 0: this gateway does not collect. */
   readonly gcIntervalMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Serve S3 over HTTPS with these PEM files (re-read on SIGHUP and when they change); absent: HTTP. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export class GatewayProcessConfigError extends Error {
@@ -58,6 +60,8 @@ const settings = {
   'keep-alive-timeout-ms': 'TESSERA_GATEWAY_KEEP_ALIVE_TIMEOUT_MS',
   'gc-interval-ms': 'TESSERA_GC_INTERVAL_MS',
   'log-level': 'TESSERA_LOG_LEVEL',
+  'tls-cert-file': 'TESSERA_GATEWAY_TLS_CERT_FILE',
+  'tls-key-file': 'TESSERA_GATEWAY_TLS_KEY_FILE',
   config: 'TESSERA_GATEWAY_CONFIG',
 } as const;
 type SettingName = keyof typeof settings;
@@ -129,6 +133,11 @@ export function resolveGatewayProcessConfig(argv: readonly string[], env: Readon
   if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new GatewayProcessConfigError(`--region is not a region name: "${region}"`);
   const logLevel = get('log-level') ?? 'info';
   if (logLevel !== 'debug' && logLevel !== 'info' && logLevel !== 'warn' && logLevel !== 'error') throw new GatewayProcessConfigError('--log-level must be debug, info, warn or error');
+  const tlsCertFile = get('tls-cert-file');
+  const tlsKeyFile = get('tls-key-file');
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
+    throw new GatewayProcessConfigError('TLS needs both --tls-cert-file and --tls-key-file (PEM), or neither for plain HTTP');
+  }
   const overrides: Partial<Record<keyof DataPathOptions, number>> = {};
   const set = (key: keyof DataPathOptions, value: number | undefined): void => {
     if (value !== undefined) overrides[key] = value;
@@ -161,5 +170,6 @@ export function resolveGatewayProcessConfig(argv: readonly string[], env: Readon
     keepAliveTimeoutMs: integer('keep-alive-timeout-ms', keepAliveTimeoutMsDefault, 1_000, 3_600_000)!,
     gcIntervalMs: integer('gc-interval-ms', 30_000, 0, 24 * 3_600_000)!,
     logLevel,
+    ...(tlsCertFile === undefined || tlsKeyFile === undefined ? {} : { tls: { certFile: tlsCertFile, keyFile: tlsKeyFile } }),
   };
 }

@@ -4,6 +4,7 @@
  * /metrics and /health/*. main.ts wraps it with argv/env parsing and signal handling; tests and
  * benchmarks call it directly.
  */
+import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,10 +12,12 @@ import { Registry } from 'prom-client';
 import type { Clock, Logger } from '@tessera/common';
 import { MetadataClient } from '@tessera/rpc';
 import { createGatewayApp } from '../app';
+import { MetadataMasterKeySource } from './metadata-master-key-source';
 import { defaultGatewayLimits } from '../limits';
 import { createGatewayMetrics } from '../metrics';
 import type { GatewayMetrics } from '../metrics';
-import { headerSectionBytesMaxDefault, startGatewayServer } from '../server';
+import { TlsCredentialsError, checkTlsCredentials, headerSectionBytesMaxDefault, startGatewayServer } from '../server';
+import type { TlsCredentials } from '../server';
 import { ClusterS3Backend } from './cluster-backend';
 import { MetadataCredentialStore } from './metadata-credential-store';
 import type { GatewayProcessConfig } from './gateway-process-config';
@@ -39,8 +42,32 @@ export interface RunningGateway {
   readonly metrics: GatewayMetrics;
   /** Deletes the shards of stripes the metadata service queued as garbage. */
   readonly collector: StripeCollector;
+  /**
+   * Re-reads the TLS certificate and key files (SIGHUP; also done when they change) and serves
+   * new connections with them. Resolves false, keeping the old ones (logged), when they cannot be
+   * read or used; resolves false at once for a plain-HTTP gateway.
+   */
+  reloadTls(): Promise<boolean>;
   /** Stops accepting, lets requests in flight finish for up to graceMs, then cuts the rest. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** How often a TLS gateway looks whether its certificate files changed (cert-manager, certbot renewals). */
+export const tlsFilesCheckIntervalMs = 60_000;
+
+async function readTlsFiles(files: { readonly certFile: string; readonly keyFile: string }): Promise<TlsCredentials> {
+  try {
+    const [cert, key] = await Promise.all([readFile(files.certFile), readFile(files.keyFile)]);
+    return { cert, key };
+  } catch (error) {
+    throw new TlsCredentialsError(`cannot read the TLS certificate ${files.certFile} or key ${files.keyFile}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Modification times and sizes of the files, to notice a renewal. */
+async function tlsFilesVersion(files: { readonly certFile: string; readonly keyFile: string }): Promise<string> {
+  const stats = await Promise.all([stat(files.certFile), stat(files.keyFile)]);
+  return stats.map((s) => `${s.mtimeMs}:${s.size}`).join('/');
 }
 
 export class GatewayListenError extends Error {
@@ -99,7 +126,7 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     // last heartbeat (sent every 2 s), then the node list is re-read within nodeListTtlMs (5 s).
     writeAvoidanceMs: 30_000,
   });
-  const backend = new ClusterS3Backend({ dataPath: config.dataPath, ownerId: config.rootAccessKeyId }, { metadata, pool, clock, logger, metrics });
+  const backend = new ClusterS3Backend({ dataPath: config.dataPath }, { metadata, pool, clock, logger, metrics });
   const app = createGatewayApp(
     {
       region: config.region,
@@ -109,6 +136,7 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     {
       backend,
       credentials: new MetadataCredentialStore({ accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey }, metadata, clock),
+      encryptionKeys: new MetadataMasterKeySource(metadata, clock),
       clock,
       logger,
       metrics,
@@ -121,9 +149,20 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
   };
   let s3: Awaited<ReturnType<typeof startGatewayServer>>;
   let operational: Server | undefined;
+  const tlsFiles = config.tls;
+  let tlsVersion: string | undefined;
   try {
+    let tls: TlsCredentials | undefined;
+    if (tlsFiles !== undefined) {
+      tlsVersion = await tlsFilesVersion(tlsFiles).catch(() => undefined);
+      tls = await readTlsFiles(tlsFiles);
+      checkTlsCredentials(tls);
+    }
     s3 = await listenOrExplain('S3', config.listenHost, config.listenPort, () =>
-      startGatewayServer(app, { host: config.listenHost, port: config.listenPort, headerSectionBytesMax: headerSectionBytesMaxDefault, requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs }, logger),
+      startGatewayServer(app, {
+        host: config.listenHost, port: config.listenPort, headerSectionBytesMax: headerSectionBytesMaxDefault, requestTimeoutMs: config.requestTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs, ...(tls === undefined ? {} : { tls }),
+      }, logger),
     );
     const metricsListen = config.metricsListen;
     if (metricsListen !== undefined) {
@@ -140,9 +179,29 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
   if (config.gcIntervalMs > 0) await collector.start();
   const metricsEndpoint = operational === undefined ? undefined : `http://${config.metricsListen?.host}:${(operational.address() as AddressInfo).port}`;
   logger.info('gateway listening', { endpoint: s3.endpoint, metricsEndpoint, metadata: config.metadataAddresses });
+  const reloadTls = async (): Promise<boolean> => {
+    if (tlsFiles === undefined) return false;
+    try {
+      const version = await tlsFilesVersion(tlsFiles).catch(() => undefined);
+      s3.setTlsCredentials(await readTlsFiles(tlsFiles));
+      tlsVersion = version;
+      logger.info('TLS certificate loaded', { certFile: tlsFiles.certFile });
+      return true;
+    } catch (error) {
+      logger.error('TLS certificate not reloaded; the previous one stays in use', { certFile: tlsFiles.certFile, error: (error as Error).message });
+      return false;
+    }
+  };
+  const tlsWatch = tlsFiles === undefined ? undefined : setInterval(() => {
+    void tlsFilesVersion(tlsFiles).then(async (version) => {
+      if (version !== tlsVersion) await reloadTls();
+    }, () => undefined);
+  }, tlsFilesCheckIntervalMs);
+  tlsWatch?.unref();
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = config.shutdownGraceMs): Promise<void> => {
     stopping ??= (async () => {
+      clearInterval(tlsWatch);
       await s3.stop(graceMs);
       if (operational !== undefined) {
         const op = operational;
@@ -154,5 +213,5 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     })();
     return stopping;
   };
-  return { endpoint: s3.endpoint, port: s3.port, metricsEndpoint, backend, pool, metrics, collector, stop };
+  return { endpoint: s3.endpoint, port: s3.port, metricsEndpoint, backend, pool, metrics, collector, reloadTls, stop };
 }

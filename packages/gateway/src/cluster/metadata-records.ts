@@ -9,7 +9,7 @@ import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/met
 import type { Part__Output } from '@tessera/proto/generated/tessera/metadata/v1/Part';
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import type { Upload__Output } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
-import { corsRuleFromWire } from '@tessera/rpc';
+import { corsRuleFromWire, sseAlgorithmMetadataKey } from '@tessera/rpc';
 import { legalHoldMetadataKey, lifecycleRuleFromWire, lockModeMetadataKey, lockUntilMetadataKey, readStoredObjectLock, tagsMetadataKey } from '@tessera/rpc';
 import type { ObjectLockSettings } from '../object-lock';
 import type { BucketInfo, BucketVersioning, DefaultRetention, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
@@ -19,6 +19,8 @@ import { storedSystemHeaders } from '../object-headers';
 import type { ObjectHeaders, StoredSystemHeader } from '../object-headers';
 import { decodeStoredTags, encodeStoredTags } from '../object-tags';
 import type { Stripe } from './stripe';
+import { sseAlgorithm } from '../server-side-encryption';
+import type { ServerSideEncryption } from '../server-side-encryption';
 
 /** Shard indexes whose write failed at PUT time (comma-separated): for the healer. */
 export const failedShardsMetadataKey = 'x-tessera-failed-shards';
@@ -28,6 +30,11 @@ export { tagsMetadataKey };
 export const checksumAlgorithmMetadataKey = 'x-tessera-checksum-algorithm';
 /** The upload's x-amz-checksum-type (COMPOSITE or FULL_OBJECT). */
 export const checksumTypeMetadataKey = 'x-tessera-checksum-type';
+/** SSE-S3 (server-side-encryption.ts): the algorithm, the sealing master key's id, the sealed data key, a single-part object's counter block. */
+export { sseAlgorithmMetadataKey };
+export const sseMasterKeyIdMetadataKey = 'x-tessera-sse-master-key-id';
+export const sseSealedKeyMetadataKey = 'x-tessera-sse-data-key';
+export const sseIvMetadataKey = 'x-tessera-sse-iv';
 const reservedPrefix = 'x-tessera-';
 
 export function stripeFromRecord(record: Stripe__Output): Stripe {
@@ -50,6 +57,7 @@ export function bucketInfoOf(record: Bucket__Output): BucketInfo {
     corsRules: record.corsRules.map(corsRuleFromWire), versioning: versioningOf(record.versioning), lifecycleRules: record.lifecycleRules.map(lifecycleRuleFromWire),
     objectLock: record.objectLockEnabled ? { defaultRetention: defaultRetentionOf(record) } : undefined,
     owner: record.owner, grants: record.grants.map(({ accessKeyId, read, write }) => ({ accessKeyId, read, write })),
+    defaultEncryption: record.defaultEncryption === sseAlgorithm ? sseAlgorithm : undefined,
   };
 }
 
@@ -75,6 +83,16 @@ export function systemMetadataOf(headers: ObjectHeaders, annotations: Readonly<R
   if (lock?.mode !== undefined) out[lockModeMetadataKey] = lock.mode;
   if (lock?.retainUntilMs !== undefined) out[lockUntilMetadataKey] = String(lock.retainUntilMs);
   if (lock?.legalHold === true) out[legalHoldMetadataKey] = 'ON';
+  const encryption = headers.serverSideEncryption;
+  if (encryption !== undefined) {
+    // Only the encrypting backend sets this with a key; without one the bytes are plaintext and
+    // must not be stored as encrypted.
+    if (encryption.key === undefined) throw new Error('server-side encryption requested but no data key sealed (EncryptingBackend missing)');
+    out[sseAlgorithmMetadataKey] = encryption.algorithm;
+    out[sseMasterKeyIdMetadataKey] = encryption.key.masterKeyId;
+    out[sseSealedKeyMetadataKey] = encryption.key.sealedKey;
+    if (encryption.key.iv !== undefined) out[sseIvMetadataKey] = encryption.key.iv;
+  }
   return { ...out, ...annotations };
 }
 
@@ -94,7 +112,20 @@ export function headersOf(contentType: string, systemMetadata: Readonly<Record<s
     if ((storedSystemHeaders as readonly string[]).includes(name) && name !== 'content-type') system[name as StoredSystemHeader] = value;
   }
   const objectLock = objectLockOf(systemMetadata);
-  return { system, user: { ...userMetadata }, tags: decodeStoredTags(systemMetadata[tagsMetadataKey]), ...(objectLock === undefined ? {} : { objectLock }) };
+  const serverSideEncryption = serverSideEncryptionOf(systemMetadata);
+  return {
+    system, user: { ...userMetadata }, tags: decodeStoredTags(systemMetadata[tagsMetadataKey]), ...(objectLock === undefined ? {} : { objectLock }),
+    ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),
+  };
+}
+
+function serverSideEncryptionOf(systemMetadata: Readonly<Record<string, string>>): ServerSideEncryption | undefined {
+  if (systemMetadata[sseAlgorithmMetadataKey] !== sseAlgorithm) return undefined;
+  const masterKeyId = systemMetadata[sseMasterKeyIdMetadataKey];
+  const sealedKey = systemMetadata[sseSealedKeyMetadataKey];
+  // A version marked encrypted without its key stays marked: reading it fails, never serves ciphertext.
+  if (masterKeyId === undefined || sealedKey === undefined) return { algorithm: sseAlgorithm };
+  return { algorithm: sseAlgorithm, key: { masterKeyId, sealedKey, iv: systemMetadata[sseIvMetadataKey] } };
 }
 
 export function checksumValuesOf(map: Readonly<Record<string, string>>): ChecksumValues {
@@ -113,6 +144,7 @@ export function checksumMapOf(values: ChecksumValues): Record<string, string> {
 }
 
 export function objectInfoOf(record: ObjectVersion__Output): ObjectInfo {
+  const parts = record.layout === 'multipart' ? record.multipart?.parts ?? [] : undefined;
   return {
     key: record.key,
     etag: record.etag,
@@ -120,7 +152,8 @@ export function objectInfoOf(record: ObjectVersion__Output): ObjectInfo {
     lastModifiedMs: record.createdAtMs,
     headers: headersOf(record.contentType, record.systemMetadata, record.userMetadata),
     checksums: checksumValuesOf(record.checksums),
-    partSizesBytes: record.layout === 'multipart' ? (record.multipart?.parts ?? []).map((part) => part.sizeBytes) : undefined,
+    partSizesBytes: parts?.map((part) => part.sizeBytes),
+    ...(parts?.some((part) => part.cipherIv !== '') === true ? { partCipherIvs: parts.map((part) => (part.cipherIv === '' ? undefined : part.cipherIv)) } : {}),
     versionId: record.versionId === '' ? undefined : record.versionId,
   };
 }
@@ -135,6 +168,7 @@ export function uploadInfoOf(record: Upload__Output): MultipartUploadInfo {
     headers: headersOf(record.contentType, record.systemMetadata, record.userMetadata),
     checksumAlgorithm: checksum?.algorithm,
     checksumType: checksum?.type,
+    ...(record.owner === '' ? {} : { initiator: record.owner }),
   };
 }
 

@@ -13,6 +13,7 @@ import { defaultChecksumTypeOf, planCompletion } from '../multipart';
 import { partNumberMax } from '../parse-s3-request';
 import { S3Error } from '../s3-errors';
 import { callBackend, readSmallBody, sendXml } from '../handler-context';
+import { serverSideEncryptionHeaders } from '../server-side-encryption';
 import type { HandlerContext } from '../handler-context';
 import { completeMultipartBodyBytesMax, parseCompleteMultipartUpload } from '../xml-requests';
 import { completeMultipartUploadXml } from '../xml-responses';
@@ -59,5 +60,7 @@ export async function handleCompleteMultipartUpload(ctx: HandlerContext, bucket:
   );
   const location = `/${bucket}/${encodeURIComponent(key)}`;
   const checksumType = Object.keys(info.checksums).length === 0 ? undefined : checksum?.type;
-  sendXml(ctx, 200, completeMultipartUploadXml(location, bucket, key, info.etag, info.checksums, checksumType), versionIdHeader(info.versionId));
+  sendXml(ctx, 200, completeMultipartUploadXml(location, bucket, key, info.etag, info.checksums, checksumType), {
+    ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+  });
 }

@@ -17,9 +17,12 @@ import type { CopySource } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { copyObjectResultXml } from '../xml-responses';
+import { serverSideEncryptionHeaders } from '../server-side-encryption';
+import type { ServerSideEncryption } from '../server-side-encryption';
+import { encryptionForWrite } from './bucket-encryption';
 import { copyChecksumAlgorithms, copySourceVersionHeader, openSource } from './copy-source';
 
-function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, key: string, source: CopySource): ObjectHeaders {
+function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, key: string, source: CopySource, encryption: ServerSideEncryption | undefined): ObjectHeaders {
   const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', { message: 'Unknown metadata directive.', fields: { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive } });
@@ -27,16 +30,20 @@ function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, 
   // A copy in place that names a storage class or a checksum algorithm is a request to rewrite
   // the object with those attributes, which S3 allows even when the value is unchanged (rclone
   // settier, `aws s3 cp --storage-class`, re-checksumming). STANDARD is the only class accepted.
-  const changesAttributes = ctx.header('x-amz-storage-class') !== undefined || ctx.header('x-amz-checksum-algorithm') !== undefined;
+  const changesAttributes = ['x-amz-storage-class', 'x-amz-checksum-algorithm', 'x-amz-server-side-encryption'].some((name) => ctx.header(name) !== undefined);
   // Copying an older version over the key (restoring it) is a change, as in S3.
   if (directive === 'COPY' && source.bucket === bucket && source.key === key && source.versionId === undefined && !changesAttributes) {
     throw new S3Error('InvalidRequest', {
       message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     });
   }
-  const { objectLock: _sourceLock, ...headers } = directive === 'REPLACE' ? extractObjectHeaders(ctx.headerNames, (name) => ctx.header(name)) : reader.info.headers;
-  // A copy's Object Lock settings come from this request (or the bucket's default), never from the source.
-  return { ...headers, tags: tagsFor(ctx, reader), ...lockOf(parseObjectLockHeaders((name) => ctx.header(name), ctx.clock.nowMs())) };
+  const { objectLock: _sourceLock, serverSideEncryption: _sourceEncryption, ...headers } = directive === 'REPLACE' ? extractObjectHeaders(ctx.headerNames, (name) => ctx.header(name)) : reader.info.headers;
+  // A copy's Object Lock settings and encryption come from this request (or the bucket's
+  // defaults), never from the source: an encrypted copy gets a data key of its own.
+  return {
+    ...headers, tags: tagsFor(ctx, reader), ...lockOf(parseObjectLockHeaders((name) => ctx.header(name), ctx.clock.nowMs())),
+    ...(encryption === undefined ? {} : { serverSideEncryption: encryption }),
+  };
 }
 
 function tagsFor(ctx: HandlerContext, reader: ObjectReader): readonly Tag[] {
@@ -55,8 +62,10 @@ export async function handleCopyObject(ctx: HandlerContext, bucket: string, key:
   if (reader.info.sizeBytes > ctx.options.limits.copySizeBytesMax) {
     throw new S3Error('InvalidRequest', { message: `The specified copy source is larger than the maximum allowable size for a copy source: ${ctx.options.limits.copySizeBytesMax}` });
   }
-  const headers = metadataFor(ctx, reader, bucket, key, source);
+  const headers = metadataFor(ctx, reader, bucket, key, source, await encryptionForWrite(ctx, bucket, header, ctx.headerNames));
   const body = copyBody(reader, undefined, copyChecksumAlgorithms(ctx, reader));
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
-  sendXml(ctx, 200, copyObjectResultXml(info.etag, info.lastModifiedMs, info.checksums), { ...versionIdHeader(info.versionId), ...copySourceVersionHeader(reader) });
+  sendXml(ctx, 200, copyObjectResultXml(info.etag, info.lastModifiedMs, info.checksums), {
+    ...versionIdHeader(info.versionId), ...copySourceVersionHeader(reader), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+  });
 }

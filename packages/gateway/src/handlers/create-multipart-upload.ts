@@ -12,6 +12,8 @@ import { S3Error } from '../s3-errors';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { initiateMultipartUploadXml } from '../xml-responses';
+import { serverSideEncryptionHeaders } from '../server-side-encryption';
+import { encryptionForWrite } from './bucket-encryption';
 
 function requestedChecksumAlgorithm(ctx: HandlerContext): ChecksumAlgorithm | undefined {
   const value = ctx.header('x-amz-checksum-algorithm');
@@ -24,9 +26,16 @@ function requestedChecksumAlgorithm(ctx: HandlerContext): ChecksumAlgorithm | un
 export async function handleCreateMultipartUpload(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedWriteHeaders(header, ctx.headerNames);
-  const headers = { ...extractObjectHeaders(ctx.headerNames, header), ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())) };
+  const serverSideEncryption = await encryptionForWrite(ctx, bucket, header, ctx.headerNames);
+  const headers = {
+    ...extractObjectHeaders(ctx.headerNames, header), ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
+    ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),
+  };
   const checksum = multipartChecksumOf(requestedChecksumAlgorithm(ctx), ctx.header('x-amz-checksum-type'));
-  const upload = await callBackend({ bucket, key }, () => ctx.backend.createMultipartUpload(bucket, key, headers, checksum));
-  const responseHeaders: Record<string, string> = checksum === undefined ? {} : { 'x-amz-checksum-algorithm': checksum.algorithm, 'x-amz-checksum-type': checksum.type };
+  const upload = await callBackend({ bucket, key }, () => ctx.backend.createMultipartUpload(bucket, key, headers, checksum, ctx.auth.principal.accessKeyId));
+  const responseHeaders: Record<string, string> = {
+    ...(checksum === undefined ? {} : { 'x-amz-checksum-algorithm': checksum.algorithm, 'x-amz-checksum-type': checksum.type }),
+    ...serverSideEncryptionHeaders(upload.headers.serverSideEncryption),
+  };
   sendXml(ctx, 200, initiateMultipartUploadXml(bucket, key, upload.uploadId), responseHeaders);
 }

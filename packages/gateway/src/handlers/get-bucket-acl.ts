@@ -6,7 +6,7 @@
  */
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
-import { ownerOfKey } from '../bucket-access';
+import { ownerOfKey } from '../xml-responses';
 import { accessControlPolicyXml } from '../xml-responses';
 
 export async function handleGetBucketAcl(ctx: HandlerContext, bucket: string): Promise<void> {

@@ -15,7 +15,6 @@ import { xmlDocument, xmlText } from '../xml';
 const absentConfigurationAnswers: Record<AbsentBucketConfiguration, { readonly errorCode: S3ErrorCode } | { readonly defaultXml: string }> = {
   policy: { errorCode: 'NoSuchBucketPolicy' },
   policyStatus: { errorCode: 'NoSuchBucketPolicy' },
-  encryption: { errorCode: 'ServerSideEncryptionConfigurationNotFoundError' },
   website: { errorCode: 'NoSuchWebsiteConfiguration' },
   ownershipControls: { errorCode: 'OwnershipControlsNotFoundError' },
   replication: { errorCode: 'ReplicationConfigurationNotFoundError' },

@@ -10,7 +10,7 @@ import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
 import { listAllMyBucketsXml } from '../xml-responses';
 import { mayList } from '../access-policy';
-import { ownerOfKey } from '../bucket-access';
+import { ownerOfKey } from '../xml-responses';
 
 /** S3's bound on max-buckets. */
 export const listBucketsPageSizeMax = 10_000;

@@ -26,6 +26,8 @@ import { FormDataReader, formDataBoundaryOf } from '../form-data';
 import type { FormPartHead } from '../form-data';
 import { extractObjectHeaders } from '../object-headers';
 import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader } from '../object-response';
+import { serverSideEncryptionHeaders } from '../server-side-encryption';
+import { encryptionForWrite } from './bucket-encryption';
 import { validateKey } from '../parse-s3-request';
 import { checkPostPolicy, parsePostPolicy } from '../post-policy';
 import { createVerifiedBody, formFileExpectation } from '../request-body';
@@ -120,9 +122,10 @@ export async function handlePostObject(
   refuseUnsupportedWriteHeaders(header, headerNames);
   // Tags come as a `tagging` field holding a <Tagging> document (not x-amz-tagging's query form).
   const tagging = fields.get('tagging');
+  const serverSideEncryption = await encryptionForWrite(ctx, bucket, header, headerNames);
   const headers = {
     ...extractObjectHeaders(headerNames, header), tags: tagging === undefined ? [] : parseTagging(Buffer.from(tagging.text, 'utf8'), 'object'),
-    ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
+    ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())), ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),
   };
   const maxBytes = Math.min(sizeBytesRange.maxBytes, ctx.options.limits.putObjectSizeBytesMax);
   const expectation = formFileExpectation(header, { minBytes: sizeBytesRange.minBytes, maxBytes });
@@ -135,7 +138,9 @@ export async function handlePostObject(
   const host = request.header('host') ?? '127.0.0.1';
   const encodedKey = uriEncode(key, true);
   const location = request.virtualHostBucket === undefined ? `http://${host}/${uriEncode(bucket, false)}/${encodedKey}` : `http://${host}/${encodedKey}`;
-  const responseHeaders = { ETag: etag, Location: location, ...checksumResponseHeaders(info.checksums), ...versionIdHeader(info.versionId) };
+  const responseHeaders = {
+    ETag: etag, Location: location, ...checksumResponseHeaders(info.checksums), ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+  };
   const redirect = redirectTarget(texts.get('success_action_redirect') ?? texts.get('redirect'));
   if (redirect !== undefined) {
     redirect.searchParams.append('bucket', bucket);

@@ -6,13 +6,21 @@ import { extractObjectHeaders } from '../object-headers';
 import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader, writeConditionOf } from '../object-response';
 import { callBackend, requestBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { serverSideEncryptionHeaders } from '../server-side-encryption';
+import { encryptionForWrite } from './bucket-encryption';
 
 export async function handlePutObject(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedWriteHeaders(header, ctx.headerNames);
-  const headers = { ...extractObjectHeaders(ctx.headerNames, header), ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())) };
+  const serverSideEncryption = await encryptionForWrite(ctx, bucket, header, ctx.headerNames);
+  const headers = {
+    ...extractObjectHeaders(ctx.headerNames, header), ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
+    ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),
+  };
   const condition = writeConditionOf(header);
   const body = requestBody(ctx, ctx.options.limits.putObjectSizeBytesMax);
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
-  sendEmpty(ctx, 200, { ETag: `"${info.etag}"`, ...checksumResponseHeaders(info.checksums), ...versionIdHeader(info.versionId) });
+  sendEmpty(ctx, 200, {
+    ETag: `"${info.etag}"`, ...checksumResponseHeaders(info.checksums), ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+  });
 }

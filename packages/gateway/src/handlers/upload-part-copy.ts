@@ -9,6 +9,7 @@ import { S3Error } from '../s3-errors';
 import type { CopySource } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { serverSideEncryptionHeaders } from '../server-side-encryption';
 import { copyPartResultXml } from '../xml-responses';
 import { copySourceVersionHeader, openSource } from './copy-source';
 
@@ -22,5 +23,7 @@ export async function handleUploadPartCopy(ctx: HandlerContext, bucket: string, 
   const algorithms = upload.upload.checksumAlgorithm === undefined ? [] : [upload.upload.checksumAlgorithm];
   const body = copyBody(reader, range, algorithms);
   const part = await callBackend({ bucket, key, uploadId }, () => ctx.backend.uploadPart(bucket, key, uploadId, partNumber, body));
-  sendXml(ctx, 200, copyPartResultXml(part.etag, part.lastModifiedMs, part.checksums), copySourceVersionHeader(reader));
+  sendXml(ctx, 200, copyPartResultXml(part.etag, part.lastModifiedMs, part.checksums), {
+    ...copySourceVersionHeader(reader), ...serverSideEncryptionHeaders(upload.upload.headers.serverSideEncryption),
+  });
 }

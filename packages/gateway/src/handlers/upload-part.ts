@@ -5,6 +5,7 @@ import { checksumResponseHeaders } from '../object-response';
 import { partNumberMax } from '../parse-s3-request';
 import { callBackend, requestBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { serverSideEncryptionHeaders } from '../server-side-encryption';
 
 export async function handleUploadPart(ctx: HandlerContext, bucket: string, key: string, uploadId: string, partNumber: number): Promise<void> {
   // Every part of an upload created with a checksum algorithm gets that checksum, so the
@@ -13,5 +14,5 @@ export async function handleUploadPart(ctx: HandlerContext, bucket: string, key:
   const algorithm = upload.upload.checksumAlgorithm;
   const body = requestBody(ctx, ctx.options.limits.partSizeBytesMax, algorithm === undefined ? [] : [algorithm]);
   const part = await callBackend({ bucket, key, uploadId }, () => ctx.backend.uploadPart(bucket, key, uploadId, partNumber, body));
-  sendEmpty(ctx, 200, { ETag: `"${part.etag}"`, ...checksumResponseHeaders(part.checksums) });
+  sendEmpty(ctx, 200, { ETag: `"${part.etag}"`, ...checksumResponseHeaders(part.checksums), ...serverSideEncryptionHeaders(upload.upload.headers.serverSideEncryption) });
 }

@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  CopyObjectCommand, CreateBucketCommand, DeleteBucketCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
+  AbortMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, DeleteBucketCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
   PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -122,6 +122,13 @@ test('a read grant allows GET, listings and presigned URLs, not writes; a write 
   expect(await errorOf(bob.client.send(new CopyObjectCommand({ Bucket: 'alice-drop', Key: 'stolen', CopySource: 'root-private/secret' })))).toEqual([403, 'AccessDenied']);
   const mine = await alice.client.send(new GetObjectCommand({ Bucket: 'alice-drop', Key: 'by-bob' }));
   expect(sha256(await mine.Body!.transformToByteArray())).toBe(sha256(body));
+  // A multipart upload names the key that started it as Initiator and Owner, not the bucket's owner.
+  const started = await bob.client.send(new CreateMultipartUploadCommand({ Bucket: 'alice-drop', Key: 'mp-by-bob' }));
+  const listed = (await alice.client.send(new ListMultipartUploadsCommand({ Bucket: 'alice-drop' }))).Uploads?.find((u) => u.UploadId === started.UploadId);
+  expect([listed?.Initiator?.ID, listed?.Owner?.ID]).toEqual([bob.accessKeyId, bob.accessKeyId]);
+  const parts = await alice.client.send(new ListPartsCommand({ Bucket: 'alice-drop', Key: 'mp-by-bob', UploadId: started.UploadId }));
+  expect([parts.Initiator?.ID, parts.Owner?.ID]).toEqual([bob.accessKeyId, bob.accessKeyId]);
+  await bob.client.send(new AbortMultipartUploadCommand({ Bucket: 'alice-drop', Key: 'mp-by-bob', UploadId: started.UploadId }));
 
   // Taking the grant back closes the door again.
   await cluster.metadata.setBucketGrant('alice-data', bob.accessKeyId, { read: false, write: false });

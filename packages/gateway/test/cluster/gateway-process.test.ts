@@ -1,19 +1,20 @@
 /**
  * Goal: the gateway binary behaves like a server operators can run: --help, clear exit codes
  * for bad flags (2) and a port in use (1, with the address in the message), health and metrics
- * on --metrics-listen, settings precedence (flags > env > config file > defaults), and a graceful
- * SIGTERM (exit 0). Method: real child processes of dist/main.js (built by `npx tsc -b
+ * on --metrics-listen, settings precedence (flags > env > config file > defaults), a graceful
+ * SIGTERM (exit 0), and HTTPS from PEM files, renewed on SIGHUP. Method: real child processes of dist/main.js (built by `npx tsc -b
  * packages/gateway`), plus the pure config resolver called directly.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayProcessConfigError, resolveGatewayProcessConfig } from '../../src/cluster/gateway-process-config';
+import { servedCommonName } from '../support/tls-probe';
 
 jest.setTimeout(60_000);
 
@@ -91,7 +92,51 @@ describe('gateway process (dist/main.js)', () => {
     run.child.kill('SIGTERM');
     expect(await run.exit).toBe(0);
   });
+
+  test('TLS: serves HTTPS with the given PEM files, takes a renewed certificate on SIGHUP, keeps it when the new pair is bad', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-gw-tls-'));
+    const fixture = (name: string): Promise<Buffer> => readFile(join(__dirname, '..', 'fixtures', 'tls', name));
+    const certFile = join(dir, 'tls.crt');
+    const keyFile = join(dir, 'tls.key');
+    try {
+      const onlyCert = runMain(['--metadata', '127.0.0.1:1', '--tls-cert-file', certFile]);
+      expect(await onlyCert.exit).toBe(2);
+      expect(onlyCert.stderr).toContain('--tls-cert-file and --tls-key-file');
+      const missing = runMain(['--listen', '127.0.0.1:0', '--metadata', '127.0.0.1:1', '--tls-cert-file', certFile, '--tls-key-file', keyFile]);
+      expect(await missing.exit).toBe(1);
+      expect(missing.stderr).toContain(`cannot read the TLS certificate ${certFile}`);
+
+      await writeFile(certFile, await fixture('cert-a.pem'));
+      await writeFile(keyFile, await fixture('key-a.pem'));
+      const run = runMain(['--listen', '127.0.0.1:0', '--metadata', '127.0.0.1:1', '--tls-cert-file', certFile, '--tls-key-file', keyFile, '--log-level', 'info']);
+      const { endpoint } = await listening(run);
+      expect(endpoint).toMatch(/^https:/);
+      const port = Number(new URL(endpoint).port);
+      expect(await servedCommonName(port)).toBe('tessera-test-a');
+      await writeFile(certFile, await fixture('cert-b.pem'));
+      await writeFile(keyFile, await fixture('key-b.pem'));
+      run.child.kill('SIGHUP');
+      await waitUntil(async () => (await servedCommonName(port)) === 'tessera-test-b');
+      // A certificate whose key is another's: refused, logged, the previous one stays.
+      await writeFile(certFile, await fixture('cert-a.pem'));
+      run.child.kill('SIGHUP');
+      await waitUntil(async () => run.stderr.includes('TLS certificate not reloaded'));
+      expect(await servedCommonName(port)).toBe('tessera-test-b');
+      run.child.kill('SIGTERM');
+      expect(await run.exit).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 describe('resolveGatewayProcessConfig', () => {
   let dir: string;

@@ -194,7 +194,7 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
     });
 
     test('multipart: parts replace, list in pages, complete keeps only the selection, abort discards', async () => {
-      const upload = await backend.createMultipartUpload('bkt', 'mp', noHeaders, undefined);
+      const upload = await backend.createMultipartUpload('bkt', 'mp', noHeaders, undefined, 'TKINITIATOR');
       await backend.uploadPart('bkt', 'mp', upload.uploadId, 1, bodyOf(Buffer.from('wrong')));
       const p1 = await backend.uploadPart('bkt', 'mp', upload.uploadId, 1, bodyOf(Buffer.from('one-')));
       const p2 = await backend.uploadPart('bkt', 'mp', upload.uploadId, 2, bodyOf(Buffer.from('unused-')));
@@ -222,7 +222,7 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
       const reader = await backend.openObject('bkt', 'mp');
       expect((await readAll(reader.read(0, 8))).toString()).toBe('one-three');
       expect(await reasonOf(backend.listParts('bkt', 'mp', upload.uploadId, 0, 10))).toBe('NoSuchUpload');
-      const aborted = await backend.createMultipartUpload('bkt', 'gone', noHeaders, { algorithm: 'CRC32', type: 'FULL_OBJECT' });
+      const aborted = await backend.createMultipartUpload('bkt', 'gone', noHeaders, { algorithm: 'CRC32', type: 'FULL_OBJECT' }, 'TKINITIATOR');
       expect([aborted.checksumAlgorithm, aborted.checksumType]).toEqual(['CRC32', 'FULL_OBJECT']);
       await backend.abortMultipartUpload('bkt', 'gone', aborted.uploadId);
       expect(await reasonOf(backend.abortMultipartUpload('bkt', 'gone', aborted.uploadId))).toBe('NoSuchUpload');
@@ -230,7 +230,7 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
     });
 
     test('a bucket with an upload in progress is not empty', async () => {
-      const upload = await backend.createMultipartUpload('bkt', 'pending', noHeaders, undefined);
+      const upload = await backend.createMultipartUpload('bkt', 'pending', noHeaders, undefined, 'TKINITIATOR');
       expect(await reasonOf(backend.deleteBucket('bkt'))).toBe('BucketNotEmpty');
       await backend.abortMultipartUpload('bkt', 'pending', upload.uploadId);
     });

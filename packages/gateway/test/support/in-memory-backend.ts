@@ -46,6 +46,7 @@ interface StoredObject {
 interface StoredPart {
   readonly info: PartInfo;
   readonly data: Buffer;
+  readonly cipherIv: string | undefined;
 }
 
 interface Upload {
@@ -92,7 +93,7 @@ export class InMemoryS3Backend implements S3Backend {
     const existing = this.buckets.get(name);
     if (existing !== undefined) throw new S3BackendError(existing.info.owner === owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists');
     this.buckets.set(name, {
-      info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner, grants: [] },
+      info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner, grants: [], defaultEncryption: undefined },
       objects: new Map(), uploads: new Map(),
     });
   }
@@ -186,6 +187,12 @@ export class InMemoryS3Backend implements S3Backend {
     return { versionId: undefined, deleteMarker: false };
   }
 
+  async setBucketEncryption(name: string, algorithm: 'AES256' | undefined): Promise<void> {
+    this.throwInjectedFailure();
+    const bucket = this.bucket(name);
+    bucket.info = { ...bucket.info, defaultEncryption: algorithm };
+  }
+
   async setBucketLifecycle(name: string, rules: readonly LifecycleRule[]): Promise<void> {
     this.throwInjectedFailure();
     const bucket = this.bucket(name);
@@ -233,7 +240,7 @@ export class InMemoryS3Backend implements S3Backend {
     };
   }
 
-  async createMultipartUpload(bucketName: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined): Promise<MultipartUploadInfo> {
+  async createMultipartUpload(bucketName: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined, initiator: string): Promise<MultipartUploadInfo> {
     refuseObjectLock(headers);
     const bucket = this.bucket(bucketName);
     const uploadId = randomBytes(16).toString('base64url');
@@ -245,17 +252,18 @@ export class InMemoryS3Backend implements S3Backend {
       headers,
       checksumAlgorithm: checksum?.algorithm,
       checksumType: checksum?.type,
+      initiator,
     };
     bucket.uploads.set(uploadId, { info, parts: new Map() });
     return info;
   }
 
-  async uploadPart(bucketName: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody): Promise<PartInfo> {
+  async uploadPart(bucketName: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options: { readonly cipherIv?: string } = {}): Promise<PartInfo> {
     const upload = this.upload(bucketName, key, uploadId);
     const data = await this.readBody(body);
     const summary = body.summary();
     const info: PartInfo = { partNumber, etag: summary.md5Hex, sizeBytes: summary.sizeBytes, lastModifiedMs: this.clock.nowMs(), checksums: summary.checksums };
-    upload.parts.set(partNumber, { info, data });
+    upload.parts.set(partNumber, { info, data, cipherIv: options.cipherIv });
     return info;
   }
 
@@ -282,6 +290,7 @@ export class InMemoryS3Backend implements S3Backend {
       headers: upload.info.headers,
       checksums: request.checksums,
       partSizesBytes: chosen.map((part) => part.info.sizeBytes),
+      ...(chosen.some((part) => part.cipherIv !== undefined) ? { partCipherIvs: chosen.map((part) => part.cipherIv) } : {}),
       versionId: undefined,
     };
     bucket.objects.set(request.key, { info, data: Buffer.concat(chosen.map((part) => part.data)) });

@@ -2,22 +2,26 @@
  * Starts a real gateway (express on 127.0.0.1:0) over the InMemoryS3Backend, with its own
  * prom-client Registry, for end-to-end tests. Test code only.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { silentLogger, systemClock } from '@tessera/common';
 import type { Clock } from '@tessera/common';
 import { createGatewayApp } from '../../src/app';
 import { StaticCredentialStore } from '../../src/auth/credential-store';
 import type { GatewayOptions } from '../../src/handler-context';
+import type { MasterKey } from '../../src/server-side-encryption';
 import { createGatewayMetrics } from '../../src/metrics';
 import type { GatewayMetrics } from '../../src/metrics';
 import { partSizeBytesMax, partSizeBytesMin, putObjectSizeBytesMax } from '../../src/multipart';
 import { headerSectionBytesMaxDefault, keepAliveTimeoutMsDefault, startGatewayServer } from '../../src/server';
-import type { RunningGatewayServer } from '../../src/server';
+import type { RunningGatewayServer, TlsCredentials } from '../../src/server';
 import { InMemoryS3Backend } from './in-memory-backend';
 
 export const testAccessKeyId = 'TESSERATESTKEY000001';
 export const testSecretAccessKey = 'tessera/test/secret+key/0123456789abcdef';
 export const testRegion = 'us-east-1';
+const testMasterKeyBytes = randomBytes(32);
+export const testMasterKey: MasterKey = { keyId: createHash('sha256').update(testMasterKeyBytes).digest('hex').slice(0, 16), key: testMasterKeyBytes };
 
 export interface TestGateway {
   readonly server: RunningGatewayServer;
@@ -46,7 +50,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions> = {}): Gat
 /**
  * `moreKeys`: access keys besides the root test key (e.g. non-root principals for access tests).
  */
-export async function startTestGateway(options: { clock?: Clock; gateway?: Partial<GatewayOptions>; moreKeys?: ConstructorParameters<typeof StaticCredentialStore>[0] } = {}): Promise<TestGateway> {
+export async function startTestGateway(options: { clock?: Clock; gateway?: Partial<GatewayOptions>; moreKeys?: ConstructorParameters<typeof StaticCredentialStore>[0]; tls?: TlsCredentials } = {}): Promise<TestGateway> {
   const clock = options.clock ?? systemClock;
   const registry = new Registry();
   const metrics = createGatewayMetrics(registry);
@@ -57,7 +61,15 @@ export async function startTestGateway(options: { clock?: Clock; gateway?: Parti
     clock,
     logger: silentLogger,
     metrics,
+    // The cluster gateway reads its master key from the metadata service; here it lives in memory.
+    encryptionKeys: {
+      masterKey: async () => testMasterKey,
+      masterKeyById: async (keyId) => {
+        if (keyId !== testMasterKey.keyId) throw new Error(`no master key ${keyId}`);
+        return testMasterKey;
+      },
+    },
   });
-  const server = await startGatewayServer(app, { host: '127.0.0.1', port: 0, headerSectionBytesMax: headerSectionBytesMaxDefault, requestTimeoutMs: 60_000, keepAliveTimeoutMs: keepAliveTimeoutMsDefault }, silentLogger);
+  const server = await startGatewayServer(app, { host: '127.0.0.1', port: 0, headerSectionBytesMax: headerSectionBytesMaxDefault, requestTimeoutMs: 60_000, keepAliveTimeoutMs: keepAliveTimeoutMsDefault, ...(options.tls === undefined ? {} : { tls: options.tls }) }, silentLogger);
   return { server, endpoint: server.endpoint, port: server.port, backend, metrics, stop: () => server.stop() };
 }
