@@ -33,3 +33,24 @@ export function configureServerHeap(options: { execArgv?: readonly string[]; gro
   const flag = serverHeapFlag(options.execArgv ?? process.execArgv, options.growingPercent);
   if (flag !== undefined) setFlagsFromString(flag);
 }
+
+/**
+ * libuv's thread pool size for a server process, unless UV_THREADPOOL_SIZE is already set.
+ *
+ * Why: the pool (4 threads by default) runs both file I/O and getaddrinfo. A peer whose name no
+ * longer resolves can hold a thread for the resolver's whole timeout (20 s for a stopped
+ * docker-compose container, whose name Docker's DNS forwards to an unreachable upstream), and
+ * grpc-js reconnects and shard connections to a few such peers were seen to fill the pool: a
+ * gateway's connection to a healthy node then waited behind them and timed out, turning a
+ * one-node outage into slow, doubly degraded reads. The threads are idle otherwise; their stacks
+ * are reserved, not resident.
+ */
+export const serverThreadPoolSize = 32;
+
+/**
+ * Sets UV_THREADPOOL_SIZE for this process (the pool reads it when its first task is queued, so
+ * this runs first thing in each server's `main()`, before any asynchronous I/O).
+ */
+export function configureServerThreadPool(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.UV_THREADPOOL_SIZE === undefined || env.UV_THREADPOOL_SIZE === '') env.UV_THREADPOOL_SIZE = String(serverThreadPoolSize);
+}

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { serverHeapFlag, serverHeapGrowingPercent } from '../src/server-heap';
+import { configureServerThreadPool, serverHeapFlag, serverHeapGrowingPercent, serverThreadPoolSize } from '../src/server-heap';
 
 describe('serverHeapFlag', () => {
   it('asks for the server growth factor when the command line sets none', () => {
@@ -31,5 +31,19 @@ describe('configureServerHeap', () => {
   it('keeps a factor given on the command line', () => {
     const trace = execFileSync(process.execPath, ['--expose-gc', '--trace-gc-verbose', '--heap-growing-percent=50', '-e', forceFullGcs], { encoding: 'utf8' });
     expect(limitFactors(trace)).toEqual(['1.5', '1.5', '1.5']);
+  });
+});
+
+describe('configureServerThreadPool', () => {
+  it('sets UV_THREADPOOL_SIZE when unset or empty, and keeps an operator\'s value', () => {
+    const unset: NodeJS.ProcessEnv = {};
+    configureServerThreadPool(unset);
+    expect(unset.UV_THREADPOOL_SIZE).toBe(String(serverThreadPoolSize));
+    const empty: NodeJS.ProcessEnv = { UV_THREADPOOL_SIZE: '' };
+    configureServerThreadPool(empty);
+    expect(empty.UV_THREADPOOL_SIZE).toBe(String(serverThreadPoolSize));
+    const chosen: NodeJS.ProcessEnv = { UV_THREADPOOL_SIZE: '8' };
+    configureServerThreadPool(chosen);
+    expect(chosen.UV_THREADPOOL_SIZE).toBe('8');
   });
 });

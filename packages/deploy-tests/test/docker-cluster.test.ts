@@ -170,10 +170,12 @@ const expectedDigests = new Map<string, string>([...[...objects].map(([key, body
     const b2 = (await projectContainers(project)).find((c) => c.service === 'storage-b2');
     const [volume] = (await run('docker', ['inspect', '-f', '{{range .Mounts}}{{if eq .Destination "/data"}}{{.Name}}{{end}}{{end}}', b2?.name ?? 'storage-b2'], { timeoutMs: 30_000 })).stdout.trim().split('\n');
     expect(volume).toMatch(/storage-b2-data$/);
-    await run('docker', ['run', '--rm', '--network', 'none', '-v', `${volume}:/data`, imageTag, 'sh', '-c', 'find /data -mindepth 1 -delete'], { timeoutMs: 60_000 });
+    const wiped = await run('docker', ['run', '--rm', '--network', 'none', '-v', `${volume}:/data`, imageTag, 'sh', '-c', "find /data -mindepth 1 -delete && find /data -type f | wc -l"], { timeoutMs: 60_000 });
+    expect(wiped.stdout.trim()).toBe('0');
+    // Counted before the node starts: once it is up, repairs the healer deferred while it was
+    // down (its shards missing from degraded reads) may refill some of it at once.
     await compose(['start', 'storage-b2'], 60_000);
     await waitFor(async () => (await projectContainers(project)).some((c) => c.service === 'storage-b2' && c.health === 'healthy'), 60_000);
-    expect(await shardFileCount('storage-b2')).toBe(0);
 
     // Rebuilds paused: reported by the CLI and in the healer's metrics; then running again.
     expect((await tesseraInHealer('heal', 'stop')).split('\n')[0]).toBe('rebuilds paused');
@@ -181,7 +183,8 @@ const expectedDigests = new Map<string, string>([...[...objects].map(([key, body
     expect((await tesseraInHealer('heal', 'start')).split('\n')[0]).toBe('rebuilds running');
     expect(await healerMetrics()).toMatch(/^healer_paused\{loop="heal"\} 0$/m);
 
-    // The wiped node's shards are missing, which the scrubber finds (the node is up): a pass now,
+    // The wiped node's shards are missing, which the scrubber finds (the node is up; deferred
+    // repairs may have rebuilt some already): a pass now,
     // watched to its end. A pass ends early (the watch exits 1, naming the error) when a node
     // does not answer, e.g. while the healer's gRPC channel to the restarted node is still in
     // reconnect backoff; `scrub start` runs a new one. Bounded retries.
@@ -201,8 +204,10 @@ const expectedDigests = new Map<string, string>([...[...objects].map(([key, body
     expect(watched[watched.length - 1]).toMatch(/100% .* backlog 0 stripes  full redundancy$/);
     const after = JSON.parse(await tesseraInHealer('heal', '--json')) as HealerStatusJson;
     expect({ backlogStripes: after.backlogStripes, backlogBytes: after.backlogBytes }).toEqual({ backlogStripes: 0, backlogBytes: 0 });
-    expect(after.totals.shardsRebuilt - before.totals.shardsRebuilt).toBe(shardFilesOnB2);
-    expect(after.scrub.corruptShardsFound - before.scrub.corruptShardsFound).toBe(shardFilesOnB2);
+    // Every wiped shard was rebuilt, found by the scrubber or by a deferred repair (a shard both
+    // reach may be written twice, to the same file name).
+    expect(after.totals.shardsRebuilt - before.totals.shardsRebuilt).toBeGreaterThanOrEqual(shardFilesOnB2);
+    expect(after.scrub.corruptShardsFound - before.scrub.corruptShardsFound).toBeLessThanOrEqual(shardFilesOnB2);
     // A second pass verifies every block checksum, the rebuilt shards' included: nothing bad.
     await tesseraInHealer('scrub', 'start', '--watch', '--json', '--interval-ms', '250');
     expect((JSON.parse(await tesseraInHealer('scrub', '--json')) as HealerStatusJson['scrub']).corruptShardsFound).toBe(after.scrub.corruptShardsFound);

@@ -13,13 +13,14 @@
  * a second signal exits at once. SIGHUP: re-read --tls-cert-file / --tls-key-file.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { configureServerHeap, createJsonLogger, systemClock } from '@tessera/common';
+import { configureServerHeap, configureServerThreadPool, createJsonLogger, systemClock } from '@tessera/common';
 import { GatewayProcessConfigError, gatewayUsage, resolveGatewayProcessConfig } from './cluster/gateway-process-config';
 import { startGateway } from './cluster/gateway-process';
 
 export { startGateway } from './cluster/gateway-process';
 
 async function main(): Promise<void> {
+  configureServerThreadPool();
   configureServerHeap();
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {

@@ -4,7 +4,7 @@
  *   node packages/healer/dist/main.js --metadata a,b,c --metrics-listen 127.0.0.1:9400
  */
 import { hostname } from 'node:os';
-import { configureServerHeap, createJsonLogger } from '@tessera/common';
+import { configureServerHeap, configureServerThreadPool, createJsonLogger } from '@tessera/common';
 import { healerDefaults } from './healer-options';
 import type { HealerOptions } from './healer-options';
 import { startHealer } from './start-healer';
@@ -63,6 +63,7 @@ function numberFlag(values: Map<string, string>, name: string, fallback: number)
 }
 
 async function main(): Promise<void> {
+  configureServerThreadPool();
   configureServerHeap();
   let values: Map<string, string>;
   try {

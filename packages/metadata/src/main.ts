@@ -8,7 +8,7 @@
  *     --data-dir /var/lib/tessera/meta-1 --metrics-listen 127.0.0.1:9101
  */
 import { readFileSync } from 'node:fs';
-import { configureServerHeap, createJsonLogger, systemClock, systemRandom } from '@tessera/common';
+import { configureServerHeap, configureServerThreadPool, createJsonLogger, systemClock, systemRandom } from '@tessera/common';
 import { MetadataConfigError, metadataNodeUsage, resolveMetadataNodeConfig } from './config';
 import { InvalidMetadataNodeOptionsError, startMetadataNode } from './metadata-node';
 
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     process.stdout.write(metadataNodeUsage);
     return;
   }
+  configureServerThreadPool();
   configureServerHeap();
   const options = resolveMetadataNodeConfig(argv, process.env, (path) => readFileSync(path, 'utf8'));
   const logger = createJsonLogger({ levelMin: options.logLevel, write: (line) => process.stderr.write(`${line}\n`), nowMs: () => systemClock.nowMs() });

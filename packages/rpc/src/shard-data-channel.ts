@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { RpcStatusError, fromWireError, type WireError } from './errors';
+import { createPeerLookup } from './peer-lookup';
 import {
   ShardDataFrameDecoder,
   ShardDataFrameType,
@@ -34,6 +35,8 @@ export interface ShardDataChannelOptions {
 const sendBufferedBytesHighWater = 2 << 20;
 /** Received frame bytes a connection holds before it stops reading its socket (TCP then pushes back). */
 const receiveQueueBytesMax = 4 << 20;
+/** One name lookup per storage node name in flight, failures remembered briefly (peer-lookup.ts). */
+const peerLookup = createPeerLookup();
 
 /**
  * The node answered with something else than a shard data hello (an older node's HTTP/2
@@ -328,7 +331,9 @@ export class ShardDataChannel {
       // A frame of ~1 MiB is handed to the socket whole; with the default 16 KiB high-water mark
       // every frame would make the sender wait for a 'drain' although the kernel took most of it.
       // (net.Socket passes stream options through; @types/node does not list them for connect.)
-      const connectOptions: net.TcpNetConnectOpts & { writableHighWaterMark: number } = { host: this.host, port: this.port, writableHighWaterMark: sendBufferedBytesHighWater };
+      const connectOptions: net.TcpNetConnectOpts & { writableHighWaterMark: number } = {
+        host: this.host, port: this.port, writableHighWaterMark: sendBufferedBytesHighWater, lookup: peerLookup,
+      };
       const socket = net.connect(connectOptions);
       socket.setNoDelay(true);
       let received: Buffer = Buffer.alloc(0);

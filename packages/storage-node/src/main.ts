@@ -8,12 +8,13 @@
  */
 import * as fs from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { configureServerHeap, createJsonLogger, systemClock } from '@tessera/common';
+import { configureServerHeap, configureServerThreadPool, createJsonLogger, systemClock } from '@tessera/common';
 import { ConfigError, resolveStorageNodeConfig, storageNodeUsage } from './config';
 import { MetadataHeartbeat } from './metadata-heartbeat';
 import { StorageNodeServer } from './storage-node-server';
 
 async function main(): Promise<number> {
+  configureServerThreadPool();
   configureServerHeap();
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
