@@ -22,6 +22,7 @@ import type { Tag } from './object-tags';
 import type { VerifiedBody } from './request-body';
 import type { LifecycleRule } from '@tessera/rpc';
 import type { LockMode } from './object-lock';
+import type { CustomerKey } from './server-side-encryption';
 
 export interface BucketInfo {
   readonly name: string;
@@ -122,6 +123,22 @@ export interface ListVersionsPage {
 }
 
 /** A pinned version of an object: reads return that version's bytes even if it is replaced. */
+/**
+ * SSE-C on reads (encrypting-backend.ts): the key the request presents. HeadObject checks it
+ * only when given these options (GetObject, HeadObject, GetObjectAttributes do; tagging, ACL and
+ * Object Lock reads do not need the key); OpenObject always checks it.
+ */
+export interface ObjectReadOptions {
+  readonly customerKey: CustomerKey | undefined;
+}
+
+export interface UploadPartOptions {
+  /** The part is encrypted (the body is ciphertext) from this base64 counter block; stored with the part. */
+  readonly cipherIv?: string;
+  /** SSE-C: the key this UploadPart request presents (the upload's own, or refused). */
+  readonly customerKey?: CustomerKey;
+}
+
 export interface ObjectReader {
   readonly info: ObjectInfo;
   /** Streams bytes [startByte, endByteInclusive]; never yields bytes that failed a checksum. */
@@ -281,9 +298,9 @@ export interface S3Backend {
    * NoSuchBucket, NoSuchKey (with delete-marker headers when the latest version is one),
    * NoSuchVersion, MethodNotAllowed (the named version is a delete marker).
    */
-  headObject(bucket: string, key: string, versionId?: string): Promise<ObjectInfo>;
+  headObject(bucket: string, key: string, versionId?: string, options?: ObjectReadOptions): Promise<ObjectInfo>;
   /** Pins that version for reading; throws as headObject. */
-  openObject(bucket: string, key: string, versionId?: string): Promise<ObjectReader>;
+  openObject(bucket: string, key: string, versionId?: string, options?: ObjectReadOptions): Promise<ObjectReader>;
   /**
    * Without a version id: deletes the key's latest version (a delete marker in a bucket with
    * versioning); idempotent. With one: deletes that version for good. Throws NoSuchBucket.
@@ -304,10 +321,9 @@ export interface S3Backend {
    */
   createMultipartUpload(bucket: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined, initiator: string): Promise<MultipartUploadInfo>;
   /**
-   * Replaces an earlier part with the same number. `cipherIv`: the part is encrypted (the body is
-   * ciphertext) from this base64 counter block; stored with the part. Throws NoSuchUpload.
+   * Replaces an earlier part with the same number. Throws NoSuchUpload.
    */
-  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options?: { readonly cipherIv?: string }): Promise<PartInfo>;
+  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options?: UploadPartOptions): Promise<PartInfo>;
   /** Throws NoSuchUpload. The gateway validates sizes and order from this list. */
   listParts(bucket: string, key: string, uploadId: string, partNumberMarker: number, maxParts: number): Promise<ListPartsPage>;
   /** Atomically makes the object from the selected parts and discards the others. Throws NoSuchUpload, InvalidPart. */

@@ -1,14 +1,15 @@
 /**
- * SSE-S3 as a decorator over any S3Backend: writes whose headers ask for encryption get a fresh
- * data key sealed with the master key and ciphertext bodies; reads of encrypted versions are
- * decrypted as they stream. The backend underneath stores the sealed key with the version's
- * headers and each part's counter block with the part, and never sees a plaintext byte of an
- * encrypted object nor the master key.
+ * Server-side encryption as a decorator over any S3Backend: writes whose headers ask for it get
+ * a fresh data key, sealed with the master key (SSE-S3) or the request's own key (SSE-C), and
+ * ciphertext bodies; reads of encrypted versions are decrypted as they stream, and SSE-C reads
+ * must present the key that sealed the version. The backend underneath stores the sealed key
+ * with the version's headers and each part's counter block with the part, and never sees a
+ * plaintext byte of an encrypted object, the master key or a client's key.
  */
 import type {
   BucketGrant, CompleteMultipartRequest, DefaultRetention, DeleteObjectResult, ListObjectsPage, ListObjectsRequest, ListPartsPage, ListUploadsPage,
-  ListUploadsRequest, ListVersionsPage, ListVersionsRequest, MultipartChecksum, MultipartUploadInfo, ObjectInfo, ObjectLockChange, ObjectReader, PartInfo,
-  PutObjectRequest, S3Backend, BucketInfo,
+  ListUploadsRequest, ListVersionsPage, ListVersionsRequest, MultipartChecksum, MultipartUploadInfo, ObjectInfo, ObjectLockChange, ObjectReadOptions, ObjectReader,
+  PartInfo, PutObjectRequest, S3Backend, BucketInfo, UploadPartOptions,
 } from './backend';
 import type { CorsRule } from './cors';
 import type { ObjectHeaders } from './object-headers';
@@ -17,9 +18,10 @@ import { partNumberMax } from './parse-s3-request';
 import type { VerifiedBody } from './request-body';
 import { S3Error } from './s3-errors';
 import {
-  cipherSegments, decryptingStream, encryptingBody, newCounterBlock, newDataKey, sealDataKey, sseAlgorithm, unsealDataKey,
+  cipherSegments, decryptingStream, encryptingBody, isCustomerKeyed, newCounterBlock, newDataKey, sealDataKey, sealDataKeyWithCustomerKey, sseAlgorithm, unsealDataKey,
+  unsealDataKeyWithCustomerKey,
 } from './server-side-encryption';
-import type { MasterKeySource, ServerSideEncryption } from './server-side-encryption';
+import type { CustomerKey, MasterKeySource, SealedDataKey, ServerSideEncryption } from './server-side-encryption';
 import type { LifecycleRule } from '@tessera/rpc';
 
 /** Uploads whose encryption this gateway remembers (an upload's encryption never changes). */
@@ -73,26 +75,33 @@ export class EncryptingBackend implements S3Backend {
   }
 
   async putObject(request: PutObjectRequest): Promise<ObjectInfo> {
-    if (request.headers.serverSideEncryption === undefined) return this.inner.putObject(request);
-    const master = await this.requireKeys().masterKey();
+    const requested = request.headers.serverSideEncryption;
+    if (requested === undefined) return this.inner.putObject(request);
     const dataKey = newDataKey();
     const iv = newCounterBlock();
-    const headers: ObjectHeaders = { ...request.headers, serverSideEncryption: { algorithm: sseAlgorithm, key: sealDataKey(master, dataKey, iv) } };
-    return this.inner.putObject({ ...request, headers, body: encryptingBody(request.body, dataKey, iv) });
+    const customerKey = requested.customerKey;
+    const key = customerKey === undefined ? sealDataKey(await this.requireKeys().masterKey(), dataKey, iv) : sealDataKeyWithCustomerKey(customerKey, dataKey, iv);
+    const headers: ObjectHeaders = { ...request.headers, serverSideEncryption: { algorithm: sseAlgorithm, key } };
+    const info = await this.inner.putObject({ ...request, headers, body: encryptingBody(request.body, dataKey, iv, { keyedEtag: customerKey !== undefined }) });
+    return withCustomerKey(info, customerKey);
   }
 
-  headObject(bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
-    return this.inner.headObject(bucket, key, versionId);
+  async headObject(bucket: string, key: string, versionId?: string, options?: ObjectReadOptions): Promise<ObjectInfo> {
+    const info = await this.inner.headObject(bucket, key, versionId);
+    if (options === undefined) return info;
+    this.customerDataKey(info, options.customerKey);
+    return withCustomerKey(info, options.customerKey);
   }
 
-  async openObject(bucket: string, key: string, versionId?: string): Promise<ObjectReader> {
+  async openObject(bucket: string, key: string, versionId?: string, options?: ObjectReadOptions): Promise<ObjectReader> {
     const reader = await this.inner.openObject(bucket, key, versionId);
+    const customerDataKey = this.customerDataKey(reader.info, options?.customerKey);
     const encryption = reader.info.headers.serverSideEncryption;
     if (encryption === undefined) return reader;
     const sealed = encryption.key;
     if (sealed === undefined) throw new Error(`${bucket}/${key} is marked encrypted but has no data key`);
-    const dataKey = unsealDataKey(await this.requireKeys().masterKeyById(sealed.masterKeyId), sealed);
-    const info = reader.info;
+    const dataKey = customerDataKey ?? unsealDataKey(await this.requireKeys().masterKeyById(sealed.masterKeyId), sealed);
+    const info = withCustomerKey(reader.info, options?.customerKey);
     const parts = info.partSizesBytes?.map((sizeBytes, index) => {
       const iv = info.partCipherIvs?.[index];
       return { sizeBytes, iv: iv === undefined ? undefined : Buffer.from(iv, 'base64') };
@@ -118,21 +127,33 @@ export class EncryptingBackend implements S3Backend {
   }
 
   async createMultipartUpload(bucket: string, key: string, headers: ObjectHeaders, checksum: MultipartChecksum | undefined, initiator: string): Promise<MultipartUploadInfo> {
-    if (headers.serverSideEncryption === undefined) return this.inner.createMultipartUpload(bucket, key, headers, checksum, initiator);
-    const master = await this.requireKeys().masterKey();
+    const requested = headers.serverSideEncryption;
+    if (requested === undefined) return this.inner.createMultipartUpload(bucket, key, headers, checksum, initiator);
     // Parts draw their own counter blocks when they are uploaded.
-    const encryption: ServerSideEncryption = { algorithm: sseAlgorithm, key: sealDataKey(master, newDataKey(), undefined) };
+    const customerKey = requested.customerKey;
+    const sealed = customerKey === undefined ? sealDataKey(await this.requireKeys().masterKey(), newDataKey(), undefined) : sealDataKeyWithCustomerKey(customerKey, newDataKey(), undefined);
+    const encryption: ServerSideEncryption = { algorithm: sseAlgorithm, key: sealed };
     const upload = await this.inner.createMultipartUpload(bucket, key, { ...headers, serverSideEncryption: encryption }, checksum, initiator);
     this.rememberUpload(upload);
-    return upload;
+    return customerKey === undefined ? upload : { ...upload, headers: { ...upload.headers, serverSideEncryption: { ...encryption, customerKey } } };
   }
 
-  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody): Promise<PartInfo> {
-    const sealed = (await this.encryptionOfUpload(bucket, key, uploadId))?.key;
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options: UploadPartOptions = {}): Promise<PartInfo> {
+    const encryption = await this.encryptionOfUpload(bucket, key, uploadId);
+    const customerKeyed = isCustomerKeyed(encryption);
+    if (customerKeyed && options.customerKey === undefined) {
+      throw new S3Error('InvalidRequest', { message: 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.' });
+    }
+    if (!customerKeyed && options.customerKey !== undefined) {
+      throw new S3Error('InvalidRequest', { message: 'The multipart upload initiate did not request encryption with a customer key; its parts may not carry one.' });
+    }
+    const sealed = encryption?.key;
     if (sealed === undefined) return this.inner.uploadPart(bucket, key, uploadId, partNumber, body);
-    const dataKey = unsealDataKey(await this.requireKeys().masterKeyById(sealed.masterKeyId), sealed);
+    const dataKey = options.customerKey === undefined
+      ? unsealDataKey(await this.requireKeys().masterKeyById(sealed.masterKeyId), sealed)
+      : unsealCustomerKeyedPart(options.customerKey, sealed);
     const iv = newCounterBlock();
-    return this.inner.uploadPart(bucket, key, uploadId, partNumber, encryptingBody(body, dataKey, iv), { cipherIv: iv.toString('base64') });
+    return this.inner.uploadPart(bucket, key, uploadId, partNumber, encryptingBody(body, dataKey, iv, { keyedEtag: customerKeyed }), { cipherIv: iv.toString('base64') });
   }
 
   async listParts(bucket: string, key: string, uploadId: string, partNumberMarker: number, maxParts: number): Promise<ListPartsPage> {
@@ -156,6 +177,25 @@ export class EncryptingBackend implements S3Backend {
     return this.inner.listMultipartUploads(request);
   }
 
+  /**
+   * SSE-C on a read: the data key of a customer-keyed version opened with the request's key;
+   * undefined for other versions, which must not be asked for with a key. Throws InvalidRequest
+   * (key missing or not applicable) or AccessDenied (another key).
+   */
+  private customerDataKey(info: ObjectInfo, customerKey: CustomerKey | undefined): Buffer | undefined {
+    const encryption = info.headers.serverSideEncryption;
+    if (!isCustomerKeyed(encryption)) {
+      if (customerKey !== undefined) throw new S3Error('InvalidRequest', { message: 'The encryption parameters are not applicable to this object.' });
+      return undefined;
+    }
+    if (customerKey === undefined) {
+      throw new S3Error('InvalidRequest', { message: 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.' });
+    }
+    const sealed = encryption?.key;
+    if (sealed === undefined) throw new Error(`${info.key} is marked encrypted but has no data key`);
+    return unsealDataKeyWithCustomerKey(customerKey, sealed);
+  }
+
   private requireKeys(): MasterKeySource {
     if (this.keys === undefined) throw new S3Error('NotImplemented', { message: 'Server-side encryption is not configured on this gateway (it has no master key source).' });
     return this.keys;
@@ -175,5 +215,25 @@ export class EncryptingBackend implements S3Backend {
       if (oldest.done !== true) this.uploadEncryption.delete(oldest.value);
     }
     this.uploadEncryption.set(upload.uploadId, upload.headers.serverSideEncryption ?? null);
+  }
+}
+
+/** What the backend returns about a customer-keyed version, with the key of the request it answers. */
+function withCustomerKey(info: ObjectInfo, customerKey: CustomerKey | undefined): ObjectInfo {
+  const encryption = info.headers.serverSideEncryption;
+  if (customerKey === undefined || encryption === undefined) return info;
+  return { ...info, headers: { ...info.headers, serverSideEncryption: { ...encryption, customerKey } } };
+}
+
+/** A part of an SSE-C upload: its key must be the upload's (400, as S3 answers a part with another key). */
+function unsealCustomerKeyedPart(customerKey: CustomerKey, sealed: SealedDataKey): Buffer {
+  try {
+    return unsealDataKeyWithCustomerKey(customerKey, sealed);
+  } catch (err) {
+    if (!(err instanceof S3Error)) throw err;
+    throw new S3Error('InvalidArgument', {
+      message: 'The provided customer key does not match the key the multipart upload was created with.',
+      fields: { ArgumentName: 'x-amz-server-side-encryption-customer-key', ArgumentValue: '' },
+    });
   }
 }

@@ -43,6 +43,7 @@ import type {
   PartInfo,
   PutObjectRequest,
   S3Backend,
+  UploadPartOptions,
   VersionListEntry,
   WriteCondition,
 } from '../backend';
@@ -332,7 +333,7 @@ export class ClusterS3Backend implements S3Backend {
     });
   }
 
-  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options: { readonly cipherIv?: string } = {}): Promise<PartInfo> {
+  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options: UploadPartOptions = {}): Promise<PartInfo> {
     return this.call(async () => {
       // A stripe of its own per attempt, so a re-upload of the same part never overwrites the
       // shards of the part it replaces.

@@ -1,27 +1,12 @@
 /**
- * Bucket default encryption (GetBucketEncryption, PutBucketEncryption, DeleteBucketEncryption)
- * and the encryption a new object gets: what its request asks for, else the bucket's default.
+ * Bucket default encryption: GetBucketEncryption, PutBucketEncryption, DeleteBucketEncryption
+ * (what a write gets from it: request-encryption.ts).
  */
-import type { ServerSideEncryption } from '../server-side-encryption';
-import { requestedServerSideEncryption, sseAlgorithm } from '../server-side-encryption';
 import { S3Error } from '../s3-errors';
 import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { encryptionConfigurationBodyBytesMax, parseEncryptionConfiguration } from '../xml-requests';
 import { encryptionConfigurationXml } from '../xml-responses';
-
-/**
- * For PutObject, CopyObject, CreateMultipartUpload and form uploads. The default is read through
- * the gateway's bucket cache, so a change made through another gateway applies within its TTL.
- */
-export async function encryptionForWrite(
-  ctx: HandlerContext, bucket: string, header: (name: string) => string | undefined, headerNames: readonly string[],
-): Promise<ServerSideEncryption | undefined> {
-  const requested = requestedServerSideEncryption(header, headerNames);
-  if (requested !== undefined) return requested;
-  const info = await ctx.bucketCache.infoOf(bucket);
-  return info?.defaultEncryption === undefined ? undefined : { algorithm: sseAlgorithm };
-}
 
 export async function handleGetBucketEncryption(ctx: HandlerContext, bucket: string): Promise<void> {
   const info = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));

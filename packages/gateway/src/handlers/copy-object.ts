@@ -19,7 +19,7 @@ import type { HandlerContext } from '../handler-context';
 import { copyObjectResultXml } from '../xml-responses';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
 import type { ServerSideEncryption } from '../server-side-encryption';
-import { encryptionForWrite } from './bucket-encryption';
+import { encryptionForWrite } from './request-encryption';
 import { copyChecksumAlgorithms, copySourceVersionHeader, openSource } from './copy-source';
 
 function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, key: string, source: CopySource, encryption: ServerSideEncryption | undefined): ObjectHeaders {
@@ -30,7 +30,7 @@ function metadataFor(ctx: HandlerContext, reader: ObjectReader, bucket: string, 
   // A copy in place that names a storage class or a checksum algorithm is a request to rewrite
   // the object with those attributes, which S3 allows even when the value is unchanged (rclone
   // settier, `aws s3 cp --storage-class`, re-checksumming). STANDARD is the only class accepted.
-  const changesAttributes = ['x-amz-storage-class', 'x-amz-checksum-algorithm', 'x-amz-server-side-encryption'].some((name) => ctx.header(name) !== undefined);
+  const changesAttributes = ['x-amz-storage-class', 'x-amz-checksum-algorithm', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-customer-algorithm'].some((name) => ctx.header(name) !== undefined);
   // Copying an older version over the key (restoring it) is a change, as in S3.
   if (directive === 'COPY' && source.bucket === bucket && source.key === key && source.versionId === undefined && !changesAttributes) {
     throw new S3Error('InvalidRequest', {
@@ -62,7 +62,7 @@ export async function handleCopyObject(ctx: HandlerContext, bucket: string, key:
   if (reader.info.sizeBytes > ctx.options.limits.copySizeBytesMax) {
     throw new S3Error('InvalidRequest', { message: `The specified copy source is larger than the maximum allowable size for a copy source: ${ctx.options.limits.copySizeBytesMax}` });
   }
-  const headers = metadataFor(ctx, reader, bucket, key, source, await encryptionForWrite(ctx, bucket, header, ctx.headerNames));
+  const headers = metadataFor(ctx, reader, bucket, key, source, await encryptionForWrite(ctx, bucket, header));
   const body = copyBody(reader, undefined, copyChecksumAlgorithms(ctx, reader));
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
   sendXml(ctx, 200, copyObjectResultXml(info.etag, info.lastModifiedMs, info.checksums), {

@@ -10,9 +10,10 @@ import { S3Error } from '../s3-errors';
 import type { CopySource } from '../s3-operation';
 import { callBackend } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
+import { customerKeyOf } from './request-encryption';
 
 export async function openSource(ctx: HandlerContext, source: CopySource): Promise<ObjectReader> {
-  const reader = await callBackend({ bucket: source.bucket, key: source.key }, () => ctx.backend.openObject(source.bucket, source.key, source.versionId));
+  const reader = await callBackend({ bucket: source.bucket, key: source.key }, () => ctx.backend.openObject(source.bucket, source.key, source.versionId, { customerKey: customerKeyOf(ctx, 'copy-source') }));
   enforceCopySourceConditions(conditionalHeadersOf((name) => ctx.header(name), 'x-amz-copy-source-'), reader.info);
   return reader;
 }

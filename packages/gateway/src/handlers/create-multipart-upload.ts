@@ -13,7 +13,7 @@ import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { initiateMultipartUploadXml } from '../xml-responses';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
-import { encryptionForWrite } from './bucket-encryption';
+import { encryptionForWrite } from './request-encryption';
 
 function requestedChecksumAlgorithm(ctx: HandlerContext): ChecksumAlgorithm | undefined {
   const value = ctx.header('x-amz-checksum-algorithm');
@@ -26,7 +26,7 @@ function requestedChecksumAlgorithm(ctx: HandlerContext): ChecksumAlgorithm | un
 export async function handleCreateMultipartUpload(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedWriteHeaders(header, ctx.headerNames);
-  const serverSideEncryption = await encryptionForWrite(ctx, bucket, header, ctx.headerNames);
+  const serverSideEncryption = await encryptionForWrite(ctx, bucket, header);
   const headers = {
     ...extractObjectHeaders(ctx.headerNames, header), ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
     ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),

@@ -12,6 +12,7 @@ import { listPageEntryCountMax } from '../parse-s3-request';
 import { S3Error } from '../s3-errors';
 import { getObjectAttributesXml, objectAttributeNames } from '../xml-responses';
 import type { ObjectAttributeName } from '../xml-responses';
+import { customerKeyOf } from './request-encryption';
 
 function parseAttributeNames(value: string | undefined): ReadonlySet<ObjectAttributeName> {
   if (value === undefined || value.trim() === '') {
@@ -36,6 +37,6 @@ export async function handleGetObjectAttributes(ctx: HandlerContext, bucket: str
   const attributes = parseAttributeNames(ctx.header('x-amz-object-attributes'));
   const maxParts = Math.min(parseCount(ctx.header('x-amz-max-parts'), 'x-amz-max-parts', listPageEntryCountMax), listPageEntryCountMax);
   const partNumberMarker = parseCount(ctx.header('x-amz-part-number-marker'), 'x-amz-part-number-marker', 0);
-  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
+  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId, { customerKey: customerKeyOf(ctx, 'object') }));
   sendXml(ctx, 200, getObjectAttributesXml(info, attributes, { maxParts, partNumberMarker }), { 'Last-Modified': new Date(info.lastModifiedMs).toUTCString(), ...versionIdHeader(info.versionId) });
 }

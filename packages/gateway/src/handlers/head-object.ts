@@ -5,9 +5,10 @@ import { conditionalHeadersOf, enforceReadConditions } from '../conditional';
 import { callBackend } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { responseHeaders, selectRange, statusFor } from './object-read';
+import { customerKeyOf } from './request-encryption';
 
 export async function handleHeadObject(ctx: HandlerContext, bucket: string, key: string, partNumber: number | undefined, versionId: string | undefined): Promise<void> {
-  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
+  const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId, { customerKey: customerKeyOf(ctx, 'object') }));
   enforceReadConditions(conditionalHeadersOf((name) => ctx.header(name)), info);
   const range = selectRange(ctx, info, partNumber);
   ctx.res.status(statusFor(range));

@@ -27,7 +27,7 @@ import type { FormPartHead } from '../form-data';
 import { extractObjectHeaders } from '../object-headers';
 import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader } from '../object-response';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
-import { encryptionForWrite } from './bucket-encryption';
+import { encryptionForWrite } from './request-encryption';
 import { validateKey } from '../parse-s3-request';
 import { checkPostPolicy, parsePostPolicy } from '../post-policy';
 import { createVerifiedBody, formFileExpectation } from '../request-body';
@@ -122,7 +122,7 @@ export async function handlePostObject(
   refuseUnsupportedWriteHeaders(header, headerNames);
   // Tags come as a `tagging` field holding a <Tagging> document (not x-amz-tagging's query form).
   const tagging = fields.get('tagging');
-  const serverSideEncryption = await encryptionForWrite(ctx, bucket, header, headerNames);
+  const serverSideEncryption = await encryptionForWrite(ctx, bucket, header);
   const headers = {
     ...extractObjectHeaders(headerNames, header), tags: tagging === undefined ? [] : parseTagging(Buffer.from(tagging.text, 'utf8'), 'object'),
     ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())), ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),

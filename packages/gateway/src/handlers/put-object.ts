@@ -7,12 +7,12 @@ import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader
 import { callBackend, requestBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
-import { encryptionForWrite } from './bucket-encryption';
+import { encryptionForWrite } from './request-encryption';
 
 export async function handlePutObject(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedWriteHeaders(header, ctx.headerNames);
-  const serverSideEncryption = await encryptionForWrite(ctx, bucket, header, ctx.headerNames);
+  const serverSideEncryption = await encryptionForWrite(ctx, bucket, header);
   const headers = {
     ...extractObjectHeaders(ctx.headerNames, header), ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
     ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),

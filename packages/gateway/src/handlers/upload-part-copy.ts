@@ -9,7 +9,8 @@ import { S3Error } from '../s3-errors';
 import type { CopySource } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
-import { serverSideEncryptionHeaders } from '../server-side-encryption';
+import { partEncryptionHeaders } from '../server-side-encryption';
+import { customerKeyOf } from './request-encryption';
 import { copyPartResultXml } from '../xml-responses';
 import { copySourceVersionHeader, openSource } from './copy-source';
 
@@ -22,8 +23,9 @@ export async function handleUploadPartCopy(ctx: HandlerContext, bucket: string, 
   const upload = await callBackend({ bucket, key, uploadId }, () => ctx.backend.listParts(bucket, key, uploadId, partNumberMax, 0));
   const algorithms = upload.upload.checksumAlgorithm === undefined ? [] : [upload.upload.checksumAlgorithm];
   const body = copyBody(reader, range, algorithms);
-  const part = await callBackend({ bucket, key, uploadId }, () => ctx.backend.uploadPart(bucket, key, uploadId, partNumber, body));
+  const customerKey = customerKeyOf(ctx, 'object');
+  const part = await callBackend({ bucket, key, uploadId }, () => ctx.backend.uploadPart(bucket, key, uploadId, partNumber, body, { customerKey }));
   sendXml(ctx, 200, copyPartResultXml(part.etag, part.lastModifiedMs, part.checksums), {
-    ...copySourceVersionHeader(reader), ...serverSideEncryptionHeaders(upload.upload.headers.serverSideEncryption),
+    ...copySourceVersionHeader(reader), ...partEncryptionHeaders(upload.upload, customerKey),
   });
 }

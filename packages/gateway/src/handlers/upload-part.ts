@@ -5,7 +5,8 @@ import { checksumResponseHeaders } from '../object-response';
 import { partNumberMax } from '../parse-s3-request';
 import { callBackend, requestBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
-import { serverSideEncryptionHeaders } from '../server-side-encryption';
+import { partEncryptionHeaders } from '../server-side-encryption';
+import { customerKeyOf } from './request-encryption';
 
 export async function handleUploadPart(ctx: HandlerContext, bucket: string, key: string, uploadId: string, partNumber: number): Promise<void> {
   // Every part of an upload created with a checksum algorithm gets that checksum, so the
@@ -13,6 +14,7 @@ export async function handleUploadPart(ctx: HandlerContext, bucket: string, key:
   const upload = await callBackend({ bucket, key, uploadId }, () => ctx.backend.listParts(bucket, key, uploadId, partNumberMax, 0));
   const algorithm = upload.upload.checksumAlgorithm;
   const body = requestBody(ctx, ctx.options.limits.partSizeBytesMax, algorithm === undefined ? [] : [algorithm]);
-  const part = await callBackend({ bucket, key, uploadId }, () => ctx.backend.uploadPart(bucket, key, uploadId, partNumber, body));
-  sendEmpty(ctx, 200, { ETag: `"${part.etag}"`, ...checksumResponseHeaders(part.checksums), ...serverSideEncryptionHeaders(upload.upload.headers.serverSideEncryption) });
+  const customerKey = customerKeyOf(ctx, 'object');
+  const part = await callBackend({ bucket, key, uploadId }, () => ctx.backend.uploadPart(bucket, key, uploadId, partNumber, body, { customerKey }));
+  sendEmpty(ctx, 200, { ETag: `"${part.etag}"`, ...checksumResponseHeaders(part.checksums), ...partEncryptionHeaders(upload.upload, customerKey) });
 }

@@ -6,7 +6,8 @@
  * degraded read decodes ciphertext, then decrypts); a bucket's default encryption applies to
  * writes through another gateway; after a master key rotation new objects are sealed with the
  * new key while the old one still opens what it sealed; the metadata service refuses an encrypted version to a caller
- * that does not say it decrypts (a gateway from before SSE), so none serves ciphertext.
+ * that does not say it decrypts (a gateway from before SSE), so none serves ciphertext; an SSE-C
+ * object (a customer key) reads through another gateway only with that key.
  * Method: the in-process cluster fixture (3 metadata nodes, 9 storage nodes, the real gateway)
  * plus a second real gateway on the same metadata service, driven by @aws-sdk/client-s3 and
  * lib-storage; bodies compared by SHA-256; every file under the storage nodes' data
@@ -166,4 +167,32 @@ test('multipart through lib-storage and a bucket default set through the other g
   expect(await filesOnStorageNodesContaining(defaultMarker)).toBe(0);
   const response = await cluster.s3.send(new GetObjectCommand({ Bucket: 'defaults', Key: 'k' }));
   expect(sha256(await response.Body!.transformToByteArray())).toBe(sha256(defaulted));
+});
+
+test('SSE-C: a customer-keyed multipart object reads through the other gateway with the key only, also degraded; no plaintext on disk', async () => {
+  const customerKey = randomBytes(32);
+  const ssec = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: customerKey.toString('base64') };
+  const secretMarker = `CUSTOMER-SECRET-${randomBytes(8).toString('hex')}`;
+  const body = bodyWithMarker(11 * 1024 * 1024 + 3, secretMarker);
+  await new Upload({ client: cluster.s3, params: { Bucket: bucket, Key: 'customer-keyed', Body: body, ...ssec }, partSize: 5 * 1024 * 1024, queueSize: 2 }).done();
+  const small = Buffer.from(`${secretMarker} inline and customer-keyed`, 'latin1');
+  await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'customer-small', Body: small, ...ssec }));
+  expect(await filesOnStorageNodesContaining(secretMarker)).toBe(0);
+  const sealed = await cluster.metadata.getObject({ bucket, key: 'customer-small', versionId: '', readsEncrypted: true });
+  expect(sealed.systemMetadata['x-tessera-sse-master-key-id']).toBe('customer');
+  expect(Buffer.from(sealed.inlineData ?? Buffer.alloc(0)).includes(secretMarker, 0, 'latin1')).toBe(false);
+
+  const read = async (key: string, withKey: boolean): Promise<string> => {
+    const response = await secondClient.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(withKey ? ssec : {}) }));
+    return sha256(await response.Body!.transformToByteArray());
+  };
+  expect([await read('customer-keyed', true), await read('customer-small', true)]).toEqual([sha256(body), sha256(small)]);
+  await expect(read('customer-keyed', false)).rejects.toMatchObject({ name: 'InvalidRequest', $metadata: { httpStatusCode: 400 } });
+  const down = cluster.storageNodes[4]!.nodeId;
+  await cluster.stopStorageNode(down);
+  try {
+    expect(await read('customer-keyed', true)).toBe(sha256(body));
+  } finally {
+    await cluster.startStorageNode(down);
+  }
 });

@@ -27,6 +27,7 @@ import type {
   PartInfo,
   PutObjectRequest,
   S3Backend,
+  UploadPartOptions,
   VersionListEntry,
   WriteCondition,
 } from '../../src/backend';
@@ -258,7 +259,7 @@ export class InMemoryS3Backend implements S3Backend {
     return info;
   }
 
-  async uploadPart(bucketName: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options: { readonly cipherIv?: string } = {}): Promise<PartInfo> {
+  async uploadPart(bucketName: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options: UploadPartOptions = {}): Promise<PartInfo> {
     const upload = this.upload(bucketName, key, uploadId);
     const data = await this.readBody(body);
     const summary = body.summary();
