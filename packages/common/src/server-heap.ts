@@ -48,9 +48,9 @@ export function configureServerHeap(options: { execArgv?: readonly string[]; gro
 export const serverThreadPoolSize = 32;
 
 /**
- * Sets UV_THREADPOOL_SIZE for this process (the pool reads it when its first task is queued, so
- * this runs first thing in each server's `main()`, before any asynchronous I/O).
+ * Sets UV_THREADPOOL_SIZE in `env` (each server's `main()` passes `process.env` first thing: the
+ * pool reads the variable when its first task is queued, so this must precede any asynchronous I/O).
  */
-export function configureServerThreadPool(env: NodeJS.ProcessEnv = process.env): void {
+export function configureServerThreadPool(env: NodeJS.ProcessEnv): void {
   if (env.UV_THREADPOOL_SIZE === undefined || env.UV_THREADPOOL_SIZE === '') env.UV_THREADPOOL_SIZE = String(serverThreadPoolSize);
 }

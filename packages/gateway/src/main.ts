@@ -20,7 +20,7 @@ import { startGateway } from './cluster/gateway-process';
 export { startGateway } from './cluster/gateway-process';
 
 async function main(): Promise<void> {
-  configureServerThreadPool();
+  configureServerThreadPool(process.env);
   configureServerHeap();
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {

@@ -63,7 +63,7 @@ function numberFlag(values: Map<string, string>, name: string, fallback: number)
 }
 
 async function main(): Promise<void> {
-  configureServerThreadPool();
+  configureServerThreadPool(process.env);
   configureServerHeap();
   let values: Map<string, string>;
   try {

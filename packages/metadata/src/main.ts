@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     process.stdout.write(metadataNodeUsage);
     return;
   }
-  configureServerThreadPool();
+  configureServerThreadPool(process.env);
   configureServerHeap();
   const options = resolveMetadataNodeConfig(argv, process.env, (path) => readFileSync(path, 'utf8'));
   const logger = createJsonLogger({ levelMin: options.logLevel, write: (line) => process.stderr.write(`${line}\n`), nowMs: () => systemClock.nowMs() });

@@ -14,7 +14,7 @@ import { MetadataHeartbeat } from './metadata-heartbeat';
 import { StorageNodeServer } from './storage-node-server';
 
 async function main(): Promise<number> {
-  configureServerThreadPool();
+  configureServerThreadPool(process.env);
   configureServerHeap();
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
