@@ -16,7 +16,8 @@ import {
   PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { customerKeyTransportAllowed } from '../src/handlers/request-encryption';
-import { s3ErrorOf } from './support/s3-error-of';
+import { s3ErrorOf, s3StatusAndName } from './support/s3-error-of';
+import { storedBytes } from './support/stored-bytes';
 import { startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
 import type { TestGateway } from './support/test-gateway';
 
@@ -49,17 +50,9 @@ async function getBytes(key: string, customerKey: Buffer | undefined, extra: { R
 }
 
 /** The bytes as the backend under the encryption holds them. */
-async function storedBytes(key: string): Promise<Buffer> {
-  const reader = await gateway.backend.openObject(bucket, key);
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of reader.read(0, reader.info.sizeBytes - 1)) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
+const storedOf = (key: string): Promise<Buffer> => storedBytes(gateway.backend, bucket, key);
 
-async function errorOf(promise: Promise<unknown>): Promise<[number | undefined, string]> {
-  const error = await s3ErrorOf(promise);
-  return [error.$metadata.httpStatusCode, error.name];
-}
+const errorOf = s3StatusAndName;
 
 /** A PutObject with raw SSE-C headers, for what the SDK would not send. */
 function putWithHeaders(headers: Record<string, string>): Promise<unknown> {
@@ -78,7 +71,7 @@ test('PutObject with a customer key stores ciphertext; GET, HEAD and GetObjectAt
   // The ETag is not the body's MD5 (a listing must not reveal it) but is stable for the object.
   expect(put.ETag).toMatch(/^"[0-9a-f]{32}"$/);
   expect(put.ETag).not.toBe(`"${createHash('md5').update(body).digest('hex')}"`);
-  const stored = await storedBytes('mine.bin');
+  const stored = await storedOf('mine.bin');
   expect(stored.length).toBe(body.length);
   expect(stored.includes(body.subarray(5000, 5032))).toBe(false);
 
@@ -108,7 +101,7 @@ test('PutObject with a customer key stores ciphertext; GET, HEAD and GetObjectAt
 
   // Same bytes, same key, two objects: each has its own data key, so nothing stored repeats.
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'mine-again.bin', Body: body, ...ssec(keyA) }));
-  expect((await storedBytes('mine-again.bin')).equals(stored)).toBe(false);
+  expect((await storedOf('mine-again.bin')).equals(stored)).toBe(false);
 });
 
 test('malformed SSE-C headers get S3 error codes and store nothing', async () => {
@@ -149,7 +142,7 @@ test('multipart: every part must carry the upload\'s key; the object reads back 
   expect(sha256(await getBytes('mp.bin', keyA, { PartNumber: 2 }))).toBe(sha256(partTwo));
   expect(sha256(await getBytes('mp.bin', keyA, { Range: `bytes=${partOne.length - 3}-${partOne.length + 3}` }))).toBe(sha256(body.subarray(partOne.length - 3, partOne.length + 4)));
   expect(await errorOf(getBytes('mp.bin', keyB))).toEqual([403, 'AccessDenied']);
-  expect((await storedBytes('mp.bin')).subarray(0, 64).equals(partOne.subarray(0, 64))).toBe(false);
+  expect((await storedOf('mp.bin')).subarray(0, 64).equals(partOne.subarray(0, 64))).toBe(false);
 
   // A plain upload's parts may not carry a key.
   const plain = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp-plain.bin' }));
@@ -164,7 +157,7 @@ test('copies: the source key comes in copy-source headers; an in-place copy chan
   expect(await errorOf(client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-plain.bin', CopySource: `${bucket}/copy-src.bin`, ...copySourceSsec(keyB) }))))
     .toEqual([403, 'AccessDenied']);
   await client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-plain.bin', CopySource: `${bucket}/copy-src.bin`, ...copySourceSsec(keyA) }));
-  expect((await storedBytes('copy-plain.bin')).equals(body)).toBe(true);
+  expect((await storedOf('copy-plain.bin')).equals(body)).toBe(true);
 
   // Re-keying in place: the old key stops working, the new one reads the same bytes.
   const rekeyed = await client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-src.bin', CopySource: `${bucket}/copy-src.bin`, ...copySourceSsec(keyA), ...ssec(keyB) }));

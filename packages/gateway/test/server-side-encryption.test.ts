@@ -16,7 +16,8 @@ import {
   GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { counterBlockAt, ctrCipherAt, decryptingStream, newDataKey, sealDataKey, unsealDataKey } from '../src/server-side-encryption';
-import { s3ErrorOf } from './support/s3-error-of';
+import { s3ErrorOf, s3StatusAndName } from './support/s3-error-of';
+import { storedBytes } from './support/stored-bytes';
 import { startTestGateway, testAccessKeyId, testMasterKey, testRegion, testSecretAccessKey } from './support/test-gateway';
 import type { TestGateway } from './support/test-gateway';
 
@@ -42,24 +43,16 @@ async function getBytes(key: string, range?: string, partNumber?: number): Promi
 }
 
 /** The bytes as the backend under the encryption holds them. */
-async function storedBytes(key: string): Promise<Buffer> {
-  const reader = await gateway.backend.openObject(bucket, key);
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of reader.read(0, reader.info.sizeBytes - 1)) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
+const storedOf = (key: string): Promise<Buffer> => storedBytes(gateway.backend, bucket, key);
 
-async function errorOf(promise: Promise<unknown>): Promise<[number | undefined, string]> {
-  const error = await s3ErrorOf(promise);
-  return [error.$metadata.httpStatusCode, error.name];
-}
+const errorOf = s3StatusAndName;
 
 test('PutObject with AES256 stores ciphertext; GET and HEAD give the plaintext and name the encryption; ranges at any offset', async () => {
   const body = randomBytes(200_003);
   const put = await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'secret.bin', Body: body, ServerSideEncryption: 'AES256' }));
   expect(put.ServerSideEncryption).toBe('AES256');
   expect(put.ETag).toBe(`"${md5(body)}"`);
-  const stored = await storedBytes('secret.bin');
+  const stored = await storedOf('secret.bin');
   expect(stored.length).toBe(body.length);
   expect(stored.equals(body)).toBe(false);
   expect(stored.includes(body.subarray(1000, 1032))).toBe(false);
@@ -74,10 +67,10 @@ test('PutObject with AES256 stores ciphertext; GET and HEAD give the plaintext a
 
   // Two objects with the same bytes share nothing stored: each has its own data key.
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'secret-again.bin', Body: body, ServerSideEncryption: 'AES256' }));
-  expect((await storedBytes('secret-again.bin')).equals(stored)).toBe(false);
+  expect((await storedOf('secret-again.bin')).equals(stored)).toBe(false);
   // Without the header the object is stored as sent and answered without the header.
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'plain.bin', Body: body }));
-  expect((await storedBytes('plain.bin')).equals(body)).toBe(true);
+  expect((await storedOf('plain.bin')).equals(body)).toBe(true);
   expect((await getBytes('plain.bin')).encryption).toBeUndefined();
 });
 
@@ -102,7 +95,7 @@ test('multipart: every part encrypted with its own counter block; reads across p
   expect(sha256((await getBytes('mp.bin', `bytes=${boundary - 5}-${boundary + 20}`)).bytes)).toBe(sha256(body.subarray(boundary - 5, boundary + 21)));
   expect(sha256((await getBytes('mp.bin', undefined, 2)).bytes)).toBe(sha256(partTwo));
 
-  const stored = await storedBytes('mp.bin');
+  const stored = await storedOf('mp.bin');
   expect(stored.subarray(0, 64).equals(partOneAgain.subarray(0, 64))).toBe(false);
   expect(stored.subarray(boundary, boundary + 64).equals(partTwo.subarray(0, 64))).toBe(false);
   // The part's two uploads used different keystreams: XOR of the ciphertexts is not XOR of the plaintexts.
@@ -116,12 +109,12 @@ test('CopyObject: encryption comes from the request (or the bucket default), nev
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'copy-src', Body: body, ServerSideEncryption: 'AES256' }));
   const plainCopy = await client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-plain', CopySource: `${bucket}/copy-src` }));
   expect(plainCopy.ServerSideEncryption).toBeUndefined();
-  expect((await storedBytes('copy-plain')).equals(body)).toBe(true);
+  expect((await storedOf('copy-plain')).equals(body)).toBe(true);
 
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'inplace', Body: body }));
   const inPlace = await client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'inplace', CopySource: `${bucket}/inplace`, ServerSideEncryption: 'AES256' }));
   expect(inPlace.ServerSideEncryption).toBe('AES256');
-  expect((await storedBytes('inplace')).equals(body)).toBe(false);
+  expect((await storedOf('inplace')).equals(body)).toBe(false);
   expect(sha256((await getBytes('inplace')).bytes)).toBe(sha256(body));
 });
 
@@ -139,7 +132,7 @@ test('UploadPartCopy decrypts its source and encrypts into an encrypted upload, 
     }));
     const expected = Buffer.concat([source.subarray(3, 5_242_883), source.subarray(0, 10)]);
     expect(sha256((await getBytes(key)).bytes)).toBe(sha256(expected));
-    expect((await storedBytes(key)).equals(expected)).toBe(!encrypted);
+    expect((await storedOf(key)).equals(expected)).toBe(!encrypted);
   }
 });
 

@@ -17,7 +17,7 @@ import {
   PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { s3ErrorOf } from '../support/s3-error-of';
+import { s3ErrorOf, s3StatusAndName } from '../support/s3-error-of';
 import { startTestCluster, waitFor } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
 
@@ -33,10 +33,7 @@ function clientFor(accessKeyId: string, secretAccessKey: string): S3Client {
   return new S3Client({ endpoint: cluster.gateway.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<[number | undefined, string]> {
-  const error = await s3ErrorOf(promise);
-  return [error.$metadata.httpStatusCode, error.name];
-}
+const errorOf = s3StatusAndName;
 
 /** The body's SHA-256 (read whole) or the S3 error's name. */
 async function outcomeOfGet(client: S3Client, bucketName: string, key: string): Promise<string> {

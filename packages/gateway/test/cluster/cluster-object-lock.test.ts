@@ -15,7 +15,7 @@ import {
   GetObjectCommand, GetObjectLegalHoldCommand, GetObjectLockConfigurationCommand, GetObjectRetentionCommand, HeadObjectCommand, PutBucketVersioningCommand,
   PutObjectCommand, PutObjectLegalHoldCommand, PutObjectLockConfigurationCommand, PutObjectRetentionCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { s3ErrorOf } from '../support/s3-error-of';
+import { s3ErrorOf, s3StatusAndName } from '../support/s3-error-of';
 import { startTestCluster } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
 
@@ -35,10 +35,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function errorOf(promise: Promise<unknown>): Promise<[number | undefined, string]> {
-  const error = await s3ErrorOf(promise);
-  return [error.$metadata.httpStatusCode, error.name];
-}
+const errorOf = s3StatusAndName;
 
 test('a bucket created with Object Lock is versioned for good and reports its configuration', async () => {
   expect((await cluster.s3.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status).toBe('Enabled');

@@ -10,3 +10,9 @@ export async function s3ErrorOf(promise: Promise<unknown>): Promise<S3ServiceExc
   }
   throw new Error('expected an S3 error');
 }
+
+/** The HTTP status and S3 error code an SDK call fails with (as s3ErrorOf). */
+export async function s3StatusAndName(promise: Promise<unknown>): Promise<[number | undefined, string]> {
+  const error = await s3ErrorOf(promise);
+  return [error.$metadata.httpStatusCode, error.name];
+}
