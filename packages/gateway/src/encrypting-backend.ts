@@ -19,7 +19,7 @@ import type { VerifiedBody } from './request-body';
 import { S3Error } from './s3-errors';
 import {
   cipherSegments, decryptingStream, encryptingBody, isCustomerKeyed, newCounterBlock, newDataKey, sealDataKey, sealDataKeyWithCustomerKey, sseAlgorithm, unsealDataKey,
-  unsealDataKeyWithCustomerKey,
+  unsealDataKeyWithCustomerKey, withCustomerKey,
 } from './server-side-encryption';
 import type { CustomerKey, MasterKeySource, SealedDataKey, ServerSideEncryption } from './server-side-encryption';
 import type { LifecycleRule } from '@tessera/rpc';
@@ -80,8 +80,7 @@ export class EncryptingBackend implements S3Backend {
     const dataKey = newDataKey();
     const iv = newCounterBlock();
     const customerKey = requested.customerKey;
-    const key = customerKey === undefined ? sealDataKey(await this.requireKeys().masterKey(), dataKey, iv) : sealDataKeyWithCustomerKey(customerKey, dataKey, iv);
-    const headers: ObjectHeaders = { ...request.headers, serverSideEncryption: { algorithm: sseAlgorithm, key } };
+    const headers: ObjectHeaders = { ...request.headers, serverSideEncryption: { algorithm: sseAlgorithm, key: await this.sealNewDataKey(customerKey, dataKey, iv) } };
     const info = await this.inner.putObject({ ...request, headers, body: encryptingBody(request.body, dataKey, iv, { keyedEtag: customerKey !== undefined }) });
     return withCustomerKey(info, customerKey);
   }
@@ -130,12 +129,10 @@ export class EncryptingBackend implements S3Backend {
     const requested = headers.serverSideEncryption;
     if (requested === undefined) return this.inner.createMultipartUpload(bucket, key, headers, checksum, initiator);
     // Parts draw their own counter blocks when they are uploaded.
-    const customerKey = requested.customerKey;
-    const sealed = customerKey === undefined ? sealDataKey(await this.requireKeys().masterKey(), newDataKey(), undefined) : sealDataKeyWithCustomerKey(customerKey, newDataKey(), undefined);
-    const encryption: ServerSideEncryption = { algorithm: sseAlgorithm, key: sealed };
+    const encryption: ServerSideEncryption = { algorithm: sseAlgorithm, key: await this.sealNewDataKey(requested.customerKey, newDataKey(), undefined) };
     const upload = await this.inner.createMultipartUpload(bucket, key, { ...headers, serverSideEncryption: encryption }, checksum, initiator);
     this.rememberUpload(upload);
-    return customerKey === undefined ? upload : { ...upload, headers: { ...upload.headers, serverSideEncryption: { ...encryption, customerKey } } };
+    return withCustomerKey(upload, requested.customerKey);
   }
 
   async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: VerifiedBody, options: UploadPartOptions = {}): Promise<PartInfo> {
@@ -196,6 +193,11 @@ export class EncryptingBackend implements S3Backend {
     return unsealDataKeyWithCustomerKey(customerKey, sealed);
   }
 
+  /** A new object's or upload's data key, sealed with the request's SSE-C key or else the current master key. */
+  private async sealNewDataKey(customerKey: CustomerKey | undefined, dataKey: Buffer, iv: Buffer | undefined): Promise<SealedDataKey> {
+    return customerKey === undefined ? sealDataKey(await this.requireKeys().masterKey(), dataKey, iv) : sealDataKeyWithCustomerKey(customerKey, dataKey, iv);
+  }
+
   private requireKeys(): MasterKeySource {
     if (this.keys === undefined) throw new S3Error('NotImplemented', { message: 'Server-side encryption is not configured on this gateway (it has no master key source).' });
     return this.keys;
@@ -216,13 +218,6 @@ export class EncryptingBackend implements S3Backend {
     }
     this.uploadEncryption.set(upload.uploadId, upload.headers.serverSideEncryption ?? null);
   }
-}
-
-/** What the backend returns about a customer-keyed version, with the key of the request it answers. */
-function withCustomerKey(info: ObjectInfo, customerKey: CustomerKey | undefined): ObjectInfo {
-  const encryption = info.headers.serverSideEncryption;
-  if (customerKey === undefined || encryption === undefined) return info;
-  return { ...info, headers: { ...info.headers, serverSideEncryption: { ...encryption, customerKey } } };
 }
 
 /** A part of an SSE-C upload: its key must be the upload's (400, as S3 answers a part with another key). */

@@ -56,7 +56,17 @@ export interface ServerSideEncryption {
 
 /** True for versions and uploads whose data key the client's key (SSE-C) sealed. */
 export function isCustomerKeyed(encryption: ServerSideEncryption | undefined): boolean {
-  return encryption?.key?.masterKeyId === customerKeyId || (encryption?.key === undefined && encryption?.customerKey !== undefined);
+  return encryption?.key?.masterKeyId === customerKeyId;
+}
+
+/**
+ * What the backend returns about a customer-keyed version or upload, with the key of the request
+ * it answers (its MD5 goes into the response headers); anything else unchanged.
+ */
+export function withCustomerKey<T extends { readonly headers: { readonly serverSideEncryption?: ServerSideEncryption } }>(about: T, customerKey: CustomerKey | undefined): T {
+  const encryption = about.headers.serverSideEncryption;
+  if (customerKey === undefined || encryption === undefined) return about;
+  return { ...about, headers: { ...about.headers, serverSideEncryption: { ...encryption, customerKey } } };
 }
 
 /** The cluster's master key (one per cluster, created on first use). */
@@ -185,8 +195,7 @@ export function serverSideEncryptionHeaders(encryption: ServerSideEncryption | u
 
 /** The encryption headers of an UploadPart(Copy) response: the upload's, with this request's SSE-C key. */
 export function partEncryptionHeaders(upload: { readonly headers: { readonly serverSideEncryption?: ServerSideEncryption } }, customerKey: CustomerKey | undefined): Record<string, string> {
-  const encryption = upload.headers.serverSideEncryption;
-  return serverSideEncryptionHeaders(encryption === undefined || customerKey === undefined ? encryption : { ...encryption, customerKey });
+  return serverSideEncryptionHeaders(withCustomerKey(upload, customerKey).headers.serverSideEncryption);
 }
 
 const sealContext = Buffer.from('tessera-sse-s3-v1', 'utf8');
