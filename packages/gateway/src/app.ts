@@ -129,6 +129,7 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
     header,
     headerNames: Object.keys(req.headers),
     bucketCache,
+    credentials: components.credentials,
   });
   const authOptions = { credentials: components.credentials, region: options.region, clock: components.clock };
   // CORS headers come before authentication, as in S3: a page whose request is refused (an

@@ -43,6 +43,8 @@ export interface BucketInfo {
   readonly grants: readonly BucketGrant[];
   /** S3 default encryption: new objects that ask for none get SSE-S3 (PutBucketEncryption). */
   readonly defaultEncryption: 'AES256' | undefined;
+  /** The bucket policy's JSON document as the owner gave it (bucket-policy.ts); undefined when none. */
+  readonly policy: string | undefined;
 }
 
 /** One access key's rights in a bucket it does not own. */
@@ -288,6 +290,8 @@ export interface S3Backend {
   setObjectLock(bucket: string, key: string, versionId: string | undefined, change: ObjectLockChange): Promise<ObjectInfo>;
   /** PutBucketEncryption ('AES256') and DeleteBucketEncryption (undefined). Throws NoSuchBucket. */
   setBucketEncryption(name: string, algorithm: 'AES256' | undefined): Promise<void>;
+  /** PutBucketPolicy (a document the caller validated) and DeleteBucketPolicy (undefined). Throws NoSuchBucket. */
+  setBucketPolicy(name: string, policy: string | undefined): Promise<void>;
   /** S3 PutBucketVersioning. Throws NoSuchBucket. */
   setBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<void>;
 

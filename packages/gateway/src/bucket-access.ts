@@ -1,10 +1,15 @@
 /**
- * The I/O side of access-policy.ts: reads a bucket's owner and grants (through the gateway's
- * bucket cache) to decide a request, and to name the bucket's owner in responses.
+ * The I/O side of access-policy.ts: reads a bucket's owner, grants and policy (through the
+ * gateway's bucket cache) and the request's condition values to decide a request, and names the
+ * bucket's owner in responses.
  */
-import { mayAccess } from './access-policy';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '@tessera/common';
+import { bucketArn, decideAccess, mayList } from './access-policy';
 import type { RequiredAccess } from './access-policy';
 import type { BucketInfo } from './backend';
+import { parseBucketPolicy } from './bucket-policy';
+import type { BucketPolicy } from './bucket-policy';
 import type { HandlerContext } from './handler-context';
 import { S3Error } from './s3-errors';
 import { ownerOfKey } from './xml-responses';
@@ -20,19 +25,109 @@ async function currentInfoOf(ctx: HandlerContext, bucket: string): Promise<Bucke
 }
 
 /**
- * Throws AccessDenied unless the request's principal has the access in the bucket. The root key
- * needs no read. A bucket that does not exist passes: the handler answers NoSuchBucket.
+ * Parsed policies by the bucket settings they came with: the cache hands out the same object
+ * until it reads the bucket again, so a policy is parsed once per read, not per request.
+ */
+const parsedPolicies = new WeakMap<BucketInfo, BucketPolicy>();
+
+/** Stands in for a stored policy that no longer parses: refuses all but what its owner may always do. */
+const denyEverything = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}';
+
+/**
+ * The bucket's policy, parsed. Every stored policy was validated when it was put; one that no
+ * longer parses (a gateway of another version wrote it) is logged and read as denying
+ * everything, so its requests are refused rather than let through.
+ */
+export function policyOf(info: BucketInfo, logger: Logger): BucketPolicy | undefined {
+  if (info.policy === undefined) return undefined;
+  let parsed = parsedPolicies.get(info);
+  if (parsed === undefined) {
+    try {
+      parsed = parseBucketPolicy(info.policy, info.name);
+    } catch (error) {
+      logger.error('stored bucket policy does not parse; refusing every request it would decide', { bucket: info.name, error });
+      parsed = parseBucketPolicy(denyEverything, info.name);
+    }
+    parsedPolicies.set(info, parsed);
+  }
+  return parsed;
+}
+
+/** Request headers a policy condition can name as `s3:<header>`. */
+const conditionHeaders = [
+  'x-amz-acl', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-customer-algorithm', 'x-amz-copy-source',
+  'x-amz-metadata-directive', 'x-amz-storage-class', 'x-amz-content-sha256', 'x-amz-grant-read', 'x-amz-grant-write',
+  'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control', 'x-amz-object-lock-mode',
+  'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold',
+];
+
+/**
+ * The values a policy's conditions compare (keys lower-case): `aws:SourceIp`,
+ * `aws:SecureTransport`, `aws:CurrentTime`, `aws:EpochTime`, `aws:UserAgent`, `aws:Referer`,
+ * `aws:username` / `aws:userid` (the access key id), `s3:prefix`, `s3:delimiter`,
+ * `s3:max-keys`, `s3:VersionId`, `s3:authType`, `s3:signatureversion` and the `s3:x-amz-*`
+ * request headers above. A key the request does not have is absent.
+ */
+export function policyConditionContext(ctx: HandlerContext): ReadonlyMap<string, readonly string[]> {
+  const context = new Map<string, readonly string[]>();
+  const put = (key: string, value: string | undefined): void => {
+    if (value !== undefined) context.set(key, [value]);
+  };
+  const socket = ctx.req.socket as Partial<TLSSocket>;
+  const address = socket.remoteAddress;
+  put('aws:sourceip', address?.startsWith('::ffff:') === true ? address.slice('::ffff:'.length) : address);
+  put('aws:securetransport', socket.encrypted === true ? 'true' : 'false');
+  const nowMs = ctx.clock.nowMs();
+  put('aws:currenttime', new Date(nowMs).toISOString());
+  put('aws:epochtime', String(Math.floor(nowMs / 1000)));
+  put('aws:useragent', ctx.header('user-agent'));
+  put('aws:referer', ctx.header('referer'));
+  put('aws:username', ctx.auth.principal.accessKeyId);
+  put('aws:userid', ctx.auth.principal.accessKeyId);
+  put('s3:prefix', ctx.query.get('prefix'));
+  put('s3:delimiter', ctx.query.get('delimiter'));
+  put('s3:max-keys', ctx.query.get('max-keys'));
+  put('s3:versionid', ctx.query.get('versionId'));
+  const presigned = ctx.query.has('X-Amz-Signature') || ctx.query.has('Signature');
+  put('s3:authtype', presigned ? 'REST-QUERY-STRING' : 'REST-HEADER');
+  const authorization = ctx.header('authorization') ?? '';
+  put('s3:signatureversion', ctx.query.has('X-Amz-Signature') || authorization.startsWith('AWS4-') ? 'AWS4-HMAC-SHA256' : 'AWS');
+  for (const name of conditionHeaders) put(`s3:${name}`, ctx.header(name)?.trim());
+  return context;
+}
+
+/**
+ * Throws AccessDenied unless the request's principal has the access in the bucket (its
+ * ownership, grants and the bucket's policy). The root key needs no read. A bucket that does
+ * not exist passes: the handler answers NoSuchBucket.
  */
 export async function checkAccess(ctx: HandlerContext, required: RequiredAccess): Promise<void> {
   const { principal } = ctx.auth;
   if (principal.isRoot) return;
   const info = await currentInfoOf(ctx, required.bucket);
-  if (info === undefined || mayAccess(principal, info, required.level)) return;
+  if (info === undefined) return;
+  const policy = policyOf(info, ctx.logger);
+  const decision = decideAccess(principal, info, policy, required, policy === undefined ? new Map() : policyConditionContext(ctx));
+  if (decision === 'allowed') return;
   throw new S3Error('AccessDenied', {
-    message: required.level === 'owner'
-      ? `Access Denied: only the owner of bucket ${required.bucket} may do this.`
-      : `Access Denied: access key ${principal.accessKeyId} has no ${required.level} access to bucket ${required.bucket}.`,
+    message: decision === 'deniedByPolicy'
+      ? `Access Denied: the policy of bucket ${required.bucket} denies ${required.action ?? 'this'} to access key ${principal.accessKeyId}.`
+      : required.level === 'owner'
+        ? `Access Denied: only the owner of bucket ${required.bucket} may do this.`
+        : `Access Denied: access key ${principal.accessKeyId} has no ${required.level} access to bucket ${required.bucket}.`,
   });
+}
+
+/**
+ * Whether a bucket shows in the principal's ListBuckets: it owns it or holds a grant there
+ * (access-policy.ts mayList), or the bucket's policy allows it s3:ListBucket.
+ */
+export function mayListBucket(ctx: HandlerContext, info: BucketInfo): boolean {
+  if (mayList(ctx.auth.principal, info)) return true;
+  const policy = policyOf(info, ctx.logger);
+  if (policy === undefined) return false;
+  const listing: RequiredAccess = { bucket: info.name, level: 'read', action: 's3:ListBucket', resource: bucketArn(info.name) };
+  return decideAccess(ctx.auth.principal, info, policy, listing, policyConditionContext(ctx)) === 'allowed';
 }
 
 /** The bucket's owner as S3 responses name it (ListObjects Owner, ACLs); NoSuchBucket when it is gone. */

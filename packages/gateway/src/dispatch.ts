@@ -24,6 +24,7 @@ import {
 } from './handlers/object-lock';
 import { handleDeleteBucketLifecycle, handleGetBucketLifecycle, handlePutBucketLifecycle } from './handlers/bucket-lifecycle';
 import { handleDeleteBucketEncryption, handleGetBucketEncryption, handlePutBucketEncryption } from './handlers/bucket-encryption';
+import { handleDeleteBucketPolicy, handleGetBucketPolicy, handleGetBucketPolicyStatus, handlePutBucketPolicy } from './handlers/bucket-policy';
 import { handleGetObject } from './handlers/get-object';
 import { handleGetObjectAcl } from './handlers/get-object-acl';
 import { handleGetObjectAttributes } from './handlers/get-object-attributes';
@@ -87,6 +88,14 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handlePutBucketEncryption(ctx, op.bucket);
     case 'DeleteBucketEncryption':
       return handleDeleteBucketEncryption(ctx, op.bucket);
+    case 'GetBucketPolicy':
+      return handleGetBucketPolicy(ctx, op.bucket);
+    case 'PutBucketPolicy':
+      return handlePutBucketPolicy(ctx, op.bucket);
+    case 'DeleteBucketPolicy':
+      return handleDeleteBucketPolicy(ctx, op.bucket);
+    case 'GetBucketPolicyStatus':
+      return handleGetBucketPolicyStatus(ctx, op.bucket);
     case 'GetBucketAcl':
       return handleGetBucketAcl(ctx, op.bucket);
     case 'PutBucketAcl':

@@ -70,6 +70,9 @@ export class EncryptingBackend implements S3Backend {
     if (algorithm !== undefined) this.requireKeys();
     return this.inner.setBucketEncryption(name, algorithm);
   }
+  setBucketPolicy(name: string, policy: string | undefined): Promise<void> {
+    return this.inner.setBucketPolicy(name, policy);
+  }
   setBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<void> {
     return this.inner.setBucketVersioning(name, status);
   }

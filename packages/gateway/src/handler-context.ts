@@ -6,6 +6,7 @@
 import type { Request, Response } from 'express';
 import type { Clock, Logger } from '@tessera/common';
 import type { AuthResult } from './auth/verify-request';
+import type { CredentialStore } from './auth/credential-store';
 import { checksumAlgorithmOfHeader } from './checksums';
 import type { ChecksumAlgorithm } from './checksums';
 import type { S3Backend } from './backend';
@@ -56,6 +57,8 @@ export interface HandlerContext {
   readonly headerNames: readonly string[];
   /** Buckets' settings (CORS rules, owner, grants) as this gateway last read them (bucket-info-cache.ts). */
   readonly bucketCache: BucketInfoCache;
+  /** The access keys requests are signed with (a bucket policy may name only existing ones). */
+  readonly credentials: CredentialStore;
 }
 
 /** The verified request body; `alsoCompute` adds checksums to compute even if the client sent none. */

@@ -159,7 +159,7 @@ function versionIdOf(query: QueryView): string | undefined {
 }
 
 const absentConfigurations: readonly AbsentBucketConfiguration[] = [
-  'policy', 'policyStatus', 'website', 'ownershipControls', 'replication',
+  'website', 'ownershipControls', 'replication',
   'publicAccessBlock', 'logging', 'accelerate', 'requestPayment', 'notification',
 ];
 
@@ -246,6 +246,8 @@ function parseBucketGet(bucket: string, query: QueryView): S3Operation {
   if (query.has('lifecycle')) return { kind: 'GetBucketLifecycleConfiguration', bucket };
   if (query.has('object-lock')) return { kind: 'GetObjectLockConfiguration', bucket };
   if (query.has('encryption')) return { kind: 'GetBucketEncryption', bucket };
+  if (query.has('policy')) return { kind: 'GetBucketPolicy', bucket };
+  if (query.has('policyStatus')) return { kind: 'GetBucketPolicyStatus', bucket };
   if (query.has('uploads')) return { kind: 'ListMultipartUploads', bucket, params: listUploadsParams(query) };
   if (query.has('versions')) return { kind: 'ListObjectVersions', bucket, params: listVersionsParams(query) };
   const configuration = absentConfigurations.find((name) => query.has(name));
@@ -273,6 +275,7 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       if (subresource === 'lifecycle') return { kind: 'PutBucketLifecycleConfiguration', bucket };
       if (subresource === 'object-lock') return { kind: 'PutObjectLockConfiguration', bucket };
       if (subresource === 'encryption') return { kind: 'PutBucketEncryption', bucket };
+      if (subresource === 'policy') return { kind: 'PutBucketPolicy', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `PUT ?${subresource}` };
       return { kind: 'CreateBucket', bucket };
     case 'DELETE':
@@ -280,6 +283,7 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       if (subresource === 'cors') return { kind: 'DeleteBucketCors', bucket };
       if (subresource === 'lifecycle') return { kind: 'DeleteBucketLifecycle', bucket };
       if (subresource === 'encryption') return { kind: 'DeleteBucketEncryption', bucket };
+      if (subresource === 'policy') return { kind: 'DeleteBucketPolicy', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `DELETE ?${subresource}` };
       return { kind: 'DeleteBucket', bucket };
     case 'POST':

@@ -56,6 +56,7 @@ export const s3ErrorCatalogue = {
   KeyTooLongError: { httpStatus: 400, message: 'Your key is too long' },
   MalformedACLError: { httpStatus: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MalformedXML: { httpStatus: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
+  MalformedPolicy: { httpStatus: 400, message: 'Policies must be valid JSON and follow the policy grammar.' },
   MalformedPOSTRequest: { httpStatus: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },
   MaxMessageLengthExceeded: { httpStatus: 400, message: 'Your request was too big.' },
   MaxPostPreDataLengthExceeded: { httpStatus: 400, message: 'Your POST request fields preceding the upload file were too large.' },

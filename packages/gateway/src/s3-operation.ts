@@ -64,8 +64,6 @@ export interface ListPartsParams {
  * notification).
  */
 export type AbsentBucketConfiguration =
-  | 'policy'
-  | 'policyStatus'
   | 'website'
   | 'ownershipControls'
   | 'replication'
@@ -104,6 +102,10 @@ export type S3Operation =
   | { readonly kind: 'GetBucketEncryption'; readonly bucket: string }
   | { readonly kind: 'PutBucketEncryption'; readonly bucket: string }
   | { readonly kind: 'DeleteBucketEncryption'; readonly bucket: string }
+  | { readonly kind: 'GetBucketPolicy'; readonly bucket: string }
+  | { readonly kind: 'PutBucketPolicy'; readonly bucket: string }
+  | { readonly kind: 'DeleteBucketPolicy'; readonly bucket: string }
+  | { readonly kind: 'GetBucketPolicyStatus'; readonly bucket: string }
   /** A browser's CORS preflight (OPTIONS): answered from the bucket's CORS rules, unauthenticated. */
   | { readonly kind: 'CorsPreflight'; readonly bucket: string; readonly key: string | undefined }
   | { readonly kind: 'ListObjectsV2'; readonly bucket: string; readonly params: ListObjectsV2Params }
@@ -171,6 +173,10 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'GetBucketEncryption',
   'PutBucketEncryption',
   'DeleteBucketEncryption',
+  'GetBucketPolicy',
+  'PutBucketPolicy',
+  'DeleteBucketPolicy',
+  'GetBucketPolicyStatus',
   'CorsPreflight',
   'ListObjectsV2',
   'ListObjects',

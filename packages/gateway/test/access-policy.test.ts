@@ -2,9 +2,12 @@
 // in its bucket; a grantee only what its grant says (read: reads and listings; write: writes
 // and deletes), never the owner's settings or a GOVERNANCE bypass; copies need read on their
 // source; requests checked elsewhere (ListBuckets, CreateBucket, POST forms) need nothing here.
-// Every operation kind is classified (the switch ends in assertNever).
+// Every operation kind is classified (the switch ends in assertNever) and names its S3 action and
+// resource for bucket policies; a policy's Deny wins over ownership and grants, its Allow lets in
+// a key without a grant, and only the owner handles the policy itself.
 // Method: the pure functions of src/access-policy.ts over a table of operations.
-import { mayAccess, mayList, requiredAccess } from '../src/access-policy';
+import { decideAccess, mayAccess, mayList, objectDeleteAccess, requiredAccess } from '../src/access-policy';
+import { parseBucketPolicy } from '../src/bucket-policy';
 import type { Principal } from '../src/auth/credential-store';
 import { rootPrincipal } from '../src/auth/credential-store';
 import type { S3Operation } from '../src/s3-operation';
@@ -53,9 +56,62 @@ test('operations need read, write or the owner; copies also read their source; b
   ];
   const text = (op: S3Operation, bypass: boolean): string => requiredAccess(op, bypass).map((r) => `${r.bucket}:${r.level}`).join(' ');
   for (const [op, expected] of cases) expect([op.kind, text(op, false)]).toEqual([op.kind, expected]);
-  expect(text({ kind: 'DeleteObject', bucket: 'b', key: 'k', versionId: 'v' }, true)).toBe('b:owner');
-  expect(text({ kind: 'DeleteObjects', bucket: 'b' }, true)).toBe('b:owner');
-  expect(text({ kind: 'PutObjectRetention', bucket: 'b', key: 'k', versionId: undefined }, true)).toBe('b:owner');
+  // Bypassing takes the owner besides the write (or the policy's s3:BypassGovernanceRetention).
+  expect(text({ kind: 'DeleteObject', bucket: 'b', key: 'k', versionId: 'v' }, true)).toBe('b:write b:owner');
+  expect(text({ kind: 'PutObjectRetention', bucket: 'b', key: 'k', versionId: undefined }, true)).toBe('b:write b:owner');
+  // DeleteObjects: write here; each key (and its bypass) is checked as it is deleted.
+  expect(text({ kind: 'DeleteObjects', bucket: 'b' }, true)).toBe('b:write');
+  expect(objectDeleteAccess('b', 'k', undefined, true).map((r) => `${r.level}:${r.action}`)).toEqual(['write:s3:DeleteObject', 'owner:s3:BypassGovernanceRetention']);
   // The header changes nothing for operations that cannot bypass a retention.
   expect(text({ kind: 'PutObject', bucket: 'b', key: 'k' }, true)).toBe('b:write');
+});
+
+test('each operation names the S3 action and resource a bucket policy decides', () => {
+  const source = { bucket: 'src', key: 'dir/k', versionId: 'v1' };
+  const cases: ReadonlyArray<readonly [S3Operation, string]> = [
+    [{ kind: 'GetObject', bucket: 'b', key: 'a/b c', partNumber: undefined, versionId: undefined }, 's3:GetObject@arn:aws:s3:::b/a/b c'],
+    [{ kind: 'HeadObject', bucket: 'b', key: 'k', partNumber: undefined, versionId: 'v' }, 's3:GetObjectVersion@arn:aws:s3:::b/k'],
+    [{ kind: 'HeadBucket', bucket: 'b' }, 's3:ListBucket@arn:aws:s3:::b'],
+    [{ kind: 'ListObjectsV2', bucket: 'b', params: { prefix: '', delimiter: undefined, maxKeys: 1000, continuationToken: undefined, startAfter: undefined, fetchOwner: false, encodingType: undefined } }, 's3:ListBucket@arn:aws:s3:::b'],
+    [{ kind: 'GetBucketCors', bucket: 'b' }, 's3:GetBucketCORS@arn:aws:s3:::b'],
+    [{ kind: 'GetBucketConfiguration', bucket: 'b', configuration: 'website' }, 's3:GetBucketWebsite@arn:aws:s3:::b'],
+    [{ kind: 'DeleteBucketLifecycle', bucket: 'b' }, 's3:PutLifecycleConfiguration@arn:aws:s3:::b'],
+    [{ kind: 'PutBucketPolicy', bucket: 'b' }, 's3:PutBucketPolicy@arn:aws:s3:::b'],
+    [{ kind: 'UploadPart', bucket: 'b', key: 'k', uploadId: 'u', partNumber: 1 }, 's3:PutObject@arn:aws:s3:::b/k'],
+    [{ kind: 'ListParts', bucket: 'b', key: 'k', uploadId: 'u', params: { maxParts: 1000, partNumberMarker: 0, encodingType: undefined } }, 's3:ListMultipartUploadParts@arn:aws:s3:::b/k'],
+    [{ kind: 'DeleteObjectTagging', bucket: 'b', key: 'k', versionId: 'v' }, 's3:DeleteObjectVersionTagging@arn:aws:s3:::b/k'],
+    [{ kind: 'CopyObject', bucket: 'b', key: 'k', source }, 's3:PutObject@arn:aws:s3:::b/k s3:GetObjectVersion@arn:aws:s3:::src/dir/k'],
+  ];
+  const text = (op: S3Operation): string => requiredAccess(op, false).map((r) => `${r.action}@${r.resource}`).join(' ');
+  for (const [op, expected] of cases) expect([op.kind, text(op)]).toEqual([op.kind, expected]);
+});
+
+test('a policy Deny beats ownership and grants, an Allow admits a key without a grant, the owner keeps the policy itself', () => {
+  const policy = parseBucketPolicy(JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: { AWS: [stranger.accessKeyId] }, Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::b/public/*' },
+      { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::b/locked/*' },
+      { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::b' },
+    ],
+  }), 'b');
+  const get = (objectKey: string) => requiredAccess({ kind: 'GetObject', bucket: 'b', key: objectKey, partNumber: undefined, versionId: undefined }, false)[0]!;
+  const decide = (principal: Principal, required: ReturnType<typeof get>) => decideAccess(principal, bucket, policy, required, new Map());
+  expect(decide(stranger, get('public/a'))).toBe('allowed');
+  expect(decide(stranger, get('private/a'))).toBe('notGranted');
+  expect(decide(reader, get('private/a'))).toBe('allowed');
+  expect(decide(owner, get('locked/a'))).toBe('deniedByPolicy');
+  expect(decide(reader, get('locked/a'))).toBe('deniedByPolicy');
+  expect(decide(rootPrincipal('TKROOT'), get('locked/a'))).toBe('allowed');
+  // Statement 3 denies everything on the bucket itself, but not the owner's hold on its policy.
+  const policyOp = (kind: 'GetBucketPolicy' | 'PutBucketPolicy' | 'DeleteBucketPolicy') => requiredAccess({ kind, bucket: 'b' }, false)[0]!;
+  for (const kind of ['GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy'] as const) {
+    expect(decide(owner, policyOp(kind))).toBe('allowed');
+    expect(decide(reader, policyOp(kind))).toBe('notGranted');
+  }
+  expect(decide(owner, requiredAccess({ kind: 'GetBucketCors', bucket: 'b' }, false)[0]!)).toBe('deniedByPolicy');
+  // DeleteObjects defers to its keys when there is a policy; without one a stranger is refused at once.
+  const deleteObjects = requiredAccess({ kind: 'DeleteObjects', bucket: 'b' }, false)[0]!;
+  expect(decide(stranger, deleteObjects)).toBe('allowed');
+  expect(decideAccess(stranger, bucket, undefined, deleteObjects, new Map())).toBe('notGranted');
 });

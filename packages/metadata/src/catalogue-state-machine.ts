@@ -424,6 +424,12 @@ export class CatalogueStateMachine {
         m.put(keys.bucketKey(command.bucket), record);
         return record;
       }
+      case 'setBucketPolicy': {
+        const { policy: _previousPolicy, ...previous } = await this.getBucket(command.bucket);
+        const record: BucketRecord = command.policy === '' ? previous : { ...previous, policy: command.policy };
+        m.put(keys.bucketKey(command.bucket), record);
+        return record;
+      }
       case 'initEncryptionMasterKey':
       case 'rotateEncryptionMasterKey': {
         const existing = await this.readJson<EncryptionMasterKeyRecord>(keys.encryptionMasterKeyKey);

@@ -43,6 +43,8 @@ export type Command =
   | { readonly type: 'deleteAccessKey'; readonly accessKeyId: string; readonly force: boolean }
   /** S3 PutBucketEncryption ('AES256') and DeleteBucketEncryption (''). */
   | { readonly type: 'setBucketEncryption'; readonly bucket: string; readonly algorithm: 'AES256' | '' }
+  /** S3 PutBucketPolicy (the JSON document) and DeleteBucketPolicy (''). */
+  | { readonly type: 'setBucketPolicy'; readonly bucket: string; readonly policy: string }
   /**
    * Stores the SSE-S3 master key unless one exists; answers the stored one either way, so
    * gateways asking at the same time all get the first.
@@ -249,6 +251,12 @@ export function validateCommand(command: StampedCommand): void {
       validateBucketName(command.bucket);
       if (command.algorithm !== 'AES256' && command.algorithm !== '') throw new InvalidArgumentError('the only server-side encryption algorithm is AES256');
       return;
+    case 'setBucketPolicy':
+      validateBucketName(command.bucket);
+      if (typeof command.policy !== 'string' || Buffer.byteLength(command.policy) > bucketPolicyBytesMax) {
+        throw new InvalidArgumentError(`a bucket policy is a string of at most ${bucketPolicyBytesMax} bytes`);
+      }
+      return;
     case 'initEncryptionMasterKey':
     case 'rotateEncryptionMasterKey':
       validateBase64Bytes(command.keyBase64, 'keyBase64', 32);
@@ -445,6 +453,9 @@ export function validateCommand(command: StampedCommand): void {
 
 /** Grants on one bucket (S3 allows 100 grants in an ACL). */
 export const bucketGrantCountMax = 100;
+
+/** A bucket policy's size (S3: 20 KB); the gateway refuses larger ones first, as MalformedPolicy. */
+export const bucketPolicyBytesMax = 20 * 1024;
 
 /** A base64 string of exactly `lengthBytes` bytes. */
 function validateBase64Bytes(value: unknown, name: string, lengthBytes: number): void {

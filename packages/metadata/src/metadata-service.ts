@@ -152,6 +152,8 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     // validateCommand (in propose) refuses an algorithm other than AES256 or "".
     SetBucketEncryption: u('SetBucketEncryption', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketEncryption', bucket: req.bucket, algorithm: req.algorithm as 'AES256' | '' }, rid))),
+    SetBucketPolicy: u('SetBucketPolicy', async (req, rid) =>
+      bucketToProto(await propose<BucketRecord>({ type: 'setBucketPolicy', bucket: req.bucket, policy: req.policy }, rid))),
     ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
     SetBucketCors: u('SetBucketCors', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketCors', bucket: req.bucket, rules: req.rules.map(corsRuleFromWire) }, rid))),

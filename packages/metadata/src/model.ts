@@ -28,6 +28,8 @@ export interface BucketRecord {
   readonly grants?: readonly BucketGrantRecord[];
   /** S3 default encryption (PutBucketEncryption): new objects asking for none get SSE-S3; absent = none. */
   readonly defaultEncryption?: 'AES256';
+  /** S3 bucket policy (PutBucketPolicy): the JSON document as given, validated by the gateway; absent = none. */
+  readonly policy?: string;
 }
 
 /** What one access key other than the owner may do in a bucket (at least one of the two). */

@@ -30,7 +30,7 @@ export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
 }
 
 export function bucketToProto(bucket: BucketRecord): Bucket {
-  const { corsRules, lifecycleRules, objectLock, grants, defaultEncryption, ...rest } = bucket;
+  const { corsRules, lifecycleRules, objectLock, grants, defaultEncryption, policy, ...rest } = bucket;
   const defaultRetention = objectLock?.defaultRetention;
   return {
     ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToWire),
@@ -38,6 +38,7 @@ export function bucketToProto(bucket: BucketRecord): Bucket {
     objectLockEnabled: objectLock !== undefined, defaultRetentionMode: defaultRetention?.mode ?? '',
     defaultRetentionDays: defaultRetention?.days ?? 0, defaultRetentionYears: defaultRetention?.years ?? 0,
     grants: (grants ?? []).map((grant) => ({ ...grant })), defaultEncryption: defaultEncryption ?? '',
+    policy: policy ?? '',
   };
 }
 

@@ -166,6 +166,18 @@ describe('objects and writes', () => {
     expect(await cat.machine.getBucket('data')).toEqual(before);
   });
 
+  test('setBucketPolicy stores the document verbatim, an empty one removes it; oversized documents refused', async () => {
+    const before = await cat.machine.getBucket('data');
+    const policy = '{ "Version": "2012-10-17", "Statement": [] }';
+    await ok({ type: 'setBucketPolicy', bucket: 'data', policy });
+    expect((await cat.machine.getBucket('data')).policy).toBe(policy);
+    await ok({ type: 'setBucketPolicy', bucket: 'data', policy: '' });
+    expect(await cat.machine.getBucket('data')).toEqual(before);
+    await fails({ type: 'setBucketPolicy', bucket: 'nope', policy }, NoSuchBucketError);
+    await fails({ type: 'setBucketPolicy', bucket: 'data', policy: 'x'.repeat(20 * 1024 + 1) }, InvalidArgumentError);
+    expect(await cat.machine.getBucket('data')).toEqual(before);
+  });
+
   test('typed refusals: key too long, unknown bucket, shards not placed, unknown node', async () => {
     await fails(putInline('data', 'k'.repeat(1025)), KeyTooLongError);
     await ok(putInline('data', 'é'.repeat(512))); // 1024 bytes exactly

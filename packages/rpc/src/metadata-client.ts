@@ -258,6 +258,10 @@ export class MetadataClient {
   setBucketEncryption(bucket: string, algorithm: 'AES256' | ''): Promise<Bucket__Output> {
     return this.call('setBucketEncryption', { bucket, algorithm }, 'write');
   }
+  /** PutBucketPolicy (the JSON document) / DeleteBucketPolicy (''). */
+  setBucketPolicy(bucket: string, policy: string): Promise<Bucket__Output> {
+    return this.call('setBucketPolicy', { bucket, policy }, 'write');
+  }
   setBucketLifecycle(bucket: string, rules: readonly LifecycleRule[]): Promise<Bucket__Output> {
     return this.call('setBucketLifecycle', { bucket, rules: rules.map(lifecycleRuleToWire) }, 'write');
   }

@@ -259,6 +259,12 @@ export class ClusterS3Backend implements S3Backend {
     });
   }
 
+  setBucketPolicy(name: string, policy: string | undefined): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.setBucketPolicy(name, policy ?? '');
+    });
+  }
+
   setBucketLifecycle(name: string, rules: readonly LifecycleRule[]): Promise<void> {
     return this.call(async () => {
       await this.components.metadata.setBucketLifecycle(name, rules);

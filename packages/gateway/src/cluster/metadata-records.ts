@@ -58,6 +58,7 @@ export function bucketInfoOf(record: Bucket__Output): BucketInfo {
     objectLock: record.objectLockEnabled ? { defaultRetention: defaultRetentionOf(record) } : undefined,
     owner: record.owner, grants: record.grants.map(({ accessKeyId, read, write }) => ({ accessKeyId, read, write })),
     defaultEncryption: record.defaultEncryption === sseAlgorithm ? sseAlgorithm : undefined,
+    policy: record.policy === '' ? undefined : record.policy,
   };
 }
 

@@ -1,7 +1,10 @@
 /**
  * DeleteObjects: multi-object delete of up to 1000 keys, quiet mode; per-key failures are
- * reported in the result, not as a failure of the whole request.
+ * reported in the result, not as a failure of the whole request (AccessDenied too: each key is
+ * checked against the bucket's policy as S3 does).
  */
+import { objectDeleteAccess } from '../access-policy';
+import { checkAccess } from '../bucket-access';
 import { bypassGovernanceOf } from '../object-lock';
 import { keyLengthBytesMax } from '../parse-s3-request';
 import { toS3Error } from '../error-boundary';
@@ -16,6 +19,8 @@ import type { DeleteOutcome } from '../xml-responses';
 async function deleteOne(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined, bypassGovernance: boolean): Promise<DeleteOutcome> {
   if (Buffer.byteLength(key, 'utf8') > keyLengthBytesMax || key === '') return { kind: 'error', key, versionId, code: 'KeyTooLongError', message: 'Your key is too long' };
   try {
+    // Each key is its own resource: a bucket policy may allow or deny some keys and not others.
+    for (const required of objectDeleteAccess(bucket, key, versionId, bypassGovernance)) await checkAccess(ctx, required);
     const result = await ctx.backend.deleteObject(bucket, key, versionId, { bypassGovernance });
     return { kind: 'deleted', key, versionId, deleteMarkerVersionId: result.deleteMarker ? result.versionId : undefined };
   } catch (error) {

@@ -13,8 +13,6 @@ import type { HandlerContext } from '../handler-context';
 import { xmlDocument, xmlText } from '../xml';
 
 const absentConfigurationAnswers: Record<AbsentBucketConfiguration, { readonly errorCode: S3ErrorCode } | { readonly defaultXml: string }> = {
-  policy: { errorCode: 'NoSuchBucketPolicy' },
-  policyStatus: { errorCode: 'NoSuchBucketPolicy' },
   website: { errorCode: 'NoSuchWebsiteConfiguration' },
   ownershipControls: { errorCode: 'OwnershipControlsNotFoundError' },
   replication: { errorCode: 'ReplicationConfigurationNotFoundError' },

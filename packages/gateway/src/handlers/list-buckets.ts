@@ -3,13 +3,14 @@
  * (`prefix`, `max-buckets` 1-10,000, `continuation-token`): without them every bucket is listed
  * in one page, as before; with `max-buckets` a truncated page carries a ContinuationToken, an
  * opaque base64url of the last bucket name returned. The root key sees every bucket; another
- * key sees those it owns or holds a grant in (access-policy.ts).
+ * key sees those it owns or holds a grant in, or whose policy allows it s3:ListBucket
+ * (bucket-access.ts).
  */
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
 import { listAllMyBucketsXml } from '../xml-responses';
-import { mayList } from '../access-policy';
+import { mayListBucket } from '../bucket-access';
 import { ownerOfKey } from '../xml-responses';
 
 /** S3's bound on max-buckets. */
@@ -39,7 +40,7 @@ export async function handleListBuckets(ctx: HandlerContext): Promise<void> {
   const after = token === undefined || token === '' ? undefined : decodeToken(token);
   const buckets = await callBackend({}, () => ctx.backend.listBuckets());
   const selected = [...buckets]
-    .filter((bucket) => bucket.name.startsWith(prefix) && (after === undefined || bucket.name > after) && mayList(ctx.auth.principal, bucket))
+    .filter((bucket) => bucket.name.startsWith(prefix) && (after === undefined || bucket.name > after) && mayListBucket(ctx, bucket))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const page = maxBuckets === undefined ? selected : selected.slice(0, maxBuckets);
   const last = page[page.length - 1];

@@ -19,6 +19,7 @@ import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { authenticatePostForm } from '../auth/post-form-auth';
 import type { AuthOptions, AuthResult } from '../auth/verify-request';
+import { objectArn } from '../access-policy';
 import { checkAccess } from '../bucket-access';
 import { callBackend, sendEmpty, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
@@ -101,8 +102,6 @@ export async function handlePostObject(
   const texts = new Map([...fields].map(([name, field]) => [name, field.text]));
   const principal = await authenticatePostForm(texts, authOptions);
   const ctx = contextFor({ principal, payload: { kind: 'unsigned' } });
-  await checkAccess(ctx, { bucket, level: 'write' });
-
   const keyField = texts.get('key');
   if (keyField === undefined) {
     throw new S3Error('InvalidArgument', {
@@ -113,6 +112,7 @@ export async function handlePostObject(
   const key = keyField.split('${filename}').join(file.filename ?? '');
   if (key === '') throw new S3Error('InvalidArgument', { message: 'The key of a POST upload must not be empty.', fields: { ArgumentName: 'key', ArgumentValue: '' } });
   validateKey(key);
+  await checkAccess(ctx, { bucket, level: 'write', action: 's3:PutObject', resource: objectArn(bucket, key) });
   const policy = parsePostPolicy(texts.get('policy') ?? '');
   const sizeBytesRange = checkPostPolicy(policy, new Map([...texts, ['bucket', bucket], ['key', key]]), ctx.clock.nowMs());
 

@@ -5,7 +5,8 @@
  * a key without a grant is refused (403) on reads, writes and copies; a read grant allows GET,
  * listings and presigned URLs but no writes; a write grant allows writes but no bucket settings;
  * a key made without bucket creation cannot create one; a deleted key stops working;
- * x-amz-expected-bucket-owner is checked; an owner shares a bucket with PutBucketAcl too.
+ * x-amz-expected-bucket-owner is checked; an owner shares a bucket with PutBucketAcl too, and
+ * with a bucket policy, stored in the Raft catalogue.
  * Method: the in-process cluster fixture (3 metadata nodes, 9 storage nodes, the real gateway)
  * with keys created through the metadata service as `tessera key` does, driven by
  * @aws-sdk/client-s3 clients signing with each key; bodies compared by SHA-256. Grants reach the
@@ -13,7 +14,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  AbortMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, DeleteBucketCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
+  AbortMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, DeleteBucketCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
   PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -145,6 +146,26 @@ test('the owner shares a bucket with PutBucketAcl (READ to a key id) and sees it
   expect(await errorOf(bob.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', ACL: 'private' })))).toEqual([403, 'AccessDenied']);
   await alice.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', ACL: 'private' }));
   expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe('AccessDenied');
+});
+
+test('a bucket policy lets a key read without a grant, lives in the catalogue, names only existing keys, and goes with DeleteBucketPolicy', async () => {
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: [bob.accessKeyId] }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::alice-data/report*' }],
+  });
+  expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe('AccessDenied');
+  await alice.client.send(new PutBucketPolicyCommand({ Bucket: 'alice-data', Policy: policy }));
+  expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe(sha256(body));
+  expect((await cluster.metadata.headBucket('alice-data')).policy).toBe(policy);
+  expect((await alice.client.send(new GetBucketPolicyCommand({ Bucket: 'alice-data' }))).Policy).toBe(policy);
+  // The Allow names GetObject on report* only: no writes, no other keys, no listing.
+  expect(await errorOf(bob.client.send(new PutObjectCommand({ Bucket: 'alice-data', Key: 'report.bin', Body: 'x' })))).toEqual([403, 'AccessDenied']);
+  expect(await errorOf(bob.client.send(new ListObjectsV2Command({ Bucket: 'alice-data' })))).toEqual([403, 'AccessDenied']);
+  const unknownKey = policy.replace(bob.accessKeyId, 'TKNOSUCHKEY000000001');
+  expect(await errorOf(alice.client.send(new PutBucketPolicyCommand({ Bucket: 'alice-data', Policy: unknownKey })))).toEqual([400, 'MalformedPolicy']);
+  await alice.client.send(new DeleteBucketPolicyCommand({ Bucket: 'alice-data' }));
+  expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe('AccessDenied');
+  expect((await cluster.metadata.headBucket('alice-data')).policy).toBe('');
 });
 
 test('a deleted key stops working; a key that owns buckets is kept unless forced', async () => {

@@ -94,7 +94,7 @@ export class InMemoryS3Backend implements S3Backend {
     const existing = this.buckets.get(name);
     if (existing !== undefined) throw new S3BackendError(existing.info.owner === owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists');
     this.buckets.set(name, {
-      info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner, grants: [], defaultEncryption: undefined },
+      info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner, grants: [], defaultEncryption: undefined, policy: undefined },
       objects: new Map(), uploads: new Map(),
     });
   }
@@ -192,6 +192,12 @@ export class InMemoryS3Backend implements S3Backend {
     this.throwInjectedFailure();
     const bucket = this.bucket(name);
     bucket.info = { ...bucket.info, defaultEncryption: algorithm };
+  }
+
+  async setBucketPolicy(name: string, policy: string | undefined): Promise<void> {
+    this.throwInjectedFailure();
+    const bucket = this.bucket(name);
+    bucket.info = { ...bucket.info, policy };
   }
 
   async setBucketLifecycle(name: string, rules: readonly LifecycleRule[]): Promise<void> {

@@ -1,0 +1,56 @@
+/**
+ * Bucket policies: GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy, GetBucketPolicyStatus.
+ * The document is validated here (bucket-policy.ts) and stored verbatim in the bucket's record;
+ * requests are decided against it by bucket-access.ts. Only the bucket's owner (or root) reaches
+ * these handlers (access-policy.ts).
+ */
+import { S3Error } from '../s3-errors';
+import { bucketPolicyMaxBytes, isPolicyPublic, parseBucketPolicy, principalKeyIds } from '../bucket-policy';
+import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
+import type { HandlerContext } from '../handler-context';
+import { xmlDocument, xmlText } from '../xml';
+
+/** A body this much larger than a policy may be is refused unread (EntityTooLarge); up to it, MalformedPolicy says why. */
+const policyBodyBytesMax = 4 * bucketPolicyMaxBytes;
+
+async function storedPolicy(ctx: HandlerContext, bucket: string): Promise<string> {
+  const info = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
+  if (info.policy === undefined) throw new S3Error('NoSuchBucketPolicy', { fields: { BucketName: bucket } });
+  return info.policy;
+}
+
+export async function handleGetBucketPolicy(ctx: HandlerContext, bucket: string): Promise<void> {
+  const body = Buffer.from(await storedPolicy(ctx, bucket), 'utf8');
+  ctx.res.status(200);
+  ctx.res.setHeader('Content-Type', 'application/json');
+  ctx.res.setHeader('Content-Length', body.length);
+  ctx.res.end(body);
+}
+
+export async function handlePutBucketPolicy(ctx: HandlerContext, bucket: string): Promise<void> {
+  const text = (await readSmallBody(ctx, policyBodyBytesMax)).toString('utf8');
+  await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
+  const policy = parseBucketPolicy(text, bucket);
+  // As S3 does for principals that do not exist: a policy naming an unknown key is refused, not
+  // stored to match nobody (or, once such a key is created, someone unintended).
+  for (const accessKeyId of principalKeyIds(policy)) {
+    if ((await ctx.credentials.lookup(accessKeyId)) === undefined) {
+      throw new S3Error('MalformedPolicy', { message: `Invalid principal in policy: no access key ${accessKeyId}` });
+    }
+  }
+  await callBackend({ bucket }, () => ctx.backend.setBucketPolicy(bucket, text));
+  ctx.bucketCache.forget(bucket);
+  sendEmpty(ctx, 204);
+}
+
+export async function handleDeleteBucketPolicy(ctx: HandlerContext, bucket: string): Promise<void> {
+  await callBackend({ bucket }, () => ctx.backend.setBucketPolicy(bucket, undefined));
+  ctx.bucketCache.forget(bucket);
+  sendEmpty(ctx, 204);
+}
+
+/** IsPublic: whether the policy allows every key in without a condition (S3's notion of public). */
+export async function handleGetBucketPolicyStatus(ctx: HandlerContext, bucket: string): Promise<void> {
+  const policy = parseBucketPolicy(await storedPolicy(ctx, bucket), bucket);
+  sendXml(ctx, 200, xmlDocument('PolicyStatus', xmlText('IsPublic', isPolicyPublic(policy) ? 'true' : 'false')));
+}
