@@ -70,14 +70,20 @@ function versioned(name: string, versionName: string, versionId: string | undefi
 }
 
 /**
+ * `access` to an object, plus (when the request bypasses GOVERNANCE retention) the owner or the
+ * policy's s3:BypassGovernanceRetention there: bypassing is not a writer's call.
+ */
+function withGovernanceBypass(access: RequiredAccess, bypassGovernance: boolean): readonly RequiredAccess[] {
+  return bypassGovernance ? [access, { ...access, level: 'owner', action: 's3:BypassGovernanceRetention' }] : [access];
+}
+
+/**
  * What deleting one object needs (DeleteObject, and each key of DeleteObjects): write access or
- * the policy's s3:DeleteObject(Version); bypassing GOVERNANCE retention also takes the owner or
- * the policy's s3:BypassGovernanceRetention.
+ * the policy's s3:DeleteObject(Version), and the bypass's own access when it bypasses.
  */
 export function objectDeleteAccess(bucket: string, key: string, versionId: string | undefined, bypassGovernance: boolean): readonly RequiredAccess[] {
-  const resource = objectArn(bucket, key);
-  const deletion: RequiredAccess = { bucket, level: 'write', action: versioned('DeleteObject', 'DeleteObjectVersion', versionId), resource };
-  return bypassGovernance ? [deletion, { bucket, level: 'owner', action: 's3:BypassGovernanceRetention', resource }] : [deletion];
+  const deletion: RequiredAccess = { bucket, level: 'write', action: versioned('DeleteObject', 'DeleteObjectVersion', versionId), resource: objectArn(bucket, key) };
+  return withGovernanceBypass(deletion, bypassGovernance);
 }
 
 /**
@@ -90,9 +96,6 @@ export function objectDeleteAccess(bucket: string, key: string, versionId: strin
 export function requiredAccess(op: S3Operation, bypassGovernance: boolean): readonly RequiredAccess[] {
   const onBucket = (bucket: string, level: AccessLevel, action: string): RequiredAccess[] => [{ bucket, level, action, resource: bucketArn(bucket) }];
   const onObject = (bucket: string, key: string, level: AccessLevel, action: string): RequiredAccess[] => [{ bucket, level, action, resource: objectArn(bucket, key) }];
-  // Bypassing GOVERNANCE retention is the owner's call (or the policy's), not a writer's.
-  const withBypass = (bucket: string, key: string, access: RequiredAccess[]): RequiredAccess[] =>
-    (bypassGovernance ? [...access, ...onObject(bucket, key, 'owner', 's3:BypassGovernanceRetention')] : access);
   switch (op.kind) {
     case 'ListBuckets':
     case 'CreateBucket':
@@ -154,8 +157,9 @@ export function requiredAccess(op: S3Operation, bypassGovernance: boolean): read
     case 'DeleteObjectTagging': return onObject(op.bucket, op.key, 'write', versioned('DeleteObjectTagging', 'DeleteObjectVersionTagging', op.versionId));
     case 'PutObjectAcl': return onObject(op.bucket, op.key, 'write', versioned('PutObjectAcl', 'PutObjectVersionAcl', op.versionId));
     case 'PutObjectLegalHold': return onObject(op.bucket, op.key, 'write', 's3:PutObjectLegalHold');
-    case 'PutObjectRetention': return withBypass(op.bucket, op.key, onObject(op.bucket, op.key, 'write', 's3:PutObjectRetention'));
-    case 'DeleteObject': return [...objectDeleteAccess(op.bucket, op.key, op.versionId, bypassGovernance)];
+    case 'PutObjectRetention':
+      return withGovernanceBypass({ bucket: op.bucket, level: 'write', action: 's3:PutObjectRetention', resource: objectArn(op.bucket, op.key) }, bypassGovernance);
+    case 'DeleteObject': return objectDeleteAccess(op.bucket, op.key, op.versionId, bypassGovernance);
     default:
       return assertNever(op, 'S3 operation');
   }

@@ -55,7 +55,7 @@ export interface HandlerContext {
   readonly rawQuery: readonly QueryParameter[];
   header(lowerCaseName: string): string | undefined;
   readonly headerNames: readonly string[];
-  /** Buckets' settings (CORS rules, owner, grants) as this gateway last read them (bucket-info-cache.ts). */
+  /** Buckets' settings (CORS rules, owner, grants, policy) as this gateway last read them (bucket-info-cache.ts). */
   readonly bucketCache: BucketInfoCache;
   /** The access keys requests are signed with (a bucket policy may name only existing ones). */
   readonly credentials: CredentialStore;

@@ -6,6 +6,8 @@
  */
 import { S3Error } from '../s3-errors';
 import { bucketPolicyMaxBytes, isPolicyPublic, parseBucketPolicy, principalKeyIds } from '../bucket-policy';
+import type { BucketInfo } from '../backend';
+import { policyOf } from '../bucket-access';
 import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { xmlDocument, xmlText } from '../xml';
@@ -13,14 +15,16 @@ import { xmlDocument, xmlText } from '../xml';
 /** A body this much larger than a policy may be is refused unread (EntityTooLarge); up to it, MalformedPolicy says why. */
 const policyBodyBytesMax = 4 * bucketPolicyMaxBytes;
 
-async function storedPolicy(ctx: HandlerContext, bucket: string): Promise<string> {
+/** The bucket's settings, when it has a policy (NoSuchBucket, NoSuchBucketPolicy otherwise). */
+async function bucketWithPolicy(ctx: HandlerContext, bucket: string): Promise<BucketInfo & { readonly policy: string }> {
   const info = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
-  if (info.policy === undefined) throw new S3Error('NoSuchBucketPolicy', { fields: { BucketName: bucket } });
-  return info.policy;
+  const { policy } = info;
+  if (policy === undefined) throw new S3Error('NoSuchBucketPolicy', { fields: { BucketName: bucket } });
+  return { ...info, policy };
 }
 
 export async function handleGetBucketPolicy(ctx: HandlerContext, bucket: string): Promise<void> {
-  const body = Buffer.from(await storedPolicy(ctx, bucket), 'utf8');
+  const body = Buffer.from((await bucketWithPolicy(ctx, bucket)).policy, 'utf8');
   ctx.res.status(200);
   ctx.res.setHeader('Content-Type', 'application/json');
   ctx.res.setHeader('Content-Length', body.length);
@@ -51,6 +55,7 @@ export async function handleDeleteBucketPolicy(ctx: HandlerContext, bucket: stri
 
 /** IsPublic: whether the policy allows every key in without a condition (S3's notion of public). */
 export async function handleGetBucketPolicyStatus(ctx: HandlerContext, bucket: string): Promise<void> {
-  const policy = parseBucketPolicy(await storedPolicy(ctx, bucket), bucket);
-  sendXml(ctx, 200, xmlDocument('PolicyStatus', xmlText('IsPublic', isPolicyPublic(policy) ? 'true' : 'false')));
+  const policy = policyOf(await bucketWithPolicy(ctx, bucket), ctx.logger);
+  const isPublic = policy !== undefined && isPolicyPublic(policy);
+  sendXml(ctx, 200, xmlDocument('PolicyStatus', xmlText('IsPublic', isPublic ? 'true' : 'false')));
 }
