@@ -11,13 +11,14 @@
  *   owner (or root).
  * - A bucket policy (bucket-policy.ts) adds to that per S3 action and resource: an explicit Deny
  *   refuses the request whatever the key's ownership or grants (the owner included), an Allow
- *   lets in a key that has no grant. Its owner alone reads, changes and deletes a bucket's policy,
+ *   lets in a key that has no grant (not while the policy is public and the bucket's public access
+ *   block restricts public buckets). Its owner alone reads, changes and deletes a bucket's policy,
  *   and no policy can refuse that, so an owner never locks itself out.
  */
 import { assertNever } from '@tessera/common';
 import type { Principal } from './auth/credential-store';
 import type { BucketGrant } from './backend';
-import { evaluateBucketPolicy } from './bucket-policy';
+import { evaluateBucketPolicy, isPolicyPublic } from './bucket-policy';
 import type { BucketPolicy } from './bucket-policy';
 import type { AbsentBucketConfiguration, S3Operation } from './s3-operation';
 
@@ -40,6 +41,8 @@ export interface RequiredAccess {
 export interface BucketAccessFacts {
   readonly owner: string;
   readonly grants: readonly BucketGrant[];
+  /** PutPublicAccessBlock's RestrictPublicBuckets: a public policy's Allow admits no key but the owner. */
+  readonly publicAccessBlock?: { readonly restrictPublicBuckets: boolean } | undefined;
 }
 
 /** The S3 resource names of policies: a bucket, or one object in it. */
@@ -57,7 +60,6 @@ const absentConfigurationActions: Readonly<Record<AbsentBucketConfiguration, str
   website: 's3:GetBucketWebsite',
   ownershipControls: 's3:GetBucketOwnershipControls',
   replication: 's3:GetReplicationConfiguration',
-  publicAccessBlock: 's3:GetBucketPublicAccessBlock',
   logging: 's3:GetBucketLogging',
   accelerate: 's3:GetAccelerateConfiguration',
   requestPayment: 's3:GetBucketRequestPayment',
@@ -133,6 +135,9 @@ export function requiredAccess(op: S3Operation, bypassGovernance: boolean): read
     case 'PutBucketPolicy': return onBucket(op.bucket, 'owner', 's3:PutBucketPolicy');
     case 'DeleteBucketPolicy': return onBucket(op.bucket, 'owner', 's3:DeleteBucketPolicy');
     case 'GetBucketPolicyStatus': return onBucket(op.bucket, 'owner', 's3:GetBucketPolicyStatus');
+    case 'GetPublicAccessBlock': return onBucket(op.bucket, 'read', 's3:GetBucketPublicAccessBlock');
+    case 'PutPublicAccessBlock':
+    case 'DeletePublicAccessBlock': return onBucket(op.bucket, 'owner', 's3:PutBucketPublicAccessBlock');
     case 'DeleteObjects': return [{ bucket: op.bucket, level: 'write', action: undefined, resource: bucketArn(op.bucket) }];
     case 'GetObject':
     case 'HeadObject': return onObject(op.bucket, op.key, 'read', versioned('GetObject', 'GetObjectVersion', op.versionId));
@@ -199,7 +204,10 @@ export function decideAccess(
     ? 'none'
     : evaluateBucketPolicy(policy, { principal: principal.accessKeyId, action: required.action, resource: required.resource, context: conditionContext });
   if (verdict === 'deny') return 'deniedByPolicy';
-  if (verdict === 'allow' || mayAccess(principal, bucket, required.level)) return 'allowed';
+  // RestrictPublicBuckets: while the policy is public, its Allow reaches only the owner's own keys
+  // (here, the owner), as S3 limits it to the bucket owner's account.
+  const allowCounts = verdict === 'allow' && !(bucket.publicAccessBlock?.restrictPublicBuckets === true && policy !== undefined && isPolicyPublic(policy));
+  if (allowCounts || mayAccess(principal, bucket, required.level)) return 'allowed';
   // No action yet (DeleteObjects): each object is decided on its own when the policy may allow it.
   return required.action === undefined && policy !== undefined ? 'allowed' : 'notGranted';
 }

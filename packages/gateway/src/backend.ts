@@ -45,6 +45,18 @@ export interface BucketInfo {
   readonly defaultEncryption: 'AES256' | undefined;
   /** The bucket policy's JSON document as the owner gave it (bucket-policy.ts); undefined when none. */
   readonly policy: string | undefined;
+  /** S3 PutPublicAccessBlock settings; undefined when none were put. */
+  readonly publicAccessBlock: PublicAccessBlock | undefined;
+}
+
+/** S3's four public access settings of a bucket (PublicAccessBlockConfiguration). */
+export interface PublicAccessBlock {
+  readonly blockPublicAcls: boolean;
+  readonly ignorePublicAcls: boolean;
+  /** PutBucketPolicy refuses a public policy (AccessDenied). */
+  readonly blockPublicPolicy: boolean;
+  /** A public policy's Allow admits no key but the owner. */
+  readonly restrictPublicBuckets: boolean;
 }
 
 /** One access key's rights in a bucket it does not own. */
@@ -292,6 +304,8 @@ export interface S3Backend {
   setBucketEncryption(name: string, algorithm: 'AES256' | undefined): Promise<void>;
   /** PutBucketPolicy (a document the caller validated) and DeleteBucketPolicy (undefined). Throws NoSuchBucket. */
   setBucketPolicy(name: string, policy: string | undefined): Promise<void>;
+  /** PutPublicAccessBlock and DeletePublicAccessBlock (undefined). Throws NoSuchBucket. */
+  setBucketPublicAccessBlock(name: string, configuration: PublicAccessBlock | undefined): Promise<void>;
   /** S3 PutBucketVersioning. Throws NoSuchBucket. */
   setBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<void>;
 

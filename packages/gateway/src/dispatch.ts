@@ -24,7 +24,10 @@ import {
 } from './handlers/object-lock';
 import { handleDeleteBucketLifecycle, handleGetBucketLifecycle, handlePutBucketLifecycle } from './handlers/bucket-lifecycle';
 import { handleDeleteBucketEncryption, handleGetBucketEncryption, handlePutBucketEncryption } from './handlers/bucket-encryption';
-import { handleDeleteBucketPolicy, handleGetBucketPolicy, handleGetBucketPolicyStatus, handlePutBucketPolicy } from './handlers/bucket-policy';
+import {
+  handleDeleteBucketPolicy, handleDeletePublicAccessBlock, handleGetBucketPolicy, handleGetBucketPolicyStatus, handleGetPublicAccessBlock, handlePutBucketPolicy,
+  handlePutPublicAccessBlock,
+} from './handlers/bucket-policy';
 import { handleGetObject } from './handlers/get-object';
 import { handleGetObjectAcl } from './handlers/get-object-acl';
 import { handleGetObjectAttributes } from './handlers/get-object-attributes';
@@ -96,6 +99,12 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handleDeleteBucketPolicy(ctx, op.bucket);
     case 'GetBucketPolicyStatus':
       return handleGetBucketPolicyStatus(ctx, op.bucket);
+    case 'GetPublicAccessBlock':
+      return handleGetPublicAccessBlock(ctx, op.bucket);
+    case 'PutPublicAccessBlock':
+      return handlePutPublicAccessBlock(ctx, op.bucket);
+    case 'DeletePublicAccessBlock':
+      return handleDeletePublicAccessBlock(ctx, op.bucket);
     case 'GetBucketAcl':
       return handleGetBucketAcl(ctx, op.bucket);
     case 'PutBucketAcl':

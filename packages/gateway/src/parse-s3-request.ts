@@ -159,8 +159,7 @@ function versionIdOf(query: QueryView): string | undefined {
 }
 
 const absentConfigurations: readonly AbsentBucketConfiguration[] = [
-  'website', 'ownershipControls', 'replication',
-  'publicAccessBlock', 'logging', 'accelerate', 'requestPayment', 'notification',
+  'website', 'ownershipControls', 'replication', 'logging', 'accelerate', 'requestPayment', 'notification',
 ];
 
 /** Bucket subresources recognised and answered NotImplemented (except the GETs handled above). */
@@ -248,6 +247,7 @@ function parseBucketGet(bucket: string, query: QueryView): S3Operation {
   if (query.has('encryption')) return { kind: 'GetBucketEncryption', bucket };
   if (query.has('policy')) return { kind: 'GetBucketPolicy', bucket };
   if (query.has('policyStatus')) return { kind: 'GetBucketPolicyStatus', bucket };
+  if (query.has('publicAccessBlock')) return { kind: 'GetPublicAccessBlock', bucket };
   if (query.has('uploads')) return { kind: 'ListMultipartUploads', bucket, params: listUploadsParams(query) };
   if (query.has('versions')) return { kind: 'ListObjectVersions', bucket, params: listVersionsParams(query) };
   const configuration = absentConfigurations.find((name) => query.has(name));
@@ -276,6 +276,7 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       if (subresource === 'object-lock') return { kind: 'PutObjectLockConfiguration', bucket };
       if (subresource === 'encryption') return { kind: 'PutBucketEncryption', bucket };
       if (subresource === 'policy') return { kind: 'PutBucketPolicy', bucket };
+      if (subresource === 'publicAccessBlock') return { kind: 'PutPublicAccessBlock', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `PUT ?${subresource}` };
       return { kind: 'CreateBucket', bucket };
     case 'DELETE':
@@ -284,6 +285,7 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       if (subresource === 'lifecycle') return { kind: 'DeleteBucketLifecycle', bucket };
       if (subresource === 'encryption') return { kind: 'DeleteBucketEncryption', bucket };
       if (subresource === 'policy') return { kind: 'DeleteBucketPolicy', bucket };
+      if (subresource === 'publicAccessBlock') return { kind: 'DeletePublicAccessBlock', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `DELETE ?${subresource}` };
       return { kind: 'DeleteBucket', bucket };
     case 'POST':

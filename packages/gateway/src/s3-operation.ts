@@ -67,7 +67,6 @@ export type AbsentBucketConfiguration =
   | 'website'
   | 'ownershipControls'
   | 'replication'
-  | 'publicAccessBlock'
   | 'logging'
   | 'accelerate'
   | 'requestPayment'
@@ -106,6 +105,9 @@ export type S3Operation =
   | { readonly kind: 'PutBucketPolicy'; readonly bucket: string }
   | { readonly kind: 'DeleteBucketPolicy'; readonly bucket: string }
   | { readonly kind: 'GetBucketPolicyStatus'; readonly bucket: string }
+  | { readonly kind: 'GetPublicAccessBlock'; readonly bucket: string }
+  | { readonly kind: 'PutPublicAccessBlock'; readonly bucket: string }
+  | { readonly kind: 'DeletePublicAccessBlock'; readonly bucket: string }
   /** A browser's CORS preflight (OPTIONS): answered from the bucket's CORS rules, unauthenticated. */
   | { readonly kind: 'CorsPreflight'; readonly bucket: string; readonly key: string | undefined }
   | { readonly kind: 'ListObjectsV2'; readonly bucket: string; readonly params: ListObjectsV2Params }
@@ -177,6 +179,9 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'PutBucketPolicy',
   'DeleteBucketPolicy',
   'GetBucketPolicyStatus',
+  'GetPublicAccessBlock',
+  'PutPublicAccessBlock',
+  'DeletePublicAccessBlock',
   'CorsPreflight',
   'ListObjectsV2',
   'ListObjects',

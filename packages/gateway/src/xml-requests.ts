@@ -15,7 +15,7 @@ import { type TagSetOwner, validateTags } from './object-tags';
 import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
 import type { LifecycleRule } from '@tessera/rpc';
-import type { DefaultRetention } from './backend';
+import type { DefaultRetention, PublicAccessBlock } from './backend';
 import { parseLockMode, parseRetainUntil } from './object-lock';
 import type { LockMode } from './object-lock';
 
@@ -428,6 +428,27 @@ export function parseEncryptionConfiguration(body: Buffer): 'AES256' {
     throw new S3Error('InvalidArgument', { message: 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse' });
   }
   return algorithm;
+}
+
+/** A PublicAccessBlockConfiguration document is a few hundred bytes. */
+export const publicAccessBlockBodyBytesMax = 4 * 1024;
+
+/** PutPublicAccessBlock's document: each of the four settings true or false, absent = false. */
+export function parsePublicAccessBlockConfiguration(body: Buffer): PublicAccessBlock {
+  const root = asNode(child(parseDocument(body, publicAccessBlockBodyBytesMax).root, 'PublicAccessBlockConfiguration'), 'PublicAccessBlockConfiguration');
+  const flag = (name: string): boolean => {
+    const value = child(root, name);
+    if (value === undefined) return false;
+    const text = asText(value, name).trim();
+    if (text !== 'true' && text !== 'false') throw malformed(`${name} must be true or false`);
+    return text === 'true';
+  };
+  return {
+    blockPublicAcls: flag('BlockPublicAcls'),
+    ignorePublicAcls: flag('IgnorePublicAcls'),
+    blockPublicPolicy: flag('BlockPublicPolicy'),
+    restrictPublicBuckets: flag('RestrictPublicBuckets'),
+  };
 }
 
 /** A VersioningConfiguration document is a few hundred bytes. */

@@ -5,7 +5,7 @@
  * survive the trip.
  */
 import type { LifecycleRule } from '@tessera/rpc';
-import type { BucketGrant, BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, UploadListEntry, VersionListEntry } from './backend';
+import type { BucketGrant, BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, PublicAccessBlock, UploadListEntry, VersionListEntry } from './backend';
 import { checksumAlgorithms } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
 import type { CorsRule } from './cors';
@@ -302,6 +302,16 @@ export function encryptionConfigurationXml(algorithm: 'AES256'): string {
   return xmlDocument(
     'ServerSideEncryptionConfiguration',
     xmlElement('Rule', xmlElement('ApplyServerSideEncryptionByDefault', xmlText('SSEAlgorithm', algorithm)), xmlText('BucketKeyEnabled', false)),
+  );
+}
+
+export function publicAccessBlockXml(configuration: PublicAccessBlock): string {
+  return xmlDocument(
+    'PublicAccessBlockConfiguration',
+    xmlText('BlockPublicAcls', configuration.blockPublicAcls),
+    xmlText('IgnorePublicAcls', configuration.ignorePublicAcls),
+    xmlText('BlockPublicPolicy', configuration.blockPublicPolicy),
+    xmlText('RestrictPublicBuckets', configuration.restrictPublicBuckets),
   );
 }
 

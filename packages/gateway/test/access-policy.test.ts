@@ -115,3 +115,16 @@ test('a policy Deny beats ownership and grants, an Allow admits a key without a 
   expect(decide(stranger, deleteObjects)).toBe('allowed');
   expect(decideAccess(stranger, bucket, undefined, deleteObjects, new Map())).toBe('notGranted');
 });
+
+test("RestrictPublicBuckets keeps a public policy's Allow from every key but the owner; a policy with conditions is not public", () => {
+  const allowAll = (condition: object | undefined) => parseBucketPolicy(JSON.stringify({
+    Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*', ...(condition === undefined ? {} : { Condition: condition }) }],
+  }), 'b');
+  const get = requiredAccess({ kind: 'GetObject', bucket: 'b', key: 'k', partNumber: undefined, versionId: undefined }, false)[0]!;
+  const restricted = { ...bucket, publicAccessBlock: { restrictPublicBuckets: true } };
+  expect(decideAccess(stranger, bucket, allowAll(undefined), get, new Map())).toBe('allowed');
+  expect(decideAccess(stranger, restricted, allowAll(undefined), get, new Map())).toBe('notGranted');
+  expect(decideAccess(reader, restricted, allowAll(undefined), get, new Map())).toBe('allowed');
+  const fromLoopback = allowAll({ IpAddress: { 'aws:SourceIp': '127.0.0.0/8' } });
+  expect(decideAccess(stranger, restricted, fromLoopback, get, new Map([['aws:sourceip', ['127.0.0.1']]]))).toBe('allowed');
+});

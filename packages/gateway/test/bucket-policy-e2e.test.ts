@@ -6,14 +6,15 @@
  * address and on the transport decide as the request's connection says; a policy that does not
  * parse, names another bucket's resources or an access key that does not exist is
  * MalformedPolicy and nothing is stored; only the owner handles the policy; deleting it takes
- * every effect back.
+ * every effect back. A public access block is stored and read back; BlockPublicPolicy refuses a
+ * public policy and RestrictPublicBuckets keeps a public policy's Allow from other keys.
  * Method: a real gateway over the in-memory backend with three non-root access keys, driven by
  * @aws-sdk/client-s3 (one client per key); bytes compared by SHA-256.
  */
 import { createHash } from 'node:crypto';
 import {
-  CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectCommand,
-  HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client,
+  CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, DeleteObjectsCommand, DeletePublicAccessBlockCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand,
+  GetObjectCommand, GetPublicAccessBlockCommand, HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import type { Principal } from '../src/auth/credential-store';
 import { s3ErrorOf, s3StatusAndName } from './support/s3-error-of';
@@ -157,4 +158,27 @@ test('deleting the policy takes every effect back', async () => {
   expect(await s3StatusAndName(stranger.send(new GetObjectCommand({ Bucket: bucket, Key: 'public/a.txt' })))).toEqual([403, 'AccessDenied']);
   await owner.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'locked/c.txt' }));
   expect(await s3StatusAndName(owner.send(new GetObjectCommand({ Bucket: bucket, Key: 'locked/c.txt' })))).toEqual([404, 'NoSuchKey']);
+});
+
+test('a public access block blocks public policies and restricts what a public policy allows', async () => {
+  expect(await s3StatusAndName(owner.send(new GetPublicAccessBlockCommand({ Bucket: bucket })))).toEqual([404, 'NoSuchPublicAccessBlockConfiguration']);
+  const block = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+  await owner.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: block }));
+  expect((await owner.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration).toEqual(block);
+  expect(await s3StatusAndName(stranger.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: {} })))).toEqual([403, 'AccessDenied']);
+  const publicPolicy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }],
+  });
+  expect(await s3StatusAndName(owner.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicPolicy })))).toEqual([403, 'AccessDenied']);
+  expect(await s3StatusAndName(owner.send(new GetBucketPolicyCommand({ Bucket: bucket })))).toEqual([404, 'NoSuchBucketPolicy']);
+  // Public policies allowed, public buckets still restricted: the Allow reaches no other key.
+  await owner.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { ...block, BlockPublicPolicy: false } }));
+  await owner.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicPolicy }));
+  expect(await s3StatusAndName(stranger.send(new GetObjectCommand({ Bucket: bucket, Key: 'public/a.txt' })))).toEqual([403, 'AccessDenied']);
+  expect(await getSha(owner, 'public/a.txt')).toBe(sha256(publicBody));
+  await owner.send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
+  expect(await s3StatusAndName(owner.send(new GetPublicAccessBlockCommand({ Bucket: bucket })))).toEqual([404, 'NoSuchPublicAccessBlockConfiguration']);
+  expect(await getSha(stranger, 'public/a.txt')).toBe(sha256(publicBody));
+  await owner.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
 });

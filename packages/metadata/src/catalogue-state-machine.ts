@@ -430,6 +430,12 @@ export class CatalogueStateMachine {
         m.put(keys.bucketKey(command.bucket), record);
         return record;
       }
+      case 'setBucketPublicAccessBlock': {
+        const { publicAccessBlock: _previousBlock, ...previous } = await this.getBucket(command.bucket);
+        const record: BucketRecord = command.configuration === undefined ? previous : { ...previous, publicAccessBlock: { ...command.configuration } };
+        m.put(keys.bucketKey(command.bucket), record);
+        return record;
+      }
       case 'initEncryptionMasterKey':
       case 'rotateEncryptionMasterKey': {
         const existing = await this.readJson<EncryptionMasterKeyRecord>(keys.encryptionMasterKeyKey);

@@ -1,7 +1,7 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError, accessKeyPairProblem } from '@tessera/rpc';
-import type { BucketGrantRecord, CorsRuleRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
+import type { BucketGrantRecord, CorsRuleRecord, PublicAccessBlockRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
 import {
   validateBucketName, validateBucketTags, validateCorsRules, validateEtag, validateLifecycleRules, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
   validateShortString, validateStringMap, validateStripe, validateSystemMetadata, validateUserMetadata,
@@ -45,6 +45,8 @@ export type Command =
   | { readonly type: 'setBucketEncryption'; readonly bucket: string; readonly algorithm: 'AES256' | '' }
   /** S3 PutBucketPolicy (the JSON document) and DeleteBucketPolicy (''). */
   | { readonly type: 'setBucketPolicy'; readonly bucket: string; readonly policy: string }
+  /** S3 PutPublicAccessBlock (the settings) and DeletePublicAccessBlock (undefined). */
+  | { readonly type: 'setBucketPublicAccessBlock'; readonly bucket: string; readonly configuration?: PublicAccessBlockRecord }
   /**
    * Stores the SSE-S3 master key unless one exists; answers the stored one either way, so
    * gateways asking at the same time all get the first.
@@ -257,6 +259,16 @@ export function validateCommand(command: StampedCommand): void {
         throw new InvalidArgumentError(`a bucket policy is a string of at most ${bucketPolicyBytesMax} bytes`);
       }
       return;
+    case 'setBucketPublicAccessBlock': {
+      validateBucketName(command.bucket);
+      const { configuration } = command;
+      if (configuration === undefined) return;
+      const flags = [configuration.blockPublicAcls, configuration.ignorePublicAcls, configuration.blockPublicPolicy, configuration.restrictPublicBuckets];
+      if (typeof configuration !== 'object' || Object.keys(configuration).length !== 4 || !flags.every((flag) => typeof flag === 'boolean')) {
+        throw new InvalidArgumentError('a public access block is exactly its four booleans');
+      }
+      return;
+    }
     case 'initEncryptionMasterKey':
     case 'rotateEncryptionMasterKey':
       validateBase64Bytes(command.keyBase64, 'keyBase64', 32);

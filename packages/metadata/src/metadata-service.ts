@@ -154,6 +154,13 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketEncryption', bucket: req.bucket, algorithm: req.algorithm as 'AES256' | '' }, rid))),
     SetBucketPolicy: u('SetBucketPolicy', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketPolicy', bucket: req.bucket, policy: req.policy }, rid))),
+    SetBucketPublicAccessBlock: u('SetBucketPublicAccessBlock', async (req, rid) => {
+      const block = req.configuration;
+      const configuration = block === null ? undefined : {
+        blockPublicAcls: block.blockPublicAcls, ignorePublicAcls: block.ignorePublicAcls, blockPublicPolicy: block.blockPublicPolicy, restrictPublicBuckets: block.restrictPublicBuckets,
+      };
+      return bucketToProto(await propose<BucketRecord>({ type: 'setBucketPublicAccessBlock', bucket: req.bucket, ...(configuration === undefined ? {} : { configuration }) }, rid));
+    }),
     ListBuckets: u('ListBuckets', async () => ({ buckets: (await read(() => host.machine.listBuckets())).map(bucketToProto) })),
     SetBucketCors: u('SetBucketCors', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketCors', bucket: req.bucket, rules: req.rules.map(corsRuleFromWire) }, rid))),

@@ -30,6 +30,16 @@ export interface BucketRecord {
   readonly defaultEncryption?: 'AES256';
   /** S3 bucket policy (PutBucketPolicy): the JSON document as given, validated by the gateway; absent = none. */
   readonly policy?: string;
+  /** S3 PutPublicAccessBlock: the bucket's four public access settings; absent = none. */
+  readonly publicAccessBlock?: PublicAccessBlockRecord;
+}
+
+/** S3's public access settings of a bucket (PublicAccessBlockConfiguration). */
+export interface PublicAccessBlockRecord {
+  readonly blockPublicAcls: boolean;
+  readonly ignorePublicAcls: boolean;
+  readonly blockPublicPolicy: boolean;
+  readonly restrictPublicBuckets: boolean;
 }
 
 /** What one access key other than the owner may do in a bucket (at least one of the two). */

@@ -30,7 +30,7 @@ export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
 }
 
 export function bucketToProto(bucket: BucketRecord): Bucket {
-  const { corsRules, lifecycleRules, objectLock, grants, defaultEncryption, policy, ...rest } = bucket;
+  const { corsRules, lifecycleRules, objectLock, grants, defaultEncryption, policy, publicAccessBlock, ...rest } = bucket;
   const defaultRetention = objectLock?.defaultRetention;
   return {
     ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToWire),
@@ -39,6 +39,7 @@ export function bucketToProto(bucket: BucketRecord): Bucket {
     defaultRetentionDays: defaultRetention?.days ?? 0, defaultRetentionYears: defaultRetention?.years ?? 0,
     grants: (grants ?? []).map((grant) => ({ ...grant })), defaultEncryption: defaultEncryption ?? '',
     policy: policy ?? '',
+    publicAccessBlock: publicAccessBlock === undefined ? null : { ...publicAccessBlock },
   };
 }
 

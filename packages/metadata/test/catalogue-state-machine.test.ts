@@ -178,6 +178,19 @@ describe('objects and writes', () => {
     expect(await cat.machine.getBucket('data')).toEqual(before);
   });
 
+  test('setBucketPublicAccessBlock stores the four settings, none removes them; anything but four booleans refused', async () => {
+    const before = await cat.machine.getBucket('data');
+    const configuration = { blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: true, restrictPublicBuckets: false };
+    await ok({ type: 'setBucketPublicAccessBlock', bucket: 'data', configuration });
+    expect((await cat.machine.getBucket('data')).publicAccessBlock).toEqual(configuration);
+    await ok({ type: 'setBucketPublicAccessBlock', bucket: 'data' });
+    expect(await cat.machine.getBucket('data')).toEqual(before);
+    await fails({ type: 'setBucketPublicAccessBlock', bucket: 'nope', configuration }, NoSuchBucketError);
+    await fails({ type: 'setBucketPublicAccessBlock', bucket: 'data', configuration: { ...configuration, blockPublicAcls: 'yes' as unknown as boolean } }, InvalidArgumentError);
+    await fails({ type: 'setBucketPublicAccessBlock', bucket: 'data', configuration: { ...configuration, extra: true } as typeof configuration }, InvalidArgumentError);
+    expect(await cat.machine.getBucket('data')).toEqual(before);
+  });
+
   test('typed refusals: key too long, unknown bucket, shards not placed, unknown node', async () => {
     await fails(putInline('data', 'k'.repeat(1025)), KeyTooLongError);
     await ok(putInline('data', 'é'.repeat(512))); // 1024 bytes exactly

@@ -9,6 +9,7 @@ import type { BeginWriteRequest } from '@tessera/proto/generated/tessera/metadat
 import type { BeginWriteResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/BeginWriteResponse';
 import type { AccessKey__Output } from '@tessera/proto/generated/tessera/metadata/v1/AccessKey';
 import type { Bucket__Output } from '@tessera/proto/generated/tessera/metadata/v1/Bucket';
+import type { PublicAccessBlock } from '@tessera/proto/generated/tessera/metadata/v1/PublicAccessBlock';
 import type { CreateAccessKeyRequest } from '@tessera/proto/generated/tessera/metadata/v1/CreateAccessKeyRequest';
 import type { EncryptionMasterKey__Output } from '@tessera/proto/generated/tessera/metadata/v1/EncryptionMasterKey';
 import { corsRuleToWire } from './cors-rule';
@@ -261,6 +262,10 @@ export class MetadataClient {
   /** PutBucketPolicy (the JSON document) / DeleteBucketPolicy (''). */
   setBucketPolicy(bucket: string, policy: string): Promise<Bucket__Output> {
     return this.call('setBucketPolicy', { bucket, policy }, 'write');
+  }
+  /** PutPublicAccessBlock (the four settings) / DeletePublicAccessBlock (undefined). */
+  setBucketPublicAccessBlock(bucket: string, configuration: PublicAccessBlock | undefined): Promise<Bucket__Output> {
+    return this.call('setBucketPublicAccessBlock', { bucket, configuration: configuration ?? null }, 'write');
   }
   setBucketLifecycle(bucket: string, rules: readonly LifecycleRule[]): Promise<Bucket__Output> {
     return this.call('setBucketLifecycle', { bucket, rules: rules.map(lifecycleRuleToWire) }, 'write');

@@ -41,6 +41,7 @@ import type {
   ObjectLockChange,
   ObjectReader,
   PartInfo,
+  PublicAccessBlock,
   PutObjectRequest,
   S3Backend,
   UploadPartOptions,
@@ -262,6 +263,12 @@ export class ClusterS3Backend implements S3Backend {
   setBucketPolicy(name: string, policy: string | undefined): Promise<void> {
     return this.call(async () => {
       await this.components.metadata.setBucketPolicy(name, policy ?? '');
+    });
+  }
+
+  setBucketPublicAccessBlock(name: string, configuration: PublicAccessBlock | undefined): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.setBucketPublicAccessBlock(name, configuration);
     });
   }
 

@@ -59,6 +59,7 @@ export function bucketInfoOf(record: Bucket__Output): BucketInfo {
     owner: record.owner, grants: record.grants.map(({ accessKeyId, read, write }) => ({ accessKeyId, read, write })),
     defaultEncryption: record.defaultEncryption === sseAlgorithm ? sseAlgorithm : undefined,
     policy: record.policy === '' ? undefined : record.policy,
+    publicAccessBlock: record.publicAccessBlock === null ? undefined : { ...record.publicAccessBlock },
   };
 }
 

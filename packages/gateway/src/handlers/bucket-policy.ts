@@ -1,8 +1,9 @@
 /**
- * Bucket policies: GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy, GetBucketPolicyStatus.
+ * Bucket policies: GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy, GetBucketPolicyStatus;
+ * and the public access block that limits them: Get/Put/DeletePublicAccessBlock.
  * The document is validated here (bucket-policy.ts) and stored verbatim in the bucket's record;
- * requests are decided against it by bucket-access.ts. Only the bucket's owner (or root) reaches
- * these handlers (access-policy.ts).
+ * requests are decided against it by bucket-access.ts. Only the bucket's owner (or root) changes
+ * either (access-policy.ts).
  */
 import { S3Error } from '../s3-errors';
 import { bucketPolicyMaxBytes, isPolicyPublic, parseBucketPolicy, principalKeyIds } from '../bucket-policy';
@@ -11,6 +12,8 @@ import { policyOf } from '../bucket-access';
 import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { xmlDocument, xmlText } from '../xml';
+import { parsePublicAccessBlockConfiguration, publicAccessBlockBodyBytesMax } from '../xml-requests';
+import { publicAccessBlockXml } from '../xml-responses';
 
 /** A body this much larger than a policy may be is refused unread (EntityTooLarge); up to it, MalformedPolicy says why. */
 const policyBodyBytesMax = 4 * bucketPolicyMaxBytes;
@@ -33,8 +36,11 @@ export async function handleGetBucketPolicy(ctx: HandlerContext, bucket: string)
 
 export async function handlePutBucketPolicy(ctx: HandlerContext, bucket: string): Promise<void> {
   const text = (await readSmallBody(ctx, policyBodyBytesMax)).toString('utf8');
-  await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
+  const { publicAccessBlock } = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
   const policy = parseBucketPolicy(text, bucket);
+  if (publicAccessBlock?.blockPublicPolicy === true && isPolicyPublic(policy)) {
+    throw new S3Error('AccessDenied', { message: `Access Denied: the public access block of bucket ${bucket} blocks public policies (BlockPublicPolicy).` });
+  }
   // As S3 does for principals that do not exist: a policy naming an unknown key is refused, not
   // stored to match nobody (or, once such a key is created, someone unintended).
   for (const accessKeyId of principalKeyIds(policy)) {
@@ -58,4 +64,23 @@ export async function handleGetBucketPolicyStatus(ctx: HandlerContext, bucket: s
   const policy = policyOf(await bucketWithPolicy(ctx, bucket), ctx.logger);
   const isPublic = policy !== undefined && isPolicyPublic(policy);
   sendXml(ctx, 200, xmlDocument('PolicyStatus', xmlText('IsPublic', isPublic ? 'true' : 'false')));
+}
+
+export async function handleGetPublicAccessBlock(ctx: HandlerContext, bucket: string): Promise<void> {
+  const { publicAccessBlock } = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
+  if (publicAccessBlock === undefined) throw new S3Error('NoSuchPublicAccessBlockConfiguration', { fields: { BucketName: bucket } });
+  sendXml(ctx, 200, publicAccessBlockXml(publicAccessBlock));
+}
+
+export async function handlePutPublicAccessBlock(ctx: HandlerContext, bucket: string): Promise<void> {
+  const configuration = parsePublicAccessBlockConfiguration(await readSmallBody(ctx, publicAccessBlockBodyBytesMax));
+  await callBackend({ bucket }, () => ctx.backend.setBucketPublicAccessBlock(bucket, configuration));
+  ctx.bucketCache.forget(bucket);
+  sendEmpty(ctx, 200);
+}
+
+export async function handleDeletePublicAccessBlock(ctx: HandlerContext, bucket: string): Promise<void> {
+  await callBackend({ bucket }, () => ctx.backend.setBucketPublicAccessBlock(bucket, undefined));
+  ctx.bucketCache.forget(bucket);
+  sendEmpty(ctx, 204);
 }

@@ -16,7 +16,6 @@ const absentConfigurationAnswers: Record<AbsentBucketConfiguration, { readonly e
   website: { errorCode: 'NoSuchWebsiteConfiguration' },
   ownershipControls: { errorCode: 'OwnershipControlsNotFoundError' },
   replication: { errorCode: 'ReplicationConfigurationNotFoundError' },
-  publicAccessBlock: { errorCode: 'NoSuchPublicAccessBlockConfiguration' },
   logging: { defaultXml: xmlDocument('BucketLoggingStatus') },
   accelerate: { defaultXml: xmlDocument('AccelerateConfiguration') },
   requestPayment: { defaultXml: xmlDocument('RequestPaymentConfiguration', xmlText('Payer', 'BucketOwner')) },

@@ -14,7 +14,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  AbortMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, DeleteBucketCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
+  AbortMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, DeleteBucketCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
   PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -166,6 +166,13 @@ test('a bucket policy lets a key read without a grant, lives in the catalogue, n
   await alice.client.send(new DeleteBucketPolicyCommand({ Bucket: 'alice-data' }));
   expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe('AccessDenied');
   expect((await cluster.metadata.headBucket('alice-data')).policy).toBe('');
+  // A public access block lives in the catalogue too, and refuses a public policy.
+  const block = { BlockPublicAcls: false, IgnorePublicAcls: false, BlockPublicPolicy: true, RestrictPublicBuckets: false };
+  await alice.client.send(new PutPublicAccessBlockCommand({ Bucket: 'alice-data', PublicAccessBlockConfiguration: block }));
+  expect((await cluster.metadata.headBucket('alice-data')).publicAccessBlock).toEqual({ blockPublicAcls: false, ignorePublicAcls: false, blockPublicPolicy: true, restrictPublicBuckets: false });
+  expect(await errorOf(alice.client.send(new PutBucketPolicyCommand({ Bucket: 'alice-data', Policy: policy.replace(`["${bob.accessKeyId}"]`, '"*"') })))).toEqual([403, 'AccessDenied']);
+  await alice.client.send(new DeletePublicAccessBlockCommand({ Bucket: 'alice-data' }));
+  expect((await cluster.metadata.headBucket('alice-data')).publicAccessBlock).toBeNull();
 });
 
 test('a deleted key stops working; a key that owns buckets is kept unless forced', async () => {

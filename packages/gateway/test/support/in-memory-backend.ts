@@ -25,6 +25,7 @@ import type {
   ObjectInfo,
   ObjectReader,
   PartInfo,
+  PublicAccessBlock,
   PutObjectRequest,
   S3Backend,
   UploadPartOptions,
@@ -94,7 +95,7 @@ export class InMemoryS3Backend implements S3Backend {
     const existing = this.buckets.get(name);
     if (existing !== undefined) throw new S3BackendError(existing.info.owner === owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists');
     this.buckets.set(name, {
-      info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner, grants: [], defaultEncryption: undefined, policy: undefined },
+      info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner, grants: [], defaultEncryption: undefined, policy: undefined, publicAccessBlock: undefined },
       objects: new Map(), uploads: new Map(),
     });
   }
@@ -198,6 +199,12 @@ export class InMemoryS3Backend implements S3Backend {
     this.throwInjectedFailure();
     const bucket = this.bucket(name);
     bucket.info = { ...bucket.info, policy };
+  }
+
+  async setBucketPublicAccessBlock(name: string, publicAccessBlock: PublicAccessBlock | undefined): Promise<void> {
+    this.throwInjectedFailure();
+    const bucket = this.bucket(name);
+    bucket.info = { ...bucket.info, publicAccessBlock };
   }
 
   async setBucketLifecycle(name: string, rules: readonly LifecycleRule[]): Promise<void> {
