@@ -149,3 +149,23 @@ function parseGranteeList(value: string, headerName: string): { readonly type: s
     return { type: (match[1] ?? '').toLowerCase(), value: (match[2] ?? '').trim() };
   });
 }
+
+/**
+ * Under object ownership BucketOwnerEnforced (ACLs disabled) a request may state no ACL but the
+ * owner's full control: `x-amz-acl: bucket-owner-full-control` (or `private` for the bucket's own
+ * ACL), or an AccessControlPolicy granting only the owner FULL_CONTROL. Anything else is S3's
+ * AccessControlListNotSupported. `acl`: what the request states, from headers or a body.
+ */
+export function refuseAclWhileDisabled(acl: { readonly headers: { readonly cannedAcl: string | undefined; readonly grantHeaders: readonly string[] } } | { readonly body: AccessControlPolicyRequest; readonly ownerId: string }, forBucket: boolean): void {
+  const allowed = 'headers' in acl
+    ? acl.headers.grantHeaders.length === 0 && (acl.headers.cannedAcl === undefined || acl.headers.cannedAcl === 'bucket-owner-full-control' || (forBucket && acl.headers.cannedAcl === 'private'))
+    : acl.body.grants.length > 0 && acl.body.grants.every((grant) => grant.granteeId === acl.ownerId && grant.permission === 'FULL_CONTROL');
+  if (!allowed) {
+    throw new S3Error('AccessControlListNotSupported', { message: 'The bucket does not allow ACLs: its object ownership is BucketOwnerEnforced (share it with a bucket policy).' });
+  }
+}
+
+/** The ACL-setting headers of a request, for refuseAclWhileDisabled. */
+export function aclHeadersOf(header: (name: string) => string | undefined, headerNames: readonly string[]): { readonly cannedAcl: string | undefined; readonly grantHeaders: readonly string[] } {
+  return { cannedAcl: header('x-amz-acl')?.trim(), grantHeaders: headerNames.filter((name) => name.startsWith('x-amz-grant-')) };
+}

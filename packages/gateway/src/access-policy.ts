@@ -58,7 +58,6 @@ export const ownerOnlyPolicyActions: ReadonlySet<string> = new Set(['s3:GetBucke
 
 const absentConfigurationActions: Readonly<Record<AbsentBucketConfiguration, string>> = {
   website: 's3:GetBucketWebsite',
-  ownershipControls: 's3:GetBucketOwnershipControls',
   replication: 's3:GetReplicationConfiguration',
   logging: 's3:GetBucketLogging',
   accelerate: 's3:GetAccelerateConfiguration',
@@ -136,6 +135,9 @@ export function requiredAccess(op: S3Operation, bypassGovernance: boolean): read
     case 'DeleteBucketPolicy': return onBucket(op.bucket, 'owner', 's3:DeleteBucketPolicy');
     case 'GetBucketPolicyStatus': return onBucket(op.bucket, 'owner', 's3:GetBucketPolicyStatus');
     case 'GetPublicAccessBlock': return onBucket(op.bucket, 'read', 's3:GetBucketPublicAccessBlock');
+    case 'GetBucketOwnershipControls': return onBucket(op.bucket, 'read', 's3:GetBucketOwnershipControls');
+    case 'PutBucketOwnershipControls':
+    case 'DeleteBucketOwnershipControls': return onBucket(op.bucket, 'owner', 's3:PutBucketOwnershipControls');
     case 'PutPublicAccessBlock':
     case 'DeletePublicAccessBlock': return onBucket(op.bucket, 'owner', 's3:PutBucketPublicAccessBlock');
     case 'DeleteObjects': return [{ bucket: op.bucket, level: 'write', action: undefined, resource: bucketArn(op.bucket) }];

@@ -47,7 +47,12 @@ export interface BucketInfo {
   readonly policy: string | undefined;
   /** S3 PutPublicAccessBlock settings; undefined when none were put. */
   readonly publicAccessBlock: PublicAccessBlock | undefined;
+  /** S3 PutBucketOwnershipControls: BucketOwnerEnforced disables ACLs; undefined when none set. */
+  readonly objectOwnership: ObjectOwnership | undefined;
 }
+
+/** The object ownership settings Tessera keeps; objects always belong to the bucket's owner. */
+export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred';
 
 /** S3's four public access settings of a bucket (PublicAccessBlockConfiguration). */
 export interface PublicAccessBlock {
@@ -306,6 +311,8 @@ export interface S3Backend {
   setBucketPolicy(name: string, policy: string | undefined): Promise<void>;
   /** PutPublicAccessBlock and DeletePublicAccessBlock (undefined). Throws NoSuchBucket. */
   setBucketPublicAccessBlock(name: string, configuration: PublicAccessBlock | undefined): Promise<void>;
+  /** PutBucketOwnershipControls and DeleteBucketOwnershipControls (undefined). Throws NoSuchBucket. */
+  setBucketOwnershipControls(name: string, objectOwnership: ObjectOwnership | undefined): Promise<void>;
   /** S3 PutBucketVersioning. Throws NoSuchBucket. */
   setBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<void>;
 

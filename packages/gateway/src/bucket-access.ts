@@ -5,6 +5,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '@tessera/common';
+import { aclHeadersOf, hasAclHeaders, refuseAclWhileDisabled } from './access-control';
 import { bucketArn, decideAccess, mayList } from './access-policy';
 import type { RequiredAccess } from './access-policy';
 import type { BucketInfo } from './backend';
@@ -128,6 +129,17 @@ export function mayListBucket(ctx: HandlerContext, info: BucketInfo): boolean {
   if (policy === undefined) return false;
   const listing: RequiredAccess = { bucket: info.name, level: 'read', action: 's3:ListBucket', resource: bucketArn(info.name) };
   return decideAccess(ctx.auth.principal, info, policy, listing, policyConditionContext(ctx)) === 'allowed';
+}
+
+/**
+ * ACL headers on a write (PutObject, CopyObject, CreateMultipartUpload, POST forms) into a bucket
+ * whose ACLs are disabled (BucketOwnerEnforced): only the owner's full control (access-control.ts).
+ * Requests without ACL headers read nothing.
+ */
+export async function refuseAclHeadersWhereDisabled(ctx: HandlerContext, bucket: string, header: (name: string) => string | undefined, headerNames: readonly string[]): Promise<void> {
+  if (!hasAclHeaders(headerNames)) return;
+  const info = await currentInfoOf(ctx, bucket);
+  if (info?.objectOwnership === 'BucketOwnerEnforced') refuseAclWhileDisabled({ headers: aclHeadersOf(header, headerNames) }, false);
 }
 
 /** The bucket's owner as S3 responses name it (ListObjects Owner, ACLs); NoSuchBucket when it is gone. */

@@ -24,6 +24,7 @@ import {
 } from './handlers/object-lock';
 import { handleDeleteBucketLifecycle, handleGetBucketLifecycle, handlePutBucketLifecycle } from './handlers/bucket-lifecycle';
 import { handleDeleteBucketEncryption, handleGetBucketEncryption, handlePutBucketEncryption } from './handlers/bucket-encryption';
+import { handleDeleteBucketOwnershipControls, handleGetBucketOwnershipControls, handlePutBucketOwnershipControls } from './handlers/bucket-ownership';
 import {
   handleDeleteBucketPolicy, handleDeletePublicAccessBlock, handleGetBucketPolicy, handleGetBucketPolicyStatus, handleGetPublicAccessBlock, handlePutBucketPolicy,
   handlePutPublicAccessBlock,
@@ -99,6 +100,12 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
       return handleDeleteBucketPolicy(ctx, op.bucket);
     case 'GetBucketPolicyStatus':
       return handleGetBucketPolicyStatus(ctx, op.bucket);
+    case 'GetBucketOwnershipControls':
+      return handleGetBucketOwnershipControls(ctx, op.bucket);
+    case 'PutBucketOwnershipControls':
+      return handlePutBucketOwnershipControls(ctx, op.bucket);
+    case 'DeleteBucketOwnershipControls':
+      return handleDeleteBucketOwnershipControls(ctx, op.bucket);
     case 'GetPublicAccessBlock':
       return handleGetPublicAccessBlock(ctx, op.bucket);
     case 'PutPublicAccessBlock':

@@ -9,7 +9,7 @@
 import type {
   BucketGrant, CompleteMultipartRequest, DefaultRetention, DeleteObjectResult, ListObjectsPage, ListObjectsRequest, ListPartsPage, ListUploadsPage,
   ListUploadsRequest, ListVersionsPage, ListVersionsRequest, MultipartChecksum, MultipartUploadInfo, ObjectInfo, ObjectLockChange, ObjectReadOptions, ObjectReader,
-  PartInfo, PublicAccessBlock, PutObjectRequest, S3Backend, BucketInfo, UploadPartOptions,
+  ObjectOwnership, PartInfo, PublicAccessBlock, PutObjectRequest, S3Backend, BucketInfo, UploadPartOptions,
 } from './backend';
 import type { CorsRule } from './cors';
 import type { ObjectHeaders } from './object-headers';
@@ -72,6 +72,9 @@ export class EncryptingBackend implements S3Backend {
   }
   setBucketPolicy(name: string, policy: string | undefined): Promise<void> {
     return this.inner.setBucketPolicy(name, policy);
+  }
+  setBucketOwnershipControls(name: string, objectOwnership: ObjectOwnership | undefined): Promise<void> {
+    return this.inner.setBucketOwnershipControls(name, objectOwnership);
   }
   setBucketPublicAccessBlock(name: string, configuration: PublicAccessBlock | undefined): Promise<void> {
     return this.inner.setBucketPublicAccessBlock(name, configuration);

@@ -159,7 +159,7 @@ function versionIdOf(query: QueryView): string | undefined {
 }
 
 const absentConfigurations: readonly AbsentBucketConfiguration[] = [
-  'website', 'ownershipControls', 'replication', 'logging', 'accelerate', 'requestPayment', 'notification',
+  'website', 'replication', 'logging', 'accelerate', 'requestPayment', 'notification',
 ];
 
 /** Bucket subresources recognised and answered NotImplemented (except the GETs handled above). */
@@ -248,6 +248,7 @@ function parseBucketGet(bucket: string, query: QueryView): S3Operation {
   if (query.has('policy')) return { kind: 'GetBucketPolicy', bucket };
   if (query.has('policyStatus')) return { kind: 'GetBucketPolicyStatus', bucket };
   if (query.has('publicAccessBlock')) return { kind: 'GetPublicAccessBlock', bucket };
+  if (query.has('ownershipControls')) return { kind: 'GetBucketOwnershipControls', bucket };
   if (query.has('uploads')) return { kind: 'ListMultipartUploads', bucket, params: listUploadsParams(query) };
   if (query.has('versions')) return { kind: 'ListObjectVersions', bucket, params: listVersionsParams(query) };
   const configuration = absentConfigurations.find((name) => query.has(name));
@@ -277,6 +278,7 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       if (subresource === 'encryption') return { kind: 'PutBucketEncryption', bucket };
       if (subresource === 'policy') return { kind: 'PutBucketPolicy', bucket };
       if (subresource === 'publicAccessBlock') return { kind: 'PutPublicAccessBlock', bucket };
+      if (subresource === 'ownershipControls') return { kind: 'PutBucketOwnershipControls', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `PUT ?${subresource}` };
       return { kind: 'CreateBucket', bucket };
     case 'DELETE':
@@ -286,6 +288,7 @@ function parseBucketRequest(input: S3RequestInput, bucket: string, query: QueryV
       if (subresource === 'encryption') return { kind: 'DeleteBucketEncryption', bucket };
       if (subresource === 'policy') return { kind: 'DeleteBucketPolicy', bucket };
       if (subresource === 'publicAccessBlock') return { kind: 'DeletePublicAccessBlock', bucket };
+      if (subresource === 'ownershipControls') return { kind: 'DeleteBucketOwnershipControls', bucket };
       if (subresource !== undefined) return { kind: 'NotImplemented', bucket, key: undefined, feature: `DELETE ?${subresource}` };
       return { kind: 'DeleteBucket', bucket };
     case 'POST':

@@ -12,6 +12,7 @@ interface CatalogueEntry {
 export const s3ErrorCatalogue = {
   AccessDenied: { httpStatus: 403, message: 'Access Denied' },
   /** A refused CORS preflight (OPTIONS). */
+  AccessControlListNotSupported: { httpStatus: 400, message: 'The bucket does not allow ACLs' },
   AccessForbidden: { httpStatus: 403, message: 'CORSResponse: This CORS request is not allowed.' },
   AuthorizationHeaderMalformed: { httpStatus: 400, message: 'The authorization header is malformed.' },
   AuthorizationQueryParametersError: {
@@ -35,6 +36,7 @@ export const s3ErrorCatalogue = {
   InternalError: { httpStatus: 500, message: 'We encountered an internal error. Please try again.' },
   InvalidAccessKeyId: { httpStatus: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
   InvalidArgument: { httpStatus: 400, message: 'Invalid Argument' },
+  InvalidBucketAclWithObjectOwnership: { httpStatus: 400, message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting" },
   InvalidBucketName: { httpStatus: 400, message: 'The specified bucket is not valid.' },
   InvalidBucketState: { httpStatus: 409, message: 'The request is not valid with the current state of the bucket.' },
   InvalidChunkSizeError: { httpStatus: 403, message: 'Only the last chunk is allowed to have a size less than 8192 bytes' },

@@ -65,7 +65,6 @@ export interface ListPartsParams {
  */
 export type AbsentBucketConfiguration =
   | 'website'
-  | 'ownershipControls'
   | 'replication'
   | 'logging'
   | 'accelerate'
@@ -106,6 +105,9 @@ export type S3Operation =
   | { readonly kind: 'DeleteBucketPolicy'; readonly bucket: string }
   | { readonly kind: 'GetBucketPolicyStatus'; readonly bucket: string }
   | { readonly kind: 'GetPublicAccessBlock'; readonly bucket: string }
+  | { readonly kind: 'GetBucketOwnershipControls'; readonly bucket: string }
+  | { readonly kind: 'PutBucketOwnershipControls'; readonly bucket: string }
+  | { readonly kind: 'DeleteBucketOwnershipControls'; readonly bucket: string }
   | { readonly kind: 'PutPublicAccessBlock'; readonly bucket: string }
   | { readonly kind: 'DeletePublicAccessBlock'; readonly bucket: string }
   /** A browser's CORS preflight (OPTIONS): answered from the bucket's CORS rules, unauthenticated. */
@@ -180,6 +182,9 @@ export const s3OperationKinds: readonly S3OperationKind[] = [
   'DeleteBucketPolicy',
   'GetBucketPolicyStatus',
   'GetPublicAccessBlock',
+  'GetBucketOwnershipControls',
+  'PutBucketOwnershipControls',
+  'DeleteBucketOwnershipControls',
   'PutPublicAccessBlock',
   'DeletePublicAccessBlock',
   'CorsPreflight',

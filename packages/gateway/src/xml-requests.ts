@@ -15,7 +15,7 @@ import { type TagSetOwner, validateTags } from './object-tags';
 import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
 import type { LifecycleRule } from '@tessera/rpc';
-import type { DefaultRetention, PublicAccessBlock } from './backend';
+import type { DefaultRetention, ObjectOwnership, PublicAccessBlock } from './backend';
 import { parseLockMode, parseRetainUntil } from './object-lock';
 import type { LockMode } from './object-lock';
 
@@ -428,6 +428,25 @@ export function parseEncryptionConfiguration(body: Buffer): 'AES256' {
     throw new S3Error('InvalidArgument', { message: 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse' });
   }
   return algorithm;
+}
+
+/** An OwnershipControls document is a few hundred bytes. */
+export const ownershipControlsBodyBytesMax = 4 * 1024;
+
+/**
+ * PutBucketOwnershipControls' document: one Rule with ObjectOwnership. ObjectWriter (the
+ * uploader owns each object) is not how Tessera keeps objects: NotImplemented, never stored.
+ */
+export function parseOwnershipControls(body: Buffer): ObjectOwnership {
+  const root = asNode(child(parseDocument(body, ownershipControlsBodyBytesMax).root, 'OwnershipControls'), 'OwnershipControls');
+  const rules = asArray(child(root, 'Rule'));
+  if (rules.length !== 1) throw malformed('OwnershipControls needs exactly one Rule');
+  const ownership = asText(child(asNode(rules[0], 'Rule'), 'ObjectOwnership'), 'ObjectOwnership').trim();
+  if (ownership === 'ObjectWriter') {
+    throw new S3Error('NotImplemented', { message: 'Object ownership ObjectWriter is not implemented by Tessera: objects belong to the bucket owner (use BucketOwnerEnforced or BucketOwnerPreferred).' });
+  }
+  if (ownership !== 'BucketOwnerEnforced' && ownership !== 'BucketOwnerPreferred') throw malformed('ObjectOwnership must be BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter');
+  return ownership;
 }
 
 /** A PublicAccessBlockConfiguration document is a few hundred bytes. */

@@ -5,7 +5,7 @@
  * survive the trip.
  */
 import type { LifecycleRule } from '@tessera/rpc';
-import type { BucketGrant, BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, PartInfo, PublicAccessBlock, UploadListEntry, VersionListEntry } from './backend';
+import type { BucketGrant, BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, ObjectOwnership, PartInfo, PublicAccessBlock, UploadListEntry, VersionListEntry } from './backend';
 import { checksumAlgorithms } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
 import type { CorsRule } from './cors';
@@ -303,6 +303,10 @@ export function encryptionConfigurationXml(algorithm: 'AES256'): string {
     'ServerSideEncryptionConfiguration',
     xmlElement('Rule', xmlElement('ApplyServerSideEncryptionByDefault', xmlText('SSEAlgorithm', algorithm)), xmlText('BucketKeyEnabled', false)),
   );
+}
+
+export function ownershipControlsXml(objectOwnership: ObjectOwnership): string {
+  return xmlDocument('OwnershipControls', xmlElement('Rule', xmlText('ObjectOwnership', objectOwnership)));
 }
 
 export function publicAccessBlockXml(configuration: PublicAccessBlock): string {

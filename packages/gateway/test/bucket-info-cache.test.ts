@@ -10,7 +10,7 @@ import type { CorsRule } from '../src/cors';
 const rule: CorsRule = { allowedOrigins: ['*'], allowedMethods: ['GET'], allowedHeaders: [], exposeHeaders: [] };
 
 function bucketWith(corsRules: readonly CorsRule[]): BucketInfo {
-  return { name: 'web', createdAtMs: 0, tags: [], corsRules, versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'TKOWNER', grants: [], defaultEncryption: undefined, policy: undefined, publicAccessBlock: undefined };
+  return { name: 'web', createdAtMs: 0, tags: [], corsRules, versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'TKOWNER', grants: [], defaultEncryption: undefined, policy: undefined, publicAccessBlock: undefined, objectOwnership: undefined };
 }
 
 test('settings are read once per TTL, a missing bucket too; failures are not remembered; forget reads again', async () => {

@@ -430,6 +430,15 @@ export class CatalogueStateMachine {
         m.put(keys.bucketKey(command.bucket), record);
         return record;
       }
+      case 'setBucketOwnershipControls': {
+        const { objectOwnership: _previousOwnership, ...previous } = await this.getBucket(command.bucket);
+        if (command.objectOwnership === 'BucketOwnerEnforced' && (previous.grants ?? []).length > 0) {
+          throw new InvalidArgumentError(`bucket ${command.bucket} grants access to other keys: ACLs cannot be disabled (BucketOwnerEnforced) while it does`);
+        }
+        const record: BucketRecord = command.objectOwnership === '' ? previous : { ...previous, objectOwnership: command.objectOwnership };
+        m.put(keys.bucketKey(command.bucket), record);
+        return record;
+      }
       case 'setBucketPublicAccessBlock': {
         const { publicAccessBlock: _previousBlock, ...previous } = await this.getBucket(command.bucket);
         const record: BucketRecord = command.configuration === undefined ? previous : { ...previous, publicAccessBlock: { ...command.configuration } };
@@ -650,6 +659,9 @@ export class CatalogueStateMachine {
 
   /** The bucket with exactly these grants; each names an existing key that does not own it. */
   private async writeGrants(bucket: BucketRecord, grants: readonly BucketGrantRecord[], m: Mutation): Promise<BucketRecord> {
+    if (grants.length > 0 && bucket.objectOwnership === 'BucketOwnerEnforced') {
+      throw new InvalidArgumentError(`bucket ${bucket.name} has ACLs disabled (object ownership BucketOwnerEnforced): share it with a bucket policy, or remove its ownership controls first`);
+    }
     for (const grant of grants) {
       await this.getAccessKey(grant.accessKeyId);
       if (bucket.owner === grant.accessKeyId) throw new InvalidArgumentError(`access key ${grant.accessKeyId} owns bucket ${bucket.name}: it has every permission there`);

@@ -1,7 +1,7 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError, accessKeyPairProblem } from '@tessera/rpc';
-import type { BucketGrantRecord, CorsRuleRecord, PublicAccessBlockRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
+import type { BucketGrantRecord, CorsRuleRecord, ObjectOwnership, PublicAccessBlockRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
 import {
   validateBucketName, validateBucketTags, validateCorsRules, validateEtag, validateLifecycleRules, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
   validateShortString, validateStringMap, validateStripe, validateSystemMetadata, validateUserMetadata,
@@ -47,6 +47,11 @@ export type Command =
   | { readonly type: 'setBucketPolicy'; readonly bucket: string; readonly policy: string }
   /** S3 PutPublicAccessBlock (the settings) and DeletePublicAccessBlock (undefined). */
   | { readonly type: 'setBucketPublicAccessBlock'; readonly bucket: string; readonly configuration?: PublicAccessBlockRecord }
+  /**
+   * S3 PutBucketOwnershipControls and DeleteBucketOwnershipControls (''). BucketOwnerEnforced is
+   * refused (InvalidArgumentError) while the bucket has grants: its ACL gives others access.
+   */
+  | { readonly type: 'setBucketOwnershipControls'; readonly bucket: string; readonly objectOwnership: ObjectOwnership | '' }
   /**
    * Stores the SSE-S3 master key unless one exists; answers the stored one either way, so
    * gateways asking at the same time all get the first.
@@ -257,6 +262,12 @@ export function validateCommand(command: StampedCommand): void {
       validateBucketName(command.bucket);
       if (typeof command.policy !== 'string' || Buffer.byteLength(command.policy) > bucketPolicyBytesMax) {
         throw new InvalidArgumentError(`a bucket policy is a string of at most ${bucketPolicyBytesMax} bytes`);
+      }
+      return;
+    case 'setBucketOwnershipControls':
+      validateBucketName(command.bucket);
+      if (!['BucketOwnerEnforced', 'BucketOwnerPreferred', ''].includes(command.objectOwnership)) {
+        throw new InvalidArgumentError('object ownership is BucketOwnerEnforced, BucketOwnerPreferred or none');
       }
       return;
     case 'setBucketPublicAccessBlock': {

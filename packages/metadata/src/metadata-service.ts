@@ -19,7 +19,7 @@ import type {
 } from './model';
 import type { DeleteObjectResult, LocatedStripe, RemoveNodeResult, ReplaceShardsResult } from './catalogue-state-machine';
 import type { WriteCondition as WriteConditionProto } from '@tessera/proto/generated/tessera/metadata/v1/WriteCondition';
-import type { WriteCondition } from './model';
+import type { ObjectOwnership, WriteCondition } from './model';
 import type { StripeLocation } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import {
   accessKeyToProto, ownerFromProto, ownerToProto,
@@ -154,6 +154,8 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketEncryption', bucket: req.bucket, algorithm: req.algorithm as 'AES256' | '' }, rid))),
     SetBucketPolicy: u('SetBucketPolicy', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({ type: 'setBucketPolicy', bucket: req.bucket, policy: req.policy }, rid))),
+    SetBucketOwnershipControls: u('SetBucketOwnershipControls', async (req, rid) =>
+      bucketToProto(await propose<BucketRecord>({ type: 'setBucketOwnershipControls', bucket: req.bucket, objectOwnership: req.objectOwnership as ObjectOwnership | '' }, rid))),
     SetBucketPublicAccessBlock: u('SetBucketPublicAccessBlock', async (req, rid) => {
       const block = req.configuration;
       const configuration = block === null ? undefined : {

@@ -32,7 +32,12 @@ export interface BucketRecord {
   readonly policy?: string;
   /** S3 PutPublicAccessBlock: the bucket's four public access settings; absent = none. */
   readonly publicAccessBlock?: PublicAccessBlockRecord;
+  /** S3 PutBucketOwnershipControls: BucketOwnerEnforced disables ACLs; absent = none set. */
+  readonly objectOwnership?: ObjectOwnership;
 }
+
+/** The object ownership settings Tessera keeps (objects always belong to the bucket's owner). */
+export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred';
 
 /** S3's public access settings of a bucket (PublicAccessBlockConfiguration). */
 export interface PublicAccessBlockRecord {

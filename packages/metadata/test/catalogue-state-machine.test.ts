@@ -191,6 +191,22 @@ describe('objects and writes', () => {
     expect(await cat.machine.getBucket('data')).toEqual(before);
   });
 
+  test('setBucketOwnershipControls: BucketOwnerEnforced only without grants, and no grants while it holds', async () => {
+    const before = await cat.machine.getBucket('data');
+    await ok({ type: 'setBucketOwnershipControls', bucket: 'data', objectOwnership: 'BucketOwnerPreferred' });
+    expect((await cat.machine.getBucket('data')).objectOwnership).toBe('BucketOwnerPreferred');
+    await ok({ type: 'setBucketOwnershipControls', bucket: 'data', objectOwnership: 'BucketOwnerEnforced' });
+    await ok({ type: 'createAccessKey', accessKeyId: 'TKOTHER', secretAccessKey: 's'.repeat(40), name: 'other', createdAtMs: 1, canCreateBuckets: false });
+    await fails({ type: 'setBucketGrant', bucket: 'data', accessKeyId: 'TKOTHER', read: true, write: false }, InvalidArgumentError);
+    await fails({ type: 'replaceBucketGrants', bucket: 'data', grants: [{ accessKeyId: 'TKOTHER', read: true, write: false }] }, InvalidArgumentError);
+    await ok({ type: 'replaceBucketGrants', bucket: 'data', grants: [] });
+    await ok({ type: 'setBucketOwnershipControls', bucket: 'data', objectOwnership: '' });
+    expect(await cat.machine.getBucket('data')).toEqual(before);
+    await ok({ type: 'setBucketGrant', bucket: 'data', accessKeyId: 'TKOTHER', read: true, write: false });
+    await fails({ type: 'setBucketOwnershipControls', bucket: 'data', objectOwnership: 'BucketOwnerEnforced' }, InvalidArgumentError);
+    await fails({ type: 'setBucketOwnershipControls', bucket: 'data', objectOwnership: 'ObjectWriter' as 'BucketOwnerPreferred' }, InvalidArgumentError);
+  });
+
   test('typed refusals: key too long, unknown bucket, shards not placed, unknown node', async () => {
     await fails(putInline('data', 'k'.repeat(1025)), KeyTooLongError);
     await ok(putInline('data', 'é'.repeat(512))); // 1024 bytes exactly

@@ -263,6 +263,10 @@ export class MetadataClient {
   setBucketPolicy(bucket: string, policy: string): Promise<Bucket__Output> {
     return this.call('setBucketPolicy', { bucket, policy }, 'write');
   }
+  /** PutBucketOwnershipControls ('BucketOwnerEnforced' / 'BucketOwnerPreferred') / DeleteBucketOwnershipControls (''). */
+  setBucketOwnershipControls(bucket: string, objectOwnership: 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | ''): Promise<Bucket__Output> {
+    return this.call('setBucketOwnershipControls', { bucket, objectOwnership }, 'write');
+  }
   /** PutPublicAccessBlock (the four settings) / DeletePublicAccessBlock (undefined). */
   setBucketPublicAccessBlock(bucket: string, configuration: PublicAccessBlock | undefined): Promise<Bucket__Output> {
     return this.call('setBucketPublicAccessBlock', { bucket, configuration: configuration ?? null }, 'write');

@@ -93,12 +93,12 @@ class DiscardingBackend implements S3Backend {
     return true;
   }
   async listBuckets(): Promise<readonly BucketInfo[]> {
-    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [], defaultEncryption: undefined, policy: undefined, publicAccessBlock: undefined }];
+    return [{ name: 'bench', createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [], defaultEncryption: undefined, policy: undefined, publicAccessBlock: undefined, objectOwnership: undefined }];
   }
   async createBucket(): Promise<void> {}
   async deleteBucket(): Promise<void> {}
   async headBucket(name: string): Promise<BucketInfo> {
-    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [], defaultEncryption: undefined, policy: undefined, publicAccessBlock: undefined };
+    return { name, createdAtMs: 0, tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner: 'bench', grants: [], defaultEncryption: undefined, policy: undefined, publicAccessBlock: undefined, objectOwnership: undefined };
   }
   setBucketGrants(): never {
     throw new Error('not used by the benchmark');
@@ -113,6 +113,9 @@ class DiscardingBackend implements S3Backend {
     throw new Error('not used by the benchmark');
   }
   setBucketPolicy(): never {
+    throw new Error('not used by the benchmark');
+  }
+  setBucketOwnershipControls(): never {
     throw new Error('not used by the benchmark');
   }
   setBucketPublicAccessBlock(): never {

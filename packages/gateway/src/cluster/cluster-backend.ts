@@ -41,6 +41,7 @@ import type {
   ObjectLockChange,
   ObjectReader,
   PartInfo,
+  ObjectOwnership,
   PublicAccessBlock,
   PutObjectRequest,
   S3Backend,
@@ -263,6 +264,12 @@ export class ClusterS3Backend implements S3Backend {
   setBucketPolicy(name: string, policy: string | undefined): Promise<void> {
     return this.call(async () => {
       await this.components.metadata.setBucketPolicy(name, policy ?? '');
+    });
+  }
+
+  setBucketOwnershipControls(name: string, objectOwnership: ObjectOwnership | undefined): Promise<void> {
+    return this.call(async () => {
+      await this.components.metadata.setBucketOwnershipControls(name, objectOwnership ?? '');
     });
   }
 

@@ -60,6 +60,7 @@ export function bucketInfoOf(record: Bucket__Output): BucketInfo {
     defaultEncryption: record.defaultEncryption === sseAlgorithm ? sseAlgorithm : undefined,
     policy: record.policy === '' ? undefined : record.policy,
     publicAccessBlock: record.publicAccessBlock === null ? undefined : { ...record.publicAccessBlock },
+    objectOwnership: record.objectOwnership === 'BucketOwnerEnforced' || record.objectOwnership === 'BucketOwnerPreferred' ? record.objectOwnership : undefined,
   };
 }
 

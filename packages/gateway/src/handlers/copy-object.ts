@@ -15,6 +15,7 @@ import { refuseUnsupportedWriteHeaders, versionIdHeader, writeConditionOf } from
 import { S3Error } from '../s3-errors';
 import type { CopySource } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
+import { refuseAclHeadersWhereDisabled } from '../bucket-access';
 import type { HandlerContext } from '../handler-context';
 import { copyObjectResultXml } from '../xml-responses';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
@@ -57,6 +58,7 @@ function tagsFor(ctx: HandlerContext, reader: ObjectReader): readonly Tag[] {
 export async function handleCopyObject(ctx: HandlerContext, bucket: string, key: string, source: CopySource): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedWriteHeaders(header, ctx.headerNames);
+  await refuseAclHeadersWhereDisabled(ctx, bucket, header, ctx.headerNames);
   const condition = writeConditionOf(header);
   const reader = await openSource(ctx, source);
   if (reader.info.sizeBytes > ctx.options.limits.copySizeBytesMax) {

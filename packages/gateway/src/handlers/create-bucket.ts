@@ -2,13 +2,26 @@
  * CreateBucket: the LocationConstraint must name this region (none for us-east-1);
  * `x-amz-bucket-object-lock-enabled: true` creates it with Object Lock and versioning on. The
  * signing access key owns the new bucket (access-policy.ts); a key created with
- * `--no-create-bucket` may not create any.
+ * `--no-create-bucket` may not create any. `x-amz-object-ownership` sets the new bucket's
+ * ownership controls (bucket-ownership.ts).
  */
-import { refuseUnsupportedAclHeaders } from '../access-control';
+import { aclHeadersOf, refuseAclWhileDisabled, refuseUnsupportedAclHeaders } from '../access-control';
+import type { ObjectOwnership } from '../backend';
 import { S3Error } from '../s3-errors';
 import { callBackend, readSmallBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { createBucketBodyBytesMax, parseCreateBucketConfiguration } from '../xml-requests';
+
+/** `x-amz-object-ownership` of CreateBucket: as PutBucketOwnershipControls takes it (ObjectWriter: NotImplemented). */
+function objectOwnershipOf(value: string | undefined): ObjectOwnership | undefined {
+  if (value === undefined) return undefined;
+  const ownership = value.trim();
+  if (ownership === 'BucketOwnerEnforced' || ownership === 'BucketOwnerPreferred') return ownership;
+  if (ownership === 'ObjectWriter') {
+    throw new S3Error('NotImplemented', { message: 'Object ownership ObjectWriter is not implemented by Tessera: objects belong to the bucket owner.' });
+  }
+  throw new S3Error('InvalidArgument', { message: 'Invalid x-amz-object-ownership header.', fields: { ArgumentName: 'x-amz-object-ownership', ArgumentValue: ownership } });
+}
 
 export async function handleCreateBucket(ctx: HandlerContext, bucket: string): Promise<void> {
   const { principal } = ctx.auth;
@@ -16,6 +29,8 @@ export async function handleCreateBucket(ctx: HandlerContext, bucket: string): P
     throw new S3Error('AccessDenied', { message: `Access Denied: access key ${principal.accessKeyId} may not create buckets (tessera key create --no-create-bucket).` });
   }
   refuseUnsupportedAclHeaders((name) => ctx.header(name), ctx.headerNames);
+  const objectOwnership = objectOwnershipOf(ctx.header('x-amz-object-ownership'));
+  if (objectOwnership === 'BucketOwnerEnforced') refuseAclWhileDisabled({ headers: aclHeadersOf((name) => ctx.header(name), ctx.headerNames) }, true);
   const constraint = parseCreateBucketConfiguration(await readSmallBody(ctx, createBucketBodyBytesMax));
   // us-east-1 is the one region whose buckets carry no LocationConstraint (S3 CreateBucket).
   const allowed = ctx.options.region === 'us-east-1' ? constraint === undefined : constraint === undefined || constraint === ctx.options.region;
@@ -27,5 +42,6 @@ export async function handleCreateBucket(ctx: HandlerContext, bucket: string): P
   // Object Lock on from the start, which also turns versioning on (S3).
   const objectLockEnabled = ctx.header('x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true';
   await callBackend({ bucket }, () => ctx.backend.createBucket(bucket, principal.accessKeyId, { objectLockEnabled }));
+  if (objectOwnership !== undefined) await callBackend({ bucket }, () => ctx.backend.setBucketOwnershipControls(bucket, objectOwnership));
   sendEmpty(ctx, 200, { Location: `/${bucket}` });
 }

@@ -14,7 +14,6 @@ import { xmlDocument, xmlText } from '../xml';
 
 const absentConfigurationAnswers: Record<AbsentBucketConfiguration, { readonly errorCode: S3ErrorCode } | { readonly defaultXml: string }> = {
   website: { errorCode: 'NoSuchWebsiteConfiguration' },
-  ownershipControls: { errorCode: 'OwnershipControlsNotFoundError' },
   replication: { errorCode: 'ReplicationConfigurationNotFoundError' },
   logging: { defaultXml: xmlDocument('BucketLoggingStatus') },
   accelerate: { defaultXml: xmlDocument('AccelerateConfiguration') },

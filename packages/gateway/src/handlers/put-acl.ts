@@ -2,10 +2,11 @@
  * PutBucketAcl / PutObjectAcl. The ACL comes either from headers (`x-amz-acl`, `x-amz-grant-*`)
  * or from an AccessControlPolicy body, never both (S3's rule). A bucket ACL sets the bucket's
  * grants: READ and WRITE to access keys by id (access-control.ts); an object ACL may only state
- * the owner's FULL_CONTROL, so there is nothing to store; anything else is NotImplemented.
+ * the owner's FULL_CONTROL, so there is nothing to store; anything else is NotImplemented. In a
+ * bucket whose ACLs are disabled (BucketOwnerEnforced) only the owner's full control may be stated.
  */
 import {
-  bucketGrantsFromAccessControlPolicy, bucketGrantsFromAclHeaders, hasAclHeaders, refuseUnsupportedAccessControlPolicy, refuseUnsupportedAclHeaders,
+  aclHeadersOf, bucketGrantsFromAccessControlPolicy, bucketGrantsFromAclHeaders, hasAclHeaders, refuseAclWhileDisabled, refuseUnsupportedAccessControlPolicy, refuseUnsupportedAclHeaders,
 } from '../access-control';
 import { callBackend, readSmallBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
@@ -21,8 +22,11 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
     throw new S3Error('InvalidRequest', { message: 'Specify an ACL either with headers or with an AccessControlPolicy body, not both.' });
   }
   if (!fromHeaders && body.length === 0) throw new S3Error('MissingRequestBodyError', { message: 'An x-amz-acl header or an AccessControlPolicy body is required.' });
+  const { owner, objectOwnership } = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
+  if (objectOwnership === 'BucketOwnerEnforced') {
+    refuseAclWhileDisabled(fromHeaders ? { headers: aclHeadersOf(header, ctx.headerNames) } : { body: parseAccessControlPolicy(body), ownerId: owner }, key === undefined);
+  }
   if (key === undefined) {
-    const { owner } = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
     const grants = fromHeaders
       ? bucketGrantsFromAclHeaders(header, ctx.headerNames, owner)
       : bucketGrantsFromAccessControlPolicy(parseAccessControlPolicy(body), owner);
@@ -31,7 +35,6 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
     sendEmpty(ctx, 200);
     return;
   }
-  const { owner } = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
   if (fromHeaders) refuseUnsupportedAclHeaders(header, ctx.headerNames);
   else refuseUnsupportedAccessControlPolicy(parseAccessControlPolicy(body), owner);
   await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));

@@ -14,7 +14,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  AbortMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, DeleteBucketCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
+  AbortMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, DeleteBucketOwnershipControlsCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand, PutBucketOwnershipControlsCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, DeleteBucketCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
   PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -148,7 +148,7 @@ test('the owner shares a bucket with PutBucketAcl (READ to a key id) and sees it
   expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe('AccessDenied');
 });
 
-test('a bucket policy lets a key read without a grant, lives in the catalogue, names only existing keys, and goes with DeleteBucketPolicy', async () => {
+test('a bucket policy lets a key read without a grant, lives in the catalogue with the public access block and ownership controls, names only existing keys', async () => {
   const policy = JSON.stringify({
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Principal: { AWS: [bob.accessKeyId] }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::alice-data/report*' }],
@@ -173,6 +173,13 @@ test('a bucket policy lets a key read without a grant, lives in the catalogue, n
   expect(await errorOf(alice.client.send(new PutBucketPolicyCommand({ Bucket: 'alice-data', Policy: policy.replace(`["${bob.accessKeyId}"]`, '"*"') })))).toEqual([403, 'AccessDenied']);
   await alice.client.send(new DeletePublicAccessBlockCommand({ Bucket: 'alice-data' }));
   expect((await cluster.metadata.headBucket('alice-data')).publicAccessBlock).toBeNull();
+  // ACLs disabled (BucketOwnerEnforced): no grant through S3 nor as \`tessera key allow\` makes one.
+  await alice.client.send(new PutBucketOwnershipControlsCommand({ Bucket: 'alice-data', OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
+  expect((await cluster.metadata.headBucket('alice-data')).objectOwnership).toBe('BucketOwnerEnforced');
+  expect(await errorOf(alice.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', GrantRead: `id="${bob.accessKeyId}"` })))).toEqual([400, 'AccessControlListNotSupported']);
+  await expect(cluster.metadata.setBucketGrant('alice-data', bob.accessKeyId, { read: true, write: false })).rejects.toThrow(/ACLs disabled/);
+  await alice.client.send(new DeleteBucketOwnershipControlsCommand({ Bucket: 'alice-data' }));
+  expect((await cluster.metadata.headBucket('alice-data')).objectOwnership).toBe('');
 });
 
 test('a deleted key stops working; a key that owns buckets is kept unless forced', async () => {

@@ -25,6 +25,7 @@ import type {
   ObjectInfo,
   ObjectReader,
   PartInfo,
+  ObjectOwnership,
   PublicAccessBlock,
   PutObjectRequest,
   S3Backend,
@@ -95,7 +96,7 @@ export class InMemoryS3Backend implements S3Backend {
     const existing = this.buckets.get(name);
     if (existing !== undefined) throw new S3BackendError(existing.info.owner === owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists');
     this.buckets.set(name, {
-      info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner, grants: [], defaultEncryption: undefined, policy: undefined, publicAccessBlock: undefined },
+      info: { name, createdAtMs: this.clock.nowMs(), tags: [], corsRules: [], versioning: 'Unversioned', lifecycleRules: [], objectLock: undefined, owner, grants: [], defaultEncryption: undefined, policy: undefined, publicAccessBlock: undefined, objectOwnership: undefined },
       objects: new Map(), uploads: new Map(),
     });
   }
@@ -199,6 +200,12 @@ export class InMemoryS3Backend implements S3Backend {
     this.throwInjectedFailure();
     const bucket = this.bucket(name);
     bucket.info = { ...bucket.info, policy };
+  }
+
+  async setBucketOwnershipControls(name: string, objectOwnership: ObjectOwnership | undefined): Promise<void> {
+    this.throwInjectedFailure();
+    const bucket = this.bucket(name);
+    bucket.info = { ...bucket.info, objectOwnership };
   }
 
   async setBucketPublicAccessBlock(name: string, publicAccessBlock: PublicAccessBlock | undefined): Promise<void> {

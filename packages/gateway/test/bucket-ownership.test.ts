@@ -1,0 +1,102 @@
+/**
+ * Goal: S3 ownership controls as clients and Terraform set them. None at first (404
+ * OwnershipControlsNotFoundError); BucketOwnerEnforced disables ACLs: writes, copies, multipart
+ * uploads and ACL PUTs may state only the owner's full control (AccessControlListNotSupported
+ * otherwise), bucket grants cannot be added, and a bucket that grants other keys access cannot
+ * turn it on (InvalidBucketAclWithObjectOwnership); BucketOwnerPreferred changes nothing;
+ * ObjectWriter is NotImplemented and stores nothing; CreateBucket takes x-amz-object-ownership;
+ * deleting the controls brings ACL headers back.
+ * Method: a real gateway over the in-memory backend, driven by @aws-sdk/client-s3 with the
+ * root key and two non-root keys.
+ */
+import {
+  CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketOwnershipControlsCommand, GetBucketOwnershipControlsCommand, HeadBucketCommand,
+  PutBucketAclCommand, PutBucketOwnershipControlsCommand, PutObjectAclCommand, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
+import type { Principal } from '../src/auth/credential-store';
+import { s3StatusAndName } from './support/s3-error-of';
+import { startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
+import type { TestGateway } from './support/test-gateway';
+
+const keyOf = (accessKeyId: string): { accessKeyId: string; secretAccessKey: string; principal: Principal } => ({
+  accessKeyId, secretAccessKey: `${accessKeyId}/secret/0123456789abcdef`, principal: { accessKeyId, isRoot: false, canCreateBuckets: true },
+});
+const ownerKey = keyOf('TKOWNERSHIPOWNER0001');
+const otherKey = keyOf('TKOWNERSHIPOTHER0001');
+const bucket = 'ownership';
+
+let gateway: TestGateway;
+let root: S3Client;
+let owner: S3Client;
+
+const clientOf = (credentials: { accessKeyId: string; secretAccessKey: string }): S3Client =>
+  new S3Client({ endpoint: gateway.endpoint, region: testRegion, forcePathStyle: true, credentials, maxAttempts: 1 });
+const ownershipOf = async (name: string): Promise<string | undefined> =>
+  (await root.send(new GetBucketOwnershipControlsCommand({ Bucket: name }))).OwnershipControls?.Rules?.[0]?.ObjectOwnership;
+const setOwnership = (client: S3Client, name: string, ObjectOwnership: 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter'): Promise<unknown> =>
+  client.send(new PutBucketOwnershipControlsCommand({ Bucket: name, OwnershipControls: { Rules: [{ ObjectOwnership }] } }));
+
+beforeAll(async () => {
+  gateway = await startTestGateway({ moreKeys: [ownerKey, otherKey] });
+  root = clientOf({ accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey });
+  owner = clientOf(ownerKey);
+  await owner.send(new CreateBucketCommand({ Bucket: bucket }));
+});
+afterAll(async () => {
+  root.destroy();
+  owner.destroy();
+  await gateway.stop();
+});
+
+test('none at first; BucketOwnerEnforced allows only the owner\'s full control in ACL headers and bodies', async () => {
+  expect(await s3StatusAndName(owner.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })))).toEqual([404, 'OwnershipControlsNotFoundError']);
+  await setOwnership(owner, bucket, 'BucketOwnerEnforced');
+  expect(await ownershipOf(bucket)).toBe('BucketOwnerEnforced');
+
+  const refused: ReadonlyArray<Promise<unknown>> = [
+    owner.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: 'a', ACL: 'private' })),
+    owner.send(new CopyObjectCommand({ Bucket: bucket, Key: 'b', CopySource: `${bucket}/a`, ACL: 'private' })),
+    owner.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'c', ACL: 'bucket-owner-read' })),
+    owner.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: `id="${otherKey.accessKeyId}"` })),
+  ];
+  for (const request of refused) expect(await s3StatusAndName(request)).toEqual([400, 'AccessControlListNotSupported']);
+  await owner.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: 'a' }));
+  await owner.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: 'a', ACL: 'bucket-owner-full-control' }));
+  await owner.send(new CopyObjectCommand({ Bucket: bucket, Key: 'b', CopySource: `${bucket}/a`, ACL: 'bucket-owner-full-control' }));
+  await owner.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'c', ACL: 'bucket-owner-full-control' }));
+  expect(await s3StatusAndName(owner.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'a', ACL: 'private' })))).toEqual([400, 'AccessControlListNotSupported']);
+  await owner.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'a', ACL: 'bucket-owner-full-control' }));
+  await owner.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' }));
+  // Only the owner sets the controls.
+  const other = clientOf(otherKey);
+  expect(await s3StatusAndName(setOwnership(other, bucket, 'BucketOwnerPreferred'))).toEqual([403, 'AccessDenied']);
+  other.destroy();
+});
+
+test('BucketOwnerPreferred changes nothing; ObjectWriter is not implemented; deleting brings ACL headers back', async () => {
+  await setOwnership(owner, bucket, 'BucketOwnerPreferred');
+  expect(await ownershipOf(bucket)).toBe('BucketOwnerPreferred');
+  await owner.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: 'a', ACL: 'private' }));
+  expect(await s3StatusAndName(setOwnership(owner, bucket, 'ObjectWriter'))).toEqual([501, 'NotImplemented']);
+  expect(await ownershipOf(bucket)).toBe('BucketOwnerPreferred');
+  await owner.send(new DeleteBucketOwnershipControlsCommand({ Bucket: bucket }));
+  expect(await s3StatusAndName(owner.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })))).toEqual([404, 'OwnershipControlsNotFoundError']);
+  await owner.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'a', ACL: 'private' }));
+});
+
+test('a bucket that grants another key access cannot disable ACLs', async () => {
+  await owner.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: `id="${otherKey.accessKeyId}"` }));
+  expect(await s3StatusAndName(setOwnership(owner, bucket, 'BucketOwnerEnforced'))).toEqual([400, 'InvalidBucketAclWithObjectOwnership']);
+  expect(await s3StatusAndName(owner.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })))).toEqual([404, 'OwnershipControlsNotFoundError']);
+  await owner.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' }));
+  await setOwnership(owner, bucket, 'BucketOwnerEnforced');
+  await owner.send(new DeleteBucketOwnershipControlsCommand({ Bucket: bucket }));
+});
+
+test('CreateBucket takes x-amz-object-ownership; ObjectWriter creates nothing', async () => {
+  await owner.send(new CreateBucketCommand({ Bucket: 'ownership-enforced', ObjectOwnership: 'BucketOwnerEnforced' }));
+  expect(await ownershipOf('ownership-enforced')).toBe('BucketOwnerEnforced');
+  expect(await s3StatusAndName(owner.send(new CreateBucketCommand({ Bucket: 'ownership-writer', ObjectOwnership: 'ObjectWriter' })))).toEqual([501, 'NotImplemented']);
+  expect(await s3StatusAndName(owner.send(new HeadBucketCommand({ Bucket: 'ownership-writer' })))).toEqual([404, 'NotFound']);
+  expect(await s3StatusAndName(owner.send(new CreateBucketCommand({ Bucket: 'ownership-acl', ObjectOwnership: 'BucketOwnerEnforced', ACL: 'public-read' })))).toEqual([501, 'NotImplemented']);
+});
