@@ -434,18 +434,25 @@ export function parseEncryptionConfiguration(body: Buffer): 'AES256' {
 export const ownershipControlsBodyBytesMax = 4 * 1024;
 
 /**
- * PutBucketOwnershipControls' document: one Rule with ObjectOwnership. ObjectWriter (the
- * uploader owns each object) is not how Tessera keeps objects: NotImplemented, never stored.
+ * An ObjectOwnership value (ownership controls, CreateBucket's x-amz-object-ownership); undefined
+ * when it is none of S3's three. ObjectWriter (the uploader owns each object) is not how Tessera
+ * keeps objects: NotImplemented, never stored.
  */
+export function objectOwnershipOf(value: string): ObjectOwnership | undefined {
+  const ownership = value.trim();
+  if (ownership === 'ObjectWriter') {
+    throw new S3Error('NotImplemented', { message: 'Object ownership ObjectWriter is not implemented by Tessera: objects belong to the bucket owner (use BucketOwnerEnforced or BucketOwnerPreferred).' });
+  }
+  return ownership === 'BucketOwnerEnforced' || ownership === 'BucketOwnerPreferred' ? ownership : undefined;
+}
+
+/** PutBucketOwnershipControls' document: one Rule with ObjectOwnership (objectOwnershipOf). */
 export function parseOwnershipControls(body: Buffer): ObjectOwnership {
   const root = asNode(child(parseDocument(body, ownershipControlsBodyBytesMax).root, 'OwnershipControls'), 'OwnershipControls');
   const rules = asArray(child(root, 'Rule'));
   if (rules.length !== 1) throw malformed('OwnershipControls needs exactly one Rule');
-  const ownership = asText(child(asNode(rules[0], 'Rule'), 'ObjectOwnership'), 'ObjectOwnership').trim();
-  if (ownership === 'ObjectWriter') {
-    throw new S3Error('NotImplemented', { message: 'Object ownership ObjectWriter is not implemented by Tessera: objects belong to the bucket owner (use BucketOwnerEnforced or BucketOwnerPreferred).' });
-  }
-  if (ownership !== 'BucketOwnerEnforced' && ownership !== 'BucketOwnerPreferred') throw malformed('ObjectOwnership must be BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter');
+  const ownership = objectOwnershipOf(asText(child(asNode(rules[0], 'Rule'), 'ObjectOwnership'), 'ObjectOwnership'));
+  if (ownership === undefined) throw malformed('ObjectOwnership must be BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter');
   return ownership;
 }
 

@@ -418,33 +418,18 @@ export class CatalogueStateMachine {
         return this.createAccessKey(command, m);
       case 'deleteAccessKey':
         return this.deleteAccessKey(command, m);
-      case 'setBucketEncryption': {
-        const { defaultEncryption: _previousDefault, ...previous } = await this.getBucket(command.bucket);
-        const record: BucketRecord = command.algorithm === '' ? previous : { ...previous, defaultEncryption: command.algorithm };
-        m.put(keys.bucketKey(command.bucket), record);
-        return record;
-      }
-      case 'setBucketPolicy': {
-        const { policy: _previousPolicy, ...previous } = await this.getBucket(command.bucket);
-        const record: BucketRecord = command.policy === '' ? previous : { ...previous, policy: command.policy };
-        m.put(keys.bucketKey(command.bucket), record);
-        return record;
-      }
-      case 'setBucketOwnershipControls': {
-        const { objectOwnership: _previousOwnership, ...previous } = await this.getBucket(command.bucket);
-        if (command.objectOwnership === 'BucketOwnerEnforced' && (previous.grants ?? []).length > 0) {
-          throw new InvalidArgumentError(`bucket ${command.bucket} grants access to other keys: ACLs cannot be disabled (BucketOwnerEnforced) while it does`);
-        }
-        const record: BucketRecord = command.objectOwnership === '' ? previous : { ...previous, objectOwnership: command.objectOwnership };
-        m.put(keys.bucketKey(command.bucket), record);
-        return record;
-      }
-      case 'setBucketPublicAccessBlock': {
-        const { publicAccessBlock: _previousBlock, ...previous } = await this.getBucket(command.bucket);
-        const record: BucketRecord = command.configuration === undefined ? previous : { ...previous, publicAccessBlock: { ...command.configuration } };
-        m.put(keys.bucketKey(command.bucket), record);
-        return record;
-      }
+      case 'setBucketEncryption':
+        return this.replaceBucketSetting(command.bucket, 'defaultEncryption', command.algorithm === '' ? undefined : command.algorithm, m);
+      case 'setBucketPolicy':
+        return this.replaceBucketSetting(command.bucket, 'policy', command.policy === '' ? undefined : command.policy, m);
+      case 'setBucketOwnershipControls':
+        return this.replaceBucketSetting(command.bucket, 'objectOwnership', command.objectOwnership === '' ? undefined : command.objectOwnership, m, (bucket) => {
+          if (command.objectOwnership === 'BucketOwnerEnforced' && (bucket.grants ?? []).length > 0) {
+            throw new InvalidArgumentError(`bucket ${command.bucket} grants access to other keys: ACLs cannot be disabled (BucketOwnerEnforced) while it does`);
+          }
+        });
+      case 'setBucketPublicAccessBlock':
+        return this.replaceBucketSetting(command.bucket, 'publicAccessBlock', command.configuration === undefined ? undefined : { ...command.configuration }, m);
       case 'initEncryptionMasterKey':
       case 'rotateEncryptionMasterKey': {
         const existing = await this.readJson<EncryptionMasterKeyRecord>(keys.encryptionMasterKeyKey);
@@ -655,6 +640,22 @@ export class CatalogueStateMachine {
   private async replaceBucketGrants(command: Extract<Command, { type: 'replaceBucketGrants' }>, m: Mutation): Promise<BucketRecord> {
     const bucket = await this.getBucket(command.bucket);
     return this.writeGrants(bucket, command.grants.map(({ accessKeyId, read, write }) => ({ accessKeyId, read, write })), m);
+  }
+
+  /**
+   * The bucket with one optional setting (S3 bucket configuration) replaced, or removed when
+   * `value` is undefined; `check` may refuse the change given the bucket as it is.
+   */
+  private async replaceBucketSetting<Field extends 'defaultEncryption' | 'policy' | 'objectOwnership' | 'publicAccessBlock'>(
+    name: string, field: Field, value: BucketRecord[Field] | undefined, m: Mutation, check?: (bucket: BucketRecord) => void,
+  ): Promise<BucketRecord> {
+    const bucket = await this.getBucket(name);
+    check?.(bucket);
+    const { [field]: _previous, ...rest } = bucket;
+    // Every Field is optional in BucketRecord, so the rest is a whole record (TS cannot see that for a generic key).
+    const record = (value === undefined ? rest : { ...rest, [field]: value }) as BucketRecord;
+    m.put(keys.bucketKey(name), record);
+    return record;
   }
 
   /** The bucket with exactly these grants; each names an existing key that does not own it. */

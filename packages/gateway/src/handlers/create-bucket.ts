@@ -10,17 +10,14 @@ import type { ObjectOwnership } from '../backend';
 import { S3Error } from '../s3-errors';
 import { callBackend, readSmallBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
-import { createBucketBodyBytesMax, parseCreateBucketConfiguration } from '../xml-requests';
+import { createBucketBodyBytesMax, objectOwnershipOf, parseCreateBucketConfiguration } from '../xml-requests';
 
-/** `x-amz-object-ownership` of CreateBucket: as PutBucketOwnershipControls takes it (ObjectWriter: NotImplemented). */
-function objectOwnershipOf(value: string | undefined): ObjectOwnership | undefined {
+/** `x-amz-object-ownership` of CreateBucket: as PutBucketOwnershipControls takes it. */
+function requestedObjectOwnership(value: string | undefined): ObjectOwnership | undefined {
   if (value === undefined) return undefined;
-  const ownership = value.trim();
-  if (ownership === 'BucketOwnerEnforced' || ownership === 'BucketOwnerPreferred') return ownership;
-  if (ownership === 'ObjectWriter') {
-    throw new S3Error('NotImplemented', { message: 'Object ownership ObjectWriter is not implemented by Tessera: objects belong to the bucket owner.' });
-  }
-  throw new S3Error('InvalidArgument', { message: 'Invalid x-amz-object-ownership header.', fields: { ArgumentName: 'x-amz-object-ownership', ArgumentValue: ownership } });
+  const ownership = objectOwnershipOf(value);
+  if (ownership === undefined) throw new S3Error('InvalidArgument', { message: 'Invalid x-amz-object-ownership header.', fields: { ArgumentName: 'x-amz-object-ownership', ArgumentValue: value } });
+  return ownership;
 }
 
 export async function handleCreateBucket(ctx: HandlerContext, bucket: string): Promise<void> {
@@ -29,7 +26,7 @@ export async function handleCreateBucket(ctx: HandlerContext, bucket: string): P
     throw new S3Error('AccessDenied', { message: `Access Denied: access key ${principal.accessKeyId} may not create buckets (tessera key create --no-create-bucket).` });
   }
   refuseUnsupportedAclHeaders((name) => ctx.header(name), ctx.headerNames);
-  const objectOwnership = objectOwnershipOf(ctx.header('x-amz-object-ownership'));
+  const objectOwnership = requestedObjectOwnership(ctx.header('x-amz-object-ownership'));
   if (objectOwnership === 'BucketOwnerEnforced') refuseAclWhileDisabled({ headers: aclHeadersOf((name) => ctx.header(name), ctx.headerNames) }, true);
   const constraint = parseCreateBucketConfiguration(await readSmallBody(ctx, createBucketBodyBytesMax));
   // us-east-1 is the one region whose buckets carry no LocationConstraint (S3 CreateBucket).
