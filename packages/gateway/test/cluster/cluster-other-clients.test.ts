@@ -5,7 +5,7 @@
  * (3 metadata + 9 storage nodes + gateway) started in this file: copy a tree with a 20 MB file
  * (a multipart upload for both clients), names with spaces and non-ASCII characters, and an empty file, up
  * and down; `rclone check` and `rclone md5sum` (ETags), `rclone sync` with a deletion, `rclone
- * purge`; `s3cmd put/get/sync/ls/du/info/modify/del/rb`. Every file is compared by SHA-256.
+ * purge`; `s3cmd put/get/sync/ls/du/info/modify/del/rb` and `setpolicy/delpolicy`. Every file is compared by SHA-256.
  * Each client's tests are skipped with a message when it is not installed (`.ci/setup-system.sh`
  * installs both from Debian).
  * Also a browser-form upload (POST Object) as web applications make them: botocore (the AWS
@@ -19,7 +19,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketPolicyCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { clusterAccessKeyId, clusterSecretAccessKey, startTestCluster } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
 
@@ -190,6 +190,19 @@ describeIf(hasS3cmd)('s3cmd against a cluster gateway', () => {
     await s3cmd('del', '--recursive', '--force', 's3://s3cmd-bucket');
     await s3cmd('rb', 's3://s3cmd-bucket');
     expect(await s3cmd('ls')).not.toContain('s3cmd-bucket');
+  });
+
+  test('setpolicy, info and delpolicy: a bucket policy round-trips through s3cmd', async () => {
+    await s3cmd('mb', 's3://s3cmd-policy');
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'NoDeletes', Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::s3cmd-policy/*' }] });
+    const policyFile = join(workDir, 'policy.json');
+    await writeFile(policyFile, policy);
+    expect(await s3cmd('setpolicy', policyFile, 's3://s3cmd-policy')).toContain('Policy updated');
+    expect((await cluster!.s3.send(new GetBucketPolicyCommand({ Bucket: 's3cmd-policy' }))).Policy).toBe(policy);
+    expect(await s3cmd('info', 's3://s3cmd-policy')).toContain(`Policy:    ${policy}`);
+    expect(await s3cmd('delpolicy', 's3://s3cmd-policy')).toContain('Policy deleted');
+    expect(await s3cmd('info', 's3://s3cmd-policy')).toMatch(/Policy:\s+none/);
+    await s3cmd('rb', 's3://s3cmd-policy');
   });
 });
 
