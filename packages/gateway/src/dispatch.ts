@@ -125,9 +125,9 @@ export async function dispatchS3Operation(ctx: HandlerContext, op: S3Operation):
     case 'GetBucketCors':
       return handleGetBucketCors(ctx, op.bucket);
     case 'PutBucketCors':
-      return handlePutBucketCors(ctx, op.bucket, ctx.bucketCache);
+      return handlePutBucketCors(ctx, op.bucket);
     case 'DeleteBucketCors':
-      return handleDeleteBucketCors(ctx, op.bucket, ctx.bucketCache);
+      return handleDeleteBucketCors(ctx, op.bucket);
     case 'CorsPreflight':
       // Answered before authentication (app.ts); a signed OPTIONS never gets here.
       return handleCorsPreflight(ctx.res, { bucket: op.bucket, key: op.key, header: ctx.header }, ctx.bucketCache);

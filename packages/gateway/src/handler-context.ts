@@ -102,6 +102,17 @@ export function sendEmpty(ctx: HandlerContext, httpStatus: number, headers: Reco
   ctx.res.end();
 }
 
+/**
+ * Changes a bucket's settings through the backend, then drops this gateway's cached copy of them
+ * (bucket-info-cache.ts) so the change applies here at once (on other gateways within the
+ * cache's TTL), and answers with an empty body.
+ */
+export async function changeBucketSettings(ctx: HandlerContext, bucket: string, change: () => Promise<void>, httpStatus: 200 | 204): Promise<void> {
+  await callBackend({ bucket }, change);
+  ctx.bucketCache.forget(bucket);
+  sendEmpty(ctx, httpStatus);
+}
+
 /** Runs a backend call, turning its typed errors into S3 errors with the right resource fields. */
 export async function callBackend<T>(names: ResourceNames, call: () => Promise<T>): Promise<T> {
   try {

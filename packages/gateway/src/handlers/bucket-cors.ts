@@ -5,7 +5,7 @@
  * that carry `Origin`. Matching and S3's exact answers live in cors.ts.
  */
 import type { Response } from 'express';
-import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
+import { callBackend, changeBucketSettings, readSmallBody, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import type { BucketInfoCache } from '../bucket-info-cache';
 import { corsForbidden, corsResponseHeaders, matchActualRequest, matchPreflight, parseRequestedHeaders } from '../cors';
@@ -19,17 +19,13 @@ export async function handleGetBucketCors(ctx: HandlerContext, bucket: string): 
   sendXml(ctx, 200, corsConfigurationXml(info.corsRules));
 }
 
-export async function handlePutBucketCors(ctx: HandlerContext, bucket: string, cache: BucketInfoCache): Promise<void> {
+export async function handlePutBucketCors(ctx: HandlerContext, bucket: string): Promise<void> {
   const rules = parseCorsConfiguration(await readSmallBody(ctx, corsConfigurationBodyBytesMax));
-  await callBackend({ bucket }, () => ctx.backend.setBucketCors(bucket, rules));
-  cache.forget(bucket);
-  sendEmpty(ctx, 200);
+  await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketCors(bucket, rules), 200);
 }
 
-export async function handleDeleteBucketCors(ctx: HandlerContext, bucket: string, cache: BucketInfoCache): Promise<void> {
-  await callBackend({ bucket }, () => ctx.backend.setBucketCors(bucket, []));
-  cache.forget(bucket);
-  sendEmpty(ctx, 204);
+export async function handleDeleteBucketCors(ctx: HandlerContext, bucket: string): Promise<void> {
+  await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketCors(bucket, []), 204);
 }
 
 export interface PreflightRequest {

@@ -3,7 +3,7 @@
  * (what a write gets from it: request-encryption.ts).
  */
 import { S3Error } from '../s3-errors';
-import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
+import { callBackend, changeBucketSettings, readSmallBody, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { encryptionConfigurationBodyBytesMax, parseEncryptionConfiguration } from '../xml-requests';
 import { encryptionConfigurationXml } from '../xml-responses';
@@ -16,13 +16,9 @@ export async function handleGetBucketEncryption(ctx: HandlerContext, bucket: str
 
 export async function handlePutBucketEncryption(ctx: HandlerContext, bucket: string): Promise<void> {
   const algorithm = parseEncryptionConfiguration(await readSmallBody(ctx, encryptionConfigurationBodyBytesMax));
-  await callBackend({ bucket }, () => ctx.backend.setBucketEncryption(bucket, algorithm));
-  ctx.bucketCache.forget(bucket);
-  sendEmpty(ctx, 200);
+  await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketEncryption(bucket, algorithm), 200);
 }
 
 export async function handleDeleteBucketEncryption(ctx: HandlerContext, bucket: string): Promise<void> {
-  await callBackend({ bucket }, () => ctx.backend.setBucketEncryption(bucket, undefined));
-  ctx.bucketCache.forget(bucket);
-  sendEmpty(ctx, 204);
+  await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketEncryption(bucket, undefined), 204);
 }

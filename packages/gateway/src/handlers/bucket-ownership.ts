@@ -6,7 +6,7 @@
  * (xml-requests.ts).
  */
 import { S3Error } from '../s3-errors';
-import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
+import { callBackend, changeBucketSettings, readSmallBody, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { ownershipControlsBodyBytesMax, parseOwnershipControls } from '../xml-requests';
 import { ownershipControlsXml } from '../xml-responses';
@@ -27,13 +27,9 @@ export async function handlePutBucketOwnershipControls(ctx: HandlerContext, buck
       message: `Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting: bucket ${bucket} grants access to ${grants.map((grant) => grant.accessKeyId).join(', ')}.`,
     });
   }
-  await callBackend({ bucket }, () => ctx.backend.setBucketOwnershipControls(bucket, objectOwnership));
-  ctx.bucketCache.forget(bucket);
-  sendEmpty(ctx, 200);
+  await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketOwnershipControls(bucket, objectOwnership), 200);
 }
 
 export async function handleDeleteBucketOwnershipControls(ctx: HandlerContext, bucket: string): Promise<void> {
-  await callBackend({ bucket }, () => ctx.backend.setBucketOwnershipControls(bucket, undefined));
-  ctx.bucketCache.forget(bucket);
-  sendEmpty(ctx, 204);
+  await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketOwnershipControls(bucket, undefined), 204);
 }

@@ -9,7 +9,7 @@ import { S3Error } from '../s3-errors';
 import { bucketPolicyMaxBytes, isPolicyPublic, parseBucketPolicy, principalKeyIds } from '../bucket-policy';
 import type { BucketInfo } from '../backend';
 import { policyOf } from '../bucket-access';
-import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
+import { callBackend, changeBucketSettings, readSmallBody, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { xmlDocument, xmlText } from '../xml';
 import { parsePublicAccessBlockConfiguration, publicAccessBlockBodyBytesMax } from '../xml-requests';
@@ -48,15 +48,11 @@ export async function handlePutBucketPolicy(ctx: HandlerContext, bucket: string)
       throw new S3Error('MalformedPolicy', { message: `Invalid principal in policy: no access key ${accessKeyId}` });
     }
   }
-  await callBackend({ bucket }, () => ctx.backend.setBucketPolicy(bucket, text));
-  ctx.bucketCache.forget(bucket);
-  sendEmpty(ctx, 204);
+  await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketPolicy(bucket, text), 204);
 }
 
 export async function handleDeleteBucketPolicy(ctx: HandlerContext, bucket: string): Promise<void> {
-  await callBackend({ bucket }, () => ctx.backend.setBucketPolicy(bucket, undefined));
-  ctx.bucketCache.forget(bucket);
-  sendEmpty(ctx, 204);
+  await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketPolicy(bucket, undefined), 204);
 }
 
 /** IsPublic: whether the policy allows every key in without a condition (S3's notion of public). */
@@ -74,13 +70,9 @@ export async function handleGetPublicAccessBlock(ctx: HandlerContext, bucket: st
 
 export async function handlePutPublicAccessBlock(ctx: HandlerContext, bucket: string): Promise<void> {
   const configuration = parsePublicAccessBlockConfiguration(await readSmallBody(ctx, publicAccessBlockBodyBytesMax));
-  await callBackend({ bucket }, () => ctx.backend.setBucketPublicAccessBlock(bucket, configuration));
-  ctx.bucketCache.forget(bucket);
-  sendEmpty(ctx, 200);
+  await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketPublicAccessBlock(bucket, configuration), 200);
 }
 
 export async function handleDeletePublicAccessBlock(ctx: HandlerContext, bucket: string): Promise<void> {
-  await callBackend({ bucket }, () => ctx.backend.setBucketPublicAccessBlock(bucket, undefined));
-  ctx.bucketCache.forget(bucket);
-  sendEmpty(ctx, 204);
+  await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketPublicAccessBlock(bucket, undefined), 204);
 }

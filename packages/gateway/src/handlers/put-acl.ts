@@ -8,7 +8,7 @@
 import {
   aclHeadersOf, bucketGrantsFromAccessControlPolicy, bucketGrantsFromAclHeaders, hasAclHeaders, refuseAclWhileDisabled, refuseUnsupportedAccessControlPolicy, refuseUnsupportedAclHeaders,
 } from '../access-control';
-import { callBackend, readSmallBody, sendEmpty } from '../handler-context';
+import { callBackend, changeBucketSettings, readSmallBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
 import { accessControlPolicyBodyBytesMax, parseAccessControlPolicy } from '../xml-requests';
@@ -23,20 +23,19 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
   }
   if (!fromHeaders && body.length === 0) throw new S3Error('MissingRequestBodyError', { message: 'An x-amz-acl header or an AccessControlPolicy body is required.' });
   const { owner, objectOwnership } = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
+  const policy = fromHeaders ? undefined : parseAccessControlPolicy(body);
   if (objectOwnership === 'BucketOwnerEnforced') {
-    refuseAclWhileDisabled(fromHeaders ? { headers: aclHeadersOf(header, ctx.headerNames) } : { body: parseAccessControlPolicy(body), ownerId: owner }, key === undefined);
+    refuseAclWhileDisabled(policy === undefined ? { headers: aclHeadersOf(header, ctx.headerNames) } : { body: policy, ownerId: owner }, key === undefined);
   }
   if (key === undefined) {
-    const grants = fromHeaders
+    const grants = policy === undefined
       ? bucketGrantsFromAclHeaders(header, ctx.headerNames, owner)
-      : bucketGrantsFromAccessControlPolicy(parseAccessControlPolicy(body), owner);
-    await callBackend({ bucket }, () => ctx.backend.setBucketGrants(bucket, grants));
-    ctx.bucketCache.forget(bucket);
-    sendEmpty(ctx, 200);
+      : bucketGrantsFromAccessControlPolicy(policy, owner);
+    await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketGrants(bucket, grants), 200);
     return;
   }
-  if (fromHeaders) refuseUnsupportedAclHeaders(header, ctx.headerNames);
-  else refuseUnsupportedAccessControlPolicy(parseAccessControlPolicy(body), owner);
+  if (policy === undefined) refuseUnsupportedAclHeaders(header, ctx.headerNames);
+  else refuseUnsupportedAccessControlPolicy(policy, owner);
   await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
   sendEmpty(ctx, 200);
 }
