@@ -35,6 +35,8 @@ export interface RequiredAccess {
   readonly level: AccessLevel;
   readonly action: string | undefined;
   readonly resource: string;
+  /** The object (and version) an object-level action reads or changes: its tags are `s3:ExistingObjectTag/<key>`. */
+  readonly object?: { readonly key: string; readonly versionId: string | undefined } | undefined;
 }
 
 /** The bucket facts a decision reads. */
@@ -83,26 +85,39 @@ function withGovernanceBypass(access: RequiredAccess, bypassGovernance: boolean)
  * the policy's s3:DeleteObject(Version), and the bypass's own access when it bypasses.
  */
 export function objectDeleteAccess(bucket: string, key: string, versionId: string | undefined, bypassGovernance: boolean): readonly RequiredAccess[] {
-  const deletion: RequiredAccess = { bucket, level: 'write', action: versioned('DeleteObject', 'DeleteObjectVersion', versionId), resource: objectArn(bucket, key) };
+  const deletion: RequiredAccess = { bucket, level: 'write', action: versioned('DeleteObject', 'DeleteObjectVersion', versionId), resource: objectArn(bucket, key), object: { key, versionId } };
   return withGovernanceBypass(deletion, bypassGovernance);
+}
+
+/**
+ * What PutObjectTagging needs: write access or the policy's s3:PutObject(Version)Tagging. Its
+ * handler checks it once the Tagging document is read, since a policy may test the tags it sets
+ * (`s3:RequestObjectTag/<key>`, `s3:RequestObjectTagKeys`).
+ */
+export function objectTaggingWriteAccess(bucket: string, key: string, versionId: string | undefined): RequiredAccess {
+  return { bucket, level: 'write', action: versioned('PutObjectTagging', 'PutObjectVersionTagging', versionId), resource: objectArn(bucket, key), object: { key, versionId } };
 }
 
 /**
  * The access `op` needs, in its own bucket and (CopyObject, UploadPartCopy) the copy source's.
  * Empty for requests that name no bucket, or are checked elsewhere: ListBuckets (filtered to
  * what the key may see), CreateBucket (canCreateBuckets), PostObject (after its form is read),
- * CorsPreflight (unauthenticated), NotImplemented (refused anyway). DeleteObjects needs write
- * access here unless the bucket has a policy; its keys are checked one by one as they are deleted.
+ * CorsPreflight (unauthenticated), NotImplemented (refused anyway), PutObjectTagging (after its
+ * document is read: objectTaggingWriteAccess). DeleteObjects needs write access here unless the
+ * bucket has a policy; its keys are checked one by one as they are deleted.
  */
 export function requiredAccess(op: S3Operation, bypassGovernance: boolean): readonly RequiredAccess[] {
   const onBucket = (bucket: string, level: AccessLevel, action: string): RequiredAccess[] => [{ bucket, level, action, resource: bucketArn(bucket) }];
-  const onObject = (bucket: string, key: string, level: AccessLevel, action: string): RequiredAccess[] => [{ bucket, level, action, resource: objectArn(bucket, key) }];
+  const onObject = (bucket: string, key: string, level: AccessLevel, action: string, versionId?: string): RequiredAccess[] => [
+    { bucket, level, action, resource: objectArn(bucket, key), object: { key, versionId } },
+  ];
   switch (op.kind) {
     case 'ListBuckets':
     case 'CreateBucket':
     case 'PostObject':
     case 'CorsPreflight':
     case 'NotImplemented':
+    case 'PutObjectTagging':
       return [];
     case 'HeadBucket':
     case 'ListObjectsV2':
@@ -142,12 +157,12 @@ export function requiredAccess(op: S3Operation, bypassGovernance: boolean): read
     case 'DeletePublicAccessBlock': return onBucket(op.bucket, 'owner', 's3:PutBucketPublicAccessBlock');
     case 'DeleteObjects': return [{ bucket: op.bucket, level: 'write', action: undefined, resource: bucketArn(op.bucket) }];
     case 'GetObject':
-    case 'HeadObject': return onObject(op.bucket, op.key, 'read', versioned('GetObject', 'GetObjectVersion', op.versionId));
-    case 'GetObjectTagging': return onObject(op.bucket, op.key, 'read', versioned('GetObjectTagging', 'GetObjectVersionTagging', op.versionId));
-    case 'GetObjectAcl': return onObject(op.bucket, op.key, 'read', versioned('GetObjectAcl', 'GetObjectVersionAcl', op.versionId));
-    case 'GetObjectAttributes': return onObject(op.bucket, op.key, 'read', versioned('GetObjectAttributes', 'GetObjectVersionAttributes', op.versionId));
-    case 'GetObjectRetention': return onObject(op.bucket, op.key, 'read', 's3:GetObjectRetention');
-    case 'GetObjectLegalHold': return onObject(op.bucket, op.key, 'read', 's3:GetObjectLegalHold');
+    case 'HeadObject': return onObject(op.bucket, op.key, 'read', versioned('GetObject', 'GetObjectVersion', op.versionId), op.versionId);
+    case 'GetObjectTagging': return onObject(op.bucket, op.key, 'read', versioned('GetObjectTagging', 'GetObjectVersionTagging', op.versionId), op.versionId);
+    case 'GetObjectAcl': return onObject(op.bucket, op.key, 'read', versioned('GetObjectAcl', 'GetObjectVersionAcl', op.versionId), op.versionId);
+    case 'GetObjectAttributes': return onObject(op.bucket, op.key, 'read', versioned('GetObjectAttributes', 'GetObjectVersionAttributes', op.versionId), op.versionId);
+    case 'GetObjectRetention': return onObject(op.bucket, op.key, 'read', 's3:GetObjectRetention', op.versionId);
+    case 'GetObjectLegalHold': return onObject(op.bucket, op.key, 'read', 's3:GetObjectLegalHold', op.versionId);
     case 'ListParts': return onObject(op.bucket, op.key, 'read', 's3:ListMultipartUploadParts');
     case 'PutObject':
     case 'CreateMultipartUpload':
@@ -157,15 +172,17 @@ export function requiredAccess(op: S3Operation, bypassGovernance: boolean): read
     case 'UploadPartCopy':
       return [
         ...onObject(op.bucket, op.key, 'write', 's3:PutObject'),
-        ...onObject(op.source.bucket, op.source.key, 'read', versioned('GetObject', 'GetObjectVersion', op.source.versionId)),
+        ...onObject(op.source.bucket, op.source.key, 'read', versioned('GetObject', 'GetObjectVersion', op.source.versionId), op.source.versionId),
       ];
     case 'AbortMultipartUpload': return onObject(op.bucket, op.key, 'write', 's3:AbortMultipartUpload');
-    case 'PutObjectTagging': return onObject(op.bucket, op.key, 'write', versioned('PutObjectTagging', 'PutObjectVersionTagging', op.versionId));
-    case 'DeleteObjectTagging': return onObject(op.bucket, op.key, 'write', versioned('DeleteObjectTagging', 'DeleteObjectVersionTagging', op.versionId));
-    case 'PutObjectAcl': return onObject(op.bucket, op.key, 'write', versioned('PutObjectAcl', 'PutObjectVersionAcl', op.versionId));
-    case 'PutObjectLegalHold': return onObject(op.bucket, op.key, 'write', 's3:PutObjectLegalHold');
+    case 'DeleteObjectTagging': return onObject(op.bucket, op.key, 'write', versioned('DeleteObjectTagging', 'DeleteObjectVersionTagging', op.versionId), op.versionId);
+    case 'PutObjectAcl': return onObject(op.bucket, op.key, 'write', versioned('PutObjectAcl', 'PutObjectVersionAcl', op.versionId), op.versionId);
+    case 'PutObjectLegalHold': return onObject(op.bucket, op.key, 'write', 's3:PutObjectLegalHold', op.versionId);
     case 'PutObjectRetention':
-      return withGovernanceBypass({ bucket: op.bucket, level: 'write', action: 's3:PutObjectRetention', resource: objectArn(op.bucket, op.key) }, bypassGovernance);
+      return withGovernanceBypass(
+        { bucket: op.bucket, level: 'write', action: 's3:PutObjectRetention', resource: objectArn(op.bucket, op.key), object: { key: op.key, versionId: op.versionId } },
+        bypassGovernance,
+      );
     case 'DeleteObject': return objectDeleteAccess(op.bucket, op.key, op.versionId, bypassGovernance);
     default:
       return assertNever(op, 'S3 operation');

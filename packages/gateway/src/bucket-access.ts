@@ -8,10 +8,13 @@ import type { Logger } from '@tessera/common';
 import { aclHeadersOf, hasAclHeaders, refuseAclWhileDisabled } from './access-control';
 import { bucketArn, decideAccess, mayList } from './access-policy';
 import type { RequiredAccess } from './access-policy';
+import { S3BackendError } from './backend';
 import type { BucketInfo } from './backend';
 import { parseBucketPolicy } from './bucket-policy';
-import type { BucketPolicy } from './bucket-policy';
+import type { BucketPolicy, ConditionContext } from './bucket-policy';
 import type { HandlerContext } from './handler-context';
+import { parseTaggingHeader } from './object-tags';
+import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
 import { ownerOfKey } from './xml-responses';
 import type { Owner } from './xml-responses';
@@ -67,9 +70,10 @@ const conditionHeaders = [
  * `aws:SecureTransport`, `aws:CurrentTime`, `aws:EpochTime`, `aws:UserAgent`, `aws:Referer`,
  * `aws:username` / `aws:userid` (the access key id), `s3:prefix`, `s3:delimiter`,
  * `s3:max-keys`, `s3:VersionId`, `s3:authType`, `s3:signatureversion` and the `s3:x-amz-*`
- * request headers above. A key the request does not have is absent.
+ * request headers above. A key the request does not have is absent. (checkAccess adds the tag
+ * keys: requestConditionContext.)
  */
-export function policyConditionContext(ctx: HandlerContext): ReadonlyMap<string, readonly string[]> {
+export function policyConditionContext(ctx: HandlerContext): Map<string, readonly string[]> {
   const context = new Map<string, readonly string[]>();
   const put = (key: string, value: string | undefined): void => {
     if (value !== undefined) context.set(key, [value]);
@@ -97,18 +101,96 @@ export function policyConditionContext(ctx: HandlerContext): ReadonlyMap<string,
   return context;
 }
 
+/** The actions whose object's current tags a policy can test (`s3:ExistingObjectTag/<key>`), as in S3. */
+const existingTagActions: ReadonlySet<string> = new Set([
+  's3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAcl', 's3:GetObjectVersionAcl', 's3:GetObjectTagging',
+  's3:GetObjectVersionTagging', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes', 's3:GetObjectRetention',
+  's3:GetObjectLegalHold', 's3:PutObjectAcl', 's3:PutObjectVersionAcl', 's3:PutObjectTagging', 's3:PutObjectVersionTagging',
+  's3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging', 's3:PutObjectRetention', 's3:PutObjectLegalHold',
+]);
+const existingTagPrefix = 's3:existingobjecttag/';
+const requestTagPrefix = 's3:requestobjecttag/';
+const requestTagKeysKey = 's3:requestobjecttagkeys';
+
+/** Adds `tags` as `<prefix><tag key>` (keys lower case, as condition keys are read), each with its value. */
+function addTags(context: Map<string, readonly string[]>, prefix: string, tags: readonly Tag[]): void {
+  for (const tag of tags) {
+    const key = `${prefix}${tag.key.toLowerCase()}`;
+    context.set(key, [...(context.get(key) ?? []), tag.value]);
+  }
+}
+
+function readsKeyStartingWith(policy: BucketPolicy, prefix: string): boolean {
+  for (const key of policy.contextKeys) if (key.startsWith(prefix)) return true;
+  return false;
+}
+
+/**
+ * The tags of the object version `required` names, or none when it does not exist (or is a
+ * delete marker): its handler then answers as usual.
+ */
+async function existingTagsOf(ctx: HandlerContext, required: RequiredAccess): Promise<readonly Tag[]> {
+  const object = required.object;
+  if (object === undefined) return [];
+  try {
+    return (await ctx.backend.headObject(required.bucket, object.key, object.versionId)).headers.tags;
+  } catch (error) {
+    const missing = error instanceof S3BackendError
+      ? error.reason === 'NoSuchKey' || error.reason === 'NoSuchBucket'
+      : error instanceof S3Error && (error.code === 'NoSuchKey' || error.code === 'NoSuchVersion' || error.code === 'MethodNotAllowed');
+    if (missing) return [];
+    throw error;
+  }
+}
+
+/**
+ * The request's tags a policy can test (`s3:RequestObjectTag/<key>`, `s3:RequestObjectTagKeys`):
+ * those the handler read from a Tagging document (PutObjectTagging), else the `x-amz-tagging`
+ * header of a write (PutObject, CopyObject, CreateMultipartUpload). A header that does not parse
+ * gives none here; the handler refuses it.
+ */
+function requestTagsOf(ctx: HandlerContext, required: RequiredAccess, given: readonly Tag[] | undefined): readonly Tag[] {
+  if (given !== undefined) return given;
+  const header = ctx.header('x-amz-tagging');
+  if (header === undefined || required.action !== 's3:PutObject') return [];
+  try {
+    return parseTaggingHeader(header);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * policyConditionContext plus the tag keys `policy` reads: the object's current tags (a metadata
+ * read, only for a policy that tests them) and the tags the request sets.
+ */
+async function requestConditionContext(ctx: HandlerContext, policy: BucketPolicy, required: RequiredAccess, requestTags: readonly Tag[] | undefined): Promise<ConditionContext> {
+  const context = policyConditionContext(ctx);
+  if (required.action !== undefined && existingTagActions.has(required.action) && readsKeyStartingWith(policy, existingTagPrefix)) {
+    addTags(context, existingTagPrefix, await existingTagsOf(ctx, required));
+  }
+  const tags = requestTagsOf(ctx, required, requestTags);
+  if (tags.length > 0) {
+    addTags(context, requestTagPrefix, tags);
+    context.set(requestTagKeysKey, tags.map((tag) => tag.key));
+  }
+  return context;
+}
+
 /**
  * Throws AccessDenied unless the request's principal has the access in the bucket (its
  * ownership, grants and the bucket's policy). The root key needs no read. A bucket that does
- * not exist passes: the handler answers NoSuchBucket.
+ * not exist passes: the handler answers NoSuchBucket. `given.requestTags`: the tags the request
+ * sets when they come in its body (PutObjectTagging), for the policy's conditions.
  */
-export async function checkAccess(ctx: HandlerContext, required: RequiredAccess): Promise<void> {
+export async function checkAccess(ctx: HandlerContext, required: RequiredAccess, given: { readonly requestTags?: readonly Tag[] } = {}): Promise<void> {
   const { principal } = ctx.auth;
   if (principal.isRoot) return;
   const info = await currentInfoOf(ctx, required.bucket);
   if (info === undefined) return;
   const policy = policyOf(info, ctx.logger);
-  const decision = decideAccess(principal, info, policy, required, policy === undefined ? new Map() : policyConditionContext(ctx));
+  const context = policy === undefined ? new Map<string, readonly string[]>() : await requestConditionContext(ctx, policy, required, given.requestTags);
+  const decision = decideAccess(principal, info, policy, required, context);
   if (decision === 'allowed') return;
   throw new S3Error('AccessDenied', {
     message: decision === 'deniedByPolicy'

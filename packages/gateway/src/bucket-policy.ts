@@ -23,11 +23,16 @@
  *   single address), Null; the `IfExists` suffix (not on Null); the `ForAnyValue:` and
  *   `ForAllValues:` qualifiers on the string, numeric, date and IP operators.
  * - Evaluation as IAM: an applicable Deny wins over any Allow; 'none' when nothing applies.
+ * - Policy variables (Version "2012-10-17" only; in "2008-10-17" policies they are literal text):
+ *   `${key}` in Resource/NotResource and in the values of the String* operators stands for the
+ *   request's value of condition key `key` (case-insensitive), e.g. `${aws:username}`; with
+ *   `${key, 'default'}` the default (`''` is a quote) stands in when the request has no value. A
+ *   variable without a value, or with several, makes its pattern match nothing. The value is
+ *   literal text: a `*` in it is no wildcard. `${*}`, `${?}` and `${$}` are a literal `*`, `?`
+ *   and `$` (in StringLike values and Resource patterns in every version, as before). A `$` that
+ *   does not open a well-formed variable is itself.
  *
  * Not supported, on purpose:
- * - Policy variables such as `${aws:username}` are NOT substituted: they match literally. Only the
- *   escapes `${*}`, `${?}` and `${$}` (a literal `*`, `?`, `$`) are understood, in StringLike
- *   values and Resource patterns.
  * - Binary*, Arn* operators and the principal kinds Service, Federated: MalformedPolicy.
  * - AWS's "Action does not apply to any resource(s) in statement" check.
  * - Duplicate JSON member names: JSON.parse keeps the last one without telling us.
@@ -215,15 +220,27 @@ const knownActionSetLowerCase: ReadonlySet<string> = new Set(knownActionsLowerCa
 // ---------------------------------------------------------------------------------------------
 // Types: the parsed, normalized policy.
 
-/** One element of a compiled wildcard pattern: a literal character (code point), `?` or `*`. */
-export type WildcardUnit = { readonly kind: 'char'; readonly char: string } | { readonly kind: 'any-one' } | { readonly kind: 'any-run' };
+/**
+ * One element of a compiled wildcard pattern: a literal character (code point), `?`, `*`, or a
+ * policy variable (`key` lower case; `fallback` the default, when the variable gives one).
+ */
+export type WildcardUnit =
+  | { readonly kind: 'char'; readonly char: string }
+  | { readonly kind: 'any-one' }
+  | { readonly kind: 'any-run' }
+  | { readonly kind: 'variable'; readonly key: string; readonly fallback: string | undefined };
 
 /** A `*`/`?` pattern compiled once at parse time. `source` is the text as the policy wrote it. */
 export interface WildcardPattern {
   readonly source: string;
   readonly ignoreCase: boolean;
   readonly units: readonly WildcardUnit[];
+  /** Some unit is a variable: the pattern is resolved against each request's context. */
+  readonly hasVariables: boolean;
 }
+
+/** The condition context of a request (PolicyRequest.context): lower-case keys, their values. */
+export type ConditionContext = ReadonlyMap<string, readonly string[]>;
 
 /** Principal or NotPrincipal. */
 export interface PolicyPrincipals {
@@ -266,11 +283,14 @@ export interface PolicyCondition {
   readonly key: string;
   /** The policy's values as strings (Bool and Null: "true"/"false"). */
   readonly values: readonly string[];
+  /** The condition keys the values' policy variables name (lower case), once each. */
+  readonly variableKeys: readonly string[];
   /**
    * Whether one request value matches at least one of `values`, in the operator's positive sense
    * (StringNotLike tests "like" here; the negation is applied by the evaluation). Unused for Null.
+   * `context` resolves policy variables in the values.
    */
-  readonly matchesAny: (requestValue: string) => boolean;
+  readonly matchesAny: (requestValue: string, context: ConditionContext) => boolean;
 }
 
 export interface PolicyStatement {
@@ -287,6 +307,12 @@ export interface PolicyStatement {
 export interface BucketPolicy {
   readonly version: string;
   readonly statements: readonly PolicyStatement[];
+  /**
+   * Every condition key the policy reads (lower case): those its conditions test and those its
+   * policy variables name. The caller need only gather these (some cost a read, such as
+   * `s3:existingobjecttag/<tag>`).
+   */
+  readonly contextKeys: ReadonlySet<string>;
 }
 
 export interface PolicyRequest {
@@ -300,7 +326,7 @@ export interface PolicyRequest {
    * Condition context: keys lower-cased ('aws:sourceip', 'aws:securetransport', 's3:prefix', ...),
    * each with its value(s). A key absent here, or present with no values, is absent from the request.
    */
-  readonly context: ReadonlyMap<string, readonly string[]>;
+  readonly context: ConditionContext;
 }
 
 /** 'deny': an applicable Deny; 'allow': an applicable Allow and no Deny; 'none': nothing applies. */
@@ -342,15 +368,28 @@ function stringList(value: unknown, element: string): readonly string[] {
 
 // ---------------------------------------------------------------------------------------------
 // Wildcard patterns: `*` is any run of characters (including none, and including '/'), `?` exactly
-// one character (code point). With escapes on, `${*}`, `${?}` and `${$}` are literal characters.
+// one character (code point). With escapes on, `${*}`, `${?}` and `${$}` are literal characters;
+// with variables on, `${key}` and `${key, 'default'}` are policy variables.
 
 const wildcardEscapes: ReadonlyMap<string, string> = new Map([['${*}', '*'], ['${?}', '?'], ['${$}', '$']]);
 const anyOne: WildcardUnit = { kind: 'any-one' };
 const anyRun: WildcardUnit = { kind: 'any-run' };
 
-function compileWildcard(source: string, options: { readonly escapes: boolean; readonly ignoreCase: boolean }): WildcardPattern {
+interface CompileOptions {
+  readonly escapes: boolean;
+  readonly ignoreCase: boolean;
+  /** `*` and `?` are wildcards (StringLike, Resource, Action); otherwise literal (StringEquals). */
+  readonly wildcards: boolean;
+  readonly variables: boolean;
+}
+
+/** `${ key }` or `${ key, 'default' }` at the start of `text`: a condition key name, then an optional quoted default. */
+const policyVariablePattern = /^\$\{\s*([A-Za-z0-9:_./-]+)\s*(?:,\s*'((?:[^']|'')*)'\s*)?\}/;
+
+function compileWildcard(source: string, options: CompileOptions): WildcardPattern {
   const text = options.ignoreCase ? source.toLowerCase() : source;
   const units: WildcardUnit[] = [];
+  let hasVariables = false;
   let index = 0;
   while (index < text.length) {
     const escape = options.escapes ? text.slice(index, index + 4) : '';
@@ -360,11 +399,49 @@ function compileWildcard(source: string, options: { readonly escapes: boolean; r
       index += escape.length;
       continue;
     }
+    const variable = options.variables && text.startsWith('${', index) ? policyVariablePattern.exec(text.slice(index)) : null;
+    if (variable !== null) {
+      units.push({ kind: 'variable', key: (variable[1] ?? '').toLowerCase(), fallback: variable[2]?.replaceAll("''", "'") });
+      hasVariables = true;
+      index += variable[0].length;
+      continue;
+    }
     const char = String.fromCodePoint(text.codePointAt(index) ?? 0);
-    units.push(char === '*' ? anyRun : char === '?' ? anyOne : { kind: 'char', char });
+    units.push(options.wildcards && char === '*' ? anyRun : options.wildcards && char === '?' ? anyOne : { kind: 'char', char });
     index += char.length;
   }
-  return { source, ignoreCase: options.ignoreCase, units };
+  return { source, ignoreCase: options.ignoreCase, units, hasVariables };
+}
+
+/**
+ * The pattern with its variables replaced by the request's values (literal characters), or
+ * undefined when a variable has no value (nor a default) or several: such a pattern matches nothing.
+ */
+function resolveVariables(pattern: WildcardPattern, context: ConditionContext): WildcardPattern | undefined {
+  if (!pattern.hasVariables) return pattern;
+  const units: WildcardUnit[] = [];
+  for (const unit of pattern.units) {
+    if (unit.kind !== 'variable') {
+      units.push(unit);
+      continue;
+    }
+    const values = context.get(unit.key) ?? [];
+    const value = values.length === 1 ? values[0] : values.length === 0 ? unit.fallback : undefined;
+    if (value === undefined) return undefined;
+    for (const char of pattern.ignoreCase ? value.toLowerCase() : value) units.push({ kind: 'char', char });
+  }
+  return { ...pattern, units, hasVariables: false };
+}
+
+/** The variable keys a compiled pattern names. */
+function variableKeysOf(pattern: WildcardPattern): string[] {
+  return pattern.units.flatMap((unit) => (unit.kind === 'variable' ? [unit.key] : []));
+}
+
+/** A pattern without wildcards, resolved to its text; undefined when a variable has no value. */
+function resolvedText(pattern: WildcardPattern, context: ConditionContext): string | undefined {
+  const resolved = resolveVariables(pattern, context);
+  return resolved?.units.map((unit) => (unit.kind === 'char' ? unit.char : '')).join('');
 }
 
 /**
@@ -383,7 +460,7 @@ function wildcardMatches(pattern: WildcardPattern, value: string): boolean {
     if (unit !== undefined && (unit.kind === 'any-one' || (unit.kind === 'char' && unit.char === chars[charIndex]))) {
       unitIndex += 1;
       charIndex += 1;
-    } else if (unit !== undefined && unit.kind === 'any-run') {
+    } else if (unit?.kind === 'any-run') {
       starUnitIndex = unitIndex;
       starCharIndex = charIndex;
       unitIndex += 1;
@@ -525,14 +602,17 @@ function parseDateMs(text: string): number | undefined {
 // Condition operators: one entry per base operator. `compile` turns the policy's values into the
 // test of one request value ("matches some policy value"), refusing values of the wrong kind.
 
-type ValueTest = (requestValue: string) => boolean;
+type ValueTest = (requestValue: string, context: ConditionContext) => boolean;
 type Compare = (request: number, policy: number) => boolean;
 
 interface OperatorSpec {
   readonly negated: boolean;
   /** Whether ForAnyValue:/ForAllValues: may qualify it (not Bool, not Null). */
   readonly qualifiable: boolean;
-  readonly compile: (values: readonly string[], where: string) => ValueTest;
+  /** Whether its values may hold policy variables (the String* operators). */
+  readonly takesVariables: boolean;
+  /** `variables`: the policy's version has policy variables and the operator takes them. */
+  readonly compile: (values: readonly string[], where: string, variables: boolean) => ValueTest;
 }
 
 const equal: Compare = (request, policy) => request === policy;
@@ -545,19 +625,29 @@ function invalidValue(where: string, value: string, expected: string): S3Error {
   return malformed(`Invalid Condition value for ${where}: "${value}" is not ${expected}`);
 }
 
-function exactStrings(values: readonly string[]): ValueTest {
-  const set = new Set(values);
-  return (requestValue) => set.has(requestValue);
+/** StringEquals values: literal, except that with variables on a value holding `${` is a template. */
+function exactStrings(values: readonly string[], _where: string, variables: boolean, ignoreCase = false): ValueTest {
+  const fold = (text: string): string => (ignoreCase ? text.toLowerCase() : text);
+  const templates = (variables ? values : [])
+    .map((value) => compileWildcard(value, { escapes: true, ignoreCase, wildcards: false, variables: true }))
+    .filter((pattern) => pattern.hasVariables);
+  const templateSources = new Set(templates.map((pattern) => pattern.source));
+  const set = new Set(values.filter((value) => !templateSources.has(value)).map(fold));
+  if (templates.length === 0) return (requestValue) => set.has(fold(requestValue));
+  return (requestValue, context) => set.has(fold(requestValue)) || templates.some((template) => resolvedText(template, context) === fold(requestValue));
 }
 
-function caseInsensitiveStrings(values: readonly string[]): ValueTest {
-  const set = new Set(values.map((value) => value.toLowerCase()));
-  return (requestValue) => set.has(requestValue.toLowerCase());
+function caseInsensitiveStrings(values: readonly string[], where: string, variables: boolean): ValueTest {
+  return exactStrings(values, where, variables, true);
 }
 
-function likeStrings(values: readonly string[]): ValueTest {
-  const patterns = values.map((value) => compileWildcard(value, { escapes: true, ignoreCase: false }));
-  return (requestValue) => patterns.some((pattern) => wildcardMatches(pattern, requestValue));
+function likeStrings(values: readonly string[], _where: string, variables: boolean): ValueTest {
+  const patterns = values.map((value) => compileWildcard(value, { escapes: true, ignoreCase: false, wildcards: true, variables }));
+  return (requestValue, context) =>
+    patterns.some((pattern) => {
+      const resolved = resolveVariables(pattern, context);
+      return resolved !== undefined && wildcardMatches(resolved, requestValue);
+    });
 }
 
 /** Numbers and dates: parse each policy value up front; a request value that does not parse matches nothing. */
@@ -579,7 +669,7 @@ function booleans(values: readonly string[], where: string): ValueTest {
   const bad = values.find((value) => value !== 'true' && value !== 'false');
   if (bad !== undefined) throw invalidValue(where, bad, 'true or false');
   // The policy's values are already lower case; the request's are lower-cased per test.
-  return caseInsensitiveStrings(values);
+  return caseInsensitiveStrings(values, where, false);
 }
 
 /** Null looks only at whether the key is present (conditionHolds); its values must still be true/false. */
@@ -602,16 +692,16 @@ function ipRanges(values: readonly string[], where: string): ValueTest {
 
 const numeric = (compare: Compare) => compared(parseNumber, 'a number', compare);
 const date = (compare: Compare) => compared(parseDateMs, 'an ISO 8601 date or epoch seconds', compare);
-const positive = (compile: OperatorSpec['compile']): OperatorSpec => ({ negated: false, qualifiable: true, compile });
-const negative = (compile: OperatorSpec['compile']): OperatorSpec => ({ negated: true, qualifiable: true, compile });
+const positive = (compile: OperatorSpec['compile'], takesVariables = false): OperatorSpec => ({ negated: false, qualifiable: true, takesVariables, compile });
+const negative = (compile: OperatorSpec['compile'], takesVariables = false): OperatorSpec => ({ negated: true, qualifiable: true, takesVariables, compile });
 
 const operatorSpecs: Readonly<Record<ConditionOperatorName, OperatorSpec>> = {
-  StringEquals: positive(exactStrings),
-  StringNotEquals: negative(exactStrings),
-  StringEqualsIgnoreCase: positive(caseInsensitiveStrings),
-  StringNotEqualsIgnoreCase: negative(caseInsensitiveStrings),
-  StringLike: positive(likeStrings),
-  StringNotLike: negative(likeStrings),
+  StringEquals: positive(exactStrings, true),
+  StringNotEquals: negative(exactStrings, true),
+  StringEqualsIgnoreCase: positive(caseInsensitiveStrings, true),
+  StringNotEqualsIgnoreCase: negative(caseInsensitiveStrings, true),
+  StringLike: positive(likeStrings, true),
+  StringNotLike: negative(likeStrings, true),
   NumericEquals: positive(numeric(equal)),
   NumericNotEquals: negative(numeric(equal)),
   NumericLessThan: positive(numeric(less)),
@@ -624,10 +714,10 @@ const operatorSpecs: Readonly<Record<ConditionOperatorName, OperatorSpec>> = {
   DateLessThanEquals: positive(date(lessOrEqual)),
   DateGreaterThan: positive(date(greater)),
   DateGreaterThanEquals: positive(date(greaterOrEqual)),
-  Bool: { negated: false, qualifiable: false, compile: booleans },
+  Bool: { negated: false, qualifiable: false, takesVariables: false, compile: booleans },
   IpAddress: positive(ipRanges),
   NotIpAddress: negative(ipRanges),
-  Null: { negated: false, qualifiable: false, compile: presenceChecks },
+  Null: { negated: false, qualifiable: false, takesVariables: false, compile: presenceChecks },
 };
 
 function isOperatorName(name: string): name is ConditionOperatorName {
@@ -664,7 +754,7 @@ function conditionValues(value: unknown, where: string): readonly string[] {
   return entries.map((entry) => String(entry));
 }
 
-function parseConditionBlock(operator: string, block: unknown): PolicyCondition[] {
+function parseConditionBlock(operator: string, block: unknown, variables: boolean): PolicyCondition[] {
   const parts = parseOperatorName(operator);
   if (!isJsonObject(block)) throw malformed(`Condition operator ${operator} must map condition keys to values`);
   const spec = operatorSpecs[parts.baseOperator];
@@ -674,15 +764,19 @@ function parseConditionBlock(operator: string, block: unknown): PolicyCondition[
     const asWritten = conditionValues(rawValues, where);
     const isBoolean = parts.baseOperator === 'Bool' || parts.baseOperator === 'Null';
     const values = isBoolean ? asWritten.map((value) => value.toLowerCase()) : asWritten;
-    const matchesAny = spec.compile(values, where);
-    return { operator, ...parts, negated: spec.negated, key: rawKey.toLowerCase(), values, matchesAny };
+    const takesVariables = variables && spec.takesVariables;
+    const matchesAny = spec.compile(values, where, takesVariables);
+    const variableKeys = takesVariables
+      ? [...new Set(values.flatMap((value) => variableKeysOf(compileWildcard(value, { escapes: true, ignoreCase: false, wildcards: false, variables: true }))))]
+      : [];
+    return { operator, ...parts, negated: spec.negated, key: rawKey.toLowerCase(), values, variableKeys, matchesAny };
   });
 }
 
-function parseConditions(value: unknown): readonly PolicyCondition[] {
+function parseConditions(value: unknown, variables: boolean): readonly PolicyCondition[] {
   if (value === undefined) return [];
   if (!isJsonObject(value)) throw malformed('Condition must be an object of condition operators');
-  return Object.entries(value).flatMap(([operator, block]) => parseConditionBlock(operator, block));
+  return Object.entries(value).flatMap(([operator, block]) => parseConditionBlock(operator, block, variables));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -723,7 +817,7 @@ function parsePrincipals(value: unknown, negated: boolean): PolicyPrincipals {
 function parseAction(action: string): WildcardPattern {
   const invalid = (): S3Error => malformed(`Policy has invalid action: ${action}`);
   if (action !== '*' && !/^s3:./i.test(action)) throw invalid();
-  const pattern = compileWildcard(action, { escapes: false, ignoreCase: true });
+  const pattern = compileWildcard(action, { escapes: false, ignoreCase: true, wildcards: true, variables: false });
   const isPattern = /[*?]/.test(action);
   const known = isPattern ? knownActionsLowerCase.some((name) => wildcardMatches(pattern, name)) : knownActionSetLowerCase.has(action.toLowerCase());
   if (!known) throw invalid();
@@ -732,17 +826,20 @@ function parseAction(action: string): WildcardPattern {
 
 const s3ArnPrefix = 'arn:aws:s3:::';
 
-/** A Resource must be able to name `bucket`: its bucket part (before the first '/') matches it. */
-function parseResource(resource: string, bucket: string, negated: boolean): WildcardPattern {
+/**
+ * A Resource must be able to name `bucket`: its bucket part (before the first '/') matches it
+ * (not checked when the bucket part holds a policy variable: only requests can tell).
+ */
+function parseResource(resource: string, bucket: string, negated: boolean, variables: boolean): WildcardPattern {
   const invalid = (): S3Error => malformed(`Policy has invalid resource: ${resource}`);
-  const options = { escapes: true, ignoreCase: false };
+  const options: CompileOptions = { escapes: true, ignoreCase: false, wildcards: true, variables };
   if (resource === '*') return compileWildcard(resource, options);
   if (!resource.startsWith(s3ArnPrefix) || resource.length === s3ArnPrefix.length) throw invalid();
   if (!negated) {
     const path = resource.slice(s3ArnPrefix.length);
     const slash = path.indexOf('/');
-    const bucketPart = slash === -1 ? path : path.slice(0, slash);
-    if (!wildcardMatches(compileWildcard(bucketPart, options), bucket)) throw invalid();
+    const bucketPattern = compileWildcard(slash === -1 ? path : path.slice(0, slash), options);
+    if (!bucketPattern.hasVariables && !wildcardMatches(bucketPattern, bucket)) throw invalid();
   }
   return compileWildcard(resource, options);
 }
@@ -755,6 +852,20 @@ const statementFields = ['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action',
 const policyVersions = ['2012-10-17', '2008-10-17'];
 /** IAM's default when a policy has no Version. */
 const defaultPolicyVersion = '2008-10-17';
+/** The Version that has policy variables. */
+const variablesVersion = '2012-10-17';
+
+function contextKeysOf(statements: readonly PolicyStatement[]): ReadonlySet<string> {
+  const keys = new Set<string>();
+  for (const statement of statements) {
+    for (const condition of statement.conditions) {
+      keys.add(condition.key);
+      for (const key of condition.variableKeys) keys.add(key);
+    }
+    for (const pattern of statement.resources.patterns) for (const key of variableKeysOf(pattern)) keys.add(key);
+  }
+  return keys;
+}
 
 /** Exactly one of `name` and `Not<name>`: which one, and its value. */
 function oneOf(statement: JsonObject, name: string): { readonly negated: boolean; readonly value: unknown } {
@@ -777,7 +888,8 @@ function parseSid(value: unknown): string | undefined {
   return value;
 }
 
-function parseStatement(value: unknown, bucket: string): PolicyStatement {
+/** `variables`: the policy's Version has policy variables (2012-10-17). */
+function parseStatement(value: unknown, bucket: string, variables: boolean): PolicyStatement {
   if (!isJsonObject(value)) throw malformed('Each Statement must be a JSON object');
   checkKnownFields(value, statementFields);
   const sid = parseSid(member(value, 'Sid'));
@@ -792,9 +904,9 @@ function parseStatement(value: unknown, bucket: string): PolicyStatement {
     actions: { negated: action.negated, patterns: stringList(action.value, action.negated ? 'NotAction' : 'Action').map(parseAction) },
     resources: {
       negated: resource.negated,
-      patterns: stringList(resource.value, resource.negated ? 'NotResource' : 'Resource').map((entry) => parseResource(entry, bucket, resource.negated)),
+      patterns: stringList(resource.value, resource.negated ? 'NotResource' : 'Resource').map((entry) => parseResource(entry, bucket, resource.negated, variables)),
     },
-    conditions: parseConditions(member(value, 'Condition')),
+    conditions: parseConditions(member(value, 'Condition'), variables),
   };
 }
 
@@ -842,9 +954,9 @@ export function parseBucketPolicy(text: string, bucket: string): BucketPolicy {
   if (statementValue === undefined) throw malformed('Missing required field Statement');
   const entries = Array.isArray(statementValue) ? statementValue : [statementValue];
   if (entries.length === 0) throw malformed('Statement must be an object or a non-empty array of objects');
-  const statements = entries.map((entry) => parseStatement(entry, bucket));
+  const statements = entries.map((entry) => parseStatement(entry, bucket, version === variablesVersion));
   checkUniqueSids(statements);
-  return { version, statements };
+  return { version, statements, contextKeys: contextKeysOf(statements) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -858,7 +970,7 @@ export function parseBucketPolicy(text: string, bucket: string): BucketPolicy {
  * IfExists → true; Null checks presence; negated operators → true; ForAllValues → true ("also
  * returns true if there are no context keys in the request"); ForAnyValue → false; others → false.
  */
-function conditionHolds(condition: PolicyCondition, context: PolicyRequest['context']): boolean {
+function conditionHolds(condition: PolicyCondition, context: ConditionContext): boolean {
   const requestValues = context.get(condition.key) ?? [];
   const present = requestValues.length > 0;
   if (condition.baseOperator === 'Null') return condition.values.some((value) => (value === 'true') === !present);
@@ -869,10 +981,11 @@ function conditionHolds(condition: PolicyCondition, context: PolicyRequest['cont
   }
   // Per request value: positive operators hold when it matches some policy value, negated ones
   // when it matches none (several policy values are OR'd; under a negated operator, NOR'd).
-  const holdsFor = (value: string): boolean => condition.matchesAny(value) !== condition.negated;
+  const matches = (value: string): boolean => condition.matchesAny(value, context);
+  const holdsFor = (value: string): boolean => matches(value) !== condition.negated;
   if (condition.qualifier === 'ForAllValues') return requestValues.every(holdsFor);
   if (condition.qualifier === 'ForAnyValue') return requestValues.some(holdsFor);
-  const anyMatch = requestValues.some(condition.matchesAny);
+  const anyMatch = requestValues.some(matches);
   return condition.negated ? !anyMatch : anyMatch;
 }
 
@@ -881,16 +994,19 @@ function principalsMatch(principals: PolicyPrincipals, keyId: string): boolean {
   return named !== principals.negated;
 }
 
-function patternsMatch(patterns: PolicyPatterns, value: string): boolean {
-  const matched = patterns.patterns.some((pattern) => wildcardMatches(pattern, value));
+function patternsMatch(patterns: PolicyPatterns, value: string, context: ConditionContext): boolean {
+  const matched = patterns.patterns.some((pattern) => {
+    const resolved = resolveVariables(pattern, context);
+    return resolved !== undefined && wildcardMatches(resolved, value);
+  });
   return matched !== patterns.negated;
 }
 
 function statementApplies(statement: PolicyStatement, request: PolicyRequest): boolean {
   return (
     principalsMatch(statement.principals, request.principal) &&
-    patternsMatch(statement.actions, request.action) &&
-    patternsMatch(statement.resources, request.resource) &&
+    patternsMatch(statement.actions, request.action, request.context) &&
+    patternsMatch(statement.resources, request.resource, request.context) &&
     statement.conditions.every((condition) => conditionHolds(condition, request.context))
   );
 }

@@ -6,7 +6,7 @@
 // resource for bucket policies; a policy's Deny wins over ownership and grants, its Allow lets in
 // a key without a grant, and only the owner handles the policy itself.
 // Method: the pure functions of src/access-policy.ts over a table of operations.
-import { decideAccess, mayAccess, mayList, objectDeleteAccess, requiredAccess } from '../src/access-policy';
+import { decideAccess, mayAccess, mayList, objectDeleteAccess, objectTaggingWriteAccess, requiredAccess } from '../src/access-policy';
 import { parseBucketPolicy } from '../src/bucket-policy';
 import type { Principal } from '../src/auth/credential-store';
 import { rootPrincipal } from '../src/auth/credential-store';
@@ -84,6 +84,17 @@ test('each operation names the S3 action and resource a bucket policy decides', 
   ];
   const text = (op: S3Operation): string => requiredAccess(op, false).map((r) => `${r.action}@${r.resource}`).join(' ');
   for (const [op, expected] of cases) expect([op.kind, text(op)]).toEqual([op.kind, expected]);
+  // PutObjectTagging is checked by its handler once the document is read (a policy may test its tags).
+  expect(text({ kind: 'PutObjectTagging', bucket: 'b', key: 'k', versionId: undefined })).toBe('');
+  const tagging = objectTaggingWriteAccess('b', 'k', 'v');
+  expect(`${tagging.level}:${tagging.action}@${tagging.resource}`).toBe('write:s3:PutObjectVersionTagging@arn:aws:s3:::b/k');
+  // Object-level access names the object version whose tags s3:ExistingObjectTag/<key> reads.
+  expect(requiredAccess({ kind: 'GetObjectTagging', bucket: 'b', key: 'k', versionId: 'v' }, false)[0]?.object).toEqual({ key: 'k', versionId: 'v' });
+  expect(requiredAccess({ kind: 'CopyObject', bucket: 'b', key: 'k', source }, false).map((r) => r.object)).toEqual([
+    { key: 'k', versionId: undefined },
+    { key: 'dir/k', versionId: 'v1' },
+  ]);
+  expect(requiredAccess({ kind: 'HeadBucket', bucket: 'b' }, false)[0]?.object).toBeUndefined();
 });
 
 test('a policy Deny beats ownership and grants, an Allow admits a key without a grant, the owner keeps the policy itself', () => {

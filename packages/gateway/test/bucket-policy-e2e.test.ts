@@ -7,14 +7,18 @@
  * parse, names another bucket's resources or an access key that does not exist is
  * MalformedPolicy and nothing is stored; only the owner handles the policy; deleting it takes
  * every effect back. A public access block is stored and read back; BlockPublicPolicy refuses a
- * public policy and RestrictPublicBuckets keeps a public policy's Allow from other keys.
+ * public policy and RestrictPublicBuckets keeps a public policy's Allow from other keys. Tag
+ * conditions (the s3-tests cases): `s3:ExistingObjectTag/<key>` reads the object's current tags
+ * for reads and tagging changes, `s3:RequestObjectTag/<key>` the tags a PutObject (x-amz-tagging)
+ * or a PutObjectTagging document sets; policy variables give each key its own home prefix.
  * Method: a real gateway over the in-memory backend with three non-root access keys, driven by
  * @aws-sdk/client-s3 (one client per key); bytes compared by SHA-256.
  */
 import { createHash } from 'node:crypto';
 import {
   CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, DeleteObjectsCommand, DeletePublicAccessBlockCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand,
-  GetObjectCommand, GetPublicAccessBlockCommand, HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client,
+  GetObjectCommand, GetObjectTaggingCommand, GetPublicAccessBlockCommand, HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand,
+  PutObjectTaggingCommand, PutPublicAccessBlockCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import type { Principal } from '../src/auth/credential-store';
 import { s3ErrorOf, s3StatusAndName } from './support/s3-error-of';
@@ -181,4 +185,85 @@ test('a public access block blocks public policies and restricts what a public p
   expect(await s3StatusAndName(owner.send(new GetPublicAccessBlockCommand({ Bucket: bucket })))).toEqual([404, 'NoSuchPublicAccessBlockConfiguration']);
   expect(await getSha(stranger, 'public/a.txt')).toBe(sha256(publicBody));
   await owner.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+});
+
+test('tag conditions: the object\'s current tags and the tags a request sets decide (s3-tests cases)', async () => {
+  const tagsBucket = 'policy-tags-e2e';
+  await owner.send(new CreateBucketCommand({ Bucket: tagsBucket }));
+  for (const [key, tagging] of [['publictag', 'security=public'], ['privatetag', 'security=private'], ['invalidtag', 'security1=public']] as const) {
+    await owner.send(new PutObjectCommand({ Bucket: tagsBucket, Key: key, Body: publicBody, Tagging: tagging }));
+  }
+  const existing = { StringEquals: { 's3:ExistingObjectTag/security': 'public' } };
+  const requested = { StringEquals: { 's3:RequestObjectTag/security': 'public' } };
+  const objects = `arn:aws:s3:::${tagsBucket}/*`;
+  await owner.send(new PutBucketPolicyCommand({
+    Bucket: tagsBucket,
+    Policy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: readerKey.accessKeyId }, Action: ['s3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging'], Resource: objects, Condition: existing },
+        { Effect: 'Allow', Principal: { AWS: strangerKey.accessKeyId }, Action: ['s3:PutObject', 's3:PutObjectTagging'], Resource: objects, Condition: requested },
+      ],
+    }),
+  }));
+  const tagsOf = async (key: string) => ((await owner.send(new GetObjectTaggingCommand({ Bucket: tagsBucket, Key: key }))).TagSet ?? []).map((tag) => `${tag.Key}=${tag.Value}`);
+
+  // s3:ExistingObjectTag on reads: only the object tagged security=public.
+  const response = await reader.send(new GetObjectCommand({ Bucket: tagsBucket, Key: 'publictag' }));
+  expect(sha256(await response.Body!.transformToByteArray())).toBe(sha256(publicBody));
+  for (const key of ['privatetag', 'invalidtag', 'missing']) {
+    expect([key, await s3StatusAndName(reader.send(new GetObjectCommand({ Bucket: tagsBucket, Key: key })))]).toEqual([key, [403, 'AccessDenied']]);
+  }
+  expect((await reader.send(new GetObjectTaggingCommand({ Bucket: tagsBucket, Key: 'publictag' }))).TagSet).toEqual([{ Key: 'security', Value: 'public' }]);
+  expect(await s3StatusAndName(reader.send(new GetObjectTaggingCommand({ Bucket: tagsBucket, Key: 'privatetag' })))).toEqual([403, 'AccessDenied']);
+  // ... and on tagging changes: once the tag says private, the same change is refused.
+  const retag = (client: S3Client, key: string, value: string) =>
+    client.send(new PutObjectTaggingCommand({ Bucket: tagsBucket, Key: key, Tagging: { TagSet: [{ Key: 'security', Value: value }] } }));
+  await retag(reader, 'publictag', 'private');
+  expect(await tagsOf('publictag')).toEqual(['security=private']);
+  expect(await s3StatusAndName(retag(reader, 'publictag', 'public'))).toEqual([403, 'AccessDenied']);
+  expect(await tagsOf('publictag')).toEqual(['security=private']);
+
+  // s3:RequestObjectTag on PutObject: only a write tagged security=public.
+  expect(await s3StatusAndName(stranger.send(new PutObjectCommand({ Bucket: tagsBucket, Key: 'new', Body: 'x' })))).toEqual([403, 'AccessDenied']);
+  expect(await s3StatusAndName(stranger.send(new PutObjectCommand({ Bucket: tagsBucket, Key: 'new', Body: 'x', Tagging: 'security=private' })))).toEqual([403, 'AccessDenied']);
+  await stranger.send(new PutObjectCommand({ Bucket: tagsBucket, Key: 'new', Body: privateBody, Tagging: 'security=public&team=a' }));
+  expect(await tagsOf('new')).toEqual(['security=public', 'team=a']);
+  // ... and on PutObjectTagging, read from its document.
+  expect(await s3StatusAndName(retag(stranger, 'privatetag', 'secret'))).toEqual([403, 'AccessDenied']);
+  expect(await tagsOf('privatetag')).toEqual(['security=private']);
+  await retag(stranger, 'privatetag', 'public');
+  expect(await tagsOf('privatetag')).toEqual(['security=public']);
+  // A document that is not valid is refused as such only to a key that may change the tags.
+  const badTagging = { TagSet: [{ Key: 'k'.repeat(129), Value: 'v' }] };
+  expect(await s3StatusAndName(stranger.send(new PutObjectTaggingCommand({ Bucket: tagsBucket, Key: 'new', Tagging: badTagging })))).toEqual([403, 'AccessDenied']);
+  expect(await s3StatusAndName(owner.send(new PutObjectTaggingCommand({ Bucket: tagsBucket, Key: 'new', Tagging: badTagging })))).toEqual([400, 'InvalidTag']);
+});
+
+test('policy variables: ${aws:username} gives every key its own home prefix', async () => {
+  const homesBucket = 'policy-homes-e2e';
+  await owner.send(new CreateBucketCommand({ Bucket: homesBucket }));
+  await owner.send(new PutBucketPolicyCommand({
+    Bucket: homesBucket,
+    Policy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: '*', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${homesBucket}/home/\${aws:username}/*` },
+        { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${homesBucket}`, Condition: { StringLike: { 's3:prefix': 'home/${aws:username}/*' } } },
+      ],
+    }),
+  }));
+  for (const [client, key] of [[reader, readerKey], [stranger, strangerKey]] as const) {
+    const own = `home/${key.accessKeyId}/notes.txt`;
+    await client.send(new PutObjectCommand({ Bucket: homesBucket, Key: own, Body: publicBody }));
+    const response = await client.send(new GetObjectCommand({ Bucket: homesBucket, Key: own }));
+    expect(sha256(await response.Body!.transformToByteArray())).toBe(sha256(publicBody));
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: homesBucket, Prefix: `home/${key.accessKeyId}/` }));
+    expect((listed.Contents ?? []).map((entry) => entry.Key)).toEqual([own]);
+  }
+  // Another key's home is out of reach, and so is listing it.
+  const readersHome = `home/${readerKey.accessKeyId}/`;
+  expect(await s3StatusAndName(stranger.send(new GetObjectCommand({ Bucket: homesBucket, Key: `${readersHome}notes.txt` })))).toEqual([403, 'AccessDenied']);
+  expect(await s3StatusAndName(stranger.send(new PutObjectCommand({ Bucket: homesBucket, Key: `${readersHome}planted.txt`, Body: 'x' })))).toEqual([403, 'AccessDenied']);
+  expect(await s3StatusAndName(stranger.send(new ListObjectsV2Command({ Bucket: homesBucket, Prefix: readersHome })))).toEqual([403, 'AccessDenied']);
 });

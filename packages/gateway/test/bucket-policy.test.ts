@@ -288,7 +288,7 @@ describe('evaluateBucketPolicy: principals, actions, resources', () => {
     expect(decide(statement({ Resource: 'arn:aws:s3:::*' }), { resource: 'arn:aws:s3:::photos' })).toBe('allow');
   });
 
-  test('${*}, ${?}, ${$} are literal characters; other policy variables are not substituted', () => {
+  test('${*}, ${?}, ${$} are literal characters', () => {
     const star = statement({ Resource: 'arn:aws:s3:::photos/literal${*}star' });
     expect(decide(star, { key: 'literal*star' })).toBe('allow');
     expect(decide(star, { key: 'literalXstar' })).toBe('none');
@@ -296,9 +296,49 @@ describe('evaluateBucketPolicy: principals, actions, resources', () => {
     expect(decide(question, { key: 'what?' })).toBe('allow');
     expect(decide(question, { key: 'whatX' })).toBe('none');
     expect(decide(statement({ Resource: 'arn:aws:s3:::photos/${$}5' }), { key: '$5' })).toBe('allow');
-    const variable = statement({ Resource: 'arn:aws:s3:::photos/${aws:username}/*' });
-    expect(decide(variable, { key: '${aws:username}/a.jpg' })).toBe('allow');
-    expect(decide(variable, { key: 'alice/a.jpg' })).toBe('none');
+  });
+
+  test('policy variables in Resource: each key gets its own home prefix; no value, no match', () => {
+    const home = statement({ Principal: '*', Resource: 'arn:aws:s3:::photos/home/${aws:username}/*' });
+    expect(decide(home, { key: `home/${alice}/a.jpg`, context: { 'aws:username': alice } })).toBe('allow');
+    expect(decide(home, { principal: bob, key: `home/${alice}/a.jpg`, context: { 'aws:username': bob } })).toBe('none');
+    expect(decide(home, { principal: bob, key: `home/${bob}/b.jpg`, context: { 'aws:username': bob } })).toBe('allow');
+    // The variable's name is case-insensitive; a missing or multi-valued key matches nothing.
+    expect(decide(statement({ Resource: 'arn:aws:s3:::photos/${AWS:UserName}/*' }), { key: `${alice}/x`, context: { 'aws:username': alice } })).toBe('allow');
+    expect(decide(home, { key: 'home//a.jpg' })).toBe('none');
+    expect(decide(home, { key: 'home/a/x', context: { 'aws:username': ['a', 'b'] } })).toBe('none');
+    // Under NotResource, an unresolved variable names nothing, so the statement covers everything.
+    const notHome = statement({ Effect: 'Deny', Resource: undefined, NotResource: 'arn:aws:s3:::photos/home/${aws:username}/*' });
+    expect(decide(notHome, { key: `home/${alice}/a`, context: { 'aws:username': alice } })).toBe('none');
+    expect(decide(notHome, { key: 'elsewhere', context: { 'aws:username': alice } })).toBe('deny');
+    expect(decide(notHome, { key: `home/${alice}/a` })).toBe('deny');
+  });
+
+  test('a substituted value is literal text, and a default stands in for a missing key', () => {
+    const home = statement({ Resource: 'arn:aws:s3:::photos/home/${aws:username}/*' });
+    expect(decide(home, { key: 'home/x/a', context: { 'aws:username': '*' } })).toBe('none');
+    expect(decide(home, { key: 'home/*/a', context: { 'aws:username': '*' } })).toBe('allow');
+    const withDefault = statement({ Resource: "arn:aws:s3:::photos/${s3:prefix, 'shared'}/*" });
+    expect(decide(withDefault, { key: 'shared/a' })).toBe('allow');
+    expect(decide(withDefault, { key: 'shared/a', context: { 's3:prefix': 'mine' } })).toBe('none');
+    expect(decide(withDefault, { key: 'mine/a', context: { 's3:prefix': 'mine' } })).toBe('allow');
+    const quoted = statement({ Resource: "arn:aws:s3:::photos/${ aws:referer , 'it''s' }" });
+    expect(decide(quoted, { key: "it's" })).toBe('allow');
+  });
+
+  test('variables stay literal text in a 2008-10-17 policy, and a $ that opens no variable is itself', () => {
+    const old = parseBucketPolicy(JSON.stringify({ Version: '2008-10-17', Statement: statement({ Resource: 'arn:aws:s3:::photos/${aws:username}/*' }) }), bucket);
+    expect(evaluateBucketPolicy(old, requestOf({ key: `${alice}/a`, context: { 'aws:username': alice } }))).toBe('none');
+    expect(evaluateBucketPolicy(old, requestOf({ key: '${aws:username}/a', context: { 'aws:username': alice } }))).toBe('allow');
+    expect(old.contextKeys.size).toBe(0);
+    expect(decide(statement({ Resource: 'arn:aws:s3:::photos/${not a variable}' }), { key: '${not a variable}' })).toBe('allow');
+    expect(decide(statement({ Resource: 'arn:aws:s3:::photos/$5-${' }), { key: '$5-${' })).toBe('allow');
+  });
+
+  test('a variable in the bucket part of a Resource is accepted and resolved per request', () => {
+    const policy = policyOf(statement({ Resource: 'arn:aws:s3:::${aws:username}/*' }));
+    expect(evaluateBucketPolicy(policy, requestOf({ resource: `arn:aws:s3:::${alice}/k`, context: { 'aws:username': alice } }))).toBe('allow');
+    expect(evaluateBucketPolicy(policy, requestOf({ resource: 'arn:aws:s3:::photos/k', context: { 'aws:username': alice } }))).toBe('none');
   });
 
   test('principal forms: bare id, user ARN, root ARN, "*", {"AWS": "*"}, CanonicalUser', () => {
@@ -478,6 +518,53 @@ describe('evaluateBucketPolicy: conditions', () => {
     expect(decide(policy, { context: { 'aws:securetransport': 'FALSE' } })).toBe('deny');
     expect(decide(policy, { context: { 'aws:securetransport': 'true' } })).toBe('allow');
     expect(decide(policy)).toBe('allow');
+  });
+});
+
+describe('evaluateBucketPolicy: policy variables in conditions, tag keys, contextKeys', () => {
+  test('String* condition values resolve variables', () => {
+    const ownPrefix = statement({ Action: 's3:ListBucket', Resource: 'arn:aws:s3:::photos', Condition: { StringLike: { 's3:prefix': ['home/${aws:username}/*', ''] } } });
+    const list = (prefix: string, user = alice) => decide(ownPrefix, { principal: user, action: 's3:ListBucket', resource: 'arn:aws:s3:::photos', context: { 's3:prefix': prefix, 'aws:username': user } });
+    expect(list(`home/${alice}/2026/`)).toBe('allow');
+    expect(list(`home/${bob}/`)).toBe('none');
+    expect(list('')).toBe('allow');
+    const equals = statement({ Condition: { StringEquals: { 'aws:Referer': ['https://${aws:username}.example', 'https://static.example'] } } });
+    expect(decide(equals, { context: { 'aws:referer': `https://${alice}.example`, 'aws:username': alice } })).toBe('allow');
+    expect(decide(equals, { context: { 'aws:referer': 'https://static.example', 'aws:username': alice } })).toBe('allow');
+    expect(decide(equals, { context: { 'aws:referer': `https://${bob}.example`, 'aws:username': alice } })).toBe('none');
+    const ignoringCase = statement({ Condition: { StringEqualsIgnoreCase: { 'aws:Referer': 'HTTPS://${aws:username}' } } });
+    expect(decide(ignoringCase, { context: { 'aws:referer': `https://${alice.toLowerCase()}`, 'aws:username': alice } })).toBe('allow');
+    // StringNotEquals against a variable without a value: nothing equals it, so the condition holds.
+    const notEquals = statement({ Condition: { StringNotEquals: { 'aws:Referer': '${aws:userid}' } } });
+    expect(decide(notEquals, { context: { 'aws:referer': 'x' } })).toBe('allow');
+    expect(decide(notEquals, { context: { 'aws:referer': alice, 'aws:userid': alice } })).toBe('none');
+  });
+
+  test('s3:ExistingObjectTag/<key> and s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys (s3-tests cases)', () => {
+    const tagged = statement({ Principal: { AWS: bob }, Condition: { StringEquals: { 's3:ExistingObjectTag/security': 'public' } } });
+    const read = (context: RequestOptions['context']) => decide(tagged, { principal: bob, context });
+    expect(read({ 's3:existingobjecttag/security': 'public' })).toBe('allow');
+    expect(read({ 's3:existingobjecttag/security': 'private' })).toBe('none');
+    expect(read({ 's3:existingobjecttag/security1': 'public' })).toBe('none');
+    expect(read({})).toBe('none');
+    const put = statement({
+      Principal: { AWS: bob },
+      Action: 's3:PutObject',
+      Condition: { StringEquals: { 's3:RequestObjectTag/security': 'public' }, 'ForAllValues:StringLike': { 's3:RequestObjectTagKeys': ['security', 'team*'] } },
+    });
+    const write = (context: RequestOptions['context']) => decide(put, { principal: bob, action: 's3:PutObject', context });
+    expect(write({ 's3:requestobjecttag/security': 'public', 's3:requestobjecttagkeys': ['security'] })).toBe('allow');
+    expect(write({ 's3:requestobjecttag/security': 'public', 's3:requestobjecttagkeys': ['security', 'teamA'] })).toBe('allow');
+    expect(write({ 's3:requestobjecttag/security': 'public', 's3:requestobjecttagkeys': ['security', 'owner'] })).toBe('none');
+    expect(write({})).toBe('none');
+  });
+
+  test('contextKeys: the keys conditions test and the variables name, lower case', () => {
+    const policy = policyOf([
+      statement({ Resource: 'arn:aws:s3:::photos/${aws:username}/*', Condition: { StringEquals: { 's3:ExistingObjectTag/Security': 'public' } } }),
+      statement({ Condition: { StringLike: { 's3:prefix': "${aws:userid}/${s3:delimiter, '/'}" }, NumericLessThan: { 's3:max-keys': 10 } } }),
+    ]);
+    expect([...policy.contextKeys].sort()).toEqual(['aws:userid', 'aws:username', 's3:delimiter', 's3:existingobjecttag/security', 's3:max-keys', 's3:prefix']);
   });
 });
 

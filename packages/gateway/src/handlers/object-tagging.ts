@@ -5,9 +5,12 @@
  * Bucket tagging: GetBucketTagging (NoSuchTagSet when the bucket has none), PutBucketTagging
  * (replaces the whole set, up to 50 tags) and DeleteBucketTagging.
  */
+import { objectTaggingWriteAccess } from '../access-policy';
+import { checkAccess } from '../bucket-access';
 import { callBackend, readSmallBody, sendEmpty, sendXml } from '../handler-context';
 import { versionIdHeader } from '../object-response';
 import type { HandlerContext } from '../handler-context';
+import type { Tag } from '../object-tags';
 import { S3Error } from '../s3-errors';
 import { parseTagging, taggingBodyBytesMax } from '../xml-requests';
 import { taggingXml } from '../xml-responses';
@@ -17,8 +20,22 @@ export async function handleGetObjectTagging(ctx: HandlerContext, bucket: string
   sendXml(ctx, 200, taggingXml(info.headers.tags), versionIdHeader(info.versionId));
 }
 
+/**
+ * Access is checked here, once the document is read (access-policy.ts objectTaggingWriteAccess):
+ * a bucket policy may test the tags being set. A document that does not parse is refused after
+ * the access check, so a key without access learns nothing from it.
+ */
 export async function handlePutObjectTagging(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<void> {
-  const tags = parseTagging(await readSmallBody(ctx, taggingBodyBytesMax), 'object');
+  const body = await readSmallBody(ctx, taggingBodyBytesMax);
+  const required = objectTaggingWriteAccess(bucket, key, versionId);
+  let tags: readonly Tag[];
+  try {
+    tags = parseTagging(body, 'object');
+  } catch (error) {
+    await checkAccess(ctx, required);
+    throw error;
+  }
+  await checkAccess(ctx, required, { requestTags: tags });
   const info = await callBackend({ bucket, key }, () => ctx.backend.setObjectTags(bucket, key, tags, versionId));
   sendEmpty(ctx, 200, versionIdHeader(info.versionId));
 }

@@ -6,7 +6,8 @@
  * listings and presigned URLs but no writes; a write grant allows writes but no bucket settings;
  * a key made without bucket creation cannot create one; a deleted key stops working;
  * x-amz-expected-bucket-owner is checked; an owner shares a bucket with PutBucketAcl too, and
- * with a bucket policy, stored in the Raft catalogue.
+ * with a bucket policy, stored in the Raft catalogue; a policy's `s3:ExistingObjectTag` reads the
+ * tags of the version a request names from the catalogue (a delete marker has none).
  * Method: the in-process cluster fixture (3 metadata nodes, 9 storage nodes, the real gateway)
  * with keys created through the metadata service as `tessera key` does, driven by
  * @aws-sdk/client-s3 clients signing with each key; bodies compared by SHA-256. Grants reach the
@@ -14,7 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  AbortMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, DeleteBucketOwnershipControlsCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand, PutBucketOwnershipControlsCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, DeleteBucketCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
+  AbortMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, DeleteBucketOwnershipControlsCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand, PutBucketOwnershipControlsCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, DeleteBucketCommand, DeleteObjectCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
   PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -180,6 +181,33 @@ test('a bucket policy lets a key read without a grant, lives in the catalogue wi
   await expect(cluster.metadata.setBucketGrant('alice-data', bob.accessKeyId, { read: true, write: false })).rejects.toThrow(/ACLs disabled/);
   await alice.client.send(new DeleteBucketOwnershipControlsCommand({ Bucket: 'alice-data' }));
   expect((await cluster.metadata.headBucket('alice-data')).objectOwnership).toBe('');
+});
+
+test('a policy on object tags reads them from the catalogue: the current version, a named one, a delete marker', async () => {
+  await alice.client.send(new CreateBucketCommand({ Bucket: 'alice-tagged' }));
+  await alice.client.send(new PutBucketVersioningCommand({ Bucket: 'alice-tagged', VersioningConfiguration: { Status: 'Enabled' } }));
+  const first = await alice.client.send(new PutObjectCommand({ Bucket: 'alice-tagged', Key: 'doc', Body: body, Tagging: 'security=public' }));
+  await alice.client.send(new PutObjectCommand({ Bucket: 'alice-tagged', Key: 'doc', Body: 'second', Tagging: 'security=private' }));
+  await alice.client.send(new PutBucketPolicyCommand({
+    Bucket: 'alice-tagged',
+    Policy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{
+        Effect: 'Allow', Principal: { AWS: bob.accessKeyId }, Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: 'arn:aws:s3:::alice-tagged/*',
+        Condition: { StringEquals: { 's3:ExistingObjectTag/security': 'public' } },
+      }],
+    }),
+  }));
+  // The current version is tagged private; the first one, named by its id, public.
+  expect(await outcomeOfGet(bob.client, 'alice-tagged', 'doc')).toBe('AccessDenied');
+  const named = await bob.client.send(new GetObjectCommand({ Bucket: 'alice-tagged', Key: 'doc', VersionId: first.VersionId }));
+  expect(sha256(await named.Body!.transformToByteArray())).toBe(sha256(body));
+  // Behind a delete marker there are no tags to match: refused, not NoSuchKey.
+  await alice.client.send(new PutObjectCommand({ Bucket: 'alice-tagged', Key: 'doc', Body: 'third', Tagging: 'security=public' }));
+  expect(await outcomeOfGet(bob.client, 'alice-tagged', 'doc')).toBe(sha256(Buffer.from('third')));
+  await alice.client.send(new DeleteObjectCommand({ Bucket: 'alice-tagged', Key: 'doc' }));
+  expect(await outcomeOfGet(bob.client, 'alice-tagged', 'doc')).toBe('AccessDenied');
+  expect(await outcomeOfGet(alice.client, 'alice-tagged', 'doc')).toBe('NoSuchKey');
 });
 
 test('a deleted key stops working; a key that owns buckets is kept unless forced', async () => {
