@@ -31,9 +31,10 @@ Access keys (besides root; a key owns the buckets it creates; gateways apply cha
   key create <name> --access-key-id <id>   import an existing key, its secret in TESSERA_KEY_SECRET
   key ls [--json]                keys, the buckets each owns and its grants (never secrets)
   key rm <access-key-id> [--force]     delete; refused while it owns buckets unless --force
-  key allow <access-key-id> <bucket> [--read] [--write]
+  key allow <access-key-id> <bucket> [--read] [--write] [--read-acp] [--write-acp] [--full-control]
                                  let the key read and/or write objects in a bucket it does not own
-                                 (both when neither flag is given)
+                                 (both when no flag is given); --read-acp / --write-acp: read /
+                                 change the bucket's ACL; --full-control: all four
   key deny <access-key-id> <bucket>    remove that grant
 
 Encryption at rest (SSE-S3: objects written with x-amz-server-side-encryption AES256 or into a

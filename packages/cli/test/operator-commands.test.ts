@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client,
+  CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetBucketAclCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { defaultClusterLayoutOptions, findFreePortBlock, LocalCluster, loadOrCreateRootKeys, planCluster } from '@tessera/local-cluster';
 import type { RootCredentials } from '@tessera/local-cluster';
@@ -199,14 +199,17 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
         }
       };
       expect(await readerGet()).toBe('AccessDenied');
-      expect(await tessera('key', 'allow', reader.accessKeyId, 'team-a-bucket', '--read')).toMatchObject({ exitCode: 0, stdout: `${reader.accessKeyId}: read in team-a-bucket (gateways apply it within 5 s)\n` });
+      expect(await tessera('key', 'allow', reader.accessKeyId, 'team-a-bucket', '--read', '--read-acp')).toMatchObject({ exitCode: 0, stdout: `${reader.accessKeyId}: read+read-acp in team-a-bucket (gateways apply it within 5 s)\n` });
       // The gateway (its own process) picks the grant up within its 5 s cache.
       expect(await until(async () => ((await readerGet()) === sha256(original) ? true : undefined), 15_000, 'the read grant at the gateway')).toBe(true);
+      // READ_ACP: the reader sees the bucket's ACL, its own grant in it.
+      const acl = await readerClient.send(new GetBucketAclCommand({ Bucket: 'team-a-bucket' }));
+      expect((acl.Grants ?? []).map((grant) => `${grant.Grantee?.ID}:${grant.Permission}`)).toEqual([`${teamA.accessKeyId}:FULL_CONTROL`, `${reader.accessKeyId}:READ`, `${reader.accessKeyId}:READ_ACP`]);
       await expect(readerClient.send(new PutObjectCommand({ Bucket: 'team-a-bucket', Key: 'nope', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' });
       await expect(readerClient.send(new CreateBucketCommand({ Bucket: 'reader-bucket' }))).rejects.toMatchObject({ name: 'AccessDenied' });
       const listed = await tessera('key', 'ls');
       expect(listed.stdout).toMatch(new RegExp(`^${teamA.accessKeyId}\\s+team-a\\s.*\\syes\\s+team-a-bucket\\s+-$`, 'm'));
-      expect(listed.stdout).toMatch(new RegExp(`^${reader.accessKeyId}\\s+reader\\s.*\\sno\\s+-\\s+team-a-bucket:read$`, 'm'));
+      expect(listed.stdout).toMatch(new RegExp(`^${reader.accessKeyId}\\s+reader\\s.*\\sno\\s+-\\s+team-a-bucket:read\\+read-acp$`, 'm'));
       expect(listed.stdout).not.toContain(teamA.secretAccessKey);
       expect((await tessera('key', 'deny', reader.accessKeyId, 'team-a-bucket')).exitCode).toBe(0);
       expect(await until(async () => ((await readerGet()) === 'AccessDenied' ? true : undefined), 15_000, 'the grant taken back at the gateway')).toBe(true);

@@ -1,16 +1,18 @@
 /**
  * S3 ACLs as Tessera has them. A bucket's owner (the access key that created it) has
  * FULL_CONTROL of it and its objects; other access keys have what the bucket's grants say
- * (access-policy.ts), and a bucket ACL is another view of those grants: READ for a read grant,
- * WRITE for a write grant, to a CanonicalUser whose ID is the access key id. PutBucketAcl sets
- * the grants (bucketGrantsFromAcl*), GetBucketAcl shows them.
+ * (access-policy.ts), and a bucket ACL is another view of those grants, to a CanonicalUser whose
+ * ID is the access key id: READ (read objects, list), WRITE (write and delete objects), READ_ACP
+ * (read the bucket's ACL), WRITE_ACP (replace it), FULL_CONTROL (all four). PutBucketAcl (and
+ * CreateBucket's x-amz-grant-* headers) set the grants (bucketGrantsFromAcl*), GetBucketAcl
+ * shows them.
  * Objects have no ACL of their own: an object ACL (and the ACL headers of writes) may only
  * state the owner's FULL_CONTROL — the canned ACL `private` (or `bucket-owner-full-control` /
  * `bucket-owner-read`, which name the same owner), or an AccessControlPolicy granting only the
  * owner FULL_CONTROL — which clients send routinely (rclone, s3cmd, SDK defaults). Anything
- * else (public-read, group or e-mail grantees, READ_ACP / WRITE_ACP, FULL_CONTROL to another
- * key, per-object grants) is refused with NotImplemented, never stored or ignored: a client must
- * not believe an object is public, or shared, when it is not.
+ * else (public-read, group or e-mail grantees, per-object grants) is refused with
+ * NotImplemented, never stored or ignored: a client must not believe an object is public, or
+ * shared, when it is not.
  */
 import type { BucketGrant } from './backend';
 import { S3Error } from './s3-errors';
@@ -74,32 +76,38 @@ export function refuseUnsupportedAccessControlPolicy(policy: AccessControlPolicy
   }
 }
 
-/** The bucket-level ACL permissions Tessera stores, as grants of `read` / `write`. */
-const grantPermissions: Readonly<Record<string, 'read' | 'write'>> = { READ: 'read', WRITE: 'write' };
-const knownPermissions: ReadonlySet<string> = new Set(['READ', 'WRITE', 'READ_ACP', 'WRITE_ACP', 'FULL_CONTROL']);
+type GrantPermission = 'read' | 'write' | 'readAcp' | 'writeAcp';
+
+/** The bucket-level ACL permissions, as the grant fields they set; FULL_CONTROL sets all four. */
+const grantPermissions: Readonly<Record<string, readonly GrantPermission[]>> = {
+  READ: ['read'], WRITE: ['write'], READ_ACP: ['readAcp'], WRITE_ACP: ['writeAcp'], FULL_CONTROL: ['read', 'write', 'readAcp', 'writeAcp'],
+};
+
+/** A grant as S3 ACL permissions: FULL_CONTROL when it has all four, else each it has (GetBucketAcl). */
+export function aclPermissionsOf(grant: BucketGrant): string[] {
+  if (grant.read && grant.write && grant.readAcp && grant.writeAcp) return ['FULL_CONTROL'];
+  return (['READ', 'WRITE', 'READ_ACP', 'WRITE_ACP'] as const).filter((permission) => grantPermissions[permission]?.every((field) => grant[field]));
+}
 
 /** Collects per-key permissions into grants; the owner's own entries add nothing. */
 class GrantCollector {
-  private readonly byKey = new Map<string, { read: boolean; write: boolean }>();
+  private readonly byKey = new Map<string, Record<GrantPermission, boolean>>();
   constructor(private readonly ownerId: string) {}
 
   add(granteeId: string | undefined, permission: string, source: string): void {
-    if (!knownPermissions.has(permission)) throw new S3Error('MalformedACLError', { message: `Unknown ACL permission ${permission} in ${source}.` });
+    const fields = grantPermissions[permission];
+    if (fields === undefined) throw new S3Error('MalformedACLError', { message: `Unknown ACL permission ${permission} in ${source}.` });
     if (granteeId === undefined) {
       throw new S3Error('NotImplemented', { message: `ACL grants to groups or e-mail addresses (${source}) are not implemented by Tessera: grant access keys by their id.` });
     }
     if (granteeId === this.ownerId) return;
-    const access = grantPermissions[permission];
-    if (access === undefined) {
-      throw new S3Error('NotImplemented', { message: `${permission} for anyone but the owner (${source}) is not implemented by Tessera: grant READ and/or WRITE.` });
-    }
-    const entry = this.byKey.get(granteeId) ?? { read: false, write: false };
-    entry[access] = true;
+    const entry = this.byKey.get(granteeId) ?? { read: false, write: false, readAcp: false, writeAcp: false };
+    for (const field of fields) entry[field] = true;
     this.byKey.set(granteeId, entry);
   }
 
   grants(): BucketGrant[] {
-    return [...this.byKey].map(([accessKeyId, { read, write }]) => ({ accessKeyId, read, write }));
+    return [...this.byKey].map(([accessKeyId, permissions]) => ({ accessKeyId, ...permissions }));
   }
 }
 
@@ -109,8 +117,8 @@ const grantHeaderPermissions: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /**
- * PutBucketAcl with headers: the canned ACLs that name only the owner give no grants; the
- * `x-amz-grant-read` / `-write` headers (`id="<access key id>", ...`) give read / write.
+ * PutBucketAcl (or CreateBucket) with headers: the canned ACLs that name only the owner give no
+ * grants; each `x-amz-grant-*` header (`id="<access key id>", ...`) gives its permission.
  */
 export function bucketGrantsFromAclHeaders(header: (name: string) => string | undefined, headerNames: readonly string[], ownerId: string): BucketGrant[] {
   const cannedAcl = header('x-amz-acl');

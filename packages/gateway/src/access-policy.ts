@@ -6,9 +6,10 @@
  * - Any other key (tessera key create) owns the buckets it creates: everything there.
  * - In a bucket it does not own, a key has what the owner granted it (tessera key allow,
  *   PutBucketAcl): `read` (GET, HEAD, listings, configuration reads) and/or `write` (PUT, copy,
- *   delete, tagging, retention and legal hold, multipart uploads).
- * - Changing a bucket's settings or deleting it, and bypassing GOVERNANCE retention, take the
- *   owner (or root).
+ *   delete, tagging, retention and legal hold, multipart uploads), `readAcp` (GetBucketAcl) and/or
+ *   `writeAcp` (PutBucketAcl), as S3's READ, WRITE, READ_ACP and WRITE_ACP.
+ * - Changing a bucket's other settings or deleting it, and bypassing GOVERNANCE retention, take
+ *   the owner (or root).
  * - A bucket policy (bucket-policy.ts) adds to that per S3 action and resource: an explicit Deny
  *   refuses the request whatever the key's ownership or grants (the owner included), an Allow
  *   lets in a key that has no grant (not while the policy is public and the bucket's public access
@@ -22,7 +23,7 @@ import { evaluateBucketPolicy, isPolicyPublic } from './bucket-policy';
 import type { BucketPolicy } from './bucket-policy';
 import type { AbsentBucketConfiguration, S3Operation } from './s3-operation';
 
-export type AccessLevel = 'read' | 'write' | 'owner';
+export type AccessLevel = 'read' | 'write' | 'readAcp' | 'writeAcp' | 'owner';
 
 /**
  * What an operation needs in which bucket: the access level a key's ownership or grants must
@@ -126,7 +127,7 @@ export function requiredAccess(op: S3Operation, bypassGovernance: boolean): read
     case 'ListMultipartUploads': return onBucket(op.bucket, 'read', 's3:ListBucketMultipartUploads');
     case 'GetBucketLocation': return onBucket(op.bucket, 'read', 's3:GetBucketLocation');
     case 'GetBucketVersioning': return onBucket(op.bucket, 'read', 's3:GetBucketVersioning');
-    case 'GetBucketAcl': return onBucket(op.bucket, 'read', 's3:GetBucketAcl');
+    case 'GetBucketAcl': return onBucket(op.bucket, 'readAcp', 's3:GetBucketAcl');
     case 'GetBucketConfiguration': return onBucket(op.bucket, 'read', absentConfigurationActions[op.configuration]);
     case 'GetBucketTagging': return onBucket(op.bucket, 'read', 's3:GetBucketTagging');
     case 'GetBucketCors': return onBucket(op.bucket, 'read', 's3:GetBucketCORS');
@@ -135,7 +136,7 @@ export function requiredAccess(op: S3Operation, bypassGovernance: boolean): read
     case 'GetBucketEncryption': return onBucket(op.bucket, 'read', 's3:GetEncryptionConfiguration');
     case 'DeleteBucket': return onBucket(op.bucket, 'owner', 's3:DeleteBucket');
     case 'PutBucketVersioning': return onBucket(op.bucket, 'owner', 's3:PutBucketVersioning');
-    case 'PutBucketAcl': return onBucket(op.bucket, 'owner', 's3:PutBucketAcl');
+    case 'PutBucketAcl': return onBucket(op.bucket, 'writeAcp', 's3:PutBucketAcl');
     case 'PutBucketTagging':
     case 'DeleteBucketTagging': return onBucket(op.bucket, 'owner', 's3:PutBucketTagging');
     case 'PutBucketCors':
@@ -194,13 +195,12 @@ export function mayAccess(principal: Principal, bucket: BucketAccessFacts, level
   if (principal.isRoot || bucket.owner === principal.accessKeyId) return true;
   if (level === 'owner') return false;
   const grant = bucket.grants.find((candidate) => candidate.accessKeyId === principal.accessKeyId);
-  if (grant === undefined) return false;
-  return level === 'read' ? grant.read : grant.write;
+  return grant !== undefined && grant[level];
 }
 
 /** Whether a bucket shows in the principal's ListBuckets: it owns it or holds any grant there. */
 export function mayList(principal: Principal, bucket: BucketAccessFacts): boolean {
-  return mayAccess(principal, bucket, 'read') || mayAccess(principal, bucket, 'write');
+  return (['read', 'write', 'readAcp', 'writeAcp'] as const).some((level) => mayAccess(principal, bucket, level));
 }
 
 /** The outcome of one access check; a refusal says whether the policy or a missing grant refused. */

@@ -64,11 +64,17 @@ export interface PublicAccessBlock {
   readonly restrictPublicBuckets: boolean;
 }
 
-/** One access key's rights in a bucket it does not own. */
+/** One access key's rights in a bucket it does not own (S3 ACL permissions; all four are FULL_CONTROL). */
 export interface BucketGrant {
   readonly accessKeyId: string;
+  /** READ: GET, HEAD and listings. */
   readonly read: boolean;
+  /** WRITE: PUT, copy, tag and delete objects, multipart uploads. */
   readonly write: boolean;
+  /** READ_ACP: GetBucketAcl. */
+  readonly readAcp: boolean;
+  /** WRITE_ACP: PutBucketAcl. */
+  readonly writeAcp: boolean;
 }
 
 export interface BucketObjectLock {

@@ -9,7 +9,7 @@ import { aclHeadersOf, hasAclHeaders, refuseAclWhileDisabled } from './access-co
 import { bucketArn, decideAccess, mayList } from './access-policy';
 import type { RequiredAccess } from './access-policy';
 import { S3BackendError } from './backend';
-import type { BucketInfo } from './backend';
+import type { BucketGrant, BucketInfo } from './backend';
 import { parseBucketPolicy } from './bucket-policy';
 import type { BucketPolicy, ConditionContext } from './bucket-policy';
 import type { HandlerContext } from './handler-context';
@@ -177,6 +177,9 @@ async function requestConditionContext(ctx: HandlerContext, policy: BucketPolicy
   return context;
 }
 
+/** Access levels as an AccessDenied message names them (the ACL ones by their S3 permission). */
+const levelNames: Readonly<Record<RequiredAccess['level'], string>> = { read: 'read', write: 'write', readAcp: 'READ_ACP', writeAcp: 'WRITE_ACP', owner: 'owner' };
+
 /**
  * Throws AccessDenied unless the request's principal has the access in the bucket (its
  * ownership, grants and the bucket's policy). The root key needs no read. A bucket that does
@@ -197,7 +200,7 @@ export async function checkAccess(ctx: HandlerContext, required: RequiredAccess,
       ? `Access Denied: the policy of bucket ${required.bucket} denies ${required.action ?? 'this'} to access key ${principal.accessKeyId}.`
       : required.level === 'owner'
         ? `Access Denied: only the owner of bucket ${required.bucket} may do this.`
-        : `Access Denied: access key ${principal.accessKeyId} has no ${required.level} access to bucket ${required.bucket}.`,
+        : `Access Denied: access key ${principal.accessKeyId} has no ${levelNames[required.level]} access to bucket ${required.bucket}.`,
   });
 }
 
@@ -240,4 +243,13 @@ export async function checkExpectedOwner(ctx: HandlerContext, bucket: string, ex
   const info = await currentInfoOf(ctx, bucket);
   if (info === undefined || info.owner === expectedOwner) return;
   throw new S3Error('AccessDenied', { message: `Access Denied: bucket ${bucket} is not owned by ${expectedOwner}.` });
+}
+
+/** The keys a bucket ACL grants to must exist: InvalidArgument (as S3 answers an unknown canonical id) otherwise. */
+export async function checkGranteesExist(ctx: HandlerContext, grants: readonly BucketGrant[]): Promise<void> {
+  for (const { accessKeyId } of grants) {
+    if ((await ctx.credentials.lookup(accessKeyId)) === undefined) {
+      throw new S3Error('InvalidArgument', { message: `Invalid id: no access key ${accessKeyId}.`, fields: { ArgumentName: 'CanonicalUser/ID', ArgumentValue: accessKeyId } });
+    }
+  }
 }

@@ -5,6 +5,7 @@
  * survive the trip.
  */
 import type { LifecycleRule } from '@tessera/rpc';
+import { aclPermissionsOf } from './access-control';
 import type { BucketGrant, BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, ObjectOwnership, PartInfo, PublicAccessBlock, UploadListEntry, VersionListEntry } from './backend';
 import { checksumAlgorithms } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
@@ -323,14 +324,17 @@ export function versioningConfigurationXml(status: 'Enabled' | 'Suspended' | und
   return status === undefined ? xmlDocument('VersioningConfiguration') : xmlDocument('VersioningConfiguration', xmlText('Status', status));
 }
 
-/** The owner's FULL_CONTROL, then READ and WRITE for each access key granted them (a bucket's grants). */
+/**
+ * The owner's FULL_CONTROL, then each granted access key's permissions: FULL_CONTROL when it has
+ * all four, else READ, WRITE, READ_ACP and WRITE_ACP as it has them (a bucket's grants).
+ */
 export function accessControlPolicyXml(owner: Owner, grants: readonly BucketGrant[] = []): string {
   const grantXml = (id: string, permission: string): string => xmlElement(
     'Grant',
     `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${xmlText('ID', id)}${xmlText('DisplayName', id === owner.id ? owner.displayName : id)}</Grantee>`,
     xmlText('Permission', permission),
   );
-  const others = grants.flatMap((grant) => [...(grant.read ? [grantXml(grant.accessKeyId, 'READ')] : []), ...(grant.write ? [grantXml(grant.accessKeyId, 'WRITE')] : [])]);
+  const others = grants.flatMap((grant) => aclPermissionsOf(grant).map((permission) => grantXml(grant.accessKeyId, permission)));
   return xmlDocument('AccessControlPolicy', ownerXml(owner), xmlElement('AccessControlList', grantXml(owner.id, 'FULL_CONTROL'), ...others));
 }
 

@@ -17,20 +17,30 @@ const owner = key('TKOWNER');
 const reader = key('TKREADER');
 const writer = key('TKWRITER');
 const stranger = key('TKSTRANGER');
+const aclReader = key('TKACLREADER');
+const aclWriter = key('TKACLWRITER');
+const none = { read: false, write: false, readAcp: false, writeAcp: false };
 const bucket = {
   owner: owner.accessKeyId,
-  grants: [{ accessKeyId: reader.accessKeyId, read: true, write: false }, { accessKeyId: writer.accessKeyId, read: false, write: true }],
+  grants: [
+    { ...none, accessKeyId: reader.accessKeyId, read: true }, { ...none, accessKeyId: writer.accessKeyId, write: true },
+    { ...none, accessKeyId: aclReader.accessKeyId, readAcp: true }, { ...none, accessKeyId: aclWriter.accessKeyId, writeAcp: true },
+  ],
 };
 
 test('root and the owner may do everything; a grantee what its grant says; a stranger nothing', () => {
-  for (const level of ['read', 'write', 'owner'] as const) {
+  const levels = ['read', 'write', 'readAcp', 'writeAcp', 'owner'] as const;
+  for (const level of levels) {
     expect(mayAccess(rootPrincipal('TKROOT'), bucket, level)).toBe(true);
     expect(mayAccess(owner, bucket, level)).toBe(true);
     expect(mayAccess(stranger, bucket, level)).toBe(false);
   }
-  expect([mayAccess(reader, bucket, 'read'), mayAccess(reader, bucket, 'write'), mayAccess(reader, bucket, 'owner')]).toEqual([true, false, false]);
-  expect([mayAccess(writer, bucket, 'read'), mayAccess(writer, bucket, 'write'), mayAccess(writer, bucket, 'owner')]).toEqual([false, true, false]);
-  expect([owner, reader, writer, stranger].map((principal) => mayList(principal, bucket))).toEqual([true, true, true, false]);
+  const mayOf = (principal: Principal): boolean[] => levels.map((level) => mayAccess(principal, bucket, level));
+  expect(mayOf(reader)).toEqual([true, false, false, false, false]);
+  expect(mayOf(writer)).toEqual([false, true, false, false, false]);
+  expect(mayOf(aclReader)).toEqual([false, false, true, false, false]);
+  expect(mayOf(aclWriter)).toEqual([false, false, false, true, false]);
+  expect([owner, reader, writer, aclReader, aclWriter, stranger].map((principal) => mayList(principal, bucket))).toEqual([true, true, true, true, true, false]);
 });
 
 test('operations need read, write or the owner; copies also read their source; bypassing GOVERNANCE takes the owner', () => {
@@ -40,6 +50,8 @@ test('operations need read, write or the owner; copies also read their source; b
     [{ kind: 'HeadBucket', bucket: 'b' }, 'b:read'],
     [{ kind: 'ListObjectVersions', bucket: 'b', params: { prefix: '', delimiter: undefined, maxKeys: 1000, keyMarker: undefined, versionIdMarker: undefined, encodingType: undefined } }, 'b:read'],
     [{ kind: 'GetBucketCors', bucket: 'b' }, 'b:read'],
+    [{ kind: 'GetBucketAcl', bucket: 'b' }, 'b:readAcp'],
+    [{ kind: 'PutBucketAcl', bucket: 'b' }, 'b:writeAcp'],
     [{ kind: 'PutObject', bucket: 'b', key: 'k' }, 'b:write'],
     [{ kind: 'UploadPart', bucket: 'b', key: 'k', uploadId: 'u', partNumber: 1 }, 'b:write'],
     [{ kind: 'DeleteObject', bucket: 'b', key: 'k', versionId: undefined }, 'b:write'],

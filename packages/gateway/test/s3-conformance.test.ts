@@ -19,6 +19,7 @@ import {
   DeleteBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectAttributesCommand,
+  HeadBucketCommand,
   GetBucketAccelerateConfigurationCommand,
   GetBucketCorsCommand,
   GetBucketEncryptionCommand,
@@ -95,7 +96,9 @@ async function sdkError(promise: Promise<unknown>): Promise<{ status: number | u
 }
 
 beforeAll(async () => {
-  gateway = await startTestGateway({ clock });
+  // Keys a bucket ACL can name (their grants must name existing keys).
+  const grantee = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: `${accessKeyId}/secret/0123456789`, principal: { accessKeyId, isRoot: false, canCreateBuckets: false } });
+  gateway = await startTestGateway({ clock, moreKeys: ['TKREADER01', 'TKBOTH01', 'TKWRITER01'].map(grantee) });
   client = new S3Client({
     endpoint: gateway.endpoint,
     region: testRegion,
@@ -204,6 +207,14 @@ describe('ACLs: the owner has FULL_CONTROL; a bucket ACL grants READ / WRITE to 
     await client.send(new CreateBucketCommand({ Bucket: 'conformance-private', ACL: 'private' }));
   });
 
+  test('CreateBucket with x-amz-grant-* headers starts the bucket with those grants; an unknown key creates nothing', async () => {
+    await client.send(new CreateBucketCommand({ Bucket: 'conformance-granted', GrantRead: 'id="TKREADER01"', GrantFullControl: 'id="TKBOTH01"' }));
+    const grants = (await client.send(new GetBucketAclCommand({ Bucket: 'conformance-granted' }))).Grants ?? [];
+    expect(grants.map((grant) => `${grant.Grantee?.ID}:${grant.Permission}`)).toEqual([`${owner.id}:FULL_CONTROL`, 'TKREADER01:READ', 'TKBOTH01:FULL_CONTROL']);
+    expect(await sdkError(client.send(new CreateBucketCommand({ Bucket: 'conformance-unknown-grantee', GrantRead: 'id="TKNOSUCHKEY1"' })))).toEqual({ status: 400, code: 'InvalidArgument' });
+    expect(await sdkError(client.send(new HeadBucketCommand({ Bucket: 'conformance-unknown-grantee' })))).toEqual({ status: 404, code: 'NotFound' });
+  });
+
   test('an AccessControlPolicy body granting only the owner FULL_CONTROL is accepted', async () => {
     await client.send(
       new PutObjectAclCommand({
@@ -214,7 +225,7 @@ describe('ACLs: the owner has FULL_CONTROL; a bucket ACL grants READ / WRITE to 
     );
   });
 
-  test('a bucket ACL is the bucket\'s grants: READ and WRITE to access keys by id, set by headers or a body, shown by GetBucketAcl', async () => {
+  test('a bucket ACL is the bucket\'s grants: READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL to access keys by id, set by headers or a body, shown by GetBucketAcl', async () => {
     const ownerGrant = { Grantee: { ID: owner.id, DisplayName: owner.displayName, Type: 'CanonicalUser' }, Permission: 'FULL_CONTROL' };
     const grantOf = (id: string, permission: string): object => ({ Grantee: { ID: id, DisplayName: id, Type: 'CanonicalUser' }, Permission: permission });
     await client.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: 'id="TKREADER01", id="TKBOTH01"', GrantWrite: 'id=TKBOTH01', GrantFullControl: `id="${owner.id}"` }));
@@ -229,9 +240,14 @@ describe('ACLs: the owner has FULL_CONTROL; a bucket ACL grants READ / WRITE to 
       },
     }));
     expect((await client.send(new GetBucketAclCommand({ Bucket: bucket }))).Grants).toEqual([ownerGrant, grantOf('TKWRITER01', 'WRITE')]);
-    // What a grant cannot express is refused and changes nothing.
-    expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, GrantReadACP: 'id="TKREADER01"' })))).toEqual({ status: 501, code: 'NotImplemented' });
-    expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, GrantFullControl: 'id="TKREADER01"' })))).toEqual({ status: 501, code: 'NotImplemented' });
+    // The ACL permissions, and FULL_CONTROL (all four, shown as one grant).
+    await client.send(new PutBucketAclCommand({ Bucket: bucket, GrantReadACP: 'id="TKREADER01"', GrantWriteACP: 'id="TKBOTH01"', GrantFullControl: 'id="TKWRITER01"' }));
+    expect((await client.send(new GetBucketAclCommand({ Bucket: bucket }))).Grants).toEqual([
+      ownerGrant, grantOf('TKREADER01', 'READ_ACP'), grantOf('TKBOTH01', 'WRITE_ACP'), grantOf('TKWRITER01', 'FULL_CONTROL'),
+    ]);
+    await client.send(new PutBucketAclCommand({ Bucket: bucket, AccessControlPolicy: { Owner: { ID: owner.id }, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'TKWRITER01' }, Permission: 'WRITE' }] } }));
+    // What a grant cannot express, or a key that does not exist, is refused and changes nothing.
+    expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: 'id="TKNOSUCHKEY1"' })))).toEqual({ status: 400, code: 'InvalidArgument' });
     expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })))).toEqual({ status: 501, code: 'NotImplemented' });
     expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private', GrantRead: 'id="TKREADER01"' })))).toEqual({ status: 400, code: 'InvalidRequest' });
     expect(await sdkError(client.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: 'nonsense' })))).toEqual({ status: 400, code: 'InvalidArgument' });

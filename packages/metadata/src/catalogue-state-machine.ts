@@ -18,7 +18,7 @@ import type {
   AccessKeyRecord, BucketGrantRecord, BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, EncryptionMasterKeyRecord, LifecycleRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
   WriteCondition,
 } from './model';
-import { isDeleteMarker } from './model';
+import { bucketGrantRecord, grantsAnything, isDeleteMarker } from './model';
 import type {
   BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   UploadRecord, WriteRecord,
@@ -633,13 +633,13 @@ export class CatalogueStateMachine {
   private async setBucketGrant(command: Extract<Command, { type: 'setBucketGrant' }>, m: Mutation): Promise<BucketRecord> {
     const bucket = await this.getBucket(command.bucket);
     const others = (bucket.grants ?? []).filter((grant) => grant.accessKeyId !== command.accessKeyId);
-    const grants = command.read || command.write ? [...others, { accessKeyId: command.accessKeyId, read: command.read, write: command.write }] : others;
-    return this.writeGrants(bucket, grants, m);
+    const grant = bucketGrantRecord(command);
+    return this.writeGrants(bucket, grantsAnything(grant) ? [...others, grant] : others, m);
   }
 
   private async replaceBucketGrants(command: Extract<Command, { type: 'replaceBucketGrants' }>, m: Mutation): Promise<BucketRecord> {
     const bucket = await this.getBucket(command.bucket);
-    return this.writeGrants(bucket, command.grants.map(({ accessKeyId, read, write }) => ({ accessKeyId, read, write })), m);
+    return this.writeGrants(bucket, command.grants.map(bucketGrantRecord), m);
   }
 
   /**

@@ -30,9 +30,13 @@ export type Command =
       readonly retention?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly untilMs: number } | null;
       readonly legalHold?: boolean; readonly bypassGovernance: boolean; readonly nowMs: number;
     }
-  /** Sets (or, with read and write both false, removes) one access key's grant on a bucket. */
-  | { readonly type: 'setBucketGrant'; readonly bucket: string; readonly accessKeyId: string; readonly read: boolean; readonly write: boolean }
-  /** Replaces all the bucket's grants (PutBucketAcl); each with read or write, at most one per key. */
+  /** Sets (or, with every permission false, removes) one access key's grant on a bucket. */
+  | {
+    readonly type: 'setBucketGrant'; readonly bucket: string; readonly accessKeyId: string; readonly read: boolean; readonly write: boolean;
+    /** Absent in commands logged before the ACL permissions existed: false. */
+    readonly readAcp?: boolean; readonly writeAcp?: boolean;
+  }
+  /** Replaces all the bucket's grants (PutBucketAcl); each with at least one permission, at most one per key. */
   | { readonly type: 'replaceBucketGrants'; readonly bucket: string; readonly grants: readonly BucketGrantRecord[] }
   /** Id and secret are chosen by the proposer (generated, or imported by the operator). */
   | {
@@ -232,7 +236,9 @@ export function validateCommand(command: StampedCommand): void {
     case 'setBucketGrant':
       validateBucketName(command.bucket);
       validateAccessKeyId(command.accessKeyId);
-      if (typeof command.read !== 'boolean' || typeof command.write !== 'boolean') throw new InvalidArgumentError('read and write must be booleans');
+      if (![command.read, command.write, command.readAcp ?? false, command.writeAcp ?? false].every((flag) => typeof flag === 'boolean')) {
+        throw new InvalidArgumentError('read, write, readAcp and writeAcp must be booleans');
+      }
       return;
     case 'replaceBucketGrants': {
       validateBucketName(command.bucket);
@@ -240,7 +246,8 @@ export function validateCommand(command: StampedCommand): void {
       const seen = new Set<string>();
       for (const grant of command.grants) {
         validateAccessKeyId(grant.accessKeyId);
-        if (typeof grant.read !== 'boolean' || typeof grant.write !== 'boolean' || !(grant.read || grant.write)) throw new InvalidArgumentError('a grant allows read, write or both');
+        const flags = [grant.read, grant.write, grant.readAcp ?? false, grant.writeAcp ?? false];
+        if (!flags.every((flag) => typeof flag === 'boolean') || !flags.includes(true)) throw new InvalidArgumentError('a grant allows read, write, readAcp and/or writeAcp');
         if (seen.has(grant.accessKeyId)) throw new InvalidArgumentError(`access key ${grant.accessKeyId} granted twice`);
         seen.add(grant.accessKeyId);
       }

@@ -20,6 +20,7 @@ import type {
 import type { DeleteObjectResult, LocatedStripe, RemoveNodeResult, ReplaceShardsResult } from './catalogue-state-machine';
 import type { WriteCondition as WriteConditionProto } from '@tessera/proto/generated/tessera/metadata/v1/WriteCondition';
 import type { ObjectOwnership, WriteCondition } from './model';
+import { bucketGrantRecord } from './model';
 import type { StripeLocation } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import {
   accessKeyToProto, ownerFromProto, ownerToProto,
@@ -111,10 +112,10 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     }),
     HeadBucket: u('HeadBucket', async (req) => bucketToProto(await read(() => host.machine.getBucket(req.bucket)))),
     SetBucketGrant: u('SetBucketGrant', async (req, rid) =>
-      bucketToProto(await propose<BucketRecord>({ type: 'setBucketGrant', bucket: req.bucket, accessKeyId: req.accessKeyId, read: req.read, write: req.write }, rid))),
+      bucketToProto(await propose<BucketRecord>({ type: 'setBucketGrant', bucket: req.bucket, accessKeyId: req.accessKeyId, read: req.read, write: req.write, readAcp: req.readAcp, writeAcp: req.writeAcp }, rid))),
     ReplaceBucketGrants: u('ReplaceBucketGrants', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({
-        type: 'replaceBucketGrants', bucket: req.bucket, grants: req.grants.map(({ accessKeyId, read, write }) => ({ accessKeyId, read, write })),
+        type: 'replaceBucketGrants', bucket: req.bucket, grants: req.grants.map(bucketGrantRecord),
       }, rid))),
     CreateAccessKey: u('CreateAccessKey', async (req, rid) => {
       const given = req.accessKeyId !== '' || req.secretAccessKey !== '';

@@ -47,13 +47,33 @@ export interface PublicAccessBlockRecord {
   readonly restrictPublicBuckets: boolean;
 }
 
-/** What one access key other than the owner may do in a bucket (at least one of the two). */
+/**
+ * What one access key other than the owner may do in a bucket (at least one permission). The
+ * ACL permissions are absent when false (records from before they existed have neither).
+ */
 export interface BucketGrantRecord {
   readonly accessKeyId: string;
   /** GET, HEAD and list objects, versions, uploads and parts. */
   readonly read: boolean;
   /** PUT, copy, tag and delete objects; multipart uploads. */
   readonly write: boolean;
+  /** READ_ACP: read the bucket's ACL (GetBucketAcl). */
+  readonly readAcp?: boolean;
+  /** WRITE_ACP: replace the bucket's ACL (PutBucketAcl). */
+  readonly writeAcp?: boolean;
+}
+
+/** A grant as stored: the ACL permissions only when they are given. */
+export function bucketGrantRecord(grant: { accessKeyId: string; read: boolean; write: boolean; readAcp?: boolean | undefined; writeAcp?: boolean | undefined }): BucketGrantRecord {
+  return {
+    accessKeyId: grant.accessKeyId, read: grant.read, write: grant.write,
+    ...(grant.readAcp === true ? { readAcp: true } : {}), ...(grant.writeAcp === true ? { writeAcp: true } : {}),
+  };
+}
+
+/** Whether a grant gives anything at all. */
+export function grantsAnything(grant: BucketGrantRecord): boolean {
+  return grant.read || grant.write || grant.readAcp === true || grant.writeAcp === true;
 }
 
 /**

@@ -49,6 +49,22 @@ test('grants: need the key and the bucket, replace the previous one, go when emp
   expect((await cat.machine.getBucket('shared')).grants).toBeUndefined();
 });
 
+test('grants carry the ACL permissions READ_ACP and WRITE_ACP; a grant of only those is a grant; commands logged before them still apply', async () => {
+  await applyOk(cat, { type: 'createAccessKey', ...alice, name: 'alice', createdAtMs: 1, canCreateBuckets: true });
+  await applyOk(cat, { type: 'createAccessKey', ...bob, name: 'bob', createdAtMs: 1, canCreateBuckets: true });
+  await applyOk(cat, { type: 'createBucket', bucket: 'shared', owner: alice.accessKeyId, createdAtMs: 2 });
+  await applyOk(cat, { type: 'setBucketGrant', bucket: 'shared', accessKeyId: bob.accessKeyId, read: false, write: false, readAcp: true, writeAcp: false });
+  expect((await cat.machine.getBucket('shared')).grants).toEqual([{ accessKeyId: bob.accessKeyId, read: false, write: false, readAcp: true }]);
+  await applyOk(cat, { type: 'replaceBucketGrants', bucket: 'shared', grants: [{ accessKeyId: bob.accessKeyId, read: true, write: true, readAcp: true, writeAcp: true }] });
+  expect((await cat.machine.getBucket('shared')).grants).toEqual([{ accessKeyId: bob.accessKeyId, read: true, write: true, readAcp: true, writeAcp: true }]);
+  // A setBucketGrant from before the ACL permissions (no readAcp/writeAcp) replaces the grant with read/write only.
+  await applyOk(cat, { type: 'setBucketGrant', bucket: 'shared', accessKeyId: bob.accessKeyId, read: true, write: false });
+  expect((await cat.machine.getBucket('shared')).grants).toEqual([{ accessKeyId: bob.accessKeyId, read: true, write: false }]);
+  expect(() => validateCommand({ type: 'replaceBucketGrants', bucket: 'shared', grants: [{ accessKeyId: bob.accessKeyId, read: false, write: false, writeAcp: true }] })).not.toThrow();
+  expect(() => validateCommand({ type: 'replaceBucketGrants', bucket: 'shared', grants: [{ accessKeyId: bob.accessKeyId, read: false, write: false, readAcp: false, writeAcp: false }] })).toThrow(InvalidArgumentError);
+  expect(() => validateCommand({ type: 'setBucketGrant', bucket: 'shared', accessKeyId: bob.accessKeyId, read: true, write: false, readAcp: 'yes' as unknown as boolean })).toThrow(InvalidArgumentError);
+});
+
 test('replaceBucketGrants (PutBucketAcl) sets exactly the grants given, all or nothing', async () => {
   await applyOk(cat, { type: 'createAccessKey', ...alice, name: 'alice', createdAtMs: 1, canCreateBuckets: true });
   await applyOk(cat, { type: 'createAccessKey', ...bob, name: 'bob', createdAtMs: 1, canCreateBuckets: true });

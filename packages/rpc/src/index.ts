@@ -82,7 +82,7 @@ export {
   StorageNodeRemovedError,
 } from './metadata-errors';
 export { MetadataClient, metadataChannelOptions, metadataRequestIdKey, reconnectChannelOptions, storageChannelOptions } from './metadata-client';
-export type { MetadataClientOptions } from './metadata-client';
+export type { BucketAccess, MetadataClientOptions } from './metadata-client';
 export type { PreEncodedMessage } from './storage-node-codec';
 export { encodeReadShardResponse, encodeWriteShardBlocks, storageNodeServiceDefinition } from './storage-node-codec';
 export type { WireError } from './errors';

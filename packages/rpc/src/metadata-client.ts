@@ -132,6 +132,14 @@ export const metadataRequestIdKey = 'tessera-request-id';
  * whose outcome was unknown (a timeout during a leader change) is retried without applying
  * twice.
  */
+/** The permissions of one bucket grant (S3 ACL READ, WRITE, READ_ACP, WRITE_ACP; absent means false). */
+export interface BucketAccess {
+  readonly read: boolean;
+  readonly write: boolean;
+  readonly readAcp?: boolean;
+  readonly writeAcp?: boolean;
+}
+
 export class MetadataClient {
   private readonly addresses: string[];
   private readonly clients = new Map<string, GeneratedClient>();
@@ -172,12 +180,15 @@ export class MetadataClient {
   listBuckets(): Promise<Bucket__Output[]> {
     return this.call<{ buckets: Bucket__Output[] }>('listBuckets', {}, 'read').then((r) => r.buckets);
   }
-  /** Grants an access key read and/or write in a bucket; both false removes its grant. */
-  setBucketGrant(bucket: string, accessKeyId: string, access: { read: boolean; write: boolean }): Promise<Bucket__Output> {
+  /**
+   * Sets what an access key may do in a bucket (read and/or write objects, read and/or change the
+   * bucket's ACL), replacing its grant there; all false removes it.
+   */
+  setBucketGrant(bucket: string, accessKeyId: string, access: BucketAccess): Promise<Bucket__Output> {
     return this.call('setBucketGrant', { bucket, accessKeyId, ...access }, 'write');
   }
   /** PutBucketAcl: the bucket's grants become exactly these. */
-  replaceBucketGrants(bucket: string, grants: ReadonlyArray<{ accessKeyId: string; read: boolean; write: boolean }>): Promise<Bucket__Output> {
+  replaceBucketGrants(bucket: string, grants: ReadonlyArray<{ accessKeyId: string } & BucketAccess>): Promise<Bucket__Output> {
     return this.call('replaceBucketGrants', { bucket, grants: grants.map((grant) => ({ ...grant })) }, 'write');
   }
   /** A new access key; with `accessKeyId` and `secretAccessKey` both given, that pair is imported. */

@@ -19,7 +19,7 @@ export interface KeyCommandResult {
 }
 
 /** Flags only `tessera key` knows (booleans). */
-export const keyBooleanFlags: readonly string[] = ['read', 'write', 'no-create-bucket'];
+export const keyBooleanFlags: readonly string[] = ['read', 'write', 'read-acp', 'write-acp', 'full-control', 'no-create-bucket'];
 
 /** Where `key create --access-key-id` reads the imported key's secret. */
 export const importedSecretEnvName = 'TESSERA_KEY_SECRET';
@@ -65,14 +65,18 @@ export async function runKeyCommand(args: ParsedArgs, addresses: readonly string
       }
       case 'allow':
       case 'deny': {
-        const usage = sub === 'allow' ? 'tessera key allow <access-key-id> <bucket> [--read] [--write]' : 'tessera key deny <access-key-id> <bucket>';
+        const usage = sub === 'allow'
+          ? 'tessera key allow <access-key-id> <bucket> [--read] [--write] [--read-acp] [--write-acp] [--full-control]'
+          : 'tessera key deny <access-key-id> <bucket>';
         const id = requiredPositional(first, usage);
         const bucket = requiredPositional(second, usage);
-        const readFlag = args.flags.get('read') === 'true';
-        const writeFlag = args.flags.get('write') === 'true';
-        if (sub === 'deny' && (readFlag || writeFlag)) throw new UsageError('tessera key deny removes the whole grant: it takes no --read or --write');
-        // allow with neither flag: both.
-        const access = sub === 'deny' ? { read: false, write: false } : readFlag || writeFlag ? { read: readFlag, write: writeFlag } : { read: true, write: true };
+        const flag = (name: string): boolean => args.flags.get(name) === 'true';
+        const full = flag('full-control');
+        const given = { read: full || flag('read'), write: full || flag('write'), readAcp: full || flag('read-acp'), writeAcp: full || flag('write-acp') };
+        const anyGiven = Object.values(given).includes(true);
+        if (sub === 'deny' && anyGiven) throw new UsageError('tessera key deny removes the whole grant: it takes no permission flags');
+        // allow with no flag: read and write.
+        const access = sub === 'deny' ? { read: false, write: false, readAcp: false, writeAcp: false } : anyGiven ? given : { read: true, write: true, readAcp: false, writeAcp: false };
         await client.setBucketGrant(bucket, id, access);
         const text = sub === 'deny' ? `${id}: no access to ${bucket} (gateways apply it within 5 s)` : `${id}: ${accessText(access)} in ${bucket} (gateways apply it within 5 s)`;
         return { json: { accessKeyId: id, bucket, ...access }, text };
@@ -101,6 +105,8 @@ function importedPair(accessKeyId: string | undefined, secretAccessKey: string |
   return { accessKeyId, secretAccessKey };
 }
 
-function accessText(access: { readonly read: boolean; readonly write: boolean }): string {
-  return access.read && access.write ? 'read+write' : access.read ? 'read' : 'write';
+/** A grant as `key ls` and `key allow` show it: `read+write`, `read+read-acp`, `full-control`, ... */
+function accessText(access: { readonly read: boolean; readonly write: boolean; readonly readAcp?: boolean; readonly writeAcp?: boolean }): string {
+  const names = [access.read && 'read', access.write && 'write', access.readAcp === true && 'read-acp', access.writeAcp === true && 'write-acp'].filter((name) => name !== false);
+  return names.length === 4 ? 'full-control' : names.join('+');
 }

@@ -56,7 +56,7 @@ export function bucketInfoOf(record: Bucket__Output): BucketInfo {
     name: record.name, createdAtMs: record.createdAtMs, tags: record.tags.map(({ key, value }) => ({ key, value })),
     corsRules: record.corsRules.map(corsRuleFromWire), versioning: versioningOf(record.versioning), lifecycleRules: record.lifecycleRules.map(lifecycleRuleFromWire),
     objectLock: record.objectLockEnabled ? { defaultRetention: defaultRetentionOf(record) } : undefined,
-    owner: record.owner, grants: record.grants.map(({ accessKeyId, read, write }) => ({ accessKeyId, read, write })),
+    owner: record.owner, grants: record.grants.map(({ accessKeyId, read, write, readAcp, writeAcp }) => ({ accessKeyId, read, write, readAcp, writeAcp })),
     defaultEncryption: record.defaultEncryption === sseAlgorithm ? sseAlgorithm : undefined,
     policy: record.policy === '' ? undefined : record.policy,
     publicAccessBlock: record.publicAccessBlock === null ? undefined : { ...record.publicAccessBlock },

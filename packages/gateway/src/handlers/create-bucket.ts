@@ -3,9 +3,11 @@
  * `x-amz-bucket-object-lock-enabled: true` creates it with Object Lock and versioning on. The
  * signing access key owns the new bucket (access-policy.ts); a key created with
  * `--no-create-bucket` may not create any. `x-amz-object-ownership` sets the new bucket's
- * ownership controls (bucket-ownership.ts).
+ * ownership controls (bucket-ownership.ts), `x-amz-grant-*` its grants to other access keys
+ * (access-control.ts), as PutBucketAcl would right after.
  */
-import { aclHeadersOf, refuseAclWhileDisabled, refuseUnsupportedAclHeaders } from '../access-control';
+import { aclHeadersOf, bucketGrantsFromAclHeaders, refuseAclWhileDisabled } from '../access-control';
+import { checkGranteesExist } from '../bucket-access';
 import type { ObjectOwnership } from '../backend';
 import { S3Error } from '../s3-errors';
 import { callBackend, readSmallBody, sendEmpty } from '../handler-context';
@@ -25,7 +27,8 @@ export async function handleCreateBucket(ctx: HandlerContext, bucket: string): P
   if (!principal.canCreateBuckets) {
     throw new S3Error('AccessDenied', { message: `Access Denied: access key ${principal.accessKeyId} may not create buckets (tessera key create --no-create-bucket).` });
   }
-  refuseUnsupportedAclHeaders((name) => ctx.header(name), ctx.headerNames);
+  const grants = bucketGrantsFromAclHeaders((name) => ctx.header(name), ctx.headerNames, principal.accessKeyId);
+  await checkGranteesExist(ctx, grants);
   const objectOwnership = requestedObjectOwnership(ctx.header('x-amz-object-ownership'));
   if (objectOwnership === 'BucketOwnerEnforced') refuseAclWhileDisabled({ headers: aclHeadersOf((name) => ctx.header(name), ctx.headerNames) }, true);
   const constraint = parseCreateBucketConfiguration(await readSmallBody(ctx, createBucketBodyBytesMax));
@@ -40,5 +43,6 @@ export async function handleCreateBucket(ctx: HandlerContext, bucket: string): P
   const objectLockEnabled = ctx.header('x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true';
   await callBackend({ bucket }, () => ctx.backend.createBucket(bucket, principal.accessKeyId, { objectLockEnabled }));
   if (objectOwnership !== undefined) await callBackend({ bucket }, () => ctx.backend.setBucketOwnershipControls(bucket, objectOwnership));
+  if (grants.length > 0) await callBackend({ bucket }, () => ctx.backend.setBucketGrants(bucket, grants));
   sendEmpty(ctx, 200, { Location: `/${bucket}` });
 }

@@ -1,13 +1,15 @@
 /**
  * PutBucketAcl / PutObjectAcl. The ACL comes either from headers (`x-amz-acl`, `x-amz-grant-*`)
  * or from an AccessControlPolicy body, never both (S3's rule). A bucket ACL sets the bucket's
- * grants: READ and WRITE to access keys by id (access-control.ts); an object ACL may only state
+ * grants: READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL to access keys by id, which must exist
+ * (access-control.ts); an object ACL may only state
  * the owner's FULL_CONTROL, so there is nothing to store; anything else is NotImplemented. In a
  * bucket whose ACLs are disabled (BucketOwnerEnforced) only the owner's full control may be stated.
  */
 import {
   aclHeadersOf, bucketGrantsFromAccessControlPolicy, bucketGrantsFromAclHeaders, hasAclHeaders, refuseAclWhileDisabled, refuseUnsupportedAccessControlPolicy, refuseUnsupportedAclHeaders,
 } from '../access-control';
+import { checkGranteesExist } from '../bucket-access';
 import { callBackend, changeBucketSettings, readSmallBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
@@ -31,6 +33,7 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
     const grants = policy === undefined
       ? bucketGrantsFromAclHeaders(header, ctx.headerNames, owner)
       : bucketGrantsFromAccessControlPolicy(policy, owner);
+    await checkGranteesExist(ctx, grants);
     await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketGrants(bucket, grants), 200);
     return;
   }

@@ -134,18 +134,28 @@ test('a read grant allows GET, listings and presigned URLs, not writes; a write 
   await waitFor('bob refused again', async () => ((await outcomeOfGet(bob.client, 'alice-data', 'report.bin')) === 'AccessDenied' ? true : undefined), 15_000);
 });
 
-test('the owner shares a bucket with PutBucketAcl (READ to a key id) and sees it in GetBucketAcl; unknown ids are InvalidArgument', async () => {
+test('the owner shares a bucket with PutBucketAcl (READ, then READ_ACP and WRITE_ACP to a key id) and sees it in GetBucketAcl; unknown ids are InvalidArgument', async () => {
   expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe('AccessDenied');
   await alice.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', GrantRead: `id="${bob.accessKeyId}"` }));
   // Set through this gateway: it applies at once.
   expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe(sha256(body));
   const acl = await alice.client.send(new GetBucketAclCommand({ Bucket: 'alice-data' }));
   expect(acl.Grants?.map((grant) => [grant.Grantee?.ID, grant.Permission])).toEqual([[alice.accessKeyId, 'FULL_CONTROL'], [bob.accessKeyId, 'READ']]);
-  expect((await cluster.metadata.headBucket('alice-data')).grants).toEqual([{ accessKeyId: bob.accessKeyId, read: true, write: false }]);
+  expect((await cluster.metadata.headBucket('alice-data')).grants).toEqual([{ accessKeyId: bob.accessKeyId, read: true, write: false, readAcp: false, writeAcp: false }]);
   expect(await errorOf(alice.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', GrantRead: 'id="TKNOSUCHKEY"' })))).toEqual([400, 'InvalidArgument']);
-  // Only the owner changes a bucket's ACL.
+  // READ is not READ_ACP: the ACL itself is read with READ_ACP and changed with WRITE_ACP (or by the owner).
+  expect(await errorOf(bob.client.send(new GetBucketAclCommand({ Bucket: 'alice-data' })))).toEqual([403, 'AccessDenied']);
   expect(await errorOf(bob.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', ACL: 'private' })))).toEqual([403, 'AccessDenied']);
-  await alice.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', ACL: 'private' }));
+  await alice.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', GrantRead: `id="${bob.accessKeyId}"`, GrantReadACP: `id="${bob.accessKeyId}"` }));
+  const seenByBob = await bob.client.send(new GetBucketAclCommand({ Bucket: 'alice-data' }));
+  expect(seenByBob.Grants?.map((grant) => [grant.Grantee?.ID, grant.Permission])).toEqual([[alice.accessKeyId, 'FULL_CONTROL'], [bob.accessKeyId, 'READ'], [bob.accessKeyId, 'READ_ACP']]);
+  expect(await errorOf(bob.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', ACL: 'private' })))).toEqual([403, 'AccessDenied']);
+  await alice.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', GrantWriteACP: `id="${bob.accessKeyId}"` }));
+  expect((await cluster.metadata.headBucket('alice-data')).grants).toEqual([{ accessKeyId: bob.accessKeyId, read: false, write: false, readAcp: false, writeAcp: true }]);
+  // WRITE_ACP replaces the whole ACL, as in S3: here bob gives the bucket back to its owner alone.
+  await bob.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', ACL: 'private' }));
+  expect((await cluster.metadata.headBucket('alice-data')).grants).toEqual([]);
+  expect(await errorOf(bob.client.send(new PutBucketAclCommand({ Bucket: 'alice-data', ACL: 'private' })))).toEqual([403, 'AccessDenied']);
   expect(await outcomeOfGet(bob.client, 'alice-data', 'report.bin')).toBe('AccessDenied');
 });
 
