@@ -1,18 +1,18 @@
 /**
  * S3 ACLs as Tessera has them. A bucket's owner (the access key that created it) has
- * FULL_CONTROL of it and its objects; other access keys have what the bucket's grants say
- * (access-policy.ts), and a bucket ACL is another view of those grants, to a CanonicalUser whose
- * ID is the access key id: READ (read objects, list), WRITE (write and delete objects), READ_ACP
- * (read the bucket's ACL), WRITE_ACP (replace it), FULL_CONTROL (all four). PutBucketAcl (and
- * CreateBucket's x-amz-grant-* headers) set the grants (bucketGrantsFromAcl*), GetBucketAcl
- * shows them.
- * Objects have no ACL of their own: an object ACL (and the ACL headers of writes) may only
- * state the owner's FULL_CONTROL — the canned ACL `private` (or `bucket-owner-full-control` /
- * `bucket-owner-read`, which name the same owner), or an AccessControlPolicy granting only the
- * owner FULL_CONTROL — which clients send routinely (rclone, s3cmd, SDK defaults). Anything
- * else (public-read, group or e-mail grantees, per-object grants) is refused with
- * NotImplemented, never stored or ignored: a client must not believe an object is public, or
- * shared, when it is not.
+ * FULL_CONTROL of it and its objects; other access keys have what the grants say, to a
+ * CanonicalUser whose ID is the access key id:
+ * - a bucket's grants (access-policy.ts): READ (read objects, list), WRITE (write and delete
+ *   objects), READ_ACP (read the bucket's ACL), WRITE_ACP (replace it), FULL_CONTROL (all four).
+ *   PutBucketAcl (and CreateBucket's x-amz-grant-* headers) set them, GetBucketAcl shows them;
+ * - an object version's grants (bucket-access.ts): READ (GET and HEAD it, copy from it),
+ *   READ_ACP (GetObjectAcl), WRITE_ACP (PutObjectAcl), FULL_CONTROL; WRITE is kept and shown but
+ *   gives nothing on an object, as in S3. PutObjectAcl and the x-amz-grant-* headers of
+ *   PutObject, CopyObject and CreateMultipartUpload set them, GetObjectAcl shows them.
+ * The canned ACLs `private`, `bucket-owner-full-control` and `bucket-owner-read` name only the
+ * owner (who is also the bucket owner here) and give no grants. Anything wider (public-read,
+ * authenticated-read, group or e-mail grantees) is refused with NotImplemented, never stored or
+ * ignored: a client must not believe something is public when it is not.
  */
 import type { BucketGrant } from './backend';
 import { S3Error } from './s3-errors';
@@ -42,15 +42,11 @@ export function hasAclHeaders(headerNames: readonly string[]): boolean {
 }
 
 /**
- * Refuses ACL headers that would grant anything beyond the owner's FULL_CONTROL. Used on every
- * request that may carry them: CreateBucket, PutObject, CopyObject, CreateMultipartUpload and
- * the `?acl` PUTs.
+ * Refuses a canned ACL (`x-amz-acl`) that would grant anything beyond the owner's FULL_CONTROL
+ * (NotImplemented), or that S3 does not have (InvalidArgument). Grant headers are read by
+ * grantsFromAclHeaders.
  */
-export function refuseUnsupportedAclHeaders(header: (name: string) => string | undefined, headerNames: readonly string[]): void {
-  const grant = headerNames.find((name) => name.startsWith('x-amz-grant-'));
-  if (grant !== undefined) {
-    throw new S3Error('NotImplemented', { message: `ACL grants (${grant}) are not implemented by Tessera: only the owner has access.` });
-  }
+export function refuseUnsupportedCannedAcl(header: (name: string) => string | undefined): void {
   const cannedAcl = header('x-amz-acl');
   if (cannedAcl === undefined) return;
   const value = cannedAcl.trim();
@@ -67,16 +63,10 @@ function checkPolicyOwner(policy: AccessControlPolicyRequest, ownerId: string): 
   }
 }
 
-/** An AccessControlPolicy body is accepted only when it states exactly the ACL Tessera has. */
-export function refuseUnsupportedAccessControlPolicy(policy: AccessControlPolicyRequest, ownerId: string): void {
-  checkPolicyOwner(policy, ownerId);
-  const ownerOnly = policy.grants.every((grant) => grant.granteeId === ownerId && grant.permission === 'FULL_CONTROL');
-  if (policy.grants.length === 0 || !ownerOnly) {
-    throw new S3Error('NotImplemented', { message: 'ACL grants other than the owner\'s FULL_CONTROL are not implemented by Tessera.' });
-  }
-}
-
 type GrantPermission = 'read' | 'write' | 'readAcp' | 'writeAcp';
+
+/** S3: an ACL holds at most 100 grants (the metadata service keeps a bucket to as many grantees). */
+const aclGranteeCountMax = 100;
 
 /** The bucket-level ACL permissions, as the grant fields they set; FULL_CONTROL sets all four. */
 const grantPermissions: Readonly<Record<string, readonly GrantPermission[]>> = {
@@ -107,6 +97,7 @@ class GrantCollector {
   }
 
   grants(): BucketGrant[] {
+    if (this.byKey.size > aclGranteeCountMax) throw new S3Error('MalformedACLError', { message: `An ACL can name at most ${aclGranteeCountMax} grantees.` });
     return [...this.byKey].map(([accessKeyId, permissions]) => ({ accessKeyId, ...permissions }));
   }
 }
@@ -117,17 +108,18 @@ const grantHeaderPermissions: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /**
- * PutBucketAcl (or CreateBucket) with headers: the canned ACLs that name only the owner give no
- * grants; each `x-amz-grant-*` header (`id="<access key id>", ...`) gives its permission.
+ * An ACL given by headers (PutBucketAcl, PutObjectAcl, CreateBucket and object writes): the
+ * canned ACLs that name only the owner give no grants; each `x-amz-grant-*` header
+ * (`id="<access key id>", ...`) gives its permission. Grants to `ownerId` add nothing.
  */
-export function bucketGrantsFromAclHeaders(header: (name: string) => string | undefined, headerNames: readonly string[], ownerId: string): BucketGrant[] {
+export function grantsFromAclHeaders(header: (name: string) => string | undefined, headerNames: readonly string[], ownerId: string): BucketGrant[] {
   const cannedAcl = header('x-amz-acl');
   const grantHeaders = headerNames.filter((name) => name.startsWith('x-amz-grant-'));
   if (cannedAcl !== undefined && grantHeaders.length > 0) {
     throw new S3Error('InvalidRequest', { message: 'Specifying both Canned ACLs and Header Grants is not allowed' });
   }
   if (cannedAcl !== undefined) {
-    refuseUnsupportedAclHeaders(header, ['x-amz-acl']);
+    refuseUnsupportedCannedAcl(header);
     return [];
   }
   const collector = new GrantCollector(ownerId);
@@ -141,8 +133,8 @@ export function bucketGrantsFromAclHeaders(header: (name: string) => string | un
   return collector.grants();
 }
 
-/** PutBucketAcl with an AccessControlPolicy body (Owner, if given, must be the bucket's owner). */
-export function bucketGrantsFromAccessControlPolicy(policy: AccessControlPolicyRequest, ownerId: string): BucketGrant[] {
+/** PutBucketAcl / PutObjectAcl with an AccessControlPolicy body (Owner, if given, must be the resource's owner). */
+export function grantsFromAccessControlPolicy(policy: AccessControlPolicyRequest, ownerId: string): BucketGrant[] {
   checkPolicyOwner(policy, ownerId);
   const collector = new GrantCollector(ownerId);
   policy.grants.forEach((grant, index) => collector.add(grant.granteeId, grant.permission, `Grant ${index + 1}`));
@@ -176,4 +168,26 @@ export function refuseAclWhileDisabled(acl: { readonly headers: { readonly canne
 /** The ACL-setting headers of a request, for refuseAclWhileDisabled. */
 export function aclHeadersOf(header: (name: string) => string | undefined, headerNames: readonly string[]): { readonly cannedAcl: string | undefined; readonly grantHeaders: readonly string[] } {
   return { cannedAcl: header('x-amz-acl')?.trim(), grantHeaders: headerNames.filter((name) => name.startsWith('x-amz-grant-')) };
+}
+
+const storedPermissionSeparator = '+';
+
+/**
+ * An object's grants as kept in its system metadata: `<key id>:<permission>[+<permission>]`,
+ * comma-separated (key ids are letters and digits), e.g. `TKA:READ+READ_ACP,TKB:FULL_CONTROL`.
+ */
+export function encodeStoredGrants(grants: readonly BucketGrant[]): string {
+  return grants.map((grant) => `${grant.accessKeyId}:${aclPermissionsOf(grant).join(storedPermissionSeparator)}`).join(',');
+}
+
+/** The grants encodeStoredGrants wrote; none for an absent value, and entries that do not parse are skipped. */
+export function decodeStoredGrants(text: string | undefined): BucketGrant[] {
+  if (text === undefined || text === '') return [];
+  return text.split(',').flatMap((entry) => {
+    const [accessKeyId, permissions] = entry.split(':');
+    if (accessKeyId === undefined || accessKeyId === '' || permissions === undefined) return [];
+    const grant = { accessKeyId, read: false, write: false, readAcp: false, writeAcp: false };
+    for (const permission of permissions.split(storedPermissionSeparator)) for (const field of grantPermissions[permission] ?? []) grant[field] = true;
+    return [grant];
+  });
 }

@@ -342,6 +342,11 @@ export interface S3Backend {
    * ETag and Last-Modified stay. Tags are validated by the gateway. Throws as headObject.
    */
   setObjectTags(bucket: string, key: string, tags: readonly Tag[], versionId?: string): Promise<ObjectInfo>;
+  /**
+   * Replaces the ACL grants of the current (or named) version (PutObjectAcl); an empty list leaves
+   * the owner alone. Its data, ETag and Last-Modified stay. Throws as headObject.
+   */
+  setObjectGrants(bucket: string, key: string, grants: readonly BucketGrant[], versionId?: string): Promise<ObjectInfo>;
   listObjects(request: ListObjectsRequest): Promise<ListObjectsPage>;
   /** Every version and delete marker (S3 ListObjectVersions). Throws NoSuchBucket. */
   listObjectVersions(request: ListVersionsRequest): Promise<ListVersionsPage>;

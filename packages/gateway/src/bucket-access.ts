@@ -5,11 +5,11 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '@tessera/common';
-import { aclHeadersOf, hasAclHeaders, refuseAclWhileDisabled } from './access-control';
+import { aclHeadersOf, grantsFromAclHeaders, hasAclHeaders, refuseAclWhileDisabled } from './access-control';
 import { bucketArn, decideAccess, mayList } from './access-policy';
 import type { RequiredAccess } from './access-policy';
 import { S3BackendError } from './backend';
-import type { BucketGrant, BucketInfo } from './backend';
+import type { BucketGrant, BucketInfo, ObjectInfo } from './backend';
 import { parseBucketPolicy } from './bucket-policy';
 import type { BucketPolicy, ConditionContext } from './bucket-policy';
 import type { HandlerContext } from './handler-context';
@@ -132,13 +132,18 @@ function readsKeyStartingWith(policy: BucketPolicy, prefix: string): boolean {
 async function existingTagsOf(ctx: HandlerContext, required: RequiredAccess): Promise<readonly Tag[]> {
   const object = required.object;
   if (object === undefined) return [];
+  return (await objectInfoOrMissing(ctx, required.bucket, object))?.headers.tags ?? [];
+}
+
+/** The object version's metadata, or undefined when it does not exist or is a delete marker. */
+async function objectInfoOrMissing(ctx: HandlerContext, bucket: string, object: NonNullable<RequiredAccess['object']>): Promise<ObjectInfo | undefined> {
   try {
-    return (await ctx.backend.headObject(required.bucket, object.key, object.versionId)).headers.tags;
+    return await ctx.backend.headObject(bucket, object.key, object.versionId);
   } catch (error) {
     const missing = error instanceof S3BackendError
       ? error.reason === 'NoSuchKey' || error.reason === 'NoSuchBucket'
       : error instanceof S3Error && (error.code === 'NoSuchKey' || error.code === 'NoSuchVersion' || error.code === 'MethodNotAllowed');
-    if (missing) return [];
+    if (missing) return undefined;
     throw error;
   }
 }
@@ -195,6 +200,7 @@ export async function checkAccess(ctx: HandlerContext, required: RequiredAccess,
   const context = policy === undefined ? new Map<string, readonly string[]>() : await requestConditionContext(ctx, policy, required, given.requestTags);
   const decision = decideAccess(principal, info, policy, required, context);
   if (decision === 'allowed') return;
+  if (decision === 'notGranted' && (await objectGrantAllows(ctx, required))) return;
   throw new S3Error('AccessDenied', {
     message: decision === 'deniedByPolicy'
       ? `Access Denied: the policy of bucket ${required.bucket} denies ${required.action ?? 'this'} to access key ${principal.accessKeyId}.`
@@ -202,6 +208,39 @@ export async function checkAccess(ctx: HandlerContext, required: RequiredAccess,
         ? `Access Denied: only the owner of bucket ${required.bucket} may do this.`
         : `Access Denied: access key ${principal.accessKeyId} has no ${levelNames[required.level]} access to bucket ${required.bucket}.`,
   });
+}
+
+/** The object ACL permission that allows each action (S3: READ gives GetObject, READ_ACP GetObjectAcl, WRITE_ACP PutObjectAcl). */
+const objectGrantPermissions: ReadonlyMap<string, 'read' | 'readAcp' | 'writeAcp'> = new Map([
+  ['s3:GetObject', 'read'], ['s3:GetObjectVersion', 'read'],
+  ['s3:GetObjectAcl', 'readAcp'], ['s3:GetObjectVersionAcl', 'readAcp'],
+  ['s3:PutObjectAcl', 'writeAcp'], ['s3:PutObjectVersionAcl', 'writeAcp'],
+] as const);
+
+/**
+ * Whether the ACL of the object version `required` names gives the principal what its action
+ * needs. Read only for a key that neither its grants nor the policy let in, so requests with
+ * bucket-level access never pay for it; a missing object or a delete marker grants nothing.
+ */
+async function objectGrantAllows(ctx: HandlerContext, required: RequiredAccess): Promise<boolean> {
+  const permission = required.action === undefined ? undefined : objectGrantPermissions.get(required.action);
+  if (permission === undefined || required.object === undefined) return false;
+  const info = await objectInfoOrMissing(ctx, required.bucket, required.object);
+  const grant = info?.headers.grants?.find((candidate) => candidate.accessKeyId === ctx.auth.principal.accessKeyId);
+  return grant?.[permission] === true;
+}
+
+/**
+ * The grants a write's ACL headers give the new object: `x-amz-grant-*` to keys that exist
+ * (InvalidArgument otherwise), none for the canned ACLs that name only the owner. Refuses ACL
+ * headers where the bucket's ACLs are disabled (refuseAclHeadersWhereDisabled).
+ */
+export async function objectGrantsForWrite(ctx: HandlerContext, bucket: string, header: (name: string) => string | undefined, headerNames: readonly string[]): Promise<readonly BucketGrant[]> {
+  await refuseAclHeadersWhereDisabled(ctx, bucket, header, headerNames);
+  if (!headerNames.some((name) => name.startsWith('x-amz-grant-'))) return [];
+  const grants = grantsFromAclHeaders(header, headerNames, (await bucketOwner(ctx, bucket)).id);
+  await checkGranteesExist(ctx, grants);
+  return grants;
 }
 
 /**

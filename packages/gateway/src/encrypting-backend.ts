@@ -127,6 +127,9 @@ export class EncryptingBackend implements S3Backend {
   setObjectTags(bucket: string, key: string, tags: readonly Tag[], versionId?: string): Promise<ObjectInfo> {
     return this.inner.setObjectTags(bucket, key, tags, versionId);
   }
+  setObjectGrants(bucket: string, key: string, grants: readonly BucketGrant[], versionId?: string): Promise<ObjectInfo> {
+    return this.inner.setObjectGrants(bucket, key, grants, versionId);
+  }
   listObjects(request: ListObjectsRequest): Promise<ListObjectsPage> {
     return this.inner.listObjects(request);
   }

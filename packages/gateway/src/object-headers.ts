@@ -3,6 +3,7 @@
  * system headers S3 stores and returns (Content-Type, Content-Encoding, Content-Language,
  * Cache-Control, Content-Disposition, Expires), plus the response-* query overrides of GET.
  */
+import type { BucketGrant } from './backend';
 import type { ObjectLockSettings } from './object-lock';
 import { parseTaggingHeader } from './object-tags';
 import type { Tag } from './object-tags';
@@ -26,6 +27,8 @@ export interface ObjectHeaders {
   readonly objectLock?: ObjectLockSettings;
   /** SSE-S3 (server-side-encryption.ts): absent = stored as sent. */
   readonly serverSideEncryption?: ServerSideEncryption;
+  /** The version's ACL grants to access keys besides the owner (access-control.ts); absent or empty: the owner alone. */
+  readonly grants?: readonly BucketGrant[];
 }
 
 export const defaultContentType = 'binary/octet-stream';

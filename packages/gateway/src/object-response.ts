@@ -5,7 +5,7 @@ import { objectLockResponseHeaders } from './object-lock';
 import type { ObjectInfo, WriteCondition } from './backend';
 import { checksumAlgorithms, checksumHeaderName, unquoteEtag } from './checksums';
 import type { ChecksumValues } from './checksums';
-import { refuseUnsupportedAclHeaders } from './access-control';
+import { refuseUnsupportedCannedAcl } from './access-control';
 import { objectResponseHeaders, responseOverrideParameters } from './object-headers';
 import { S3Error } from './s3-errors';
 import { serverSideEncryptionHeaders } from './server-side-encryption';
@@ -55,9 +55,12 @@ export function writeConditionOf(header: (name: string) => string | undefined): 
   return { ifNoneMatchAny: ifNoneMatch !== undefined, ifMatchEtag: ifMatch === undefined ? undefined : unquoteEtag(ifMatch) };
 }
 
-/** Storage classes and ACLs Tessera does not offer are refused, never ignored (encryption: server-side-encryption.ts). */
-export function refuseUnsupportedWriteHeaders(header: (name: string) => string | undefined, headerNames: readonly string[]): void {
-  refuseUnsupportedAclHeaders(header, headerNames);
+/**
+ * Storage classes and canned ACLs Tessera does not offer are refused, never ignored (grant
+ * headers: bucket-access.ts objectGrantsForWrite; encryption: server-side-encryption.ts).
+ */
+export function refuseUnsupportedWriteHeaders(header: (name: string) => string | undefined): void {
+  refuseUnsupportedCannedAcl(header);
   const storageClass = header('x-amz-storage-class');
   if (storageClass !== undefined && storageClass !== 'STANDARD') {
     throw new S3Error('InvalidStorageClass', { fields: { StorageClassRequested: storageClass } });

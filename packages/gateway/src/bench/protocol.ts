@@ -166,6 +166,9 @@ class DiscardingBackend implements S3Backend {
   setObjectTags(): never {
     throw new Error('not used by the benchmark');
   }
+  setObjectGrants(): never {
+    throw new Error('not used by the benchmark');
+  }
   listObjects(): never {
     throw new Error('not used by the benchmark');
   }

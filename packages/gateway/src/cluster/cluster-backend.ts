@@ -52,6 +52,7 @@ import type {
 import { listWithDelimiter } from '../listing';
 import type { GatewayMetrics } from '../metrics';
 import type { ObjectHeaders } from '../object-headers';
+import { encodeStoredGrants } from '../access-control';
 import { encodeStoredTags } from '../object-tags';
 import type { CorsRule } from '@tessera/rpc';
 import type { Tag } from '../object-tags';
@@ -64,6 +65,7 @@ import {
   bucketInfoOf,
   checksumMapOf,
   failedShardsMetadataKey,
+  grantsMetadataKey,
   multipartChecksumAnnotations,
   objectInfoOf,
   partInfoOf,
@@ -241,9 +243,18 @@ export class ClusterS3Backend implements S3Backend {
   }
 
   setObjectTags(bucket: string, key: string, tags: readonly Tag[], versionId = ''): Promise<ObjectInfo> {
+    return this.replaceSystemMetadataEntry(bucket, key, versionId, tagsMetadataKey, tags.length === 0 ? undefined : encodeStoredTags(tags));
+  }
+
+  setObjectGrants(bucket: string, key: string, grants: readonly BucketGrant[], versionId = ''): Promise<ObjectInfo> {
+    return this.replaceSystemMetadataEntry(bucket, key, versionId, grantsMetadataKey, grants.length === 0 ? undefined : encodeStoredGrants(grants));
+  }
+
+  /** Sets one system metadata entry of a version in place, or removes it (`value` undefined). */
+  private replaceSystemMetadataEntry(bucket: string, key: string, versionId: string, name: string, value: string | undefined): Promise<ObjectInfo> {
     return this.call(async () => {
-      const setSystemMetadata: Record<string, string> = tags.length === 0 ? {} : { [tagsMetadataKey]: encodeStoredTags(tags) };
-      const removeSystemMetadata = tags.length === 0 ? [tagsMetadataKey] : [];
+      const setSystemMetadata: Record<string, string> = value === undefined ? {} : { [name]: value };
+      const removeSystemMetadata = value === undefined ? [name] : [];
       return objectInfoOf(await this.components.metadata.updateObjectMetadata({ bucket, key, versionId, setSystemMetadata, removeSystemMetadata }));
     });
   }

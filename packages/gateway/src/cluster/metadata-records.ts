@@ -17,6 +17,7 @@ import { checksumAlgorithms } from '../checksums';
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from '../checksums';
 import { storedSystemHeaders } from '../object-headers';
 import type { ObjectHeaders, StoredSystemHeader } from '../object-headers';
+import { decodeStoredGrants, encodeStoredGrants } from '../access-control';
 import { decodeStoredTags, encodeStoredTags } from '../object-tags';
 import type { Stripe } from './stripe';
 import { sseAlgorithm } from '../server-side-encryption';
@@ -26,6 +27,9 @@ import type { ServerSideEncryption } from '../server-side-encryption';
 export const failedShardsMetadataKey = 'x-tessera-failed-shards';
 /** The object's tags (encodeStoredTags); absent when it has none. */
 export { tagsMetadataKey };
+
+/** System metadata key of an object version's ACL grants (access-control.ts encodeStoredGrants). */
+export const grantsMetadataKey = 'x-tessera-grants';
 /** The upload's x-amz-checksum-algorithm, kept with the upload record. */
 export const checksumAlgorithmMetadataKey = 'x-tessera-checksum-algorithm';
 /** The upload's x-amz-checksum-type (COMPOSITE or FULL_OBJECT). */
@@ -82,6 +86,7 @@ export function systemMetadataOf(headers: ObjectHeaders, annotations: Readonly<R
     if (name !== 'content-type' && value !== undefined) out[name] = value;
   }
   if (headers.tags.length > 0) out[tagsMetadataKey] = encodeStoredTags(headers.tags);
+  if (headers.grants !== undefined && headers.grants.length > 0) out[grantsMetadataKey] = encodeStoredGrants(headers.grants);
   const lock = headers.objectLock;
   if (lock?.mode !== undefined) out[lockModeMetadataKey] = lock.mode;
   if (lock?.retainUntilMs !== undefined) out[lockUntilMetadataKey] = String(lock.retainUntilMs);
@@ -116,8 +121,10 @@ export function headersOf(contentType: string, systemMetadata: Readonly<Record<s
   }
   const objectLock = objectLockOf(systemMetadata);
   const serverSideEncryption = serverSideEncryptionOf(systemMetadata);
+  const grants = decodeStoredGrants(systemMetadata[grantsMetadataKey]);
   return {
     system, user: { ...userMetadata }, tags: decodeStoredTags(systemMetadata[tagsMetadataKey]), ...(objectLock === undefined ? {} : { objectLock }),
+    ...(grants.length === 0 ? {} : { grants }),
     ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),
   };
 }

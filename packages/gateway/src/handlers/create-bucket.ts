@@ -6,7 +6,7 @@
  * ownership controls (bucket-ownership.ts), `x-amz-grant-*` its grants to other access keys
  * (access-control.ts), as PutBucketAcl would right after.
  */
-import { aclHeadersOf, bucketGrantsFromAclHeaders, refuseAclWhileDisabled } from '../access-control';
+import { aclHeadersOf, grantsFromAclHeaders, refuseAclWhileDisabled } from '../access-control';
 import { checkGranteesExist } from '../bucket-access';
 import type { ObjectOwnership } from '../backend';
 import { S3Error } from '../s3-errors';
@@ -27,7 +27,7 @@ export async function handleCreateBucket(ctx: HandlerContext, bucket: string): P
   if (!principal.canCreateBuckets) {
     throw new S3Error('AccessDenied', { message: `Access Denied: access key ${principal.accessKeyId} may not create buckets (tessera key create --no-create-bucket).` });
   }
-  const grants = bucketGrantsFromAclHeaders((name) => ctx.header(name), ctx.headerNames, principal.accessKeyId);
+  const grants = grantsFromAclHeaders((name) => ctx.header(name), ctx.headerNames, principal.accessKeyId);
   await checkGranteesExist(ctx, grants);
   const objectOwnership = requestedObjectOwnership(ctx.header('x-amz-object-ownership'));
   if (objectOwnership === 'BucketOwnerEnforced') refuseAclWhileDisabled({ headers: aclHeadersOf((name) => ctx.header(name), ctx.headerNames) }, true);

@@ -1,16 +1,14 @@
 /**
  * PutBucketAcl / PutObjectAcl. The ACL comes either from headers (`x-amz-acl`, `x-amz-grant-*`)
- * or from an AccessControlPolicy body, never both (S3's rule). A bucket ACL sets the bucket's
- * grants: READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL to access keys by id, which must exist
- * (access-control.ts); an object ACL may only state
- * the owner's FULL_CONTROL, so there is nothing to store; anything else is NotImplemented. In a
- * bucket whose ACLs are disabled (BucketOwnerEnforced) only the owner's full control may be stated.
+ * or from an AccessControlPolicy body, never both (S3's rule). It replaces the bucket's grants,
+ * or the object version's: READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL to access keys by id,
+ * which must exist (access-control.ts); public and group grants are NotImplemented. In a bucket
+ * whose ACLs are disabled (BucketOwnerEnforced) only the owner's full control may be stated.
  */
-import {
-  aclHeadersOf, bucketGrantsFromAccessControlPolicy, bucketGrantsFromAclHeaders, hasAclHeaders, refuseAclWhileDisabled, refuseUnsupportedAccessControlPolicy, refuseUnsupportedAclHeaders,
-} from '../access-control';
+import { aclHeadersOf, grantsFromAccessControlPolicy, grantsFromAclHeaders, hasAclHeaders, refuseAclWhileDisabled } from '../access-control';
 import { checkGranteesExist } from '../bucket-access';
 import { callBackend, changeBucketSettings, readSmallBody, sendEmpty } from '../handler-context';
+import { versionIdHeader } from '../object-response';
 import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
 import { accessControlPolicyBodyBytesMax, parseAccessControlPolicy } from '../xml-requests';
@@ -29,16 +27,16 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
   if (objectOwnership === 'BucketOwnerEnforced') {
     refuseAclWhileDisabled(policy === undefined ? { headers: aclHeadersOf(header, ctx.headerNames) } : { body: policy, ownerId: owner }, key === undefined);
   }
+  const grants = policy === undefined ? grantsFromAclHeaders(header, ctx.headerNames, owner) : grantsFromAccessControlPolicy(policy, owner);
+  await checkGranteesExist(ctx, grants);
   if (key === undefined) {
-    const grants = policy === undefined
-      ? bucketGrantsFromAclHeaders(header, ctx.headerNames, owner)
-      : bucketGrantsFromAccessControlPolicy(policy, owner);
-    await checkGranteesExist(ctx, grants);
     await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketGrants(bucket, grants), 200);
     return;
   }
-  if (policy === undefined) refuseUnsupportedAclHeaders(header, ctx.headerNames);
-  else refuseUnsupportedAccessControlPolicy(policy, owner);
-  await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
-  sendEmpty(ctx, 200);
+  // The owner-only ACL that clients send routinely (`private`) changes nothing on an object without grants.
+  const current = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
+  const info = grants.length === 0 && (current.headers.grants ?? []).length === 0
+    ? current
+    : await callBackend({ bucket, key }, () => ctx.backend.setObjectGrants(bucket, key, grants, versionId));
+  sendEmpty(ctx, 200, versionIdHeader(info.versionId));
 }

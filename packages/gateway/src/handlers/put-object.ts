@@ -5,18 +5,18 @@ import { lockOf, parseObjectLockHeaders } from '../object-lock';
 import { extractObjectHeaders } from '../object-headers';
 import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader, writeConditionOf } from '../object-response';
 import { callBackend, requestBody, sendEmpty } from '../handler-context';
-import { refuseAclHeadersWhereDisabled } from '../bucket-access';
+import { objectGrantsForWrite } from '../bucket-access';
 import type { HandlerContext } from '../handler-context';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
 import { encryptionForWrite } from './request-encryption';
 
 export async function handlePutObject(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
-  refuseUnsupportedWriteHeaders(header, ctx.headerNames);
-  await refuseAclHeadersWhereDisabled(ctx, bucket, header, ctx.headerNames);
+  refuseUnsupportedWriteHeaders(header);
+  const grants = await objectGrantsForWrite(ctx, bucket, header, ctx.headerNames);
   const serverSideEncryption = await encryptionForWrite(ctx, bucket, header);
   const headers = {
-    ...extractObjectHeaders(ctx.headerNames, header), ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
+    ...extractObjectHeaders(ctx.headerNames, header), grants, ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
     ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),
   };
   const condition = writeConditionOf(header);

@@ -7,7 +7,8 @@
  * a key made without bucket creation cannot create one; a deleted key stops working;
  * x-amz-expected-bucket-owner is checked; an owner shares a bucket with PutBucketAcl too, and
  * with a bucket policy, stored in the Raft catalogue; a policy's `s3:ExistingObjectTag` reads the
- * tags of the version a request names from the catalogue (a delete marker has none).
+ * tags of the version a request names from the catalogue (a delete marker has none); object ACL
+ * grants are kept with the version (multipart, tagging changes) and decide reads of that object.
  * Method: the in-process cluster fixture (3 metadata nodes, 9 storage nodes, the real gateway)
  * with keys created through the metadata service as `tessera key` does, driven by
  * @aws-sdk/client-s3 clients signing with each key; bodies compared by SHA-256. Grants reach the
@@ -16,7 +17,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   AbortMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, DeleteBucketOwnershipControlsCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand, PutBucketOwnershipControlsCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, DeleteBucketCommand, DeleteObjectCommand, GetBucketAclCommand, GetObjectCommand, PutBucketAclCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketVersioningCommand,
-  PutObjectCommand, S3Client,
+  PutObjectCommand, S3Client, UploadPartCommand, CompleteMultipartUploadCommand, GetObjectAclCommand, PutObjectAclCommand, PutObjectTaggingCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3ErrorOf, s3StatusAndName } from '../support/s3-error-of';
@@ -218,6 +219,30 @@ test('a policy on object tags reads them from the catalogue: the current version
   await alice.client.send(new DeleteObjectCommand({ Bucket: 'alice-tagged', Key: 'doc' }));
   expect(await outcomeOfGet(bob.client, 'alice-tagged', 'doc')).toBe('AccessDenied');
   expect(await outcomeOfGet(alice.client, 'alice-tagged', 'doc')).toBe('NoSuchKey');
+});
+
+test('object ACL grants live with the version in the catalogue: a multipart upload, a tagging change and PutObjectAcl keep or change them', async () => {
+  await alice.client.send(new CreateBucketCommand({ Bucket: 'alice-objects' }));
+  const upload = await alice.client.send(new CreateMultipartUploadCommand({ Bucket: 'alice-objects', Key: 'shared', GrantRead: `id="${bob.accessKeyId}"` }));
+  const parts = [randomBytes(5 * 1024 * 1024), body];
+  const etags: string[] = [];
+  for (const [index, part] of parts.entries()) {
+    etags.push((await alice.client.send(new UploadPartCommand({ Bucket: 'alice-objects', Key: 'shared', UploadId: upload.UploadId, PartNumber: index + 1, Body: part }))).ETag ?? '');
+  }
+  await alice.client.send(new CompleteMultipartUploadCommand({
+    Bucket: 'alice-objects', Key: 'shared', UploadId: upload.UploadId, MultipartUpload: { Parts: etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
+  }));
+  expect(await outcomeOfGet(bob.client, 'alice-objects', 'shared')).toBe(sha256(Buffer.concat(parts)));
+  await alice.client.send(new PutObjectTaggingCommand({ Bucket: 'alice-objects', Key: 'shared', Tagging: { TagSet: [{ Key: 'team', Value: 'a' }] } }));
+  const acl = await alice.client.send(new GetObjectAclCommand({ Bucket: 'alice-objects', Key: 'shared' }));
+  expect(acl.Grants?.map((grant) => [grant.Grantee?.ID, grant.Permission])).toEqual([[alice.accessKeyId, 'FULL_CONTROL'], [bob.accessKeyId, 'READ']]);
+  expect(await outcomeOfGet(bob.client, 'alice-objects', 'shared')).toBe(sha256(Buffer.concat(parts)));
+  // The grant is the object's, not the bucket's: nothing else in the bucket, and no listing.
+  await alice.client.send(new PutObjectCommand({ Bucket: 'alice-objects', Key: 'other', Body: 'x' }));
+  expect(await outcomeOfGet(bob.client, 'alice-objects', 'other')).toBe('AccessDenied');
+  expect(await errorOf(bob.client.send(new ListObjectsV2Command({ Bucket: 'alice-objects' })))).toEqual([403, 'AccessDenied']);
+  await alice.client.send(new PutObjectAclCommand({ Bucket: 'alice-objects', Key: 'shared', ACL: 'private' }));
+  expect(await outcomeOfGet(bob.client, 'alice-objects', 'shared')).toBe('AccessDenied');
 });
 
 test('a deleted key stops working; a key that owns buckets is kept unless forced', async () => {

@@ -164,6 +164,14 @@ export class InMemoryS3Backend implements S3Backend {
     return info;
   }
 
+  async setObjectGrants(bucketName: string, key: string, grants: readonly BucketGrant[], versionId?: string): Promise<ObjectInfo> {
+    this.throwInjectedFailure();
+    const stored = this.object(bucketName, key, versionId);
+    const info: ObjectInfo = { ...stored.info, headers: { ...stored.info.headers, grants } };
+    this.bucket(bucketName).objects.set(key, { ...stored, info });
+    return info;
+  }
+
   async openObject(bucketName: string, key: string, versionId?: string): Promise<ObjectReader> {
     this.throwInjectedFailure();
     const stored = this.object(bucketName, key, versionId);
