@@ -238,9 +238,8 @@ async function objectGrantAllows(ctx: HandlerContext, required: RequiredAccess):
 export async function objectGrantsForWrite(ctx: HandlerContext, bucket: string, header: (name: string) => string | undefined, headerNames: readonly string[]): Promise<readonly BucketGrant[]> {
   await refuseAclHeadersWhereDisabled(ctx, bucket, header, headerNames);
   if (!headerNames.some((name) => name.startsWith('x-amz-grant-'))) return [];
-  const grants = grantsFromAclHeaders(header, headerNames, (await bucketOwner(ctx, bucket)).id);
-  await checkGranteesExist(ctx, grants);
-  return grants;
+  const ownerId = (await bucketOwner(ctx, bucket)).id;
+  return resolveGrantees(ctx, grantsFromAclHeaders(header, headerNames, ownerId), ownerId);
 }
 
 /**
@@ -284,11 +283,29 @@ export async function checkExpectedOwner(ctx: HandlerContext, bucket: string, ex
   throw new S3Error('AccessDenied', { message: `Access Denied: bucket ${bucket} is not owned by ${expectedOwner}.` });
 }
 
-/** The keys a bucket ACL grants to must exist: InvalidArgument (as S3 answers an unknown canonical id) otherwise. */
-export async function checkGranteesExist(ctx: HandlerContext, grants: readonly BucketGrant[]): Promise<void> {
-  for (const { accessKeyId } of grants) {
-    if ((await ctx.credentials.lookup(accessKeyId)) === undefined) {
-      throw new S3Error('InvalidArgument', { message: `Invalid id: no access key ${accessKeyId}.`, fields: { ArgumentName: 'CanonicalUser/ID', ArgumentValue: accessKeyId } });
-    }
+/**
+ * The grants of an ACL with each grantee resolved to its access key: the id as given, else in
+ * upper case (clients such as s3cmd lower-case canonical ids, and generated key ids are upper
+ * case); InvalidArgument (as S3 answers an unknown canonical id) when there is no such key.
+ * Grants that turn out to name `ownerId` are dropped, and two ids naming one key are merged.
+ */
+export async function resolveGrantees(ctx: HandlerContext, grants: readonly BucketGrant[], ownerId: string): Promise<BucketGrant[]> {
+  const byKey = new Map<string, BucketGrant>();
+  for (const grant of grants) {
+    const accessKeyId = await existingKeyId(ctx, grant.accessKeyId);
+    if (accessKeyId === ownerId) continue;
+    const earlier = byKey.get(accessKeyId);
+    byKey.set(accessKeyId, {
+      accessKeyId, read: grant.read || earlier?.read === true, write: grant.write || earlier?.write === true,
+      readAcp: grant.readAcp || earlier?.readAcp === true, writeAcp: grant.writeAcp || earlier?.writeAcp === true,
+    });
   }
+  return [...byKey.values()];
+}
+
+async function existingKeyId(ctx: HandlerContext, id: string): Promise<string> {
+  for (const candidate of new Set([id, id.toUpperCase()])) {
+    if ((await ctx.credentials.lookup(candidate)) !== undefined) return candidate;
+  }
+  throw new S3Error('InvalidArgument', { message: `Invalid id: no access key ${id}.`, fields: { ArgumentName: 'CanonicalUser/ID', ArgumentValue: id } });
 }

@@ -5,7 +5,7 @@
  * grant read (and copy from) that one object, READ_ACP read its ACL, WRITE_ACP replace it; a
  * copy starts without its source's grants; tagging changes keep them; a bucket policy's Deny
  * still wins; a grant naming a key that does not exist is InvalidArgument and nothing is
- * written; public grants stay NotImplemented.
+ * written (a lower-cased key id names the key); public grants stay NotImplemented.
  * Method: a real gateway over the in-memory backend with three non-root access keys, driven by
  * @aws-sdk/client-s3 (one client per key) and @aws-sdk/lib-storage for a multipart upload;
  * bodies compared by SHA-256.
@@ -130,4 +130,7 @@ test('a policy Deny beats an object grant; unknown grantees and public grants wr
   expect(await s3StatusAndName(owner.send(new PutObjectCommand({ Bucket: bucket, Key: 'public.bin', Body: body, GrantRead: allUsers })))).toEqual([501, 'NotImplemented']);
   expect(await s3StatusAndName(owner.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'denied.bin', GrantRead: 'id="TKNOSUCHKEY000000001"' })))).toEqual([400, 'InvalidArgument']);
   expect(await aclOf(owner, 'denied.bin')).toEqual([`${ownerKey.accessKeyId}:FULL_CONTROL`, `${bobKey.accessKeyId}:READ`]);
+  // A lower-cased id (s3cmd writes canonical ids so) names the key; a grant naming the owner adds nothing.
+  await owner.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'denied.bin', GrantRead: `id="${carolKey.accessKeyId.toLowerCase()}", id="${ownerKey.accessKeyId.toLowerCase()}"` }));
+  expect(await aclOf(owner, 'denied.bin')).toEqual([`${ownerKey.accessKeyId}:FULL_CONTROL`, `${carolKey.accessKeyId}:READ`]);
 });

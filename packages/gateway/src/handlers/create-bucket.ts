@@ -7,7 +7,7 @@
  * (access-control.ts), as PutBucketAcl would right after.
  */
 import { aclHeadersOf, grantsFromAclHeaders, refuseAclWhileDisabled } from '../access-control';
-import { checkGranteesExist } from '../bucket-access';
+import { resolveGrantees } from '../bucket-access';
 import type { ObjectOwnership } from '../backend';
 import { S3Error } from '../s3-errors';
 import { callBackend, readSmallBody, sendEmpty } from '../handler-context';
@@ -27,8 +27,7 @@ export async function handleCreateBucket(ctx: HandlerContext, bucket: string): P
   if (!principal.canCreateBuckets) {
     throw new S3Error('AccessDenied', { message: `Access Denied: access key ${principal.accessKeyId} may not create buckets (tessera key create --no-create-bucket).` });
   }
-  const grants = grantsFromAclHeaders((name) => ctx.header(name), ctx.headerNames, principal.accessKeyId);
-  await checkGranteesExist(ctx, grants);
+  const grants = await resolveGrantees(ctx, grantsFromAclHeaders((name) => ctx.header(name), ctx.headerNames, principal.accessKeyId), principal.accessKeyId);
   const objectOwnership = requestedObjectOwnership(ctx.header('x-amz-object-ownership'));
   if (objectOwnership === 'BucketOwnerEnforced') refuseAclWhileDisabled({ headers: aclHeadersOf((name) => ctx.header(name), ctx.headerNames) }, true);
   const constraint = parseCreateBucketConfiguration(await readSmallBody(ctx, createBucketBodyBytesMax));

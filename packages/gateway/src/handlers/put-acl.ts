@@ -6,7 +6,7 @@
  * whose ACLs are disabled (BucketOwnerEnforced) only the owner's full control may be stated.
  */
 import { aclHeadersOf, grantsFromAccessControlPolicy, grantsFromAclHeaders, hasAclHeaders, refuseAclWhileDisabled } from '../access-control';
-import { checkGranteesExist } from '../bucket-access';
+import { resolveGrantees } from '../bucket-access';
 import { callBackend, changeBucketSettings, readSmallBody, sendEmpty } from '../handler-context';
 import { versionIdHeader } from '../object-response';
 import type { HandlerContext } from '../handler-context';
@@ -27,8 +27,8 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
   if (objectOwnership === 'BucketOwnerEnforced') {
     refuseAclWhileDisabled(policy === undefined ? { headers: aclHeadersOf(header, ctx.headerNames) } : { body: policy, ownerId: owner }, key === undefined);
   }
-  const grants = policy === undefined ? grantsFromAclHeaders(header, ctx.headerNames, owner) : grantsFromAccessControlPolicy(policy, owner);
-  await checkGranteesExist(ctx, grants);
+  const given = policy === undefined ? grantsFromAclHeaders(header, ctx.headerNames, owner) : grantsFromAccessControlPolicy(policy, owner);
+  const grants = await resolveGrantees(ctx, given, owner);
   if (key === undefined) {
     await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketGrants(bucket, grants), 200);
     return;

@@ -5,7 +5,7 @@
  * (3 metadata + 9 storage nodes + gateway) started in this file: copy a tree with a 20 MB file
  * (a multipart upload for both clients), names with spaces and non-ASCII characters, and an empty file, up
  * and down; `rclone check` and `rclone md5sum` (ETags), `rclone sync` with a deletion, `rclone
- * purge`; `s3cmd put/get/sync/ls/du/info/modify/del/rb` and `setpolicy/delpolicy`. Every file is compared by SHA-256.
+ * purge`; `s3cmd put/get/sync/ls/du/info/modify/del/rb`, `setpolicy/delpolicy` and `setacl`. Every file is compared by SHA-256.
  * Each client's tests are skipped with a message when it is not installed (`.ci/setup-system.sh`
  * installs both from Debian).
  * Also a browser-form upload (POST Object) as web applications make them: botocore (the AWS
@@ -19,7 +19,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { CreateBucketCommand, GetBucketPolicyCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketPolicyCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { clusterAccessKeyId, clusterSecretAccessKey, startTestCluster } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
 
@@ -203,6 +203,36 @@ describeIf(hasS3cmd)('s3cmd against a cluster gateway', () => {
     expect(await s3cmd('delpolicy', 's3://s3cmd-policy')).toContain('Policy deleted');
     expect(await s3cmd('info', 's3://s3cmd-policy')).toMatch(/Policy:\s+none/);
     await s3cmd('rb', 's3://s3cmd-policy');
+  });
+
+  test('setacl --acl-grant / --acl-revoke: an object shared with another key through s3cmd (which lower-cases the id)', async () => {
+    const reader = await cluster!.metadata.createAccessKey({ name: 's3cmd-reader', canCreateBuckets: false, accessKeyId: '', secretAccessKey: '' });
+    const readerClient = new S3Client({ endpoint: cluster!.gateway.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: reader, maxAttempts: 1 });
+    try {
+      await s3cmd('mb', 's3://s3cmd-acl');
+      const file = join(workDir, 'shared.bin');
+      const bytes = randomBytes(300 * 1024);
+      await writeFile(file, bytes);
+      await s3cmd('put', file, 's3://s3cmd-acl/shared.bin');
+      const readerGet = async (): Promise<string> => {
+        try {
+          const response = await readerClient.send(new GetObjectCommand({ Bucket: 's3cmd-acl', Key: 'shared.bin' }));
+          return sha256(Buffer.from(await response.Body!.transformToByteArray()));
+        } catch (error) {
+          return (error as Error).name;
+        }
+      };
+      expect(await readerGet()).toBe('AccessDenied');
+      await s3cmd('setacl', `--acl-grant=read:${reader.accessKeyId}`, 's3://s3cmd-acl/shared.bin');
+      expect(await s3cmd('info', 's3://s3cmd-acl/shared.bin')).toContain(`${reader.accessKeyId}: READ`);
+      expect(await readerGet()).toBe(sha256(bytes));
+      await s3cmd('setacl', `--acl-revoke=read:${reader.accessKeyId}`, 's3://s3cmd-acl/shared.bin');
+      expect(await readerGet()).toBe('AccessDenied');
+      await s3cmd('del', 's3://s3cmd-acl/shared.bin');
+      await s3cmd('rb', 's3://s3cmd-acl');
+    } finally {
+      readerClient.destroy();
+    }
   });
 });
 
