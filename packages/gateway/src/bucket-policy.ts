@@ -37,6 +37,7 @@
  * - AWS's "Action does not apply to any resource(s) in statement" check.
  * - Duplicate JSON member names: JSON.parse keeps the last one without telling us.
  */
+import { accessKeyIdPatternSource } from '@tessera/rpc';
 import { S3Error } from './s3-errors';
 
 /** S3's limit on a bucket policy document ("20 KB"), in UTF-8 bytes. */
@@ -782,10 +783,10 @@ function parseConditions(value: unknown, variables: boolean): readonly PolicyCon
 // ---------------------------------------------------------------------------------------------
 // Principals, actions, resources.
 
-/** Tessera access key ids: 3-128 letters and digits (accessKeyPairProblem in @tessera/rpc). */
-const keyIdPattern = /^[A-Za-z0-9]{3,128}$/;
-const rootArnPattern = /^arn:aws:iam::([A-Za-z0-9]{3,128}):root$/;
-const userArnPattern = /^arn:aws:iam::[^:]*:user\/(?:[^:]*\/)?([A-Za-z0-9]{3,128})$/;
+/** Tessera access key ids (@tessera/rpc), bare or in a root or user ARN. */
+const keyIdPattern = new RegExp(`^${accessKeyIdPatternSource}$`);
+const rootArnPattern = new RegExp(`^arn:aws:iam::(${accessKeyIdPatternSource}):root$`);
+const userArnPattern = new RegExp(`^arn:aws:iam::[^:]*:user/(?:[^:]*/)?(${accessKeyIdPatternSource})$`);
 
 function invalidPrincipal(value: unknown): S3Error {
   return malformed(`Invalid principal in policy: ${describe(value)}`);

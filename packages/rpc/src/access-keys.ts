@@ -33,9 +33,13 @@ export function generateAccessKeyPair(): AccessKeyPair {
   return { accessKeyId: `TK${randomString(alphabetUpper, 18)}`, secretAccessKey: randomString(alphabetMixed, 40) };
 }
 
+/** What an access key id may be, as a regular expression source (no anchors): 3-128 letters and digits. */
+export const accessKeyIdPatternSource = '[A-Za-z0-9]{3,128}';
+const accessKeyIdPattern = new RegExp(`^${accessKeyIdPatternSource}$`);
+
 /** What makes a key pair unusable, or undefined when it is fine. */
 export function accessKeyPairProblem(pair: AccessKeyPair): string | undefined {
-  if (!/^[A-Za-z0-9]{3,128}$/.test(pair.accessKeyId)) return 'the access key id must be 3-128 letters and digits';
+  if (!accessKeyIdPattern.test(pair.accessKeyId)) return 'the access key id must be 3-128 letters and digits';
   if (pair.secretAccessKey.length < 16) return 'the secret key must be at least 16 characters';
   if (pair.secretAccessKey.length > 128 || !/^[\x21-\x7e]+$/.test(pair.secretAccessKey)) {
     return 'the secret key must be at most 128 printable ASCII characters without spaces';

@@ -9,7 +9,7 @@
  */
 export { deadlineAfterMs } from './deadline';
 export type { AccessKeyPair } from './access-keys';
-export { accessKeyPairProblem, generateAccessKeyPair } from './access-keys';
+export { accessKeyIdPatternSource, accessKeyPairProblem, generateAccessKeyPair } from './access-keys';
 export type { CorsRule } from './cors-rule';
 export { corsRuleFromWire, corsRuleToWire } from './cors-rule';
 export type { LifecycleFilterForm, LifecycleRule } from './lifecycle-rule';
