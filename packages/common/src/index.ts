@@ -20,4 +20,4 @@ export { createJsonLogger, silentLogger } from './logger';
 export type { Startable } from './lifecycle';
 export { parseByteCount } from './byte-size';
 export { checkHostPort, readJsonObjectFile } from './config-file';
-export { configureServerHeap, configureServerThreadPool, serverHeapFlag, serverHeapGrowingPercent, serverThreadPoolSize } from './server-heap';
+export { configureServerHeap, configureServerThreadPool, eventLoopLagSampleIntervalMs, serverHeapFlag, serverHeapGrowingPercent, serverThreadPoolSize } from './server-heap';

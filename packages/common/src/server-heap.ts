@@ -54,3 +54,13 @@ export const serverThreadPoolSize = 32;
 export function configureServerThreadPool(env: NodeJS.ProcessEnv): void {
   if (env.UV_THREADPOOL_SIZE === undefined || env.UV_THREADPOOL_SIZE === '') env.UV_THREADPOOL_SIZE = String(serverThreadPoolSize);
 }
+
+/**
+ * How often prom-client's event-loop lag monitor samples a server's event loop, in ms (its
+ * `eventLoopMonitoringPrecision`). The 10 ms default wakes each process 100 times a second.
+ * Measured on this 2-core machine: a bare Node process with prom-client's default metrics spent
+ * 9.4 ms of CPU per second idle, 3.3 ms at 50 ms; in an idle local cluster (`tessera start`) a
+ * storage node went from about 5 to 3.5 ms/s. Each sample still records how late the loop was, to
+ * the nanosecond; 20 samples a second still show stalls.
+ */
+export const eventLoopLagSampleIntervalMs = 50;

@@ -13,7 +13,7 @@
  * a second signal exits at once. SIGHUP: re-read --tls-cert-file / --tls-key-file.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { configureServerHeap, configureServerThreadPool, createJsonLogger, systemClock } from '@tessera/common';
+import { configureServerHeap, configureServerThreadPool, createJsonLogger, eventLoopLagSampleIntervalMs, systemClock } from '@tessera/common';
 import { GatewayProcessConfigError, gatewayUsage, resolveGatewayProcessConfig } from './cluster/gateway-process-config';
 import { startGateway } from './cluster/gateway-process';
 
@@ -64,6 +64,6 @@ if (require.main === module) {
 /** A registry with prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC): one per process. */
 function processRegistry(): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: eventLoopLagSampleIntervalMs });
   return registry;
 }

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { configureServerHeap, configureServerThreadPool, createJsonLogger, systemClock } from '@tessera/common';
+import { configureServerHeap, configureServerThreadPool, createJsonLogger, eventLoopLagSampleIntervalMs, systemClock } from '@tessera/common';
 import { ConfigError, resolveStorageNodeConfig, storageNodeUsage } from './config';
 import { MetadataHeartbeat } from './metadata-heartbeat';
 import { StorageNodeServer } from './storage-node-server';
@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   });
   // prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC) next to the node's own.
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: eventLoopLagSampleIntervalMs });
   const node = new StorageNodeServer({
     registry,
     nodeId: config.nodeId,
