@@ -79,9 +79,22 @@ export function aclPermissionsOf(grant: BucketGrant): string[] {
   return (['READ', 'WRITE', 'READ_ACP', 'WRITE_ACP'] as const).filter((permission) => grantPermissions[permission]?.every((field) => grant[field]));
 }
 
+/** Grants naming the same key merged into one that has each permission either had, in first-seen order. */
+export function mergeGrants(grants: readonly BucketGrant[]): BucketGrant[] {
+  const byKey = new Map<string, BucketGrant>();
+  for (const grant of grants) {
+    const earlier = byKey.get(grant.accessKeyId);
+    byKey.set(grant.accessKeyId, earlier === undefined ? grant : {
+      accessKeyId: grant.accessKeyId, read: earlier.read || grant.read, write: earlier.write || grant.write,
+      readAcp: earlier.readAcp || grant.readAcp, writeAcp: earlier.writeAcp || grant.writeAcp,
+    });
+  }
+  return [...byKey.values()];
+}
+
 /** Collects per-key permissions into grants; the owner's own entries add nothing. */
 class GrantCollector {
-  private readonly byKey = new Map<string, Record<GrantPermission, boolean>>();
+  private readonly given: BucketGrant[] = [];
   constructor(private readonly ownerId: string) {}
 
   add(granteeId: string | undefined, permission: string, source: string): void {
@@ -91,14 +104,14 @@ class GrantCollector {
       throw new S3Error('NotImplemented', { message: `ACL grants to groups or e-mail addresses (${source}) are not implemented by Tessera: grant access keys by their id.` });
     }
     if (granteeId === this.ownerId) return;
-    const entry = this.byKey.get(granteeId) ?? { read: false, write: false, readAcp: false, writeAcp: false };
-    for (const field of fields) entry[field] = true;
-    this.byKey.set(granteeId, entry);
+    const has = (field: GrantPermission): boolean => fields.includes(field);
+    this.given.push({ accessKeyId: granteeId, read: has('read'), write: has('write'), readAcp: has('readAcp'), writeAcp: has('writeAcp') });
   }
 
   grants(): BucketGrant[] {
-    if (this.byKey.size > aclGranteeCountMax) throw new S3Error('MalformedACLError', { message: `An ACL can name at most ${aclGranteeCountMax} grantees.` });
-    return [...this.byKey].map(([accessKeyId, permissions]) => ({ accessKeyId, ...permissions }));
+    const grants = mergeGrants(this.given);
+    if (grants.length > aclGranteeCountMax) throw new S3Error('MalformedACLError', { message: `An ACL can name at most ${aclGranteeCountMax} grantees.` });
+    return grants;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '@tessera/common';
-import { aclHeadersOf, grantsFromAclHeaders, hasAclHeaders, refuseAclWhileDisabled } from './access-control';
+import { aclHeadersOf, grantsFromAclHeaders, hasAclHeaders, mergeGrants, refuseAclWhileDisabled } from './access-control';
 import { bucketArn, decideAccess, mayList } from './access-policy';
 import type { RequiredAccess } from './access-policy';
 import { S3BackendError } from './backend';
@@ -290,17 +290,12 @@ export async function checkExpectedOwner(ctx: HandlerContext, bucket: string, ex
  * Grants that turn out to name `ownerId` are dropped, and two ids naming one key are merged.
  */
 export async function resolveGrantees(ctx: HandlerContext, grants: readonly BucketGrant[], ownerId: string): Promise<BucketGrant[]> {
-  const byKey = new Map<string, BucketGrant>();
+  const resolved: BucketGrant[] = [];
   for (const grant of grants) {
     const accessKeyId = await existingKeyId(ctx, grant.accessKeyId);
-    if (accessKeyId === ownerId) continue;
-    const earlier = byKey.get(accessKeyId);
-    byKey.set(accessKeyId, {
-      accessKeyId, read: grant.read || earlier?.read === true, write: grant.write || earlier?.write === true,
-      readAcp: grant.readAcp || earlier?.readAcp === true, writeAcp: grant.writeAcp || earlier?.writeAcp === true,
-    });
+    if (accessKeyId !== ownerId) resolved.push({ ...grant, accessKeyId });
   }
-  return [...byKey.values()];
+  return mergeGrants(resolved);
 }
 
 async function existingKeyId(ctx: HandlerContext, id: string): Promise<string> {
