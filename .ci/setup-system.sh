@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System setup for the container and client tests (called by .ci/run before `npm ci`). Installs
 # docker.io, docker-compose (v1.29), mmdebstrap, and the S3 clients rclone and s3cmd (and the aws
-# CLI when none is on the PATH) from Debian, starts dockerd in the background, blocks all
+# CLI and boto3 when none is on the PATH) from Debian, starts dockerd in the background, blocks all
 # container egress (DOCKER-USER rules), builds the offline base image and sweeps leftover test
 # containers. Idempotent and fast when already done. It never fails CI: on any problem it prints
 # one clear line and exits 0, and the docker tests then skip with their own message.
@@ -21,6 +21,8 @@ clients=()
 command -v rclone >/dev/null || clients+=(rclone)
 command -v s3cmd >/dev/null || clients+=(s3cmd)
 command -v aws >/dev/null || clients+=(awscli)
+# boto3 for the Python client test, unless some python3 on the PATH already has it.
+{ python3 -c 'import boto3' || /usr/bin/python3 -c 'import boto3'; } >/dev/null 2>&1 || clients+=(python3-boto3)
 if [ ${#clients[@]} -gt 0 ]; then
   echo "== apt-get install ${clients[*]} (S3 clients)"
   { apt-get update -qq && apt-get install -y -qq "${clients[@]}"; } >/dev/null 2>&1 || echo "== could not install ${clients[*]}; their tests will skip"

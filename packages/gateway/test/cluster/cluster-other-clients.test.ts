@@ -8,6 +8,9 @@
  * purge`; `s3cmd put/get/sync/ls/du/info/modify/del/rb`, `setpolicy/delpolicy` and `setacl`. Every file is compared by SHA-256.
  * Each client's tests are skipped with a message when it is not installed (`.ci/setup-system.sh`
  * installs both from Debian).
+ * boto3 (`boto3-round-trip.py`, run by the first python3 that imports it) goes through what
+ * Python applications do: managed multipart uploads, parallel ranged downloads and copies
+ * (s3transfer), paginators, the resource API's batch delete, presigned URLs, versions and tags.
  * Also a browser-form upload (POST Object) as web applications make them: botocore (the AWS
  * CLI's and boto3's library) writes and signs the form with `generate_presigned_post`, SigV4 and
  * SigV2, and Node's fetch posts it (the multipart encoding a browser's FormData produces) with a
@@ -38,10 +41,11 @@ const hasRclone = installed('rclone');
 const hasS3cmd = installed('s3cmd');
 
 /** A python3 that can import botocore: the one on PATH, else Debian's (where awscli puts it). */
-function pythonWithBotocore(): string | undefined {
+/** A python3 that can import `module`, or undefined. */
+function pythonWith(module: string): string | undefined {
   for (const python of ['python3', '/usr/bin/python3']) {
     try {
-      execFileSync(python, ['-c', 'import botocore'], { stdio: 'ignore', timeout: 30_000 });
+      execFileSync(python, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 30_000 });
       return python;
     } catch {
       // Not this one.
@@ -49,8 +53,10 @@ function pythonWithBotocore(): string | undefined {
   }
   return undefined;
 }
-const botocorePython = pythonWithBotocore();
+const botocorePython = pythonWith('botocore');
 if (botocorePython === undefined) console.warn('cluster-other-clients.test.ts: python3 cannot import botocore; skipping the browser-form upload test.');
+const boto3Python = pythonWith('boto3');
+if (boto3Python === undefined) console.warn('cluster-other-clients.test.ts: python3 cannot import boto3; skipping the boto3 round trip.');
 if (!hasRclone) console.warn('cluster-other-clients.test.ts: rclone is not installed; skipping its tests.');
 if (!hasS3cmd) console.warn('cluster-other-clients.test.ts: s3cmd is not installed; skipping its tests.');
 const describeIf = (available: boolean): jest.Describe => (available ? describe : describe.skip);
@@ -99,7 +105,7 @@ function run(command: string, args: readonly string[]): Promise<string> {
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'tessera-other-clients-'));
-  if (hasRclone || hasS3cmd || botocorePython !== undefined) cluster = await startTestCluster();
+  if (hasRclone || hasS3cmd || botocorePython !== undefined || boto3Python !== undefined) cluster = await startTestCluster();
 });
 
 afterAll(async () => {
@@ -233,6 +239,15 @@ describeIf(hasS3cmd)('s3cmd against a cluster gateway', () => {
     } finally {
       readerClient.destroy();
     }
+  });
+});
+
+describeIf(boto3Python !== undefined)('boto3 against a cluster gateway', () => {
+  test('put/head/get, managed multipart upload, parallel download and copy, paginators, batch delete, presigned URLs, conditions, checksums, versions, tags (boto3-round-trip.py)', async () => {
+    const script = join(__dirname, 'boto3-round-trip.py');
+    const scratch = await mkdtemp(join(workDir, 'boto3-'));
+    const out = await run(boto3Python!, [script, cluster!.gateway.endpoint, clusterAccessKeyId, clusterSecretAccessKey, scratch]);
+    expect(out).toMatch(/^boto3 \S+ OK$/m);
   });
 });
 
