@@ -5,10 +5,9 @@
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { bucketOwner } from '../bucket-access';
-import { versionIdHeader } from '../object-response';
 import { accessControlPolicyXml } from '../xml-responses';
 
 export async function handleGetObjectAcl(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<void> {
   const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
-  sendXml(ctx, 200, accessControlPolicyXml(await bucketOwner(ctx, bucket), info.headers.grants), versionIdHeader(info.versionId));
+  sendXml(ctx, 200, accessControlPolicyXml(await bucketOwner(ctx, bucket), info.headers.grants));
 }

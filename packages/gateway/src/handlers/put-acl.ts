@@ -8,7 +8,6 @@
 import { aclHeadersOf, grantsFromAccessControlPolicy, grantsFromAclHeaders, hasAclHeaders, refuseAclWhileDisabled } from '../access-control';
 import { resolveGrantees } from '../bucket-access';
 import { callBackend, changeBucketSettings, readSmallBody, sendEmpty } from '../handler-context';
-import { versionIdHeader } from '../object-response';
 import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
 import { accessControlPolicyBodyBytesMax, parseAccessControlPolicy } from '../xml-requests';
@@ -35,8 +34,8 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
   }
   // The owner-only ACL that clients send routinely (`private`) changes nothing on an object without grants.
   const current = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
-  const info = grants.length === 0 && (current.headers.grants ?? []).length === 0
-    ? current
-    : await callBackend({ bucket, key }, () => ctx.backend.setObjectGrants(bucket, key, grants, versionId));
-  sendEmpty(ctx, 200, versionIdHeader(info.versionId));
+  if (grants.length > 0 || (current.headers.grants ?? []).length > 0) {
+    await callBackend({ bucket, key }, () => ctx.backend.setObjectGrants(bucket, key, grants, versionId));
+  }
+  sendEmpty(ctx, 200);
 }
