@@ -157,17 +157,18 @@ export class InMemoryS3Backend implements S3Backend {
   }
 
   async setObjectTags(bucketName: string, key: string, tags: readonly Tag[], versionId?: string): Promise<ObjectInfo> {
-    this.throwInjectedFailure();
-    const stored = this.object(bucketName, key, versionId);
-    const info: ObjectInfo = { ...stored.info, headers: { ...stored.info.headers, tags } };
-    this.bucket(bucketName).objects.set(key, { ...stored, info });
-    return info;
+    return this.changeHeaders(bucketName, key, versionId, { tags });
   }
 
   async setObjectGrants(bucketName: string, key: string, grants: readonly BucketGrant[], versionId?: string): Promise<ObjectInfo> {
+    return this.changeHeaders(bucketName, key, versionId, { grants });
+  }
+
+  /** Replaces some of a stored object's headers in place (its data, ETag and dates stay). */
+  private changeHeaders(bucketName: string, key: string, versionId: string | undefined, change: Partial<ObjectHeaders>): ObjectInfo {
     this.throwInjectedFailure();
     const stored = this.object(bucketName, key, versionId);
-    const info: ObjectInfo = { ...stored.info, headers: { ...stored.info.headers, grants } };
+    const info: ObjectInfo = { ...stored.info, headers: { ...stored.info.headers, ...change } };
     this.bucket(bucketName).objects.set(key, { ...stored, info });
     return info;
   }
