@@ -13,16 +13,12 @@ import {
   CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketOwnershipControlsCommand, GetBucketOwnershipControlsCommand, HeadBucketCommand,
   PutBucketAclCommand, PutBucketOwnershipControlsCommand, PutObjectAclCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
-import type { Principal } from '../src/auth/credential-store';
 import { s3StatusAndName } from './support/s3-error-of';
-import { startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
+import { nonRootKey, startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
 import type { TestGateway } from './support/test-gateway';
 
-const keyOf = (accessKeyId: string): { accessKeyId: string; secretAccessKey: string; principal: Principal } => ({
-  accessKeyId, secretAccessKey: `${accessKeyId}/secret/0123456789abcdef`, principal: { accessKeyId, isRoot: false, canCreateBuckets: true },
-});
-const ownerKey = keyOf('TKOWNERSHIPOWNER0001');
-const otherKey = keyOf('TKOWNERSHIPOTHER0001');
+const ownerKey = nonRootKey('TKOWNERSHIPOWNER0001');
+const otherKey = nonRootKey('TKOWNERSHIPOTHER0001');
 const bucket = 'ownership';
 
 let gateway: TestGateway;

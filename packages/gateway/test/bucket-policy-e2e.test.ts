@@ -20,18 +20,14 @@ import {
   GetObjectCommand, GetObjectTaggingCommand, GetPublicAccessBlockCommand, HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand,
   PutObjectTaggingCommand, PutPublicAccessBlockCommand, S3Client,
 } from '@aws-sdk/client-s3';
-import type { Principal } from '../src/auth/credential-store';
 import { s3ErrorOf, s3StatusAndName } from './support/s3-error-of';
-import { startTestGateway, testRegion } from './support/test-gateway';
+import { nonRootKey, startTestGateway, testRegion } from './support/test-gateway';
 import type { TestGateway } from './support/test-gateway';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-const keyOf = (accessKeyId: string): { accessKeyId: string; secretAccessKey: string; principal: Principal } => ({
-  accessKeyId, secretAccessKey: `${accessKeyId}/secret/0123456789abcdef`, principal: { accessKeyId, isRoot: false, canCreateBuckets: true },
-});
-const ownerKey = keyOf('TKPOLICYOWNER0000001');
-const readerKey = keyOf('TKPOLICYREADER000001');
-const strangerKey = keyOf('TKPOLICYSTRANGER0001');
+const ownerKey = nonRootKey('TKPOLICYOWNER0000001');
+const readerKey = nonRootKey('TKPOLICYREADER000001');
+const strangerKey = nonRootKey('TKPOLICYSTRANGER0001');
 const bucket = 'policy-e2e';
 const publicBody = Buffer.from('readable by the policy\n'.repeat(100));
 const privateBody = Buffer.from('only for the owner\n'.repeat(50));

@@ -16,18 +16,14 @@ import {
   PutObjectCommand, PutObjectTaggingCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { Principal } from '../src/auth/credential-store';
 import { s3StatusAndName } from './support/s3-error-of';
-import { startTestGateway, testRegion } from './support/test-gateway';
+import { nonRootKey, startTestGateway, testRegion } from './support/test-gateway';
 import type { TestGateway } from './support/test-gateway';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-const keyOf = (accessKeyId: string): { accessKeyId: string; secretAccessKey: string; principal: Principal } => ({
-  accessKeyId, secretAccessKey: `${accessKeyId}/secret/0123456789abcdef`, principal: { accessKeyId, isRoot: false, canCreateBuckets: true },
-});
-const ownerKey = keyOf('TKOBJACLOWNER0000001');
-const bobKey = keyOf('TKOBJACLBOB000000001');
-const carolKey = keyOf('TKOBJACLCAROL0000001');
+const ownerKey = nonRootKey('TKOBJACLOWNER0000001');
+const bobKey = nonRootKey('TKOBJACLBOB000000001');
+const carolKey = nonRootKey('TKOBJACLCAROL0000001');
 const bucket = 'object-acl-e2e';
 const body = randomBytes(200 * 1024);
 

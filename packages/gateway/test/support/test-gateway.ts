@@ -9,6 +9,7 @@ import type { Clock } from '@tessera/common';
 import { createGatewayApp } from '../../src/app';
 import { StaticCredentialStore } from '../../src/auth/credential-store';
 import type { GatewayOptions } from '../../src/handler-context';
+import type { Principal } from '../../src/auth/credential-store';
 import type { MasterKey } from '../../src/server-side-encryption';
 import { createGatewayMetrics } from '../../src/metrics';
 import type { GatewayMetrics } from '../../src/metrics';
@@ -20,6 +21,11 @@ import { InMemoryS3Backend } from './in-memory-backend';
 export const testAccessKeyId = 'TESSERATESTKEY000001';
 export const testSecretAccessKey = 'tessera/test/secret+key/0123456789abcdef';
 export const testRegion = 'us-east-1';
+
+/** A non-root access key for access-control tests (may create buckets), as `moreKeys` takes it. */
+export function nonRootKey(accessKeyId: string): { accessKeyId: string; secretAccessKey: string; principal: Principal } {
+  return { accessKeyId, secretAccessKey: `${accessKeyId}/secret/0123456789abcdef`, principal: { accessKeyId, isRoot: false, canCreateBuckets: true } };
+}
 const testMasterKeyBytes = randomBytes(32);
 export const testMasterKey: MasterKey = { keyId: createHash('sha256').update(testMasterKeyBytes).digest('hex').slice(0, 16), key: testMasterKeyBytes };
 
