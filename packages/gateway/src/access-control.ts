@@ -1,20 +1,27 @@
 /**
- * S3 ACLs as Tessera has them. A bucket's owner (the access key that created it) has
- * FULL_CONTROL of it and its objects; other access keys have what the grants say, to a
- * CanonicalUser whose ID is the access key id:
- * - a bucket's grants (access-policy.ts): READ (read objects, list), WRITE (write and delete
- *   objects), READ_ACP (read the bucket's ACL), WRITE_ACP (replace it), FULL_CONTROL (all four).
- *   PutBucketAcl (and CreateBucket's x-amz-grant-* headers) set them, GetBucketAcl shows them;
- * - an object version's grants (bucket-access.ts): READ (GET and HEAD it, copy from it),
- *   READ_ACP (GetObjectAcl), WRITE_ACP (PutObjectAcl), FULL_CONTROL; WRITE is kept and shown but
- *   gives nothing on an object, as in S3. PutObjectAcl and the x-amz-grant-* headers of
- *   PutObject, CopyObject and CreateMultipartUpload set them, GetObjectAcl shows them.
+ * S3 ACLs as Tessera has them, to a CanonicalUser whose ID is an access key id.
+ * - A bucket's owner (the access key that created it) has FULL_CONTROL of it; other access keys
+ *   have what its grants say (access-policy.ts): READ (read objects, list), WRITE (write and
+ *   delete objects), READ_ACP (read the bucket's ACL), WRITE_ACP (replace it), FULL_CONTROL (all
+ *   four). PutBucketAcl (and CreateBucket's x-amz-grant-* headers) set them, GetBucketAcl shows
+ *   them.
+ * - An object version has an owner and an ACL of its own, as in S3 with ObjectWriter ownership
+ *   (the default, as in RGW and in S3 before 2023): the key that wrote it owns it (its bucket's
+ *   owner when the bucket's owner or the root key wrote it, or when the bucket's ownership
+ *   controls say BucketOwnerEnforced, or BucketOwnerPreferred and the write sent
+ *   `bucket-owner-full-control`). Its ACL is the owner's FULL_CONTROL unless a write's
+ *   `x-amz-acl` / `x-amz-grant-*` headers or PutObjectAcl set another, kept exactly as given (the
+ *   same key may hold several permissions; an ACL may leave out its owner). The owner may always
+ *   read and replace the ACL; READ admits GET, HEAD and copies from it, READ_ACP GetObjectAcl,
+ *   WRITE_ACP PutObjectAcl, WRITE nothing (bucket-access.ts). The bucket's owner and the keys its
+ *   grants and policy admit keep reading and deleting every object in it, but the ACL of an
+ *   object another key owns is that key's to give.
  * The canned ACLs `private`, `bucket-owner-full-control` and `bucket-owner-read` name only the
- * owner (who is also the bucket owner here) and give no grants. Anything wider (public-read,
- * authenticated-read, group or e-mail grantees) is refused with NotImplemented, never stored or
- * ignored: a client must not believe something is public when it is not.
+ * object's and the bucket's owners. Anything wider (public-read, authenticated-read, group or
+ * e-mail grantees) is refused with NotImplemented, never stored or ignored: a client must not
+ * believe something is public when it is not.
  */
-import type { BucketGrant } from './backend';
+import type { BucketGrant, ObjectOwnership } from './backend';
 import { S3Error } from './s3-errors';
 import type { AccessControlPolicyRequest } from './xml-requests';
 
@@ -65,18 +72,31 @@ function checkPolicyOwner(policy: AccessControlPolicyRequest, ownerId: string): 
 
 type GrantPermission = 'read' | 'write' | 'readAcp' | 'writeAcp';
 
+/** S3's ACL permissions. */
+export type AclPermission = 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP' | 'FULL_CONTROL';
+
+/** One grant of an object's ACL: a permission to an access key. */
+export interface AclGrant {
+  readonly accessKeyId: string;
+  readonly permission: AclPermission;
+}
+
 /** S3: an ACL holds at most 100 grants (the metadata service keeps a bucket to as many grantees). */
 const aclGranteeCountMax = 100;
 
 /** The bucket-level ACL permissions, as the grant fields they set; FULL_CONTROL sets all four. */
-const grantPermissions: Readonly<Record<string, readonly GrantPermission[]>> = {
+const grantPermissions: Readonly<Record<AclPermission, readonly GrantPermission[]>> = {
   READ: ['read'], WRITE: ['write'], READ_ACP: ['readAcp'], WRITE_ACP: ['writeAcp'], FULL_CONTROL: ['read', 'write', 'readAcp', 'writeAcp'],
 };
 
+function isAclPermission(permission: string): permission is AclPermission {
+  return Object.prototype.hasOwnProperty.call(grantPermissions, permission);
+}
+
 /** A grant as S3 ACL permissions: FULL_CONTROL when it has all four, else each it has (GetBucketAcl). */
-export function aclPermissionsOf(grant: BucketGrant): string[] {
+export function aclPermissionsOf(grant: BucketGrant): AclPermission[] {
   if (grant.read && grant.write && grant.readAcp && grant.writeAcp) return ['FULL_CONTROL'];
-  return (['READ', 'WRITE', 'READ_ACP', 'WRITE_ACP'] as const).filter((permission) => grantPermissions[permission]?.every((field) => grant[field]));
+  return (['READ', 'WRITE', 'READ_ACP', 'WRITE_ACP'] as const).filter((permission) => grantPermissions[permission].every((field) => grant[field]));
 }
 
 /** Grants naming the same key merged into one that has each permission either had, in first-seen order. */
@@ -92,40 +112,62 @@ export function mergeGrants(grants: readonly BucketGrant[]): BucketGrant[] {
   return [...byKey.values()];
 }
 
-/** Collects per-key permissions into grants; the owner's own entries add nothing. */
-class GrantCollector {
-  private readonly given: BucketGrant[] = [];
-  constructor(private readonly ownerId: string) {}
-
-  add(granteeId: string | undefined, permission: string, source: string): void {
-    const fields = grantPermissions[permission];
-    if (fields === undefined) throw new S3Error('MalformedACLError', { message: `Unknown ACL permission ${permission} in ${source}.` });
-    if (granteeId === undefined) {
-      throw new S3Error('NotImplemented', { message: `ACL grants to groups or e-mail addresses (${source}) are not implemented by Tessera: grant access keys by their id.` });
-    }
-    if (granteeId === this.ownerId) return;
-    const has = (field: GrantPermission): boolean => fields.includes(field);
-    this.given.push({ accessKeyId: granteeId, read: has('read'), write: has('write'), readAcp: has('readAcp'), writeAcp: has('writeAcp') });
-  }
-
-  grants(): BucketGrant[] {
-    const grants = mergeGrants(this.given);
-    if (grants.length > aclGranteeCountMax) throw new S3Error('MalformedACLError', { message: `An ACL can name at most ${aclGranteeCountMax} grantees.` });
-    return grants;
-  }
+/** A grant as a request states it: the grantee's id (undefined for a group or an e-mail address), the permission as written, where it was written. */
+interface StatedGrant {
+  readonly granteeId: string | undefined;
+  readonly permission: string;
+  readonly source: string;
 }
 
-const grantHeaderPermissions: ReadonlyArray<readonly [string, string]> = [
+/** A stated grant to an access key with a known permission: else MalformedACLError, or NotImplemented for groups and e-mail addresses. */
+function checkedGrant(grant: StatedGrant): AclGrant {
+  const { granteeId, permission, source } = grant;
+  if (!isAclPermission(permission)) throw new S3Error('MalformedACLError', { message: `Unknown ACL permission ${permission} in ${source}.` });
+  if (granteeId === undefined) {
+    throw new S3Error('NotImplemented', { message: `ACL grants to groups or e-mail addresses (${source}) are not implemented by Tessera: grant access keys by their id.` });
+  }
+  return { accessKeyId: granteeId, permission };
+}
+
+function checkGranteeCount(count: number): void {
+  if (count > aclGranteeCountMax) throw new S3Error('MalformedACLError', { message: `An ACL can name at most ${aclGranteeCountMax} grantees.` });
+}
+
+/** A bucket's grants from stated ones: per key, merged; the owner's own entries add nothing. */
+function bucketGrantsOf(stated: readonly StatedGrant[], ownerId: string): BucketGrant[] {
+  const given: BucketGrant[] = [];
+  for (const { accessKeyId, permission } of stated.map(checkedGrant)) {
+    if (accessKeyId === ownerId) continue;
+    const fields = grantPermissions[permission];
+    const has = (field: GrantPermission): boolean => fields.includes(field);
+    given.push({ accessKeyId, read: has('read'), write: has('write'), readAcp: has('readAcp'), writeAcp: has('writeAcp') });
+  }
+  const grants = mergeGrants(given);
+  checkGranteeCount(grants.length);
+  return grants;
+}
+
+/** An object's grants from stated ones, as given (an exact repeat once). */
+function objectGrantsOf(stated: readonly StatedGrant[]): AclGrant[] {
+  const grants: AclGrant[] = [];
+  for (const grant of stated.map(checkedGrant)) {
+    if (!grants.some((earlier) => earlier.accessKeyId === grant.accessKeyId && earlier.permission === grant.permission)) grants.push(grant);
+  }
+  checkGranteeCount(grants.length);
+  return grants;
+}
+
+const grantHeaderPermissions: ReadonlyArray<readonly [string, AclPermission]> = [
   ['x-amz-grant-read', 'READ'], ['x-amz-grant-write', 'WRITE'], ['x-amz-grant-read-acp', 'READ_ACP'],
   ['x-amz-grant-write-acp', 'WRITE_ACP'], ['x-amz-grant-full-control', 'FULL_CONTROL'],
 ];
 
 /**
- * An ACL given by headers (PutBucketAcl, PutObjectAcl, CreateBucket and object writes): the
- * canned ACLs that name only the owner give no grants; each `x-amz-grant-*` header
- * (`id="<access key id>", ...`) gives its permission. Grants to `ownerId` add nothing.
+ * The ACL a request's headers state: a canned ACL (`x-amz-acl`, checked by
+ * refuseUnsupportedCannedAcl), or the grants of its `x-amz-grant-*` headers
+ * (`id="<access key id>", ...`), never both (InvalidRequest, as in S3); undefined when neither.
  */
-export function grantsFromAclHeaders(header: (name: string) => string | undefined, headerNames: readonly string[], ownerId: string): BucketGrant[] {
+function statedAclOfHeaders(header: (name: string) => string | undefined, headerNames: readonly string[]): { readonly cannedAcl: string } | { readonly grants: StatedGrant[] } | undefined {
   const cannedAcl = header('x-amz-acl');
   const grantHeaders = headerNames.filter((name) => name.startsWith('x-amz-grant-'));
   if (cannedAcl !== undefined && grantHeaders.length > 0) {
@@ -133,25 +175,127 @@ export function grantsFromAclHeaders(header: (name: string) => string | undefine
   }
   if (cannedAcl !== undefined) {
     refuseUnsupportedCannedAcl(header);
-    return [];
+    return { cannedAcl: cannedAcl.trim() };
   }
-  const collector = new GrantCollector(ownerId);
+  if (grantHeaders.length === 0) return undefined;
+  const grants: StatedGrant[] = [];
   for (const name of grantHeaders) {
     const permission = grantHeaderPermissions.find(([headerName]) => headerName === name)?.[1];
     if (permission === undefined) throw new S3Error('InvalidArgument', { message: `Unknown ACL header ${name}.`, fields: { ArgumentName: name } });
     for (const grantee of parseGranteeList(header(name) ?? '', name)) {
-      collector.add(grantee.type === 'id' ? grantee.value : undefined, permission, name);
+      grants.push({ granteeId: grantee.type === 'id' ? grantee.value : undefined, permission, source: name });
     }
   }
-  return collector.grants();
+  return { grants };
 }
 
-/** PutBucketAcl / PutObjectAcl with an AccessControlPolicy body (Owner, if given, must be the resource's owner). */
+/**
+ * A bucket's ACL given by headers (PutBucketAcl, CreateBucket): the canned ACLs that name only
+ * the owner give no grants; each `x-amz-grant-*` header gives its permission. Grants to
+ * `ownerId` add nothing.
+ */
+export function grantsFromAclHeaders(header: (name: string) => string | undefined, headerNames: readonly string[], ownerId: string): BucketGrant[] {
+  const stated = statedAclOfHeaders(header, headerNames);
+  return stated === undefined || 'cannedAcl' in stated ? [] : bucketGrantsOf(stated.grants, ownerId);
+}
+
+/** PutBucketAcl with an AccessControlPolicy body (Owner, if given, must be the bucket's owner). */
 export function grantsFromAccessControlPolicy(policy: AccessControlPolicyRequest, ownerId: string): BucketGrant[] {
   checkPolicyOwner(policy, ownerId);
-  const collector = new GrantCollector(ownerId);
-  policy.grants.forEach((grant, index) => collector.add(grant.granteeId, grant.permission, `Grant ${index + 1}`));
-  return collector.grants();
+  return bucketGrantsOf(statedGrantsOfPolicy(policy), ownerId);
+}
+
+function statedGrantsOfPolicy(policy: AccessControlPolicyRequest): StatedGrant[] {
+  return policy.grants.map((grant, index) => ({ granteeId: grant.granteeId, permission: grant.permission, source: `Grant ${index + 1}` }));
+}
+
+/** Who a new object's canned ACL names: the object's owner (its writer, as ownership decides) and its bucket's. */
+export interface ObjectOwners {
+  readonly objectOwner: string;
+  readonly bucketOwner: string;
+}
+
+/**
+ * An object's ACL given by headers (PutObject, CopyObject, CreateMultipartUpload, POST forms,
+ * PutObjectAcl): undefined for the default (no ACL headers, `private`, or a bucket-owner-* ACL
+ * when the object's owner is the bucket's), else the grants exactly: `bucket-owner-read` /
+ * `bucket-owner-full-control` give the object's owner FULL_CONTROL and the bucket's owner READ /
+ * FULL_CONTROL, `x-amz-grant-*` headers what they name (the object's owner nothing it is not
+ * named for).
+ */
+export function objectAclFromHeaders(header: (name: string) => string | undefined, headerNames: readonly string[], owners: ObjectOwners): AclGrant[] | undefined {
+  const stated = statedAclOfHeaders(header, headerNames);
+  if (stated === undefined) return undefined;
+  if ('grants' in stated) return objectGrantsOf(stated.grants);
+  if (stated.cannedAcl === 'private' || owners.objectOwner === owners.bucketOwner) return undefined;
+  return [
+    { accessKeyId: owners.objectOwner, permission: 'FULL_CONTROL' },
+    { accessKeyId: owners.bucketOwner, permission: stated.cannedAcl === 'bucket-owner-read' ? 'READ' : 'FULL_CONTROL' },
+  ];
+}
+
+/** PutObjectAcl with an AccessControlPolicy body: its grants exactly (Owner, if given, must be the object's owner). */
+export function objectAclFromAccessControlPolicy(policy: AccessControlPolicyRequest, objectOwner: string): AclGrant[] {
+  checkPolicyOwner(policy, objectOwner);
+  return objectGrantsOf(statedGrantsOfPolicy(policy));
+}
+
+/** What an object's ACL is made of as stored (object-headers.ts). */
+export interface StoredObjectAcl {
+  readonly acl?: readonly AclGrant[] | undefined;
+  readonly legacyGrants?: readonly BucketGrant[] | undefined;
+}
+
+/** The bucket facts an object's owner and ACL depend on. */
+export interface ObjectOwnershipFacts {
+  readonly owner: string;
+  readonly objectOwnership: ObjectOwnership | undefined;
+}
+
+/**
+ * The owner a write by `writer` gives the new object: the writer, but the bucket's owner when the
+ * root key writes, under BucketOwnerEnforced, or under BucketOwnerPreferred when the write sends
+ * the canned ACL `bucket-owner-full-control` (S3's rules).
+ */
+export function objectOwnerOfWrite(writer: { readonly accessKeyId: string; readonly isRoot: boolean }, bucket: ObjectOwnershipFacts, cannedAcl: string | undefined): string {
+  if (writer.isRoot || bucket.objectOwnership === 'BucketOwnerEnforced') return bucket.owner;
+  if (bucket.objectOwnership === 'BucketOwnerPreferred' && cannedAcl === 'bucket-owner-full-control') return bucket.owner;
+  return writer.accessKeyId;
+}
+
+/** An object version's owner: as recorded, else (and always under BucketOwnerEnforced) the bucket's. */
+export function objectOwnerOf(stored: { readonly owner?: string | undefined }, bucket: ObjectOwnershipFacts): string {
+  return bucket.objectOwnership === 'BucketOwnerEnforced' ? bucket.owner : stored.owner ?? bucket.owner;
+}
+
+/**
+ * An object version's owner and ACL: the owner recorded (else the bucket's); the ACL as set, else
+ * the owner's FULL_CONTROL (and, for versions written before ACLs were kept exactly, the grants
+ * they kept besides it). Under BucketOwnerEnforced the bucket's owner owns every object and
+ * object ACLs count for nothing, as in S3.
+ */
+export function objectAclOf(stored: StoredObjectAcl & { readonly owner?: string | undefined }, bucket: ObjectOwnershipFacts): { readonly owner: string; readonly acl: readonly AclGrant[] } {
+  const owner = objectOwnerOf(stored, bucket);
+  const ownerFullControl = (key: string): AclGrant => ({ accessKeyId: key, permission: 'FULL_CONTROL' });
+  if (bucket.objectOwnership === 'BucketOwnerEnforced') return { owner, acl: [ownerFullControl(owner)] };
+  if (stored.acl !== undefined) return { owner, acl: stored.acl };
+  const legacy = (stored.legacyGrants ?? []).flatMap((grant) => aclPermissionsOf(grant).map((permission) => ({ accessKeyId: grant.accessKeyId, permission })));
+  return { owner, acl: [ownerFullControl(owner), ...legacy] };
+}
+
+/** A bucket's ACL as grants: its owner's FULL_CONTROL, then each key's permissions (GetBucketAcl). */
+export function bucketAclOf(owner: string, grants: readonly BucketGrant[]): AclGrant[] {
+  return [{ accessKeyId: owner, permission: 'FULL_CONTROL' }, ...grants.flatMap((grant) => aclPermissionsOf(grant).map((permission) => ({ accessKeyId: grant.accessKeyId, permission })))];
+}
+
+/** The ACL permission each object access needs (besides FULL_CONTROL, which gives all). */
+const objectAccessPermissions: Readonly<Record<'read' | 'readAcp' | 'writeAcp', AclPermission>> = { read: 'READ', readAcp: 'READ_ACP', writeAcp: 'WRITE_ACP' };
+
+/** Whether an object's ACL gives `accessKeyId` the access; its owner may always read and replace the ACL, as in S3. */
+export function objectAclAllows(acl: readonly AclGrant[], objectOwner: string, accessKeyId: string, access: 'read' | 'readAcp' | 'writeAcp'): boolean {
+  if (access !== 'read' && accessKeyId === objectOwner) return true;
+  const needed = objectAccessPermissions[access];
+  return acl.some((grant) => grant.accessKeyId === accessKeyId && (grant.permission === needed || grant.permission === 'FULL_CONTROL'));
 }
 
 /** `id="a", uri="http://..."`: S3's grantee list syntax in x-amz-grant-* headers. */
@@ -186,21 +330,37 @@ export function aclHeadersOf(header: (name: string) => string | undefined, heade
 const storedPermissionSeparator = '+';
 
 /**
- * An object's grants as kept in its system metadata: `<key id>:<permission>[+<permission>]`,
- * comma-separated (key ids are letters and digits), e.g. `TKA:READ+READ_ACP,TKB:FULL_CONTROL`.
+ * An object's ACL as kept in its system metadata (`x-tessera-acl`): `<key id>:<permission>`
+ * entries in order, comma-separated (key ids are letters and digits), e.g.
+ * `TKA:FULL_CONTROL,TKB:READ`; empty for an ACL without grants.
  */
-export function encodeStoredGrants(grants: readonly BucketGrant[]): string {
-  return grants.map((grant) => `${grant.accessKeyId}:${aclPermissionsOf(grant).join(storedPermissionSeparator)}`).join(',');
+export function encodeStoredAcl(acl: readonly AclGrant[]): string {
+  return acl.map((grant) => `${grant.accessKeyId}:${grant.permission}`).join(',');
 }
 
-/** The grants encodeStoredGrants wrote; none for an absent value, and entries that do not parse are skipped. */
-export function decodeStoredGrants(text: string | undefined): BucketGrant[] {
+/** The ACL encodeStoredAcl wrote; entries that do not parse are skipped. */
+export function decodeStoredAcl(text: string): AclGrant[] {
+  if (text === '') return [];
+  return text.split(',').flatMap((entry) => {
+    const [accessKeyId, permission] = entry.split(':');
+    return accessKeyId === undefined || accessKeyId === '' || permission === undefined || !isAclPermission(permission) ? [] : [{ accessKeyId, permission }];
+  });
+}
+
+/**
+ * The grants versions written before 2026-11-24 kept besides their owner's FULL_CONTROL
+ * (`x-tessera-grants`: `<key id>:<permission>[+<permission>]`, comma-separated), for
+ * effectiveObjectAcl; none for an absent value, and entries that do not parse are skipped.
+ */
+export function decodeLegacyGrants(text: string | undefined): BucketGrant[] {
   if (text === undefined || text === '') return [];
   return text.split(',').flatMap((entry) => {
     const [accessKeyId, permissions] = entry.split(':');
     if (accessKeyId === undefined || accessKeyId === '' || permissions === undefined) return [];
     const grant = { accessKeyId, read: false, write: false, readAcp: false, writeAcp: false };
-    for (const permission of permissions.split(storedPermissionSeparator)) for (const field of grantPermissions[permission] ?? []) grant[field] = true;
+    for (const permission of permissions.split(storedPermissionSeparator)) {
+      if (isAclPermission(permission)) for (const field of grantPermissions[permission]) grant[field] = true;
+    }
     return [grant];
   });
 }

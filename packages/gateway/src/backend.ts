@@ -17,6 +17,7 @@
  */
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from './checksums';
 import type { ObjectHeaders } from './object-headers';
+import type { AclGrant } from './access-control';
 import type { CorsRule } from './cors';
 import type { Tag } from './object-tags';
 import type { VerifiedBody } from './request-body';
@@ -47,12 +48,12 @@ export interface BucketInfo {
   readonly policy: string | undefined;
   /** S3 PutPublicAccessBlock settings; undefined when none were put. */
   readonly publicAccessBlock: PublicAccessBlock | undefined;
-  /** S3 PutBucketOwnershipControls: BucketOwnerEnforced disables ACLs; undefined when none set. */
+  /** S3 PutBucketOwnershipControls: who owns new objects, and BucketOwnerEnforced disables ACLs; undefined when none set. */
   readonly objectOwnership: ObjectOwnership | undefined;
 }
 
-/** The object ownership settings Tessera keeps; objects always belong to the bucket's owner. */
-export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred';
+/** S3's object ownership settings (access-control.ts objectOwnerOfWrite); none set behaves as ObjectWriter. */
+export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
 
 /** S3's four public access settings of a bucket (PublicAccessBlockConfiguration). */
 export interface PublicAccessBlock {
@@ -343,10 +344,11 @@ export interface S3Backend {
    */
   setObjectTags(bucket: string, key: string, tags: readonly Tag[], versionId?: string): Promise<ObjectInfo>;
   /**
-   * Replaces the ACL grants of the current (or named) version (PutObjectAcl); an empty list leaves
-   * the owner alone. Its data, ETag and Last-Modified stay. Throws as headObject.
+   * Replaces the ACL of the current (or named) version (PutObjectAcl): exactly `acl`, or
+   * (undefined) the default, its owner's FULL_CONTROL. Its owner, data, ETag and Last-Modified
+   * stay. Throws as headObject.
    */
-  setObjectGrants(bucket: string, key: string, grants: readonly BucketGrant[], versionId?: string): Promise<ObjectInfo>;
+  setObjectAcl(bucket: string, key: string, acl: readonly AclGrant[] | undefined, versionId?: string): Promise<ObjectInfo>;
   listObjects(request: ListObjectsRequest): Promise<ListObjectsPage>;
   /** Every version and delete marker (S3 ListObjectVersions). Throws NoSuchBucket. */
   listObjectVersions(request: ListVersionsRequest): Promise<ListVersionsPage>;

@@ -5,7 +5,8 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '@tessera/common';
-import { aclHeadersOf, grantsFromAclHeaders, hasAclHeaders, mergeGrants, refuseAclWhileDisabled } from './access-control';
+import { aclHeadersOf, hasAclHeaders, mergeGrants, objectAclAllows, objectAclFromHeaders, objectAclOf, objectOwnerOf, objectOwnerOfWrite, refuseAclWhileDisabled } from './access-control';
+import type { AclGrant } from './access-control';
 import { bucketArn, decideAccess, mayList } from './access-policy';
 import type { RequiredAccess } from './access-policy';
 import { S3BackendError } from './backend';
@@ -17,7 +18,7 @@ import { parseTaggingHeader } from './object-tags';
 import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
 import { ownerOfKey } from './xml-responses';
-import type { Owner } from './xml-responses';
+import type { ObjectOwnerOf, Owner } from './xml-responses';
 
 /**
  * The bucket's settings, or undefined when it does not exist. A bucket remembered as missing is
@@ -199,8 +200,11 @@ export async function checkAccess(ctx: HandlerContext, required: RequiredAccess,
   const policy = policyOf(info, ctx.logger);
   const context = policy === undefined ? new Map<string, readonly string[]>() : await requestConditionContext(ctx, policy, required, given.requestTags);
   const decision = decideAccess(principal, info, policy, required, context);
-  if (decision === 'allowed') return;
-  if (decision === 'notGranted' && (await objectGrantAllows(ctx, required))) return;
+  if (decision === 'allowed') {
+    if (!(await aclOfForeignObjectRefuses(ctx, info, required))) return;
+    throw new S3Error('AccessDenied', { message: `Access Denied: the ACL of ${required.object?.key ?? 'this object'} belongs to its owner, and does not give access key ${principal.accessKeyId} this access.` });
+  }
+  if (decision === 'notGranted' && (await objectAclAdmits(ctx, info, required))) return;
   throw new S3Error('AccessDenied', {
     message: decision === 'deniedByPolicy'
       ? `Access Denied: the policy of bucket ${required.bucket} denies ${required.action ?? 'this'} to access key ${principal.accessKeyId}.`
@@ -211,35 +215,63 @@ export async function checkAccess(ctx: HandlerContext, required: RequiredAccess,
 }
 
 /** The object ACL permission that allows each action (S3: READ gives GetObject, READ_ACP GetObjectAcl, WRITE_ACP PutObjectAcl). */
-const objectGrantPermissions: ReadonlyMap<string, 'read' | 'readAcp' | 'writeAcp'> = new Map([
+const objectAclAccess: ReadonlyMap<string, 'read' | 'readAcp' | 'writeAcp'> = new Map([
   ['s3:GetObject', 'read'], ['s3:GetObjectVersion', 'read'],
   ['s3:GetObjectAcl', 'readAcp'], ['s3:GetObjectVersionAcl', 'readAcp'],
   ['s3:PutObjectAcl', 'writeAcp'], ['s3:PutObjectVersionAcl', 'writeAcp'],
 ] as const);
 
 /**
- * Whether the ACL of the object version `required` names gives the principal what its action
- * needs. Read only for a key that neither its grants nor the policy let in, so requests with
- * bucket-level access never pay for it; a missing object or a delete marker grants nothing.
+ * Whether the ACL of the object version `required` names (and its owner) gives the principal what
+ * its action needs. Read only for a key that neither its grants nor the policy let in, so
+ * requests with bucket-level access never pay for it; a missing object or a delete marker grants
+ * nothing.
  */
-async function objectGrantAllows(ctx: HandlerContext, required: RequiredAccess): Promise<boolean> {
-  const permission = required.action === undefined ? undefined : objectGrantPermissions.get(required.action);
-  if (permission === undefined || required.object === undefined) return false;
+async function objectAclAdmits(ctx: HandlerContext, bucket: BucketInfo, required: RequiredAccess): Promise<boolean> {
+  const access = required.action === undefined ? undefined : objectAclAccess.get(required.action);
+  if (access === undefined || required.object === undefined) return false;
   const info = await objectInfoOrMissing(ctx, required.bucket, required.object);
-  const grant = info?.headers.grants?.find((candidate) => candidate.accessKeyId === ctx.auth.principal.accessKeyId);
-  return grant?.[permission] === true;
+  if (info === undefined) return false;
+  const { owner, acl } = objectAclOf(info.headers, bucket);
+  return objectAclAllows(acl, owner, ctx.auth.principal.accessKeyId, access);
 }
 
 /**
- * The grants a write's ACL headers give the new object: `x-amz-grant-*` to keys that exist
- * (InvalidArgument otherwise), none for the canned ACLs that name only the owner. Refuses ACL
- * headers where the bucket's ACLs are disabled (refuseAclHeadersWhereDisabled).
+ * Whether an object ACL action (GetObjectAcl, PutObjectAcl) that the bucket's ownership, grants or
+ * policy let in is on a version another key owns whose ACL does not let the principal in: a
+ * bucket's permissions do not reach the ACL of an object it does not own (as in S3, where they
+ * apply to the objects the bucket's owner owns). Reads the version for those two actions only.
  */
-export async function objectGrantsForWrite(ctx: HandlerContext, bucket: string, header: (name: string) => string | undefined, headerNames: readonly string[]): Promise<readonly BucketGrant[]> {
+async function aclOfForeignObjectRefuses(ctx: HandlerContext, bucket: BucketInfo, required: RequiredAccess): Promise<boolean> {
+  const access = required.action === undefined ? undefined : objectAclAccess.get(required.action);
+  if (access === undefined || access === 'read' || required.object === undefined) return false;
+  const info = await objectInfoOrMissing(ctx, required.bucket, required.object);
+  if (info === undefined) return false;
+  const { owner, acl } = objectAclOf(info.headers, bucket);
+  return owner !== bucket.owner && !objectAclAllows(acl, owner, ctx.auth.principal.accessKeyId, access);
+}
+
+/** A new object's owner (when not its bucket's) and ACL (when not the default), from its write. */
+export interface NewObjectAcl {
+  readonly owner?: string;
+  readonly acl?: readonly AclGrant[];
+}
+
+/**
+ * The owner and ACL a write gives the new object (PutObject, CopyObject, CreateMultipartUpload,
+ * POST forms): its writer owns it as the bucket's ownership controls say (access-control.ts
+ * objectOwnerOfWrite), and its ACL headers name keys that exist (InvalidArgument otherwise).
+ * Refuses ACL headers where the bucket's ACLs are disabled (refuseAclHeadersWhereDisabled).
+ */
+export async function objectAclForWrite(ctx: HandlerContext, bucket: string, header: (name: string) => string | undefined, headerNames: readonly string[]): Promise<NewObjectAcl> {
   await refuseAclHeadersWhereDisabled(ctx, bucket, header, headerNames);
-  if (!headerNames.some((name) => name.startsWith('x-amz-grant-'))) return [];
-  const ownerId = (await bucketOwner(ctx, bucket)).id;
-  return resolveGrantees(ctx, grantsFromAclHeaders(header, headerNames, ownerId), ownerId);
+  const { principal } = ctx.auth;
+  if (principal.isRoot && !hasAclHeaders(headerNames)) return {};
+  const info = await currentInfoOf(ctx, bucket);
+  if (info === undefined) return {};
+  const owner = objectOwnerOfWrite(principal, info, header('x-amz-acl')?.trim());
+  const acl = objectAclFromHeaders(header, headerNames, { objectOwner: owner, bucketOwner: info.owner });
+  return { ...(owner === info.owner ? {} : { owner }), ...(acl === undefined ? {} : { acl: await resolveObjectGrantees(ctx, acl) }) };
 }
 
 /**
@@ -272,6 +304,13 @@ export async function bucketOwner(ctx: HandlerContext, bucket: string): Promise<
   return ownerOfKey(info.owner);
 }
 
+/** Who listings name as each object's owner: its writer as recorded, or the bucket's owner (access-control.ts objectOwnerOf). */
+export async function listingOwners(ctx: HandlerContext, bucket: string): Promise<{ readonly bucketOwner: Owner; readonly ownerOf: ObjectOwnerOf }> {
+  const info = await currentInfoOf(ctx, bucket);
+  if (info === undefined) throw new S3Error('NoSuchBucket', { fields: { BucketName: bucket } });
+  return { bucketOwner: ownerOfKey(info.owner), ownerOf: (object) => ownerOfKey(objectOwnerOf(object.headers, info)) };
+}
+
 /**
  * `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` for a copy's source):
  * the client names the owner it expects (an access key id here, as listings show owners); another
@@ -296,6 +335,19 @@ export async function resolveGrantees(ctx: HandlerContext, grants: readonly Buck
     if (accessKeyId !== ownerId) resolved.push({ ...grant, accessKeyId });
   }
   return mergeGrants(resolved);
+}
+
+/**
+ * An object ACL's grants with each grantee resolved to its access key (as resolveGrantees), kept
+ * as given but for exact repeats.
+ */
+export async function resolveObjectGrantees(ctx: HandlerContext, acl: readonly AclGrant[]): Promise<AclGrant[]> {
+  const resolved: AclGrant[] = [];
+  for (const grant of acl) {
+    const accessKeyId = await existingKeyId(ctx, grant.accessKeyId);
+    if (!resolved.some((earlier) => earlier.accessKeyId === accessKeyId && earlier.permission === grant.permission)) resolved.push({ ...grant, accessKeyId });
+  }
+  return resolved;
 }
 
 async function existingKeyId(ctx: HandlerContext, id: string): Promise<string> {

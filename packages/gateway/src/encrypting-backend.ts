@@ -11,6 +11,7 @@ import type {
   ListUploadsRequest, ListVersionsPage, ListVersionsRequest, MultipartChecksum, MultipartUploadInfo, ObjectInfo, ObjectLockChange, ObjectReadOptions, ObjectReader,
   ObjectOwnership, PartInfo, PublicAccessBlock, PutObjectRequest, S3Backend, BucketInfo, UploadPartOptions,
 } from './backend';
+import type { AclGrant } from './access-control';
 import type { CorsRule } from './cors';
 import type { ObjectHeaders } from './object-headers';
 import type { Tag } from './object-tags';
@@ -127,8 +128,8 @@ export class EncryptingBackend implements S3Backend {
   setObjectTags(bucket: string, key: string, tags: readonly Tag[], versionId?: string): Promise<ObjectInfo> {
     return this.inner.setObjectTags(bucket, key, tags, versionId);
   }
-  setObjectGrants(bucket: string, key: string, grants: readonly BucketGrant[], versionId?: string): Promise<ObjectInfo> {
-    return this.inner.setObjectGrants(bucket, key, grants, versionId);
+  setObjectAcl(bucket: string, key: string, acl: readonly AclGrant[] | undefined, versionId?: string): Promise<ObjectInfo> {
+    return this.inner.setObjectAcl(bucket, key, acl, versionId);
   }
   listObjects(request: ListObjectsRequest): Promise<ListObjectsPage> {
     return this.inner.listObjects(request);

@@ -3,6 +3,7 @@
  * system headers S3 stores and returns (Content-Type, Content-Encoding, Content-Language,
  * Cache-Control, Content-Disposition, Expires), plus the response-* query overrides of GET.
  */
+import type { AclGrant } from './access-control';
 import type { BucketGrant } from './backend';
 import type { ObjectLockSettings } from './object-lock';
 import { parseTaggingHeader } from './object-tags';
@@ -27,8 +28,12 @@ export interface ObjectHeaders {
   readonly objectLock?: ObjectLockSettings;
   /** SSE-S3 (server-side-encryption.ts): absent = stored as sent. */
   readonly serverSideEncryption?: ServerSideEncryption;
-  /** The version's ACL grants to access keys besides the owner (access-control.ts); absent or empty: the owner alone. */
-  readonly grants?: readonly BucketGrant[];
+  /** The access key that owns the version (wrote it; access-control.ts), when it is not the bucket's owner. */
+  readonly owner?: string;
+  /** The version's ACL exactly as set (access-control.ts); absent: its owner's FULL_CONTROL. */
+  readonly acl?: readonly AclGrant[];
+  /** Read only: the grants a version written before 2026-11-24 kept besides its owner's FULL_CONTROL. */
+  readonly legacyGrants?: readonly BucketGrant[];
 }
 
 export const defaultContentType = 'binary/octet-stream';

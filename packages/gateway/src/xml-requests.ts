@@ -434,16 +434,12 @@ export function parseEncryptionConfiguration(body: Buffer): 'AES256' {
 export const ownershipControlsBodyBytesMax = 4 * 1024;
 
 /**
- * An ObjectOwnership value (ownership controls, CreateBucket's x-amz-object-ownership); undefined
- * when it is none of S3's three. ObjectWriter (the uploader owns each object) is not how Tessera
- * keeps objects: NotImplemented, never stored.
+ * An ObjectOwnership value (ownership controls, CreateBucket's x-amz-object-ownership, a stored
+ * bucket record); undefined when it is none of S3's three.
  */
 export function objectOwnershipOf(value: string): ObjectOwnership | undefined {
   const ownership = value.trim();
-  if (ownership === 'ObjectWriter') {
-    throw new S3Error('NotImplemented', { message: 'Object ownership ObjectWriter is not implemented by Tessera: objects belong to the bucket owner (use BucketOwnerEnforced or BucketOwnerPreferred).' });
-  }
-  return ownership === 'BucketOwnerEnforced' || ownership === 'BucketOwnerPreferred' ? ownership : undefined;
+  return ownership === 'BucketOwnerEnforced' || ownership === 'BucketOwnerPreferred' || ownership === 'ObjectWriter' ? ownership : undefined;
 }
 
 /** PutBucketOwnershipControls' document: one Rule with ObjectOwnership (objectOwnershipOf). */

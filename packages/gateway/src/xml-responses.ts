@@ -5,8 +5,8 @@
  * survive the trip.
  */
 import type { LifecycleRule } from '@tessera/rpc';
-import { aclPermissionsOf } from './access-control';
-import type { BucketGrant, BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, ObjectOwnership, PartInfo, PublicAccessBlock, UploadListEntry, VersionListEntry } from './backend';
+import type { AclGrant } from './access-control';
+import type { BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, ObjectOwnership, PartInfo, PublicAccessBlock, UploadListEntry, VersionListEntry } from './backend';
 import { checksumAlgorithms } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
 import type { CorsRule } from './cors';
@@ -59,7 +59,10 @@ export function listAllMyBucketsXml(
   );
 }
 
-function objectEntryXml(object: ObjectInfo, encodingType: EncodingType, owner: Owner | undefined): string {
+/** Who a listing names as an object's owner (bucket-access.ts listingOwners). */
+export type ObjectOwnerOf = (object: ObjectInfo) => Owner;
+
+function objectEntryXml(object: ObjectInfo, encodingType: EncodingType, ownerOf: ObjectOwnerOf | undefined): string {
   const algorithms = checksumAlgorithms.filter((algorithm) => object.checksums[algorithm] !== undefined);
   return xmlElement(
     'Contents',
@@ -68,13 +71,13 @@ function objectEntryXml(object: ObjectInfo, encodingType: EncodingType, owner: O
     xmlText('ETag', `"${object.etag}"`),
     ...algorithms.map((algorithm) => xmlText('ChecksumAlgorithm', algorithm)),
     xmlText('Size', object.sizeBytes),
-    owner === undefined ? '' : ownerXml(owner),
+    ownerOf === undefined ? '' : ownerXml(ownerOf(object)),
     xmlText('StorageClass', 'STANDARD'),
   );
 }
 
-function listEntriesXml(entries: readonly ListEntry[], encodingType: EncodingType, owner: Owner | undefined): string[] {
-  const contents = entries.flatMap((entry) => (entry.kind === 'object' ? [objectEntryXml(entry.object, encodingType, owner)] : []));
+function listEntriesXml(entries: readonly ListEntry[], encodingType: EncodingType, ownerOf: ObjectOwnerOf | undefined): string[] {
+  const contents = entries.flatMap((entry) => (entry.kind === 'object' ? [objectEntryXml(entry.object, encodingType, ownerOf)] : []));
   const prefixes = entries.flatMap((entry) => (entry.kind === 'prefix' ? [xmlElement('CommonPrefixes', xmlText('Prefix', encodeName(entry.prefix, encodingType)))] : []));
   return [...contents, ...prefixes];
 }
@@ -91,7 +94,7 @@ export interface ListV2XmlInput {
   readonly entries: readonly ListEntry[];
   readonly isTruncated: boolean;
   /** Present when fetch-owner=true. */
-  readonly owner: Owner | undefined;
+  readonly ownerOf: ObjectOwnerOf | undefined;
 }
 
 export function listObjectsV2Xml(input: ListV2XmlInput): string {
@@ -107,7 +110,7 @@ export function listObjectsV2Xml(input: ListV2XmlInput): string {
     xmlText('NextContinuationToken', input.nextContinuationToken),
     xmlText('StartAfter', encodeName(input.startAfter, input.encodingType)),
     xmlText('IsTruncated', input.isTruncated),
-    ...listEntriesXml(input.entries, input.encodingType, input.owner),
+    ...listEntriesXml(input.entries, input.encodingType, input.ownerOf),
   );
 }
 
@@ -122,7 +125,7 @@ export interface ListV1XmlInput {
   readonly nextMarker: string | undefined;
   readonly entries: readonly ListEntry[];
   readonly isTruncated: boolean;
-  readonly owner: Owner;
+  readonly ownerOf: ObjectOwnerOf;
 }
 
 export function listObjectsV1Xml(input: ListV1XmlInput): string {
@@ -138,7 +141,7 @@ export function listObjectsV1Xml(input: ListV1XmlInput): string {
     xmlText('Delimiter', encodeName(input.delimiter, input.encodingType)),
     xmlText('EncodingType', input.encodingType),
     xmlText('IsTruncated', input.isTruncated),
-    ...listEntriesXml(input.entries, input.encodingType, input.owner),
+    ...listEntriesXml(input.entries, input.encodingType, input.ownerOf),
   );
 }
 
@@ -324,18 +327,14 @@ export function versioningConfigurationXml(status: 'Enabled' | 'Suspended' | und
   return status === undefined ? xmlDocument('VersioningConfiguration') : xmlDocument('VersioningConfiguration', xmlText('Status', status));
 }
 
-/**
- * The owner's FULL_CONTROL, then each granted access key's permissions: FULL_CONTROL when it has
- * all four, else READ, WRITE, READ_ACP and WRITE_ACP as it has them (a bucket's grants).
- */
-export function accessControlPolicyXml(owner: Owner, grants: readonly BucketGrant[] = []): string {
+/** GetBucketAcl / GetObjectAcl: the owner, and the grants in order (access-control.ts bucketAclOf, objectAclOf). */
+export function accessControlPolicyXml(owner: Owner, grants: readonly AclGrant[]): string {
   const grantXml = (id: string, permission: string): string => xmlElement(
     'Grant',
     `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${xmlText('ID', id)}${xmlText('DisplayName', id === owner.id ? owner.displayName : id)}</Grantee>`,
     xmlText('Permission', permission),
   );
-  const others = grants.flatMap((grant) => aclPermissionsOf(grant).map((permission) => grantXml(grant.accessKeyId, permission)));
-  return xmlDocument('AccessControlPolicy', ownerXml(owner), xmlElement('AccessControlList', grantXml(owner.id, 'FULL_CONTROL'), ...others));
+  return xmlDocument('AccessControlPolicy', ownerXml(owner), xmlElement('AccessControlList', ...grants.map((grant) => grantXml(grant.accessKeyId, grant.permission))));
 }
 
 export function taggingXml(tags: readonly Tag[]): string {
@@ -473,7 +472,9 @@ export interface ListVersionsXmlInput {
   readonly nextVersionIdMarker: string | undefined;
   readonly entries: readonly VersionListEntry[];
   readonly isTruncated: boolean;
+  /** The owner of delete markers (the bucket's; their writer is not recorded). */
   readonly owner: Owner;
+  readonly ownerOf: ObjectOwnerOf;
 }
 
 /** ListVersionsResult: Version and DeleteMarker elements in listing order, then common prefixes. */
@@ -489,7 +490,7 @@ export function listVersionsXml(input: ListVersionsXmlInput): string {
           xmlText('LastModified', isoDate(entry.object.lastModifiedMs)),
           xmlText('ETag', `"${entry.object.etag}"`),
           xmlText('Size', entry.object.sizeBytes),
-          ownerXml(input.owner),
+          ownerXml(input.ownerOf(entry.object)),
           xmlText('StorageClass', 'STANDARD'),
         ),
       ];

@@ -3,15 +3,17 @@
  * OwnershipControlsNotFoundError); BucketOwnerEnforced disables ACLs: writes, copies, multipart
  * uploads and ACL PUTs may state only the owner's full control (AccessControlListNotSupported
  * otherwise), bucket grants cannot be added, and a bucket that grants other keys access cannot
- * turn it on (InvalidBucketAclWithObjectOwnership); BucketOwnerPreferred changes nothing;
- * ObjectWriter is NotImplemented and stores nothing; CreateBucket takes x-amz-object-ownership;
- * deleting the controls brings ACL headers back.
+ * turn it on (InvalidBucketAclWithObjectOwnership). Who owns what another key writes: the
+ * writer with ObjectWriter or no controls, the bucket owner under BucketOwnerPreferred when the
+ * write sends bucket-owner-full-control, and under BucketOwnerEnforced always (what was written
+ * before included). CreateBucket takes x-amz-object-ownership; deleting the controls brings ACL
+ * headers back.
  * Method: a real gateway over the in-memory backend, driven by @aws-sdk/client-s3 with the
  * root key and two non-root keys.
  */
 import {
-  CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketOwnershipControlsCommand, GetBucketOwnershipControlsCommand, HeadBucketCommand,
-  PutBucketAclCommand, PutBucketOwnershipControlsCommand, PutObjectAclCommand, PutObjectCommand, S3Client,
+  CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketOwnershipControlsCommand, GetBucketOwnershipControlsCommand, GetObjectAclCommand,
+  HeadBucketCommand, ListObjectsV2Command, PutBucketAclCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutObjectAclCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { s3StatusAndName } from './support/s3-error-of';
 import { nonRootKey, startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
@@ -69,18 +71,44 @@ test('none at first; BucketOwnerEnforced allows only the owner\'s full control i
   other.destroy();
 });
 
-test('BucketOwnerPreferred changes nothing; ObjectWriter is not implemented; deleting brings ACL headers back', async () => {
-  await setOwnership(owner, bucket, 'BucketOwnerPreferred');
-  expect(await ownershipOf(bucket)).toBe('BucketOwnerPreferred');
-  await owner.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: 'a', ACL: 'private' }));
-  expect(await s3StatusAndName(setOwnership(owner, bucket, 'ObjectWriter'))).toEqual([501, 'NotImplemented']);
-  expect(await ownershipOf(bucket)).toBe('BucketOwnerPreferred');
-  await owner.send(new DeleteBucketOwnershipControlsCommand({ Bucket: bucket }));
-  expect(await s3StatusAndName(owner.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })))).toEqual([404, 'OwnershipControlsNotFoundError']);
-  await owner.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'a', ACL: 'private' }));
+test('who owns what another key writes: the writer with ObjectWriter or none set, the bucket owner under BucketOwnerPreferred with bucket-owner-full-control, always under BucketOwnerEnforced', async () => {
+  const name = 'ownership-writers';
+  await owner.send(new CreateBucketCommand({ Bucket: name }));
+  await owner.send(new PutBucketPolicyCommand({
+    Bucket: name, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: otherKey.accessKeyId }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${name}/*` }] }),
+  }));
+  const other = clientOf(otherKey);
+  const put = (key: string, ACL?: 'bucket-owner-full-control'): Promise<unknown> => other.send(new PutObjectCommand({ Bucket: name, Key: key, Body: key, ...(ACL === undefined ? {} : { ACL }) }));
+  const ownersListed = async (): Promise<string[]> =>
+    ((await owner.send(new ListObjectsV2Command({ Bucket: name, FetchOwner: true }))).Contents ?? []).map((entry) => `${entry.Key}:${entry.Owner?.ID === ownerKey.accessKeyId ? 'bucket owner' : 'writer'}`);
+
+  await put('none-set');
+  await setOwnership(owner, name, 'ObjectWriter');
+  expect(await ownershipOf(name)).toBe('ObjectWriter');
+  await put('object-writer');
+  await setOwnership(owner, name, 'BucketOwnerPreferred');
+  await put('preferred');
+  await put('preferred-full-control', 'bucket-owner-full-control');
+  expect(await ownersListed()).toEqual(['none-set:writer', 'object-writer:writer', 'preferred:writer', 'preferred-full-control:bucket owner']);
+  // The bucket owner owns that one: its ACL is the bucket owner's.
+  expect((await owner.send(new GetObjectAclCommand({ Bucket: name, Key: 'preferred-full-control' }))).Owner?.ID).toBe(ownerKey.accessKeyId);
+  expect(await s3StatusAndName(owner.send(new GetObjectAclCommand({ Bucket: name, Key: 'preferred' })))).toEqual([403, 'AccessDenied']);
+
+  // BucketOwnerEnforced: the bucket owner owns everything, what was written before included.
+  await setOwnership(owner, name, 'BucketOwnerEnforced');
+  expect(await ownersListed()).toEqual(['none-set:bucket owner', 'object-writer:bucket owner', 'preferred:bucket owner', 'preferred-full-control:bucket owner']);
+  const acl = await owner.send(new GetObjectAclCommand({ Bucket: name, Key: 'preferred' }));
+  expect([acl.Owner?.ID, ...(acl.Grants ?? []).map((grant) => `${grant.Grantee?.ID}:${grant.Permission}`)]).toEqual([ownerKey.accessKeyId, `${ownerKey.accessKeyId}:FULL_CONTROL`]);
+
+  // Deleting the controls brings ACL headers back.
+  await owner.send(new DeleteBucketOwnershipControlsCommand({ Bucket: name }));
+  expect(await s3StatusAndName(owner.send(new GetBucketOwnershipControlsCommand({ Bucket: name })))).toEqual([404, 'OwnershipControlsNotFoundError']);
+  await owner.send(new PutObjectAclCommand({ Bucket: name, Key: 'preferred-full-control', ACL: 'private' }));
+  other.destroy();
 });
 
 test('a bucket that grants another key access cannot disable ACLs', async () => {
+  await owner.send(new DeleteBucketOwnershipControlsCommand({ Bucket: bucket }));
   await owner.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: `id="${otherKey.accessKeyId}"` }));
   expect(await s3StatusAndName(setOwnership(owner, bucket, 'BucketOwnerEnforced'))).toEqual([400, 'InvalidBucketAclWithObjectOwnership']);
   expect(await s3StatusAndName(owner.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })))).toEqual([404, 'OwnershipControlsNotFoundError']);
@@ -89,10 +117,12 @@ test('a bucket that grants another key access cannot disable ACLs', async () => 
   await owner.send(new DeleteBucketOwnershipControlsCommand({ Bucket: bucket }));
 });
 
-test('CreateBucket takes x-amz-object-ownership; ObjectWriter creates nothing', async () => {
+test('CreateBucket takes x-amz-object-ownership', async () => {
   await owner.send(new CreateBucketCommand({ Bucket: 'ownership-enforced', ObjectOwnership: 'BucketOwnerEnforced' }));
   expect(await ownershipOf('ownership-enforced')).toBe('BucketOwnerEnforced');
-  expect(await s3StatusAndName(owner.send(new CreateBucketCommand({ Bucket: 'ownership-writer', ObjectOwnership: 'ObjectWriter' })))).toEqual([501, 'NotImplemented']);
-  expect(await s3StatusAndName(owner.send(new HeadBucketCommand({ Bucket: 'ownership-writer' })))).toEqual([404, 'NotFound']);
+  await owner.send(new CreateBucketCommand({ Bucket: 'ownership-writer', ObjectOwnership: 'ObjectWriter' }));
+  expect(await ownershipOf('ownership-writer')).toBe('ObjectWriter');
+  expect(await s3StatusAndName(owner.send(new CreateBucketCommand({ Bucket: 'ownership-bad', ObjectOwnership: 'Writer' as 'ObjectWriter' })))).toEqual([400, 'InvalidArgument']);
+  expect(await s3StatusAndName(owner.send(new HeadBucketCommand({ Bucket: 'ownership-bad' })))).toEqual([404, 'NotFound']);
   expect(await s3StatusAndName(owner.send(new CreateBucketCommand({ Bucket: 'ownership-acl', ObjectOwnership: 'BucketOwnerEnforced', ACL: 'public-read' })))).toEqual([501, 'NotImplemented']);
 });

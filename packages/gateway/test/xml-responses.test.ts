@@ -30,7 +30,7 @@ test('ListBucketResult v2 with hostile keys parses back to the same keys', () =>
     startAfter: undefined,
     entries: keys.map((key) => ({ kind: 'object', object: object(key) })),
     isTruncated: false,
-    owner: undefined,
+    ownerOf: undefined,
   });
   expect(XMLValidator.validate(xml)).toBe(true);
   const parsed = parser.parse(xml) as { ListBucketResult: { '@_xmlns': string; Contents: { Key: string; ETag: string; ChecksumAlgorithm: string }[]; KeyCount: string } };
@@ -53,7 +53,7 @@ test('encoding-type=url encodes keys and prefixes but keeps slashes', () => {
     startAfter: undefined,
     entries: [{ kind: 'object', object: object('dir one/a\u0001b') }, { kind: 'prefix', prefix: 'dir one/sub dir/' }],
     isTruncated: true,
-    owner: { id: 'id', displayName: 'name' },
+    ownerOf: () => ({ id: 'id', displayName: 'name' }),
   });
   expect(xml).toContain('<Key>dir%20one/a%01b</Key>');
   expect(xml).toContain('<Prefix>dir%20one/sub%20dir/</Prefix>');

@@ -273,8 +273,8 @@ export function validateCommand(command: StampedCommand): void {
       return;
     case 'setBucketOwnershipControls':
       validateBucketName(command.bucket);
-      if (!['BucketOwnerEnforced', 'BucketOwnerPreferred', ''].includes(command.objectOwnership)) {
-        throw new InvalidArgumentError('object ownership is BucketOwnerEnforced, BucketOwnerPreferred or none');
+      if (!['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter', ''].includes(command.objectOwnership)) {
+        throw new InvalidArgumentError('object ownership is BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter or none');
       }
       return;
     case 'setBucketPublicAccessBlock': {

@@ -36,8 +36,8 @@ export interface BucketRecord {
   readonly objectOwnership?: ObjectOwnership;
 }
 
-/** The object ownership settings Tessera keeps (objects always belong to the bucket's owner). */
-export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred';
+/** S3's object ownership settings (the gateway decides who owns each object by them). */
+export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
 
 /** S3's public access settings of a bucket (PublicAccessBlockConfiguration). */
 export interface PublicAccessBlockRecord {

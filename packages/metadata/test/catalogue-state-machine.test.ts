@@ -204,7 +204,7 @@ describe('objects and writes', () => {
     expect(await cat.machine.getBucket('data')).toEqual(before);
     await ok({ type: 'setBucketGrant', bucket: 'data', accessKeyId: 'TKOTHER', read: true, write: false });
     await fails({ type: 'setBucketOwnershipControls', bucket: 'data', objectOwnership: 'BucketOwnerEnforced' }, InvalidArgumentError);
-    await fails({ type: 'setBucketOwnershipControls', bucket: 'data', objectOwnership: 'ObjectWriter' as 'BucketOwnerPreferred' }, InvalidArgumentError);
+    await fails({ type: 'setBucketOwnershipControls', bucket: 'data', objectOwnership: 'Writer' as 'BucketOwnerPreferred' }, InvalidArgumentError);
   });
 
   test('typed refusals: key too long, unknown bucket, shards not placed, unknown node', async () => {

@@ -274,8 +274,8 @@ export class MetadataClient {
   setBucketPolicy(bucket: string, policy: string): Promise<Bucket__Output> {
     return this.call('setBucketPolicy', { bucket, policy }, 'write');
   }
-  /** PutBucketOwnershipControls ('BucketOwnerEnforced' / 'BucketOwnerPreferred') / DeleteBucketOwnershipControls (''). */
-  setBucketOwnershipControls(bucket: string, objectOwnership: 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | ''): Promise<Bucket__Output> {
+  /** PutBucketOwnershipControls ('BucketOwnerEnforced' / 'BucketOwnerPreferred' / 'ObjectWriter') / DeleteBucketOwnershipControls (''). */
+  setBucketOwnershipControls(bucket: string, objectOwnership: 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter' | ''): Promise<Bucket__Output> {
     return this.call('setBucketOwnershipControls', { bucket, objectOwnership }, 'write');
   }
   /** PutPublicAccessBlock (the four settings) / DeletePublicAccessBlock (undefined). */

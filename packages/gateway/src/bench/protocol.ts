@@ -166,7 +166,7 @@ class DiscardingBackend implements S3Backend {
   setObjectTags(): never {
     throw new Error('not used by the benchmark');
   }
-  setObjectGrants(): never {
+  setObjectAcl(): never {
     throw new Error('not used by the benchmark');
   }
   listObjects(): never {

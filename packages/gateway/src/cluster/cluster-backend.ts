@@ -52,7 +52,8 @@ import type {
 import { listWithDelimiter } from '../listing';
 import type { GatewayMetrics } from '../metrics';
 import type { ObjectHeaders } from '../object-headers';
-import { encodeStoredGrants } from '../access-control';
+import { encodeStoredAcl } from '../access-control';
+import type { AclGrant } from '../access-control';
 import { encodeStoredTags } from '../object-tags';
 import type { CorsRule } from '@tessera/rpc';
 import type { Tag } from '../object-tags';
@@ -65,7 +66,8 @@ import {
   bucketInfoOf,
   checksumMapOf,
   failedShardsMetadataKey,
-  grantsMetadataKey,
+  aclMetadataKey,
+  legacyGrantsMetadataKey,
   multipartChecksumAnnotations,
   objectInfoOf,
   partInfoOf,
@@ -246,15 +248,16 @@ export class ClusterS3Backend implements S3Backend {
     return this.replaceSystemMetadataEntry(bucket, key, versionId, tagsMetadataKey, tags.length === 0 ? undefined : encodeStoredTags(tags));
   }
 
-  setObjectGrants(bucket: string, key: string, grants: readonly BucketGrant[], versionId = ''): Promise<ObjectInfo> {
-    return this.replaceSystemMetadataEntry(bucket, key, versionId, grantsMetadataKey, grants.length === 0 ? undefined : encodeStoredGrants(grants));
+  setObjectAcl(bucket: string, key: string, acl: readonly AclGrant[] | undefined, versionId = ''): Promise<ObjectInfo> {
+    // The grants an older version kept (legacyGrantsMetadataKey) go with the ACL they were part of.
+    return this.replaceSystemMetadataEntry(bucket, key, versionId, aclMetadataKey, acl === undefined ? undefined : encodeStoredAcl(acl), [legacyGrantsMetadataKey]);
   }
 
-  /** Sets one system metadata entry of a version in place, or removes it (`value` undefined). */
-  private replaceSystemMetadataEntry(bucket: string, key: string, versionId: string, name: string, value: string | undefined): Promise<ObjectInfo> {
+  /** Sets one system metadata entry of a version in place, or removes it (`value` undefined), and removes `alsoRemove`. */
+  private replaceSystemMetadataEntry(bucket: string, key: string, versionId: string, name: string, value: string | undefined, alsoRemove: readonly string[] = []): Promise<ObjectInfo> {
     return this.call(async () => {
       const setSystemMetadata: Record<string, string> = value === undefined ? {} : { [name]: value };
-      const removeSystemMetadata = value === undefined ? [name] : [];
+      const removeSystemMetadata = value === undefined ? [name, ...alsoRemove] : [...alsoRemove];
       return objectInfoOf(await this.components.metadata.updateObjectMetadata({ bucket, key, versionId, setSystemMetadata, removeSystemMetadata }));
     });
   }

@@ -17,7 +17,8 @@ import { checksumAlgorithms } from '../checksums';
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from '../checksums';
 import { storedSystemHeaders } from '../object-headers';
 import type { ObjectHeaders, StoredSystemHeader } from '../object-headers';
-import { decodeStoredGrants, encodeStoredGrants } from '../access-control';
+import { decodeLegacyGrants, decodeStoredAcl, encodeStoredAcl } from '../access-control';
+import { objectOwnershipOf } from '../xml-requests';
 import { decodeStoredTags, encodeStoredTags } from '../object-tags';
 import type { Stripe } from './stripe';
 import { sseAlgorithm } from '../server-side-encryption';
@@ -28,8 +29,12 @@ export const failedShardsMetadataKey = 'x-tessera-failed-shards';
 /** The object's tags (encodeStoredTags); absent when it has none. */
 export { tagsMetadataKey };
 
-/** System metadata key of an object version's ACL grants (access-control.ts encodeStoredGrants). */
-export const grantsMetadataKey = 'x-tessera-grants';
+/** System metadata key of an object version's ACL, when it is not the default (access-control.ts encodeStoredAcl). */
+export const aclMetadataKey = 'x-tessera-acl';
+/** System metadata key of the access key owning a version, when it is not the bucket's owner. */
+export const ownerMetadataKey = 'x-tessera-owner';
+/** System metadata key of the grants versions written before 2026-11-24 kept (read only: access-control.ts decodeLegacyGrants). */
+export const legacyGrantsMetadataKey = 'x-tessera-grants';
 /** The upload's x-amz-checksum-algorithm, kept with the upload record. */
 export const checksumAlgorithmMetadataKey = 'x-tessera-checksum-algorithm';
 /** The upload's x-amz-checksum-type (COMPOSITE or FULL_OBJECT). */
@@ -64,7 +69,7 @@ export function bucketInfoOf(record: Bucket__Output): BucketInfo {
     defaultEncryption: record.defaultEncryption === sseAlgorithm ? sseAlgorithm : undefined,
     policy: record.policy === '' ? undefined : record.policy,
     publicAccessBlock: record.publicAccessBlock === null ? undefined : { ...record.publicAccessBlock },
-    objectOwnership: record.objectOwnership === 'BucketOwnerEnforced' || record.objectOwnership === 'BucketOwnerPreferred' ? record.objectOwnership : undefined,
+    objectOwnership: objectOwnershipOf(record.objectOwnership),
   };
 }
 
@@ -86,7 +91,8 @@ export function systemMetadataOf(headers: ObjectHeaders, annotations: Readonly<R
     if (name !== 'content-type' && value !== undefined) out[name] = value;
   }
   if (headers.tags.length > 0) out[tagsMetadataKey] = encodeStoredTags(headers.tags);
-  if (headers.grants !== undefined && headers.grants.length > 0) out[grantsMetadataKey] = encodeStoredGrants(headers.grants);
+  if (headers.owner !== undefined) out[ownerMetadataKey] = headers.owner;
+  if (headers.acl !== undefined) out[aclMetadataKey] = encodeStoredAcl(headers.acl);
   const lock = headers.objectLock;
   if (lock?.mode !== undefined) out[lockModeMetadataKey] = lock.mode;
   if (lock?.retainUntilMs !== undefined) out[lockUntilMetadataKey] = String(lock.retainUntilMs);
@@ -121,10 +127,14 @@ export function headersOf(contentType: string, systemMetadata: Readonly<Record<s
   }
   const objectLock = objectLockOf(systemMetadata);
   const serverSideEncryption = serverSideEncryptionOf(systemMetadata);
-  const grants = decodeStoredGrants(systemMetadata[grantsMetadataKey]);
+  const owner = systemMetadata[ownerMetadataKey];
+  const aclText = systemMetadata[aclMetadataKey];
+  const legacyGrants = decodeLegacyGrants(systemMetadata[legacyGrantsMetadataKey]);
   return {
     system, user: { ...userMetadata }, tags: decodeStoredTags(systemMetadata[tagsMetadataKey]), ...(objectLock === undefined ? {} : { objectLock }),
-    ...(grants.length === 0 ? {} : { grants }),
+    ...(owner === undefined ? {} : { owner }),
+    ...(aclText === undefined ? {} : { acl: decodeStoredAcl(aclText) }),
+    ...(legacyGrants.length === 0 ? {} : { legacyGrants }),
     ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),
   };
 }

@@ -1,9 +1,10 @@
 /**
- * Object ownership (S3 ownership controls): Get/Put/DeleteBucketOwnershipControls. Objects in
- * Tessera always belong to their bucket's owner, so BucketOwnerPreferred changes nothing and
- * BucketOwnerEnforced only disables ACLs: no bucket grants (use a bucket policy to share) and no
- * ACL headers or bodies but the owner's full control (access-control.ts, bucket-access.ts). ObjectWriter is refused
- * (xml-requests.ts).
+ * Object ownership (S3 ownership controls): Get/Put/DeleteBucketOwnershipControls. They decide
+ * who owns a new object (access-control.ts objectOwnerOfWrite): ObjectWriter (also what a bucket
+ * without controls does) the key that writes it, BucketOwnerPreferred the bucket's owner when the
+ * write sends `bucket-owner-full-control`, BucketOwnerEnforced always the bucket's owner, and it
+ * disables ACLs: no bucket grants (use a bucket policy to share), no ACL headers or bodies but
+ * the owner's full control, and object ACLs count for nothing (bucket-access.ts).
  */
 import { S3Error } from '../s3-errors';
 import { callBackend, changeBucketSettings, readSmallBody, sendXml } from '../handler-context';

@@ -15,16 +15,16 @@ import { refuseUnsupportedWriteHeaders, versionIdHeader, writeConditionOf } from
 import { S3Error } from '../s3-errors';
 import type { CopySource } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
-import { objectGrantsForWrite } from '../bucket-access';
+import { objectAclForWrite } from '../bucket-access';
+import type { NewObjectAcl } from '../bucket-access';
 import type { HandlerContext } from '../handler-context';
-import type { BucketGrant } from '../backend';
 import { copyObjectResultXml } from '../xml-responses';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
 import type { ServerSideEncryption } from '../server-side-encryption';
 import { encryptionForWrite } from './request-encryption';
 import { copyChecksumAlgorithms, copySourceVersionHeader, openSource } from './copy-source';
 
-function metadataFor(ctx: HandlerContext, reader: ObjectReader, target: { bucket: string; key: string; grants: readonly BucketGrant[] }, source: CopySource, encryption: ServerSideEncryption | undefined): ObjectHeaders {
+function metadataFor(ctx: HandlerContext, reader: ObjectReader, target: { bucket: string; key: string; ownership: NewObjectAcl }, source: CopySource, encryption: ServerSideEncryption | undefined): ObjectHeaders {
   const { bucket, key } = target;
   const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
@@ -40,12 +40,12 @@ function metadataFor(ctx: HandlerContext, reader: ObjectReader, target: { bucket
       message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     });
   }
-  const { objectLock: _sourceLock, serverSideEncryption: _sourceEncryption, grants: _sourceGrants, ...headers } = directive === 'REPLACE' ? extractObjectHeaders(ctx.headerNames, (name) => ctx.header(name)) : reader.info.headers;
-  // A copy's Object Lock settings, encryption and ACL come from this request (or the bucket's
-  // defaults), never from the source: an encrypted copy gets a data key of its own, and a copy
-  // starts private unless the request grants (as in S3).
+  const { objectLock: _sourceLock, serverSideEncryption: _sourceEncryption, owner: _sourceOwner, acl: _sourceAcl, legacyGrants: _sourceGrants, ...headers } = directive === 'REPLACE' ? extractObjectHeaders(ctx.headerNames, (name) => ctx.header(name)) : reader.info.headers;
+  // A copy's Object Lock settings, encryption, owner and ACL come from this request (or the
+  // bucket's defaults), never from the source: an encrypted copy gets a data key of its own, the
+  // copier owns the copy, and it starts private unless the request grants (as in S3).
   return {
-    ...headers, tags: tagsFor(ctx, reader), grants: target.grants, ...lockOf(parseObjectLockHeaders((name) => ctx.header(name), ctx.clock.nowMs())),
+    ...headers, tags: tagsFor(ctx, reader), ...target.ownership, ...lockOf(parseObjectLockHeaders((name) => ctx.header(name), ctx.clock.nowMs())),
     ...(encryption === undefined ? {} : { serverSideEncryption: encryption }),
   };
 }
@@ -61,13 +61,13 @@ function tagsFor(ctx: HandlerContext, reader: ObjectReader): readonly Tag[] {
 export async function handleCopyObject(ctx: HandlerContext, bucket: string, key: string, source: CopySource): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedWriteHeaders(header);
-  const grants = await objectGrantsForWrite(ctx, bucket, header, ctx.headerNames);
+  const ownership = await objectAclForWrite(ctx, bucket, header, ctx.headerNames);
   const condition = writeConditionOf(header);
   const reader = await openSource(ctx, source);
   if (reader.info.sizeBytes > ctx.options.limits.copySizeBytesMax) {
     throw new S3Error('InvalidRequest', { message: `The specified copy source is larger than the maximum allowable size for a copy source: ${ctx.options.limits.copySizeBytesMax}` });
   }
-  const headers = metadataFor(ctx, reader, { bucket, key, grants }, source, await encryptionForWrite(ctx, bucket, header));
+  const headers = metadataFor(ctx, reader, { bucket, key, ownership }, source, await encryptionForWrite(ctx, bucket, header));
   const body = copyBody(reader, undefined, copyChecksumAlgorithms(ctx, reader));
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
   sendXml(ctx, 200, copyObjectResultXml(info.etag, info.lastModifiedMs, info.checksums), {

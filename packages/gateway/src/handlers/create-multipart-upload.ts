@@ -10,7 +10,7 @@ import { refuseUnsupportedWriteHeaders } from '../object-response';
 import { multipartChecksumOf } from '../multipart';
 import { S3Error } from '../s3-errors';
 import { callBackend, sendXml } from '../handler-context';
-import { objectGrantsForWrite } from '../bucket-access';
+import { objectAclForWrite } from '../bucket-access';
 import type { HandlerContext } from '../handler-context';
 import { initiateMultipartUploadXml } from '../xml-responses';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
@@ -27,10 +27,10 @@ function requestedChecksumAlgorithm(ctx: HandlerContext): ChecksumAlgorithm | un
 export async function handleCreateMultipartUpload(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedWriteHeaders(header);
-  const grants = await objectGrantsForWrite(ctx, bucket, header, ctx.headerNames);
+  const ownership = await objectAclForWrite(ctx, bucket, header, ctx.headerNames);
   const serverSideEncryption = await encryptionForWrite(ctx, bucket, header);
   const headers = {
-    ...extractObjectHeaders(ctx.headerNames, header), grants, ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
+    ...extractObjectHeaders(ctx.headerNames, header), ...ownership, ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
     ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),
   };
   const checksum = multipartChecksumOf(requestedChecksumAlgorithm(ctx), ctx.header('x-amz-checksum-type'));

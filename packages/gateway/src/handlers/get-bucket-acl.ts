@@ -1,15 +1,13 @@
 /**
- * Bucket and object sub-resources that Tessera does not store are answered the way S3 answers a
- * bucket that never had them configured, because common clients (the AWS CLI, SDK helpers,
- * rclone) read them before acting.
- * ACL: the owner has FULL_CONTROL; keys granted read or write in the bucket have READ / WRITE.
+ * GetBucketAcl: the owner's FULL_CONTROL, then each access key's grant as S3 permissions
+ * (access-control.ts bucketAclOf).
  */
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
-import { ownerOfKey } from '../xml-responses';
-import { accessControlPolicyXml } from '../xml-responses';
+import { bucketAclOf } from '../access-control';
+import { accessControlPolicyXml, ownerOfKey } from '../xml-responses';
 
 export async function handleGetBucketAcl(ctx: HandlerContext, bucket: string): Promise<void> {
   const info = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
-  sendXml(ctx, 200, accessControlPolicyXml(ownerOfKey(info.owner), info.grants));
+  sendXml(ctx, 200, accessControlPolicyXml(ownerOfKey(info.owner), bucketAclOf(info.owner, info.grants)));
 }

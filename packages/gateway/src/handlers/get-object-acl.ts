@@ -1,13 +1,16 @@
 /**
- * GetObjectAcl: the owner (the bucket's) with FULL_CONTROL, then the version's grants to other
- * access keys (access-control.ts). Clients read it routinely (`s3cmd info`, SDK copy helpers).
+ * GetObjectAcl: the version's owner (the key that wrote it, or the bucket's) and its ACL, by
+ * default the owner's FULL_CONTROL (access-control.ts). Clients read it routinely (`s3cmd info`,
+ * SDK copy helpers).
  */
+import { objectAclOf } from '../access-control';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
-import { bucketOwner } from '../bucket-access';
-import { accessControlPolicyXml } from '../xml-responses';
+import { accessControlPolicyXml, ownerOfKey } from '../xml-responses';
 
 export async function handleGetObjectAcl(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined): Promise<void> {
+  const bucketInfo = await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
   const info = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
-  sendXml(ctx, 200, accessControlPolicyXml(await bucketOwner(ctx, bucket), info.headers.grants));
+  const { owner, acl } = objectAclOf(info.headers, bucketInfo);
+  sendXml(ctx, 200, accessControlPolicyXml(ownerOfKey(owner), acl));
 }

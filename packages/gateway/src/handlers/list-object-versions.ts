@@ -8,7 +8,7 @@
 import type { ListObjectVersionsParams } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
-import { bucketOwner } from '../bucket-access';
+import { listingOwners } from '../bucket-access';
 import { S3Error } from '../s3-errors';
 import { listVersionsXml } from '../xml-responses';
 
@@ -21,6 +21,7 @@ export async function handleListObjectVersions(ctx: HandlerContext, bucket: stri
       bucket, prefix: params.prefix, delimiter: params.delimiter, keyMarker: params.keyMarker, versionIdMarker: params.versionIdMarker, maxKeys: params.maxKeys,
     }),
   );
+  const owners = await listingOwners(ctx, bucket);
   sendXml(
     ctx,
     200,
@@ -36,7 +37,8 @@ export async function handleListObjectVersions(ctx: HandlerContext, bucket: stri
       nextVersionIdMarker: page.nextVersionIdMarker,
       entries: page.entries,
       isTruncated: page.isTruncated,
-      owner: await bucketOwner(ctx, bucket),
+      owner: owners.bucketOwner,
+      ownerOf: owners.ownerOf,
     }),
   );
 }

@@ -4,7 +4,7 @@
 import type { ListObjectsV1Params } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
-import { bucketOwner } from '../bucket-access';
+import { listingOwners } from '../bucket-access';
 import { listObjectsV1Xml } from '../xml-responses';
 import { positionAfter } from './continuation-token';
 
@@ -32,7 +32,7 @@ export async function handleListObjectsV1(ctx: HandlerContext, bucket: string, p
       nextMarker: isTruncated ? last : undefined,
       entries: page.entries,
       isTruncated,
-      owner: await bucketOwner(ctx, bucket),
+      ownerOf: (await listingOwners(ctx, bucket)).ownerOf,
     }),
   );
 }

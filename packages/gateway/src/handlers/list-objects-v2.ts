@@ -5,7 +5,7 @@
 import type { ListObjectsV2Params } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
-import { bucketOwner } from '../bucket-access';
+import { listingOwners } from '../bucket-access';
 import { listObjectsV2Xml } from '../xml-responses';
 import { decodeContinuationToken, encodeContinuationToken, positionAfter } from './continuation-token';
 
@@ -32,7 +32,7 @@ export async function handleListObjectsV2(ctx: HandlerContext, bucket: string, p
       startAfter: params.startAfter,
       entries: page.entries,
       isTruncated,
-      owner: params.fetchOwner ? await bucketOwner(ctx, bucket) : undefined,
+      ownerOf: params.fetchOwner ? (await listingOwners(ctx, bucket)).ownerOf : undefined,
     }),
   );
 }

@@ -20,7 +20,7 @@ import { TextDecoder } from 'node:util';
 import { authenticatePostForm } from '../auth/post-form-auth';
 import type { AuthOptions, AuthResult } from '../auth/verify-request';
 import { objectArn } from '../access-policy';
-import { checkAccess, objectGrantsForWrite } from '../bucket-access';
+import { checkAccess, objectAclForWrite } from '../bucket-access';
 import { callBackend, sendEmpty, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { FormDataReader, formDataBoundaryOf } from '../form-data';
@@ -120,12 +120,12 @@ export async function handlePostObject(
   const headerNames = [...fields.keys()].map((name) => (name === 'acl' ? 'x-amz-acl' : name));
   const header = (name: string): string | undefined => fields.get(name === 'x-amz-acl' ? 'acl' : name)?.headerText;
   refuseUnsupportedWriteHeaders(header);
-  const grants = await objectGrantsForWrite(ctx, bucket, header, headerNames);
+  const ownership = await objectAclForWrite(ctx, bucket, header, headerNames);
   // Tags come as a `tagging` field holding a <Tagging> document (not x-amz-tagging's query form).
   const tagging = fields.get('tagging');
   const serverSideEncryption = await encryptionForWrite(ctx, bucket, header);
   const headers = {
-    ...extractObjectHeaders(headerNames, header), tags: tagging === undefined ? [] : parseTagging(Buffer.from(tagging.text, 'utf8'), 'object'), grants,
+    ...extractObjectHeaders(headerNames, header), tags: tagging === undefined ? [] : parseTagging(Buffer.from(tagging.text, 'utf8'), 'object'), ...ownership,
     ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())), ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),
   };
   const maxBytes = Math.min(sizeBytesRange.maxBytes, ctx.options.limits.putObjectSizeBytesMax);

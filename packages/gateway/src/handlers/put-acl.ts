@@ -1,12 +1,13 @@
 /**
  * PutBucketAcl / PutObjectAcl. The ACL comes either from headers (`x-amz-acl`, `x-amz-grant-*`)
- * or from an AccessControlPolicy body, never both (S3's rule). It replaces the bucket's grants,
- * or the object version's: READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL to access keys by id,
- * which must exist (access-control.ts); public and group grants are NotImplemented. In a bucket
- * whose ACLs are disabled (BucketOwnerEnforced) only the owner's full control may be stated.
+ * or from an AccessControlPolicy body, never both (S3's rule). It replaces the bucket's grants
+ * (READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL to access keys by id), or the object version's
+ * ACL, kept exactly as given; grantees must exist (access-control.ts); public and group grants
+ * are NotImplemented. An object's owner stays. In a bucket whose ACLs are disabled
+ * (BucketOwnerEnforced) only the owner's full control may be stated.
  */
-import { aclHeadersOf, grantsFromAccessControlPolicy, grantsFromAclHeaders, hasAclHeaders, refuseAclWhileDisabled } from '../access-control';
-import { resolveGrantees } from '../bucket-access';
+import { aclHeadersOf, grantsFromAccessControlPolicy, grantsFromAclHeaders, hasAclHeaders, objectAclFromAccessControlPolicy, objectAclFromHeaders, refuseAclWhileDisabled } from '../access-control';
+import { resolveGrantees, resolveObjectGrantees } from '../bucket-access';
 import { callBackend, changeBucketSettings, readSmallBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
@@ -26,16 +27,21 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
   if (objectOwnership === 'BucketOwnerEnforced') {
     refuseAclWhileDisabled(policy === undefined ? { headers: aclHeadersOf(header, ctx.headerNames) } : { body: policy, ownerId: owner }, key === undefined);
   }
-  const given = policy === undefined ? grantsFromAclHeaders(header, ctx.headerNames, owner) : grantsFromAccessControlPolicy(policy, owner);
-  const grants = await resolveGrantees(ctx, given, owner);
   if (key === undefined) {
+    const given = policy === undefined ? grantsFromAclHeaders(header, ctx.headerNames, owner) : grantsFromAccessControlPolicy(policy, owner);
+    const grants = await resolveGrantees(ctx, given, owner);
     await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketGrants(bucket, grants), 200);
     return;
   }
-  // The owner-only ACL that clients send routinely (`private`) changes nothing on an object without grants.
   const current = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
-  if (grants.length > 0 || (current.headers.grants ?? []).length > 0) {
-    await callBackend({ bucket, key }, () => ctx.backend.setObjectGrants(bucket, key, grants, versionId));
+  const objectOwner = objectOwnership === 'BucketOwnerEnforced' ? owner : current.headers.owner ?? owner;
+  const given = policy === undefined
+    ? objectAclFromHeaders(header, ctx.headerNames, { objectOwner, bucketOwner: owner })
+    : objectAclFromAccessControlPolicy(policy, objectOwner);
+  const acl = given === undefined ? undefined : await resolveObjectGrantees(ctx, given);
+  // The default ACL that clients send routinely (`private`) changes nothing on an object that has it.
+  if (acl !== undefined || current.headers.acl !== undefined || current.headers.legacyGrants !== undefined) {
+    await callBackend({ bucket, key }, () => ctx.backend.setObjectAcl(bucket, key, acl, versionId));
   }
   sendEmpty(ctx, 200);
 }

@@ -5,7 +5,7 @@ import { lockOf, parseObjectLockHeaders } from '../object-lock';
 import { extractObjectHeaders } from '../object-headers';
 import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader, writeConditionOf } from '../object-response';
 import { callBackend, requestBody, sendEmpty } from '../handler-context';
-import { objectGrantsForWrite } from '../bucket-access';
+import { objectAclForWrite } from '../bucket-access';
 import type { HandlerContext } from '../handler-context';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
 import { encryptionForWrite } from './request-encryption';
@@ -13,10 +13,10 @@ import { encryptionForWrite } from './request-encryption';
 export async function handlePutObject(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
   const header = (name: string): string | undefined => ctx.header(name);
   refuseUnsupportedWriteHeaders(header);
-  const grants = await objectGrantsForWrite(ctx, bucket, header, ctx.headerNames);
+  const ownership = await objectAclForWrite(ctx, bucket, header, ctx.headerNames);
   const serverSideEncryption = await encryptionForWrite(ctx, bucket, header);
   const headers = {
-    ...extractObjectHeaders(ctx.headerNames, header), grants, ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
+    ...extractObjectHeaders(ctx.headerNames, header), ...ownership, ...lockOf(parseObjectLockHeaders(header, ctx.clock.nowMs())),
     ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }),
   };
   const condition = writeConditionOf(header);

@@ -8,7 +8,9 @@
  * x-amz-expected-bucket-owner is checked; an owner shares a bucket with PutBucketAcl too, and
  * with a bucket policy, stored in the Raft catalogue; a policy's `s3:ExistingObjectTag` reads the
  * tags of the version a request names from the catalogue (a delete marker has none); object ACL
- * grants are kept with the version (multipart, tagging changes) and decide reads of that object.
+ * grants are kept with the version (multipart, tagging changes) and decide reads of that object;
+ * objects belong to the key that wrote (or copied) them, whose ACL the bucket's owner reads only
+ * when granted, and an empty ACL stays empty.
  * Method: the in-process cluster fixture (3 metadata nodes, 9 storage nodes, the real gateway)
  * with keys created through the metadata service as `tessera key` does, driven by
  * @aws-sdk/client-s3 clients signing with each key; bodies compared by SHA-256. Grants reach the
@@ -111,8 +113,10 @@ test('a read grant allows GET, listings and presigned URLs, not writes; a write 
   await cluster.metadata.setBucketGrant('alice-drop', bob.accessKeyId, { read: false, write: true });
   await once('bob writes alice-drop', () => bob.client.send(new PutObjectCommand({ Bucket: 'alice-drop', Key: 'probe', Body: 'x' })));
   await bob.client.send(new PutObjectCommand({ Bucket: 'alice-drop', Key: 'by-bob', Body: body }));
-  // Write only: no reading back, and no bucket settings.
-  expect(await errorOf(bob.client.send(new GetObjectCommand({ Bucket: 'alice-drop', Key: 'by-bob' })))).toEqual([403, 'AccessDenied']);
+  // Write only: bob reads back what it wrote (it owns that), nothing else, and changes no bucket settings.
+  expect(await outcomeOfGet(bob.client, 'alice-drop', 'by-bob')).toBe(sha256(body));
+  await alice.client.send(new PutObjectCommand({ Bucket: 'alice-drop', Key: 'by-alice', Body: body }));
+  expect(await errorOf(bob.client.send(new GetObjectCommand({ Bucket: 'alice-drop', Key: 'by-alice' })))).toEqual([403, 'AccessDenied']);
   expect(await errorOf(bob.client.send(new PutBucketVersioningCommand({ Bucket: 'alice-drop', VersioningConfiguration: { Status: 'Enabled' } })))).toEqual([403, 'AccessDenied']);
   expect(await errorOf(bob.client.send(new DeleteBucketCommand({ Bucket: 'alice-drop' })))).toEqual([403, 'AccessDenied']);
   // A server-side copy needs read on its source as well as write on its target.
@@ -235,7 +239,8 @@ test('object ACL grants live with the version in the catalogue: a multipart uplo
   expect(await outcomeOfGet(bob.client, 'alice-objects', 'shared')).toBe(sha256(Buffer.concat(parts)));
   await alice.client.send(new PutObjectTaggingCommand({ Bucket: 'alice-objects', Key: 'shared', Tagging: { TagSet: [{ Key: 'team', Value: 'a' }] } }));
   const acl = await alice.client.send(new GetObjectAclCommand({ Bucket: 'alice-objects', Key: 'shared' }));
-  expect(acl.Grants?.map((grant) => [grant.Grantee?.ID, grant.Permission])).toEqual([[alice.accessKeyId, 'FULL_CONTROL'], [bob.accessKeyId, 'READ']]);
+  // Grant headers are the whole ACL, as in S3.
+  expect(acl.Grants?.map((grant) => [grant.Grantee?.ID, grant.Permission])).toEqual([[bob.accessKeyId, 'READ']]);
   expect(await outcomeOfGet(bob.client, 'alice-objects', 'shared')).toBe(sha256(Buffer.concat(parts)));
   // The grant is the object's, not the bucket's: nothing else in the bucket, and no listing.
   await alice.client.send(new PutObjectCommand({ Bucket: 'alice-objects', Key: 'other', Body: 'x' }));
@@ -243,6 +248,47 @@ test('object ACL grants live with the version in the catalogue: a multipart uplo
   expect(await errorOf(bob.client.send(new ListObjectsV2Command({ Bucket: 'alice-objects' })))).toEqual([403, 'AccessDenied']);
   await alice.client.send(new PutObjectAclCommand({ Bucket: 'alice-objects', Key: 'shared', ACL: 'private' }));
   expect(await outcomeOfGet(bob.client, 'alice-objects', 'shared')).toBe('AccessDenied');
+});
+
+test('objects belong to their writer in the catalogue (s3-tests\' bucket policy cases): a grant header lets the bucket owner read the ACL, without one it may not; a copy is its copier\'s', async () => {
+  const grantPolicy = (bucketName: string, condition?: Record<string, unknown>): string => JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucketName}/*`, ...(condition === undefined ? {} : { Condition: condition }) }],
+  });
+  await alice.client.send(new CreateBucketCommand({ Bucket: 'alice-grant-needed' }));
+  await alice.client.send(new CreateBucketCommand({ Bucket: 'alice-open' }));
+  await alice.client.send(new PutBucketPolicyCommand({
+    Bucket: 'alice-grant-needed', Policy: grantPolicy('alice-grant-needed', { StringEquals: { 's3:x-amz-grant-full-control': `id=${alice.accessKeyId}` } }),
+  }));
+  await alice.client.send(new PutBucketPolicyCommand({ Bucket: 'alice-open', Policy: grantPolicy('alice-open') }));
+  expect(await errorOf(bob.client.send(new PutObjectCommand({ Bucket: 'alice-grant-needed', Key: 'key1', Body: body })))).toEqual([403, 'AccessDenied']);
+  await bob.client.send(new PutObjectCommand({ Bucket: 'alice-grant-needed', Key: 'key1', Body: body, GrantFullControl: `id=${alice.accessKeyId}` }));
+  await bob.client.send(new PutObjectCommand({ Bucket: 'alice-open', Key: 'key2', Body: body }));
+
+  const acl1 = await alice.client.send(new GetObjectAclCommand({ Bucket: 'alice-grant-needed', Key: 'key1' }));
+  expect([acl1.Owner?.ID, ...(acl1.Grants ?? []).map((grant) => `${grant.Grantee?.ID}:${grant.Permission}`)]).toEqual([bob.accessKeyId, `${alice.accessKeyId}:FULL_CONTROL`]);
+  expect(await errorOf(alice.client.send(new GetObjectAclCommand({ Bucket: 'alice-open', Key: 'key2' })))).toEqual([403, 'AccessDenied']);
+  const acl2 = await bob.client.send(new GetObjectAclCommand({ Bucket: 'alice-open', Key: 'key2' }));
+  expect([acl2.Owner?.ID, ...(acl2.Grants ?? []).map((grant) => `${grant.Grantee?.ID}:${grant.Permission}`)]).toEqual([bob.accessKeyId, `${bob.accessKeyId}:FULL_CONTROL`]);
+  // The writer reads what it owns, though the bucket lets it only write; the bucket owner reads it too.
+  expect(await outcomeOfGet(bob.client, 'alice-open', 'key2')).toBe(sha256(body));
+  expect(await outcomeOfGet(alice.client, 'alice-open', 'key2')).toBe(sha256(body));
+  const listed = await alice.client.send(new ListObjectsV2Command({ Bucket: 'alice-open', FetchOwner: true }));
+  expect(listed.Contents?.map((entry) => entry.Owner?.ID)).toEqual([bob.accessKeyId]);
+
+  // An owner reads the data only as its ACL says: key1's names alice alone.
+  expect(await outcomeOfGet(bob.client, 'alice-grant-needed', 'key1')).toBe('AccessDenied');
+  // A copy from an object bob may read is bob's; an empty ACL stays empty.
+  await bob.client.send(new CopyObjectCommand({ Bucket: 'alice-open', Key: 'copied', CopySource: 'alice-open/key2' }));
+  expect(await outcomeOfGet(bob.client, 'alice-open', 'copied')).toBe(sha256(body));
+  await bob.client.send(new PutObjectAclCommand({ Bucket: 'alice-open', Key: 'copied', AccessControlPolicy: { Owner: { ID: bob.accessKeyId }, Grants: [] } }));
+  expect((await bob.client.send(new GetObjectAclCommand({ Bucket: 'alice-open', Key: 'copied' }))).Grants ?? []).toEqual([]);
+  expect(await outcomeOfGet(bob.client, 'alice-open', 'copied')).toBe('AccessDenied');
+  // The bucket owner still deletes what others wrote (suites empty buckets so).
+  for (const [bucketName, key] of [['alice-grant-needed', 'key1'], ['alice-open', 'key2'], ['alice-open', 'copied']] as const) {
+    await alice.client.send(new DeleteObjectCommand({ Bucket: bucketName, Key: key }));
+  }
+  expect((await alice.client.send(new ListObjectsV2Command({ Bucket: 'alice-open' }))).KeyCount).toBe(0);
 });
 
 test('a deleted key stops working; a key that owns buckets is kept unless forced', async () => {
@@ -254,6 +300,6 @@ test('a deleted key stops working; a key that owns buckets is kept unless forced
   }, 15_000);
   expect((await cluster.metadata.headBucket('alice-drop')).grants).toEqual([]);
   // Alice still works, and root reaches her buckets.
-  expect((await alice.client.send(new ListObjectsV2Command({ Bucket: 'alice-drop' }))).Contents?.map((c) => c.Key)).toEqual(['by-bob', 'copied', 'probe']);
-  expect((await cluster.s3.send(new ListObjectsV2Command({ Bucket: 'alice-drop' }))).KeyCount).toBe(3);
+  expect((await alice.client.send(new ListObjectsV2Command({ Bucket: 'alice-drop' }))).Contents?.map((c) => c.Key)).toEqual(['by-alice', 'by-bob', 'copied', 'probe']);
+  expect((await cluster.s3.send(new ListObjectsV2Command({ Bucket: 'alice-drop' }))).KeyCount).toBe(4);
 });

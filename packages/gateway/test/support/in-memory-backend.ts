@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '@tessera/common';
+import type { AclGrant } from '../../src/access-control';
 import { S3BackendError } from '../../src/backend';
 import type {
   BucketGrant,
@@ -160,8 +161,8 @@ export class InMemoryS3Backend implements S3Backend {
     return this.changeHeaders(bucketName, key, versionId, { tags });
   }
 
-  async setObjectGrants(bucketName: string, key: string, grants: readonly BucketGrant[], versionId?: string): Promise<ObjectInfo> {
-    return this.changeHeaders(bucketName, key, versionId, { grants });
+  async setObjectAcl(bucketName: string, key: string, acl: readonly AclGrant[] | undefined, versionId?: string): Promise<ObjectInfo> {
+    return this.changeHeaders(bucketName, key, versionId, { acl, legacyGrants: undefined });
   }
 
   /** Replaces some of a stored object's headers in place (its data, ETag and dates stay). */
