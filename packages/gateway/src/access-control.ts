@@ -51,7 +51,7 @@ export function hasAclHeaders(headerNames: readonly string[]): boolean {
 /**
  * Refuses a canned ACL (`x-amz-acl`) that would grant anything beyond the owner's FULL_CONTROL
  * (NotImplemented), or that S3 does not have (InvalidArgument). Grant headers are read by
- * grantsFromAclHeaders.
+ * statedAclOfHeaders.
  */
 export function refuseUnsupportedCannedAcl(header: (name: string) => string | undefined): void {
   const cannedAcl = header('x-amz-acl');
@@ -112,21 +112,31 @@ export function mergeGrants(grants: readonly BucketGrant[]): BucketGrant[] {
   return [...byKey.values()];
 }
 
-/** A grant as a request states it: the grantee's id (undefined for a group or an e-mail address), the permission as written, where it was written. */
+/** A grant as a request states it: whom it names (a canonical id, an e-mail address or a group URI), the permission as written, where it was written. */
 interface StatedGrant {
   readonly granteeId: string | undefined;
+  readonly granteeEmail?: string | undefined;
+  readonly granteeUri?: string | undefined;
   readonly permission: string;
   readonly source: string;
 }
 
-/** A stated grant to an access key with a known permission: else MalformedACLError, or NotImplemented for groups and e-mail addresses. */
+/**
+ * A stated grant to an access key with a known permission. Else MalformedACLError (an unknown
+ * permission, a grantee naming nobody), UnresolvableGrantByEmailAddress (access keys have no
+ * e-mail addresses, so none resolves), or NotImplemented for groups (AllUsers, ...).
+ */
 function checkedGrant(grant: StatedGrant): AclGrant {
   const { granteeId, permission, source } = grant;
   if (!isAclPermission(permission)) throw new S3Error('MalformedACLError', { message: `Unknown ACL permission ${permission} in ${source}.` });
-  if (granteeId === undefined) {
-    throw new S3Error('NotImplemented', { message: `ACL grants to groups or e-mail addresses (${source}) are not implemented by Tessera: grant access keys by their id.` });
+  if (granteeId !== undefined && granteeId !== '') return { accessKeyId: granteeId, permission };
+  if (grant.granteeEmail !== undefined) {
+    throw new S3Error('UnresolvableGrantByEmailAddress', { message: `No access key has the e-mail address ${grant.granteeEmail} (${source}): grant access keys by their id.` });
   }
-  return { accessKeyId: granteeId, permission };
+  if (grant.granteeUri !== undefined) {
+    throw new S3Error('NotImplemented', { message: `ACL grants to groups (${grant.granteeUri}, ${source}) are not implemented by Tessera: grant access keys by their id.` });
+  }
+  throw new S3Error('MalformedACLError', { message: `The grantee of ${source} names no ID.` });
 }
 
 function checkGranteeCount(count: number): void {
@@ -147,8 +157,8 @@ function bucketGrantsOf(stated: readonly StatedGrant[], ownerId: string): Bucket
   return grants;
 }
 
-/** An object's grants from stated ones, as given (an exact repeat once). */
-function objectGrantsOf(stated: readonly StatedGrant[]): AclGrant[] {
+/** An ACL's grants from stated ones, as given (an exact repeat once). */
+function exactGrantsOf(stated: readonly StatedGrant[]): AclGrant[] {
   const grants: AclGrant[] = [];
   for (const grant of stated.map(checkedGrant)) {
     if (!grants.some((earlier) => earlier.accessKeyId === grant.accessKeyId && earlier.permission === grant.permission)) grants.push(grant);
@@ -183,30 +193,43 @@ function statedAclOfHeaders(header: (name: string) => string | undefined, header
     const permission = grantHeaderPermissions.find(([headerName]) => headerName === name)?.[1];
     if (permission === undefined) throw new S3Error('InvalidArgument', { message: `Unknown ACL header ${name}.`, fields: { ArgumentName: name } });
     for (const grantee of parseGranteeList(header(name) ?? '', name)) {
-      grants.push({ granteeId: grantee.type === 'id' ? grantee.value : undefined, permission, source: name });
+      const named = grantee.type === 'id' ? { granteeId: grantee.value } : { granteeId: undefined, ...(grantee.type === 'uri' ? { granteeUri: grantee.value } : { granteeEmail: grantee.value }) };
+      grants.push({ ...named, permission, source: name });
     }
   }
   return { grants };
 }
 
 /**
- * A bucket's ACL given by headers (PutBucketAcl, CreateBucket): the canned ACLs that name only
- * the owner give no grants; each `x-amz-grant-*` header gives its permission. Grants to
- * `ownerId` add nothing.
+ * A bucket's ACL as a request states it: the grants it gives other keys (per key, merged; the
+ * owner's own entries add nothing, since the owner may do everything) and the ACL exactly as
+ * stated, which GetBucketAcl shows (undefined for a canned ACL: the owner's FULL_CONTROL and the
+ * grants are shown).
  */
-export function grantsFromAclHeaders(header: (name: string) => string | undefined, headerNames: readonly string[], ownerId: string): BucketGrant[] {
+export interface StatedBucketAcl {
+  readonly grants: BucketGrant[];
+  readonly exactAcl: AclGrant[] | undefined;
+}
+
+/**
+ * A bucket's ACL given by headers (PutBucketAcl, CreateBucket): the canned ACLs that name only
+ * the owner give no grants; each `x-amz-grant-*` header gives its permission.
+ */
+export function bucketAclFromHeaders(header: (name: string) => string | undefined, headerNames: readonly string[], ownerId: string): StatedBucketAcl {
   const stated = statedAclOfHeaders(header, headerNames);
-  return stated === undefined || 'cannedAcl' in stated ? [] : bucketGrantsOf(stated.grants, ownerId);
+  if (stated === undefined || 'cannedAcl' in stated) return { grants: [], exactAcl: undefined };
+  return { grants: bucketGrantsOf(stated.grants, ownerId), exactAcl: exactGrantsOf(stated.grants) };
 }
 
 /** PutBucketAcl with an AccessControlPolicy body (Owner, if given, must be the bucket's owner). */
-export function grantsFromAccessControlPolicy(policy: AccessControlPolicyRequest, ownerId: string): BucketGrant[] {
+export function bucketAclFromAccessControlPolicy(policy: AccessControlPolicyRequest, ownerId: string): StatedBucketAcl {
   checkPolicyOwner(policy, ownerId);
-  return bucketGrantsOf(statedGrantsOfPolicy(policy), ownerId);
+  const stated = statedGrantsOfPolicy(policy);
+  return { grants: bucketGrantsOf(stated, ownerId), exactAcl: exactGrantsOf(stated) };
 }
 
 function statedGrantsOfPolicy(policy: AccessControlPolicyRequest): StatedGrant[] {
-  return policy.grants.map((grant, index) => ({ granteeId: grant.granteeId, permission: grant.permission, source: `Grant ${index + 1}` }));
+  return policy.grants.map((grant, index) => ({ ...grant, source: `Grant ${index + 1}` }));
 }
 
 /** Who a new object's canned ACL names: the object's owner (its writer, as ownership decides) and its bucket's. */
@@ -226,7 +249,7 @@ export interface ObjectOwners {
 export function objectAclFromHeaders(header: (name: string) => string | undefined, headerNames: readonly string[], owners: ObjectOwners): AclGrant[] | undefined {
   const stated = statedAclOfHeaders(header, headerNames);
   if (stated === undefined) return undefined;
-  if ('grants' in stated) return objectGrantsOf(stated.grants);
+  if ('grants' in stated) return exactGrantsOf(stated.grants);
   if (stated.cannedAcl === 'private' || owners.objectOwner === owners.bucketOwner) return undefined;
   return [
     { accessKeyId: owners.objectOwner, permission: 'FULL_CONTROL' },
@@ -237,7 +260,7 @@ export function objectAclFromHeaders(header: (name: string) => string | undefine
 /** PutObjectAcl with an AccessControlPolicy body: its grants exactly (Owner, if given, must be the object's owner). */
 export function objectAclFromAccessControlPolicy(policy: AccessControlPolicyRequest, objectOwner: string): AclGrant[] {
   checkPolicyOwner(policy, objectOwner);
-  return objectGrantsOf(statedGrantsOfPolicy(policy));
+  return exactGrantsOf(statedGrantsOfPolicy(policy));
 }
 
 /** What an object's ACL is made of as stored (object-headers.ts). */
@@ -336,6 +359,11 @@ const storedPermissionSeparator = '+';
  */
 export function encodeStoredAcl(acl: readonly AclGrant[]): string {
   return acl.map((grant) => `${grant.accessKeyId}:${grant.permission}`).join(',');
+}
+
+/** An ACL as the metadata service keeps a bucket's (it validates the permissions; anything else is skipped). */
+export function aclGrantsFromWire(grants: ReadonlyArray<{ readonly accessKeyId: string; readonly permission: string }>): AclGrant[] {
+  return grants.flatMap(({ accessKeyId, permission }) => (isAclPermission(permission) ? [{ accessKeyId, permission }] : []));
 }
 
 /** The ACL encodeStoredAcl wrote; entries that do not parse are skipped. */

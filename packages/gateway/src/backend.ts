@@ -42,6 +42,8 @@ export interface BucketInfo {
   readonly owner: string;
   /** What other access keys may do in it (tessera key allow). */
   readonly grants: readonly BucketGrant[];
+  /** The ACL as PutBucketAcl (or CreateBucket) stated it, which GetBucketAcl shows; absent: the owner's FULL_CONTROL, then each grant. */
+  readonly exactAcl?: readonly AclGrant[];
   /** S3 default encryption: new objects that ask for none get SSE-S3 (PutBucketEncryption). */
   readonly defaultEncryption: 'AES256' | undefined;
   /** The bucket policy's JSON document as the owner gave it (bucket-policy.ts); undefined when none. */
@@ -294,10 +296,11 @@ export interface S3Backend {
   /** Throws NoSuchBucket. */
   headBucket(name: string): Promise<BucketInfo>;
   /**
-   * PutBucketAcl: the bucket's grants become exactly `grants` (empty: none). Throws NoSuchBucket,
+   * PutBucketAcl: the bucket's grants become exactly `grants` (empty: none), and its ACL as
+   * GetBucketAcl shows it `exactAcl` (undefined: derived from the grants). Throws NoSuchBucket,
    * or InvalidArgument when a grant names no access key.
    */
-  setBucketGrants(name: string, grants: readonly BucketGrant[]): Promise<void>;
+  setBucketGrants(name: string, grants: readonly BucketGrant[], exactAcl?: readonly AclGrant[]): Promise<void>;
   /** Replaces the bucket's tag set; an empty list removes it. Tags are validated by the gateway. Throws NoSuchBucket. */
   setBucketTags(name: string, tags: readonly Tag[]): Promise<void>;
   /** Replaces the bucket's CORS rules; an empty list removes them. Rules are validated by the gateway. Throws NoSuchBucket. */

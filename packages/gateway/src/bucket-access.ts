@@ -271,7 +271,7 @@ export async function objectAclForWrite(ctx: HandlerContext, bucket: string, hea
   if (info === undefined) return {};
   const owner = objectOwnerOfWrite(principal, info, header('x-amz-acl')?.trim());
   const acl = objectAclFromHeaders(header, headerNames, { objectOwner: owner, bucketOwner: info.owner });
-  return { ...(owner === info.owner ? {} : { owner }), ...(acl === undefined ? {} : { acl: await resolveObjectGrantees(ctx, acl) }) };
+  return { ...(owner === info.owner ? {} : { owner }), ...(acl === undefined ? {} : { acl: await resolveAclGrantees(ctx, acl) }) };
 }
 
 /**
@@ -338,10 +338,10 @@ export async function resolveGrantees(ctx: HandlerContext, grants: readonly Buck
 }
 
 /**
- * An object ACL's grants with each grantee resolved to its access key (as resolveGrantees), kept
- * as given but for exact repeats.
+ * An ACL's grants (an object's, or a bucket's as stated) with each grantee resolved to its access
+ * key (as resolveGrantees), kept as given but for exact repeats.
  */
-export async function resolveObjectGrantees(ctx: HandlerContext, acl: readonly AclGrant[]): Promise<AclGrant[]> {
+export async function resolveAclGrantees(ctx: HandlerContext, acl: readonly AclGrant[]): Promise<AclGrant[]> {
   const resolved: AclGrant[] = [];
   for (const grant of acl) {
     const accessKeyId = await existingKeyId(ctx, grant.accessKeyId);

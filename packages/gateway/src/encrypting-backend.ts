@@ -49,8 +49,8 @@ export class EncryptingBackend implements S3Backend {
   headBucket(name: string): Promise<BucketInfo> {
     return this.inner.headBucket(name);
   }
-  setBucketGrants(name: string, grants: readonly BucketGrant[]): Promise<void> {
-    return this.inner.setBucketGrants(name, grants);
+  setBucketGrants(name: string, grants: readonly BucketGrant[], exactAcl?: readonly AclGrant[]): Promise<void> {
+    return this.inner.setBucketGrants(name, grants, exactAcl);
   }
   setBucketTags(name: string, tags: readonly Tag[]): Promise<void> {
     return this.inner.setBucketTags(name, tags);

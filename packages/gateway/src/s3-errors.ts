@@ -97,6 +97,7 @@ export const s3ErrorCatalogue = {
   },
   SlowDown: { httpStatus: 503, message: 'Please reduce your request rate.' },
   TooManyParts: { httpStatus: 400, message: 'You have attempted to upload more than 10000 parts.' },
+  UnresolvableGrantByEmailAddress: { httpStatus: 400, message: 'The email address you provided does not match any account on record.' },
   XAmzContentSHA256Mismatch: { httpStatus: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -161,8 +161,10 @@ export function parseCreateBucketConfiguration(body: Buffer): string | undefined
 export const accessControlPolicyBodyBytesMax = 64 * 1024;
 
 export interface AccessControlGrantRequest {
-  /** The grantee's canonical ID; undefined for group (URI) or e-mail grantees. */
+  /** The grantee's canonical ID, e-mail address or group URI, whichever it names (a grantee that names none has none). */
   readonly granteeId: string | undefined;
+  readonly granteeEmail?: string | undefined;
+  readonly granteeUri?: string | undefined;
   readonly permission: string;
 }
 
@@ -176,17 +178,24 @@ export function parseAccessControlPolicy(body: Buffer): AccessControlPolicyReque
   const document = parseDocument(body, accessControlPolicyBodyBytesMax);
   const root = asNode(child(document.root, 'AccessControlPolicy'), 'AccessControlPolicy');
   const ownerValue = child(root, 'Owner');
-  const ownerIdValue = ownerValue === undefined ? undefined : child(asNode(ownerValue, 'Owner'), 'ID');
+  const ownerIdValue = ownerValue === undefined || ownerValue === '' ? undefined : child(asNode(ownerValue, 'Owner'), 'ID');
   const listValue = child(root, 'AccessControlList');
   const grants = listValue === undefined || listValue === '' ? [] : asArray(child(asNode(listValue, 'AccessControlList'), 'Grant'));
+  // An Owner must name its ID (S3 answers MalformedACLError for one without).
+  if (ownerValue !== undefined && (ownerValue === '' || ownerIdValue === undefined || asText(ownerIdValue, 'Owner ID').trim() === '')) {
+    throw new S3Error('MalformedACLError', { message: 'The Owner of an AccessControlPolicy must have an ID.' });
+  }
+  const textOf = (node: XmlNode, name: string): string | undefined => {
+    const value = child(node, name);
+    return value === undefined ? undefined : asText(value, `Grantee ${name}`).trim();
+  };
   return {
     ownerId: ownerIdValue === undefined ? undefined : asText(ownerIdValue, 'Owner ID').trim(),
     grants: grants.map((value, index) => {
       const grant = asNode(value, `Grant ${index + 1}`);
       const grantee = asNode(child(grant, 'Grantee'), 'Grantee');
-      const idValue = child(grantee, 'ID');
       return {
-        granteeId: idValue === undefined ? undefined : asText(idValue, 'Grantee ID').trim(),
+        granteeId: textOf(grantee, 'ID'), granteeEmail: textOf(grantee, 'EmailAddress'), granteeUri: textOf(grantee, 'URI'),
         permission: asText(child(grant, 'Permission'), 'Permission').trim(),
       };
     }),

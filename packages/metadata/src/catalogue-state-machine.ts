@@ -19,6 +19,7 @@ import type {
   WriteCondition,
 } from './model';
 import { bucketGrantRecord, grantsAnything, isDeleteMarker } from './model';
+import type { AclGrantRecord } from './model';
 import type {
   BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   UploadRecord, WriteRecord,
@@ -639,7 +640,8 @@ export class CatalogueStateMachine {
 
   private async replaceBucketGrants(command: Extract<Command, { type: 'replaceBucketGrants' }>, m: Mutation): Promise<BucketRecord> {
     const bucket = await this.getBucket(command.bucket);
-    return this.writeGrants(bucket, command.grants.map(bucketGrantRecord), m);
+    const exactAcl = command.exactAcl?.map(({ accessKeyId, permission }) => ({ accessKeyId, permission }));
+    return this.writeGrants(bucket, command.grants.map(bucketGrantRecord), m, exactAcl);
   }
 
   /**
@@ -659,7 +661,8 @@ export class CatalogueStateMachine {
   }
 
   /** The bucket with exactly these grants; each names an existing key that does not own it. */
-  private async writeGrants(bucket: BucketRecord, grants: readonly BucketGrantRecord[], m: Mutation): Promise<BucketRecord> {
+  /** The bucket with `grants`, and `exactAcl` as the ACL it shows (absent: any earlier one goes with the grants it described). */
+  private async writeGrants(bucket: BucketRecord, grants: readonly BucketGrantRecord[], m: Mutation, exactAcl?: readonly AclGrantRecord[]): Promise<BucketRecord> {
     if (grants.length > 0 && bucket.objectOwnership === 'BucketOwnerEnforced') {
       throw new InvalidArgumentError(`bucket ${bucket.name} has ACLs disabled (object ownership BucketOwnerEnforced): share it with a bucket policy, or remove its ownership controls first`);
     }
@@ -667,8 +670,8 @@ export class CatalogueStateMachine {
       await this.getAccessKey(grant.accessKeyId);
       if (bucket.owner === grant.accessKeyId) throw new InvalidArgumentError(`access key ${grant.accessKeyId} owns bucket ${bucket.name}: it has every permission there`);
     }
-    const { grants: _previous, ...rest } = bucket;
-    const record: BucketRecord = grants.length === 0 ? rest : { ...rest, grants };
+    const { grants: _previous, exactAcl: _previousAcl, ...rest } = bucket;
+    const record: BucketRecord = { ...rest, ...(grants.length === 0 ? {} : { grants }), ...(exactAcl === undefined ? {} : { exactAcl }) };
     m.put(keys.bucketKey(bucket.name), record);
     return record;
   }
@@ -692,7 +695,7 @@ export class CatalogueStateMachine {
       const shown = owned.length > 10 ? `${owned.slice(0, 10).join(', ')} and ${owned.length - 10} more` : owned.join(', ');
       throw new AccessKeyOwnsBucketsError(command.accessKeyId, shown);
     }
-    for (const { grants, ...bucket } of buckets) {
+    for (const { grants, exactAcl: _exactAcl, ...bucket } of buckets) {
       if (grants === undefined || !grants.some((grant) => grant.accessKeyId === command.accessKeyId)) continue;
       const kept = grants.filter((grant) => grant.accessKeyId !== command.accessKeyId);
       m.put(keys.bucketKey(bucket.name), kept.length === 0 ? bucket : { ...bucket, grants: kept });

@@ -1,7 +1,8 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError, accessKeyPairProblem } from '@tessera/rpc';
-import type { BucketGrantRecord, CorsRuleRecord, ObjectOwnership, PublicAccessBlockRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
+import { aclPermissions, isAclPermission } from './model';
+import type { AclGrantRecord, BucketGrantRecord, CorsRuleRecord, ObjectOwnership, PublicAccessBlockRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
 import {
   validateBucketName, validateBucketTags, validateCorsRules, validateEtag, validateLifecycleRules, validateId, validateNonNegativeInteger, validateObjectKey, validatePartNumber,
   validateShortString, validateStringMap, validateStripe, validateSystemMetadata, validateUserMetadata,
@@ -37,7 +38,7 @@ export type Command =
     readonly readAcp?: boolean; readonly writeAcp?: boolean;
   }
   /** Replaces all the bucket's grants (PutBucketAcl); each with at least one permission, at most one per key. */
-  | { readonly type: 'replaceBucketGrants'; readonly bucket: string; readonly grants: readonly BucketGrantRecord[] }
+  | { readonly type: 'replaceBucketGrants'; readonly bucket: string; readonly grants: readonly BucketGrantRecord[]; readonly exactAcl?: readonly AclGrantRecord[] }
   /** Id and secret are chosen by the proposer (generated, or imported by the operator). */
   | {
       readonly type: 'createAccessKey'; readonly accessKeyId: string; readonly secretAccessKey: string; readonly name: string;
@@ -250,6 +251,13 @@ export function validateCommand(command: StampedCommand): void {
         if (!flags.every((flag) => typeof flag === 'boolean') || !flags.includes(true)) throw new InvalidArgumentError('a grant allows read, write, readAcp and/or writeAcp');
         if (seen.has(grant.accessKeyId)) throw new InvalidArgumentError(`access key ${grant.accessKeyId} granted twice`);
         seen.add(grant.accessKeyId);
+      }
+      if (command.exactAcl !== undefined) {
+        if (!Array.isArray(command.exactAcl) || command.exactAcl.length > bucketGrantCountMax) throw new InvalidArgumentError(`an ACL has at most ${bucketGrantCountMax} grants`);
+        for (const grant of command.exactAcl) {
+          validateAccessKeyId(grant.accessKeyId);
+          if (!isAclPermission(grant.permission)) throw new InvalidArgumentError(`an ACL permission is one of ${aclPermissions.join(', ')}`);
+        }
       }
       return;
     }

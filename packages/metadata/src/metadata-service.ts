@@ -20,7 +20,8 @@ import type {
 import type { DeleteObjectResult, LocatedStripe, RemoveNodeResult, ReplaceShardsResult } from './catalogue-state-machine';
 import type { WriteCondition as WriteConditionProto } from '@tessera/proto/generated/tessera/metadata/v1/WriteCondition';
 import type { ObjectOwnership, WriteCondition } from './model';
-import { bucketGrantRecord } from './model';
+import { bucketGrantRecord, isAclPermission } from './model';
+import type { AclGrantRecord } from './model';
 import type { StripeLocation } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import {
   accessKeyToProto, ownerFromProto, ownerToProto,
@@ -36,6 +37,13 @@ export interface MetadataServiceComponents {
   readonly logger: Logger;
   /** The leader's memory of storage-node heartbeats (most are not committed). */
   readonly heartbeats: StorageNodeHeartbeats;
+}
+
+
+/** An ACL grant from the wire: InvalidArgument for a permission that is none of S3's five. */
+function aclGrantFromWire(grant: { accessKeyId: string; permission: string }): AclGrantRecord {
+  if (!isAclPermission(grant.permission)) throw new InvalidArgumentError(`unknown ACL permission ${grant.permission}`);
+  return { accessKeyId: grant.accessKeyId, permission: grant.permission };
 }
 
 /** Ids are 96 random bits in hex: unguessable, and never reused across retries. */
@@ -116,6 +124,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     ReplaceBucketGrants: u('ReplaceBucketGrants', async (req, rid) =>
       bucketToProto(await propose<BucketRecord>({
         type: 'replaceBucketGrants', bucket: req.bucket, grants: req.grants.map(bucketGrantRecord),
+        ...(req.exactAcl === null ? {} : { exactAcl: req.exactAcl.grants.map(aclGrantFromWire) }),
       }, rid))),
     CreateAccessKey: u('CreateAccessKey', async (req, rid) => {
       const given = req.accessKeyId !== '' || req.secretAccessKey !== '';

@@ -34,6 +34,24 @@ export interface BucketRecord {
   readonly publicAccessBlock?: PublicAccessBlockRecord;
   /** S3 PutBucketOwnershipControls: BucketOwnerEnforced disables ACLs; absent = none set. */
   readonly objectOwnership?: ObjectOwnership;
+  /**
+   * S3 PutBucketAcl's ACL exactly as stated (GetBucketAcl shows it); absent = the owner's
+   * FULL_CONTROL, then each grant. Any other change to `grants` removes it.
+   */
+  readonly exactAcl?: readonly AclGrantRecord[];
+}
+
+/** One grant of an ACL as S3 shows it. */
+export interface AclGrantRecord {
+  readonly accessKeyId: string;
+  readonly permission: AclPermission;
+}
+
+export const aclPermissions = ['READ', 'WRITE', 'READ_ACP', 'WRITE_ACP', 'FULL_CONTROL'] as const;
+export type AclPermission = (typeof aclPermissions)[number];
+
+export function isAclPermission(value: string): value is AclPermission {
+  return (aclPermissions as readonly string[]).includes(value);
 }
 
 /** S3's object ownership settings (the gateway decides who owns each object by them). */

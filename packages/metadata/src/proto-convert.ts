@@ -30,7 +30,7 @@ export function stripeFromProto(stripe: Stripe__Output): StripeRecord {
 }
 
 export function bucketToProto(bucket: BucketRecord): Bucket {
-  const { corsRules, lifecycleRules, objectLock, grants, defaultEncryption, policy, publicAccessBlock, objectOwnership, ...rest } = bucket;
+  const { corsRules, lifecycleRules, objectLock, grants, defaultEncryption, policy, publicAccessBlock, objectOwnership, exactAcl, ...rest } = bucket;
   const defaultRetention = objectLock?.defaultRetention;
   return {
     ...rest, tags: (bucket.tags ?? []).map((tag) => ({ ...tag })), corsRules: (corsRules ?? []).map(corsRuleToWire),
@@ -41,6 +41,7 @@ export function bucketToProto(bucket: BucketRecord): Bucket {
     policy: policy ?? '',
     publicAccessBlock: publicAccessBlock === undefined ? null : { ...publicAccessBlock },
     objectOwnership: objectOwnership ?? '',
+    exactAcl: exactAcl === undefined ? null : { grants: exactAcl.map((grant) => ({ ...grant })) },
   };
 }
 

@@ -82,6 +82,29 @@ test('replaceBucketGrants (PutBucketAcl) sets exactly the grants given, all or n
   expect(() => validateCommand({ type: 'replaceBucketGrants', bucket: 'shared', grants: [bob, bob].map((key) => ({ accessKeyId: key.accessKeyId, read: true, write: false })) })).toThrow(InvalidArgumentError);
 });
 
+test('PutBucketAcl\'s ACL as stated is kept with the grants it gives, and goes when the grants change another way', async () => {
+  await applyOk(cat, { type: 'createAccessKey', ...alice, name: 'alice', createdAtMs: 1, canCreateBuckets: true });
+  await applyOk(cat, { type: 'createAccessKey', ...bob, name: 'bob', createdAtMs: 1, canCreateBuckets: true });
+  await applyOk(cat, { type: 'createBucket', bucket: 'shared', owner: alice.accessKeyId, createdAtMs: 2 });
+  const exactAcl = [{ accessKeyId: bob.accessKeyId, permission: 'READ' as const }, { accessKeyId: bob.accessKeyId, permission: 'READ_ACP' as const }];
+  await applyOk(cat, { type: 'replaceBucketGrants', bucket: 'shared', grants: [{ accessKeyId: bob.accessKeyId, read: true, write: false, readAcp: true }], exactAcl });
+  expect((await cat.machine.getBucket('shared')).exactAcl).toEqual(exactAcl);
+  // An empty ACL (every grant revoked, the owner's too) is kept as such.
+  await applyOk(cat, { type: 'replaceBucketGrants', bucket: 'shared', grants: [], exactAcl: [] });
+  expect((await cat.machine.getBucket('shared')).exactAcl).toEqual([]);
+  // PutBucketAcl without one (a canned ACL), `tessera key allow` and deleting the key each drop it.
+  await applyOk(cat, { type: 'replaceBucketGrants', bucket: 'shared', grants: [] });
+  expect((await cat.machine.getBucket('shared')).exactAcl).toBeUndefined();
+  await applyOk(cat, { type: 'replaceBucketGrants', bucket: 'shared', grants: [{ accessKeyId: bob.accessKeyId, read: true, write: false }], exactAcl: [exactAcl[0]!] });
+  await applyOk(cat, { type: 'setBucketGrant', bucket: 'shared', accessKeyId: bob.accessKeyId, read: true, write: true });
+  expect((await cat.machine.getBucket('shared')).exactAcl).toBeUndefined();
+  await applyOk(cat, { type: 'replaceBucketGrants', bucket: 'shared', grants: [{ accessKeyId: bob.accessKeyId, read: true, write: false }], exactAcl: [exactAcl[0]!] });
+  await applyOk(cat, { type: 'deleteAccessKey', accessKeyId: bob.accessKeyId, force: false });
+  expect(await cat.machine.getBucket('shared')).toEqual(expect.not.objectContaining({ exactAcl: expect.anything(), grants: expect.anything() }));
+  expect(() => validateCommand({ type: 'replaceBucketGrants', bucket: 'shared', grants: [], exactAcl: [{ accessKeyId: bob.accessKeyId, permission: 'OWN' as 'READ' }] })).toThrow(InvalidArgumentError);
+  expect(() => validateCommand({ type: 'replaceBucketGrants', bucket: 'shared', grants: [], exactAcl: Array.from({ length: 101 }, () => exactAcl[0]!) })).toThrow(InvalidArgumentError);
+});
+
 test('a key that owns buckets is deleted only with force; its grants go with it, the buckets stay', async () => {
   await applyOk(cat, { type: 'createAccessKey', ...alice, name: 'alice', createdAtMs: 1, canCreateBuckets: true });
   await applyOk(cat, { type: 'createAccessKey', ...bob, name: 'bob', createdAtMs: 1, canCreateBuckets: true });

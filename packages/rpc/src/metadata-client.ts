@@ -187,9 +187,15 @@ export class MetadataClient {
   setBucketGrant(bucket: string, accessKeyId: string, access: BucketAccess): Promise<Bucket__Output> {
     return this.call('setBucketGrant', { bucket, accessKeyId, ...access }, 'write');
   }
-  /** PutBucketAcl: the bucket's grants become exactly these. */
-  replaceBucketGrants(bucket: string, grants: ReadonlyArray<{ accessKeyId: string } & BucketAccess>): Promise<Bucket__Output> {
-    return this.call('replaceBucketGrants', { bucket, grants: grants.map((grant) => ({ ...grant })) }, 'write');
+  /**
+   * PutBucketAcl: the bucket's grants become exactly these, and GetBucketAcl shows `exactAcl`
+   * (the ACL as the request stated it) when given.
+   */
+  replaceBucketGrants(
+    bucket: string, grants: ReadonlyArray<{ accessKeyId: string } & BucketAccess>, exactAcl?: ReadonlyArray<{ accessKeyId: string; permission: string }>,
+  ): Promise<Bucket__Output> {
+    const acl = exactAcl === undefined ? {} : { exactAcl: { grants: exactAcl.map((grant) => ({ ...grant })) } };
+    return this.call('replaceBucketGrants', { bucket, grants: grants.map((grant) => ({ ...grant })), ...acl }, 'write');
   }
   /** A new access key; with `accessKeyId` and `secretAccessKey` both given, that pair is imported. */
   createAccessKey(request: CreateAccessKeyRequest): Promise<AccessKey__Output> {

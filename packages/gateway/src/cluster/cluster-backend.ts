@@ -183,9 +183,9 @@ export class ClusterS3Backend implements S3Backend {
     return this.call(async () => bucketInfoOf(await this.components.metadata.headBucket(name)));
   }
 
-  setBucketGrants(name: string, grants: readonly BucketGrant[]): Promise<void> {
+  setBucketGrants(name: string, grants: readonly BucketGrant[], exactAcl?: readonly AclGrant[]): Promise<void> {
     return this.call(async () => {
-      await this.components.metadata.replaceBucketGrants(name, grants);
+      await this.components.metadata.replaceBucketGrants(name, grants, exactAcl);
     });
   }
 

@@ -17,7 +17,7 @@ import { checksumAlgorithms } from '../checksums';
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from '../checksums';
 import { storedSystemHeaders } from '../object-headers';
 import type { ObjectHeaders, StoredSystemHeader } from '../object-headers';
-import { decodeLegacyGrants, decodeStoredAcl, encodeStoredAcl } from '../access-control';
+import { aclGrantsFromWire, decodeLegacyGrants, decodeStoredAcl, encodeStoredAcl } from '../access-control';
 import { objectOwnershipOf } from '../xml-requests';
 import { decodeStoredTags, encodeStoredTags } from '../object-tags';
 import type { Stripe } from './stripe';
@@ -70,6 +70,7 @@ export function bucketInfoOf(record: Bucket__Output): BucketInfo {
     policy: record.policy === '' ? undefined : record.policy,
     publicAccessBlock: record.publicAccessBlock === null ? undefined : { ...record.publicAccessBlock },
     objectOwnership: objectOwnershipOf(record.objectOwnership),
+    ...(record.exactAcl === null ? {} : { exactAcl: aclGrantsFromWire(record.exactAcl.grants) }),
   };
 }
 

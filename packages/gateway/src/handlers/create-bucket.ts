@@ -6,8 +6,8 @@
  * ownership controls (bucket-ownership.ts), `x-amz-grant-*` its grants to other access keys
  * (access-control.ts), as PutBucketAcl would right after.
  */
-import { aclHeadersOf, grantsFromAclHeaders, refuseAclWhileDisabled } from '../access-control';
-import { resolveGrantees } from '../bucket-access';
+import { aclHeadersOf, bucketAclFromHeaders, refuseAclWhileDisabled } from '../access-control';
+import { resolveAclGrantees, resolveGrantees } from '../bucket-access';
 import type { ObjectOwnership } from '../backend';
 import { S3Error } from '../s3-errors';
 import { callBackend, readSmallBody, sendEmpty } from '../handler-context';
@@ -27,7 +27,9 @@ export async function handleCreateBucket(ctx: HandlerContext, bucket: string): P
   if (!principal.canCreateBuckets) {
     throw new S3Error('AccessDenied', { message: `Access Denied: access key ${principal.accessKeyId} may not create buckets (tessera key create --no-create-bucket).` });
   }
-  const grants = await resolveGrantees(ctx, grantsFromAclHeaders((name) => ctx.header(name), ctx.headerNames, principal.accessKeyId), principal.accessKeyId);
+  const stated = bucketAclFromHeaders((name) => ctx.header(name), ctx.headerNames, principal.accessKeyId);
+  const grants = await resolveGrantees(ctx, stated.grants, principal.accessKeyId);
+  const exactAcl = stated.exactAcl === undefined ? undefined : await resolveAclGrantees(ctx, stated.exactAcl);
   const objectOwnership = requestedObjectOwnership(ctx.header('x-amz-object-ownership'));
   if (objectOwnership === 'BucketOwnerEnforced') refuseAclWhileDisabled({ headers: aclHeadersOf((name) => ctx.header(name), ctx.headerNames) }, true);
   const constraint = parseCreateBucketConfiguration(await readSmallBody(ctx, createBucketBodyBytesMax));
@@ -42,6 +44,6 @@ export async function handleCreateBucket(ctx: HandlerContext, bucket: string): P
   const objectLockEnabled = ctx.header('x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true';
   await callBackend({ bucket }, () => ctx.backend.createBucket(bucket, principal.accessKeyId, { objectLockEnabled }));
   if (objectOwnership !== undefined) await callBackend({ bucket }, () => ctx.backend.setBucketOwnershipControls(bucket, objectOwnership));
-  if (grants.length > 0) await callBackend({ bucket }, () => ctx.backend.setBucketGrants(bucket, grants));
+  if (grants.length > 0 || exactAcl !== undefined) await callBackend({ bucket }, () => ctx.backend.setBucketGrants(bucket, grants, exactAcl));
   sendEmpty(ctx, 200, { Location: `/${bucket}` });
 }

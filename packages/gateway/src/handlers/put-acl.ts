@@ -1,13 +1,13 @@
 /**
  * PutBucketAcl / PutObjectAcl. The ACL comes either from headers (`x-amz-acl`, `x-amz-grant-*`)
  * or from an AccessControlPolicy body, never both (S3's rule). It replaces the bucket's grants
- * (READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL to access keys by id), or the object version's
- * ACL, kept exactly as given; grantees must exist (access-control.ts); public and group grants
+ * (READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL to access keys by id; the ACL as given is kept
+ * for GetBucketAcl), or the object version's ACL, kept exactly as given; grantees must exist (access-control.ts); public and group grants
  * are NotImplemented. An object's owner stays. In a bucket whose ACLs are disabled
  * (BucketOwnerEnforced) only the owner's full control may be stated.
  */
-import { aclHeadersOf, grantsFromAccessControlPolicy, grantsFromAclHeaders, hasAclHeaders, objectAclFromAccessControlPolicy, objectAclFromHeaders, refuseAclWhileDisabled } from '../access-control';
-import { resolveGrantees, resolveObjectGrantees } from '../bucket-access';
+import { aclHeadersOf, bucketAclFromAccessControlPolicy, bucketAclFromHeaders, hasAclHeaders, objectAclFromAccessControlPolicy, objectAclFromHeaders, refuseAclWhileDisabled } from '../access-control';
+import { resolveGrantees, resolveAclGrantees } from '../bucket-access';
 import { callBackend, changeBucketSettings, readSmallBody, sendEmpty } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
@@ -28,9 +28,10 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
     refuseAclWhileDisabled(policy === undefined ? { headers: aclHeadersOf(header, ctx.headerNames) } : { body: policy, ownerId: owner }, key === undefined);
   }
   if (key === undefined) {
-    const given = policy === undefined ? grantsFromAclHeaders(header, ctx.headerNames, owner) : grantsFromAccessControlPolicy(policy, owner);
-    const grants = await resolveGrantees(ctx, given, owner);
-    await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketGrants(bucket, grants), 200);
+    const stated = policy === undefined ? bucketAclFromHeaders(header, ctx.headerNames, owner) : bucketAclFromAccessControlPolicy(policy, owner);
+    const grants = await resolveGrantees(ctx, stated.grants, owner);
+    const exactAcl = stated.exactAcl === undefined ? undefined : await resolveAclGrantees(ctx, stated.exactAcl);
+    await changeBucketSettings(ctx, bucket, () => ctx.backend.setBucketGrants(bucket, grants, exactAcl), 200);
     return;
   }
   const current = await callBackend({ bucket, key }, () => ctx.backend.headObject(bucket, key, versionId));
@@ -38,7 +39,7 @@ export async function handlePutAcl(ctx: HandlerContext, bucket: string, key: str
   const given = policy === undefined
     ? objectAclFromHeaders(header, ctx.headerNames, { objectOwner, bucketOwner: owner })
     : objectAclFromAccessControlPolicy(policy, objectOwner);
-  const acl = given === undefined ? undefined : await resolveObjectGrantees(ctx, given);
+  const acl = given === undefined ? undefined : await resolveAclGrantees(ctx, given);
   // The default ACL that clients send routinely (`private`) changes nothing on an object that has it.
   if (acl !== undefined || current.headers.acl !== undefined || current.headers.legacyGrants !== undefined) {
     await callBackend({ bucket, key }, () => ctx.backend.setObjectAcl(bucket, key, acl, versionId));

@@ -113,10 +113,11 @@ export class InMemoryS3Backend implements S3Backend {
   }
 
   /** No key registry here: every id is accepted. */
-  async setBucketGrants(name: string, grants: readonly BucketGrant[]): Promise<void> {
+  async setBucketGrants(name: string, grants: readonly BucketGrant[], exactAcl?: readonly AclGrant[]): Promise<void> {
     this.throwInjectedFailure();
     const bucket = this.bucket(name);
-    bucket.info = { ...bucket.info, grants: grants.map((grant) => ({ ...grant })) };
+    const { exactAcl: _previous, ...info } = bucket.info;
+    bucket.info = { ...info, grants: grants.map((grant) => ({ ...grant })), ...(exactAcl === undefined ? {} : { exactAcl: exactAcl.map((grant) => ({ ...grant })) }) };
   }
 
   async setBucketTags(name: string, tags: readonly Tag[]): Promise<void> {
