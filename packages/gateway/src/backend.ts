@@ -68,6 +68,12 @@ export interface PublicAccessBlock {
 }
 
 /** One access key's rights in a bucket it does not own (S3 ACL permissions; all four are FULL_CONTROL). */
+/** How DeleteObject deletes: bypassing GOVERNANCE retention, and only if the object has an ETag. */
+export interface DeleteOptions {
+  readonly bypassGovernance?: boolean;
+  readonly ifMatchEtag?: string;
+}
+
 export interface BucketGrant {
   readonly accessKeyId: string;
   /** READ: GET, HEAD and listings. */
@@ -339,8 +345,10 @@ export interface S3Backend {
   /**
    * Without a version id: deletes the key's latest version (a delete marker in a bucket with
    * versioning); idempotent. With one: deletes that version for good. Throws NoSuchBucket.
+   * `ifMatchEtag` (S3 If-Match, unquoted; "*" any object): checked atomically against the version
+   * the delete removes; PreconditionFailed on another ETag, NoSuchKey when there is no object.
    */
-  deleteObject(bucket: string, key: string, versionId?: string, options?: { readonly bypassGovernance?: boolean }): Promise<DeleteObjectResult>;
+  deleteObject(bucket: string, key: string, versionId?: string, options?: DeleteOptions): Promise<DeleteObjectResult>;
   /**
    * Replaces the tag set of the current (or named) version; an empty list removes them. Its data,
    * ETag and Last-Modified stay. Tags are validated by the gateway. Throws as headObject.

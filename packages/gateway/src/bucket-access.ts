@@ -58,12 +58,12 @@ export function policyOf(info: BucketInfo, logger: Logger): BucketPolicy | undef
   return parsed;
 }
 
-/** Request headers a policy condition can name as `s3:<header>`. */
+/** Request headers a policy condition can name as `s3:<header>` (`s3:if-match`: conditional deletes, as S3 lets policies require them). */
 const conditionHeaders = [
   'x-amz-acl', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-customer-algorithm', 'x-amz-copy-source',
   'x-amz-metadata-directive', 'x-amz-storage-class', 'x-amz-content-sha256', 'x-amz-grant-read', 'x-amz-grant-write',
   'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control', 'x-amz-object-lock-mode',
-  'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold',
+  'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold', 'if-match',
 ];
 
 /**

@@ -7,7 +7,7 @@
  * plaintext byte of an encrypted object, the master key or a client's key.
  */
 import type {
-  BucketGrant, CompleteMultipartRequest, DefaultRetention, DeleteObjectResult, ListObjectsPage, ListObjectsRequest, ListPartsPage, ListUploadsPage,
+  BucketGrant, CompleteMultipartRequest, DefaultRetention, DeleteObjectResult, DeleteOptions, ListObjectsPage, ListObjectsRequest, ListPartsPage, ListUploadsPage,
   ListUploadsRequest, ListVersionsPage, ListVersionsRequest, MultipartChecksum, MultipartUploadInfo, ObjectInfo, ObjectLockChange, ObjectReadOptions, ObjectReader,
   ObjectOwnership, PartInfo, PublicAccessBlock, PutObjectRequest, S3Backend, BucketInfo, UploadPartOptions,
 } from './backend';
@@ -122,7 +122,7 @@ export class EncryptingBackend implements S3Backend {
     };
   }
 
-  deleteObject(bucket: string, key: string, versionId?: string, options?: { readonly bypassGovernance?: boolean }): Promise<DeleteObjectResult> {
+  deleteObject(bucket: string, key: string, versionId?: string, options?: DeleteOptions): Promise<DeleteObjectResult> {
     return this.inner.deleteObject(bucket, key, versionId, options);
   }
   setObjectTags(bucket: string, key: string, tags: readonly Tag[], versionId?: string): Promise<ObjectInfo> {

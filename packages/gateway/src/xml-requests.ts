@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { checksumAlgorithms } from './checksums';
+import { checksumAlgorithms, unquoteEtag } from './checksums';
 import type { ChecksumValues } from './checksums';
 import type { RequestedPart } from './multipart';
 import { partNumberMax } from './parse-s3-request';
@@ -126,7 +126,8 @@ export function parseCompleteMultipartUpload(body: Buffer): RequestedPart[] {
 
 export interface DeleteRequest {
   readonly quiet: boolean;
-  readonly objects: readonly { readonly key: string; readonly versionId: string | undefined }[];
+  /** `etag`: the object's ETag element (S3 conditional delete, as If-Match on DeleteObject), unquoted. */
+  readonly objects: readonly { readonly key: string; readonly versionId: string | undefined; readonly etag?: string | undefined }[];
 }
 
 export function parseDeleteRequest(body: Buffer): DeleteRequest {
@@ -138,7 +139,9 @@ export function parseDeleteRequest(body: Buffer): DeleteRequest {
     const object = asNode(value, `Object ${index + 1}`);
     const key = document.text(child(object, 'Key'), 'Key');
     const versionIdValue = child(object, 'VersionId');
-    return { key, versionId: versionIdValue === undefined ? undefined : asText(versionIdValue, 'VersionId') };
+    const etagValue = child(object, 'ETag');
+    const etag = etagValue === undefined ? undefined : unquoteEtag(asText(etagValue, 'ETag').trim());
+    return { key, versionId: versionIdValue === undefined ? undefined : asText(versionIdValue, 'VersionId'), ...(etag === undefined || etag === '' ? {} : { etag }) };
   });
   if (objects.length === 0) throw malformed('at least one Object is required');
   if (objects.length > deleteObjectsKeyCountMax) throw malformed(`at most ${deleteObjectsKeyCountMax} objects may be deleted per request`);

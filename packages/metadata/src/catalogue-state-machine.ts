@@ -896,9 +896,11 @@ export class CatalogueStateMachine {
     const { key, deletedAtMs } = command;
     const bucket = await this.getBucket(command.bucket);
     const versionId = command.versionId ?? undefined;
-    if (versionId !== undefined) return this.deleteVersion(bucket, key, versionId, deletedAtMs, command.bypassGovernance === true, m);
+    const ifMatchEtag = command.ifMatchEtag ?? undefined;
+    if (versionId !== undefined) return this.deleteVersion(bucket, key, versionId, deletedAtMs, command.bypassGovernance === true, m, ifMatchEtag);
     const objectKey = keys.objectKey(bucket.name, Buffer.from(key, 'utf8'));
     const previous = await this.readJson<ObjectVersionRecord>(objectKey);
+    checkDeleteCondition(bucket.name, key, previous, ifMatchEtag);
     const ifCurrent = command.ifCurrent ?? undefined;
     if (ifCurrent !== undefined && (previous === undefined || previous.createdAtMs !== ifCurrent.createdAtMs || previous.etag !== ifCurrent.etag)) {
       throw new PreconditionFailedError(bucket.name, key, `${bucket.name}/${key} is no longer the version the delete was for`);
@@ -920,8 +922,11 @@ export class CatalogueStateMachine {
     return { deleted: true, deleteMarker: true, versionId: marker.versionId };
   }
 
-  private async deleteVersion(bucket: BucketRecord, key: string, versionId: string, deletedAtMs: number, bypassGovernance: boolean, m: Mutation): Promise<DeleteObjectResult> {
+  private async deleteVersion(
+    bucket: BucketRecord, key: string, versionId: string, deletedAtMs: number, bypassGovernance: boolean, m: Mutation, ifMatchEtag?: string,
+  ): Promise<DeleteObjectResult> {
     const found = await this.findVersion(bucket.name, key, versionId);
+    checkDeleteCondition(bucket.name, key, found === undefined || isDeleteMarker(found.version) ? undefined : found.version, ifMatchEtag);
     if (found === undefined) return { deleted: false, deleteMarker: false, versionId };
     if (!isDeleteMarker(found.version)) checkDeletable(found.version.systemMetadata, deletedAtMs, bypassGovernance);
     m.del(found.dbKey);
@@ -1525,4 +1530,17 @@ export function multipartEtag(partEtags: readonly string[]): string {
   const hash = createHash('md5');
   for (const etag of partEtags) hash.update(Buffer.from(etag.slice(0, 32), 'hex'));
   return `${hash.digest('hex')}-${partEtags.length}`;
+}
+
+/**
+ * S3 conditional delete (If-Match), against the object version the delete removes: "*" needs an
+ * object, an ETag that object's ETag. No object (none, or a delete marker) is NoSuchKeyError, as
+ * S3 answers; another ETag PreconditionFailedError. Nothing is checked without a condition.
+ */
+function checkDeleteCondition(bucket: string, key: string, version: ObjectVersionRecord | undefined, ifMatchEtag: string | undefined): void {
+  if (ifMatchEtag === undefined || ifMatchEtag === '') return;
+  if (version === undefined) throw new NoSuchKeyError(bucket, key);
+  if (ifMatchEtag !== '*' && version.etag !== ifMatchEtag) {
+    throw new PreconditionFailedError(bucket, key, `${bucket}/${key} has ETag ${version.etag}, not ${ifMatchEtag} (If-Match)`);
+  }
 }

@@ -91,6 +91,11 @@ export type Command =
       readonly ifCurrent?: DeleteCondition;
       /** x-amz-bypass-governance-retention: a version under GOVERNANCE retention may be deleted. */
       readonly bypassGovernance?: boolean;
+      /**
+       * S3 If-Match: only if the version the delete removes is an object with this ETag ("*":
+       * any object), else PreconditionFailedError, or NoSuchKeyError when there is none.
+       */
+      readonly ifMatchEtag?: string;
     }
   | {
       /** Sets, then removes, system-metadata entries of the current version (S3 object tagging). */
@@ -339,6 +344,7 @@ export function validateCommand(command: StampedCommand): void {
         validateNonNegativeInteger(command.ifCurrent.createdAtMs, 'ifCurrent.createdAtMs');
         validateEtag(command.ifCurrent.etag);
       }
+      if (command.ifMatchEtag !== undefined && command.ifMatchEtag !== null && command.ifMatchEtag !== '*') validateShortString(command.ifMatchEtag, 'ifMatchEtag');
       return;
     case 'setBucketLifecycle':
       validateBucketName(command.bucket);

@@ -265,6 +265,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
         ...(req.versionId === '' ? {} : { versionId: req.versionId }),
         ...(req.ifCurrent === null ? {} : { ifCurrent: { createdAtMs: req.ifCurrent.createdAtMs, etag: req.ifCurrent.etag } }),
         ...(req.bypassGovernance ? { bypassGovernance: true } : {}),
+        ...(req.ifMatchEtag === '' ? {} : { ifMatchEtag: req.ifMatchEtag }),
       }, rid)),
     UpdateObjectMetadata: u('UpdateObjectMetadata', async (req, rid) =>
       objectToProto(await propose<ObjectVersionRecord>({

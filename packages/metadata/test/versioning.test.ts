@@ -4,8 +4,9 @@
 // a noncurrent version's stripe.
 // Method: a real CatalogueStateMachine over LevelDB in a temp dir; commands applied as the Raft
 // host would, some in one applyEntries batch so apply must see its own pending writes.
-import { BucketNotEmptyError, InvalidArgumentError, NoSuchKeyError, NoSuchVersionError, VersionIsDeleteMarkerError } from '@tessera/rpc';
+import { BucketNotEmptyError, InvalidArgumentError, NoSuchKeyError, NoSuchVersionError, PreconditionFailedError, VersionIsDeleteMarkerError } from '@tessera/rpc';
 import type { DeleteObjectResult } from '../src/catalogue-state-machine';
+import { validateCommand } from '../src/commands';
 import type { Command } from '../src/commands';
 import type { ListVersionsPage } from '../src/list-versions';
 import { listObjectVersions } from '../src/list-versions';
@@ -109,6 +110,32 @@ test('deleting the current version by id promotes the newest older object; data 
   expect(await cat.machine.listNodeShards('sn-1', '', 0, 10)).toEqual([]);
   expect((await list()).versions).toEqual([]);
   await ok({ type: 'deleteBucket', bucket: 'data' });
+});
+
+test('If-Match on a delete (S3 conditional deletes) is checked at apply against the version it removes; a refusal changes nothing', async () => {
+  const conditional = (key: string, ifMatchEtag: string, versionId?: string): Command =>
+    ({ type: 'deleteObject', bucket: 'data', key, deletedAtMs: 5, markerVersionId: 'feedfacecafe', ifMatchEtag, ...(versionId === undefined ? {} : { versionId }) });
+  const putTagged = async (body: string, etag: string): Promise<ObjectVersionRecord> => (await ok({ ...putInline('data', 'k', body, 'abcdef0123456789'), etag })) as ObjectVersionRecord;
+  const v1 = await putTagged('one', '11111111111111111111111111111111');
+  expect(await applyRefused(cat, conditional('k', '0123456789abcdef0123456789abcdef'))).toBeInstanceOf(PreconditionFailedError);
+  expect(await applyRefused(cat, conditional('missing', '*'))).toBeInstanceOf(NoSuchKeyError);
+  expect(summary(await list())).toEqual(['k one latest']);
+  await ok(conditional('k', v1.etag));
+  expect((await list()).versions).toEqual([]);
+
+  await versioning('Enabled');
+  const older = await putTagged('two', '22222222222222222222222222222222');
+  const newer = await putTagged('three', '33333333333333333333333333333333');
+  expect(await applyRefused(cat, conditional('k', older.etag))).toBeInstanceOf(PreconditionFailedError);
+  expect(await applyRefused(cat, conditional('k', newer.etag, older.versionId))).toBeInstanceOf(PreconditionFailedError);
+  await ok(conditional('k', '*'));
+  // The latest is now a delete marker: no object to match, by key or by the marker's id.
+  expect(await applyRefused(cat, conditional('k', '*'))).toBeInstanceOf(NoSuchKeyError);
+  const marker = (await list()).versions.find(({ version }) => 'deleteMarker' in version);
+  expect(await applyRefused(cat, conditional('k', '*', marker?.version.versionId))).toBeInstanceOf(NoSuchKeyError);
+  await ok(conditional('k', older.etag, older.versionId));
+  expect(summary(await list())).toEqual(['k marker latest', 'k three']);
+  expect(() => validateCommand(conditional('k', 'x'.repeat(5000)))).toThrow(InvalidArgumentError);
 });
 
 test('a noncurrent version id that does not exist is NoSuchVersion; a malformed one is InvalidArgument; deleting either changes nothing', async () => {

@@ -244,9 +244,13 @@ export class MetadataClient {
   /**
    * `versionId` empty: the key's latest version (a delete marker in a bucket with versioning).
    * `ifCurrent`: only if the current version is still that one (PreconditionFailedError otherwise).
+   * `ifMatchEtag`: S3's If-Match, checked at apply against the version the delete removes ("*":
+   * any object; PreconditionFailedError, or NoSuchKeyError when there is no object).
    */
-  deleteObject(bucket: string, key: string, versionId = '', ifCurrent?: { createdAtMs: number; etag: string }, bypassGovernance = false): Promise<DeleteObjectResponse__Output> {
-    return this.call('deleteObject', { bucket, key, versionId, bypassGovernance, ...(ifCurrent === undefined ? {} : { ifCurrent }) }, 'write');
+  deleteObject(
+    bucket: string, key: string, versionId = '', ifCurrent?: { createdAtMs: number; etag: string }, bypassGovernance = false, ifMatchEtag = '',
+  ): Promise<DeleteObjectResponse__Output> {
+    return this.call('deleteObject', { bucket, key, versionId, bypassGovernance, ifMatchEtag, ...(ifCurrent === undefined ? {} : { ifCurrent }) }, 'write');
   }
   /** PutObjectLockConfiguration. */
   setBucketObjectLock(request: SetBucketObjectLockRequest): Promise<Bucket__Output> {

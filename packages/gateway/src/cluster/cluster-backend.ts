@@ -27,6 +27,7 @@ import type {
   CompleteMultipartRequest,
   DefaultRetention,
   DeleteObjectResult,
+  DeleteOptions,
   ListEntry,
   ListObjectsPage,
   ListObjectsRequest,
@@ -262,9 +263,11 @@ export class ClusterS3Backend implements S3Backend {
     });
   }
 
-  deleteObject(bucket: string, key: string, versionId = '', options: { readonly bypassGovernance?: boolean } = {}): Promise<DeleteObjectResult> {
+  deleteObject(bucket: string, key: string, versionId = '', options: DeleteOptions = {}): Promise<DeleteObjectResult> {
     return this.call(async () => {
-      const result = await this.components.metadata.deleteObject(bucket, key, versionId, undefined, options.bypassGovernance === true);
+      const result = await this.components.metadata
+        .deleteObject(bucket, key, versionId, undefined, options.bypassGovernance === true, options.ifMatchEtag ?? '')
+        .catch((error: unknown) => { throw preconditionErrorOf(error); });
       return { versionId: result.versionId === '' ? undefined : result.versionId, deleteMarker: result.deleteMarker };
     });
   }

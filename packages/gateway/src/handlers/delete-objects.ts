@@ -1,7 +1,8 @@
 /**
  * DeleteObjects: multi-object delete of up to 1000 keys, quiet mode; per-key failures are
  * reported in the result, not as a failure of the whole request (AccessDenied too: each key is
- * checked against the bucket's policy as S3 does).
+ * checked against the bucket's policy as S3 does). An object's `ETag` element makes its delete
+ * conditional, as If-Match does DeleteObject's (PreconditionFailed / NoSuchKey per key).
  */
 import { objectDeleteAccess } from '../access-policy';
 import { checkAccess } from '../bucket-access';
@@ -13,15 +14,17 @@ import { callBackend, readSmallBody, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { requestContextOf } from '../request-context';
 import { deleteObjectsBodyBytesMax, parseDeleteRequest } from '../xml-requests';
+import type { DeleteRequest } from '../xml-requests';
 import { deleteResultXml } from '../xml-responses';
 import type { DeleteOutcome } from '../xml-responses';
 
-async function deleteOne(ctx: HandlerContext, bucket: string, key: string, versionId: string | undefined, bypassGovernance: boolean): Promise<DeleteOutcome> {
+async function deleteOne(ctx: HandlerContext, bucket: string, object: DeleteRequest['objects'][number], bypassGovernance: boolean): Promise<DeleteOutcome> {
+  const { key, versionId, etag } = object;
   if (Buffer.byteLength(key, 'utf8') > keyLengthBytesMax || key === '') return { kind: 'error', key, versionId, code: 'KeyTooLongError', message: 'Your key is too long' };
   try {
     // Each key is its own resource: a bucket policy may allow or deny some keys and not others.
     for (const required of objectDeleteAccess(bucket, key, versionId, bypassGovernance)) await checkAccess(ctx, required);
-    const result = await ctx.backend.deleteObject(bucket, key, versionId, { bypassGovernance });
+    const result = await ctx.backend.deleteObject(bucket, key, versionId, { bypassGovernance, ...(etag === undefined ? {} : { ifMatchEtag: etag }) });
     return { kind: 'deleted', key, versionId, deleteMarkerVersionId: result.deleteMarker ? result.versionId : undefined };
   } catch (error) {
     const s3Error = toS3Error(mapBackendError(error, { bucket, key }), ctx.logger, requestContextOf(ctx.res).requestId);
@@ -35,6 +38,6 @@ export async function handleDeleteObjects(ctx: HandlerContext, bucket: string): 
   const outcomes: DeleteOutcome[] = [];
   // Sequential on purpose: a 1000-key delete must not become 1000 concurrent metadata commits.
   const bypassGovernance = bypassGovernanceOf((name) => ctx.header(name));
-  for (const object of request.objects) outcomes.push(await deleteOne(ctx, bucket, object.key, object.versionId, bypassGovernance));
+  for (const object of request.objects) outcomes.push(await deleteOne(ctx, bucket, object, bypassGovernance));
   sendXml(ctx, 200, deleteResultXml(outcomes, request.quiet));
 }

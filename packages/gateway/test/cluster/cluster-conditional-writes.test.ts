@@ -3,7 +3,9 @@
  * with `If-None-Match: *` for one key give exactly one 200 and seven 412 PreconditionFailed, the
  * stored body is the winner's, and the losers' shards are deleted from the nodes (nothing of
  * theirs is visible or left on disk); If-Match with a stale ETag fails; CompleteMultipartUpload with a failed condition
- * leaves the upload in place. Method: the in-process cluster fixture (3 metadata nodes, 9
+ * leaves the upload in place; DeleteObject and DeleteObjects with If-Match / ETag delete only the
+ * object they name, atomically (412 for another ETag, 404 when there is no object, a versioned
+ * bucket's current or named version). Method: the in-process cluster fixture (3 metadata nodes, 9
  * storage nodes, the real gateway) driven by @aws-sdk/client-s3; bodies compared by SHA-256,
  * shard files counted on the storage nodes' disks.
  */
@@ -13,15 +15,19 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListPartsCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { shardFilesOnDisk, startTestCluster, waitFor } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
-import { s3ErrorOf } from '../support/s3-error-of';
+import { s3ErrorOf, s3StatusAndName } from '../support/s3-error-of';
 
 jest.setTimeout(120_000);
 
@@ -130,4 +136,45 @@ test('CompleteMultipartUpload with a failed condition leaves the upload for a re
   expect(refused2.name).toBe('PreconditionFailed');
   await cluster.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'mpu', UploadId: second.UploadId }));
   expect(sha256(await getBody('mpu'))).toBe(sha256(partBody));
+});
+
+test('DeleteObject If-Match (S3 conditional deletes): a stale ETag is 412 and the object stays, a missing object 404, the current ETag or * deletes; in a versioned bucket it names the version it removes; DeleteObjects takes an ETag per key', async () => {
+  const stale = `"${createHash('md5').update(randomBytes(8)).digest('hex')}"`;
+  const put = await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'guarded', Body: randomBytes(200 * 1024) }));
+  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'guarded', IfMatch: stale })))).toEqual([412, 'PreconditionFailed']);
+  expect((await cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'guarded' }))).ETag).toBe(put.ETag);
+  await cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'guarded', IfMatch: put.ETag }));
+  expect(await s3StatusAndName(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'guarded' })))).toEqual([404, 'NotFound']);
+  // Without the header a missing key is still 204; with it, 404 NoSuchKey.
+  await cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'guarded' }));
+  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'guarded', IfMatch: '*' })))).toEqual([404, 'NoSuchKey']);
+  await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'guarded', Body: 'again' }));
+  await cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'guarded', IfMatch: '*' }));
+  // The directory-bucket conditions are refused, not ignored.
+  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'guarded', IfMatchSize: 5 })))).toEqual([501, 'NotImplemented']);
+
+  const versioned = 'conditional-versions';
+  await cluster.s3.send(new CreateBucketCommand({ Bucket: versioned }));
+  await cluster.s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }));
+  const first = await cluster.s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'k', Body: 'first' }));
+  const second = await cluster.s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'k', Body: 'second' }));
+  // The current version is `second`: the first version's ETag no longer matches.
+  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', IfMatch: first.ETag })))).toEqual([412, 'PreconditionFailed']);
+  const marker = await cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', IfMatch: second.ETag }));
+  expect(marker.DeleteMarker).toBe(true);
+  // Behind a delete marker there is no object to match.
+  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', IfMatch: '*' })))).toEqual([404, 'NoSuchKey']);
+  // By version id, the condition is the named version's.
+  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', VersionId: first.VersionId, IfMatch: second.ETag })))).toEqual([412, 'PreconditionFailed']);
+  await cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', VersionId: first.VersionId, IfMatch: first.ETag }));
+  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', VersionId: marker.VersionId, IfMatch: '*' })))).toEqual([404, 'NoSuchKey']);
+
+  const a = await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'batch-a', Body: 'a' }));
+  await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'batch-b', Body: 'b' }));
+  const result = await cluster.s3.send(new DeleteObjectsCommand({
+    Bucket: bucket, Delete: { Objects: [{ Key: 'batch-a', ETag: a.ETag }, { Key: 'batch-b', ETag: stale }, { Key: 'batch-missing', ETag: '*' }] },
+  }));
+  expect(result.Deleted?.map((entry) => entry.Key)).toEqual(['batch-a']);
+  expect(result.Errors?.map((entry) => `${entry.Key}:${entry.Code}`)).toEqual(['batch-b:PreconditionFailed', 'batch-missing:NoSuchKey']);
+  expect(sha256(await getBody('batch-b'))).toBe(sha256(Buffer.from('b')));
 });

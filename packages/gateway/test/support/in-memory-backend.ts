@@ -11,6 +11,7 @@ import type { AclGrant } from '../../src/access-control';
 import { S3BackendError } from '../../src/backend';
 import type {
   BucketGrant,
+  DeleteOptions,
   BucketInfo,
   CompleteMultipartRequest,
   DeleteObjectResult,
@@ -195,9 +196,15 @@ export class InMemoryS3Backend implements S3Backend {
     };
   }
 
-  async deleteObject(bucketName: string, key: string, versionId?: string): Promise<DeleteObjectResult> {
+  async deleteObject(bucketName: string, key: string, versionId?: string, options: DeleteOptions = {}): Promise<DeleteObjectResult> {
     if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion');
-    this.bucket(bucketName).objects.delete(key);
+    const bucket = this.bucket(bucketName);
+    if (options.ifMatchEtag !== undefined) {
+      const current = bucket.objects.get(key);
+      if (current === undefined) throw new S3BackendError('NoSuchKey', `no object ${key}`);
+      if (options.ifMatchEtag !== '*' && current.info.etag !== options.ifMatchEtag) throw new S3BackendError('PreconditionFailed', `${key} has another ETag`);
+    }
+    bucket.objects.delete(key);
     return { versionId: undefined, deleteMarker: false };
   }
 
