@@ -68,4 +68,8 @@ export function refuseUnsupportedWriteHeaders(header: (name: string) => string |
   if (header('x-amz-website-redirect-location') !== undefined) {
     throw new S3Error('NotImplemented', { message: 'Website redirects (x-amz-website-redirect-location) are not implemented by Tessera.' });
   }
+  // An append (S3 takes it in directory buckets only) must not become an overwrite.
+  if (header('x-amz-write-offset-bytes') !== undefined) {
+    throw new S3Error('NotImplemented', { message: 'Appending to an object (x-amz-write-offset-bytes) is not implemented by Tessera.' });
+  }
 }

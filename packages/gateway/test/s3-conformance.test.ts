@@ -12,6 +12,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import {
+  AbortMultipartUploadCommand,
   CopyObjectCommand,
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -47,6 +48,7 @@ import {
   PutObjectTaggingCommand,
   ListBucketsCommand,
   ListObjectVersionsCommand,
+  ListPartsCommand,
   ListObjectsV2Command,
   ListObjectsCommand,
   PutBucketAclCommand,
@@ -432,7 +434,7 @@ test('ListBuckets pages by prefix, max-buckets and continuation-token, with Buck
   expect([bad.status, errorCode(bad)]).toEqual([400, 'InvalidArgument']);
 });
 
-test('Object Lock headers on a bucket without Object Lock are InvalidRequest, malformed ones InvalidArgument; website redirects NotImplemented; nothing stored', async () => {
+test('Object Lock headers on a bucket without Object Lock are InvalidRequest, malformed ones InvalidArgument; website redirects and appends NotImplemented; nothing stored', async () => {
   const locked = client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) }));
   expect(await sdkError(locked)).toEqual({ status: 400, code: 'InvalidRequest' });
   expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })))).toEqual({ status: 400, code: 'InvalidRequest' });
@@ -440,6 +442,12 @@ test('Object Lock headers on a bucket without Object Lock are InvalidRequest, ma
   const past = client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date(Date.now() - 1000) }));
   expect(await sdkError(past)).toEqual({ status: 400, code: 'InvalidArgument' });
   expect(await sdkError(client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'locked', WebsiteRedirectLocation: '/elsewhere' })))).toEqual({ status: 501, code: 'NotImplemented' });
+  // An append must not become an overwrite, nor a conditional abort an unconditional one.
+  expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', WriteOffsetBytes: 0 })))).toEqual({ status: 501, code: 'NotImplemented' });
+  const upload = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'kept-upload' }));
+  expect(await sdkError(client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'kept-upload', UploadId: upload.UploadId, IfMatchInitiatedTime: new Date() })))).toEqual({ status: 501, code: 'NotImplemented' });
+  expect((await client.send(new ListPartsCommand({ Bucket: bucket, Key: 'kept-upload', UploadId: upload.UploadId }))).UploadId).toBe(upload.UploadId);
+  await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'kept-upload', UploadId: upload.UploadId }));
   expect(await sdkError(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'locked' })))).toMatchObject({ status: 404 });
 });
 
