@@ -3,8 +3,8 @@
  * - A bucket's owner (the access key that created it) has FULL_CONTROL of it; other access keys
  *   have what its grants say (access-policy.ts): READ (read objects, list), WRITE (write and
  *   delete objects), READ_ACP (read the bucket's ACL), WRITE_ACP (replace it), FULL_CONTROL (all
- *   four). PutBucketAcl (and CreateBucket's x-amz-grant-* headers) set them, GetBucketAcl shows
- *   them.
+ *   four). PutBucketAcl (and CreateBucket's x-amz-grant-* headers) set them; GetBucketAcl shows
+ *   the ACL as they stated it (else the owner's FULL_CONTROL and the grants).
  * - An object version has an owner and an ACL of its own, as in S3 with ObjectWriter ownership
  *   (the default, as in RGW and in S3 before 2023): the key that wrote it owns it (its bucket's
  *   owner when the bucket's owner or the root key wrote it, or when the bucket's ownership
@@ -17,9 +17,10 @@
  *   grants and policy admit keep reading and deleting every object in it, but the ACL of an
  *   object another key owns is that key's to give.
  * The canned ACLs `private`, `bucket-owner-full-control` and `bucket-owner-read` name only the
- * object's and the bucket's owners. Anything wider (public-read, authenticated-read, group or
- * e-mail grantees) is refused with NotImplemented, never stored or ignored: a client must not
- * believe something is public when it is not.
+ * object's and the bucket's owners. Anything wider (public-read, authenticated-read, group
+ * grantees) is refused with NotImplemented, never stored or ignored: a client must not believe
+ * something is public when it is not. E-mail grantees are UnresolvableGrantByEmailAddress:
+ * access keys have no e-mail address.
  */
 import type { BucketGrant, ObjectOwnership } from './backend';
 import { S3Error } from './s3-errors';
@@ -75,7 +76,7 @@ type GrantPermission = 'read' | 'write' | 'readAcp' | 'writeAcp';
 /** S3's ACL permissions. */
 export type AclPermission = 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP' | 'FULL_CONTROL';
 
-/** One grant of an object's ACL: a permission to an access key. */
+/** One grant of an ACL (an object's, or a bucket's as stated): a permission to an access key. */
 export interface AclGrant {
   readonly accessKeyId: string;
   readonly permission: AclPermission;
@@ -378,7 +379,7 @@ export function decodeStoredAcl(text: string): AclGrant[] {
 /**
  * The grants versions written before 2026-11-24 kept besides their owner's FULL_CONTROL
  * (`x-tessera-grants`: `<key id>:<permission>[+<permission>]`, comma-separated), for
- * effectiveObjectAcl; none for an absent value, and entries that do not parse are skipped.
+ * objectAclOf; none for an absent value, and entries that do not parse are skipped.
  */
 export function decodeLegacyGrants(text: string | undefined): BucketGrant[] {
   if (text === undefined || text === '') return [];

@@ -179,11 +179,17 @@ export interface ObjectReader {
   read(startByte: number, endByteInclusive: number): AsyncIterable<Uint8Array>;
 }
 
-/** Conditional writes: If-None-Match: * and If-Match: "<etag>", checked atomically at commit. */
+/**
+ * Conditional writes, checked atomically at commit against the current object (a delete marker
+ * is none): If-None-Match: * or ETags, If-Match: * or ETags. ETags unquoted; a list is
+ * comma-separated.
+ */
 export interface WriteCondition {
   readonly ifNoneMatchAny: boolean;
-  /** Unquoted ETag the current version must have. */
+  /** "*" (an object must exist) or the ETags one of which the current object must have. */
   readonly ifMatchEtag: string | undefined;
+  /** ETags the current object must not have. */
+  readonly ifNoneMatchEtags?: string | undefined;
 }
 
 export interface PutObjectRequest {

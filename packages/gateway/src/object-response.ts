@@ -45,14 +45,25 @@ export function versionIdHeader(versionId: string | undefined): Record<string, s
   return versionId === undefined ? {} : { 'x-amz-version-id': versionId };
 }
 
-/** If-None-Match: * and If-Match on writes (S3 conditional writes). */
+/**
+ * If-None-Match and If-Match on writes (S3 conditional writes): `*` or ETags (quoted or not,
+ * comma-separated), as RFC 7232 reads them and s3-tests expects; an empty value is no condition.
+ */
 export function writeConditionOf(header: (name: string) => string | undefined): WriteCondition {
-  const ifNoneMatch = header('if-none-match');
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
-    throw new S3Error('NotImplemented', { message: 'Only If-None-Match: * is supported on writes.' });
-  }
-  const ifMatch = header('if-match');
-  return { ifNoneMatchAny: ifNoneMatch !== undefined, ifMatchEtag: ifMatch === undefined ? undefined : unquoteEtag(ifMatch) };
+  const ifNoneMatch = etagListOf(header('if-none-match'));
+  const ifMatch = etagListOf(header('if-match'));
+  const ifNoneMatchAny = ifNoneMatch?.includes('*') === true;
+  return {
+    ifNoneMatchAny,
+    ifMatchEtag: ifMatch === undefined ? undefined : ifMatch.includes('*') ? '*' : ifMatch.join(','),
+    ...(ifNoneMatch === undefined || ifNoneMatchAny ? {} : { ifNoneMatchEtags: ifNoneMatch.join(',') }),
+  };
+}
+
+/** A conditional header's ETags unquoted (`W/` weak tags compared as strong), or undefined when absent or empty. */
+function etagListOf(value: string | undefined): string[] | undefined {
+  const etags = (value ?? '').split(',').map((etag) => unquoteEtag(etag.trim().replace(/^W\//, ''))).filter((etag) => etag !== '');
+  return etags.length === 0 ? undefined : etags;
 }
 
 /**

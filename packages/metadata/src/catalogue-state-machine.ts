@@ -18,7 +18,7 @@ import type {
   AccessKeyRecord, BucketGrantRecord, BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, EncryptionMasterKeyRecord, LifecycleRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
   WriteCondition,
 } from './model';
-import { bucketGrantRecord, grantsAnything, isDeleteMarker } from './model';
+import { bucketGrantRecord, etagListMatches, grantsAnything, isDeleteMarker } from './model';
 import type { AclGrantRecord } from './model';
 import type {
   BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
@@ -660,8 +660,10 @@ export class CatalogueStateMachine {
     return record;
   }
 
-  /** The bucket with exactly these grants; each names an existing key that does not own it. */
-  /** The bucket with `grants`, and `exactAcl` as the ACL it shows (absent: any earlier one goes with the grants it described). */
+  /**
+   * The bucket with exactly these grants, each naming an existing key that does not own it, and
+   * `exactAcl` as the ACL it shows (absent: any earlier one goes with the grants it described).
+   */
   private async writeGrants(bucket: BucketRecord, grants: readonly BucketGrantRecord[], m: Mutation, exactAcl?: readonly AclGrantRecord[]): Promise<BucketRecord> {
     if (grants.length > 0 && bucket.objectOwnership === 'BucketOwnerEnforced') {
       throw new InvalidArgumentError(`bucket ${bucket.name} has ACLs disabled (object ownership BucketOwnerEnforced): share it with a bucket policy, or remove its ownership controls first`);
@@ -758,19 +760,24 @@ export class CatalogueStateMachine {
   }
 
   /**
-   * S3 conditional write against the current version: If-None-Match: * fails if the key
-   * exists, If-Match fails if it does not (NoSuchKey, as S3 answers) or has another ETag.
-   * `onFailure` runs before the refusal is thrown.
+   * S3 conditional write against the current object (a delete marker is none): If-None-Match: *
+   * fails if there is one, If-None-Match: <etags> if it has one of them; If-Match fails if there
+   * is none (NoSuchKey, as S3 answers) or (unless "*") it has none of the ETags. `onFailure` runs
+   * before the refusal is thrown.
    */
   private async checkCondition(bucket: string, key: string, condition: WriteCondition | undefined | null, onFailure: () => Promise<void>): Promise<void> {
     if (condition === undefined || condition === null) return;
-    const ifMatchEtag = condition.ifMatchEtag === undefined || condition.ifMatchEtag === null || condition.ifMatchEtag === '' ? undefined : condition.ifMatchEtag;
-    if (!condition.ifNoneMatchAny && ifMatchEtag === undefined) return;
+    const present = (value: string | undefined | null): string | undefined => (value === undefined || value === null || value === '' ? undefined : value);
+    const ifMatchEtag = present(condition.ifMatchEtag);
+    const ifNoneMatchEtags = present(condition.ifNoneMatchEtags);
+    if (!condition.ifNoneMatchAny && ifMatchEtag === undefined && ifNoneMatchEtags === undefined) return;
     const current = await this.readJson<ObjectVersionRecord>(keys.objectKey(bucket, Buffer.from(key, 'utf8')));
     let failure: MetadataError | undefined;
     if (condition.ifNoneMatchAny && current !== undefined) failure = new PreconditionFailedError(bucket, key, `${bucket}/${key} exists (If-None-Match: *)`);
-    else if (ifMatchEtag !== undefined && current === undefined) failure = new NoSuchKeyError(bucket, key);
-    else if (ifMatchEtag !== undefined && current !== undefined && current.etag !== ifMatchEtag) {
+    else if (ifNoneMatchEtags !== undefined && current !== undefined && etagListMatches(ifNoneMatchEtags, current.etag)) {
+      failure = new PreconditionFailedError(bucket, key, `${bucket}/${key} has ETag ${current.etag} (If-None-Match)`);
+    } else if (ifMatchEtag !== undefined && current === undefined) failure = new NoSuchKeyError(bucket, key);
+    else if (ifMatchEtag !== undefined && current !== undefined && !etagListMatches(ifMatchEtag, current.etag)) {
       failure = new PreconditionFailedError(bucket, key, `${bucket}/${key} has ETag ${current.etag}, not ${ifMatchEtag} (If-Match)`);
     }
     if (failure === undefined) return;
@@ -846,6 +853,11 @@ export class CatalogueStateMachine {
     });
   }
 
+  /** The newest entry of the key's version table (with no current object: a delete marker), if any. */
+  private async latestVersionOf(bucket: string, key: string): Promise<StoredVersion | undefined> {
+    return (await this.noncurrentVersionsOf(bucket, key))[0]?.version;
+  }
+
   /**
    * After the current version went away: the newest noncurrent version becomes current if it
    * is an object (a delete marker stays in the version table as the latest version).
@@ -900,7 +912,7 @@ export class CatalogueStateMachine {
     if (versionId !== undefined) return this.deleteVersion(bucket, key, versionId, deletedAtMs, command.bypassGovernance === true, m, ifMatchEtag);
     const objectKey = keys.objectKey(bucket.name, Buffer.from(key, 'utf8'));
     const previous = await this.readJson<ObjectVersionRecord>(objectKey);
-    checkDeleteCondition(bucket.name, key, previous, ifMatchEtag);
+    if (ifMatchEtag !== undefined) checkDeleteCondition(bucket.name, key, previous ?? (await this.latestVersionOf(bucket.name, key)) ?? 'none', ifMatchEtag);
     const ifCurrent = command.ifCurrent ?? undefined;
     if (ifCurrent !== undefined && (previous === undefined || previous.createdAtMs !== ifCurrent.createdAtMs || previous.etag !== ifCurrent.etag)) {
       throw new PreconditionFailedError(bucket.name, key, `${bucket.name}/${key} is no longer the version the delete was for`);
@@ -926,7 +938,7 @@ export class CatalogueStateMachine {
     bucket: BucketRecord, key: string, versionId: string, deletedAtMs: number, bypassGovernance: boolean, m: Mutation, ifMatchEtag?: string,
   ): Promise<DeleteObjectResult> {
     const found = await this.findVersion(bucket.name, key, versionId);
-    checkDeleteCondition(bucket.name, key, found === undefined || isDeleteMarker(found.version) ? undefined : found.version, ifMatchEtag);
+    checkDeleteCondition(bucket.name, key, found?.version ?? 'none', ifMatchEtag);
     if (found === undefined) return { deleted: false, deleteMarker: false, versionId };
     if (!isDeleteMarker(found.version)) checkDeletable(found.version.systemMetadata, deletedAtMs, bypassGovernance);
     m.del(found.dbKey);
@@ -1533,14 +1545,16 @@ export function multipartEtag(partEtags: readonly string[]): string {
 }
 
 /**
- * S3 conditional delete (If-Match), against the object version the delete removes: "*" needs an
- * object, an ETag that object's ETag. No object (none, or a delete marker) is NoSuchKeyError, as
- * S3 answers; another ETag PreconditionFailedError. Nothing is checked without a condition.
+ * S3 conditional delete (If-Match), against the version the delete removes: "*" needs an object,
+ * ETags that object's ETag among them. As S3 answers: no version at all is NoSuchKeyError; a
+ * delete marker (it has no ETag) or another ETag PreconditionFailedError. Nothing is checked
+ * without a condition.
  */
-function checkDeleteCondition(bucket: string, key: string, version: ObjectVersionRecord | undefined, ifMatchEtag: string | undefined): void {
+function checkDeleteCondition(bucket: string, key: string, version: StoredVersion | 'none', ifMatchEtag: string | undefined): void {
   if (ifMatchEtag === undefined || ifMatchEtag === '') return;
-  if (version === undefined) throw new NoSuchKeyError(bucket, key);
-  if (ifMatchEtag !== '*' && version.etag !== ifMatchEtag) {
+  if (version === 'none') throw new NoSuchKeyError(bucket, key);
+  if (isDeleteMarker(version)) throw new PreconditionFailedError(bucket, key, `the latest version of ${bucket}/${key} is a delete marker (If-Match)`);
+  if (!etagListMatches(ifMatchEtag, version.etag)) {
     throw new PreconditionFailedError(bucket, key, `${bucket}/${key} has ETag ${version.etag}, not ${ifMatchEtag} (If-Match)`);
   }
 }

@@ -527,14 +527,18 @@ function validateVersionFields(fields: VersionFields): void {
   validateDataLocation(fields.stripe, fields.inlineData, fields.sizeBytes);
 }
 
+/** If-Match / If-None-Match values: a few ETags, comma-separated. */
+const conditionEtagsLengthMax = 1024;
+
 /** A condition is absent or an object. Any If-Match ETag is allowed (one that names no version simply fails). */
 function validateCondition(condition: WriteCondition | undefined | null): void {
   if (condition === undefined || condition === null) return;
   if (typeof condition !== 'object') throw new InvalidArgumentError('condition must be an object');
   if (typeof condition.ifNoneMatchAny !== 'boolean') throw new InvalidArgumentError('condition.ifNoneMatchAny must be a boolean');
-  if (condition.ifMatchEtag !== undefined && condition.ifMatchEtag !== null) {
-    if (typeof condition.ifMatchEtag !== 'string' || condition.ifMatchEtag.length === 0 || condition.ifMatchEtag.length > 128) {
-      throw new InvalidArgumentError('condition.ifMatchEtag must be a non-empty string of at most 128 characters');
+  for (const [name, value] of [['ifMatchEtag', condition.ifMatchEtag], ['ifNoneMatchEtags', condition.ifNoneMatchEtags]] as const) {
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || value.length === 0 || value.length > conditionEtagsLengthMax) {
+      throw new InvalidArgumentError(`condition.${name} must be a non-empty string of at most ${conditionEtagsLengthMax} characters`);
     }
   }
 }

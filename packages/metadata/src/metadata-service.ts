@@ -443,8 +443,9 @@ function conditionOf(condition: WriteConditionProto | null | undefined): { condi
   if (condition === null || condition === undefined) return {};
   const ifNoneMatchAny = condition.ifNoneMatchAny === true;
   const ifMatchEtag = condition.ifMatchEtag === undefined || condition.ifMatchEtag === '' ? undefined : condition.ifMatchEtag;
-  if (!ifNoneMatchAny && ifMatchEtag === undefined) return {};
-  return { condition: { ifNoneMatchAny, ifMatchEtag } };
+  const ifNoneMatchEtags = condition.ifNoneMatchEtags === undefined || condition.ifNoneMatchEtags === '' ? undefined : condition.ifNoneMatchEtags;
+  if (!ifNoneMatchAny && ifMatchEtag === undefined && ifNoneMatchEtags === undefined) return {};
+  return { condition: { ifNoneMatchAny, ifMatchEtag, ...(ifNoneMatchEtags === undefined ? {} : { ifNoneMatchEtags }) } };
 }
 
 function locationToProto(located: LocatedStripe | undefined): StripeLocation {

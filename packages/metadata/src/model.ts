@@ -300,19 +300,31 @@ export interface MetadataMemberRecord {
   readonly address: string;
 }
 
-/**
- * S3 conditional write, evaluated inside apply against the current version of the key, so
- * it is atomic with the commit. `ifMatchEtag` is unquoted, like stored ETags.
- */
 /** Lifecycle expiration: delete only if the key's current version is still this one. */
 export interface DeleteCondition {
   readonly createdAtMs: number;
   readonly etag: string;
 }
 
+/**
+ * S3 conditional write, evaluated inside apply against the current version of the key, so
+ * it is atomic with the commit. ETags are unquoted, like stored ones; a list is comma-separated
+ * (etagListMatches).
+ */
 export interface WriteCondition {
   readonly ifNoneMatchAny: boolean;
+  /** If-Match: "*" (any object) or the ETags one of which the current object must have. */
   readonly ifMatchEtag: string | undefined;
+  /** If-None-Match: ETags the current object must not have (absent in commands logged before them). */
+  readonly ifNoneMatchEtags?: string | undefined;
+}
+
+/** Whether an If-Match / If-None-Match value ("*", or comma-separated unquoted ETags) names `etag`. */
+export function etagListMatches(list: string, etag: string): boolean {
+  return list.split(',').some((candidate) => {
+    const trimmed = candidate.trim();
+    return trimmed === '*' || trimmed === etag;
+  });
 }
 
 /** Per-bucket counters, changed in the same batch as the command that changes them. */

@@ -1,4 +1,4 @@
-// Goal: S3 conditional writes (If-None-Match: *, If-Match) are decided inside apply, atomically
+// Goal: S3 conditional writes (If-None-Match: * or ETags, If-Match: * or ETags) are decided inside apply, atomically
 // with the commit, and a failed condition leaves exactly what an abandoned write leaves: no
 // visible change, the write record gone and its stripe queued for GC (single-part), or the
 // upload untouched (multipart). Method: a real CatalogueStateMachine over LevelDB in a temp
@@ -110,6 +110,23 @@ describe('If-Match', () => {
     expect(await refusal(commitStriped('w4', ifMatch(md5a), 'absent'))).toBeInstanceOf(NoSuchKeyError);
     expect(await cat.machine.listWrites(10)).toEqual([]);
     expect((await cat.machine.listQueue(10)).map((item) => item.stripe.stripeId)).toEqual(['w4']);
+  });
+
+  test('If-Match: * needs an object; If-Match lists and If-None-Match ETags as RFC 7232 reads them; a delete marker is no object', async () => {
+    await ok(putInline('data', 'k', 'one', 'v1'));
+    const current = (await cat.machine.getObject('data', 'k')).etag;
+    await ok({ ...putInline('data', 'k', 'two', 'v2'), etag: md5b, condition: ifMatch('*') });
+    expect(await refusal({ ...putInline('data', 'absent'), condition: ifMatch('*') })).toBeInstanceOf(NoSuchKeyError);
+    await ok({ ...putInline('data', 'k', 'three', 'v3'), etag: md5a, condition: ifMatch(`${md5a}, ${md5b}`) });
+    const ifNoneMatch = (etags: string): WriteCondition => ({ ifNoneMatchAny: false, ifMatchEtag: undefined, ifNoneMatchEtags: etags });
+    expect(current).toBe(md5a);
+    expect(await refusal({ ...putInline('data', 'k', 'four', 'v4'), condition: ifNoneMatch(`${md5b},${md5a}`) })).toBeInstanceOf(PreconditionFailedError);
+    await ok({ ...putInline('data', 'k', 'four', 'v4'), etag: md5b, condition: ifNoneMatch(md5b) });
+    await ok({ ...putInline('data', 'absent', 'new', 'v5'), condition: ifNoneMatch(md5a) });
+    await ok({ type: 'setBucketVersioning', bucket: 'data', status: 'Enabled' });
+    await ok({ type: 'deleteObject', bucket: 'data', key: 'k', deletedAtMs: 6, markerVersionId: 'feedfacecafe' });
+    expect(await refusal({ ...putInline('data', 'k', 'five', 'v6'), condition: ifMatch('*') })).toBeInstanceOf(NoSuchKeyError);
+    await ok({ ...putInline('data', 'k', 'five', 'v6'), condition: createOnly });
   });
 
   test('an ETag in any shape is compared, not rejected as malformed', async () => {

@@ -129,11 +129,15 @@ test('If-Match on a delete (S3 conditional deletes) is checked at apply against 
   expect(await applyRefused(cat, conditional('k', older.etag))).toBeInstanceOf(PreconditionFailedError);
   expect(await applyRefused(cat, conditional('k', newer.etag, older.versionId))).toBeInstanceOf(PreconditionFailedError);
   await ok(conditional('k', '*'));
-  // The latest is now a delete marker: no object to match, by key or by the marker's id.
-  expect(await applyRefused(cat, conditional('k', '*'))).toBeInstanceOf(NoSuchKeyError);
+  // The latest is now a delete marker, which has no ETag: refused, by key or by the marker's id
+  // (NoSuchKeyError is for a key without any version).
+  expect(await applyRefused(cat, conditional('k', '*'))).toBeInstanceOf(PreconditionFailedError);
   const marker = (await list()).versions.find(({ version }) => 'deleteMarker' in version);
-  expect(await applyRefused(cat, conditional('k', '*', marker?.version.versionId))).toBeInstanceOf(NoSuchKeyError);
-  await ok(conditional('k', older.etag, older.versionId));
+  expect(await applyRefused(cat, conditional('k', '*', marker?.version.versionId))).toBeInstanceOf(PreconditionFailedError);
+  expect(await applyRefused(cat, conditional('never-written', '*'))).toBeInstanceOf(NoSuchKeyError);
+  // A list of ETags matches any of them.
+  expect(await applyRefused(cat, conditional('k', `${newer.etag}, 44444444444444444444444444444444`, older.versionId))).toBeInstanceOf(PreconditionFailedError);
+  await ok(conditional('k', `44444444444444444444444444444444,${older.etag}`, older.versionId));
   expect(summary(await list())).toEqual(['k marker latest', 'k three']);
   expect(() => validateCommand(conditional('k', 'x'.repeat(5000)))).toThrow(InvalidArgumentError);
 });

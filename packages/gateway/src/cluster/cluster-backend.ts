@@ -543,7 +543,7 @@ function dataOf(stored: StoredBody): { stripe: ReturnType<typeof stripeToRecord>
 
 /** S3 conditions travel to the metadata commit, which evaluates them atomically at apply. */
 function metadataConditionOf(condition: WriteCondition): MetadataWriteCondition {
-  return { ifNoneMatchAny: condition.ifNoneMatchAny, ifMatchEtag: condition.ifMatchEtag ?? '' };
+  return { ifNoneMatchAny: condition.ifNoneMatchAny, ifMatchEtag: condition.ifMatchEtag ?? '', ifNoneMatchEtags: condition.ifNoneMatchEtags ?? '' };
 }
 
 /** PreconditionFailed, or NoSuchKey for If-Match on a missing key: the commit released the write. */

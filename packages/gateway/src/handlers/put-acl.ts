@@ -2,9 +2,10 @@
  * PutBucketAcl / PutObjectAcl. The ACL comes either from headers (`x-amz-acl`, `x-amz-grant-*`)
  * or from an AccessControlPolicy body, never both (S3's rule). It replaces the bucket's grants
  * (READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL to access keys by id; the ACL as given is kept
- * for GetBucketAcl), or the object version's ACL, kept exactly as given; grantees must exist (access-control.ts); public and group grants
- * are NotImplemented. An object's owner stays. In a bucket whose ACLs are disabled
- * (BucketOwnerEnforced) only the owner's full control may be stated.
+ * for GetBucketAcl), or the object version's ACL, kept exactly as given. Grantees must be access
+ * keys that exist (access-control.ts): public and group grants are NotImplemented, e-mail
+ * grantees UnresolvableGrantByEmailAddress. An object's owner stays. In a bucket whose ACLs are
+ * disabled (BucketOwnerEnforced) only the owner's full control may be stated.
  */
 import { aclHeadersOf, bucketAclFromAccessControlPolicy, bucketAclFromHeaders, hasAclHeaders, objectAclFromAccessControlPolicy, objectAclFromHeaders, refuseAclWhileDisabled } from '../access-control';
 import { resolveGrantees, resolveAclGrantees } from '../bucket-access';

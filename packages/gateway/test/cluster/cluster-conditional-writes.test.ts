@@ -4,8 +4,9 @@
  * stored body is the winner's, and the losers' shards are deleted from the nodes (nothing of
  * theirs is visible or left on disk); If-Match with a stale ETag fails; CompleteMultipartUpload with a failed condition
  * leaves the upload in place; DeleteObject and DeleteObjects with If-Match / ETag delete only the
- * object they name, atomically (412 for another ETag, 404 when there is no object, a versioned
- * bucket's current or named version). Method: the in-process cluster fixture (3 metadata nodes, 9
+ * object they name, atomically (412 for another ETag or a delete marker, 404 for a key without
+ * any version, a versioned bucket's latest or named version); If-None-Match: <etag> and
+ * If-Match: * on writes as s3-tests expects them. Method: the in-process cluster fixture (3 metadata nodes, 9
  * storage nodes, the real gateway) driven by @aws-sdk/client-s3; bodies compared by SHA-256,
  * shard files counted on the storage nodes' disks.
  */
@@ -138,6 +139,39 @@ test('CompleteMultipartUpload with a failed condition leaves the upload for a re
   expect(sha256(await getBody('mpu'))).toBe(sha256(partBody));
 });
 
+test('PutObject and CompleteMultipartUpload take If-None-Match: <etag> and If-Match: * (the s3-tests matrix), a delete marker counting as no object', async () => {
+  const first = await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'matrix', Body: 'one' }));
+  const putWith = (conditions: { IfMatch?: string; IfNoneMatch?: string }): Promise<unknown> =>
+    cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'matrix', Body: 'next', ...conditions }));
+  expect(await s3StatusAndName(putWith({ IfNoneMatch: '*' }))).toEqual([412, 'PreconditionFailed']);
+  expect(await s3StatusAndName(putWith({ IfNoneMatch: first.ETag }))).toEqual([412, 'PreconditionFailed']);
+  expect(await s3StatusAndName(putWith({ IfMatch: 'badetag' }))).toEqual([412, 'PreconditionFailed']);
+  await putWith({ IfNoneMatch: 'badetag' });
+  await putWith({ IfMatch: '*' });
+  expect(sha256(await getBody('matrix'))).toBe(sha256(Buffer.from('next')));
+  await cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'matrix' }));
+  expect(await s3StatusAndName(putWith({ IfMatch: '*' }))).toEqual([404, 'NoSuchKey']);
+  expect(await s3StatusAndName(putWith({ IfMatch: 'badetag' }))).toEqual([404, 'NoSuchKey']);
+
+  // Versioned: the current version only; a delete marker is no object.
+  const versioned = 'conditional-matrix';
+  await cluster.s3.send(new CreateBucketCommand({ Bucket: versioned }));
+  await cluster.s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }));
+  await cluster.s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'k', Body: 'v1' }));
+  await cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k' }));
+  expect(await s3StatusAndName(cluster.s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'k', Body: 'v2', IfMatch: '*' })))).toEqual([404, 'NoSuchKey']);
+  await cluster.s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'k', Body: 'v2', IfNoneMatch: '*' }));
+
+  // The same conditions on CompleteMultipartUpload.
+  const upload = await cluster.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'matrix' }));
+  const part = await cluster.s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'matrix', UploadId: upload.UploadId, PartNumber: 1, Body: randomBytes(1024) }));
+  const complete = (conditions: { IfMatch?: string; IfNoneMatch?: string }): Promise<unknown> => cluster.s3.send(new CompleteMultipartUploadCommand({
+    Bucket: bucket, Key: 'matrix', UploadId: upload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] }, ...conditions,
+  }));
+  expect(await s3StatusAndName(complete({ IfMatch: '*' }))).toEqual([404, 'NoSuchKey']);
+  await complete({ IfNoneMatch: 'badetag' });
+});
+
 test('DeleteObject If-Match (S3 conditional deletes): a stale ETag is 412 and the object stays, a missing object 404, the current ETag or * deletes; in a versioned bucket it names the version it removes; DeleteObjects takes an ETag per key', async () => {
   const stale = `"${createHash('md5').update(randomBytes(8)).digest('hex')}"`;
   const put = await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'guarded', Body: randomBytes(200 * 1024) }));
@@ -162,12 +196,13 @@ test('DeleteObject If-Match (S3 conditional deletes): a stale ETag is 412 and th
   expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', IfMatch: first.ETag })))).toEqual([412, 'PreconditionFailed']);
   const marker = await cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', IfMatch: second.ETag }));
   expect(marker.DeleteMarker).toBe(true);
-  // Behind a delete marker there is no object to match.
-  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', IfMatch: '*' })))).toEqual([404, 'NoSuchKey']);
+  // A delete marker has no ETag: 412, as S3 answers (404 is for a key without any version).
+  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', IfMatch: '*' })))).toEqual([412, 'PreconditionFailed']);
   // By version id, the condition is the named version's.
   expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', VersionId: first.VersionId, IfMatch: second.ETag })))).toEqual([412, 'PreconditionFailed']);
   await cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', VersionId: first.VersionId, IfMatch: first.ETag }));
-  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', VersionId: marker.VersionId, IfMatch: '*' })))).toEqual([404, 'NoSuchKey']);
+  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k', VersionId: marker.VersionId, IfMatch: '*' })))).toEqual([412, 'PreconditionFailed']);
+  expect(await s3StatusAndName(cluster.s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'never-written', IfMatch: '*' })))).toEqual([404, 'NoSuchKey']);
 
   const a = await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'batch-a', Body: 'a' }));
   await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'batch-b', Body: 'b' }));

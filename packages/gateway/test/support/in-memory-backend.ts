@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '@tessera/common';
 import type { AclGrant } from '../../src/access-control';
 import { S3BackendError } from '../../src/backend';
+import { etagListMatches } from '../../src/conditional';
 import type {
   BucketGrant,
   DeleteOptions,
@@ -202,7 +203,7 @@ export class InMemoryS3Backend implements S3Backend {
     if (options.ifMatchEtag !== undefined) {
       const current = bucket.objects.get(key);
       if (current === undefined) throw new S3BackendError('NoSuchKey', `no object ${key}`);
-      if (options.ifMatchEtag !== '*' && current.info.etag !== options.ifMatchEtag) throw new S3BackendError('PreconditionFailed', `${key} has another ETag`);
+      if (!etagListMatches(options.ifMatchEtag, current.info.etag)) throw new S3BackendError('PreconditionFailed', `${key} has another ETag`);
     }
     bucket.objects.delete(key);
     return { versionId: undefined, deleteMarker: false };
@@ -391,9 +392,10 @@ export class InMemoryS3Backend implements S3Backend {
   private checkCondition(bucket: Bucket, key: string, condition: WriteCondition): void {
     const current = bucket.objects.get(key);
     if (condition.ifNoneMatchAny && current !== undefined) throw new S3BackendError('PreconditionFailed');
+    if (condition.ifNoneMatchEtags !== undefined && current !== undefined && etagListMatches(condition.ifNoneMatchEtags, current.info.etag)) throw new S3BackendError('PreconditionFailed');
     if (condition.ifMatchEtag !== undefined) {
       if (current === undefined) throw new S3BackendError('NoSuchKey');
-      if (current.info.etag !== condition.ifMatchEtag) throw new S3BackendError('PreconditionFailed');
+      if (!etagListMatches(condition.ifMatchEtag, current.info.etag)) throw new S3BackendError('PreconditionFailed');
     }
   }
 
