@@ -120,10 +120,21 @@ export interface ObjectInfo {
   /** For encrypted multipart objects: each part's base64 initial counter block, in part order. */
   readonly partCipherIvs?: readonly (string | undefined)[];
   /**
+   * For a version CompleteMultipartUpload made: the upload, its parts (number and unquoted ETag,
+   * in order) and checksum type, so a retried completion of the same parts gets the same answer.
+   */
+  readonly completedUpload?: CompletedUpload;
+  /**
    * S3's x-amz-version-id: the version's id, "null" for the null version of a bucket with
    * versioning; undefined in a bucket that never had versioning (no header is sent).
    */
   readonly versionId: string | undefined;
+}
+
+export interface CompletedUpload {
+  readonly uploadId: string;
+  readonly parts: readonly { readonly partNumber: number; readonly etag: string }[];
+  readonly checksumType: ChecksumType | undefined;
 }
 
 /** What DeleteObject did, for its x-amz-version-id and x-amz-delete-marker headers. */

@@ -400,7 +400,16 @@ describe('GetObjectAttributes', () => {
       const uploaded = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: Buffer.alloc(sizeBytes, index) }));
       parts.push({ PartNumber: index + 1, ETag: uploaded.ETag });
     }
-    await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+    // x-amz-mp-object-size must be the object's size: another is InvalidRequest and commits nothing.
+    const objectSizeBytes = sizes.reduce((total, sizeBytes) => total + sizeBytes, 0);
+    expect(await sdkError(client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts }, MpuObjectSize: objectSizeBytes + 1 }))))
+      .toEqual({ status: 400, code: 'InvalidRequest' });
+    expect(await sdkError(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })))).toMatchObject({ status: 404 });
+    const completed = await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts }, MpuObjectSize: objectSizeBytes }));
+    // A retried completion of the same parts gets the same answer (s3-tests completes twice); other parts do not.
+    expect((await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }))).ETag).toBe(completed.ETag);
+    expect(await sdkError(client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts.slice(0, 2) } }))))
+      .toEqual({ status: 404, code: 'NoSuchUpload' });
     const first = await client.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['ObjectParts'], MaxParts: 2 }));
     expect(first.ObjectParts).toMatchObject({ TotalPartsCount: 3, IsTruncated: true, MaxParts: 2, NextPartNumberMarker: '2', PartNumberMarker: '0' });
     expect(first.ObjectParts?.Parts?.map((part) => [part.PartNumber, part.Size])).toEqual([[1, sizes[0]], [2, sizes[1]]]);

@@ -4,8 +4,8 @@ import {
   AccessKeyExistsError, AccessKeyOwnsBucketsError, NoSuchAccessKeyError, BucketAlreadyExistsError, BucketNotEmptyError, EntityTooSmallError, InvalidArgumentError, InvalidPartError,
   InvalidPartOrderError, MetadataError, NoSuchBucketError, NoSuchKeyError, NoSuchStorageNodeError, NoSuchUploadError,
   NoSuchVersionError, NoSuchWriteError, PreconditionFailedError, ShardsNotPlacedError, StorageNodeNotEmptyError,
-  StorageNodeRemovedError, VersionIsDeleteMarkerError, InvalidBucketStateError, ObjectLockNotEnabledError, legalHoldMetadataKey, lockModeMetadataKey,
-  lockUntilMetadataKey,
+  StorageNodeRemovedError, VersionIsDeleteMarkerError, InvalidBucketStateError, ObjectLockNotEnabledError, completedUploadIdMetadataKey, legalHoldMetadataKey,
+  lockModeMetadataKey, lockUntilMetadataKey,
 } from '@tessera/rpc';
 import { checkDeletable, checkRetentionChange, hasLockSettings, retentionOf, withDefaultRetention } from './object-lock';
 import type { CatalogueDb } from './catalogue-db';
@@ -1053,7 +1053,8 @@ export class CatalogueStateMachine {
       bucket: upload.bucket, key: upload.key, ...versionIdentity(bucket, m.logIndexValue, command.versionId),
       sizeBytes: chosen.reduce((sum, part) => sum + part.sizeBytes, 0),
       etag: multipartEtag(chosen.map((part) => part.etag)), checksums: command.checksums ?? {}, contentType: upload.contentType,
-      systemMetadata: upload.systemMetadata, userMetadata: upload.userMetadata, storageClass: upload.storageClass,
+      // The upload's id stays with the version, so a retried completion can be answered (gateway).
+      systemMetadata: { ...upload.systemMetadata, [completedUploadIdMetadataKey]: command.uploadId }, userMetadata: upload.userMetadata, storageClass: upload.storageClass,
       createdAtMs: command.completedAtMs,
       layout: {
         kind: 'multipart',

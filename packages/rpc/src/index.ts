@@ -16,6 +16,7 @@ export type { LifecycleFilterForm, LifecycleRule } from './lifecycle-rule';
 export { lifecycleRuleFromWire, lifecycleRuleToWire } from './lifecycle-rule';
 export type { StoredTag } from './stored-tags';
 export { decodeStoredTags, encodeStoredTags, tagsMetadataKey } from './stored-tags';
+export { completedUploadIdMetadataKey } from './completed-upload-key';
 export { legalHoldMetadataKey, lockModeMetadataKey, lockUntilMetadataKey, readStoredObjectLock, sseAlgorithmMetadataKey } from './object-lock-keys';
 export type { StoredLockMode, StoredObjectLock } from './object-lock-keys';
 export { RpcStatusError, TesseraError, fromGrpcError, registerRpcError, toGrpcError } from './errors';

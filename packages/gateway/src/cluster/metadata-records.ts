@@ -9,10 +9,10 @@ import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/met
 import type { Part__Output } from '@tessera/proto/generated/tessera/metadata/v1/Part';
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
 import type { Upload__Output } from '@tessera/proto/generated/tessera/metadata/v1/Upload';
-import { corsRuleFromWire, sseAlgorithmMetadataKey } from '@tessera/rpc';
+import { completedUploadIdMetadataKey, corsRuleFromWire, sseAlgorithmMetadataKey } from '@tessera/rpc';
 import { legalHoldMetadataKey, lifecycleRuleFromWire, lockModeMetadataKey, lockUntilMetadataKey, readStoredObjectLock, tagsMetadataKey } from '@tessera/rpc';
 import type { ObjectLockSettings } from '../object-lock';
-import type { BucketInfo, BucketVersioning, DefaultRetention, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
+import type { BucketInfo, BucketVersioning, CompletedUpload, DefaultRetention, MultipartChecksum, MultipartUploadInfo, ObjectInfo, PartInfo } from '../backend';
 import { checksumAlgorithms } from '../checksums';
 import type { ChecksumAlgorithm, ChecksumType, ChecksumValues } from '../checksums';
 import { storedSystemHeaders } from '../object-headers';
@@ -175,7 +175,17 @@ export function objectInfoOf(record: ObjectVersion__Output): ObjectInfo {
     checksums: checksumValuesOf(record.checksums),
     partSizesBytes: parts?.map((part) => part.sizeBytes),
     ...(parts?.some((part) => part.cipherIv !== '') === true ? { partCipherIvs: parts.map((part) => (part.cipherIv === '' ? undefined : part.cipherIv)) } : {}),
+    ...completedUploadOf(record, parts),
     versionId: record.versionId === '' ? undefined : record.versionId,
+  };
+}
+
+/** The upload a multipart version completed (recorded by the metadata service), for retried completions. */
+function completedUploadOf(record: ObjectVersion__Output, parts: ReadonlyArray<{ readonly partNumber: number; readonly etag: string }> | undefined): { completedUpload?: CompletedUpload } {
+  const uploadId = record.systemMetadata[completedUploadIdMetadataKey];
+  if (uploadId === undefined || parts === undefined) return {};
+  return {
+    completedUpload: { uploadId, parts: parts.map(({ partNumber, etag }) => ({ partNumber, etag })), checksumType: multipartChecksumOf(record.systemMetadata)?.type },
   };
 }
 

@@ -3,13 +3,14 @@
  * (src/multipart.ts), the object checksum is formed from the part checksums (COMPOSITE or
  * FULL_OBJECT) and checked against an x-amz-checksum-* header if the client sent one, and the
  * backend commits the object atomically. On this request the x-amz-checksum-* headers describe
- * the whole object, not the XML body.
+ * the whole object, not the XML body; `x-amz-mp-object-size` its size.
  */
-import type { MultipartChecksum, PartInfo } from '../backend';
-import { checksumAlgorithms, checksumHeaderName } from '../checksums';
-import type { ChecksumValues } from '../checksums';
+import type { MultipartChecksum, ObjectInfo, PartInfo } from '../backend';
+import { checksumAlgorithms, checksumHeaderName, unquoteEtag } from '../checksums';
+import type { ChecksumType, ChecksumValues } from '../checksums';
 import { versionIdHeader, writeConditionOf } from '../object-response';
 import { defaultChecksumTypeOf, planCompletion } from '../multipart';
+import type { RequestedPart } from '../multipart';
 import { partNumberMax } from '../parse-s3-request';
 import { S3Error } from '../s3-errors';
 import { callBackend, readSmallBody, sendXml } from '../handler-context';
@@ -49,18 +50,65 @@ function checkDeclaredObjectChecksum(ctx: HandlerContext, checksum: MultipartChe
   }
 }
 
+/**
+ * `x-amz-mp-object-size`: the size the client expects the object to have; another size is S3's
+ * 400 InvalidRequest, and nothing is committed.
+ */
+function checkDeclaredObjectSize(ctx: HandlerContext, selection: readonly { readonly partNumber: number }[], parts: ReadonlyMap<number, PartInfo>): void {
+  const declared = ctx.header('x-amz-mp-object-size');
+  if (declared === undefined) return;
+  if (!/^\d{1,16}$/.test(declared.trim())) {
+    throw new S3Error('InvalidArgument', { message: 'x-amz-mp-object-size must be a non-negative integer.', fields: { ArgumentName: 'x-amz-mp-object-size', ArgumentValue: declared } });
+  }
+  const sizeBytes = selection.reduce((total, chosen) => total + (parts.get(chosen.partNumber)?.sizeBytes ?? 0), 0);
+  if (Number(declared.trim()) !== sizeBytes) {
+    throw new S3Error('InvalidRequest', { message: `The object would be ${sizeBytes} bytes, not the ${declared.trim()} x-amz-mp-object-size declares.` });
+  }
+}
+
+/**
+ * A retried completion (the first answer lost, or s3-tests asking twice): the upload is gone, but
+ * if the key's current version is what it made from the same parts, the retry gets the same
+ * answer, as from S3. Anything else stays NoSuchUpload.
+ */
+async function previousCompletion(ctx: HandlerContext, bucket: string, key: string, uploadId: string, requested: readonly RequestedPart[]): Promise<ObjectInfo | undefined> {
+  let current: ObjectInfo;
+  try {
+    current = await ctx.backend.headObject(bucket, key);
+  } catch {
+    return undefined;
+  }
+  const completed = current.completedUpload;
+  if (completed?.uploadId !== uploadId || completed.parts.length !== requested.length) return undefined;
+  const same = completed.parts.every((part, index) => part.partNumber === requested[index]?.partNumber && part.etag === unquoteEtag(requested[index]?.etag ?? ''));
+  return same ? current : undefined;
+}
+
+function sendCompletion(ctx: HandlerContext, bucket: string, key: string, info: ObjectInfo, checksumType: ChecksumType | undefined): void {
+  const location = `/${bucket}/${encodeURIComponent(key)}`;
+  sendXml(ctx, 200, completeMultipartUploadXml(location, bucket, key, info.etag, info.checksums, Object.keys(info.checksums).length === 0 ? undefined : checksumType), {
+    ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+  });
+}
+
 export async function handleCompleteMultipartUpload(ctx: HandlerContext, bucket: string, key: string, uploadId: string): Promise<void> {
   const condition = writeConditionOf((name) => ctx.header(name));
   const requested = parseCompleteMultipartUpload(await readSmallBody(ctx, completeMultipartBodyBytesMax, { checksumHeadersDescribeBody: false }));
-  const { parts, checksum } = await allParts(ctx, bucket, key, uploadId);
+  let found: Awaited<ReturnType<typeof allParts>>;
+  try {
+    found = await allParts(ctx, bucket, key, uploadId);
+  } catch (error) {
+    const previous = error instanceof S3Error && error.code === 'NoSuchUpload' ? await previousCompletion(ctx, bucket, key, uploadId, requested) : undefined;
+    if (previous === undefined) throw error;
+    sendCompletion(ctx, bucket, key, previous, previous.completedUpload?.checksumType);
+    return;
+  }
+  const { parts, checksum } = found;
   const plan = planCompletion(requested, parts, checksum, ctx.options.limits.partSizeBytesMin);
   checkDeclaredObjectChecksum(ctx, checksum, plan.checksums);
+  checkDeclaredObjectSize(ctx, plan.selection, parts);
   const info = await callBackend({ bucket, key, uploadId }, () =>
     ctx.backend.completeMultipartUpload({ bucket, key, uploadId, parts: plan.selection, etag: plan.etag, checksums: plan.checksums, condition }),
   );
-  const location = `/${bucket}/${encodeURIComponent(key)}`;
-  const checksumType = Object.keys(info.checksums).length === 0 ? undefined : checksum?.type;
-  sendXml(ctx, 200, completeMultipartUploadXml(location, bucket, key, info.etag, info.checksums, checksumType), {
-    ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
-  });
+  sendCompletion(ctx, bucket, key, info, checksum?.type);
 }

@@ -6,7 +6,8 @@
  * leaves the upload in place; DeleteObject and DeleteObjects with If-Match / ETag delete only the
  * object they name, atomically (412 for another ETag or a delete marker, 404 for a key without
  * any version, a versioned bucket's latest or named version); If-None-Match: <etag> and
- * If-Match: * on writes as s3-tests expects them. Method: the in-process cluster fixture (3 metadata nodes, 9
+ * If-Match: * on writes as s3-tests expects them; a retried CompleteMultipartUpload answered as
+ * the first. Method: the in-process cluster fixture (3 metadata nodes, 9
  * storage nodes, the real gateway) driven by @aws-sdk/client-s3; bodies compared by SHA-256,
  * shard files counted on the storage nodes' disks.
  */
@@ -20,6 +21,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   ListPartsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -212,4 +214,26 @@ test('DeleteObject If-Match (S3 conditional deletes): a stale ETag is 412 and th
   expect(result.Deleted?.map((entry) => entry.Key)).toEqual(['batch-a']);
   expect(result.Errors?.map((entry) => `${entry.Key}:${entry.Code}`)).toEqual(['batch-b:PreconditionFailed', 'batch-missing:NoSuchKey']);
   expect(sha256(await getBody('batch-b'))).toBe(sha256(Buffer.from('b')));
+});
+
+test('a retried CompleteMultipartUpload of the same parts gets the first answer (ETag, checksum, version id); other parts or a later overwrite do not', async () => {
+  const versioned = 'retried-completions';
+  await cluster.s3.send(new CreateBucketCommand({ Bucket: versioned }));
+  await cluster.s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }));
+  const upload = await cluster.s3.send(new CreateMultipartUploadCommand({ Bucket: versioned, Key: 'mp', ChecksumAlgorithm: 'SHA256' }));
+  const bodies = [randomBytes(5 * 1024 * 1024), randomBytes(1000)];
+  const parts: { PartNumber: number; ETag: string | undefined; ChecksumSHA256: string | undefined }[] = [];
+  for (const [index, body] of bodies.entries()) {
+    const part = await cluster.s3.send(new UploadPartCommand({ Bucket: versioned, Key: 'mp', UploadId: upload.UploadId, PartNumber: index + 1, Body: body, ChecksumAlgorithm: 'SHA256' }));
+    parts.push({ PartNumber: index + 1, ETag: part.ETag, ChecksumSHA256: part.ChecksumSHA256 });
+  }
+  const complete = (chosen: typeof parts): Promise<{ ETag?: string; ChecksumSHA256?: string; VersionId?: string }> =>
+    cluster.s3.send(new CompleteMultipartUploadCommand({ Bucket: versioned, Key: 'mp', UploadId: upload.UploadId, MultipartUpload: { Parts: chosen } }));
+  const first = await complete(parts);
+  const again = await complete(parts);
+  expect([again.ETag, again.ChecksumSHA256, again.VersionId]).toEqual([first.ETag, first.ChecksumSHA256, first.VersionId]);
+  expect(await s3StatusAndName(complete(parts.slice(0, 1)))).toEqual([404, 'NoSuchUpload']);
+  expect((await cluster.s3.send(new ListObjectVersionsCommand({ Bucket: versioned }))).Versions?.length).toBe(1);
+  await cluster.s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'mp', Body: 'newer' }));
+  expect(await s3StatusAndName(complete(parts))).toEqual([404, 'NoSuchUpload']);
 });

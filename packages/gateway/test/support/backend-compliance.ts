@@ -169,7 +169,7 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
       expect((await readAll(reader.read(0, reader.info.sizeBytes - 1))).toString()).toBe('first version');
     });
 
-    test('conditional writes: If-None-Match * and If-Match', async () => {
+    test('conditional writes: If-None-Match * and ETags, If-Match * and ETags', async () => {
       const create = { ifNoneMatchAny: true, ifMatchEtag: undefined };
       const first = await backend.putObject({ bucket: 'bkt', key: 'c', headers: noHeaders, body: bodyOf(Buffer.from('1')), condition: create });
       expect(await reasonOf(backend.putObject({ bucket: 'bkt', key: 'c', headers: noHeaders, body: bodyOf(Buffer.from('2')), condition: create }))).toBe('PreconditionFailed');
@@ -177,6 +177,12 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
       await backend.putObject({ bucket: 'bkt', key: 'c', headers: noHeaders, body: bodyOf(Buffer.from('4')), condition: { ifNoneMatchAny: false, ifMatchEtag: first.etag } });
       expect(await reasonOf(backend.putObject({ bucket: 'bkt', key: 'absent', headers: noHeaders, body: bodyOf(Buffer.from('5')), condition: { ifNoneMatchAny: false, ifMatchEtag: first.etag } }))).toBe('NoSuchKey');
       expect((await backend.headObject('bkt', 'c')).etag).toBe(md5(Buffer.from('4')));
+      const when = (condition: WriteCondition, body: string): Promise<unknown> => backend.putObject({ bucket: 'bkt', key: 'c', headers: noHeaders, body: bodyOf(Buffer.from(body)), condition });
+      expect(await reasonOf(when({ ifNoneMatchAny: false, ifMatchEtag: undefined, ifNoneMatchEtags: `nope,${md5(Buffer.from('4'))}` }, '6'))).toBe('PreconditionFailed');
+      await when({ ifNoneMatchAny: false, ifMatchEtag: undefined, ifNoneMatchEtags: 'nope' }, '7');
+      await when({ ifNoneMatchAny: false, ifMatchEtag: '*' }, '8');
+      expect(await reasonOf(backend.putObject({ bucket: 'bkt', key: 'absent', headers: noHeaders, body: bodyOf(Buffer.from('9')), condition: { ifNoneMatchAny: false, ifMatchEtag: '*' } }))).toBe('NoSuchKey');
+      expect((await backend.headObject('bkt', 'c')).etag).toBe(md5(Buffer.from('8')));
     });
 
     test('listing: prefix, delimiter, exclusive start-after, skipPrefix skips a returned common prefix', async () => {
@@ -219,6 +225,8 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
         condition: noCondition,
       });
       expect(info).toMatchObject({ etag: 'computed-2', sizeBytes: 9, partSizesBytes: [4, 5] });
+      // The version remembers what it completed, for a retried completion of the same parts.
+      expect((await backend.headObject('bkt', 'mp')).completedUpload).toMatchObject({ uploadId: upload.uploadId, parts: [{ partNumber: 1, etag: p1.etag }, { partNumber: 3, etag: p3.etag }] });
       const reader = await backend.openObject('bkt', 'mp');
       expect((await readAll(reader.read(0, 8))).toString()).toBe('one-three');
       expect(await reasonOf(backend.listParts('bkt', 'mp', upload.uploadId, 0, 10))).toBe('NoSuchUpload');

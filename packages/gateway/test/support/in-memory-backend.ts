@@ -331,6 +331,7 @@ export class InMemoryS3Backend implements S3Backend {
       checksums: request.checksums,
       partSizesBytes: chosen.map((part) => part.info.sizeBytes),
       ...(chosen.some((part) => part.cipherIv !== undefined) ? { partCipherIvs: chosen.map((part) => part.cipherIv) } : {}),
+      completedUpload: { uploadId: request.uploadId, parts: request.parts.map(({ partNumber, etag }) => ({ partNumber, etag })), checksumType: upload.info.checksumType },
       versionId: undefined,
     };
     bucket.objects.set(request.key, { info, data: Buffer.concat(chosen.map((part) => part.data)) });
