@@ -89,7 +89,18 @@ function expectedSize(header: HeaderLookup, payload: PayloadMode, limits: BodyLi
   return sizeBytes;
 }
 
+/**
+ * The checksum algorithms S3 added after the classic five. A value for one is refused rather than
+ * ignored: the client asked for a check Tessera would not make.
+ */
+const unsupportedChecksumNames = ['md5', 'sha512', 'xxhash64', 'xxhash3', 'xxhash128'] as const;
+
 function expectedChecksums(header: HeaderLookup, declaredTrailers: readonly string[]): Map<ChecksumAlgorithm, string | undefined> {
+  for (const name of unsupportedChecksumNames) {
+    if (header(`x-amz-checksum-${name}`) !== undefined) {
+      throw new S3Error('NotImplemented', { message: `The ${name.toUpperCase()} checksum (x-amz-checksum-${name}) is not implemented by Tessera: use CRC32, CRC32C, CRC64NVME, SHA1 or SHA256.` });
+    }
+  }
   const expected = new Map<ChecksumAlgorithm, string | undefined>();
   for (const algorithm of checksumAlgorithms) {
     const value = header(checksumHeaderName(algorithm));

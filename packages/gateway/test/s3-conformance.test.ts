@@ -451,6 +451,9 @@ test('Object Lock headers on a bucket without Object Lock are InvalidRequest, ma
   const past = client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date(Date.now() - 1000) }));
   expect(await sdkError(past)).toEqual({ status: 400, code: 'InvalidArgument' });
   expect(await sdkError(client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'locked', WebsiteRedirectLocation: '/elsewhere' })))).toEqual({ status: 501, code: 'NotImplemented' });
+  // A checksum Tessera does not compute is refused, not skipped.
+  const sha512 = createHash('sha512').update('x').digest('base64');
+  expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', ChecksumSHA512: sha512 })))).toEqual({ status: 501, code: 'NotImplemented' });
   // An append must not become an overwrite, nor a conditional abort an unconditional one.
   expect(await sdkError(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locked', Body: 'x', WriteOffsetBytes: 0 })))).toEqual({ status: 501, code: 'NotImplemented' });
   const upload = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'kept-upload' }));
