@@ -7,6 +7,7 @@
 // (short by default, full for `npm run test:durability`); SEED overrides the seed.
 // (The package is imported by path: jest maps @tessera/* to packages/*, and test-cluster/ sits
 // outside packages/.)
+import { readFileSync } from 'node:fs';
 import { acquireSuiteLock, DurabilityCluster, durabilityProfile, scenarioRunOrder, startHealerIfBuilt, summaryTable } from '../src/index';
 import type { HealerProcess, ScenarioResult, SuiteLock } from '../src/index';
 import { checkScenario } from './support/check-scenario';
@@ -24,6 +25,22 @@ const partition = process.env['TESSERA_DURABILITY_PARTITION'] === 'sigstop' ? 's
 const scenarioTimeoutMs = profile.name === 'full' ? 900_000 : 150_000;
 // The container suite (test/durability-containers.test.ts) may hold the machine first: wait for it.
 const lockWaitMsMax = profile.name === 'full' ? 3_600_000 : 900_000;
+
+/** Log lines of each metadata node printed when a scenario fails: CI keeps no data dir, so its elections are explained here. */
+const metadataLogTailLines = 40;
+
+function printMetadataLogTails(cluster: DurabilityCluster): void {
+  for (const node of cluster.cluster.layout.metadata) {
+    let text: string;
+    try {
+      text = readFileSync(node.logPath, 'utf8');
+    } catch {
+      continue;
+    }
+    const lines = text.trimEnd().split('\n').slice(-metadataLogTailLines);
+    process.stdout.write(`--- the last ${lines.length} lines of ${node.name}'s log\n${lines.join('\n')}\n`);
+  }
+}
 
 describe(`durability (${profile.name} profile, SEED=${seed})`, () => {
   let cluster: DurabilityCluster | undefined;
@@ -60,7 +77,12 @@ describe(`durability (${profile.name} profile, SEED=${seed})`, () => {
   for (const [index, scenario] of selectedScenarios.entries()) {
     test(`scenario ${scenario.name}: ${scenario.description}`, async () => {
       if (cluster === undefined || healer === undefined) throw new Error('cluster did not start');
-      await checkScenario(cluster, profile, scenario, seed + index, healer, results);
+      try {
+        await checkScenario(cluster, profile, scenario, seed + index, healer, results);
+      } catch (error) {
+        printMetadataLogTails(cluster);
+        throw error;
+      }
     }, scenarioTimeoutMs);
   }
 });
