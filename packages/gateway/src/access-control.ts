@@ -303,13 +303,17 @@ export function objectAclOf(stored: StoredObjectAcl & { readonly owner?: string 
   const ownerFullControl = (key: string): AclGrant => ({ accessKeyId: key, permission: 'FULL_CONTROL' });
   if (bucket.objectOwnership === 'BucketOwnerEnforced') return { owner, acl: [ownerFullControl(owner)] };
   if (stored.acl !== undefined) return { owner, acl: stored.acl };
-  const legacy = (stored.legacyGrants ?? []).flatMap((grant) => aclPermissionsOf(grant).map((permission) => ({ accessKeyId: grant.accessKeyId, permission })));
-  return { owner, acl: [ownerFullControl(owner), ...legacy] };
+  return { owner, acl: [ownerFullControl(owner), ...aclGrantsOf(stored.legacyGrants ?? [])] };
 }
 
 /** A bucket's ACL as grants: its owner's FULL_CONTROL, then each key's permissions (GetBucketAcl). */
 export function bucketAclOf(owner: string, grants: readonly BucketGrant[]): AclGrant[] {
-  return [{ accessKeyId: owner, permission: 'FULL_CONTROL' }, ...grants.flatMap((grant) => aclPermissionsOf(grant).map((permission) => ({ accessKeyId: grant.accessKeyId, permission })))];
+  return [{ accessKeyId: owner, permission: 'FULL_CONTROL' }, ...aclGrantsOf(grants)];
+}
+
+/** Per-key grants as ACL grants, each key's permissions as aclPermissionsOf names them. */
+function aclGrantsOf(grants: readonly BucketGrant[]): AclGrant[] {
+  return grants.flatMap((grant) => aclPermissionsOf(grant).map((permission) => ({ accessKeyId: grant.accessKeyId, permission })));
 }
 
 /** The ACL permission each object access needs (besides FULL_CONTROL, which gives all). */

@@ -297,17 +297,21 @@ export async function refuseAclHeadersWhereDisabled(ctx: HandlerContext, bucket:
   if (info?.objectOwnership === 'BucketOwnerEnforced') refuseAclWhileDisabled({ headers: aclHeadersOf(header, headerNames) }, false);
 }
 
-/** The bucket's owner as S3 responses name it (ListObjects Owner, ACLs); NoSuchBucket when it is gone. */
-export async function bucketOwner(ctx: HandlerContext, bucket: string): Promise<Owner> {
+/** The bucket's settings through the bucket cache; NoSuchBucket when it is gone. */
+export async function existingBucketInfo(ctx: HandlerContext, bucket: string): Promise<BucketInfo> {
   const info = await currentInfoOf(ctx, bucket);
   if (info === undefined) throw new S3Error('NoSuchBucket', { fields: { BucketName: bucket } });
-  return ownerOfKey(info.owner);
+  return info;
+}
+
+/** The bucket's owner as S3 responses name it (ListObjects Owner, ACLs); NoSuchBucket when it is gone. */
+export async function bucketOwner(ctx: HandlerContext, bucket: string): Promise<Owner> {
+  return ownerOfKey((await existingBucketInfo(ctx, bucket)).owner);
 }
 
 /** Who listings name as each object's owner: its writer as recorded, or the bucket's owner (access-control.ts objectOwnerOf). */
 export async function listingOwners(ctx: HandlerContext, bucket: string): Promise<{ readonly bucketOwner: Owner; readonly ownerOf: ObjectOwnerOf }> {
-  const info = await currentInfoOf(ctx, bucket);
-  if (info === undefined) throw new S3Error('NoSuchBucket', { fields: { BucketName: bucket } });
+  const info = await existingBucketInfo(ctx, bucket);
   return { bucketOwner: ownerOfKey(info.owner), ownerOf: (object) => ownerOfKey(objectOwnerOf(object.headers, info)) };
 }
 

@@ -51,13 +51,18 @@ export function versionIdHeader(versionId: string | undefined): Record<string, s
  */
 export function writeConditionOf(header: (name: string) => string | undefined): WriteCondition {
   const ifNoneMatch = etagListOf(header('if-none-match'));
-  const ifMatch = etagListOf(header('if-match'));
   const ifNoneMatchAny = ifNoneMatch?.includes('*') === true;
   return {
     ifNoneMatchAny,
-    ifMatchEtag: ifMatch === undefined ? undefined : ifMatch.includes('*') ? '*' : ifMatch.join(','),
+    ifMatchEtag: ifMatchEtagOf(header),
     ...(ifNoneMatch === undefined || ifNoneMatchAny ? {} : { ifNoneMatchEtags: ifNoneMatch.join(',') }),
   };
+}
+
+/** `If-Match` as the backend takes it (writes and conditional deletes): `*`, or the unquoted ETags comma-separated; undefined when absent or empty. */
+export function ifMatchEtagOf(header: (name: string) => string | undefined): string | undefined {
+  const ifMatch = etagListOf(header('if-match'));
+  return ifMatch === undefined ? undefined : ifMatch.includes('*') ? '*' : ifMatch.join(',');
 }
 
 /** A conditional header's ETags unquoted (`W/` weak tags compared as strong), or undefined when absent or empty. */

@@ -6,7 +6,7 @@
  * 412 PreconditionFailed, or 404 NoSuchKey when there is no object.
  */
 import { callBackend, sendEmpty } from '../handler-context';
-import { versionIdHeader, writeConditionOf } from '../object-response';
+import { ifMatchEtagOf, versionIdHeader } from '../object-response';
 import { bypassGovernanceOf } from '../object-lock';
 import type { HandlerContext } from '../handler-context';
 import { S3Error } from '../s3-errors';
@@ -17,7 +17,7 @@ export async function handleDeleteObject(ctx: HandlerContext, bucket: string, ke
   for (const name of ['x-amz-if-match-last-modified-time', 'x-amz-if-match-size']) {
     if (ctx.header(name) !== undefined) throw new S3Error('NotImplemented', { message: `${name} is not implemented by Tessera (S3 takes it in directory buckets only); use If-Match.` });
   }
-  const { ifMatchEtag } = writeConditionOf((name) => (name === 'if-match' ? ctx.header(name) : undefined));
+  const ifMatchEtag = ifMatchEtagOf((name) => ctx.header(name));
   const result = await callBackend({ bucket, key }, () => ctx.backend.deleteObject(bucket, key, versionId, { bypassGovernance, ...(ifMatchEtag === undefined ? {} : { ifMatchEtag }) }));
   sendEmpty(ctx, 204, { ...versionIdHeader(result.versionId), ...(result.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}) });
 }
