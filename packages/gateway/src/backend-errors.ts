@@ -34,6 +34,7 @@ export function mapBackendError(error: unknown, names: ResourceNames): unknown {
   if (names.bucket !== undefined && (code === 'NoSuchBucket' || code.startsWith('Bucket'))) fields['BucketName'] = names.bucket;
   if (names.key !== undefined && code === 'NoSuchKey') fields['Key'] = names.key;
   if (names.uploadId !== undefined && code === 'NoSuchUpload') fields['UploadId'] = names.uploadId;
-  // Internal detail (which nodes failed) stays in the log via `cause`; the client gets the catalogue message.
-  return new S3Error(code, { fields, cause: error });
+  // Internal detail (which nodes failed) stays in the log via `cause`; the client gets the
+  // backend's client message, else the catalogue message.
+  return new S3Error(code, { fields, cause: error, ...(error.clientMessage === undefined ? {} : { message: error.clientMessage }) });
 }

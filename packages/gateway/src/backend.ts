@@ -416,12 +416,15 @@ export type S3BackendErrorReason =
 
 export class S3BackendError extends Error {
   static readonly errorName = 'S3BackendError';
+  /** What the client is told instead of the catalogue message (never internal detail such as node names). */
+  readonly clientMessage: string | undefined;
   constructor(
     readonly reason: S3BackendErrorReason,
     message: string = reason,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; clientMessage?: string },
   ) {
     super(message, options);
     this.name = S3BackendError.errorName;
+    this.clientMessage = options?.clientMessage;
   }
 }

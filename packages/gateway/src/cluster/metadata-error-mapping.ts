@@ -69,13 +69,30 @@ export function toBackendError(error: unknown): unknown {
   if (error instanceof InvalidBucketNameError) return new S3Error('InvalidBucketName', options);
   if (error instanceof InvalidArgumentError) return new S3Error('InvalidArgument', { message, cause: error });
   if (error instanceof MetadataOverloadedError) return new S3BackendError('Overloaded', message, options);
-  if (error instanceof QuorumUnavailableError || error instanceof InsufficientStorageNodesError || error instanceof NotLeaderError || error instanceof ProposalTimeoutError) {
-    return new S3BackendError('QuorumUnavailable', message, options);
+  const unavailable = unavailableClientMessage(error);
+  if (unavailable !== undefined) return new S3BackendError('QuorumUnavailable', message, { ...options, clientMessage: unavailable });
+  return error;
+}
+
+/**
+ * The 503 message for a cluster that cannot reach enough of its nodes, saying which part is
+ * short (so an operator reading a client's error knows where to look) without naming nodes;
+ * undefined for errors that are not such a shortage.
+ */
+function unavailableClientMessage(error: unknown): string | undefined {
+  if (error instanceof QuorumUnavailableError) {
+    return error.kind === 'read'
+      ? 'Too few of the object\'s shards could be read: more storage nodes are unreachable than its erasure code tolerates. No data was lost or served wrong; retry when the nodes are back.'
+      : 'Too few storage nodes accepted the object\'s shards to store it durably, so nothing was stored. Retry later.';
+  }
+  if (error instanceof InsufficientStorageNodesError) return 'Too few storage nodes are up to place the object\'s shards across the zones, so nothing was stored. Retry later.';
+  if (error instanceof NotLeaderError || error instanceof ProposalTimeoutError) {
+    return 'The metadata service has no leader that can commit right now (an election, or too few metadata nodes reachable). Retry later.';
   }
   if (error instanceof RpcStatusError && (error.code === grpcUnavailable || error.code === grpcDeadlineExceeded)) {
-    return new S3BackendError('QuorumUnavailable', message, options);
+    return 'A cluster node the request needs did not answer in time. Retry later.';
   }
-  return error;
+  return undefined;
 }
 
 function deleteMarkerHeaders(versionId: string): Record<string, string> {

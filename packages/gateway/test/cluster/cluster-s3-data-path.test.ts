@@ -494,6 +494,9 @@ describe('degraded cluster (m = 3)', () => {
     await expect(get('sizes/a few MiB')).rejects.toThrow();
     const error = await s3ErrorOf(get('sizes/a few MiB'));
     expect([error.name, error.$metadata.httpStatusCode]).toEqual(['ServiceUnavailable', 503]);
+    // The message says what is short (shards to read), never which nodes.
+    expect(error.message).toMatch(/^Too few of the object's shards could be read/);
+    expect(error.message).not.toMatch(/az-|stripe/);
     expect((await s3ErrorOf(get('sizes/block'))).$metadata.httpStatusCode).toBe(503);
     // Inline objects live in the metadata and stay readable.
     expect(sha256(await get('sizes/one byte'))).toBe(sha256(written.get('sizes/one byte')!));
