@@ -83,7 +83,7 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     const result = await tessera('status');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/^Metadata: leader meta-\d \(127\.0\.0\.1:\d+\), term \d+, commit index \d+/);
-    expect(result.stdout).toMatch(/ZONE\s+NODE\s+STATE\s+ADDRESS\s+CAPACITY\s+USED\s+HEARTBEAT/);
+    expect(result.stdout).toMatch(/ZONE\s+NODE\s+STATE\s+ADDRESS\s+CAPACITY\s+FREE\s+SHARDS\s+HEARTBEAT/);
     expect(result.stdout).toContain('Objects: 0, bytes: 0 B, multipart uploads in progress: 0');
   });
 

@@ -5,7 +5,7 @@ import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metad
 import { isSpreadDegraded } from '../src/stripe-rebuilder';
 
 function node(nodeId: string, az: string, state = 'up'): StorageNode__Output {
-  return { nodeId, az, address: `${nodeId}:1`, capacityBytes: 1, freeBytes: 1, lastHeartbeatAtMs: 0, state, stateChangedAtMs: 0 };
+  return { nodeId, az, address: `${nodeId}:1`, capacityBytes: 1, freeBytes: 1, storedBytes: 0, lastHeartbeatAtMs: 0, state, stateChangedAtMs: 0 };
 }
 
 const nodes = ['a', 'b', 'c'].flatMap((az) => [1, 2, 3].map((i) => node(`${az}${i}`, az, az === 'c' ? 'down' : 'up')));

@@ -1088,7 +1088,7 @@ export class CatalogueStateMachine {
     const state = previous?.state === 'draining' ? 'draining' : 'up';
     const record: StorageNodeRecord = {
       nodeId: command.nodeId, az: command.az, address: command.address, capacityBytes: command.capacityBytes,
-      freeBytes: command.freeBytes, lastHeartbeatAtMs: command.registeredAtMs, state,
+      freeBytes: command.freeBytes, ...storedBytesOf(command, previous), lastHeartbeatAtMs: command.registeredAtMs, state,
       stateChangedAtMs: previous?.state === state ? previous.stateChangedAtMs : command.registeredAtMs,
     };
     m.put(keys.nodeKey(command.nodeId), record);
@@ -1100,7 +1100,7 @@ export class CatalogueStateMachine {
     const previous = await this.getNode(command.nodeId);
     const revived = previous.state === 'suspect' || previous.state === 'down';
     const record: StorageNodeRecord = {
-      ...previous, capacityBytes: command.capacityBytes, freeBytes: command.freeBytes,
+      ...previous, capacityBytes: command.capacityBytes, freeBytes: command.freeBytes, ...storedBytesOf(command, previous),
       lastHeartbeatAtMs: Math.max(previous.lastHeartbeatAtMs, command.heartbeatAtMs),
       state: revived ? 'up' : previous.state, stateChangedAtMs: revived ? command.heartbeatAtMs : previous.stateChangedAtMs,
     };
@@ -1558,4 +1558,10 @@ function checkDeleteCondition(bucket: string, key: string, version: StoredVersio
   if (!etagListMatches(ifMatchEtag, version.etag)) {
     throw new PreconditionFailedError(bucket, key, `${bucket}/${key} has ETag ${version.etag}, not ${ifMatchEtag} (If-Match)`);
   }
+}
+
+/** A node's stored bytes from its registration or heartbeat, else what the record had (entries from before nodes reported it). */
+function storedBytesOf(command: { readonly storedBytes?: number }, previous: StorageNodeRecord | undefined): { storedBytes?: number } {
+  const storedBytes = command.storedBytes ?? previous?.storedBytes;
+  return storedBytes === undefined ? {} : { storedBytes };
 }

@@ -129,11 +129,17 @@ export type Command =
   | {
       readonly type: 'registerNode'; readonly nodeId: string; readonly az: string; readonly address: string;
       readonly capacityBytes: number; readonly freeBytes: number; readonly registeredAtMs: number;
+      /** Absent in entries written before nodes reported it. */
+      readonly storedBytes?: number;
       /** Operator re-add: clears a removal. A node's own registration never sets it. */
       readonly readmit?: boolean;
     }
   | { readonly type: 'removeNode'; readonly nodeId: string; readonly force: boolean; readonly reason: string; readonly removedAtMs: number }
-  | { readonly type: 'heartbeat'; readonly nodeId: string; readonly capacityBytes: number; readonly freeBytes: number; readonly heartbeatAtMs: number }
+  | {
+      readonly type: 'heartbeat'; readonly nodeId: string; readonly capacityBytes: number; readonly freeBytes: number; readonly heartbeatAtMs: number;
+      /** Absent in entries written before nodes reported it. */
+      readonly storedBytes?: number;
+    }
   | { readonly type: 'setNodeState'; readonly nodeId: string; readonly state: NodeState; readonly changedAtMs: number; readonly reason: string }
   | { readonly type: 'ackQueueItem'; readonly itemId: string }
   | { readonly type: 'setMetadataMember'; readonly nodeId: string; readonly address: string }
@@ -436,6 +442,7 @@ export function validateCommand(command: StampedCommand): void {
       validateShortString(command.address, 'address', false);
       validateNonNegativeInteger(command.capacityBytes, 'capacityBytes');
       validateNonNegativeInteger(command.freeBytes, 'freeBytes');
+      if (command.storedBytes !== undefined) validateNonNegativeInteger(command.storedBytes, 'storedBytes');
       validateNonNegativeInteger(command.registeredAtMs, 'registeredAtMs');
       if (command.readmit !== undefined && command.readmit !== null && typeof command.readmit !== 'boolean') throw new InvalidArgumentError('readmit must be a boolean');
       return;
@@ -449,6 +456,7 @@ export function validateCommand(command: StampedCommand): void {
       validateId(command.nodeId, 'nodeId');
       validateNonNegativeInteger(command.capacityBytes, 'capacityBytes');
       validateNonNegativeInteger(command.freeBytes, 'freeBytes');
+      if (command.storedBytes !== undefined) validateNonNegativeInteger(command.storedBytes, 'storedBytes');
       validateNonNegativeInteger(command.heartbeatAtMs, 'heartbeatAtMs');
       return;
     case 'setNodeState':

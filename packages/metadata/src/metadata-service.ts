@@ -319,7 +319,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
     RegisterNode: u('RegisterNode', async (req, rid) =>
       nodeToProto(await propose<StorageNodeRecord>({
         type: 'registerNode', nodeId: req.nodeId, az: req.az, address: req.address, capacityBytes: req.capacityBytes,
-        freeBytes: req.freeBytes, registeredAtMs: clock.nowMs(), ...(req.readmit ? { readmit: true } : {}),
+        freeBytes: req.freeBytes, storedBytes: req.storedBytes, registeredAtMs: clock.nowMs(), ...(req.readmit ? { readmit: true } : {}),
       }, rid))),
     RemoveNode: u('RemoveNode', async (req, rid) => {
       // Exact count outside the Raft loop (apply only counts up to a bound); a node that
@@ -355,11 +355,11 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
       await host.linearizableRead();
       await host.machine.refuseRemovedNode(req.nodeId);
       const persisted = await host.machine.getNode(req.nodeId);
-      if (!heartbeats.observe(req.nodeId, { atMs: heartbeatAtMs, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes }, persisted)) {
+      if (!heartbeats.observe(req.nodeId, { atMs: heartbeatAtMs, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes, storedBytes: req.storedBytes }, persisted)) {
         return nodeToProto(heartbeats.overlay(persisted));
       }
       return nodeToProto(await propose<StorageNodeRecord>({
-        type: 'heartbeat', nodeId: req.nodeId, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes, heartbeatAtMs,
+        type: 'heartbeat', nodeId: req.nodeId, capacityBytes: req.capacityBytes, freeBytes: req.freeBytes, storedBytes: req.storedBytes, heartbeatAtMs,
       }, rid));
     }),
     SetNodeState: u('SetNodeState', async (req, rid) =>

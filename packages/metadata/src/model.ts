@@ -244,6 +244,8 @@ export interface StorageNodeRecord {
   readonly address: string;
   readonly capacityBytes: number;
   readonly freeBytes: number;
+  /** Bytes of shards on the node (parity included); absent in records written before it was reported. */
+  readonly storedBytes?: number;
   readonly lastHeartbeatAtMs: number;
   readonly state: NodeState;
   readonly stateChangedAtMs: number;

@@ -92,7 +92,7 @@ export function uploadToProto(upload: UploadRecord): Upload {
 }
 
 export function nodeToProto(node: StorageNodeRecord): StorageNode {
-  return { ...node };
+  return { ...node, storedBytes: node.storedBytes ?? 0 };
 }
 
 export function queueItemToProto(item: QueueItemRecord): QueueItem {

@@ -13,6 +13,7 @@ export interface HeartbeatSeen {
   readonly atMs: number;
   readonly capacityBytes: number;
   readonly freeBytes: number;
+  readonly storedBytes: number;
 }
 
 /**
@@ -49,10 +50,10 @@ export class StorageNodeHeartbeats {
     return seen.atMs - persisted.lastHeartbeatAtMs >= this.options.refreshIntervalMs;
   }
 
-  /** The record with the latest heartbeat this leader saw (time, capacity, free space). */
+  /** The record with the latest heartbeat this leader saw (time, capacity, free space, stored bytes). */
   overlay(record: StorageNodeRecord): StorageNodeRecord {
     const seen = this.seenByNodeId.get(record.nodeId);
     if (seen === undefined || seen.atMs <= record.lastHeartbeatAtMs) return record;
-    return { ...record, lastHeartbeatAtMs: seen.atMs, capacityBytes: seen.capacityBytes, freeBytes: seen.freeBytes };
+    return { ...record, lastHeartbeatAtMs: seen.atMs, capacityBytes: seen.capacityBytes, freeBytes: seen.freeBytes, storedBytes: seen.storedBytes };
   }
 }

@@ -81,11 +81,12 @@ export class MetadataHeartbeat implements Startable {
           address: this.options.advertiseAddress,
           capacityBytes: usage.capacityBytes,
           freeBytes: usage.freeBytes,
+          storedBytes: usage.usedBytes,
         });
         this.registered = true;
         this.components.logger.info('registered with the metadata service', { address: this.options.advertiseAddress, zone: this.options.zone });
       } else {
-        await this.client.heartbeat({ nodeId: this.options.nodeId, capacityBytes: usage.capacityBytes, freeBytes: usage.freeBytes });
+        await this.client.heartbeat({ nodeId: this.options.nodeId, capacityBytes: usage.capacityBytes, freeBytes: usage.freeBytes, storedBytes: usage.usedBytes });
       }
       this.lastErrorMessage = '';
     } catch (err) {

@@ -12,7 +12,7 @@ import { defaultCatalogueOptions, defaultMetadataNodeTiming, startMetadataNode }
 import type { RunningMetadataNode } from '@tessera/metadata';
 import { MetadataClient } from '@tessera/rpc';
 import { MetadataHeartbeat } from '../src/index';
-import { startNodeFixture, type NodeFixture } from './helpers';
+import { chunksOf, randomShardBytes, shardIdOf, startNodeFixture, type NodeFixture } from './helpers';
 
 async function freePort(): Promise<number> {
   return new Promise<number>((resolve, reject) => {
@@ -90,7 +90,22 @@ describe('MetadataHeartbeat: storage node membership', () => {
     expect(registered.address).toBe(storage.node.grpcAddress);
     expect(Number(registered.capacityBytes)).toBe(64 * 1024 * 1024);
     expect(Number(registered.freeBytes)).toBeGreaterThan(0);
+    expect(Number(registered.storedBytes)).toBe(0);
     expect(heartbeat.isRegistered).toBe(true);
+
+    // The bytes of the node's shard files reach the catalogue with its next heartbeat (what
+    // `tessera status` shows in its SHARDS column), and the free space shrinks by as much.
+    await storage.client.writeShard({
+      shardId: shardIdOf('reported'), blockSizeBytes: 64 * 1024,
+      source: { kind: 'bytes', chunks: chunksOf(randomShardBytes(3 * 64 * 1024 + 17, 7), 100_000) },
+    });
+    const storedBytes = (await storage.node.store.usage()).usedBytes;
+    expect(storedBytes).toBeGreaterThan(3 * 64 * 1024);
+    const reported = await waitFor('the stored bytes in the catalogue', async () => {
+      const node = (await client.listNodes()).find((n) => n.nodeId === 'storage-a1');
+      return Number(node?.storedBytes) === storedBytes ? node : undefined;
+    });
+    expect(Number(reported.freeBytes)).toBeLessThanOrEqual(64 * 1024 * 1024 - storedBytes);
 
     // Heartbeats keep the record fresh for longer than the suspect timeout.
     const firstBeatMs = Number(registered.lastHeartbeatAtMs);

@@ -30,10 +30,10 @@ export async function runNodeCommand(args: ParsedArgs, addresses: readonly strin
         const removedIds = new Set(removed.map((r) => r.nodeId));
         // A node removed with --force stays listed (down) until its shards are rebuilt elsewhere.
         const stateOf = (n: { nodeId: string; state: string }): string => (removedIds.has(n.nodeId) ? `${n.state} (removed, rebuilding)` : n.state);
-        const rows = nodes.map((n) => [n.nodeId, n.az, stateOf(n), n.address, formatBytes(n.capacityBytes), formatBytes(Math.max(0, n.capacityBytes - n.freeBytes))]);
+        const rows = nodes.map((n) => [n.nodeId, n.az, stateOf(n), n.address, formatBytes(n.capacityBytes), formatBytes(n.freeBytes), formatBytes(n.storedBytes)]);
         const listed = new Set(nodes.map((n) => n.nodeId));
         const forgotten = removed.filter((r) => !listed.has(r.nodeId)).map((r) => r.nodeId);
-        const table = nodes.length === 0 ? 'no storage nodes registered' : renderTable(['NODE', 'ZONE', 'STATE', 'ADDRESS', 'CAPACITY', 'USED'], rows);
+        const table = nodes.length === 0 ? 'no storage nodes registered' : renderTable(['NODE', 'ZONE', 'STATE', 'ADDRESS', 'CAPACITY', 'FREE', 'SHARDS'], rows);
         return { json: { nodes, removed }, text: forgotten.length === 0 ? table : `${table}\nremoved (re-add with tessera node add): ${forgotten.join(', ')}` };
       }
       case 'add': {

@@ -1,6 +1,6 @@
 /**
  * `tessera status`: the cluster as the metadata service sees it. Storage nodes by zone (state,
- * capacity, used), each metadata node's Raft view (leader, term, commit index), and the repair
+ * capacity, free space, bytes of shards stored), each metadata node's Raft view (leader, term, commit index), and the repair
  * queue, and the catalogue's object, byte and multipart-upload counters per bucket (kept by the
  * metadata service in the same batch as each write; n/a, null in --json, if they cannot be read).
  */
@@ -25,7 +25,12 @@ export interface StorageNodeView {
   readonly address: string;
   readonly state: string;
   readonly capacityBytes: number;
+  /** What the node can still take: its capacity limit or its disk's free space, whichever is less. */
+  readonly freeBytes: number;
+  /** Capacity minus free: the node's shards and anything else on a shared disk. */
   readonly usedBytes: number;
+  /** Bytes of the node's own shard files (parity included). */
+  readonly storedBytes: number;
   readonly lastHeartbeatAgeMs: number;
 }
 
@@ -52,8 +57,11 @@ export interface StatusReport {
     readonly nodes: readonly StorageNodeView[];
     /** zone -> state -> node count */
     readonly byZone: Readonly<Record<string, Readonly<Record<string, number>>>>;
+    /** Sums over the nodes (nodes sharing a disk, as in `tessera start`, each count it). */
     readonly capacityBytes: number;
+    readonly freeBytes: number;
     readonly usedBytes: number;
+    readonly storedBytes: number;
   };
   /** Catalogue counters (current objects, their logical bytes); null when unreadable. */
   readonly objectCount: number | null;
@@ -85,8 +93,8 @@ export async function gatherStatus(addresses: readonly string[], callTimeoutMs: 
       : new MetadataClient({ addresses: [leader.address, ...addresses.filter((a) => a !== leader.address)], callTimeoutMs, attemptCountMax: Math.max(3, addresses.length * 2), backoffMsMax: 500 });
     const listed = await (leaderFirst ?? client).listNodes().finally(() => leaderFirst?.close());
     const storageNodes = listed.map((n): StorageNodeView => ({
-      nodeId: n.nodeId, zone: n.az, address: n.address, state: n.state, capacityBytes: n.capacityBytes,
-      usedBytes: Math.max(0, n.capacityBytes - n.freeBytes), lastHeartbeatAgeMs: Math.max(0, nowMs - n.lastHeartbeatAtMs),
+      nodeId: n.nodeId, zone: n.az, address: n.address, state: n.state, capacityBytes: n.capacityBytes, freeBytes: n.freeBytes,
+      usedBytes: Math.max(0, n.capacityBytes - n.freeBytes), storedBytes: n.storedBytes, lastHeartbeatAgeMs: Math.max(0, nowMs - n.lastHeartbeatAtMs),
     }));
     const queue = await client.listQueue(repairQueueScanCountMax).catch(() => undefined);
     const stats = await client.getCatalogueStats().catch(() => undefined);
@@ -107,7 +115,9 @@ export async function gatherStatus(addresses: readonly string[], callTimeoutMs: 
         nodes: storageNodes.sort((a, b) => a.zone.localeCompare(b.zone) || a.nodeId.localeCompare(b.nodeId)),
         byZone,
         capacityBytes: storageNodes.reduce((sum, n) => sum + n.capacityBytes, 0),
+        freeBytes: storageNodes.reduce((sum, n) => sum + n.freeBytes, 0),
         usedBytes: storageNodes.reduce((sum, n) => sum + n.usedBytes, 0),
+        storedBytes: storageNodes.reduce((sum, n) => sum + n.storedBytes, 0),
       },
       objectCount: stats?.objectCount ?? null,
       objectBytes: stats?.objectBytes ?? null,
@@ -150,10 +160,13 @@ export function renderStatus(report: StatusReport): string {
   out.push(`Storage: ${report.storage.nodes.length} nodes${zoneSummary.length > 0 ? ` (${zoneSummary.join('; ')})` : ' registered'}`);
   if (report.storage.nodes.length > 0) {
     out.push(renderTable(
-      ['ZONE', 'NODE', 'STATE', 'ADDRESS', 'CAPACITY', 'USED', 'HEARTBEAT'],
-      report.storage.nodes.map((n) => [n.zone, n.nodeId, n.state, n.address, formatBytes(n.capacityBytes), formatBytes(n.usedBytes), `${formatDurationMs(n.lastHeartbeatAgeMs)} ago`]),
+      ['ZONE', 'NODE', 'STATE', 'ADDRESS', 'CAPACITY', 'FREE', 'SHARDS', 'HEARTBEAT'],
+      report.storage.nodes.map((n) => [
+        n.zone, n.nodeId, n.state, n.address, formatBytes(n.capacityBytes), formatBytes(n.freeBytes), formatBytes(n.storedBytes), `${formatDurationMs(n.lastHeartbeatAgeMs)} ago`,
+      ]),
     ));
-    out.push(`Capacity ${formatBytes(report.storage.capacityBytes)}, used ${formatBytes(report.storage.usedBytes)}`);
+    // Capacity and free space are per node; nodes that share a disk (tessera start) each count it.
+    out.push(`Shards stored ${formatBytes(report.storage.storedBytes)} (objects' data and parity); capacity ${formatBytes(report.storage.capacityBytes)}, free ${formatBytes(report.storage.freeBytes)}, summed over nodes`);
   }
   out.push('');
   out.push(`Objects: ${report.objectCount ?? na}, bytes: ${report.objectBytes === null ? na : formatBytes(report.objectBytes)}, multipart uploads in progress: ${report.multipartUploadCount ?? na}`);
