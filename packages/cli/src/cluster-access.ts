@@ -6,6 +6,7 @@
 import { planCluster, readRootKeysFile } from '@tessera/local-cluster';
 import type { ClusterLayoutOptions, RootCredentials } from '@tessera/local-cluster';
 import { MetadataClient } from '@tessera/rpc';
+import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
 import type { CliConfig } from './config';
 import { CliError } from './errors';
 
@@ -20,6 +21,28 @@ export function layoutOptionsOf(config: CliConfig): ClusterLayoutOptions {
 /** The metadata client of one operator command: a 5 s call timeout, a few attempts per node. */
 export function operatorMetadataClient(addresses: readonly string[]): MetadataClient {
   return new MetadataClient({ addresses, callTimeoutMs: 5_000, attemptCountMax: Math.max(3, addresses.length * 2) });
+}
+
+/**
+ * The storage nodes as the metadata leader lists them (`leaderAddress`, else the leader the first
+ * answering node names): its answer overlays the latest heartbeats, while a follower's catalogue
+ * may be 10 s behind in heartbeat time, free space and shard bytes (metadata README,
+ * "Storage-node liveness"). Falls back to any node when the leader cannot be found.
+ */
+export async function listNodesFromLeader(
+  client: MetadataClient,
+  addresses: readonly string[],
+  leaderAddress?: string,
+  callTimeoutMs = 5_000,
+): Promise<StorageNode__Output[]> {
+  const leader = leaderAddress ?? ((await client.getClusterStatus().catch(() => undefined))?.leaderAddress || undefined);
+  if (leader === undefined) return client.listNodes();
+  const leaderFirst = new MetadataClient({ addresses: [leader, ...addresses.filter((a) => a !== leader)], callTimeoutMs, attemptCountMax: Math.max(3, addresses.length * 2), backoffMsMax: 500 });
+  try {
+    return await leaderFirst.listNodes();
+  } finally {
+    leaderFirst.close();
+  }
 }
 
 export function metadataAddressesOf(config: CliConfig): readonly string[] {

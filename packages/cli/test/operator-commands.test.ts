@@ -97,6 +97,16 @@ describe('tessera operator and S3 commands (real cluster, real child processes)'
     expect((await tessera('cp', source, 's3://cli-bucket/dir/')).stdout).toContain('upload: ');
     const objects = JSON.parse((await tessera('ls', 's3://cli-bucket/dir/', '--json')).stdout) as { objects: Array<{ key: string; sizeBytes: number }> };
     expect(objects.objects).toEqual([expect.objectContaining({ key: 'dir/upload.bin', sizeBytes: original.length })]);
+    // The nodes' shard bytes (data and parity, 9/6 of the object plus headers and block
+    // checksums) reach status with their next heartbeats, from the leader's memory.
+    const stored = await until(async () => {
+      const report = JSON.parse((await tessera('status', '--json')).stdout) as StatusReport;
+      return report.storage.storedBytes >= (original.length * 9) / 6 ? report.storage : undefined;
+    }, 15_000, 'the uploaded shards in status');
+    expect(stored.storedBytes).toBeLessThan(original.length * 2);
+    expect(stored.nodes.every((n) => n.freeBytes > 0 && n.freeBytes <= n.capacityBytes)).toBe(true);
+    const nodeList = await tessera('node', 'ls');
+    expect(nodeList.stdout).toMatch(/NODE\s+ZONE\s+STATE\s+ADDRESS\s+CAPACITY\s+FREE\s+SHARDS/);
     expect((await tessera('ls', 's3://cli-bucket')).stdout).toMatch(/PRE\s+dir\//);
     const target = path.join(workDir, 'download.bin');
     expect((await tessera('cp', 's3://cli-bucket/dir/upload.bin', target)).exitCode).toBe(0);

@@ -7,7 +7,7 @@
  * until `tessera node add` readmits it.
  */
 import { MetadataError, StorageNodeNotEmptyError } from '@tessera/rpc';
-import { operatorMetadataClient } from '../cluster-access';
+import { listNodesFromLeader, operatorMetadataClient } from '../cluster-access';
 import { requiredPositional } from '../args';
 import type { ParsedArgs } from '../args';
 import { CliError, UsageError } from '../errors';
@@ -25,7 +25,7 @@ export async function runNodeCommand(args: ParsedArgs, addresses: readonly strin
     switch (sub) {
       case 'ls':
       case undefined: {
-        const nodes = await client.listNodes();
+        const nodes = await listNodesFromLeader(client, addresses);
         const removed = await client.listRemovedNodes();
         const removedIds = new Set(removed.map((r) => r.nodeId));
         // A node removed with --force stays listed (down) until its shards are rebuilt elsewhere.

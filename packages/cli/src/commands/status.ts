@@ -5,6 +5,7 @@
  * metadata service in the same batch as each write; n/a, null in --json, if they cannot be read).
  */
 import { MetadataClient } from '@tessera/rpc';
+import { listNodesFromLeader } from '../cluster-access';
 import { CliError } from '../errors';
 import { formatBytes, formatDurationMs, renderTable } from '../table';
 
@@ -87,11 +88,7 @@ export async function gatherStatus(addresses: readonly string[], callTimeoutMs: 
     const leader = reachable.find((n) => n.role === 'leader');
     const termMax = Math.max(...reachable.map((n) => n.term ?? 0));
     const leaderStatus = await client.getClusterStatus(reachable[0]?.address).catch(() => undefined);
-    // The leader's answer carries the latest heartbeat of every storage node; a follower's
-    // catalogue is refreshed only every 10 s (metadata README, "Storage-node liveness").
-    const leaderFirst = leader === undefined ? undefined
-      : new MetadataClient({ addresses: [leader.address, ...addresses.filter((a) => a !== leader.address)], callTimeoutMs, attemptCountMax: Math.max(3, addresses.length * 2), backoffMsMax: 500 });
-    const listed = await (leaderFirst ?? client).listNodes().finally(() => leaderFirst?.close());
+    const listed = await listNodesFromLeader(client, addresses, leader?.address, callTimeoutMs);
     const storageNodes = listed.map((n): StorageNodeView => ({
       nodeId: n.nodeId, zone: n.az, address: n.address, state: n.state, capacityBytes: n.capacityBytes, freeBytes: n.freeBytes,
       usedBytes: Math.max(0, n.capacityBytes - n.freeBytes), storedBytes: n.storedBytes, lastHeartbeatAgeMs: Math.max(0, nowMs - n.lastHeartbeatAtMs),
