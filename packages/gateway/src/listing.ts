@@ -21,6 +21,21 @@ export interface ListingQuery {
   readonly maxKeys: number;
 }
 
+/**
+ * The common prefix of a listing (`prefix`, `delimiter`) that a marker (v1 Marker, v2
+ * StartAfter, a key-marker) falls in, if any. A listing returns only entries after the marker,
+ * and a group's entry is its common prefix, which sorts at or before any marker inside the group:
+ * so the whole group is behind the marker. A v1 NextMarker that is a common prefix ("photos/")
+ * is the case clients send every day; a marker deeper inside ("photos/2006/a") is the same rule.
+ * The delimiter is looked for after the prefix, as in the roll-up of keys: with prefix "a" and
+ * delimiter "a", the marker "a" is a key, not a group.
+ */
+export function markerCommonPrefix(marker: string | undefined, prefix: string, delimiter: string | undefined): string | undefined {
+  if (marker === undefined || delimiter === undefined || delimiter === '' || !marker.startsWith(prefix)) return undefined;
+  const index = marker.indexOf(delimiter, prefix.length);
+  return index < 0 ? undefined : marker.slice(0, index + delimiter.length);
+}
+
 /** `sortedItems` must be in ascending key order (UTF-16 code unit order, like S3's UTF-8 byte order for BMP keys). */
 export function listWithDelimiter<T>(sortedItems: Iterable<readonly [string, T]>, query: ListingQuery): ListingPage<T> {
   const entries: ListedItem<T>[] = [];

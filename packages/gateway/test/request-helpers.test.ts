@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import type { PartInfo } from '../src/backend';
 import { evaluateConditions, enforceReadConditions } from '../src/conditional';
-import { listWithDelimiter } from '../src/listing';
+import { listWithDelimiter, markerCommonPrefix } from '../src/listing';
 import { multipartChecksumOf, planCompletion } from '../src/multipart';
 import { computeChecksum } from '../src/checksums';
 import { extractObjectHeaders, extractUserMetadata, objectResponseHeaders } from '../src/object-headers';
@@ -214,6 +214,23 @@ describe('listing roll-up', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('markerCommonPrefix', () => {
+  test.each([
+    ['photos/', '', '/', 'photos/'],
+    ['photos/2006/a', '', '/', 'photos/'],
+    ['photos/2006/a', 'photos/', '/', 'photos/2006/'],
+    ['photos/', 'photos/', '/', undefined],
+    ['a', 'a', 'a', undefined],
+    ['aab', 'a', 'a', 'aa'],
+    ['x//y', '', '//', 'x//'],
+    ['b/1', 'c', '/', undefined],
+    ['b/1', '', undefined, undefined],
+    [undefined, '', '/', undefined],
+  ])('marker %p, prefix %p, delimiter %p: %p', (marker, prefix, delimiter, expected) => {
+    expect(markerCommonPrefix(marker, prefix, delimiter)).toBe(expected);
   });
 });
 

@@ -318,6 +318,19 @@ describe('listing', () => {
     expect(second.Contents?.map((c) => c.Key)).toEqual(['b/c/3', 'c', 'd/1', 'e']);
     expect(second.IsTruncated).toBe(false);
   });
+
+  test('a marker in a common prefix puts the group behind it; a marker equal to the prefix lists the prefix', async () => {
+    const entriesOf = (page: { Contents?: Array<{ Key?: string }>; CommonPrefixes?: Array<{ Prefix?: string }> }): string[] =>
+      [...(page.Contents ?? []).map((c) => c.Key ?? ''), ...(page.CommonPrefixes ?? []).map((p) => p.Prefix ?? '')].sort();
+    // "b/1" lies in the group "b/", which sorts before it: listed on an earlier page already.
+    expect(entriesOf(await s3.send(new ListObjectsCommand({ Bucket: bucket, Delimiter: '/', Marker: 'b/1' })))).toEqual(['c', 'd/', 'e']);
+    expect(entriesOf(await s3.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: '/', StartAfter: 'b/1' })))).toEqual(['c', 'd/', 'e']);
+    // Clients that start a listing with marker = prefix ("b/" ends with the delimiter, but holds
+    // none after the prefix): everything under the prefix (it used to come back empty).
+    const underB = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: 'b/', Delimiter: '/', Marker: 'b/' }));
+    expect(entriesOf(underB)).toEqual(['b/1', 'b/2', 'b/c/']);
+    expect(entriesOf(await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'b/', Delimiter: '/', StartAfter: 'b/' })))).toEqual(['b/1', 'b/2', 'b/c/']);
+  });
 });
 
 describe('multipart', () => {

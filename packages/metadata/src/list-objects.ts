@@ -123,19 +123,26 @@ export async function listObjects(db: CatalogueDb, params: ListObjectsParams): P
 }
 
 /**
- * Where listing resumes after a v2 StartAfter / v1 Marker. A v1 NextMarker may be a common
- * prefix ("photos/"); resuming right after it would re-enter that group and report it again,
- * so a marker that is itself a common prefix of this listing skips the whole group (as MinIO
- * and S3 do).
+ * Where listing resumes after a v2 StartAfter / v1 Marker: right after it, or after the whole
+ * group when the marker falls in a common prefix of this listing (`markerGroup`).
  */
 function startAfterPosition(params: ListObjectsParams, prefixBytes: Buffer, delimiterBytes: Buffer): Buffer {
   const marker = Buffer.from(params.startAfter, 'utf8');
-  if (delimiterBytes.length > 0 && marker.subarray(0, prefixBytes.length).equals(prefixBytes)) {
-    const group = marker.indexOf(delimiterBytes, prefixBytes.length);
-    if (group >= 0 && group + delimiterBytes.length === marker.length) {
-      const upper = prefixUpperBound(marker);
-      if (upper !== undefined) return upper;
-    }
-  }
-  return successor(marker);
+  const group = markerGroup(marker, prefixBytes, delimiterBytes);
+  const upper = group === undefined ? undefined : prefixUpperBound(group);
+  return upper ?? successor(marker);
+}
+
+/**
+ * The common prefix a marker falls in, if any: the marker starts with the prefix and holds the
+ * delimiter after it. A listing returns only entries after the marker, and a group's entry (its
+ * common prefix) sorts at or before every marker inside the group, so the whole group is behind
+ * it: a v1 NextMarker that is a common prefix ("photos/") must not report that group again, and a
+ * marker deeper in ("photos/2006/a") is the same rule (as S3, RGW and MinIO list). The delimiter
+ * is looked for after the prefix, as in the roll-up of keys.
+ */
+export function markerGroup(marker: Buffer, prefixBytes: Buffer, delimiterBytes: Buffer): Buffer | undefined {
+  if (delimiterBytes.length === 0 || !marker.subarray(0, prefixBytes.length).equals(prefixBytes)) return undefined;
+  const index = marker.indexOf(delimiterBytes, prefixBytes.length);
+  return index < 0 ? undefined : marker.subarray(0, index + delimiterBytes.length);
 }

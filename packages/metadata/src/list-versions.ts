@@ -7,7 +7,7 @@ import {
   escapeKeyBody, objectKey, objectKeyPrefix, prefixUpperBound, sequenceOfVersionKey, successor, unescapeKey, versionKey, versionKeyPrefix,
   versionKeyPrefixOf,
 } from './keys';
-import { listKeysMax } from './list-objects';
+import { listKeysMax, markerGroup } from './list-objects';
 import type { BucketRecord, ObjectVersionRecord, StoredVersion } from './model';
 import { isWellFormed } from './validation';
 
@@ -159,7 +159,7 @@ export async function listObjectVersions(db: CatalogueDb, params: ListVersionsPa
 
 /**
  * Where each table's scan starts (positions after the bucket's table prefix). S3's marker
- * rules: a key marker alone lists keys after it (after the whole group when it is a common
+ * rules: a key marker alone lists keys after it (after the whole group when it falls in a common
  * prefix); with a version id marker, that key's versions older than the marker come first.
  */
 async function startPositions(
@@ -176,11 +176,10 @@ async function startPositions(
   const versionTable = versionKeyPrefix(bucket);
   const afterKey = { objectFrom: successor(marker), versionFrom: afterAllVersions(versionKeyPrefixOf(bucket, marker).subarray(versionTable.length)), insideKey: undefined };
   if (params.versionIdMarker === '') {
-    const isCommonPrefix = delimiterBytes.length > 0 && marker.subarray(0, prefixBytes.length).equals(prefixBytes)
-      && marker.indexOf(delimiterBytes, prefixBytes.length) + delimiterBytes.length === marker.length;
-    if (isCommonPrefix) {
-      const objectUpper = prefixUpperBound(marker);
-      const versionUpper = prefixUpperBound(escapeKeyBody(marker));
+    const group = markerGroup(marker, prefixBytes, delimiterBytes);
+    if (group !== undefined) {
+      const objectUpper = prefixUpperBound(group);
+      const versionUpper = prefixUpperBound(escapeKeyBody(group));
       if (objectUpper !== undefined && versionUpper !== undefined) return { objectFrom: objectUpper, versionFrom: versionUpper, insideKey: undefined };
     }
     return afterKey;

@@ -5,6 +5,7 @@ import type { ListMultipartUploadsParams } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { bucketOwner } from '../bucket-access';
+import { markerCommonPrefix } from '../listing';
 import { listMultipartUploadsXml } from '../xml-responses';
 
 export async function handleListMultipartUploads(ctx: HandlerContext, bucket: string, params: ListMultipartUploadsParams): Promise<void> {
@@ -16,7 +17,7 @@ export async function handleListMultipartUploads(ctx: HandlerContext, bucket: st
       keyMarker: params.keyMarker,
       uploadIdMarker: params.uploadIdMarker,
       maxUploads: params.maxUploads,
-      skipPrefix: params.delimiter !== undefined && params.keyMarker?.endsWith(params.delimiter) === true ? params.keyMarker : undefined,
+      skipPrefix: markerCommonPrefix(params.keyMarker, params.prefix, params.delimiter),
     }),
   );
   sendXml(

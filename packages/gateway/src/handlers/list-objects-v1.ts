@@ -5,13 +5,14 @@ import type { ListObjectsV1Params } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import { listingOwners } from '../bucket-access';
+import { markerCommonPrefix } from '../listing';
 import { listObjectsV1Xml } from '../xml-responses';
 import { positionAfter } from './continuation-token';
 
 export async function handleListObjectsV1(ctx: HandlerContext, bucket: string, params: ListObjectsV1Params): Promise<void> {
   // v1 markers are plain strings chosen by the client (NextMarker is the last key or common
-  // prefix), so a marker that ends with the delimiter is taken as a common prefix to skip.
-  const skipPrefix = params.delimiter !== undefined && params.marker?.endsWith(params.delimiter) === true ? params.marker : undefined;
+  // prefix); a marker in a group of this listing puts the whole group behind it.
+  const skipPrefix = markerCommonPrefix(params.marker, params.prefix, params.delimiter);
   const page = await callBackend({ bucket }, () =>
     ctx.backend.listObjects({ bucket, prefix: params.prefix, delimiter: params.delimiter, startAfter: params.marker, skipPrefix, maxKeys: params.maxKeys }),
   );

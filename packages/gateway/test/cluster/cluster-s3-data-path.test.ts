@@ -23,6 +23,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
@@ -126,6 +127,11 @@ describe('healthy cluster', () => {
     expect((page.Contents ?? []).map((o) => o.Key).sort()).toEqual([...written.keys()].filter((k) => k.startsWith('sizes/')).sort());
     const top = await cluster.s3.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: '/' }));
     expect((top.CommonPrefixes ?? []).map((p) => p.Prefix)).toEqual(['sizes/']);
+    // A marker inside "sizes/" puts that group behind it; a marker equal to the prefix does not.
+    const afterGroup = await cluster.s3.send(new ListObjectsCommand({ Bucket: bucket, Delimiter: '/', Marker: 'sizes/block' }));
+    expect([afterGroup.Contents ?? [], afterGroup.CommonPrefixes ?? []]).toEqual([[], []]);
+    const fromPrefix = await cluster.s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: 'sizes/', Delimiter: '/', Marker: 'sizes/' }));
+    expect((fromPrefix.Contents ?? []).map((o) => o.Key).sort()).toEqual([...written.keys()].filter((k) => k.startsWith('sizes/')).sort());
   });
 
   test('CopyObject copies server-side through the data path into a new stripe', async () => {

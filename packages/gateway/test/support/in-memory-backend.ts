@@ -36,7 +36,7 @@ import type {
   VersionListEntry,
   WriteCondition,
 } from '../../src/backend';
-import { listWithDelimiter } from '../../src/listing';
+import { listWithDelimiter, markerCommonPrefix } from '../../src/listing';
 import { S3Error } from '../../src/s3-errors';
 import type { ObjectHeaders } from '../../src/object-headers';
 import type { Tag } from '../../src/object-tags';
@@ -256,7 +256,8 @@ export class InMemoryS3Backend implements S3Backend {
   /** An unversioned bucket: every object is its only version, "null". */
   async listObjectVersions(request: ListVersionsRequest): Promise<ListVersionsPage> {
     const page = await this.listObjects({
-      bucket: request.bucket, prefix: request.prefix, delimiter: request.delimiter, startAfter: request.keyMarker, skipPrefix: undefined, maxKeys: request.maxKeys,
+      bucket: request.bucket, prefix: request.prefix, delimiter: request.delimiter, startAfter: request.keyMarker,
+      skipPrefix: markerCommonPrefix(request.keyMarker, request.prefix, request.delimiter), maxKeys: request.maxKeys,
     });
     const entries = page.entries.map((entry): VersionListEntry => (entry.kind === 'object' ? { kind: 'version', object: entry.object, isLatest: true } : entry));
     const last = entries[entries.length - 1];
