@@ -38,6 +38,7 @@ import { compositeChecksum, computeChecksum } from '../src/checksums';
 import { startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
 import type { TestGateway } from './support/test-gateway';
 import { s3ErrorOf } from './support/s3-error-of';
+import { compareListings, writeRandomKeys } from './support/listing-model';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -317,6 +318,12 @@ describe('listing', () => {
     const second = await s3.send(new ListObjectsCommand({ Bucket: bucket, Marker: first.NextMarker, MaxKeys: 10 }));
     expect(second.Contents?.map((c) => c.Key)).toEqual(['b/c/3', 'c', 'd/1', 'e']);
     expect(second.IsTruncated).toBe(false);
+  });
+
+  test('randomized: 120 listings of 60 random keys (v1 and v2, every page) equal the reference', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'listing-model' }));
+    const keys = await writeRandomKeys(s3, 'listing-model', 11, 60);
+    expect(await compareListings(s3, 'listing-model', keys, 12, 120)).toEqual([]);
   });
 
   test('a marker in a common prefix puts the group behind it; a marker equal to the prefix lists the prefix', async () => {

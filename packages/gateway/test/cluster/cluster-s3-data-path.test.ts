@@ -29,6 +29,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { compareListings, writeRandomKeys } from '../support/listing-model';
 import { shardFilePath } from '@tessera/storage-node';
 import { clusterAccessKeyId, clusterSecretAccessKey, shardFilesOnDisk, startTestCluster, waitFor } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
@@ -132,6 +133,12 @@ describe('healthy cluster', () => {
     expect([afterGroup.Contents ?? [], afterGroup.CommonPrefixes ?? []]).toEqual([[], []]);
     const fromPrefix = await cluster.s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: 'sizes/', Delimiter: '/', Marker: 'sizes/' }));
     expect((fromPrefix.Contents ?? []).map((o) => o.Key).sort()).toEqual([...written.keys()].filter((k) => k.startsWith('sizes/')).sort());
+  });
+
+  test('randomized: 80 listings of 50 random keys (v1 and v2, every page) equal the reference, through the metadata service', async () => {
+    await cluster.s3.send(new CreateBucketCommand({ Bucket: 'listing-model' }));
+    const keys = await writeRandomKeys(cluster.s3, 'listing-model', 21, 50);
+    expect(await compareListings(cluster.s3, 'listing-model', keys, 22, 80)).toEqual([]);
   });
 
   test('CopyObject copies server-side through the data path into a new stripe', async () => {
