@@ -6,7 +6,9 @@
  */
 import { S3Error } from './s3-errors';
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a key may begin with U+FEFF, which a default TextDecoder would silently drop (the
+// object "\uFEFFab" then landed on "ab").
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function hexValue(code: number): number {
   if (code >= 0x30 && code <= 0x39) return code - 0x30;

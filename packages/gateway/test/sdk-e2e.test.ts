@@ -262,8 +262,17 @@ describe('objects', () => {
     expect(self.name).toBe('InvalidRequest');
   });
 
+  test('a key that begins with a byte-order mark is a key of its own', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: '\uFEFFbom', Body: 'with' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'bom', Body: 'without' }));
+    const bodyOf = async (key: string): Promise<string> => (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString()) ?? '';
+    expect([await bodyOf('\uFEFFbom'), await bodyOf('bom')]).toEqual(['with', 'without']);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: '\uFEFF' }));
+    expect(listed.Contents?.map((c) => c.Key)).toEqual(['\uFEFFbom']);
+  });
+
   test('DeleteObjects with keys that need XML escaping', async () => {
-    const keys = ['x/<tag>', 'x/a&b', `x/"quoted'`, 'x/ spaced ', 'x/ü'];
+    const keys = ['x/<tag>', 'x/a&b', `x/"quoted'`, 'x/ spaced ', 'x/ü', '\uFEFFx/bom'];
     for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }));
     const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
     expect(result.Deleted?.map((d) => d.Key).sort()).toEqual([...keys].sort());

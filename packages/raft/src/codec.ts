@@ -31,7 +31,8 @@ const formatVersion = 1;
 const entryKinds: readonly LogEntryKind[] = ['normal', 'membership', 'empty'];
 const changeKinds: readonly MembershipChangeKind[] = ['addLearner', 'add', 'remove'];
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string that begins with U+FEFF decodes to itself.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class ByteWriter {
   private buffer = new Uint8Array(64);

@@ -22,7 +22,8 @@ import {
 const bigNumber = fc.oneof(fc.nat(1000), fc.constant(Number.MAX_SAFE_INTEGER), fc.nat());
 const anIndex = bigNumber.map(logIndex);
 const aTerm = bigNumber.map(term);
-const anId = fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' });
+// A leading U+FEFF must survive decoding (a default TextDecoder drops it).
+const anId = fc.oneof(fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' }), fc.string({ maxLength: 6 }).map((s) => `\uFEFF${s}`));
 const bytes = fc.uint8Array({ maxLength: 64 });
 const entry: fc.Arbitrary<LogEntry> = fc.record({
   index: anIndex,

@@ -49,7 +49,8 @@ interface FormField {
   readonly headerText: string;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: field values (the key among them) keep a leading U+FEFF.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Reads the fields before the file; returns them by lower-case name (first value wins) and the file's head. */
 async function readFieldsUpToFile(reader: FormDataReader): Promise<{ fields: Map<string, FormField>; file: FormPartHead }> {
