@@ -1,9 +1,10 @@
 /**
  * A reference for S3 listings and a randomized comparison with a running gateway: random keys
- * (multi-byte UTF-8, '+', ' ', '%', repeated delimiters), random prefix / delimiter / max-keys /
- * marker, every page followed to the end, v1 (Marker, NextMarker) and v2 (StartAfter,
- * continuation tokens). The reference is S3's rule written naively: every item of the listing
- * (a key, or a common prefix once) in UTF-8 byte order, then only the items after the marker.
+ * (multi-byte UTF-8, '+', ' ', '%', a byte-order mark, repeated delimiters), random prefix /
+ * delimiter / max-keys / marker, every page followed to the end, v1 (Marker, NextMarker) and v2
+ * (StartAfter, continuation tokens). The reference is S3's rule written naively: every item of
+ * the listing (a key, or a common prefix once) in UTF-8 byte order, then only the items after
+ * the marker.
  */
 import { ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SeededRandom } from '@tessera/common';
@@ -48,7 +49,7 @@ export interface ListingMismatch {
   readonly listed: ListingItem[];
 }
 
-const alphabet = ['a', 'b', '/', '-', '.', '+', ' ', '%', 'é', '~', 'z', '日', '//'];
+const alphabet = ['a', 'b', '/', '-', '.', '+', ' ', '%', 'é', '~', 'z', '日', '//', '\uFEFF'];
 
 /** Writes `keyCount` random keys into `bucket` (which must exist) and returns them. */
 export async function writeRandomKeys(s3: S3Client, bucket: string, seed: number, keyCount: number): Promise<string[]> {
