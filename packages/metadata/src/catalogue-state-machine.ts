@@ -1560,7 +1560,10 @@ function checkDeleteCondition(bucket: string, key: string, version: StoredVersio
   }
 }
 
-/** A node's stored bytes from its registration or heartbeat, else what the record had (entries from before nodes reported it). */
+/**
+ * A node's stored bytes from its registration or heartbeat, else what the record had (entries
+ * written before nodes reported it).
+ */
 function storedBytesOf(command: { readonly storedBytes?: number }, previous: StorageNodeRecord | undefined): { storedBytes?: number } {
   const storedBytes = command.storedBytes ?? previous?.storedBytes;
   return storedBytes === undefined ? {} : { storedBytes };

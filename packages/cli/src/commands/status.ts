@@ -1,8 +1,9 @@
 /**
  * `tessera status`: the cluster as the metadata service sees it. Storage nodes by zone (state,
- * capacity, free space, bytes of shards stored), each metadata node's Raft view (leader, term, commit index), and the repair
- * queue, and the catalogue's object, byte and multipart-upload counters per bucket (kept by the
- * metadata service in the same batch as each write; n/a, null in --json, if they cannot be read).
+ * capacity, free space, bytes of shards stored), each metadata node's Raft view (leader, term,
+ * commit index), the repair queue, and the catalogue's object, byte and multipart-upload
+ * counters per bucket (kept by the metadata service in the same batch as each write; n/a, null
+ * in --json, if they cannot be read).
  */
 import { MetadataClient } from '@tessera/rpc';
 import { listNodesFromLeader } from '../cluster-access';
