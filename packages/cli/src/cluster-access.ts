@@ -6,7 +6,6 @@
 import { planCluster, readRootKeysFile } from '@tessera/local-cluster';
 import type { ClusterLayoutOptions, RootCredentials } from '@tessera/local-cluster';
 import { MetadataClient } from '@tessera/rpc';
-import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
 import type { CliConfig } from './config';
 import { CliError } from './errors';
 
@@ -34,7 +33,7 @@ export async function listNodesFromLeader(
   addresses: readonly string[],
   leaderAddress?: string,
   callTimeoutMs = 5_000,
-): Promise<StorageNode__Output[]> {
+): ReturnType<MetadataClient['listNodes']> {
   const leader = leaderAddress ?? ((await client.getClusterStatus().catch(() => undefined))?.leaderAddress || undefined);
   if (leader === undefined) return client.listNodes();
   const leaderFirst = new MetadataClient({ addresses: [leader, ...addresses.filter((a) => a !== leader)], callTimeoutMs, attemptCountMax: Math.max(3, addresses.length * 2), backoffMsMax: 500 });
