@@ -120,6 +120,11 @@ export interface ObjectInfo {
   /** For encrypted multipart objects: each part's base64 initial counter block, in part order. */
   readonly partCipherIvs?: readonly (string | undefined)[];
   /**
+   * For multipart objects whose parts were uploaded with checksums: each part's, in part order
+   * (GetObjectAttributes ObjectParts, GET/HEAD ?partNumber with x-amz-checksum-mode).
+   */
+  readonly partChecksums?: readonly ChecksumValues[];
+  /**
    * For a version CompleteMultipartUpload made: the upload, its parts (number and unquoted ETag,
    * in order) and checksum type, so a retried completion of the same parts gets the same answer.
    */

@@ -21,6 +21,16 @@ export function checksumResponseHeaders(checksums: ChecksumValues): Record<strin
   return out;
 }
 
+/** One part's checksums (x-amz-checksum-<algorithm>), for a GET or HEAD of ?partNumber. */
+export function partChecksumHeaders(checksums: ChecksumValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const algorithm of checksumAlgorithms) {
+    const value = checksums[algorithm];
+    if (value !== undefined) out[checksumHeaderName(algorithm)] = value;
+  }
+  return out;
+}
+
 export function objectInfoHeaders(info: ObjectInfo, query: ReadonlyMap<string, string>): Record<string, string> {
   const overrides = new Map<string, string>();
   for (const name of responseOverrideParameters) {

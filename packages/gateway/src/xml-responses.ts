@@ -436,7 +436,7 @@ export function getObjectAttributesXml(
       : '';
   let objectParts = '';
   if (attributes.has('ObjectParts') && object.partSizesBytes !== undefined) {
-    const all = object.partSizesBytes.map((sizeBytes, index) => ({ partNumber: index + 1, sizeBytes }));
+    const all = object.partSizesBytes.map((sizeBytes, index) => ({ partNumber: index + 1, sizeBytes, checksums: object.partChecksums?.[index] ?? {} }));
     const after = all.filter((part) => part.partNumber > parts.partNumberMarker);
     const page = after.slice(0, parts.maxParts);
     const isTruncated = after.length > page.length;
@@ -446,7 +446,7 @@ export function getObjectAttributesXml(
       xmlText('MaxParts', parts.maxParts),
       xmlText('NextPartNumberMarker', isTruncated ? page[page.length - 1]?.partNumber : undefined),
       xmlText('PartNumberMarker', parts.partNumberMarker),
-      ...page.map((part) => xmlElement('Part', xmlText('PartNumber', part.partNumber), xmlText('Size', part.sizeBytes))),
+      ...page.map((part) => xmlElement('Part', ...checksumElements(part.checksums), xmlText('PartNumber', part.partNumber), xmlText('Size', part.sizeBytes))),
       xmlText('PartsCount', all.length),
     );
   }

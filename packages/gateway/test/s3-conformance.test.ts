@@ -391,6 +391,28 @@ describe('GetObjectAttributes', () => {
     expect([sizeOnly.ObjectSize, sizeOnly.ETag, sizeOnly.Checksum]).toEqual(['attribute body'.length, undefined, undefined]);
   });
 
+  test('parts uploaded with checksums: ObjectParts names each part\'s, and GET/HEAD ?partNumber return it (the SDK checks the part against it)', async () => {
+    const key = 'attributes-part-checksums';
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ChecksumAlgorithm: 'SHA256' }));
+    const bodies = [Buffer.alloc(5 * 1024 * 1024, 1), Buffer.from('the last part')];
+    const parts = [];
+    for (const [index, body] of bodies.entries()) {
+      const uploaded = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: body, ChecksumAlgorithm: 'SHA256' }));
+      parts.push({ PartNumber: index + 1, ETag: uploaded.ETag, ChecksumSHA256: uploaded.ChecksumSHA256 });
+    }
+    await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+    const sha256Of = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('base64');
+    const attributes = await client.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['ObjectParts', 'Checksum'] }));
+    expect(attributes.Checksum?.ChecksumType).toBe('COMPOSITE');
+    expect(attributes.ObjectParts?.Parts?.map((part) => [part.PartNumber, part.Size, part.ChecksumSHA256])).toEqual(bodies.map((body, index) => [index + 1, body.length, sha256Of(body)]));
+    const second = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, PartNumber: 2, ChecksumMode: 'ENABLED' }));
+    expect(second.ChecksumSHA256).toBe(sha256Of(bodies[1]!));
+    expect(await second.Body?.transformToString()).toBe('the last part');
+    expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, PartNumber: 1, ChecksumMode: 'ENABLED' }))).ChecksumSHA256).toBe(sha256Of(bodies[0]!));
+    // The whole object still answers with its composite checksum.
+    expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }))).ChecksumSHA256).toMatch(/-2$/);
+  });
+
   test('ObjectParts of a multipart object, paged by MaxParts / PartNumberMarker', async () => {
     const key = 'attributes-multipart';
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));

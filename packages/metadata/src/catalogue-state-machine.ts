@@ -1061,6 +1061,8 @@ export class CatalogueStateMachine {
         parts: chosen.map((part) => ({
           partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag, stripe: part.stripe, inlineData: part.inlineData,
           ...(part.cipherIv === undefined ? {} : { cipherIv: part.cipherIv }),
+          // Kept for GetObjectAttributes and GET ?partNumber with checksums (S3 answers both per part).
+          ...(Object.keys(part.checksums).length === 0 ? {} : { checksums: part.checksums }),
         })),
       },
     }, bucket);

@@ -154,6 +154,11 @@ export interface PartLayout {
   readonly inlineData: Buffer | undefined;
   /** Base64 AES-CTR initial counter block of a part the gateway encrypted; absent = not encrypted. */
   readonly cipherIv?: string;
+  /**
+   * In a completed object's layout: the part's checksums as uploaded (algorithm -> base64);
+   * absent when it had none, and in versions completed before they were kept.
+   */
+  readonly checksums?: StringMap;
 }
 
 export type ObjectLayout =

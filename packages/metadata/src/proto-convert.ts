@@ -51,7 +51,7 @@ export function accessKeyToProto(key: AccessKeyRecord, withSecret: boolean): Acc
 }
 
 function partLayoutToProto(part: PartLayoutRecord): PartLayout {
-  const base = { partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag, cipherIv: part.cipherIv ?? '' };
+  const base = { partNumber: part.partNumber, sizeBytes: part.sizeBytes, etag: part.etag, cipherIv: part.cipherIv ?? '', checksums: { ...part.checksums } };
   return part.stripe !== undefined && part.stripe !== null ? { ...base, stripe: stripeToProto(part.stripe) } : { ...base, inlineData: part.inlineData ?? Buffer.alloc(0) };
 }
 

@@ -175,6 +175,7 @@ export function objectInfoOf(record: ObjectVersion__Output): ObjectInfo {
     checksums: checksumValuesOf(record.checksums),
     partSizesBytes: parts?.map((part) => part.sizeBytes),
     ...(parts?.some((part) => part.cipherIv !== '') === true ? { partCipherIvs: parts.map((part) => (part.cipherIv === '' ? undefined : part.cipherIv)) } : {}),
+    ...(parts?.some((part) => Object.keys(part.checksums).length > 0) === true ? { partChecksums: parts.map((part) => checksumValuesOf(part.checksums)) } : {}),
     ...completedUploadOf(record, parts),
     versionId: record.versionId === '' ? undefined : record.versionId,
   };

@@ -3,7 +3,7 @@
  * `x-amz-object-attributes` (ETag, Checksum, ObjectParts, StorageClass, ObjectSize) in one XML
  * document, without the body. Tools use it to learn a size or checksum cheaply. ObjectParts
  * appears only for multipart objects, paged by `x-amz-max-parts` / `x-amz-part-number-marker`;
- * the backend keeps part sizes, not per-part checksums, so parts carry PartNumber and Size.
+ * each part carries its PartNumber, Size and, when it was uploaded with one, its checksum.
  */
 import { callBackend, sendXml } from '../handler-context';
 import { versionIdHeader } from '../object-response';

@@ -17,7 +17,7 @@ export async function handleGetObject(ctx: HandlerContext, bucket: string, key: 
   enforceReadConditions(conditionalHeadersOf((name) => ctx.header(name)), info);
   const range = selectRange(ctx, info, partNumber);
   if (info.sizeBytes === 0) {
-    sendHead(ctx, info, range);
+    sendHead(ctx, info, range, partNumber);
     ctx.res.end();
     return;
   }
@@ -35,14 +35,14 @@ export async function handleGetObject(ctx: HandlerContext, bucket: string, key: 
     // the reader finish, then send head and body in one write, without a stream pipeline.
     const rest = await callBackend({ bucket, key }, () => source.next());
     if (rest.done === true) {
-      sendHead(ctx, info, range);
+      sendHead(ctx, info, range, partNumber);
       counter.inc(first.value.byteLength);
       ctx.res.end(Buffer.from(first.value.buffer, first.value.byteOffset, first.value.byteLength));
       return;
     }
     pulled.push(rest);
   }
-  sendHead(ctx, info, range);
+  sendHead(ctx, info, range, partNumber);
   async function* counted(): AsyncIterable<Uint8Array> {
     try {
       for (const piece of pulled) {
@@ -64,7 +64,7 @@ export async function handleGetObject(ctx: HandlerContext, bucket: string, key: 
   await pipeline(Readable.from(counted(), { objectMode: false }), ctx.res);
 }
 
-function sendHead(ctx: HandlerContext, info: ObjectInfo, range: ReturnType<typeof selectRange>): void {
+function sendHead(ctx: HandlerContext, info: ObjectInfo, range: ReturnType<typeof selectRange>, partNumber: number | undefined): void {
   ctx.res.status(statusFor(range));
-  for (const [name, value] of Object.entries(responseHeaders(ctx, info, range))) ctx.res.setHeader(name, value);
+  for (const [name, value] of Object.entries(responseHeaders(ctx, info, range, partNumber))) ctx.res.setHeader(name, value);
 }

@@ -12,6 +12,6 @@ export async function handleHeadObject(ctx: HandlerContext, bucket: string, key:
   enforceReadConditions(conditionalHeadersOf((name) => ctx.header(name)), info);
   const range = selectRange(ctx, info, partNumber);
   ctx.res.status(statusFor(range));
-  for (const [name, value] of Object.entries(responseHeaders(ctx, info, range))) ctx.res.setHeader(name, value);
+  for (const [name, value] of Object.entries(responseHeaders(ctx, info, range, partNumber))) ctx.res.setHeader(name, value);
   ctx.res.end();
 }

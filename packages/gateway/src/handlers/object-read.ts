@@ -1,10 +1,11 @@
 /**
  * What GetObject and HeadObject share: choosing the byte range (Range header or partNumber) and
- * the response headers, with checksums when x-amz-checksum-mode is ENABLED (whole-object reads
- * only, as S3 does).
+ * the response headers, with checksums when x-amz-checksum-mode is ENABLED: the object's for a
+ * whole-object read, a part's for ?partNumber of a multipart object, none for other ranges (as
+ * S3 does).
  */
 import type { ObjectInfo } from '../backend';
-import { checksumResponseHeaders, objectInfoHeaders } from '../object-response';
+import { checksumResponseHeaders, objectInfoHeaders, partChecksumHeaders } from '../object-response';
 import { contentRangeHeader, parseRange } from '../range';
 import type { ByteRange } from '../range';
 import { S3Error } from '../s3-errors';
@@ -28,10 +29,15 @@ export function selectRange(ctx: HandlerContext, info: ObjectInfo, partNumber: n
   return parseRange(rangeHeader, info.sizeBytes);
 }
 
-export function responseHeaders(ctx: HandlerContext, info: ObjectInfo, range: ByteRange): Record<string, string> {
+export function responseHeaders(ctx: HandlerContext, info: ObjectInfo, range: ByteRange, partNumber: number | undefined): Record<string, string> {
   const headers = objectInfoHeaders(info, ctx.query);
   const wholeObject = range.kind === 'whole' || (range.startByte === 0 && range.endByteInclusive === info.sizeBytes - 1);
-  if (ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && wholeObject) Object.assign(headers, checksumResponseHeaders(info.checksums));
+  if (ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
+    // A part of a multipart object is answered with that part's checksums (S3 keeps them per
+    // part, so a client fetching parts in parallel can check each); a whole object with its own.
+    if (partNumber !== undefined && info.partSizesBytes !== undefined) Object.assign(headers, partChecksumHeaders(info.partChecksums?.[partNumber - 1] ?? {}));
+    else if (wholeObject) Object.assign(headers, checksumResponseHeaders(info.checksums));
+  }
   if (range.kind === 'partial') {
     headers['Content-Range'] = contentRangeHeader(range, info.sizeBytes);
     headers['Content-Length'] = String(range.endByteInclusive - range.startByte + 1);

@@ -237,6 +237,25 @@ export function describeS3BackendCompliance(name: string, make: () => Promise<Ba
       expect(await reasonOf(backend.uploadPart('bkt', 'gone', aborted.uploadId, 1, bodyOf(Buffer.from('x'))))).toBe('NoSuchUpload');
     });
 
+    test('a completed object keeps each chosen part\'s checksums, in part order', async () => {
+      const upload = await backend.createMultipartUpload('bkt', 'summed', noHeaders, { algorithm: 'SHA256', type: 'COMPOSITE' }, 'TKINITIATOR');
+      const bodies = [Buffer.from('first part'), Buffer.from('skipped'), Buffer.from('third')];
+      const uploaded = [];
+      for (const [index, bytes] of bodies.entries()) uploaded.push(await backend.uploadPart('bkt', 'summed', upload.uploadId, index + 1, bodyOf(bytes, ['SHA256'])));
+      const sha256Of = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('base64');
+      expect(uploaded.map((part) => part.checksums.SHA256)).toEqual(bodies.map(sha256Of));
+      await backend.completeMultipartUpload({
+        bucket: 'bkt', key: 'summed', uploadId: upload.uploadId, etag: 'computed-2', checksums: {}, condition: noCondition,
+        parts: [{ partNumber: 1, etag: uploaded[0]!.etag }, { partNumber: 3, etag: uploaded[2]!.etag }],
+      });
+      expect((await backend.headObject('bkt', 'summed')).partChecksums).toEqual([{ SHA256: sha256Of(bodies[0]!) }, { SHA256: sha256Of(bodies[2]!) }]);
+      // Parts without checksums leave none.
+      const plain = await backend.createMultipartUpload('bkt', 'unsummed', noHeaders, undefined, 'TKINITIATOR');
+      const only = await backend.uploadPart('bkt', 'unsummed', plain.uploadId, 1, bodyOf(Buffer.from('no checksum')));
+      await backend.completeMultipartUpload({ bucket: 'bkt', key: 'unsummed', uploadId: plain.uploadId, etag: 'computed-1', checksums: {}, condition: noCondition, parts: [{ partNumber: 1, etag: only.etag }] });
+      expect((await backend.headObject('bkt', 'unsummed')).partChecksums).toBeUndefined();
+    });
+
     test('a bucket with an upload in progress is not empty', async () => {
       const upload = await backend.createMultipartUpload('bkt', 'pending', noHeaders, undefined, 'TKINITIATOR');
       expect(await reasonOf(backend.deleteBucket('bkt'))).toBe('BucketNotEmpty');

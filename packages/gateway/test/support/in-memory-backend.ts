@@ -332,6 +332,7 @@ export class InMemoryS3Backend implements S3Backend {
       checksums: request.checksums,
       partSizesBytes: chosen.map((part) => part.info.sizeBytes),
       ...(chosen.some((part) => part.cipherIv !== undefined) ? { partCipherIvs: chosen.map((part) => part.cipherIv) } : {}),
+      ...(chosen.some((part) => Object.keys(part.info.checksums).length > 0) ? { partChecksums: chosen.map((part) => part.info.checksums) } : {}),
       completedUpload: { uploadId: request.uploadId, parts: request.parts.map(({ partNumber, etag }) => ({ partNumber, etag })), checksumType: upload.info.checksumType },
       versionId: undefined,
     };
