@@ -62,14 +62,21 @@ export function listAllMyBucketsXml(
 /** Who a listing names as an object's owner (bucket-access.ts listingOwners). */
 export type ObjectOwnerOf = (object: ObjectInfo) => Owner;
 
-function objectEntryXml(object: ObjectInfo, encodingType: EncodingType, ownerOf: ObjectOwnerOf | undefined): string {
+/** A listed object's or version's checksum algorithms and checksum type (none when it has no checksum). */
+function listedChecksumXml(object: ObjectInfo): string[] {
   const algorithms = checksumAlgorithms.filter((algorithm) => object.checksums[algorithm] !== undefined);
+  if (algorithms.length === 0) return [];
+  const composite = algorithms.some((algorithm) => object.checksums[algorithm]?.includes('-') === true);
+  return [...algorithms.map((algorithm) => xmlText('ChecksumAlgorithm', algorithm)), xmlText('ChecksumType', composite ? 'COMPOSITE' : 'FULL_OBJECT')];
+}
+
+function objectEntryXml(object: ObjectInfo, encodingType: EncodingType, ownerOf: ObjectOwnerOf | undefined): string {
   return xmlElement(
     'Contents',
     xmlText('Key', encodeName(object.key, encodingType)),
     xmlText('LastModified', isoDate(object.lastModifiedMs)),
     xmlText('ETag', `"${object.etag}"`),
-    ...algorithms.map((algorithm) => xmlText('ChecksumAlgorithm', algorithm)),
+    ...listedChecksumXml(object),
     xmlText('Size', object.sizeBytes),
     ownerOf === undefined ? '' : ownerXml(ownerOf(object)),
     xmlText('StorageClass', 'STANDARD'),
@@ -489,6 +496,7 @@ export function listVersionsXml(input: ListVersionsXmlInput): string {
           xmlText('IsLatest', entry.isLatest),
           xmlText('LastModified', isoDate(entry.object.lastModifiedMs)),
           xmlText('ETag', `"${entry.object.etag}"`),
+          ...listedChecksumXml(entry.object),
           xmlText('Size', entry.object.sizeBytes),
           ownerXml(input.ownerOf(entry.object)),
           xmlText('StorageClass', 'STANDARD'),

@@ -6,7 +6,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { ObjectInfo } from '../src/backend';
 import { escapeXmlText, s3XmlNamespace as s3Namespace } from '../src/xml';
-import { deleteResultXml, listObjectsV2Xml, locationConstraintXml } from '../src/xml-responses';
+import { deleteResultXml, listObjectsV2Xml, listVersionsXml, locationConstraintXml } from '../src/xml-responses';
 
 const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, processEntities: true, htmlEntities: true });
 
@@ -39,6 +39,30 @@ test('ListBucketResult v2 with hostile keys parses back to the same keys', () =>
   expect(parsed.ListBucketResult.Contents[0]?.ETag).toBe('"abc"');
   expect(parsed.ListBucketResult.Contents[0]?.ChecksumAlgorithm).toBe('CRC32');
   expect(parsed.ListBucketResult.KeyCount).toBe('4');
+});
+
+test('listed objects and versions name their checksum algorithm and type (none without a checksum)', () => {
+  const entries = [
+    { kind: 'object' as const, object: object('full') },
+    { kind: 'object' as const, object: { ...object('composite'), checksums: { SHA256: 'c29tZQ==-3' } } },
+    { kind: 'object' as const, object: { ...object('plain'), checksums: {} } },
+  ];
+  const v2 = parser.parse(listObjectsV2Xml({
+    bucket: 'b', prefix: '', delimiter: undefined, maxKeys: 1000, encodingType: undefined, continuationToken: undefined, nextContinuationToken: undefined,
+    startAfter: undefined, entries, isTruncated: false, ownerOf: undefined,
+  })) as { ListBucketResult: { Contents: Array<{ Key: string; ChecksumAlgorithm?: string; ChecksumType?: string }> } };
+  expect(v2.ListBucketResult.Contents.map((c) => [c.Key, c.ChecksumAlgorithm, c.ChecksumType])).toEqual([
+    ['full', 'CRC32', 'FULL_OBJECT'], ['composite', 'SHA256', 'COMPOSITE'], ['plain', undefined, undefined],
+  ]);
+  const owner = { id: 'o', displayName: 'o' };
+  const versions = parser.parse(listVersionsXml({
+    bucket: 'b', prefix: '', delimiter: undefined, maxKeys: 1000, encodingType: undefined, keyMarker: undefined, versionIdMarker: undefined,
+    nextKeyMarker: undefined, nextVersionIdMarker: undefined, isTruncated: false, owner, ownerOf: () => owner,
+    entries: entries.map((entry) => ({ kind: 'version' as const, object: entry.object, isLatest: true })),
+  })) as { ListVersionsResult: { Version: Array<{ Key: string; ChecksumAlgorithm?: string; ChecksumType?: string }> } };
+  expect(versions.ListVersionsResult.Version.map((v) => [v.Key, v.ChecksumAlgorithm, v.ChecksumType])).toEqual([
+    ['full', 'CRC32', 'FULL_OBJECT'], ['composite', 'SHA256', 'COMPOSITE'], ['plain', undefined, undefined],
+  ]);
 });
 
 test('encoding-type=url encodes keys and prefixes but keeps slashes', () => {
