@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { Clock, Logger, Random } from '@tessera/common';
 import { loadProto } from '@tessera/proto';
+import { metadataMessageSizeBytesMax } from '@tessera/rpc';
 import type { ProtoGrpcType as MetadataProto } from '@tessera/proto/generated/metadata';
 import { Registry } from 'prom-client';
 import type { CatalogueOptions } from './catalogue-state-machine';
@@ -100,7 +101,7 @@ export async function startMetadataNode(options: MetadataNodeOptions, components
   await host.start();
 
   const heartbeats = new StorageNodeHeartbeats();
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': metadataMessageSizeBytesMax });
   server.addService(raftProto().tessera.raft.v1.RaftTransport.service, raftTransportHandlers(host, logger, metrics));
   const metadataProto = loadProto('metadata.proto') as unknown as MetadataProto;
   server.addService(metadataProto.tessera.metadata.v1.Metadata.service, metadataServiceHandlers({ host, clock: components.clock, logger, heartbeats }));

@@ -56,23 +56,27 @@ function partLayoutToProto(part: PartLayoutRecord): PartLayout {
 }
 
 /**
- * `withInlineData: false` (listings) leaves inline bytes out: a page of 1,000 small inline
- * objects must not become a multi-megabyte message; GetObject returns them.
+ * `withLayout: false` (listings) leaves the layout out (no stripe, inline bytes or parts): a
+ * listing needs none of it, and a page of 1,000 objects must not grow with their data. A
+ * multipart object's layout is about 250 bytes per part, so a page of fourteen 10 GB objects
+ * uploaded in 8 MiB parts was over 4 MB, past gRPC's default message limit, and the listing
+ * failed. GetObject returns the layout.
  */
-export function objectToProto(object: ObjectVersionRecord, withInlineData = true): ObjectVersion {
+export function objectToProto(object: ObjectVersionRecord, withLayout = true): ObjectVersion {
   const { layout, versioned: _versioned, sequence: _sequence, ...fields } = object;
   const base: ObjectVersion = { ...fields, checksums: { ...fields.checksums }, systemMetadata: { ...fields.systemMetadata }, userMetadata: { ...fields.userMetadata } };
+  if (!withLayout) return base;
   switch (layout.kind) {
     case 'stripe':
       return { ...base, stripe: stripeToProto(layout.stripe) };
     case 'inline':
-      return { ...base, inlineData: withInlineData ? layout.data : Buffer.alloc(0) };
+      return { ...base, inlineData: layout.data };
     case 'multipart':
       return { ...base, multipart: { parts: layout.parts.map(partLayoutToProto) } };
   }
 }
 
-/** A ListObjectVersions entry: an object version without inline data, or a delete marker. */
+/** A ListObjectVersions entry: an object version without its layout, or a delete marker. */
 export function listedVersionToProto(listed: ListedVersion): ObjectVersion {
   const { version, isLatest } = listed;
   if (!isDeleteMarker(version)) return { ...objectToProto(version, false), isLatest };

@@ -88,7 +88,9 @@ export class RaftLog {
     assert(first.index <= this.lastIndex() + 1, 'appended entries follow the log without a gap');
     const endIndex = this.unstableOffset + this.unstableEntries.length;
     if (first.index === endIndex) {
-      this.unstableEntries.push(...entries);
+      // A loop, not push(...entries): a follower catching up may take more entries at once
+      // than a call has room for arguments.
+      for (const entry of entries) this.unstableEntries.push(entry);
     } else if (first.index <= this.unstableOffset) {
       // Replaces part of the durable log too; the host's append overwrites it on disk.
       this.unstableOffset = first.index;

@@ -82,7 +82,7 @@ export {
   StorageNodeNotEmptyError,
   StorageNodeRemovedError,
 } from './metadata-errors';
-export { MetadataClient, metadataChannelOptions, metadataRequestIdKey, reconnectChannelOptions, storageChannelOptions } from './metadata-client';
+export { MetadataClient, metadataChannelOptions, metadataMessageSizeBytesMax, metadataRequestIdKey, reconnectChannelOptions, storageChannelOptions } from './metadata-client';
 export type { BucketAccess, MetadataClientOptions } from './metadata-client';
 export type { PreEncodedMessage } from './storage-node-codec';
 export { encodeReadShardResponse, encodeWriteShardBlocks, storageNodeServiceDefinition } from './storage-node-codec';

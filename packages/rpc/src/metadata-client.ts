@@ -91,6 +91,9 @@ export const reconnectChannelOptions: grpc.ChannelOptions = {
   'grpc.dns_min_time_between_resolutions_ms': 1_000,
 };
 
+/** Largest metadata message either side takes (the server's receive limit is the same). */
+export const metadataMessageSizeBytesMax = 64 * 1024 * 1024;
+
 /**
  * A metadata node that hangs without closing its connections (a frozen process, a host that
  * stops answering) would hold every call to it until the call's deadline (10 s by default),
@@ -103,6 +106,10 @@ export const metadataChannelOptions: grpc.ChannelOptions = {
   ...reconnectChannelOptions,
   'grpc.keepalive_time_ms': 1_000,
   'grpc.keepalive_timeout_ms': 2_000,
+  // A version's layout is about 250 bytes per part plus its node ids: a 10,000-part object
+  // with long node names (Kubernetes pod DNS names) is past gRPC's default 4 MB receive limit.
+  // The metadata server takes up to 64 MiB too (metadata-node.ts).
+  'grpc.max_receive_message_length': metadataMessageSizeBytesMax,
 };
 
 /**
