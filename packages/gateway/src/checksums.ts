@@ -23,6 +23,16 @@ export type ChecksumValues = Partial<Record<ChecksumAlgorithm, string>>;
 
 const digestLengthBytes: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 };
 
+/**
+ * The type of an object's stored checksums: a composite value (a checksum of part checksums)
+ * ends in "-<parts>"; undefined when the object has none.
+ */
+export function checksumTypeOf(checksums: ChecksumValues): ChecksumType | undefined {
+  const values = checksumAlgorithms.map((algorithm) => checksums[algorithm]).filter((value) => value !== undefined);
+  if (values.length === 0) return undefined;
+  return values.some((value) => value.includes('-')) ? 'COMPOSITE' : 'FULL_OBJECT';
+}
+
 export function checksumHeaderName(algorithm: ChecksumAlgorithm): string {
   return `x-amz-checksum-${algorithm.toLowerCase()}`;
 }

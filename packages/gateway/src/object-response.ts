@@ -3,23 +3,12 @@
  */
 import { objectLockResponseHeaders } from './object-lock';
 import type { ObjectInfo, WriteCondition } from './backend';
-import { checksumAlgorithms, checksumHeaderName, unquoteEtag } from './checksums';
+import { checksumAlgorithms, checksumHeaderName, checksumTypeOf, unquoteEtag } from './checksums';
 import type { ChecksumValues } from './checksums';
 import { refuseUnsupportedCannedAcl } from './access-control';
 import { objectResponseHeaders, responseOverrideParameters } from './object-headers';
 import { S3Error } from './s3-errors';
 import { serverSideEncryptionHeaders } from './server-side-encryption';
-
-export function checksumResponseHeaders(checksums: ChecksumValues): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const algorithm of checksumAlgorithms) {
-    const value = checksums[algorithm];
-    if (value === undefined) continue;
-    out[checksumHeaderName(algorithm)] = value;
-    out['x-amz-checksum-type'] = value.includes('-') ? 'COMPOSITE' : 'FULL_OBJECT';
-  }
-  return out;
-}
 
 /** One part's checksums (x-amz-checksum-<algorithm>), for a GET or HEAD of ?partNumber. */
 export function partChecksumHeaders(checksums: ChecksumValues): Record<string, string> {
@@ -29,6 +18,12 @@ export function partChecksumHeaders(checksums: ChecksumValues): Record<string, s
     if (value !== undefined) out[checksumHeaderName(algorithm)] = value;
   }
   return out;
+}
+
+/** Checksums and their type (x-amz-checksum-type): a whole-object read, or the answer to a write or UploadPart. */
+export function checksumResponseHeaders(checksums: ChecksumValues): Record<string, string> {
+  const type = checksumTypeOf(checksums);
+  return type === undefined ? {} : { ...partChecksumHeaders(checksums), 'x-amz-checksum-type': type };
 }
 
 export function objectInfoHeaders(info: ObjectInfo, query: ReadonlyMap<string, string>): Record<string, string> {

@@ -7,7 +7,7 @@
 import type { LifecycleRule } from '@tessera/rpc';
 import type { AclGrant } from './access-control';
 import type { BucketInfo, DefaultRetention, ListEntry, MultipartUploadInfo, ObjectInfo, ObjectOwnership, PartInfo, PublicAccessBlock, UploadListEntry, VersionListEntry } from './backend';
-import { checksumAlgorithms } from './checksums';
+import { checksumAlgorithms, checksumTypeOf } from './checksums';
 import type { ChecksumType, ChecksumValues } from './checksums';
 import type { CorsRule } from './cors';
 import type { Tag } from './object-tags';
@@ -64,10 +64,10 @@ export type ObjectOwnerOf = (object: ObjectInfo) => Owner;
 
 /** A listed object's or version's checksum algorithms and checksum type (none when it has no checksum). */
 function listedChecksumXml(object: ObjectInfo): string[] {
+  const type = checksumTypeOf(object.checksums);
+  if (type === undefined) return [];
   const algorithms = checksumAlgorithms.filter((algorithm) => object.checksums[algorithm] !== undefined);
-  if (algorithms.length === 0) return [];
-  const composite = algorithms.some((algorithm) => object.checksums[algorithm]?.includes('-') === true);
-  return [...algorithms.map((algorithm) => xmlText('ChecksumAlgorithm', algorithm)), xmlText('ChecksumType', composite ? 'COMPOSITE' : 'FULL_OBJECT')];
+  return [...algorithms.map((algorithm) => xmlText('ChecksumAlgorithm', algorithm)), xmlText('ChecksumType', type)];
 }
 
 function objectEntryXml(object: ObjectInfo, encodingType: EncodingType, ownerOf: ObjectOwnerOf | undefined): string {
@@ -432,15 +432,10 @@ export function getObjectAttributesXml(
   attributes: ReadonlySet<ObjectAttributeName>,
   parts: { readonly maxParts: number; readonly partNumberMarker: number },
 ): string {
-  const checksumValues = checksumAlgorithms.filter((algorithm) => object.checksums[algorithm] !== undefined);
-  const checksum =
-    attributes.has('Checksum') && checksumValues.length > 0
-      ? xmlElement(
-          'Checksum',
-          ...checksumElements(object.checksums),
-          xmlText('ChecksumType', checksumValues.some((algorithm) => object.checksums[algorithm]?.includes('-') === true) ? 'COMPOSITE' : 'FULL_OBJECT'),
-        )
-      : '';
+  const checksumType = checksumTypeOf(object.checksums);
+  const checksum = attributes.has('Checksum') && checksumType !== undefined
+    ? xmlElement('Checksum', ...checksumElements(object.checksums), xmlText('ChecksumType', checksumType))
+    : '';
   let objectParts = '';
   if (attributes.has('ObjectParts') && object.partSizesBytes !== undefined) {
     const all = object.partSizesBytes.map((sizeBytes, index) => ({ partNumber: index + 1, sizeBytes, checksums: object.partChecksums?.[index] ?? {} }));
