@@ -126,7 +126,7 @@ export interface ObjectInfo {
   readonly partChecksums?: readonly ChecksumValues[];
   /**
    * For a version CompleteMultipartUpload made: the upload, its parts (number and unquoted ETag,
-   * in order) and checksum type, so a retried completion of the same parts gets the same answer.
+   * in order), so a retried completion of the same parts gets the same answer.
    */
   readonly completedUpload?: CompletedUpload;
   /**
@@ -139,7 +139,6 @@ export interface ObjectInfo {
 export interface CompletedUpload {
   readonly uploadId: string;
   readonly parts: readonly { readonly partNumber: number; readonly etag: string }[];
-  readonly checksumType: ChecksumType | undefined;
 }
 
 /** What DeleteObject did, for its x-amz-version-id and x-amz-delete-marker headers. */

@@ -186,7 +186,7 @@ function completedUploadOf(record: ObjectVersion__Output, parts: ReadonlyArray<{
   const uploadId = record.systemMetadata[completedUploadIdMetadataKey];
   if (uploadId === undefined || parts === undefined) return {};
   return {
-    completedUpload: { uploadId, parts: parts.map(({ partNumber, etag }) => ({ partNumber, etag })), checksumType: multipartChecksumOf(record.systemMetadata)?.type },
+    completedUpload: { uploadId, parts: parts.map(({ partNumber, etag }) => ({ partNumber, etag })) },
   };
 }
 

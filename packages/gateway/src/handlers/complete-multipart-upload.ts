@@ -6,8 +6,8 @@
  * the whole object, not the XML body; `x-amz-mp-object-size` its size.
  */
 import type { MultipartChecksum, ObjectInfo, PartInfo } from '../backend';
-import { checksumAlgorithms, checksumHeaderName, unquoteEtag } from '../checksums';
-import type { ChecksumType, ChecksumValues } from '../checksums';
+import { checksumAlgorithms, checksumHeaderName, checksumTypeOf, unquoteEtag } from '../checksums';
+import type { ChecksumValues } from '../checksums';
 import { versionIdHeader, writeConditionOf } from '../object-response';
 import { defaultChecksumTypeOf, planCompletion } from '../multipart';
 import type { RequestedPart } from '../multipart';
@@ -84,9 +84,9 @@ async function previousCompletion(ctx: HandlerContext, bucket: string, key: stri
   return same ? current : undefined;
 }
 
-function sendCompletion(ctx: HandlerContext, bucket: string, key: string, info: ObjectInfo, checksumType: ChecksumType | undefined): void {
+function sendCompletion(ctx: HandlerContext, bucket: string, key: string, info: ObjectInfo): void {
   const location = `/${bucket}/${encodeURIComponent(key)}`;
-  sendXml(ctx, 200, completeMultipartUploadXml(location, bucket, key, info.etag, info.checksums, Object.keys(info.checksums).length === 0 ? undefined : checksumType), {
+  sendXml(ctx, 200, completeMultipartUploadXml(location, bucket, key, info.etag, info.checksums, checksumTypeOf(info.checksums)), {
     ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
   });
 }
@@ -100,7 +100,7 @@ export async function handleCompleteMultipartUpload(ctx: HandlerContext, bucket:
   } catch (error) {
     const previous = error instanceof S3Error && error.code === 'NoSuchUpload' ? await previousCompletion(ctx, bucket, key, uploadId, requested) : undefined;
     if (previous === undefined) throw error;
-    sendCompletion(ctx, bucket, key, previous, previous.completedUpload?.checksumType);
+    sendCompletion(ctx, bucket, key, previous);
     return;
   }
   const { parts, checksum } = found;
@@ -110,5 +110,5 @@ export async function handleCompleteMultipartUpload(ctx: HandlerContext, bucket:
   const info = await callBackend({ bucket, key, uploadId }, () =>
     ctx.backend.completeMultipartUpload({ bucket, key, uploadId, parts: plan.selection, etag: plan.etag, checksums: plan.checksums, condition }),
   );
-  sendCompletion(ctx, bucket, key, info, checksum?.type);
+  sendCompletion(ctx, bucket, key, info);
 }

@@ -333,7 +333,7 @@ export class InMemoryS3Backend implements S3Backend {
       partSizesBytes: chosen.map((part) => part.info.sizeBytes),
       ...(chosen.some((part) => part.cipherIv !== undefined) ? { partCipherIvs: chosen.map((part) => part.cipherIv) } : {}),
       ...(chosen.some((part) => Object.keys(part.info.checksums).length > 0) ? { partChecksums: chosen.map((part) => part.info.checksums) } : {}),
-      completedUpload: { uploadId: request.uploadId, parts: request.parts.map(({ partNumber, etag }) => ({ partNumber, etag })), checksumType: upload.info.checksumType },
+      completedUpload: { uploadId: request.uploadId, parts: request.parts.map(({ partNumber, etag }) => ({ partNumber, etag })) },
       versionId: undefined,
     };
     bucket.objects.set(request.key, { info, data: Buffer.concat(chosen.map((part) => part.data)) });
