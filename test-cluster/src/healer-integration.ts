@@ -22,6 +22,8 @@ export function healerMainPath(): string {
 /** The part of the healer's /admin/status this suite reads. */
 export interface HealerStatusView {
   readonly backlogStripes: number;
+  /** Queued repairs the healer holds until a node that did not answer does. */
+  readonly repairsAwaitingNodes: number;
   readonly shardsRebuilt: number;
   readonly orphansDeleted: number;
   readonly unrecoverable: number;
@@ -47,9 +49,10 @@ function asNumber(value: unknown): number {
 
 /** The suite's view of a healer `/admin/status` body. */
 export function parseHealerStatus(value: unknown): HealerStatusView {
-  const body = (typeof value === 'object' && value !== null ? value : {}) as { backlogStripes?: unknown; totals?: Record<string, unknown>; scrub?: Record<string, unknown> };
+  const body = (typeof value === 'object' && value !== null ? value : {}) as { backlogStripes?: unknown; repairsAwaitingNodes?: unknown; totals?: Record<string, unknown>; scrub?: Record<string, unknown> };
   return {
     backlogStripes: asNumber(body.backlogStripes),
+    repairsAwaitingNodes: asNumber(body.repairsAwaitingNodes),
     shardsRebuilt: asNumber(body.totals?.['shardsRebuilt']),
     orphansDeleted: asNumber(body.totals?.['orphansDeleted']),
     unrecoverable: asNumber(body.totals?.['unrecoverable']),

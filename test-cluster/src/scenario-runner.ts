@@ -165,21 +165,26 @@ async function awaitRedundancy(context: ScenarioContext, healer: HealerProcess, 
   }
   const deadlineMs = Date.now() + profile.healWaitMsMax;
   let now = before;
-  let backlogStripes = (await healer.status())?.backlogStripes ?? 0;
+  // Work the healer knows of: stripes in its backlog, and queued repairs it holds until a node answers.
+  const healerWork = async (): Promise<number> => {
+    const status = await healer.status();
+    return (status?.backlogStripes ?? 0) + (status?.repairsAwaitingNodes ?? 0);
+  };
+  let pendingWork = await healerWork();
   const healStallMs = profile.healStallMs;
-  // Stop early when nothing changes for healStallMs with an empty healer backlog: the healer is
+  // Stop early when nothing changes for healStallMs with no healer work pending: the healer is
   // not working on it, and waiting out the whole bound in every later scenario would only
   // stretch the run.
   let lastChangeMs = Date.now();
-  while ((now.size > 0 || backlogStripes > 0) && Date.now() < deadlineMs && (backlogStripes > 0 || Date.now() - lastChangeMs < healStallMs)) {
+  while ((now.size > 0 || pendingWork > 0) && Date.now() < deadlineMs && (pendingWork > 0 || Date.now() - lastChangeMs < healStallMs)) {
     await sleep(500);
     const next = new Set(await context.belowFullStripeIds());
     if (next.size !== now.size) lastChangeMs = Date.now();
     now = next;
-    backlogStripes = (await healer.status())?.backlogStripes ?? 0;
+    pendingWork = await healerWork();
   }
   if (now.size > 0) failures.push(`${now.size} stripe(s) still below full redundancy (metadata placement vs disk) after healing (bound ${profile.healWaitMsMax} ms, stops after ${healStallMs} ms without progress) (e.g. ${context.placementExamples().slice(0, 3).join('; ')})`);
-  if (backlogStripes > 0) failures.push(`healer backlog still ${backlogStripes} stripe(s) after ${profile.healWaitMsMax} ms`);
+  if (pendingWork > 0) failures.push(`healer backlog and repairs awaiting nodes still ${pendingWork} after ${profile.healWaitMsMax} ms`);
   return now.size;
 }
 

@@ -176,6 +176,22 @@ describe('rendering helpers', () => {
     expect(scrub.split('\n').every((line) => line.trim() !== '')).toBe(true);
   });
 
+  test('repairs held until a node answers: not full redundancy, in the table and in the watch', () => {
+    const status = healStatus(0, 0, { repairsAwaitingNodes: 2 });
+    const table = renderHealStatus(status).split('\n');
+    expect(table.slice(2, 6)).toEqual([
+      'backlog            0 stripes, 0 B',
+      'rebuild rate       0 B/s (limit 100 MiB/s)',
+      'waiting for nodes  2 queued repairs (a shard on a node not answering)',
+      'eta                when those nodes answer or are declared lost',
+    ]);
+    const tracker = new WatchTracker('heal');
+    const waiting = tracker.add({ atMs: 0, status });
+    expect(waiting.finished).toBe(false);
+    expect(renderWatchLine(waiting)).toBe('heal  [########################] 100%  0 B / 0 B  rate --  ETA --  backlog 0 stripes, 2 waiting for nodes');
+    expect(tracker.add({ atMs: 1_000, status: healStatus(0, 0, { repairsAwaitingNodes: 0 }) }).finished).toBe(true);
+  });
+
   test('actions: nothing, status, stop, start; anything else is a usage error', () => {
     expect(parseHealAction([], 'heal')).toBe('status');
     expect(parseHealAction(['stop'], 'scrub')).toBe('stop');

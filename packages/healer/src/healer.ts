@@ -3,6 +3,7 @@ import type { Clock, Logger, Startable } from '@tessera/common';
 import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
 import type { StripeLocation__Output } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import type { NodeShard__Output } from '@tessera/proto/generated/tessera/metadata/v1/NodeShard';
+import type { QueueItem__Output } from '@tessera/proto/generated/tessera/metadata/v1/QueueItem';
 import { NoSuchBucketError, NoSuchUploadError, ShardNotFoundError } from '@tessera/rpc';
 import type { MetadataClient } from '@tessera/rpc';
 import type { HealerOptions } from './healer-options';
@@ -50,6 +51,11 @@ export interface HealerStatus {
   readonly backlogStripes: number;
   readonly backlogBytes: number;
   readonly etaSeconds: number;
+  /**
+   * Queued repairs of stripes with a shard on a node that is suspect, in its grace period or not
+   * answering: kept and probed again every round, since the damage may be on that node.
+   */
+  readonly repairsAwaitingNodes: number;
   readonly totals: { stripesRebuilt: number; shardsRebuilt: number; bytesRebuilt: number; stale: number; unrecoverable: number; orphansDeleted: number; staleUploadsAborted: number };
   readonly lastRound: HealRoundReport | undefined;
   readonly scrub: {
@@ -72,7 +78,20 @@ export interface HealerStatus {
 interface PendingTask {
   task: StripeTask;
   readonly itemIds: string[];
+  /** Queue items behind this task, kept for another probe when a shard could not be checked. */
+  readonly items: HeldRepair[];
+  /** Some shard on a node that is not up (and not being moved) or did not answer its probe. */
+  unchecked: boolean;
 }
+
+/** A leased repair item this healer probes again each round, until the lease nears its end. */
+interface HeldRepair {
+  readonly item: QueueItem__Output;
+  readonly heldUntilMs: number;
+}
+
+/** The share of the queue lease a healer keeps re-probing an item before leaving it to a new claim. */
+const heldRepairLeaseFraction = 0.9;
 
 /**
  * The healing service. Three loops, each a Startable-managed timer chain:
@@ -91,6 +110,13 @@ export class Healer implements Startable {
   private readonly scrubLimiter: RateLimiter;
   private readonly rebuilder: StripeRebuilder;
   private readonly inFlight = new Set<string>();
+  /**
+   * Repair items leased by this healer and not acked because a shard of the stripe could not be
+   * checked (its node suspect, in the grace period, or not answering): probed again every round.
+   * Acking such an item on a partial probe would drop the repair (the missing shard is on the
+   * node that did not answer, e.g. a write that failed on a frozen AZ).
+   */
+  private readonly heldRepairs = new Map<string, HeldRepair>();
   /** Stripes with a rebuild running in this healer (see rebuildOne). */
   private readonly stripesRebuilding = new Set<string>();
   private readonly abort = new AbortController();
@@ -206,6 +232,7 @@ export class Healer implements Startable {
       rebuildRateLimitBytesPerSecond: this.rebuildLimiter.rateBytesPerSecond,
       measuredRebuildRateBytesPerSecond: this.measuredRateBytesPerSecond,
       backlogStripes: this.backlog.stripes, backlogBytes: this.backlog.bytes, etaSeconds: eta,
+      repairsAwaitingNodes: this.heldRepairs.size,
       totals: { ...this.totals }, lastRound: this.lastRound,
       scrub: {
         passCount: this.scrub.passCount, shardsVerifiedThisPass: this.scrub.shardsVerifiedThisPass, shardsLastPass: this.scrub.shardsLastPass,
@@ -256,11 +283,11 @@ export class Healer implements Startable {
       for await (const shard of this.nodeShards(node.nodeId)) {
         const location = shard.location;
         if (location?.found !== true || location.stripe === null || location.owner === null) continue;
-        if (!pending.has(shard.stripeId)) pending.set(shard.stripeId, { task: taskOf(location, new Set(), `node ${node.nodeId} ${node.state}`), itemIds: [] });
+        if (!pending.has(shard.stripeId)) pending.set(shard.stripeId, { task: taskOf(location, new Set(), `node ${node.nodeId} ${node.state}`), itemIds: [], items: [], unchecked: false });
       }
     }
     // Claiming leases items for queueLeaseMs: a paused healer leaves them to others (or to itself later).
-    if (!this.paused.heal) await this.addQueuedRepairs(pending, nodes);
+    if (!this.paused.heal) await this.addQueuedRepairs(pending, nodes, new Set(lostNodes.map((n) => n.nodeId)));
     const ordered = [...pending.values()].sort((a, b) => survivingShardCount(a.task, nodes) - survivingShardCount(b.task, nodes));
     this.backlog = { stripes: ordered.length, bytes: ordered.reduce((sum, p) => sum + backlogBytesOf(p.task, nodes), 0) };
     this.publishBacklog();
@@ -275,8 +302,13 @@ export class Healer implements Startable {
       this.publishBacklog();
       // An unrecoverable stripe keeps its queue item, and so does one whose rebuild was already
       // running (planned before this item's damage was known): the lease expires and a later
-      // round retries.
-      if (outcome.kind !== 'unrecoverable' && outcome.kind !== 'busy') for (const itemId of p.itemIds) await this.components.metadata.ackQueueItem({ itemId });
+      // round retries. One probed only in part is probed again next round.
+      if (outcome.kind === 'unrecoverable' || outcome.kind === 'busy') return;
+      if (p.unchecked && outcome.kind !== 'stale') {
+        for (const held of p.items) this.heldRepairs.set(held.item.itemId, held);
+        return;
+      }
+      for (const itemId of p.itemIds) await this.components.metadata.ackQueueItem({ itemId });
     });
     const durationMs = performance.now() - startedMs;
     if (bytesWritten > 0) this.measuredRateBytesPerSecond = bytesWritten / (durationMs / 1000);
@@ -333,43 +365,70 @@ export class Healer implements Startable {
     metrics.etaSeconds.set(this.measuredRateBytesPerSecond > 0 ? this.backlog.bytes / this.measuredRateBytesPerSecond : 0);
   }
 
-  /** Leases repairStripe items and probes their stripes' shards to learn which are bad. */
-  private async addQueuedRepairs(pending: Map<string, PendingTask>, nodes: readonly StorageNode__Output[]): Promise<void> {
-    const { metadata } = this.components;
-    const items = await metadata.claimQueueItems({ kind: 'repairStripe', workerId: this.options.workerId, leaseMs: this.options.queueLeaseMs, limit: 100 });
-    for (const item of items) {
+  /**
+   * Leases repairStripe items (and takes back the ones held from earlier rounds) and probes
+   * their stripes' shards to learn which are bad. `movingNodeIds`: nodes whose shards this
+   * round moves anyway (down past the grace period, draining), so not checking them is no gap.
+   */
+  private async addQueuedRepairs(pending: Map<string, PendingTask>, nodes: readonly StorageNode__Output[], movingNodeIds: ReadonlySet<string>): Promise<void> {
+    const { metadata, clock } = this.components;
+    const nowMs = clock.nowMs();
+    const held = [...this.heldRepairs.values()].filter((h) => h.heldUntilMs > nowMs);
+    this.heldRepairs.clear();
+    const claimed = await metadata.claimQueueItems({ kind: 'repairStripe', workerId: this.options.workerId, leaseMs: this.options.queueLeaseMs, limit: 100 });
+    const heldUntilMs = nowMs + this.options.queueLeaseMs * heldRepairLeaseFraction;
+    // A node that did not answer one probe this round is not asked again this round: a frozen
+    // node would otherwise cost a storage call timeout per item.
+    const unanswering = new Set<string>();
+    for (const repair of [...held, ...claimed.map((item) => ({ item, heldUntilMs }))]) {
+      const { item } = repair;
       if (item.stripe === null) continue;
       const location = await metadata.locateStripe(item.stripe);
       if (!location.found || location.stripe === null || location.owner === null) {
         await metadata.ackQueueItem({ itemId: item.itemId }); // deleted or overwritten meanwhile: nothing to repair
         continue;
       }
-      const lost = await this.probe(location.stripe, nodes);
+      const { lost, unchecked } = await this.probe(location.stripe, nodes, movingNodeIds, unanswering);
       const existing = pending.get(location.stripe.stripeId);
       if (existing !== undefined) {
         existing.itemIds.push(item.itemId);
+        existing.items.push(repair);
+        existing.unchecked ||= unchecked;
         existing.task = { ...existing.task, lostShardIndexes: new Set([...existing.task.lostShardIndexes, ...lost]) };
       } else {
-        pending.set(location.stripe.stripeId, { task: taskOf(location, lost, `queued: ${item.reason}`), itemIds: [item.itemId] });
+        pending.set(location.stripe.stripeId, { task: taskOf(location, lost, `queued: ${item.reason}`), itemIds: [item.itemId], items: [repair], unchecked });
       }
     }
   }
 
-  /** VerifyShard on every shard of a stripe held by an up node: the missing or corrupt ones. */
-  private async probe(stripe: NonNullable<StripeLocation__Output['stripe']>, nodes: readonly StorageNode__Output[]): Promise<Set<number>> {
+  /**
+   * VerifyShard on every shard of a stripe held by an up node: the missing or corrupt ones, and
+   * whether some shard could not be checked (its node not up and not being moved, or not answering).
+   */
+  private async probe(
+    stripe: NonNullable<StripeLocation__Output['stripe']>, nodes: readonly StorageNode__Output[], movingNodeIds: ReadonlySet<string>, unanswering: Set<string>,
+  ): Promise<{ lost: Set<number>; unchecked: boolean }> {
     const byId = new Map(nodes.map((n) => [n.nodeId, n]));
     const lost = new Set<number>();
+    let unchecked = false;
     await Promise.all(stripe.shardNodeIds.map(async (nodeId, shardIndex) => {
       const node = byId.get(nodeId);
-      if (node?.state !== 'up') return;
+      if (node?.state !== 'up' || unanswering.has(nodeId)) {
+        if (!movingNodeIds.has(nodeId)) unchecked = true;
+        return;
+      }
       try {
         const result = await this.pool.clientFor(node).verifyShard({ objectVersionId: stripe.stripeId, shardIndex });
         if (!result.ok) lost.add(shardIndex);
       } catch (err) {
         if (err instanceof ShardNotFoundError) lost.add(shardIndex);
+        else {
+          unanswering.add(nodeId);
+          unchecked = true;
+        }
       }
     }));
-    return lost;
+    return { lost, unchecked };
   }
 
   private async *nodeShards(nodeId: string): AsyncGenerator<NodeShard__Output> {

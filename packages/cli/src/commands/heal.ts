@@ -26,6 +26,8 @@ export interface HealerStatusView {
   readonly backlogStripes: number;
   readonly backlogBytes: number;
   readonly etaSeconds: number;
+  /** Queued repairs waiting for a node to answer (absent from older healers). */
+  readonly repairsAwaitingNodes?: number;
   readonly totals: Readonly<Record<string, number>>;
   /** Absent until the healer has completed its first round. */
   readonly lastRound?: unknown;
@@ -101,6 +103,7 @@ function renderPairs(rows: ReadonlyArray<readonly [string, string]>): string {
 }
 
 export function renderHealStatus(status: HealerStatusView): string {
+  const awaitingNodes = status.repairsAwaitingNodes ?? 0;
   const totals = Object.entries(status.totals).map(([name, value]): [string, string] => [name, String(value)]);
   return [
     `Healer ${status.workerId}`,
@@ -108,7 +111,9 @@ export function renderHealStatus(status: HealerStatusView): string {
       ['rebuilds', status.healPaused === true ? 'paused (tessera heal start resumes them)' : 'running'],
       ['backlog', `${status.backlogStripes} stripes, ${formatBytes(status.backlogBytes)}`],
       ['rebuild rate', `${formatBytes(status.measuredRebuildRateBytesPerSecond)}/s (limit ${formatBytes(status.rebuildRateLimitBytesPerSecond)}/s)`],
-      ['eta', status.backlogStripes === 0 ? 'full redundancy' : status.healPaused === true ? 'paused' : formatEta(status.etaSeconds)],
+      ...(awaitingNodes > 0 ? [['waiting for nodes', `${awaitingNodes} queued repairs (a shard on a node not answering)`] as const] : []),
+      ['eta', status.backlogStripes === 0 && awaitingNodes === 0 ? 'full redundancy'
+        : status.healPaused === true ? 'paused' : status.backlogStripes === 0 ? 'when those nodes answer or are declared lost' : formatEta(status.etaSeconds)],
       ...totals,
     ]),
   ].join('\n');
@@ -158,7 +163,9 @@ export interface WatchProgress {
   readonly paused: boolean;
   /** heal: stripes below full redundancy; scrub: shards verified in this pass. */
   readonly count: number;
-  /** The watch is over: backlog zero (heal), or the awaited pass finished (scrub). */
+  /** heal: queued repairs waiting for a node to answer (see HealerStatusView). */
+  readonly awaitingNodes?: number;
+  /** The watch is over: backlog zero and no repair waiting for nodes (heal), or the awaited pass finished (scrub). */
   readonly finished: boolean;
   /** scrub: a pass is in progress. heal: always true once a round has run. */
   readonly active: boolean;
@@ -232,8 +239,8 @@ export class WatchTracker {
       ratio: totalBytes === 0 ? (roundSeen ? 1 : undefined) : doneBytes / totalBytes,
       rateBytesPerSecond,
       etaSeconds: rateBytesPerSecond === undefined || rateBytesPerSecond === 0 || paused ? undefined : status.backlogBytes / rateBytesPerSecond,
-      paused, count: status.backlogStripes,
-      finished: roundSeen && status.backlogStripes === 0 && status.backlogBytes === 0,
+      paused, count: status.backlogStripes, awaitingNodes: status.repairsAwaitingNodes ?? 0,
+      finished: roundSeen && status.backlogStripes === 0 && status.backlogBytes === 0 && (status.repairsAwaitingNodes ?? 0) === 0,
       active: roundSeen,
     };
   }
@@ -290,7 +297,7 @@ export function renderWatchLine(progress: WatchProgress): string {
   const size = `${formatBytes(progress.doneBytes)} / ${progress.totalBytes === undefined ? '?' : `${progress.loop === 'scrub' && progress.active ? '~' : ''}${formatBytes(progress.totalBytes)}`}`;
   const rate = progress.rateBytesPerSecond === undefined ? '--' : `${formatBytes(Math.round(progress.rateBytesPerSecond))}/s`;
   const parts = [`${progress.loop.padEnd(5)} ${renderProgressBar(progress.ratio)} ${percent(progress.ratio)}`, size, `rate ${rate}`, `ETA ${formatEta(progress.etaSeconds)}`];
-  if (progress.loop === 'heal') parts.push(`backlog ${progress.count} stripes`);
+  if (progress.loop === 'heal') parts.push(`backlog ${progress.count} stripes${(progress.awaitingNodes ?? 0) > 0 ? `, ${progress.awaitingNodes} waiting for nodes` : ''}`);
   else parts.push(`${progress.count} shards`);
   if (progress.failure !== undefined) parts.push(`PASS FAILED: ${progress.failure} (tessera scrub start retries)`);
   else if (progress.paused) parts.push(`PAUSED (tessera ${progress.loop} start resumes)`);
