@@ -36,6 +36,15 @@ export interface DataPathOptions {
   readonly writeStragglerGraceMs: number;
   /** A data-shard read not answered by then is hedged with reads of parity shards. */
   readonly readHedgeAfterMs: number;
+  /**
+   * When a read window is left with fewer than k readable shards and some of the failures were
+   * in transport (a connection reset, a node that missed its keepalive pings while overloaded),
+   * those shard reads are tried again up to this many times before the window fails. Past the
+   * first window the response status has gone out, so a failed window cuts the body.
+   */
+  readonly readTransportRetriesMax: number;
+  /** Wait before the n-th such retry: n times this. */
+  readonly readTransportRetryDelayMs: number;
   /** Object bytes fetched per read window (every shard read of a window covers the same range). */
   readonly readWindowBytes: number;
   /**
@@ -60,6 +69,8 @@ export const defaultDataPathOptions: DataPathOptions = {
   writeShardStallMs: 10_000,
   writeStragglerGraceMs: 2_000,
   readHedgeAfterMs: 400,
+  readTransportRetriesMax: 2,
+  readTransportRetryDelayMs: 250,
   readWindowBytes: 4 * 1024 * 1024,
   readWindowsAheadMax: 2,
   shardStreamTimeoutMs: 300_000,
@@ -95,5 +106,6 @@ export function validateDataPathOptions(options: DataPathOptions): void {
   assert(options.writeBlocksInFlightMax >= 1, 'writeBlocksInFlightMax >= 1');
   assert(options.readWindowBytes >= options.blockSizeBytes, 'readWindowBytes >= blockSizeBytes');
   assert(Number.isInteger(options.readWindowsAheadMax) && options.readWindowsAheadMax >= 0, 'readWindowsAheadMax >= 0');
+  assert(Number.isInteger(options.readTransportRetriesMax) && options.readTransportRetriesMax >= 0 && options.readTransportRetryDelayMs >= 0, 'readTransportRetriesMax and readTransportRetryDelayMs >= 0');
   assert(options.readHedgeAfterMs > 0 && options.writeShardStallMs > 0 && options.writeStragglerGraceMs > 0 && options.shardStreamTimeoutMs > 0, 'timeouts > 0');
 }

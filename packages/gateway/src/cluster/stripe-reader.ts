@@ -8,9 +8,11 @@
  * Fast path: read R from the data shards the range touches only, no decode. Degraded path: a
  * data shard that fails (node down, shard missing, DATA_LOSS from a corrupt block: the storage
  * node verifies every block before sending it), or that has not answered after readHedgeAfterMs,
- * makes the reader fetch R from other shards until it holds k, then reconstruct. With fewer
- * than k shards available it throws QuorumUnavailableError before yielding any byte of the
- * window: never wrong bytes.
+ * makes the reader fetch R from other shards until it holds k, then reconstruct. When fewer
+ * than k are left and some reads failed in transport (a connection reset, missed keepalive
+ * pings), those reads are tried again (readTransportRetriesMax, after a short pause) on a new
+ * connection. With fewer than k shards available after that it throws QuorumUnavailableError
+ * before yielding any byte of the window: never wrong bytes.
  */
 import { assert } from '@tessera/common';
 import type { Logger } from '@tessera/common';
@@ -134,6 +136,20 @@ export class StripeReader {
         start(shardIndex);
       }
     };
+    // Reads that failed in transport, tried again: the node may only have dropped a connection.
+    let transportRetries = 0;
+    const retryTransportFailures = async (): Promise<boolean> => {
+      const retryable = [...outcomes.values()].filter((o) => 'error' in o && isTransportFailure(o.error)).map((o) => o.shardIndex);
+      if (retryable.length === 0 || transportRetries >= this.options.readTransportRetriesMax || successes().length + retryable.length < k) return false;
+      transportRetries += 1;
+      this.logger.warn('read window: retrying shard reads that failed in transport', { stripeId: stripe.stripeId, shardIndexes: retryable, attempt: transportRetries, failures: this.describeFailures(outcomes) });
+      await new Promise((resolve) => setTimeout(resolve, this.options.readTransportRetryDelayMs * transportRetries));
+      for (const shardIndex of retryable) {
+        outcomes.delete(shardIndex);
+        start(shardIndex);
+      }
+      return true;
+    };
     needed.forEach(start);
     // A needed shard on a node known to be down: go to parity now rather than after the hedge delay.
     if (needed.some((i) => this.isUnreachable(stripe, i))) widen();
@@ -147,6 +163,7 @@ export class StripeReader {
         if (successes().length >= k) return this.reconstruct(stripe, window, outcomes, needed, started, observer);
         if (failures().length > 0 || hedged) widen();
         if (started.size === outcomes.size && successes().length < k) {
+          if (await retryTransportFailures()) continue;
           throw new QuorumUnavailableError('read', `stripe ${stripe.stripeId}: ${successes().length} of ${shardCountOf(stripe)} shards readable, ${k} needed (${this.describeFailures(outcomes)})`);
         }
         await new Promise<void>((resolve) => (wake = resolve));

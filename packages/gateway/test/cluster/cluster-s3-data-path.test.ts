@@ -42,6 +42,8 @@ const bucket = 'data-path';
 const slowableNodeId = 'az-c-n3';
 /** Every az-c node is reached through a DelayProxy, so that the whole AZ can be made silent. */
 const azC = ['az-c-n1', 'az-c-n2', slowableNodeId];
+/** With az-c, m + 1 nodes behind proxies: cutting all their connections leaves fewer than k shards. */
+const proxiedNodeIds = [...azC, 'az-a-n1'];
 const blockSizeBytes = 1024 * 1024;
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
@@ -74,7 +76,7 @@ function metricValue(name: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ slowableNodeIds: azC });
+  cluster = await startTestCluster({ slowableNodeIds: proxiedNodeIds });
   await cluster.s3.send(new CreateBucketCommand({ Bucket: bucket }));
 });
 
@@ -312,6 +314,42 @@ describe('slow storage node', () => {
       proxy.resetConnections();
     }
     expect(await metricValue('gateway_degraded_reads_total')).toBeGreaterThan(degradedBefore);
+  });
+
+  test('GetObject: connections to m + 1 shard nodes cut mid-body are made again and the window reads retried: the whole body arrives', async () => {
+    // Under overload a node can miss its keepalive pings and lose its connection with every
+    // read on it; past the first window the status has gone out, so a window left short of k
+    // shards would cut the body.
+    const key = 'cut/mid-body';
+    const body = randomBytes(16 * blockSizeBytes + 5);
+    await put(key, body);
+    const proxies = proxiedNodeIds.map((nodeId) => cluster.storageNodes.find((h) => h.nodeId === nodeId)!.proxy!);
+    // Slow enough (per chunk the nodes send) that the windows read ahead are still arriving
+    // when the first bytes reach the client.
+    for (const proxy of proxies) proxy.delayMs = 40;
+    try {
+      const response = await cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const chunks: Buffer[] = [];
+      let cut = false;
+      for await (const chunk of response.Body as Readable) {
+        chunks.push(chunk as Buffer);
+        if (!cut) {
+          cut = true;
+          for (const proxy of proxies) proxy.resetConnections();
+        }
+      }
+      expect(sha256(Buffer.concat(chunks))).toBe(sha256(body));
+    } finally {
+      for (const proxy of proxies) {
+        proxy.delayMs = 0;
+        proxy.resetConnections();
+      }
+    }
+    // The cut connections are re-established before the next test relies on these nodes.
+    await waitFor('the gateway to reach the proxied nodes again', async () => {
+      await cluster.gateway.pool.probe(proxiedNodeIds, 5_000);
+      return proxiedNodeIds.some((nodeId) => cluster.gateway.pool.isUnreachable(nodeId)) ? undefined : true;
+    });
   });
 
   /**
