@@ -25,6 +25,8 @@ export interface GatewayMetrics {
   readonly writeAvoidedNodes: Gauge;
   /** Bodies kept whole whose stripe missed its quorum, written again to a stripe placed around the failed nodes. */
   readonly writeRetriesTotal: Counter<'outcome'>;
+  /** Shard data reserved by GETs now (read windows fetched or being sent), within readBufferBytesMax. */
+  readonly readBufferBytes: Gauge;
 }
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
@@ -83,6 +85,11 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       name: 'gateway_write_retries_total',
       help: 'Writes of a body (kept whole, or a copy of up to 16 MiB kept while streaming) whose stripe missed its quorum, tried again on a stripe placed around the failed nodes, by outcome (stored, failed).',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    readBufferBytes: new Gauge({
+      name: 'gateway_read_buffer_bytes',
+      help: 'Shard data reserved by GETs now (read windows being fetched or sent); GETs wait when it reaches the read buffer budget (--read-buffer-bytes-max).',
       registers: [registry],
     }),
   };

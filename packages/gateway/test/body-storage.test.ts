@@ -7,7 +7,8 @@
 // write after a number of chunks, while the body is still being read, and keeps what the
 // second write receives.
 import { createHash } from 'node:crypto';
-import { RetainedBytesBudget, storeBody } from '../src/cluster/body-storage';
+import { storeBody } from '../src/cluster/body-storage';
+import { ByteBudget } from '../src/cluster/byte-budget';
 import type { PlacedStripe, StripeCallbacks } from '../src/cluster/body-storage';
 import { QuorumUnavailableError } from '../src/cluster/stripe';
 import type { Stripe } from '../src/cluster/stripe';
@@ -69,29 +70,29 @@ const chunksOf = (count: number): Buffer[] => Array.from({ length: count }, (_, 
 
 test('the retry gets the kept bytes and then the rest of the body, in order, with a read in flight at the failure', async () => {
   const chunks = chunksOf(80); // 5 MiB
-  const budget = new RetainedBytesBudget(64 << 20);
+  const budget = new ByteBudget(64 << 20);
   const { writer, written } = fakeWriter(20);
   const retries: string[] = [];
   const stored = await storeBody(bodyOf(chunks, 20), { inlineSizeBytesMax: 0, retainSizeBytesMax: 1 << 20, retry: { bytesPerBodyMax: 16 << 20, budget } }, writer, callbacks(retries));
   expect(stored).toMatchObject({ kind: 'stripe', stripe: { stripeId: 'second' }, degradedSpread: true });
   expect(retries).toEqual(['stored']);
   expect(sha256(written.get('second')!)).toBe(sha256(Buffer.concat(chunks)));
-  expect(budget.inUseBytes).toBe(0);
+  expect(budget.reservedBytes).toBe(0);
 });
 
 test('a copy beyond its per-body limit, or beyond the shared budget, is given up: no retry, the error stands, nothing stays reserved', async () => {
-  for (const retry of [{ bytesPerBodyMax: 1 << 20, budget: new RetainedBytesBudget(64 << 20) }, { bytesPerBodyMax: 16 << 20, budget: new RetainedBytesBudget(1 << 20) }]) {
+  for (const retry of [{ bytesPerBodyMax: 1 << 20, budget: new ByteBudget(64 << 20) }, { bytesPerBodyMax: 16 << 20, budget: new ByteBudget(1 << 20) }]) {
     const { writer, written } = fakeWriter(40); // 2.5 MiB read before the failure
     const retries: string[] = [];
     await expect(storeBody(bodyOf(chunksOf(80)), { inlineSizeBytesMax: 0, retainSizeBytesMax: 1 << 20, retry }, writer, callbacks(retries))).rejects.toBeInstanceOf(QuorumUnavailableError);
     expect(retries).toEqual([]);
     expect(written.size).toBe(0);
-    expect(retry.budget.inUseBytes).toBe(0);
+    expect(retry.budget.reservedBytes).toBe(0);
   }
 });
 
 test('a body that succeeds at once releases its copy', async () => {
-  const budget = new RetainedBytesBudget(64 << 20);
+  const budget = new ByteBudget(64 << 20);
   const { writer, written } = fakeWriter(Infinity);
   const chunks = chunksOf(40);
   const retries: string[] = [];
@@ -100,5 +101,5 @@ test('a body that succeeds at once releases its copy', async () => {
   });
   expect(sha256(written.get('second')!)).toBe(sha256(Buffer.concat(chunks)));
   expect(retries).toEqual([]);
-  expect(budget.inUseBytes).toBe(0);
+  expect(budget.reservedBytes).toBe(0);
 });

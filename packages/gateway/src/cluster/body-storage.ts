@@ -22,6 +22,7 @@
  */
 import type { Logger } from '@tessera/common';
 import type { VerifiedBody } from '../request-body';
+import type { ByteBudget } from './byte-budget';
 import type { StorageNodePool } from './storage-node-pool';
 import { QuorumUnavailableError, shardIdOf } from './stripe';
 import type { Stripe } from './stripe';
@@ -42,29 +43,7 @@ export interface BodyStorageLimits {
   /** Bodies up to this size are kept whole until stored, so that a failed write can be retried. */
   readonly retainSizeBytesMax: number;
   /** Larger bodies: how much of what was streamed is kept for a retry. */
-  readonly retry: { readonly bytesPerBodyMax: number; readonly budget: RetainedBytesBudget };
-}
-
-/** Bytes kept for retries by all the writes of one gateway together. */
-export class RetainedBytesBudget {
-  private reservedBytes = 0;
-
-  constructor(readonly bytesMax: number) {}
-
-  get inUseBytes(): number {
-    return this.reservedBytes;
-  }
-
-  /** Reserves `bytes` when they fit; false (nothing reserved) when they do not. */
-  tryReserve(bytes: number): boolean {
-    if (this.reservedBytes + bytes > this.bytesMax) return false;
-    this.reservedBytes += bytes;
-    return true;
-  }
-
-  release(bytes: number): void {
-    this.reservedBytes -= bytes;
-  }
+  readonly retry: { readonly bytesPerBodyMax: number; readonly budget: ByteBudget };
 }
 
 /**

@@ -59,7 +59,8 @@ import { encodeStoredTags } from '../object-tags';
 import type { CorsRule } from '@tessera/rpc';
 import type { Tag } from '../object-tags';
 import type { VerifiedBody } from '../request-body';
-import { deleteStripeShards, RetainedBytesBudget, storeBody } from './body-storage';
+import { deleteStripeShards, storeBody } from './body-storage';
+import { ByteBudget } from './byte-budget';
 import type { PlacedStripe, StoredBody } from './body-storage';
 import type { DataPathOptions } from './data-path-options';
 import { isDefiniteRefusal, toBackendError } from './metadata-error-mapping';
@@ -113,7 +114,7 @@ const retryRetainedBytesTotalMax = 64 * 1024 * 1024;
 export class ClusterS3Backend implements S3Backend {
   private readonly writer: StripeWriter;
   /** Bytes of streamed bodies kept for a retry, by all writes together (see body-storage.ts). */
-  private readonly retainedForRetries = new RetainedBytesBudget(retryRetainedBytesTotalMax);
+  private readonly retainedForRetries = new ByteBudget(retryRetainedBytesTotalMax);
   private readonly stitcher: ObjectStitcher;
   private readonly repairs: RepairReporter;
 
@@ -123,7 +124,8 @@ export class ClusterS3Backend implements S3Backend {
   ) {
     this.writer = new StripeWriter(components.pool, options.dataPath, components.logger);
     this.repairs = new RepairReporter(components.metadata, components.clock, components.logger);
-    this.stitcher = new ObjectStitcher(new StripeReader(components.pool, options.dataPath, components.logger), components.pool, this.repairs, components.metrics, components.logger);
+    const readBudget = new ByteBudget(options.dataPath.readBufferBytesMax, (reservedBytes) => components.metrics.readBufferBytes.set(reservedBytes));
+    this.stitcher = new ObjectStitcher(new StripeReader(components.pool, options.dataPath, components.logger, readBudget), components.pool, this.repairs, components.metrics, components.logger);
   }
 
   /** Stops background work (repair reports still waiting for a retry are left to the scrubber). */

@@ -53,6 +53,12 @@ export interface DataPathOptions {
    * windows with 1 ahead, with a lower p99 and 12 instead of 16 MiB per GET.
    */
   readonly readWindowsAheadMax: number;
+  /**
+   * Shard data all GETs of this gateway may hold at once (read windows being fetched or sent).
+   * A GET waits for budget before fetching the window it sends next; windows ahead are fetched
+   * only from spare budget. Bounds the gateway's memory under many concurrent GETs.
+   */
+  readonly readBufferBytesMax: number;
   /** Deadline of one shard stream (read or write). */
   readonly shardStreamTimeoutMs: number;
   /** How long the storage node list from the metadata service is cached. */
@@ -73,6 +79,7 @@ export const defaultDataPathOptions: DataPathOptions = {
   readTransportRetryDelayMs: 250,
   readWindowBytes: 4 * 1024 * 1024,
   readWindowsAheadMax: 2,
+  readBufferBytesMax: 256 * 1024 * 1024,
   shardStreamTimeoutMs: 300_000,
   nodeListTtlMs: 5_000,
 };
@@ -106,6 +113,8 @@ export function validateDataPathOptions(options: DataPathOptions): void {
   assert(options.writeBlocksInFlightMax >= 1, 'writeBlocksInFlightMax >= 1');
   assert(options.readWindowBytes >= options.blockSizeBytes, 'readWindowBytes >= blockSizeBytes');
   assert(Number.isInteger(options.readWindowsAheadMax) && options.readWindowsAheadMax >= 0, 'readWindowsAheadMax >= 0');
+  // One window must fit, or every GET would be served alone.
+  assert(options.readBufferBytesMax >= options.readWindowBytes, 'readBufferBytesMax >= readWindowBytes');
   assert(Number.isInteger(options.readTransportRetriesMax) && options.readTransportRetriesMax >= 0 && options.readTransportRetryDelayMs >= 0, 'readTransportRetriesMax and readTransportRetryDelayMs >= 0');
   assert(options.readHedgeAfterMs > 0 && options.writeShardStallMs > 0 && options.writeStragglerGraceMs > 0 && options.shardStreamTimeoutMs > 0, 'timeouts > 0');
 }

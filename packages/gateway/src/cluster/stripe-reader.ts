@@ -1,7 +1,8 @@
 /**
  * Reads a byte range of one stripe. The range is planned with the erasure stripe layout
  * (planRangeRead): only the blocks it touches are read, in windows of about readWindowBytes,
- * up to readWindowsAheadMax windows fetched while the current one is sent.
+ * up to readWindowsAheadMax windows fetched while the current one is sent, all within the
+ * gateway-wide read budget (readBufferBytesMax).
  *
  * Per window every shard read covers the same shard-file byte range R (Reed-Solomon works byte
  * position by byte position, so any k shards' bytes in R rebuild every shard's bytes in R).
@@ -18,6 +19,7 @@ import { assert } from '@tessera/common';
 import type { Logger } from '@tessera/common';
 import { ReedSolomon, planRangeRead, stripeLayout } from '@tessera/erasure';
 import type { BlockRead, RangeReadPlan } from '@tessera/erasure';
+import type { ByteBudget } from './byte-budget';
 import type { DataPathOptions } from './data-path-options';
 import type { StorageNodePool } from './storage-node-pool';
 import { QuorumUnavailableError, isTransportFailure, shardCountOf, shardIdOf } from './stripe';
@@ -45,25 +47,50 @@ export class StripeReader {
     private readonly pool: StorageNodePool,
     private readonly options: DataPathOptions,
     private readonly logger: Logger,
+    private readonly readBudget: ByteBudget,
   ) {}
 
-  /** Yields object bytes [startByte, endByteInclusive] of a stripe holding `objectSizeBytes`. */
+  /**
+   * Yields object bytes [startByte, endByteInclusive] of a stripe holding `objectSizeBytes`.
+   * Every window's shard data is reserved from the gateway-wide read budget before it is
+   * fetched and released once its bytes are handed on: the window being sent waits for budget,
+   * windows ahead are fetched only when budget is spare.
+   */
   async *read(stripe: Stripe, objectSizeBytes: number, startByte: number, endByteInclusive: number, observer: ReadObserver): AsyncGenerator<Uint8Array> {
     const plan = planRangeRead(stripeLayout(objectSizeBytes, stripe.dataShardCount, stripe.blockSizeBytes), startByte, endByteInclusive);
     const windows = this.windowsOf(plan);
     const ahead = this.options.readWindowsAheadMax;
-    const inFlight: Promise<Buffer[][]>[] = [];
+    const costOf = (window: Window): number => (window.shardEndByteInclusive - window.shardStartByte + 1) * stripe.dataShardCount;
+    const inFlight: { readonly read: Promise<Buffer[][]>; readonly costBytes: number }[] = [];
+    const startWindow = (window: Window): void => {
+      const read = this.readWindow(stripe, window, observer);
+      // Keep prefetches observed: if this window fails, a later one's failure must not crash.
+      read.catch(() => undefined);
+      inFlight.push({ read, costBytes: costOf(window) });
+    };
     let started = 0;
-    for (let index = 0; index < windows.length; index += 1) {
-      while (started < windows.length && started <= index + ahead) {
-        const read = this.readWindow(stripe, windows[started]!, observer);
-        // Keep prefetches observed: if this window fails, a later one's failure must not crash.
-        read.catch(() => undefined);
-        inFlight.push(read);
-        started += 1;
+    try {
+      for (let index = 0; index < windows.length; index += 1) {
+        if (started === index) {
+          await this.readBudget.reserve(costOf(windows[index]!));
+          startWindow(windows[index]!);
+          started += 1;
+        }
+        while (started < windows.length && started <= index + ahead && this.readBudget.tryReserve(costOf(windows[started]!))) {
+          startWindow(windows[started]!);
+          started += 1;
+        }
+        const current = inFlight.shift()!;
+        try {
+          for (const blockPieces of await current.read) yield* blockPieces;
+        } finally {
+          this.readBudget.release(current.costBytes);
+        }
       }
-      const current = inFlight.shift()!;
-      for (const blockPieces of await current) yield* blockPieces;
+    } finally {
+      // Windows read ahead and not sent (a failed window, a client gone): their budget comes
+      // back once their reads have ended, not before (their buffers are live until then).
+      for (const { read, costBytes } of inFlight) void read.then(() => this.readBudget.release(costBytes), () => this.readBudget.release(costBytes));
     }
   }
 
@@ -233,7 +260,7 @@ export class StripeReader {
   private describeFailures(outcomes: ReadonlyMap<number, ShardOutcome>): string {
     return [...outcomes.values()]
       .filter((o): o is { shardIndex: number; error: unknown } => 'error' in o)
-      .map((o) => `${o.shardIndex}: ${o.error instanceof Error ? o.error.name : String(o.error)}`)
+      .map((o) => `${o.shardIndex}: ${o.error instanceof Error ? `${o.error.name} ${o.error.message.slice(0, 160)}` : String(o.error)}`)
       .join(', ');
   }
 
