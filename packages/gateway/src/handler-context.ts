@@ -30,6 +30,11 @@ export interface GatewayLimits {
   readonly chunkSizeBytesMax: number;
   /** Largest CopyObject source (S3: 5 GiB; larger objects are copied with UploadPartCopy). */
   readonly copySizeBytesMax: number;
+  /**
+   * A response body the client has not taken any bytes of for this long (its socket full, the
+   * client not reading) is cut, freeing what the GET holds of the gateway's read budget.
+   */
+  readonly responseStallMsMax: number;
 }
 
 export interface GatewayOptions {

@@ -13,6 +13,9 @@ export const defaultGatewayLimits: GatewayLimits = {
   // CLI use 64 KiB chunks, so 16 MiB leaves ample room while bounding memory per upload.
   chunkSizeBytesMax: 16 * 1024 * 1024,
   copySizeBytesMax: putObjectSizeBytesMax,
+  // Ours (S3 closes idle connections sooner, after about 20 s): a GET whose client stops
+  // reading holds up to three read windows of the gateway-wide read budget until it is cut.
+  responseStallMsMax: 60_000,
 };
 
 export function validateGatewayLimits(limits: GatewayLimits): void {
@@ -23,4 +26,5 @@ export function validateGatewayLimits(limits: GatewayLimits): void {
   assert(limits.chunkSizeBytesMax >= 8192, 'chunkSizeBytesMax >= 8 KiB');
   assert(limits.putObjectSizeBytesMax > 0, 'putObjectSizeBytesMax > 0');
   assert(limits.copySizeBytesMax > 0, 'copySizeBytesMax > 0');
+  assert(limits.responseStallMsMax > 0, 'responseStallMsMax > 0');
 }

@@ -8,7 +8,7 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { signRequest } from './support/sigv4-test-signer';
-import { startTestGateway, testAccessKeyId, testRegion, testSecretAccessKey } from './support/test-gateway';
+import { startTestGateway, testAccessKeyId, testGatewayOptions, testRegion, testSecretAccessKey } from './support/test-gateway';
 import type { TestGateway } from './support/test-gateway';
 
 const creds = { accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey, region: testRegion };
@@ -117,5 +117,81 @@ describe('graceful stop', () => {
     expect(Date.now() - startedMs).toBeLessThan(graceMs / 4);
     expect(uploading.closed || (await new Promise((resolve) => uploading.socket.once('close', () => resolve(true))))).toBe(true);
     expect(gateway.backend.storedBytes(bucket, 'in-flight')?.toString()).toBe('1234567890');
+  }, 30_000);
+});
+
+describe('a GET whose client stops reading', () => {
+  const stallMsMax = 500;
+  const sizeBytes = 64 * 1024 * 1024;
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ gateway: { limits: { ...testGatewayOptions().limits, responseStallMsMax: stallMsMax } } });
+    const setup = await RawConnection.open(gateway.port);
+    setup.socket.write(requestHead(gateway, 'PUT', `/${bucket}`, 0));
+    await setup.responses(1);
+    setup.socket.write(requestHead(gateway, 'PUT', `/${bucket}/large`, sizeBytes));
+    setup.socket.write(Buffer.alloc(sizeBytes, 7));
+    expect((await setup.responses(2, 30_000))[1]).toMatch(/^HTTP\/1\.1 200 /);
+    setup.socket.destroy();
+  }, 60_000);
+  afterAll(async () => {
+    await gateway.stop();
+  });
+
+  /** Opens a GET of the large object; `onData` sees every chunk and may pause the socket. */
+  async function get(onData: (socket: Socket, receivedBytes: number) => void): Promise<{ socket: Socket; receivedBytes: () => number; closed: Promise<void> }> {
+    const connection = await RawConnection.open(gateway.port);
+    const socket = connection.socket;
+    socket.removeAllListeners('data');
+    let receivedBytes = 0;
+    socket.on('data', (data: Buffer) => {
+      receivedBytes += data.byteLength;
+      onData(socket, receivedBytes);
+    });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(requestHead(gateway, 'GET', `/${bucket}/large`, 0));
+    return { socket, receivedBytes: () => receivedBytes, closed };
+  }
+
+  async function waitUntil(condition: () => boolean): Promise<void> {
+    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  test('is cut once it has taken nothing for responseStallMsMax, and the gateway serves on', async () => {
+    let paused = false;
+    const stalled = await get((socket, receivedBytes) => {
+      if (!paused && receivedBytes > 1024 * 1024) {
+        paused = true;
+        socket.pause();
+      }
+    });
+    await waitUntil(() => paused);
+    // A paused socket does not see the server's close: look again after four stall periods.
+    await new Promise((resolve) => setTimeout(resolve, 4 * stallMsMax));
+    stalled.socket.resume();
+    const outcome = await Promise.race([stalled.closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 10_000))]);
+    expect(outcome).toBe('closed');
+    expect(stalled.receivedBytes()).toBeLessThan(sizeBytes);
+    const small = await RawConnection.open(gateway.port);
+    small.socket.write(requestHead(gateway, 'HEAD', `/${bucket}/large`, 0));
+    expect((await small.responses(1))[0]).toMatch(/^HTTP\/1\.1 200 /);
+    small.socket.destroy();
+  }, 30_000);
+
+  test('a client that pauses for less than that gets the whole body', async () => {
+    let pauses = 0;
+    const slow = await get((socket, receivedBytes) => {
+      // Five pauses of half the stall limit, each once the previous one is over.
+      if (pauses < 5 && receivedBytes > (pauses + 1) * 4 * 1024 * 1024) {
+        pauses += 1;
+        socket.pause();
+        setTimeout(() => socket.resume(), stallMsMax / 2);
+      }
+      if (receivedBytes > sizeBytes) socket.destroy();
+    });
+    await slow.closed;
+    expect(pauses).toBe(5);
+    // Head plus body: everything arrived before the test closed the connection.
+    expect(slow.receivedBytes()).toBeGreaterThan(sizeBytes);
   }, 30_000);
 });

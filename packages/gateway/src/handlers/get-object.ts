@@ -21,6 +21,7 @@ export async function handleGetObject(ctx: HandlerContext, bucket: string, key: 
     ctx.res.end();
     return;
   }
+  cutWhenClientStalls(ctx, bucket, key);
   const startByte = range.kind === 'partial' ? range.startByte : 0;
   const endByteInclusive = range.kind === 'partial' ? range.endByteInclusive : info.sizeBytes - 1;
   const source = reader.read(startByte, endByteInclusive)[Symbol.asyncIterator]();
@@ -62,6 +63,33 @@ export async function handleGetObject(ctx: HandlerContext, bucket: string, key: 
   // pipeline() stops reading from storage when the client goes away, and cuts the connection
   // if storage fails mid-body (the error boundary destroys a response whose headers are sent).
   await pipeline(Readable.from(counted(), { objectMode: false }), ctx.res);
+}
+
+/**
+ * A client that stops reading (its socket buffers full) would hold the GET, its body bytes and
+ * the read windows it reserved from the gateway's read budget for as long as it keeps the
+ * connection open. Cut it once its socket has accepted no byte for responseStallMsMax while
+ * bytes wait to be sent; a GET waiting on storage has nothing waiting and is not cut.
+ */
+function cutWhenClientStalls(ctx: HandlerContext, bucket: string, key: string): void {
+  const socket = ctx.res.socket;
+  if (socket === null) return;
+  const stallMsMax = ctx.options.limits.responseStallMsMax;
+  let bytesWritten = socket.bytesWritten;
+  let progressAtMs = performance.now();
+  const timer = setInterval(() => {
+    const nowMs = performance.now();
+    if (socket.bytesWritten !== bytesWritten || (socket.writableLength === 0 && ctx.res.writableLength === 0)) {
+      bytesWritten = socket.bytesWritten;
+      progressAtMs = nowMs;
+    } else if (nowMs - progressAtMs >= stallMsMax) {
+      clearInterval(timer);
+      ctx.logger.info('GET cut: the client took no bytes', { bucket, key, stallMsMax });
+      ctx.res.destroy(new Error(`the client took no bytes for ${stallMsMax} ms`));
+    }
+  }, Math.max(10, Math.min(stallMsMax / 4, 5_000)));
+  timer.unref();
+  ctx.res.once('close', () => clearInterval(timer));
 }
 
 function sendHead(ctx: HandlerContext, info: ObjectInfo, range: ReturnType<typeof selectRange>, partNumber: number | undefined): void {

@@ -48,6 +48,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions> = {}): Gat
       partSizeBytesMin,
       chunkSizeBytesMax: 16 * 1024 * 1024,
       copySizeBytesMax: putObjectSizeBytesMax,
+      responseStallMsMax: 60_000,
     },
     ...overrides,
   };
