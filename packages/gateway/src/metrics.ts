@@ -27,6 +27,8 @@ export interface GatewayMetrics {
   readonly writeRetriesTotal: Counter<'outcome'>;
   /** Shard data reserved by GETs now (read windows fetched or being sent), within readBufferBytesMax. */
   readonly readBufferBytes: Gauge;
+  /** Buffers reserved by writes now, within writeBufferBytesMax. */
+  readonly writeBufferBytes: Gauge;
 }
 
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
@@ -90,6 +92,11 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     readBufferBytes: new Gauge({
       name: 'gateway_read_buffer_bytes',
       help: 'Shard data reserved by GETs now (read windows being fetched or sent); GETs wait when it reaches the read buffer budget (--read-buffer-bytes-max).',
+      registers: [registry],
+    }),
+    writeBufferBytes: new Gauge({
+      name: 'gateway_write_buffer_bytes',
+      help: 'Buffers reserved by striped writes now (PUT, UploadPart, copies); writes wait when it reaches the write buffer budget (--write-buffer-bytes-max), and get 503 SlowDown after 60 s.',
       registers: [registry],
     }),
   };

@@ -38,6 +38,8 @@ export interface BodySummary {
  * client disconnects, the body is truncated, or any signature, digest or length check fails.
  */
 export interface VerifiedBody extends AsyncIterable<Uint8Array> {
+  /** The most bytes iteration can yield: the declared length, or the top of the allowed range. */
+  readonly sizeBytesMax: number;
   /** Available only after iteration completed without throwing. */
   summary(): BodySummary;
 }
@@ -281,6 +283,7 @@ export function createVerifiedBody(
   else pipeline(source, counter, decoder, verifier, noop);
   let consumed = false;
   return {
+    sizeBytesMax: typeof expectation.sizeBytes === 'number' ? expectation.sizeBytes : expectation.sizeBytes.maxBytes,
     [Symbol.asyncIterator]: () => {
       assert(!consumed, 'a request body is iterated at most once');
       consumed = true;

@@ -286,6 +286,8 @@ export function ctrCipherAt(dataKey: Buffer, iv: Buffer, offsetBytes: number): D
  */
 export function encryptingBody(body: VerifiedBody, dataKey: Buffer, iv: Buffer, options: { readonly keyedEtag?: boolean } = {}): VerifiedBody {
   return {
+    // CTR mode: the ciphertext is as long as the plaintext.
+    sizeBytesMax: body.sizeBytesMax,
     summary: () => {
       const summary = body.summary();
       return options.keyedEtag === true ? { ...summary, md5Hex: customerKeyedEtag(dataKey, summary.md5Hex) } : summary;

@@ -19,6 +19,7 @@ const chunkBytes = 64 * 1024;
 
 function bodyOf(chunks: readonly Buffer[], slowFromIndex = Infinity): VerifiedBody {
   return {
+    sizeBytesMax: chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0),
     async *[Symbol.asyncIterator]() {
       for (const [index, chunk] of chunks.entries()) {
         // A client still sending: later chunks arrive after the write has failed.

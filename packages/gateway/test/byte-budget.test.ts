@@ -62,6 +62,22 @@ describe('ByteBudget', () => {
     expect([big.granted(), budget.reservedBytes]).toEqual([true, 25]);
   });
 
+  test('an aborted wait reserves nothing, and lets the smaller waiters behind it through', async () => {
+    const budget = new ByteBudget(10);
+    await budget.reserve(6);
+    const abort = new AbortController();
+    const big = budget.reserve(8, abort.signal);
+    const small = track(budget.reserve(4));
+    await flush();
+    expect(small.granted()).toBe(false);
+    abort.abort(new Error('waited too long'));
+    await expect(big).rejects.toThrow('waited too long');
+    await flush();
+    expect([small.granted(), budget.reservedBytes, budget.waitingCount]).toEqual([true, 10, 0]);
+    await expect(budget.reserve(1, abort.signal)).rejects.toThrow('waited too long');
+    expect(budget.reservedBytes).toBe(10);
+  });
+
   test('releasing more than is reserved is a bug, not a silent negative budget', () => {
     const budget = new ByteBudget(10);
     budget.tryReserve(2);

@@ -31,14 +31,36 @@ export class ByteBudget {
     return this.waiters.length;
   }
 
-  /** Resolves once `bytes` are reserved for the caller, who must `release` them exactly once. */
-  reserve(bytes: number): Promise<void> {
+  /**
+   * Resolves once `bytes` are reserved for the caller, who must `release` them exactly once.
+   * When `signal` aborts first, the wait ends with its reason and nothing is reserved.
+   */
+  reserve(bytes: number, signal?: AbortSignal): Promise<void> {
     assert(bytes >= 0, 'bytes >= 0');
     if (this.waiters.length === 0 && (this.fits(bytes) || this.reservedTotalBytes === 0)) {
       this.take(bytes);
       return Promise.resolve();
     }
-    return new Promise<void>((resolve) => this.waiters.push({ bytes, grant: resolve }));
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = this.waiters.indexOf(waiter);
+        if (index < 0) return;
+        this.waiters.splice(index, 1);
+        // The one that gave up may have held back smaller reservations behind it.
+        this.grantWaiting();
+        reject(signal?.reason);
+      };
+      const waiter = {
+        bytes,
+        grant: (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Reserves `bytes` only if that needs no waiting (and nobody is waiting). */
@@ -52,13 +74,17 @@ export class ByteBudget {
   release(bytes: number): void {
     assert(bytes >= 0 && bytes <= this.reservedTotalBytes, 'release what was reserved');
     this.reservedTotalBytes -= bytes;
-    // Grant waiters in order while the first one fits.
+    this.grantWaiting();
+    this.onChange(this.reservedTotalBytes);
+  }
+
+  /** Grants waiters in order while the first one fits. */
+  private grantWaiting(): void {
     for (let next = this.waiters[0]; next !== undefined && (this.fits(next.bytes) || this.reservedTotalBytes === 0); next = this.waiters[0]) {
       this.waiters.shift();
       this.take(next.bytes);
       next.grant();
     }
-    this.onChange(this.reservedTotalBytes);
   }
 
   private fits(bytes: number): boolean {

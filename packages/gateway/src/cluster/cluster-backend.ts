@@ -62,6 +62,7 @@ import type { VerifiedBody } from '../request-body';
 import { deleteStripeShards, storeBody } from './body-storage';
 import { ByteBudget } from './byte-budget';
 import type { PlacedStripe, StoredBody } from './body-storage';
+import { writeBufferBytesOf } from './data-path-options';
 import type { DataPathOptions } from './data-path-options';
 import { isDefiniteRefusal, toBackendError } from './metadata-error-mapping';
 import {
@@ -115,6 +116,8 @@ export class ClusterS3Backend implements S3Backend {
   private readonly writer: StripeWriter;
   /** Bytes of streamed bodies kept for a retry, by all writes together (see body-storage.ts). */
   private readonly retainedForRetries = new ByteBudget(retryRetainedBytesTotalMax);
+  /** Buffers of striped writes in progress (see DataPathOptions.writeBufferBytesMax). */
+  private readonly writeBuffers: ByteBudget;
   private readonly stitcher: ObjectStitcher;
   private readonly repairs: RepairReporter;
 
@@ -123,6 +126,7 @@ export class ClusterS3Backend implements S3Backend {
     private readonly components: ClusterBackendComponents,
   ) {
     this.writer = new StripeWriter(components.pool, options.dataPath, components.logger);
+    this.writeBuffers = new ByteBudget(options.dataPath.writeBufferBytesMax, (reservedBytes) => components.metrics.writeBufferBytes.set(reservedBytes));
     this.repairs = new RepairReporter(components.metadata, components.clock, components.logger);
     const readBudget = new ByteBudget(options.dataPath.readBufferBytesMax, (reservedBytes) => components.metrics.readBufferBytes.set(reservedBytes));
     this.stitcher = new ObjectStitcher(new StripeReader(components.pool, options.dataPath, components.logger, readBudget), components.pool, this.repairs, components.metrics, components.logger);
@@ -451,7 +455,16 @@ export class ClusterS3Backend implements S3Backend {
 
   /** `stripeKeyPrefix` (bucket/key, or bucket/key/upload/part) spreads placement by key. */
   private async store(body: VerifiedBody, stripeKeyPrefix: string): Promise<StoredBody> {
-    const { inlineSizeBytesMax, blockSizeBytes } = this.options.dataPath;
+    const { inlineSizeBytesMax, blockSizeBytes, writeBufferWaitMsMax } = this.options.dataPath;
+    // Inline bodies are small and held by the request anyway; striped ones wait for buffers.
+    const bufferBytes = body.sizeBytesMax <= inlineSizeBytesMax ? 0 : writeBufferBytesOf(this.options.dataPath, body.sizeBytesMax);
+    try {
+      await this.writeBuffers.reserve(bufferBytes, AbortSignal.timeout(writeBufferWaitMsMax));
+    } catch {
+      throw new S3BackendError('Overloaded', `no write buffers free within ${writeBufferWaitMsMax} ms`, {
+        clientMessage: 'The gateway is writing as much as its memory allows. Please reduce your request rate and retry.',
+      });
+    }
     try {
       const retry = { bytesPerBodyMax: retryRetainedBytesPerBodyMax, budget: this.retainedForRetries };
       return await storeBody(body, { inlineSizeBytesMax, retainSizeBytesMax: blockSizeBytes, retry }, this.writer, {
@@ -463,6 +476,8 @@ export class ClusterS3Backend implements S3Backend {
     } catch (error) {
       if (error instanceof QuorumUnavailableError) this.components.metrics.quorumFailuresTotal.labels('write').inc();
       throw error;
+    } finally {
+      this.writeBuffers.release(bufferBytes);
     }
   }
 

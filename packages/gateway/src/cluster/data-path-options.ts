@@ -59,6 +59,14 @@ export interface DataPathOptions {
    * only from spare budget. Bounds the gateway's memory under many concurrent GETs.
    */
   readonly readBufferBytesMax: number;
+  /**
+   * Buffers all PUTs, UploadParts and copies of this gateway may hold at once: each striped
+   * write reserves what it can hold (the block being cut plus `writeBlocksInFlightMax` encoded
+   * blocks, k + m shards each; less for a smaller body) before it reads its body.
+   */
+  readonly writeBufferBytesMax: number;
+  /** A write that cannot reserve its buffers within this long is refused with 503 SlowDown. */
+  readonly writeBufferWaitMsMax: number;
   /** Deadline of one shard stream (read or write). */
   readonly shardStreamTimeoutMs: number;
   /** How long the storage node list from the metadata service is cached. */
@@ -80,6 +88,8 @@ export const defaultDataPathOptions: DataPathOptions = {
   readWindowBytes: 4 * 1024 * 1024,
   readWindowsAheadMax: 2,
   readBufferBytesMax: 256 * 1024 * 1024,
+  writeBufferBytesMax: 256 * 1024 * 1024,
+  writeBufferWaitMsMax: 60_000,
   shardStreamTimeoutMs: 300_000,
   nodeListTtlMs: 5_000,
 };
@@ -113,8 +123,23 @@ export function validateDataPathOptions(options: DataPathOptions): void {
   assert(options.writeBlocksInFlightMax >= 1, 'writeBlocksInFlightMax >= 1');
   assert(options.readWindowBytes >= options.blockSizeBytes, 'readWindowBytes >= blockSizeBytes');
   assert(Number.isInteger(options.readWindowsAheadMax) && options.readWindowsAheadMax >= 0, 'readWindowsAheadMax >= 0');
+  assert(options.writeBufferWaitMsMax > 0, 'writeBufferWaitMsMax > 0');
+  // One write must fit, or every write would be served alone.
+  assert(options.writeBufferBytesMax >= writeBufferBytesOf(options, Number.POSITIVE_INFINITY), 'writeBufferBytesMax holds one write');
   // One window must fit, or every GET would be served alone.
   assert(options.readBufferBytesMax >= options.readWindowBytes, 'readBufferBytesMax >= readWindowBytes');
   assert(Number.isInteger(options.readTransportRetriesMax) && options.readTransportRetriesMax >= 0 && options.readTransportRetryDelayMs >= 0, 'readTransportRetriesMax and readTransportRetryDelayMs >= 0');
   assert(options.readHedgeAfterMs > 0 && options.writeShardStallMs > 0 && options.writeStragglerGraceMs > 0 && options.shardStreamTimeoutMs > 0, 'timeouts > 0');
+}
+
+/**
+ * What one striped write of a body of `bodySizeBytesMax` can hold: the block being cut, and up
+ * to writeBlocksInFlightMax encoded blocks queued per shard stream (k + m shards of
+ * ceil(block / k) bytes each), never more than the body in either.
+ */
+export function writeBufferBytesOf(options: DataPathOptions, bodySizeBytesMax: number): number {
+  const { blockSizeBytes, dataShardCount: k, parityShardCount: m } = options;
+  const shardBlockBytes = Math.ceil(blockSizeBytes / k);
+  const queuedBlocks = Math.min(options.writeBlocksInFlightMax, Math.ceil(bodySizeBytesMax / blockSizeBytes));
+  return Math.min(blockSizeBytes, bodySizeBytesMax) + queuedBlocks * shardBlockBytes * (k + m);
 }

@@ -55,6 +55,7 @@ const settings = {
   'inline-size-bytes-max': 'TESSERA_INLINE_SIZE_BYTES_MAX',
   'read-hedge-after-ms': 'TESSERA_READ_HEDGE_AFTER_MS',
   'read-buffer-bytes-max': 'TESSERA_READ_BUFFER_BYTES_MAX',
+  'write-buffer-bytes-max': 'TESSERA_WRITE_BUFFER_BYTES_MAX',
   'write-straggler-grace-ms': 'TESSERA_WRITE_STRAGGLER_GRACE_MS',
   'shutdown-grace-ms': 'TESSERA_SHUTDOWN_GRACE_MS',
   'request-timeout-ms': 'TESSERA_GATEWAY_REQUEST_TIMEOUT_MS',
@@ -150,6 +151,7 @@ export function resolveGatewayProcessConfig(argv: readonly string[], env: Readon
   set('inlineSizeBytesMax', integer('inline-size-bytes-max', undefined, 0, 1024 * 1024));
   set('readHedgeAfterMs', integer('read-hedge-after-ms', undefined, 1, 60_000));
   set('readBufferBytesMax', integer('read-buffer-bytes-max', undefined, 1024 * 1024, 64 * 1024 * 1024 * 1024));
+  set('writeBufferBytesMax', integer('write-buffer-bytes-max', undefined, 1024 * 1024, 64 * 1024 * 1024 * 1024));
   set('writeStragglerGraceMs', integer('write-straggler-grace-ms', undefined, 1, 600_000));
   let dataPath: DataPathOptions;
   try {
