@@ -94,14 +94,26 @@ export const defaultDataPathOptions: DataPathOptions = {
   nodeListTtlMs: 5_000,
 };
 
-/** Defaults with k, m and the block size overridden; the quorum follows k unless given. */
+/**
+ * Defaults with k, m and the block size overridden. Unless given: the quorum follows k, a read
+ * window holds at least one block, and the read and write buffer budgets hold at least 8 windows
+ * and 8 writes of the resulting shape (large blocks make each hold more).
+ */
 export function dataPathOptions(overrides: Partial<DataPathOptions> = {}): DataPathOptions {
   const dataShardCount = overrides.dataShardCount ?? defaultDataPathOptions.dataShardCount;
   const parityShardCount = overrides.parityShardCount ?? defaultDataPathOptions.parityShardCount;
-  const options: DataPathOptions = {
+  const blockSizeBytes = overrides.blockSizeBytes ?? defaultDataPathOptions.blockSizeBytes;
+  const readWindowBytes = overrides.readWindowBytes ?? Math.max(defaultDataPathOptions.readWindowBytes, blockSizeBytes);
+  const shaped: DataPathOptions = {
     ...defaultDataPathOptions,
     writeQuorumShardCount: Math.min(dataShardCount + 1, dataShardCount + parityShardCount),
+    readWindowBytes,
+    readBufferBytesMax: Math.max(defaultDataPathOptions.readBufferBytesMax, 8 * readWindowBytes),
     ...overrides,
+  };
+  const options: DataPathOptions = {
+    ...shaped,
+    writeBufferBytesMax: overrides.writeBufferBytesMax ?? Math.max(defaultDataPathOptions.writeBufferBytesMax, 8 * writeBufferBytesOf(shaped, Number.POSITIVE_INFINITY)),
   };
   validateDataPathOptions(options);
   return options;

@@ -167,5 +167,21 @@ describe('resolveGatewayProcessConfig', () => {
     expect(() => resolveGatewayProcessConfig(base, { ...keysEnv, TESSERA_ROOT_SECRET_KEY: 'short' })).toThrow('at least 16 characters');
     expect(() => resolveGatewayProcessConfig([...base, '--write-quorum-shards', '5'], keysEnv)).toThrow('writeQuorumShardCount');
     expect(() => resolveGatewayProcessConfig([...base, '--keep-alive-timeout-ms', '10'], keysEnv)).toThrow('keep-alive-timeout-ms');
+    // A write buffer budget too small for one write of the stripe shape (7.3 MiB at RS(6,3), 1 MiB blocks).
+    expect(() => resolveGatewayProcessConfig([...base, '--write-buffer-bytes-max', String(4 * 1024 * 1024)], keysEnv)).toThrow('writeBufferBytesMax holds one write');
+  });
+
+  test('memory budgets: 256 MiB each by default, set by flag or env; the write budget grows with the block size unless given', () => {
+    const base = ['--metadata', '127.0.0.1:7001'];
+    const mebibyte = 1024 * 1024;
+    expect(resolveGatewayProcessConfig(base, keysEnv).dataPath).toMatchObject({ readBufferBytesMax: 256 * mebibyte, writeBufferBytesMax: 256 * mebibyte });
+    expect(resolveGatewayProcessConfig([...base, '--read-buffer-bytes-max', String(64 * mebibyte)], { ...keysEnv, TESSERA_WRITE_BUFFER_BYTES_MAX: String(512 * mebibyte) }).dataPath)
+      .toMatchObject({ readBufferBytesMax: 64 * mebibyte, writeBufferBytesMax: 512 * mebibyte });
+    // 16 MiB blocks (up to 48 MiB with k = 6: 8 MiB shard blocks): a read window is one block, and one write
+    // holds 16 + 4 x 24 MiB; the default budgets hold 8 of each.
+    const large = resolveGatewayProcessConfig([...base, '--block-size-bytes', String(16 * mebibyte)], keysEnv).dataPath;
+    expect(large).toMatchObject({ readWindowBytes: 16 * mebibyte, readBufferBytesMax: 256 * mebibyte });
+    expect(large.writeBufferBytesMax).toBe(8 * (16 * mebibyte + 4 * 9 * Math.ceil(16 * mebibyte / 6)));
+    expect(resolveGatewayProcessConfig([...base, '--block-size-bytes', String(48 * mebibyte)], keysEnv).dataPath).toMatchObject({ readWindowBytes: 48 * mebibyte, readBufferBytesMax: 8 * 48 * mebibyte });
   });
 });
