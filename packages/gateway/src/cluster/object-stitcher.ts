@@ -76,23 +76,27 @@ export class ObjectStitcher {
   }
 
   /**
-   * Counts a GET as degraded once, however many windows needed parity, and reports each
-   * degraded stripe once to the metadata repair queue (best effort: the read never waits for it).
+   * Counts a GET as degraded once, however many windows needed parity, and reports each stripe
+   * with a failed shard read once to the metadata repair queue (best effort: the read never
+   * waits for it). Shards that were only slow are not reported: a node busy for a moment is
+   * healthy, and under load reports of every hedged read would have the healer verify
+   * healthy stripes by the thousand.
    */
   private observerFor(version: ObjectVersion__Output): ReadObserver {
     let counted = false;
     const reported = new Set<string>();
     const records = new Map(segmentsOf(version).flatMap((segment) => (segment.stripe === undefined ? [] : [[segment.stripe.stripeId, segment.stripe] as const])));
     return {
-      degraded: (stripe: Stripe, badShardIndexes: readonly number[], reconstructedBlockCount: number): void => {
+      degraded: (stripe: Stripe, shards: { readonly failed: readonly number[]; readonly slow: readonly number[] }, reconstructedBlockCount: number): void => {
         if (!counted) this.metrics.degradedReadsTotal.inc();
         counted = true;
         this.metrics.reconstructionsTotal.inc(reconstructedBlockCount);
-        this.logger.warn('shards need repair', { bucket: version.bucket, key: version.key, stripeId: stripe.stripeId, badShardIndexes: [...badShardIndexes] });
+        if (shards.failed.length === 0) return;
+        this.logger.warn('shards need repair', { bucket: version.bucket, key: version.key, stripeId: stripe.stripeId, badShardIndexes: [...shards.failed] });
         const record = records.get(stripe.stripeId);
         if (record === undefined || reported.has(stripe.stripeId)) return;
         reported.add(stripe.stripeId);
-        this.repairs.report(record, `degraded read of ${version.bucket}/${version.key}: shards ${badShardIndexes.join(',')} missing, slow or corrupt`);
+        this.repairs.report(record, `degraded read of ${version.bucket}/${version.key}: shards ${shards.failed.join(',')} missing, corrupt or unreachable`);
       },
     };
   }

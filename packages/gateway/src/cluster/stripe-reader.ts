@@ -27,8 +27,11 @@ import type { Stripe } from './stripe';
 
 /** What happened while reading, for metrics and the repair log. */
 export interface ReadObserver {
-  /** Called once per window that needed parity, with the shards that failed or were slow. */
-  degraded(stripe: Stripe, badShardIndexes: readonly number[], reconstructedBlockCount: number): void;
+  /**
+   * Called once per window that needed parity: the shards whose read failed (missing, corrupt,
+   * unreachable) and those only too slow (hedged around, still healthy as far as is known).
+   */
+  degraded(stripe: Stripe, shards: { readonly failed: readonly number[]; readonly slow: readonly number[] }, reconstructedBlockCount: number): void;
 }
 
 interface Window {
@@ -238,9 +241,13 @@ export class StripeReader {
       for (const [shardIndex, buffer] of rebuilt) buffer.set(data[shardIndex]!, from);
     }
     for (const [shardIndex, buffer] of rebuilt) result.set(shardIndex, buffer);
-    const bad = [...started].filter((i) => !sources.some((s) => s.shardIndex === i) && (outcomes.get(i) === undefined || 'error' in outcomes.get(i)!));
-    observer.degraded(stripe, bad.length > 0 ? bad : missing, window.blocks.length);
-    this.logger.warn('degraded read: reconstructed from parity', { stripeId: stripe.stripeId, badShardIndexes: bad, failures: this.describeFailures(outcomes) });
+    const unused = [...started].filter((i) => !sources.some((s) => s.shardIndex === i));
+    const failed = unused.filter((i) => { const outcome = outcomes.get(i); return outcome !== undefined && 'error' in outcome; });
+    const slow = unused.filter((i) => outcomes.get(i) === undefined);
+    observer.degraded(stripe, { failed, slow }, window.blocks.length);
+    const details = { stripeId: stripe.stripeId, failedShardIndexes: failed, slowShardIndexes: slow, failures: this.describeFailures(outcomes) };
+    if (failed.length > 0) this.logger.warn('degraded read: reconstructed from parity', details);
+    else this.logger.debug('read hedged around slow shards: reconstructed from parity', details);
     return result;
   }
 

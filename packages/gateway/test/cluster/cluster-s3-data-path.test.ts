@@ -288,7 +288,7 @@ describe('garbage collection', () => {
 });
 
 describe('slow storage node', () => {
-  test('GetObject: a data-shard node answering 10 s late does not stall the read (hedged or probed), bytes intact', async () => {
+  test('GetObject: a data-shard node answering 10 s late does not stall the read (hedged or probed), bytes intact, and is not queued for repair', async () => {
     // Placement spreads shards by stripe key: write until the slow node holds a data shard.
     let key = '';
     for (let attempt = 0; attempt < 20 && key === ''; attempt += 1) {
@@ -314,6 +314,9 @@ describe('slow storage node', () => {
       proxy.resetConnections();
     }
     expect(await metricValue('gateway_degraded_reads_total')).toBeGreaterThan(degradedBefore);
+    // Slow is not broken: the stripe is not queued for the healer to verify.
+    const stripeId = (await cluster.metadata.getObject({ bucket, key, versionId: '' })).stripe!.stripeId;
+    expect((await cluster.metadata.listQueue(1000)).filter((item) => item.kind === 'repairStripe' && item.stripe?.stripeId === stripeId)).toEqual([]);
   });
 
   test('GetObject: connections to m + 1 shard nodes cut mid-body are made again and the window reads retried: the whole body arrives', async () => {
