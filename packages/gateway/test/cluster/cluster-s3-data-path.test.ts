@@ -75,6 +75,26 @@ function metricValue(name: string): Promise<number> {
   });
 }
 
+/**
+ * Proxied nodes answer promptly again (chunks held back are dropped with their connections),
+ * and the gateway learns it the way it would in service: a successful call to each node (here
+ * a reachability probe) ends the unreachability or write avoidance that its failures started,
+ * so the next test's stripes can land on the nodes again. A probe while a cut connection is
+ * being made again fails, and is retried.
+ */
+async function restoreProxiedNodes(nodeIds: readonly string[]): Promise<void> {
+  for (const nodeId of nodeIds) {
+    const proxy = cluster.storageNodes.find((h) => h.nodeId === nodeId)!.proxy!;
+    proxy.delayMs = 0;
+    proxy.resetConnections();
+  }
+  await waitFor(`the gateway to reach ${nodeIds.join(', ')} again`, async () => {
+    await cluster.gateway.pool.probe(nodeIds, 5_000);
+    const avoided = cluster.gateway.pool.nodesToAvoidForWrites();
+    return nodeIds.some((nodeId) => avoided.has(nodeId)) ? undefined : true;
+  });
+}
+
 beforeAll(async () => {
   cluster = await startTestCluster({ slowableNodeIds: proxiedNodeIds });
   await cluster.s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -309,9 +329,8 @@ describe('slow storage node', () => {
       // Far below the node's 10 s delay: the read did not wait for it (not a speed measurement).
       expect(elapsedMs).toBeLessThan(5_000);
     } finally {
-      proxy.delayMs = 0;
-      // Chunks already held back keep their delay: drop them so later tests see a healthy node.
-      proxy.resetConnections();
+      // Chunks already held back keep their delay: dropped, so later tests see a healthy node.
+      await restoreProxiedNodes([slowableNodeId]);
     }
     expect(await metricValue('gateway_degraded_reads_total')).toBeGreaterThan(degradedBefore);
     // Slow is not broken: the stripe is not queued for the healer to verify.
@@ -343,16 +362,8 @@ describe('slow storage node', () => {
       }
       expect(sha256(Buffer.concat(chunks))).toBe(sha256(body));
     } finally {
-      for (const proxy of proxies) {
-        proxy.delayMs = 0;
-        proxy.resetConnections();
-      }
+      await restoreProxiedNodes(proxiedNodeIds);
     }
-    // The cut connections are re-established before the next test relies on these nodes.
-    await waitFor('the gateway to reach the proxied nodes again', async () => {
-      await cluster.gateway.pool.probe(proxiedNodeIds, 5_000);
-      return proxiedNodeIds.some((nodeId) => cluster.gateway.pool.isUnreachable(nodeId)) ? undefined : true;
-    });
   });
 
   /**
@@ -362,22 +373,6 @@ describe('slow storage node', () => {
    * is one shard short until a healer repairs it (none runs here), so it is kept out of the
    * whole-AZ checks below, for which it would be one loss too many.
    */
-  /**
-   * The node answers promptly again, and the gateway learns it the way it would in service: a
-   * successful call to the node (here a reachability probe) ends the write avoidance that the
-   * dropped shard started, so the next test's stripe can land on the node again.
-   */
-  async function restoreSlowNode(): Promise<void> {
-    const proxy = cluster.storageNodes.find((h) => h.nodeId === slowableNodeId)!.proxy!;
-    proxy.delayMs = 0;
-    proxy.resetConnections();
-    // The cut connection is re-established first (a probe during that fails, and is retried).
-    await waitFor('the gateway to reach the node again', async () => {
-      await cluster.gateway.pool.probe([slowableNodeId], 5_000);
-      return cluster.gateway.pool.nodesToAvoidForWrites().has(slowableNodeId) ? undefined : true;
-    });
-  }
-
   async function putWhileSlowNodeSilent(key: string, body: Buffer, elapsedMsMax: number, freshConnection = false): Promise<string> {
     const proxy = cluster.storageNodes.find((h) => h.nodeId === slowableNodeId)!.proxy!;
     proxy.delayMs = 10_000;
@@ -389,7 +384,7 @@ describe('slow storage node', () => {
       await put(key, body);
       elapsedMs = performance.now() - startedMs;
     } finally {
-      await restoreSlowNode();
+      await restoreProxiedNodes([slowableNodeId]);
     }
     expect(elapsedMs).toBeLessThan(elapsedMsMax);
     const version = await cluster.metadata.getObject({ bucket, key, versionId: '' });
@@ -435,7 +430,7 @@ describe('slow storage node', () => {
         expect(sha256(await get(key))).toBe(sha256(body));
       }
     } finally {
-      await restoreSlowNode();
+      await restoreProxiedNodes([slowableNodeId]);
     }
     for (const key of [...written.keys()].filter((k) => k.startsWith('avoid/'))) written.delete(key);
   });
@@ -460,15 +455,7 @@ describe('slow storage node', () => {
     try {
       await fn();
     } finally {
-      for (const proxy of proxies) {
-        proxy.delayMs = 0;
-        proxy.resetConnections();
-      }
-      await waitFor('the gateway to reach az-c again', async () => {
-        await cluster.gateway.pool.probe(azC, 5_000);
-        const avoided = cluster.gateway.pool.nodesToAvoidForWrites();
-        return azC.some((nodeId) => avoided.has(nodeId)) ? undefined : true;
-      });
+      await restoreProxiedNodes(azC);
     }
   };
 
