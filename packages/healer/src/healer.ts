@@ -77,15 +77,14 @@ export interface HealerStatus {
 
 interface PendingTask {
   task: StripeTask;
-  readonly itemIds: string[];
-  /** Queue items behind this task, kept for another probe when a shard could not be checked. */
-  readonly items: HeldRepair[];
+  /** Queue items behind this task (none for a lost node's stripe), acked when it is done. */
+  readonly items: LeasedRepair[];
   /** Some shard on a node that is not up (and not being moved) or did not answer its probe. */
   unchecked: boolean;
 }
 
-/** A leased repair item this healer probes again each round, until the lease nears its end. */
-interface HeldRepair {
+/** A repair item leased by this healer; if held (see Healer.heldRepairs), probed again each round until `heldUntilMs`, short of the lease's end. */
+interface LeasedRepair {
   readonly item: QueueItem__Output;
   readonly heldUntilMs: number;
 }
@@ -116,7 +115,7 @@ export class Healer implements Startable {
    * Acking such an item on a partial probe would drop the repair (the missing shard is on the
    * node that did not answer, e.g. a write that failed on a frozen AZ).
    */
-  private readonly heldRepairs = new Map<string, HeldRepair>();
+  private readonly heldRepairs = new Map<string, LeasedRepair>();
   /** Stripes with a rebuild running in this healer (see rebuildOne). */
   private readonly stripesRebuilding = new Set<string>();
   private readonly abort = new AbortController();
@@ -283,7 +282,7 @@ export class Healer implements Startable {
       for await (const shard of this.nodeShards(node.nodeId)) {
         const location = shard.location;
         if (location?.found !== true || location.stripe === null || location.owner === null) continue;
-        if (!pending.has(shard.stripeId)) pending.set(shard.stripeId, { task: taskOf(location, new Set(), `node ${node.nodeId} ${node.state}`), itemIds: [], items: [], unchecked: false });
+        if (!pending.has(shard.stripeId)) pending.set(shard.stripeId, { task: taskOf(location, new Set(), `node ${node.nodeId} ${node.state}`), items: [], unchecked: false });
       }
     }
     // Claiming leases items for queueLeaseMs: a paused healer leaves them to others (or to itself later).
@@ -305,10 +304,10 @@ export class Healer implements Startable {
       // round retries. One probed only in part is probed again next round.
       if (outcome.kind === 'unrecoverable' || outcome.kind === 'busy') return;
       if (p.unchecked && outcome.kind !== 'stale') {
-        for (const held of p.items) this.heldRepairs.set(held.item.itemId, held);
+        for (const repair of p.items) this.heldRepairs.set(repair.item.itemId, repair);
         return;
       }
-      for (const itemId of p.itemIds) await this.components.metadata.ackQueueItem({ itemId });
+      for (const { item } of p.items) await this.components.metadata.ackQueueItem({ itemId: item.itemId });
     });
     const durationMs = performance.now() - startedMs;
     if (bytesWritten > 0) this.measuredRateBytesPerSecond = bytesWritten / (durationMs / 1000);
@@ -391,12 +390,11 @@ export class Healer implements Startable {
       const { lost, unchecked } = await this.probe(location.stripe, nodes, movingNodeIds, unanswering);
       const existing = pending.get(location.stripe.stripeId);
       if (existing !== undefined) {
-        existing.itemIds.push(item.itemId);
         existing.items.push(repair);
         existing.unchecked ||= unchecked;
         existing.task = { ...existing.task, lostShardIndexes: new Set([...existing.task.lostShardIndexes, ...lost]) };
       } else {
-        pending.set(location.stripe.stripeId, { task: taskOf(location, lost, `queued: ${item.reason}`), itemIds: [item.itemId], items: [repair], unchecked });
+        pending.set(location.stripe.stripeId, { task: taskOf(location, lost, `queued: ${item.reason}`), items: [repair], unchecked });
       }
     }
   }
