@@ -438,23 +438,36 @@ async function buildImage(repoRoot: string, tag: string, contextDir: string, env
 /** Removes the containers and networks of a run (synchronous: also used from an 'exit' hook). */
 function removeRunResourcesSync(runId: string): void {
   const filter = `label=${runLabel}=${runId}`;
+  const startedMs = Date.now();
+  const slowSteps: string[] = [];
+  const timed = (what: string, step: () => void): void => {
+    const stepStartedMs = Date.now();
+    step();
+    const tookMs = Date.now() - stepStartedMs;
+    if (tookMs > 10_000) slowSteps.push(`${what} ${Math.round(tookMs / 1000)} s`);
+  };
   try {
     const ids = execFileSync('docker', ['ps', '-aq', '--filter', filter], { encoding: 'utf8', timeout: 30_000 }).split('\n').filter((id) => id !== '');
-    if (ids.length > 0) execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore', timeout: 120_000 });
+    if (ids.length > 0) timed(`docker rm -f of ${ids.length} containers`, () => execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore', timeout: 120_000 }));
   } catch {
     // Best effort: the next run's sweep removes what is left.
   }
-  // Docker may release a removed container's endpoints a moment later ("active endpoints"): retry.
-  for (let attempt = 0; attempt < 10; attempt++) {
-    try {
-      const networks = execFileSync('docker', ['network', 'ls', '-q', '--filter', filter], { encoding: 'utf8', timeout: 30_000 }).split('\n').filter((id) => id !== '');
-      if (networks.length === 0) return;
-      execFileSync('docker', ['network', 'rm', ...networks], { stdio: 'ignore', timeout: 60_000 });
-      return;
-    } catch {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  // Docker may release a removed container's endpoints a moment later ("active endpoints"):
+  // retry, for at most a minute (the next run's sweep removes what is left).
+  timed('docker network rm', () => {
+    const deadlineMs = Date.now() + 60_000;
+    while (Date.now() < deadlineMs) {
+      try {
+        const networks = execFileSync('docker', ['network', 'ls', '-q', '--filter', filter], { encoding: 'utf8', timeout: 20_000 }).split('\n').filter((id) => id !== '');
+        if (networks.length === 0) return;
+        execFileSync('docker', ['network', 'rm', ...networks], { stdio: 'ignore', timeout: 20_000 });
+        return;
+      } catch {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+      }
     }
-  }
+  });
+  if (slowSteps.length > 0) process.stdout.write(`durability (containers): teardown took ${Math.round((Date.now() - startedMs) / 1000)} s (${slowSteps.join(', ')})\n`);
 }
 
 /** Containers and networks of earlier runs whose test process is gone (a crashed run, or a network Docker would not release in time). */
