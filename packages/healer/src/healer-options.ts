@@ -18,6 +18,11 @@ export interface HealerOptions {
   readonly rebuildWindowBytes: number;
   /** Lease on a claimed repair-queue item; longer than a stripe rebuild takes. */
   readonly queueLeaseMs: number;
+  /**
+   * A queued repair whose rebuild failed (a target node not taking the write, too few shards
+   * readable for now) is tried again after this long, within its lease, instead of after it.
+   */
+  readonly repairRetryDelayMs: number;
   /** Scrubber verify rate (shard bytes per second); raised if needed to meet the period. */
   readonly scrubRateBytesPerSecond: number;
   /** Every shard is verified at least once per period (issue 7: 7 days). */
@@ -54,6 +59,7 @@ export const healerDefaults = {
   rebuildConcurrency: 2,
   rebuildWindowBytes: 1024 * 1024,
   queueLeaseMs: 5 * 60_000,
+  repairRetryDelayMs: 10_000,
   scrubRateBytesPerSecond: 20 * 1024 * 1024,
   scrubPeriodMs: 7 * 24 * 3600_000,
   scrubEnabled: true,
@@ -78,6 +84,7 @@ export function validateHealerOptions(options: HealerOptions): void {
   assert(Number.isInteger(options.rebuildConcurrency) && options.rebuildConcurrency >= 1, 'rebuildConcurrency >= 1');
   assert(options.rebuildWindowBytes >= 1, 'rebuildWindowBytes >= 1');
   assert(options.queueLeaseMs > 0, 'queueLeaseMs > 0');
+  assert(options.repairRetryDelayMs >= 0 && options.repairRetryDelayMs < options.queueLeaseMs, 'repairRetryDelayMs in [0, queueLeaseMs)');
   assert(options.scrubRateBytesPerSecond > 0, 'scrubRateBytesPerSecond > 0');
   assert(options.scrubPeriodMs > 0, 'scrubPeriodMs > 0');
   assert(options.orphanScanIntervalMs >= 0, 'orphanScanIntervalMs >= 0');

@@ -83,10 +83,14 @@ interface PendingTask {
   unchecked: boolean;
 }
 
-/** A repair item leased by this healer; if held (see Healer.heldRepairs), probed again each round until `heldUntilMs`, short of the lease's end. */
+/**
+ * A repair item leased by this healer; if held (see Healer.heldRepairs), probed again in the
+ * rounds from `retryAtMs` until `heldUntilMs`, short of the lease's end.
+ */
 interface LeasedRepair {
   readonly item: QueueItem__Output;
   readonly heldUntilMs: number;
+  readonly retryAtMs: number;
 }
 
 /** The share of the queue lease a healer keeps re-probing an item before leaving it to a new claim. */
@@ -113,7 +117,9 @@ export class Healer implements Startable {
    * Repair items leased by this healer and not acked because a shard of the stripe could not be
    * checked (its node suspect, in the grace period, or not answering): probed again every round.
    * Acking such an item on a partial probe would drop the repair (the missing shard is on the
-   * node that did not answer, e.g. a write that failed on a frozen AZ).
+   * node that did not answer, e.g. a write that failed on a frozen AZ). Items whose rebuild
+   * failed or was busy are held too, and tried again after repairRetryDelayMs, not only once
+   * their lease has run out minutes later.
    */
   private readonly heldRepairs = new Map<string, LeasedRepair>();
   /** Stripes with a rebuild running in this healer (see rebuildOne). */
@@ -300,11 +306,16 @@ export class Healer implements Startable {
       this.backlog = { stripes: Math.max(0, this.backlog.stripes - 1), bytes: Math.max(0, this.backlog.bytes - backlogBytesOf(p.task, nodes)) };
       this.publishBacklog();
       // An unrecoverable stripe keeps its queue item, and so does one whose rebuild was already
-      // running (planned before this item's damage was known): the lease expires and a later
-      // round retries. One probed only in part is probed again next round.
-      if (outcome.kind === 'unrecoverable' || outcome.kind === 'busy') return;
+      // running (planned before this item's damage was known): held, tried again after the retry
+      // delay (a target that did not take the write may be back by then). One probed only in
+      // part is probed again next round.
+      if (outcome.kind === 'unrecoverable' || outcome.kind === 'busy') {
+        const retryAtMs = this.components.clock.nowMs() + this.options.repairRetryDelayMs;
+        for (const repair of p.items) this.heldRepairs.set(repair.item.itemId, { ...repair, retryAtMs });
+        return;
+      }
       if (p.unchecked && outcome.kind !== 'stale') {
-        for (const repair of p.items) this.heldRepairs.set(repair.item.itemId, repair);
+        for (const repair of p.items) this.heldRepairs.set(repair.item.itemId, { ...repair, retryAtMs: 0 });
         return;
       }
       for (const { item } of p.items) await this.components.metadata.ackQueueItem({ itemId: item.itemId });
@@ -372,14 +383,17 @@ export class Healer implements Startable {
   private async addQueuedRepairs(pending: Map<string, PendingTask>, nodes: readonly StorageNode__Output[], movingNodeIds: ReadonlySet<string>): Promise<void> {
     const { metadata, clock } = this.components;
     const nowMs = clock.nowMs();
-    const held = [...this.heldRepairs.values()].filter((h) => h.heldUntilMs > nowMs);
+    const stillHeld = [...this.heldRepairs.values()].filter((h) => h.heldUntilMs > nowMs);
     this.heldRepairs.clear();
+    // Items waiting out their retry delay stay held, untouched this round.
+    for (const h of stillHeld) if (h.retryAtMs > nowMs) this.heldRepairs.set(h.item.itemId, h);
+    const held = stillHeld.filter((h) => h.retryAtMs <= nowMs);
     const claimed = await metadata.claimQueueItems({ kind: 'repairStripe', workerId: this.options.workerId, leaseMs: this.options.queueLeaseMs, limit: 100 });
     const heldUntilMs = nowMs + this.options.queueLeaseMs * heldRepairLeaseFraction;
     // A node that did not answer one probe this round is not asked again this round: a frozen
     // node would otherwise cost a storage call timeout per item.
     const unanswering = new Set<string>();
-    for (const repair of [...held, ...claimed.map((item) => ({ item, heldUntilMs }))]) {
+    for (const repair of [...held, ...claimed.map((item) => ({ item, heldUntilMs, retryAtMs: 0 }))]) {
       const { item } = repair;
       if (item.stripe === null) continue;
       const location = await metadata.locateStripe(item.stripe);

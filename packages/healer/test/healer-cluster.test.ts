@@ -42,7 +42,7 @@ describe('healer against a real cluster', () => {
     running = await startHealer({
       ...healerDefaults, metadataAddresses: cluster.metadataAddresses, workerId: 'healer-test', nodeLossGraceMs: 1_500,
       rebuildRateBytesPerSecond: 64 * 1024 * 1024, rebuildWindowBytes: 32 * 1024, orphanSafetyDelayMs: 1_000,
-      scrubRateBytesPerSecond: 64 * 1024 * 1024, adminListen: '127.0.0.1:0', autoStart: false,
+      scrubRateBytesPerSecond: 64 * 1024 * 1024, adminListen: '127.0.0.1:0', autoStart: false, repairRetryDelayMs: 300,
     }, { logger: silentLogger });
   });
 
@@ -220,6 +220,30 @@ describe('healer against a real cluster', () => {
     expect((await cluster.metadata.listQueue(100)).filter((item) => item.kind === 'repairStripe')).toEqual([]);
     expect(running.healer.status().repairsAwaitingNodes).toBe(0);
     expect((await cluster.client(silent).verifyShard({ objectVersionId: stripe.stripeId, shardIndex })).ok).toBe(true);
+    await expectFullyHealthy();
+  });
+
+  test('a queued repair whose rebuild fails is held and tried again after the retry delay, not only once its lease runs out', async () => {
+    // As when the node to rewrite a shard on was frozen: the rebuild fails now and can succeed
+    // seconds later. Here three of the six shards are moved aside, leaving fewer than k = 4.
+    const stripe = await stripeOf('obj-7');
+    const files = [0, 1, 2].map((shardIndex) => shardFilePath(cluster.handle(stripe.shardNodeIds[shardIndex] ?? '').dataDir, { objectVersionId: stripe.stripeId, shardIndex }));
+    for (const file of files) await fs.rename(file, `${file}.aside`);
+    const queued = await cluster.metadata.enqueueRepair({ stripe, reason: 'test: too few shards readable for now' });
+    const failed = await running.healer.healOnce();
+    expect(failed.outcomes.unrecoverable).toBe(1);
+    expect((await cluster.metadata.listQueue(100)).filter((item) => item.kind === 'repairStripe').map((item) => item.itemId)).toEqual([queued.itemId]);
+    expect(running.healer.status().repairsAwaitingNodes).toBe(1);
+    // Two come back: shard 0 can be rebuilt. The item's lease runs for minutes; the retry comes after 300 ms.
+    for (const file of files.slice(1)) await fs.rename(`${file}.aside`, file);
+    const retried = await waitFor('the held repair tried again', async () => {
+      const round = await running.healer.healOnce();
+      return round.outcomes.rebuilt > 0 ? round : undefined;
+    }, 10_000);
+    expect(retried.outcomes.rebuilt).toBe(1);
+    expect((await cluster.metadata.listQueue(100)).filter((item) => item.kind === 'repairStripe')).toEqual([]);
+    expect(running.healer.status().repairsAwaitingNodes).toBe(0);
+    await fs.rm(`${files[0] ?? ''}.aside`);
     await expectFullyHealthy();
   });
 

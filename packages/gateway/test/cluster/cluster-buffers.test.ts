@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { dataPathOptions, writeBufferBytesOf } from '../../src/cluster/data-path-options';
-import { startTestCluster } from './cluster-fixture';
+import { startTestCluster, waitFor } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
 import { s3ErrorOf, s3StatusAndName } from '../support/s3-error-of';
 
@@ -67,8 +67,7 @@ test('a write that cannot get write buffers in time is refused with 503 SlowDown
     }
   }
   const slowPut = cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'write/slow', Body: Readable.from(slowly()), ContentLength: slowBody.length }));
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(await gauge('gateway_write_buffer_bytes')).toBe(writeBufferBytesMax);
+  expect(await waitFor('the slow PUT to hold the write budget', async () => ((await gauge('gateway_write_buffer_bytes')) === writeBufferBytesMax ? true : undefined), 10_000)).toBe(true);
   const waiting = randomBytes(300 * 1024);
   const refused = await s3ErrorOf(cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'write/waiting', Body: waiting })));
   expect([refused.$metadata.httpStatusCode, refused.name]).toEqual([503, 'SlowDown']);
