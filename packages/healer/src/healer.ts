@@ -383,11 +383,14 @@ export class Healer implements Startable {
   private async addQueuedRepairs(pending: Map<string, PendingTask>, nodes: readonly StorageNode__Output[], movingNodeIds: ReadonlySet<string>): Promise<void> {
     const { metadata, clock } = this.components;
     const nowMs = clock.nowMs();
-    const stillHeld = [...this.heldRepairs.values()].filter((h) => h.heldUntilMs > nowMs);
-    this.heldRepairs.clear();
-    // Items waiting out their retry delay stay held, untouched this round.
-    for (const h of stillHeld) if (h.retryAtMs > nowMs) this.heldRepairs.set(h.item.itemId, h);
-    const held = stillHeld.filter((h) => h.retryAtMs <= nowMs);
+    // Held items due now are taken out to be probed (and held again if need be); those waiting
+    // out their retry delay stay; those near their lease's end are left to a new claim.
+    const held: LeasedRepair[] = [];
+    for (const [itemId, repair] of this.heldRepairs) {
+      if (repair.heldUntilMs > nowMs && repair.retryAtMs > nowMs) continue;
+      this.heldRepairs.delete(itemId);
+      if (repair.heldUntilMs > nowMs) held.push(repair);
+    }
     const claimed = await metadata.claimQueueItems({ kind: 'repairStripe', workerId: this.options.workerId, leaseMs: this.options.queueLeaseMs, limit: 100 });
     const heldUntilMs = nowMs + this.options.queueLeaseMs * heldRepairLeaseFraction;
     // A node that did not answer one probe this round is not asked again this round: a frozen
