@@ -87,7 +87,8 @@ export class LocalCluster {
   private readonly probeAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private readonly lock: DataDirLock;
   private healthTimer: NodeJS.Timeout | undefined;
-  private healthRound: Promise<void> = Promise.resolve();
+  /** The periodic health round in progress, if any (stop() waits for it, at most ~2 s). */
+  private healthRound: Promise<void> | undefined;
   private metadataClient: MetadataClient | undefined;
   private gatewayAbsent: string | undefined;
   private started = false;
@@ -148,7 +149,13 @@ export class LocalCluster {
     this.metadataClient = new MetadataClient({ addresses: this.layout.metadataAddresses, callTimeoutMs: 1_000, attemptCountMax: 1 });
     this.started = true;
     this.healthTimer = setInterval(() => {
-      this.healthRound = this.healthRound.then(() => this.probeHealth());
+      // A round can outlast the period (probes time out after 1 s, then retry once): a tick
+      // while one runs is skipped. Chaining rounds instead queued one per tick on a loaded
+      // machine, and stop(), which waits for the round in progress, then waited for all of them.
+      if (this.healthRound !== undefined) return;
+      this.healthRound = this.probeHealth().finally(() => {
+        this.healthRound = undefined;
+      });
     }, this.options.healthCheckIntervalMs);
   }
 

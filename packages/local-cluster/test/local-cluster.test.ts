@@ -141,4 +141,27 @@ describe('LocalCluster (real processes)', () => {
       await again.stop();
     }
   }, 90_000);
+
+  test('stop() does not wait out health rounds that piled up while a node did not answer', async () => {
+    // A frozen node makes every health round last ~2 s (a 1 s probe timeout, then one retry)
+    // against a 250 ms period. Rounds used to be chained one per tick, and stop() waited for the
+    // whole chain (here ~24 rounds, ~48 s) before it signalled the first child.
+    const again = new LocalCluster(options);
+    await again.start();
+    const pids: number[] = [];
+    try {
+      await again.waitReady(60_000);
+      for (const p of (await again.status()).processes) if (p.pid !== undefined) pids.push(p.pid);
+      const frozenPid = again.process('storage-az-a-1').pid;
+      if (frozenPid === undefined) throw new Error('storage-az-a-1 has no pid');
+      process.kill(frozenPid, 'SIGSTOP');
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+    } finally {
+      const t0 = Date.now();
+      await again.stop();
+      // The round in progress (<= 2 s), the frozen node's 5 s grace before SIGKILL, the others' exits.
+      expect(Date.now() - t0).toBeLessThan(30_000);
+    }
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  }, 120_000);
 });

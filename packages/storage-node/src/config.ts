@@ -11,6 +11,8 @@ export interface StorageNodeConfig {
   /** Empty string disables the HTTP metrics/health endpoint. */
   readonly metricsListen: string;
   readonly capacityBytes: number | undefined;
+  /** Free space left on the disk for others; undefined = 5% of the disk, at most 2 GiB. */
+  readonly diskReserveBytes: number | undefined;
   readonly shardSizeBytesMax: number;
   readonly concurrentStreamCountMax: number;
   readonly writeIdleTimeoutMs: number;
@@ -45,6 +47,7 @@ const settings = {
   dataDir: { flag: 'data-dir', env: 'TESSERA_DATA_DIR', fileKey: 'dataDir' },
   metricsListen: { flag: 'metrics-listen', env: 'TESSERA_METRICS_LISTEN', fileKey: 'metricsListen' },
   capacityBytes: { flag: 'capacity-bytes', env: 'TESSERA_CAPACITY_BYTES', fileKey: 'capacityBytes' },
+  diskReserveBytes: { flag: 'disk-reserve-bytes', env: 'TESSERA_DISK_RESERVE_BYTES', fileKey: 'diskReserveBytes' },
   shardSizeBytesMax: { flag: 'max-shard-size-bytes', env: 'TESSERA_MAX_SHARD_SIZE_BYTES', fileKey: 'maxShardSizeBytes' },
   concurrentStreamCountMax: { flag: 'max-concurrent-streams', env: 'TESSERA_MAX_CONCURRENT_STREAMS', fileKey: 'maxConcurrentStreams' },
   writeIdleTimeoutMs: { flag: 'write-idle-timeout-ms', env: 'TESSERA_WRITE_IDLE_TIMEOUT_MS', fileKey: 'writeIdleTimeoutMs' },
@@ -60,7 +63,7 @@ export const storageNodeUsage = `Usage: node packages/storage-node/dist/main.js 
 Options (flag > env > config file > default):
   --config <file>                 JSON config file (env TESSERA_CONFIG); keys are camelCase:
                                   nodeId, zone, listen, dataDir, metricsListen, capacityBytes,
-                                  maxShardSizeBytes, maxConcurrentStreams, writeIdleTimeoutMs,
+                                  diskReserveBytes, maxShardSizeBytes, maxConcurrentStreams, writeIdleTimeoutMs,
                                   shutdownGraceMs, logLevel, metadata, advertise,
                                   heartbeatIntervalMs
   --node-id <id>                  node identity (TESSERA_NODE_ID, default storage-1)
@@ -70,6 +73,9 @@ Options (flag > env > config file > default):
   --metrics-listen <host:port>    /metrics and /health (TESSERA_METRICS_LISTEN, default
                                   127.0.0.1:7190; "" disables)
   --capacity-bytes <size>         capacity limit, e.g. 500GiB (TESSERA_CAPACITY_BYTES; default the disk)
+  --disk-reserve-bytes <size>     free space the node never uses, left to the metadata service and
+                                  the system (TESSERA_DISK_RESERVE_BYTES; default 5% of the disk,
+                                  at most 2GiB; 0 uses the disk to the last byte)
   --max-shard-size-bytes <size>   (TESSERA_MAX_SHARD_SIZE_BYTES, default 4GiB)
   --max-concurrent-streams <n>    (TESSERA_MAX_CONCURRENT_STREAMS, default 256)
   --write-idle-timeout-ms <ms>    (TESSERA_WRITE_IDLE_TIMEOUT_MS, default 30000)
@@ -104,6 +110,7 @@ export function resolveStorageNodeConfig(
   const nodeId = pick(settings.nodeId) ?? 'storage-1';
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) throw new ConfigError(`node id ${JSON.stringify(nodeId)}: use 1..64 of [A-Za-z0-9._-]`);
   const capacity = pick(settings.capacityBytes);
+  const diskReserve = pick(settings.diskReserveBytes);
   const logLevel = pick(settings.logLevel) ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new ConfigError(`log level ${logLevel}: use debug, info, warn or error`);
   const config: StorageNodeConfig = {
@@ -113,6 +120,7 @@ export function resolveStorageNodeConfig(
     dataDir: pick(settings.dataDir) ?? `./data/${nodeId}`,
     metricsListen: metricsListenOf(pick(settings.metricsListen) ?? '127.0.0.1:7190'),
     capacityBytes: capacity === undefined || capacity === '' ? undefined : parseSizeBytes(capacity, '--capacity-bytes'),
+    diskReserveBytes: diskReserve === undefined || diskReserve === '' ? undefined : diskReserve.trim() === '0' ? 0 : parseSizeBytes(diskReserve, '--disk-reserve-bytes'),
     shardSizeBytesMax: parseSizeBytes(pick(settings.shardSizeBytesMax) ?? String(storageNodeDefaults.shardSizeBytesMax), '--max-shard-size-bytes'),
     concurrentStreamCountMax: parsePositiveInt(pick(settings.concurrentStreamCountMax) ?? String(storageNodeDefaults.concurrentStreamCountMax), '--max-concurrent-streams'),
     writeIdleTimeoutMs: parsePositiveInt(pick(settings.writeIdleTimeoutMs) ?? String(storageNodeDefaults.writeIdleTimeoutMs), '--write-idle-timeout-ms'),

@@ -23,6 +23,11 @@ export interface FsShardStoreOptions {
   readonly nodeId: string;
   /** Most bytes the node may store (files on disk, including headers); undefined = the disk. */
   readonly capacityBytes: number | undefined;
+  /**
+   * Bytes of the disk's free space the node leaves to others (the metadata service's Raft log,
+   * other nodes, the system); undefined = `defaultDiskReserveBytes` of the disk's size.
+   */
+  readonly diskReserveBytes?: number | undefined;
   readonly shardSizeBytesMax: number;
   readonly blockSizeBytesMax: number;
   /** Size of one positional read when serving or verifying (several small blocks per read). */
@@ -79,6 +84,17 @@ const identityFileName = 'tessera-node.json';
  * write was a thread-pool round trip and a syscall on the hottest path.
  */
 const diskSampleAgeMsMax = 1_000;
+
+/**
+ * Free space a node leaves on its disk unless configured: 5% of the disk, at most 2 GiB. Nodes
+ * sharing a disk with each other and with a metadata node (`tessera start`, one disk per host)
+ * used to fill it to the last byte: the metadata node's next Raft log write then failed with
+ * ENOSPC, which stops its Raft loop, and the cluster could no longer commit anything, not even
+ * the deletes that would have freed space.
+ */
+export function defaultDiskReserveBytes(diskTotalBytes: number): number {
+  return Math.min(Math.floor(diskTotalBytes * 0.05), 2 * 1024 ** 3);
+}
 const dataDirLayoutVersion = 1;
 export const listPageSizeDefault = 1000;
 export const listPageSizeMax = 10_000;
@@ -195,9 +211,15 @@ export class FsShardStore implements Startable, ShardWriterHost {
     if (params.expectedShardSizeBytes > this.options.shardSizeBytesMax) {
       throw new InvalidShardRequestError(`shard ${key}: ${params.expectedShardSizeBytes} bytes is larger than the node's maximum shard size of ${this.options.shardSizeBytesMax} bytes`);
     }
+    // Also for a write of unknown size: it refreshes a stale disk sample, which the write's
+    // blocks are then checked against as they arrive (reserveBytes).
+    const freeBytes = await this.freeBytesForWrite();
     if (params.expectedShardSizeBytes > 0) {
       const neededBytes = storedSizeBytesOf(params.expectedShardSizeBytes, params.blockSizeBytes);
-      if (neededBytes > (await this.freeBytesForWrite())) throw new StorageFullError(`shard ${key}: ${neededBytes} bytes needed, no room on node ${this.options.nodeId}`);
+      if (neededBytes > freeBytes) {
+        const reserve = this.diskSample === undefined ? '' : `; ${this.reserveText(this.diskSample.diskTotalBytes)}, or its capacity is reached`;
+        throw new StorageFullError(`shard ${key}: ${neededBytes} bytes needed, no room on node ${this.options.nodeId}${reserve}`);
+      }
     }
     const tmpPath = path.join(this.options.dataDir, tmpDirName, `${randomBytes(12).toString('hex')}.tmp`);
     return ShardWriter.create(this, {
@@ -212,6 +234,12 @@ export class FsShardStore implements Startable, ShardWriterHost {
     const capacityBytes = this.options.capacityBytes;
     if (capacityBytes !== undefined && this.committedBytes + this.reservedBytes + sizeBytes > capacityBytes) {
       throw new StorageFullError(`node ${this.options.nodeId} is full: capacity ${capacityBytes} bytes reached`);
+    }
+    // Mid-stream, against the last disk sample (no statfs on this path): the write stops before
+    // it eats into the disk reserve, not only once the kernel says ENOSPC.
+    const sample = this.diskSample;
+    if (sample !== undefined && sizeBytes > this.freeBytesFrom(sample)) {
+      throw new StorageFullError(`node ${this.options.nodeId} is full: ${this.reserveText(sample.diskTotalBytes)}`);
     }
     this.reservedBytes += sizeBytes;
   }
@@ -402,14 +430,29 @@ export class FsShardStore implements Startable, ShardWriterHost {
   private async freeBytesForWrite(): Promise<number> {
     const sample = this.diskSample;
     if (sample === undefined || performance.now() - sample.atMs > diskSampleAgeMsMax) return (await this.usage()).freeBytes;
+    return this.freeBytesFrom(sample);
+  }
+
+  /** Room estimated from a disk sample, less what this node stored or reserved since it was taken. */
+  private freeBytesFrom(sample: { readonly diskTotalBytes: number; readonly diskFreeBytes: number; readonly usedBytes: number }): number {
     const usedSinceBytes = Math.max(0, this.committedBytes + this.reservedBytes - sample.usedBytes);
     return this.room(sample.diskTotalBytes, Math.max(0, sample.diskFreeBytes - usedSinceBytes)).freeBytes;
   }
 
+  private diskReserveBytesOf(diskTotalBytes: number): number {
+    return this.options.diskReserveBytes ?? defaultDiskReserveBytes(diskTotalBytes);
+  }
+
+  private reserveText(diskTotalBytes: number): string {
+    return `the disk's free space is down to the ${this.diskReserveBytesOf(diskTotalBytes)} bytes the node leaves free (--disk-reserve-bytes)`;
+  }
+
+  /** `diskFreeBytes` is the disk's own figure; the node's room excludes its reserve. */
   private room(diskTotalBytes: number, diskFreeBytes: number): { capacityBytes: number; usedBytes: number; freeBytes: number } {
     const usedBytes = this.committedBytes + this.reservedBytes;
     const capacityBytes = this.options.capacityBytes ?? diskTotalBytes;
-    return { capacityBytes, usedBytes, freeBytes: Math.max(0, Math.min(capacityBytes - usedBytes, diskFreeBytes)) };
+    const usableDiskFreeBytes = diskFreeBytes - this.diskReserveBytesOf(diskTotalBytes);
+    return { capacityBytes, usedBytes, freeBytes: Math.max(0, Math.min(capacityBytes - usedBytes, usableDiskFreeBytes)) };
   }
 
   /** Serializes commits and deletes of one shard key so the accounting stays exact. */

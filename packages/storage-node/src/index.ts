@@ -22,7 +22,7 @@ export { StorageNodeServer, startStorageNode, storageNodeDefaults, storageNodeVe
 export type { StorageNodeConfig } from './config';
 export { ConfigError, parseSizeBytes, resolveStorageNodeConfig, storageNodeUsage } from './config';
 export type { FsShardStoreOptions, ListedShard, ShardStat, ShardVerifyResult, StoreUsage } from './fs-shard-store';
-export { FsShardStore } from './fs-shard-store';
+export { defaultDiskReserveBytes, FsShardStore } from './fs-shard-store';
 export type { ShardFileHeader } from './shard-file-format';
 export {
   decodeShardFileHeader,

@@ -46,6 +46,7 @@ async function main(): Promise<number> {
     listen: config.listen,
     metricsListen: config.metricsListen === '' ? undefined : config.metricsListen,
     capacityBytes: config.capacityBytes,
+    diskReserveBytes: config.diskReserveBytes,
     shardSizeBytesMax: config.shardSizeBytesMax,
     concurrentStreamCountMax: config.concurrentStreamCountMax,
     writeIdleTimeoutMs: config.writeIdleTimeoutMs,

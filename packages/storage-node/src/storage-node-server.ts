@@ -26,6 +26,8 @@ export interface StorageNodeOptions {
   readonly metricsListen?: string | undefined;
   /** Most bytes stored on disk; undefined = the file system's size. */
   readonly capacityBytes?: number | undefined;
+  /** See FsShardStoreOptions.diskReserveBytes. */
+  readonly diskReserveBytes?: number | undefined;
   readonly shardSizeBytesMax?: number;
   readonly blockSizeBytesMax?: number;
   readonly concurrentStreamCountMax?: number;
@@ -136,6 +138,7 @@ export class StorageNodeServer implements Startable {
       dataDir: options.dataDir,
       nodeId: options.nodeId,
       capacityBytes: options.capacityBytes,
+      diskReserveBytes: options.diskReserveBytes,
       shardSizeBytesMax,
       blockSizeBytesMax,
       readSizeBytesTarget: options.readSizeBytesTarget ?? storageNodeDefaults.readSizeBytesTarget,

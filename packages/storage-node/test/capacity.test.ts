@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { StorageFullError } from '@tessera/rpc';
-import { storedSizeBytesOf } from '../src/index';
+import { defaultDiskReserveBytes, storedSizeBytesOf } from '../src/index';
 import { type NodeFixture, chunksOf, expectRejects, listFiles, makeTempDir, randomShardBytes, shardIdOf, startNodeFixture } from './helpers';
 
 const blockSizeBytes = 64 * 1024;
@@ -96,6 +96,64 @@ describe('a real full file system (tmpfs)', () => {
       await write(fixture, 'small-after', 10 * 1024);
       const all = (await fixture.client.listShards()).shards.map((s) => s.shardId.objectVersionId).sort();
       expect(all).toEqual(['fits', 'small-after']);
+    } finally {
+      await fixture.close();
+    }
+  });
+});
+
+describe('the disk reserve (a real 8 MiB tmpfs shared with other data)', () => {
+  let mountDir: string | undefined;
+  let skipReason: string | undefined;
+  beforeAll(async () => {
+    mountDir = await makeTempDir('tessera-reserve-');
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountDir], { stdio: 'pipe' });
+    } catch (err) {
+      skipReason = `cannot mount a tmpfs here (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the disk reserve test is skipped`;
+      console.warn(skipReason);
+    }
+  });
+  afterAll(async () => {
+    if (mountDir === undefined) return;
+    if (skipReason === undefined) execFileSync('umount', [mountDir]);
+    await fs.rm(mountDir, { recursive: true, force: true });
+  });
+
+  it('the default is 5% of the disk, at most 2 GiB', () => {
+    expect(defaultDiskReserveBytes(1024 ** 3)).toBe(Math.floor(0.05 * 1024 ** 3));
+    expect(defaultDiskReserveBytes(40 * 1024 ** 3)).toBe(2 * 1024 ** 3);
+    expect(defaultDiskReserveBytes(4 * 1024 ** 4)).toBe(2 * 1024 ** 3);
+  });
+
+  it('writes stop short of the reserve (with a size hint and mid-stream), which stays free for others', async () => {
+    if (skipReason !== undefined || mountDir === undefined) {
+      console.warn(`skipped: ${skipReason ?? 'no mount dir'}`);
+      return;
+    }
+    const diskReserveBytes = 4 * 1024 * 1024;
+    const fixture = await startNodeFixture({ dataDir: `${mountDir}/data`, diskReserveBytes });
+    try {
+      const diskFree = async (): Promise<number> => {
+        const stats = await fs.statfs(mountDir!);
+        return stats.bavail * stats.bsize;
+      };
+      const before = await fixture.client.getNodeInfo();
+      expect(before.freeBytes).toBe(Math.max(0, (await diskFree()) - diskReserveBytes));
+      await write(fixture, 'fits', 2 * 1024 * 1024);
+      // The kernel has room for 3 MiB more, the node does not: refused up front...
+      expect(await diskFree()).toBeGreaterThan(diskReserveBytes + 1024 * 1024);
+      expect(await expectRejects(write(fixture, 'into-reserve-hinted', 3 * 1024 * 1024, 3 * 1024 * 1024))).toBeInstanceOf(StorageFullError);
+      // ...and without a size hint, once its blocks reach the reserve.
+      const midStream = await expectRejects(write(fixture, 'into-reserve-streamed', 3 * 1024 * 1024));
+      expect(midStream).toBeInstanceOf(StorageFullError);
+      expect((midStream as Error).message).toContain('--disk-reserve-bytes');
+      expect(await listFiles(`${mountDir}/data/tmp`)).toEqual([]);
+      expect(await diskFree()).toBeGreaterThanOrEqual(diskReserveBytes);
+      // Someone else (a metadata node's log) can still write into the reserve.
+      await fs.writeFile(`${mountDir}/other-data`, Buffer.alloc(3 * 1024 * 1024, 1));
+      expect((await fixture.client.readShardToBuffer(shardIdOf('fits'))).byteLength).toBe(2 * 1024 * 1024);
+      expect((await fixture.client.getNodeInfo()).freeBytes).toBe(0);
     } finally {
       await fixture.close();
     }

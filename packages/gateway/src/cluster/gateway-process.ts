@@ -175,7 +175,7 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     cleanupClients();
     throw error;
   }
-  const collector = new StripeCollector({ intervalMs: config.gcIntervalMs, itemCountMax: 100, leaseMs: 60_000 }, metadata, pool, logger);
+  const collector = new StripeCollector({ intervalMs: config.gcIntervalMs, itemCountMax: 256, leaseMs: 60_000, concurrencyMax: 8 }, metadata, pool, logger);
   if (config.gcIntervalMs > 0) await collector.start();
   const metricsEndpoint = operational === undefined ? undefined : `http://${config.metricsListen?.host}:${(operational.address() as AddressInfo).port}`;
   logger.info('gateway listening', { endpoint: s3.endpoint, metricsEndpoint, metadata: config.metadataAddresses });

@@ -81,8 +81,11 @@ export function toBackendError(error: unknown): unknown {
  */
 function unavailableClientMessage(error: unknown): string | undefined {
   if (error instanceof QuorumUnavailableError) {
-    return error.kind === 'read'
-      ? 'Too few of the object\'s shards could be read: more storage nodes are unreachable than its erasure code tolerates. No data was lost or served wrong; retry when the nodes are back.'
+    if (error.kind === 'read') {
+      return 'Too few of the object\'s shards could be read: more storage nodes are unreachable than its erasure code tolerates. No data was lost or served wrong; retry when the nodes are back.';
+    }
+    return error.storageFull
+      ? 'The storage nodes are out of space (each leaves a reserve of its disk free), so nothing was stored. Delete objects or add capacity, then retry.'
       : 'Too few storage nodes accepted the object\'s shards to store it durably, so nothing was stored. Retry later.';
   }
   if (error instanceof InsufficientStorageNodesError) return 'Too few storage nodes are up to place the object\'s shards across the zones, so nothing was stored. Retry later.';

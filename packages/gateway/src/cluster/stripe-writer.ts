@@ -22,7 +22,7 @@ import { blockChecksum } from '@tessera/checksum';
 import { assert } from '@tessera/common';
 import type { Logger } from '@tessera/common';
 import { ReedSolomon, splitBlockIntoDataShards } from '@tessera/erasure';
-import type { ShardBlock } from '@tessera/rpc';
+import { StorageFullError, type ShardBlock } from '@tessera/rpc';
 import { BoundedChannel } from './bounded-channel';
 import type { DataPathOptions } from './data-path-options';
 import type { StorageNodePool } from './storage-node-pool';
@@ -83,7 +83,10 @@ export class StripeWriter {
     const failedShardIndexes = streams.filter((s) => s.failure !== undefined).map((s) => s.shardIndex);
     if (shardCountOf(stripe) - failedShardIndexes.length < quorum) {
       const causes = streams.filter((s) => s.failure !== undefined).map((s) => `${s.shardIndex}: ${String(s.failure)}`);
-      throw new QuorumUnavailableError('write', `stripe ${stripe.stripeId}: only ${liveCount()} of ${shardCountOf(stripe)} shards written, quorum ${quorum} (${causes.join('; ')})`);
+      // Out of space on enough nodes to miss the quorum by that alone: say so, not "unreachable".
+      const fullCount = streams.filter((s) => s.failure instanceof StorageFullError).length;
+      const storageFull = shardCountOf(stripe) - fullCount < quorum;
+      throw new QuorumUnavailableError('write', `stripe ${stripe.stripeId}: only ${liveCount()} of ${shardCountOf(stripe)} shards written, quorum ${quorum} (${causes.join('; ')})`, { storageFull });
     }
     return { sizeBytes, blockCount, failedShardIndexes };
   }

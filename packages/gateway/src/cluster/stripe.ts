@@ -28,11 +28,15 @@ export class QuorumUnavailableError extends Error {
   constructor(
     readonly kind: 'read' | 'write',
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; storageFull?: boolean },
   ) {
     super(message, options);
     this.name = QuorumUnavailableError.errorName;
+    this.storageFull = options?.storageFull ?? false;
   }
+
+  /** A write that failed because so many of its nodes were out of space (not unreachable). */
+  readonly storageFull: boolean;
 }
 
 // gRPC status codes (grpc-js `status` enum) that mean the node itself could not be reached.

@@ -20,6 +20,7 @@ describe('quorum shortages as S3 errors', () => {
   test.each([
     ['a read with too few shards', new QuorumUnavailableError('read', 'stripe s-1: 5 of 9 shards readable, 6 needed (az-a-n1, az-a-n2 unreachable)'), /^Too few of the object's shards could be read/],
     ['a write below its quorum', new QuorumUnavailableError('write', 'stripe s-2: only 6 of 9 shards written, quorum 7 (az-c-n3 failed)'), /^Too few storage nodes accepted the object's shards/],
+    ['a write below its quorum because its nodes are full', new QuorumUnavailableError('write', 'stripe s-3: only 4 of 9 shards written, quorum 7 (0: StorageFullError ...)', { storageFull: true }), /^The storage nodes are out of space .* Delete objects or add capacity/],
     ['too few nodes to place a stripe', new InsufficientStorageNodesError('9 nodes needed in 3 zones, az-c has none up'), /^Too few storage nodes are up to place/],
     ['no metadata leader', new NotLeaderError('meta-2'), /^The metadata service has no leader/],
     ['a metadata commit timing out', new ProposalTimeoutError(), /^The metadata service has no leader/],

@@ -34,6 +34,8 @@ import { shardFilePath } from '@tessera/storage-node';
 import { clusterAccessKeyId, clusterSecretAccessKey, shardFilesOnDisk, startTestCluster, waitFor } from './cluster-fixture';
 import type { TestCluster } from './cluster-fixture';
 import { s3ErrorOf } from '../support/s3-error-of';
+import { silentLogger } from '@tessera/common';
+import { StripeCollector } from '../../src/cluster/stripe-collector';
 
 jest.setTimeout(120_000);
 
@@ -304,6 +306,33 @@ describe('garbage collection', () => {
     expect(queue.filter((item) => item.stripe?.stripeId === oldStripe.stripeId)).toEqual([]);
     // The current version is untouched.
     expect(sha256(await get('gc/overwritten'))).toBe(sha256(written.get('gc/overwritten')!));
+  });
+
+  test('a backlog larger than one round is collected in back-to-back rounds, not one round per interval', async () => {
+    // 3 keys written 5 times: 12 replaced stripes queued.
+    const replaced: string[] = [];
+    for (let round = 0; round < 5; round += 1) {
+      for (let k = 0; k < 3; k += 1) {
+        const key = `gc/backlog-${k}`;
+        if (round > 0) replaced.push((await cluster.metadata.getObject({ bucket, key, versionId: '' })).stripe!.stripeId);
+        await put(key, randomBytes(blockSizeBytes + round * 10 + k));
+      }
+    }
+    // 4 items a round and 3 s between rounds: collected at 3 s, 6 s and 9 s if every round
+    // waited the interval; back to back, all within a few seconds of the first round.
+    const collector = new StripeCollector({ intervalMs: 3_000, itemCountMax: 4, leaseMs: 60_000, concurrencyMax: 3 }, cluster.metadata, cluster.gateway.pool, silentLogger);
+    const startedMs = performance.now();
+    await collector.start();
+    try {
+      await waitFor('the 12 replaced stripes to be collected', async () => {
+        const queued = new Set((await cluster.metadata.listQueue(1000)).map((item) => item.stripe?.stripeId));
+        return replaced.every((stripeId) => !queued.has(stripeId)) ? true : undefined;
+      });
+      expect(performance.now() - startedMs).toBeLessThan(7_500);
+    } finally {
+      await collector.stop();
+    }
+    for (let k = 0; k < 3; k += 1) expect(sha256(await get(`gc/backlog-${k}`))).toBe(sha256(written.get(`gc/backlog-${k}`)!));
   });
 });
 
