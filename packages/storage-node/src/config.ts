@@ -63,9 +63,9 @@ export const storageNodeUsage = `Usage: node packages/storage-node/dist/main.js 
 Options (flag > env > config file > default):
   --config <file>                 JSON config file (env TESSERA_CONFIG); keys are camelCase:
                                   nodeId, zone, listen, dataDir, metricsListen, capacityBytes,
-                                  diskReserveBytes, maxShardSizeBytes, maxConcurrentStreams, writeIdleTimeoutMs,
-                                  shutdownGraceMs, logLevel, metadata, advertise,
-                                  heartbeatIntervalMs
+                                  diskReserveBytes, maxShardSizeBytes, maxConcurrentStreams,
+                                  writeIdleTimeoutMs, shutdownGraceMs, logLevel, metadata,
+                                  advertise, heartbeatIntervalMs
   --node-id <id>                  node identity (TESSERA_NODE_ID, default storage-1)
   --zone <zone>                   availability zone (TESSERA_ZONE, default local)
   --listen <host:port>            gRPC address (TESSERA_LISTEN, default 127.0.0.1:7100)

@@ -56,6 +56,13 @@ describe('resolveStorageNodeConfig', () => {
     });
   });
 
+  it('--disk-reserve-bytes: a size, 0 for none, unset for the default share of the disk', () => {
+    expect(resolveStorageNodeConfig([], {}, noFile).diskReserveBytes).toBeUndefined();
+    expect(resolveStorageNodeConfig(['--disk-reserve-bytes', '0'], {}, noFile).diskReserveBytes).toBe(0);
+    expect(resolveStorageNodeConfig([], { TESSERA_DISK_RESERVE_BYTES: '512MiB' }, noFile).diskReserveBytes).toBe(512 * 1024 ** 2);
+    expect(() => resolveStorageNodeConfig(['--disk-reserve-bytes', 'lots'], {}, noFile)).toThrow('--disk-reserve-bytes');
+  });
+
   it('an empty --metrics-listen disables the HTTP endpoint', () => {
     expect(resolveStorageNodeConfig(['--metrics-listen', ''], {}, noFile).metricsListen).toBe('');
   });
