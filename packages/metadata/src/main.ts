@@ -22,7 +22,17 @@ async function main(): Promise<void> {
   configureServerHeap();
   const options = resolveMetadataNodeConfig(argv, process.env, (path) => readFileSync(path, 'utf8'));
   const logger = createJsonLogger({ levelMin: options.logLevel, write: (line) => process.stderr.write(`${line}\n`), nowMs: () => systemClock.nowMs() });
-  const node = await startMetadataNode(options, { clock: systemClock, random: systemRandom, logger });
+  const node = await startMetadataNode(options, {
+    clock: systemClock, random: systemRandom, logger,
+    // Fail-stop: a node whose Raft loop failed (a log write refused, e.g. the disk full) would
+    // otherwise stay up refusing everything until someone restarted it. Exiting lets the
+    // supervisor (tessera start, Docker, Kubernetes) restart it; the restart replays the log
+    // from disk and rejoins the group once the cause is gone.
+    onFatal: (err) => {
+      logger.error('exiting: the Raft loop failed, a restart recovers from disk', { err });
+      setTimeout(() => process.exit(70), 200);
+    },
+  });
   logger.info('metadata node listening', { nodeId: options.nodeId, grpcPort: node.grpcPort, metricsPort: node.metricsPort });
   let shuttingDown = false;
   const shutdown = (signal: string): void => {

@@ -43,6 +43,8 @@ export interface MetadataNodeComponents {
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
+  /** The Raft loop failed (e.g. ENOSPC on the log): the process should exit and be restarted. */
+  readonly onFatal?: (err: Error) => void;
 }
 
 export interface RunningMetadataNode {
@@ -96,7 +98,10 @@ export async function startMetadataNode(options: MetadataNodeOptions, components
       snapshotEveryEntryCount: options.snapshotEveryEntryCount, requestTimeoutMs: options.requestTimeoutMs,
       pendingRequestCountMax: options.pendingRequestCountMax, catalogue: options.catalogue, join: options.join,
     },
-    { clock: components.clock, random: components.random, logger, metrics, createTransport: (h) => new GrpcRaftTransport(h, logger, metrics) },
+    {
+      clock: components.clock, random: components.random, logger, metrics, createTransport: (h) => new GrpcRaftTransport(h, logger, metrics),
+      ...(components.onFatal === undefined ? {} : { onLoopFailure: components.onFatal }),
+    },
   );
   await host.start();
 
@@ -202,7 +207,7 @@ async function startHttp(address: string, registry: Registry, host: RaftHost, be
         res.end('ok');
       } else if (req.url === '/health/ready') {
         // Ready when a leader is known: this node can then answer reads and route writes.
-        const ready = host.leaderId() !== undefined;
+        const ready = host.leaderId() !== undefined && host.failure === undefined;
         res.statusCode = ready ? 200 : 503;
         res.end(ready ? 'ready' : 'no leader');
       } else {

@@ -52,6 +52,11 @@ export interface RaftHostComponents {
   readonly metrics: MetadataMetrics | undefined;
   /** Built once the host can serve snapshot exports. */
   readonly createTransport: (host: RaftHost) => RaftTransport;
+  /**
+   * Called once if the loop fails (a failed log or state write, an assertion): the host then
+   * refuses everything, and only a restart, which replays the log from disk, brings it back.
+   */
+  readonly onLoopFailure?: (err: Error) => void;
 }
 
 type Event =
@@ -302,6 +307,11 @@ export class RaftHost {
 
   // ------------------------------------------------------------ the loop
 
+  /** Why the loop stopped, if it failed (see RaftHostComponents.onLoopFailure). */
+  get failure(): Error | undefined {
+    return this.loopFailure;
+  }
+
   private admit(reject: (err: Error) => void): boolean {
     if (this.stopped) {
       reject(new ProposalTimeoutError('metadata node stopping'));
@@ -371,6 +381,7 @@ export class RaftHost {
       this.stopped = true;
       if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
       this.failPending(this.loopFailure);
+      this.components.onLoopFailure?.(this.loopFailure);
     } finally {
       this.loopRunning = false;
     }
