@@ -2,11 +2,10 @@
 // the refused write, keeps serving what it has, and accepts writes again once room is freed.
 // Method: (1) a configured capacity limit on a normal temp dir; (2) a real 3 MiB tmpfs mounted
 // for the test so the kernel returns ENOSPC (skipped, with a message, where mount is refused).
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { StorageFullError } from '@tessera/rpc';
 import { defaultDiskReserveBytes, storedSizeBytesOf } from '../src/index';
-import { type NodeFixture, chunksOf, expectRejects, listFiles, makeTempDir, randomShardBytes, shardIdOf, startNodeFixture } from './helpers';
+import { type NodeFixture, chunksOf, expectRejects, listFiles, randomShardBytes, shardIdOf, startNodeFixture, useTmpfs } from './helpers';
 
 const blockSizeBytes = 64 * 1024;
 
@@ -64,26 +63,12 @@ describe('configured capacity limit', () => {
 });
 
 describe('a real full file system (tmpfs)', () => {
-  let mountDir: string | undefined;
-  let skipReason: string | undefined;
-  beforeAll(async () => {
-    mountDir = await makeTempDir('tessera-tmpfs-');
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mountDir], { stdio: 'pipe' });
-    } catch (err) {
-      skipReason = `cannot mount a tmpfs here (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the ENOSPC test is skipped`;
-      console.warn(skipReason);
-    }
-  });
-  afterAll(async () => {
-    if (mountDir === undefined) return;
-    if (skipReason === undefined) execFileSync('umount', [mountDir]);
-    await fs.rm(mountDir, { recursive: true, force: true });
-  });
+  const tmpfs = useTmpfs('3m', 'tessera-tmpfs-');
 
   it('ENOSPC becomes StorageFullError, the partial write is removed, and the node keeps working', async () => {
-    if (skipReason !== undefined || mountDir === undefined) {
-      console.warn(`skipped: ${skipReason ?? 'no mount dir'}`);
+    const mountDir = tmpfs.dir();
+    if (mountDir === undefined) {
+      console.warn(`skipped: ${tmpfs.skipReason() ?? 'no mount dir'}`);
       return;
     }
     const fixture = await startNodeFixture({ dataDir: `${mountDir}/data` });
@@ -103,22 +88,7 @@ describe('a real full file system (tmpfs)', () => {
 });
 
 describe('the disk reserve (a real 8 MiB tmpfs shared with other data)', () => {
-  let mountDir: string | undefined;
-  let skipReason: string | undefined;
-  beforeAll(async () => {
-    mountDir = await makeTempDir('tessera-reserve-');
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountDir], { stdio: 'pipe' });
-    } catch (err) {
-      skipReason = `cannot mount a tmpfs here (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the disk reserve test is skipped`;
-      console.warn(skipReason);
-    }
-  });
-  afterAll(async () => {
-    if (mountDir === undefined) return;
-    if (skipReason === undefined) execFileSync('umount', [mountDir]);
-    await fs.rm(mountDir, { recursive: true, force: true });
-  });
+  const tmpfs = useTmpfs('8m', 'tessera-reserve-');
 
   it('the default is 5% of the disk, at most 2 GiB', () => {
     expect(defaultDiskReserveBytes(1024 ** 3)).toBe(Math.floor(0.05 * 1024 ** 3));
@@ -127,15 +97,16 @@ describe('the disk reserve (a real 8 MiB tmpfs shared with other data)', () => {
   });
 
   it('writes stop short of the reserve (with a size hint and mid-stream), which stays free for others', async () => {
-    if (skipReason !== undefined || mountDir === undefined) {
-      console.warn(`skipped: ${skipReason ?? 'no mount dir'}`);
+    const mountDir = tmpfs.dir();
+    if (mountDir === undefined) {
+      console.warn(`skipped: ${tmpfs.skipReason() ?? 'no mount dir'}`);
       return;
     }
     const diskReserveBytes = 4 * 1024 * 1024;
     const fixture = await startNodeFixture({ dataDir: `${mountDir}/data`, diskReserveBytes });
     try {
       const diskFree = async (): Promise<number> => {
-        const stats = await fs.statfs(mountDir!);
+        const stats = await fs.statfs(mountDir);
         return stats.bavail * stats.bsize;
       };
       const before = await fixture.client.getNodeInfo();

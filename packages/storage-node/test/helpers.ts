@@ -1,5 +1,6 @@
 // Shared fixtures for the storage-node tests: a real node on 127.0.0.1:0 with its data in a
 // fresh temp directory, a real gRPC client, seeded random shard bytes, and cleanup.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -75,4 +76,29 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A real tmpfs of `size` (mount's syntax, e.g. "3m") mounted for the describe block that calls
+ * this: `dir()` is its mount point, or undefined with `skipReason()` set where mount is refused
+ * (the caller's tests then skip with a message).
+ */
+export function useTmpfs(size: string, prefix: string): { dir(): string | undefined; skipReason(): string | undefined } {
+  let mountDir: string | undefined;
+  let skipReason: string | undefined;
+  beforeAll(async () => {
+    mountDir = await makeTempDir(prefix);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mountDir], { stdio: 'pipe' });
+    } catch (err) {
+      skipReason = `cannot mount a tmpfs here (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); skipped`;
+      console.warn(skipReason);
+    }
+  });
+  afterAll(async () => {
+    if (mountDir === undefined) return;
+    if (skipReason === undefined) execFileSync('umount', [mountDir]);
+    await fs.rm(mountDir, { recursive: true, force: true });
+  });
+  return { dir: () => (skipReason === undefined ? mountDir : undefined), skipReason: () => skipReason };
 }
