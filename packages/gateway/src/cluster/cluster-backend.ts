@@ -457,13 +457,16 @@ export class ClusterS3Backend implements S3Backend {
   private async store(body: VerifiedBody, stripeKeyPrefix: string): Promise<StoredBody> {
     const { inlineSizeBytesMax, blockSizeBytes, writeBufferWaitMsMax } = this.options.dataPath;
     // Inline bodies are small and held by the request anyway; striped ones wait for buffers.
+    // (Reserving 0 bytes would still queue behind waiting writes in the budget's FIFO.)
     const bufferBytes = body.sizeBytesMax <= inlineSizeBytesMax ? 0 : writeBufferBytesOf(this.options.dataPath, body.sizeBytesMax);
-    try {
-      await this.writeBuffers.reserve(bufferBytes, AbortSignal.timeout(writeBufferWaitMsMax));
-    } catch {
-      throw new S3BackendError('Overloaded', `no write buffers free within ${writeBufferWaitMsMax} ms`, {
-        clientMessage: 'The gateway is writing as much as its memory allows. Please reduce your request rate and retry.',
-      });
+    if (bufferBytes > 0) {
+      try {
+        await this.writeBuffers.reserve(bufferBytes, AbortSignal.timeout(writeBufferWaitMsMax));
+      } catch {
+        throw new S3BackendError('Overloaded', `no write buffers free within ${writeBufferWaitMsMax} ms`, {
+          clientMessage: 'The gateway is writing as much as its memory allows. Please reduce your request rate and retry.',
+        });
+      }
     }
     try {
       const retry = { bytesPerBodyMax: retryRetainedBytesPerBodyMax, budget: this.retainedForRetries };
@@ -477,7 +480,7 @@ export class ClusterS3Backend implements S3Backend {
       if (error instanceof QuorumUnavailableError) this.components.metrics.quorumFailuresTotal.labels('write').inc();
       throw error;
     } finally {
-      this.writeBuffers.release(bufferBytes);
+      if (bufferBytes > 0) this.writeBuffers.release(bufferBytes);
     }
   }
 

@@ -69,12 +69,17 @@ test('a write that cannot get write buffers in time is refused with 503 SlowDown
   const slowPut = cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'write/slow', Body: Readable.from(slowly()), ContentLength: slowBody.length }));
   expect(await waitFor('the slow PUT to hold the write budget', async () => ((await gauge('gateway_write_buffer_bytes')) === writeBufferBytesMax ? true : undefined), 10_000)).toBe(true);
   const waiting = randomBytes(300 * 1024);
-  const refused = await s3ErrorOf(cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'write/waiting', Body: waiting })));
+  const settled: string[] = [];
+  const refusal = s3ErrorOf(cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'write/waiting', Body: waiting }))).finally(() => settled.push('striped'));
+  // Small bodies stored inline in the metadata need no write buffers: one is not queued behind
+  // the striped write waiting for them (it used to wait until that one gave up).
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'write/inline', Body: randomBytes(1000) })).finally(() => settled.push('inline'));
+  const refused = await refusal;
+  expect(settled).toEqual(['inline', 'striped']);
   expect([refused.$metadata.httpStatusCode, refused.name]).toEqual([503, 'SlowDown']);
   expect(refused.message).toContain('reduce your request rate');
   expect((await s3StatusAndName(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'write/waiting' }))))[0]).toBe(404);
-  // Small bodies stored inline in the metadata need no write buffers.
-  await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'write/inline', Body: randomBytes(1000) }));
   await slowPut;
   expect(await gauge('gateway_write_buffer_bytes')).toBe(0);
   await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'write/waiting', Body: waiting }));
