@@ -4,7 +4,8 @@
  *   node packages/healer/dist/main.js --metadata a,b,c --metrics-listen 127.0.0.1:9400
  */
 import { hostname } from 'node:os';
-import { configureServerHeap, configureServerThreadPool, createJsonLogger } from '@tessera/common';
+import { configureServerHeap, configureServerThreadPool, createJsonLogger, eventLoopLagSampleIntervalMs } from '@tessera/common';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { healerDefaults } from './healer-options';
 import type { HealerOptions } from './healer-options';
 import { startHealer } from './start-healer';
@@ -92,7 +93,10 @@ async function main(): Promise<void> {
   };
   const logger = createJsonLogger({ levelMin: 'info', nowMs: () => Date.now(), write: (line) => process.stderr.write(`${line}\n`), fields: { service: 'healer' } });
   const metricsListen = values.get('metrics-listen');
-  const running = await startHealer({ ...options, ...(metricsListen === undefined ? {} : { adminListen: metricsListen }) }, { logger });
+  // prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC) next to the healer's own.
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: eventLoopLagSampleIntervalMs });
+  const running = await startHealer({ ...options, ...(metricsListen === undefined ? {} : { adminListen: metricsListen }) }, { logger, registry });
   process.stdout.write(`${JSON.stringify({ event: 'listening', metricsAddress: running.adminAddress ?? null })}\n`);
   let stopping = false;
   const shutdown = (): void => {

@@ -22,9 +22,9 @@ export interface RunningHealer {
  */
 export async function startHealer(
   options: HealerOptions & { readonly adminListen?: string; readonly autoStart?: boolean },
-  components: { readonly clock?: Clock; readonly logger?: Logger } = {},
+  components: { readonly clock?: Clock; readonly logger?: Logger; readonly registry?: Registry } = {},
 ): Promise<RunningHealer> {
-  const registry = new Registry();
+  const registry = components.registry ?? new Registry();
   const metadata = new MetadataClient({ addresses: options.metadataAddresses });
   const healer = new Healer(options, {
     metadata, clock: components.clock ?? systemClock, logger: components.logger ?? silentLogger, metrics: createHealerMetrics(registry),

@@ -1,6 +1,6 @@
-// Goal: LocalCluster runs a real 3-zone cluster (3 metadata, 9 storage nodes, gateway) as child
-// processes: it becomes ready, elects a leader, survives kill -9 of a storage node (restarted by
-// the supervisor), takes a zone down and back, refuses a second launcher on its data directory,
+// Goal: LocalCluster runs a real 3-zone cluster (3 metadata, 9 storage nodes, gateway, healer) as
+// child processes: it becomes ready, elects a leader, every process serves its own and the process
+// metrics, survives kill -9 of a storage node (restarted by the supervisor), takes a zone down and back, refuses a second launcher on its data directory,
 // and stops leaving no child running. Method: one cluster on free loopback ports in a temp data
 // dir, driven through the library API; processes checked with kill(pid, 0).
 import * as fs from 'node:fs';
@@ -45,7 +45,7 @@ describe('LocalCluster (real processes)', () => {
       ...defaultClusterLayoutOptions,
       dataDir, gatewayPort: base, metadataPortBase: base + 1, storagePortBase: base + 5, metricsPortBase: base + 15,
       region: 'us-east-1', rootCredentials: generateRootCredentials(), baseEnv: { PATH: process.env['PATH'] },
-      logLevel: 'info', healthCheckIntervalMs: 250, gatewayMode: 'if-built', nodeExecPath: process.execPath,
+      logLevel: 'info', healthCheckIntervalMs: 250, gatewayMode: 'if-built', healerMode: 'if-built', nodeExecPath: process.execPath,
       restartPolicy: { restartBackoffMsBase: 200, restartBackoffMsMax: 2_000, stableAfterMs: 10_000, stopGraceMs: 5_000 },
       onEvent: (event) => {
         events.push(event);
@@ -67,7 +67,7 @@ describe('LocalCluster (real processes)', () => {
       const s = await cluster.status();
       return s.metadata.leaderId !== undefined ? s : undefined;
     }, 20_000, 'a metadata leader');
-    const expected = cluster.gatewayAbsentReason === undefined ? 13 : 12;
+    const expected = 12 + (cluster.gatewayAbsentReason === undefined ? 1 : 0) + (fs.existsSync(defaultRoleMainPath('healer')) ? 1 : 0);
     expect(status.processes).toHaveLength(expected);
     expect(status.processes.every((p) => p.state === 'running' && p.ready)).toBe(true);
     expect(['meta-1', 'meta-2', 'meta-3']).toContain(status.metadata.leaderId);
@@ -77,6 +77,26 @@ describe('LocalCluster (real processes)', () => {
     for (const p of status.processes) if (p.role === 'storage') zones.set(p.zone ?? '', (zones.get(p.zone ?? '') ?? 0) + 1);
     expect(Object.fromEntries(zones)).toEqual({ 'az-a': 3, 'az-b': 3, 'az-c': 3 });
     for (const p of status.processes) expect(fs.existsSync(p.logPath)).toBe(true);
+  });
+
+  test('every process serves its own metrics and the process metrics (RSS, heap, CPU, event-loop lag) on /metrics', async () => {
+    const ownPrefix: Record<string, string> = { metadata: 'metadata_raft_', storage: 'storage_', gateway: 'gateway_', healer: 'healer_' };
+    const missing: string[] = [];
+    for (const planned of (await cluster.status()).processes) {
+      const response = await fetch(`http://${planned.metricsAddress}/metrics`).catch((err: unknown) => new Error(`${planned.name} at ${planned.metricsAddress}: ${String(err)}`));
+      if (response instanceof Error) {
+        missing.push(response.message);
+        continue;
+      }
+      const text = await response.text();
+      const names = new Set(text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.split(/[{ ]/)[0]));
+      for (const name of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds']) {
+        if (!names.has(name)) missing.push(`${planned.name}: ${name}`);
+      }
+      const prefix = ownPrefix[planned.role] ?? '?';
+      if (![...names].some((name) => name?.startsWith(prefix))) missing.push(`${planned.name}: ${prefix}*`);
+    }
+    expect(missing).toEqual([]);
   });
 
   test('kill -9 of a storage node: reported with its log tail, restarted, ready again', async () => {

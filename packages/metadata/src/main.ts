@@ -8,7 +8,8 @@
  *     --data-dir /var/lib/tessera/meta-1 --metrics-listen 127.0.0.1:9101
  */
 import { readFileSync } from 'node:fs';
-import { configureServerHeap, configureServerThreadPool, createJsonLogger, systemClock, systemRandom } from '@tessera/common';
+import { configureServerHeap, configureServerThreadPool, createJsonLogger, eventLoopLagSampleIntervalMs, systemClock, systemRandom } from '@tessera/common';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { MetadataConfigError, metadataNodeUsage, resolveMetadataNodeConfig } from './config';
 import { InvalidMetadataNodeOptionsError, startMetadataNode } from './metadata-node';
 
@@ -22,8 +23,11 @@ async function main(): Promise<void> {
   configureServerHeap();
   const options = resolveMetadataNodeConfig(argv, process.env, (path) => readFileSync(path, 'utf8'));
   const logger = createJsonLogger({ levelMin: options.logLevel, write: (line) => process.stderr.write(`${line}\n`), nowMs: () => systemClock.nowMs() });
+  // prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC) next to the node's own.
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: eventLoopLagSampleIntervalMs });
   const node = await startMetadataNode(options, {
-    clock: systemClock, random: systemRandom, logger,
+    clock: systemClock, random: systemRandom, logger, registry,
     // Fail-stop: a node whose Raft loop failed (a log write refused, e.g. the disk full) would
     // otherwise stay up refusing everything until someone restarted it. Exiting lets the
     // supervisor (tessera start, Docker, Kubernetes) restart it; the restart replays the log

@@ -45,6 +45,8 @@ export interface MetadataNodeComponents {
   readonly logger: Logger;
   /** The Raft loop failed (e.g. ENOSPC on the log): the process should exit and be restarted. */
   readonly onFatal?: (err: Error) => void;
+  /** Where the node registers its metrics; main.ts passes one holding prom-client's process metrics. Default: a new empty one. */
+  readonly registry?: Registry;
 }
 
 export interface RunningMetadataNode {
@@ -88,7 +90,7 @@ export function validateMetadataNodeOptions(options: MetadataNodeOptions): void 
 /** Starts one metadata node in this process: Raft host, gRPC services, liveness, metrics. */
 export async function startMetadataNode(options: MetadataNodeOptions, components: MetadataNodeComponents): Promise<RunningMetadataNode> {
   validateMetadataNodeOptions(options);
-  const registry = new Registry();
+  const registry = components.registry ?? new Registry();
   const metrics = createMetadataMetrics(registry);
   const logger = components.logger.child({ nodeId: options.nodeId });
   const host = new RaftHost(
