@@ -22,9 +22,17 @@ export function renderS3ErrorXml(error: S3Error, resource: string, requestId: st
   );
 }
 
-/** Normalises anything thrown into the S3Error the client will see, logging internal ones. */
+/**
+ * Normalises anything thrown into the S3Error the client will see, logging internal ones, and
+ * logging server-side failures (5xx: a quorum short, an overloaded or leaderless metadata
+ * service) with their internal cause, which names the stripe, nodes and shards the client's
+ * message leaves out.
+ */
 export function toS3Error(error: unknown, logger: Logger, requestId: string): S3Error {
-  if (error instanceof S3Error) return error;
+  if (error instanceof S3Error) {
+    if (error.httpStatus >= 500) logger.warn('request failed', { requestId, code: error.code, status: error.httpStatus, cause: error.cause ?? error.message });
+    return error;
+  }
   logger.error('internal error answering request', { requestId, error });
   return new S3Error('InternalError', { cause: error });
 }

@@ -64,7 +64,7 @@ import type { RemovedNode__Output } from '@tessera/proto/generated/tessera/metad
 import type { RemoveNodeRequest } from '@tessera/proto/generated/tessera/metadata/v1/RemoveNodeRequest';
 import type { RemoveNodeResponse__Output } from '@tessera/proto/generated/tessera/metadata/v1/RemoveNodeResponse';
 import { RpcStatusError, fromGrpcError } from './errors';
-import { MetadataOverloadedError, NotLeaderError, ProposalTimeoutError } from './metadata-errors';
+import { MetadataError, MetadataOverloadedError, NotLeaderError, ProposalTimeoutError } from './metadata-errors';
 
 export interface MetadataClientOptions {
   /** Metadata node addresses (host:port); any of them, the client finds the leader. */
@@ -410,14 +410,19 @@ export class MetadataClient {
   private async call<Res>(method: string, request: object, safety: Safety): Promise<Res> {
     let lastError: Error = new Error('no attempt made');
     const requestId = safety === 'write' ? randomBytes(12).toString('hex') : undefined;
+    // A write attempt that timed out or lost its connection may still commit (a leader can
+    // replicate the entry and freeze before answering; the next leader commits it). Once one
+    // has, a later attempt's "not the leader" does not mean the write did not happen.
+    let outcomeUnknown = false;
     for (let attempt = 0; attempt < this.attemptCountMax; attempt++) {
       const address = this.currentAddress;
       try {
         return await this.attempt<Res>(address, method, request, requestId);
       } catch (err) {
         lastError = err as Error;
+        if (requestId !== undefined && mayHaveApplied(lastError)) outcomeUnknown = true;
         const next = this.nextStep(lastError);
-        if (next === 'fail') throw lastError;
+        if (next === 'fail') throw writeFailure(lastError, outcomeUnknown);
         if (next === 'follow' && lastError instanceof NotLeaderError && lastError.leaderHint !== undefined) {
           this.useAddress(lastError.leaderHint);
           continue;
@@ -426,7 +431,7 @@ export class MetadataClient {
         await sleep(this.backoffMs(attempt));
       }
     }
-    throw lastError;
+    throw writeFailure(lastError, outcomeUnknown);
   }
 
   private nextStep(err: Error): 'follow' | 'retry' | 'fail' {
@@ -478,6 +483,29 @@ export class MetadataClient {
       });
     });
   }
+}
+
+/**
+ * Whether a failed write attempt may nevertheless have been applied: anything but a typed
+ * answer of the metadata service (a refusal at apply, or "not the leader" / "overloaded" before
+ * proposing) leaves the outcome open: a deadline, a dropped connection, a proposal timeout.
+ */
+function mayHaveApplied(err: Error): boolean {
+  return !(err instanceof MetadataError) || err instanceof ProposalTimeoutError;
+}
+
+/**
+ * The error a failed write call ends with. A typed refusal at apply is the request's answer (an
+ * earlier attempt that committed would have made this one a duplicate, answered with the first
+ * result). Otherwise, after an attempt of unknown outcome, the call's outcome is unknown too:
+ * ProposalTimeoutError, which callers treat as "may have committed" (the gateway then keeps the
+ * shards it wrote instead of deleting them under a version that may be live).
+ */
+function writeFailure(lastError: Error, outcomeUnknown: boolean): Error {
+  if (!outcomeUnknown || lastError instanceof ProposalTimeoutError) return lastError;
+  const refusedAtApply = lastError instanceof MetadataError && !(lastError instanceof NotLeaderError) && !(lastError instanceof MetadataOverloadedError);
+  if (refusedAtApply) return lastError;
+  return new ProposalTimeoutError(`the write's outcome is unknown: an attempt may have committed (last error: ${lastError.message})`);
 }
 
 function sleep(ms: number): Promise<void> {

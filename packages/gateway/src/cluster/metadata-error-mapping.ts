@@ -15,6 +15,7 @@ import {
   InvalidPartError,
   InvalidPartOrderError,
   KeyTooLongError,
+  MetadataError,
   MetadataOverloadedError,
   NoSuchBucketError,
   NoSuchKeyError,
@@ -102,9 +103,15 @@ function deleteMarkerHeaders(versionId: string): Record<string, string> {
   return versionId === '' ? { 'x-amz-delete-marker': 'true' } : { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId };
 }
 
-/** Whether a failed metadata write certainly did not apply (so its shards may be deleted). */
+/**
+ * Whether a failed metadata write certainly did not apply, so the shards written for it may be
+ * deleted at once: only a typed answer of the metadata service (refused at apply, or refused
+ * before proposing by every attempt: MetadataClient turns a call in which any attempt's outcome
+ * was open into ProposalTimeoutError). A transport error (UNAVAILABLE after a leader froze with
+ * the entry replicated) or anything unexpected may have committed: deleting then would leave a
+ * live version over missing shards. Shards of a write that in fact failed are left to the
+ * healer's orphan scan.
+ */
 export function isDefiniteRefusal(error: unknown): boolean {
-  if (error instanceof ProposalTimeoutError) return false;
-  if (error instanceof RpcStatusError) return error.code === grpcUnavailable;
-  return error instanceof S3BackendError || error instanceof Error;
+  return error instanceof MetadataError && !(error instanceof ProposalTimeoutError);
 }

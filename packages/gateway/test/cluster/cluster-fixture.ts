@@ -20,6 +20,7 @@ import { dataPathOptions } from '../../src/cluster/data-path-options';
 import type { DataPathOptions } from '../../src/cluster/data-path-options';
 import { startGateway } from '../../src/cluster/gateway-process';
 import { DelayProxy } from './delay-proxy';
+import { MetadataFaultProxy } from './metadata-fault-proxy';
 import type { RunningGateway } from '../../src/cluster/gateway-process';
 
 export const clusterAccessKeyId = 'TESSERACLUSTERTEST01';
@@ -42,6 +43,8 @@ export interface TestCluster {
   readonly metadata: MetadataClient;
   readonly storageNodes: readonly StorageNodeHandle[];
   readonly gateway: RunningGateway;
+  /** With TestClusterOptions.metadataFaultProxy: the gateway reaches the metadata group only through it. */
+  readonly metadataProxy: MetadataFaultProxy | undefined;
   readonly s3: S3Client;
   stopStorageNode(nodeId: string): Promise<void>;
   startStorageNode(nodeId: string): Promise<void>;
@@ -167,6 +170,8 @@ export interface TestClusterOptions {
   readonly partSizeBytesMin?: number;
   /** These nodes are reached through a DelayProxy each (advertised to the metadata service). */
   readonly slowableNodeIds?: readonly string[];
+  /** Put a MetadataFaultProxy between the gateway and the metadata group. */
+  readonly metadataFaultProxy?: boolean;
 }
 
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
@@ -201,12 +206,15 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const stopEverything = async (): Promise<void> => {
     await Promise.all(storageNodes.map((h) => stopStorageNode(h.nodeId)));
     await Promise.all(storageNodes.map((h) => h.proxy?.stop()));
+    await metadataProxy?.stop();
     metadata.close();
     await Promise.all(group.nodes.map((node) => node.stop()));
     await fs.rm(rootDir, { recursive: true, force: true });
   };
   let gateway: RunningGateway;
+  let metadataProxy: MetadataFaultProxy | undefined;
   try {
+    if (options.metadataFaultProxy === true) metadataProxy = await MetadataFaultProxy.start(group.addresses);
     for (const handle of storageNodes) {
       // The proxy needs the node's port before the node starts, so that node gets a reserved one;
       // the others bind port 0 and keep the port they got across restarts.
@@ -219,7 +227,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         listenHost: '127.0.0.1',
         listenPort: 0,
         metricsListen: undefined,
-        metadataAddresses: group.addresses,
+        metadataAddresses: metadataProxy === undefined ? group.addresses : [metadataProxy.address],
         region: 'us-east-1',
         virtualHostBaseDomains: ['s3.localhost'],
         rootAccessKeyId: clusterAccessKeyId,
@@ -253,6 +261,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     metadata,
     storageNodes,
     gateway,
+    metadataProxy,
     s3,
     stopStorageNode,
     startStorageNode: (nodeId) => runStorageNode(handleOf(nodeId), group.addresses),
