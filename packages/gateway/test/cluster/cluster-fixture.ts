@@ -203,6 +203,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     handle.heartbeat = undefined;
     handle.server = undefined;
   };
+  let metadataProxy: MetadataFaultProxy | undefined;
   const stopEverything = async (): Promise<void> => {
     await Promise.all(storageNodes.map((h) => stopStorageNode(h.nodeId)));
     await Promise.all(storageNodes.map((h) => h.proxy?.stop()));
@@ -212,7 +213,6 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     await fs.rm(rootDir, { recursive: true, force: true });
   };
   let gateway: RunningGateway;
-  let metadataProxy: MetadataFaultProxy | undefined;
   try {
     if (options.metadataFaultProxy === true) metadataProxy = await MetadataFaultProxy.start(group.addresses);
     for (const handle of storageNodes) {

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadProto } from '@tessera/proto';
-import { NotLeaderError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
+import { NotLeaderError, fromGrpcError, metadataRequestIdKey, toGrpcError } from '@tessera/rpc';
 
 type MethodDefinition = grpc.MethodDefinition<object, object>;
 
@@ -83,7 +83,7 @@ export class MetadataFaultProxy {
     else callback(null, result.response);
   }
 
-  /** Tries each upstream until one is not a follower answering "not the leader". */
+  /** Tries each upstream until one does not answer NotLeaderError (as MetadataClient, which retries those). */
   private async forward(method: MethodDefinition, call: grpc.ServerUnaryCall<object, object>): Promise<{ error: grpc.ServiceError | null; response: object | undefined }> {
     let last: { error: grpc.ServiceError | null; response: object | undefined } = { error: null, response: undefined };
     for (let round = 0; round < 20; round += 1) {
@@ -93,7 +93,7 @@ export class MetadataFaultProxy {
             resolve({ error: error ?? null, response }),
           );
         });
-        if (last.error === null || !String(last.error.details ?? '').includes('not the leader')) return last;
+        if (last.error === null || !(fromGrpcError(last.error) instanceof NotLeaderError)) return last;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
