@@ -14,9 +14,10 @@ import * as path from 'node:path';
 import {
   CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetBucketAclCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
-import { defaultClusterLayoutOptions, findFreePortBlock, LocalCluster, loadOrCreateRootKeys, planCluster } from '@tessera/local-cluster';
+import { defaultClusterLayoutOptions, LocalCluster, loadOrCreateRootKeys, planCluster } from '@tessera/local-cluster';
 import type { RootCredentials } from '@tessera/local-cluster';
 import type { StatusReport } from '@tessera/cli';
+import { findFreePortBlock } from '@tessera/rpc';
 import { requireBuilt, runTessera, until } from './helpers';
 
 // The SDK's Node 22 notice would clutter the test output.

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findFreePortBlock } from '@tessera/local-cluster';
+import { findFreePortBlock } from '@tessera/rpc';
 import { isAlive, requireBuilt, runTessera, tesseraMain, until } from './helpers';
 
 interface Launcher {

@@ -27,7 +27,7 @@ export { httpGetStatus } from './health';
 export { LocalCluster } from './local-cluster';
 export type { LocalClusterEvent, LocalClusterOptions, LocalClusterStatus, MetadataGroupStatus, ProcessStatus } from './local-cluster';
 export { readLastLines } from './log-tail';
-export { checkPortsFree, findFreePortBlock, isPortFree, splitHostPort } from './ports';
+export { checkPortsFree, splitHostPort } from './ports';
 export { defaultRoleMainPath } from './role-mains';
 export { RootKeysFileError, generateRootCredentials, loadOrCreateRootKeys, readRootKeysFile, validateRootCredentials } from './root-keys';
 export type { RootCredentials, RootKeysSource } from './root-keys';

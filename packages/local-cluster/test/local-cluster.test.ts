@@ -6,8 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataDirLockedError, defaultClusterLayoutOptions, defaultRoleMainPath, findFreePortBlock, generateRootCredentials, LocalCluster } from '@tessera/local-cluster';
+import { DataDirLockedError, defaultClusterLayoutOptions, defaultRoleMainPath, generateRootCredentials, LocalCluster } from '@tessera/local-cluster';
 import type { LocalClusterEvent, LocalClusterOptions } from '@tessera/local-cluster';
+import { findFreePortBlock } from '@tessera/rpc';
 
 function alive(pid: number): boolean {
   try {

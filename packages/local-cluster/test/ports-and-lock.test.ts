@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkPortsFree, DataDirLockedError, defaultClusterLayoutOptions, findFreePortBlock, isPortFree, planCluster, PortInUseError } from '@tessera/local-cluster';
+import { checkPortsFree, DataDirLockedError, defaultClusterLayoutOptions, planCluster, PortInUseError } from '@tessera/local-cluster';
+import { findFreePortBlock, isPortFree } from '@tessera/rpc';
 import { DataDirLock } from '../src/data-dir-lock';
 
 function listen(port: number): Promise<net.Server> {

@@ -1,30 +1,18 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { SeededRandom, silentLogger, systemClock } from '@tessera/common';
 import type { Logger } from '@tessera/common';
-import { MetadataClient } from '@tessera/rpc';
+import { findFreePortBlock, MetadataClient } from '@tessera/rpc';
 import { startMetadataNode } from '../src/metadata-node';
 import type { MetadataNodeOptions, RunningMetadataNode } from '../src/metadata-node';
 
 /**
- * Static Raft peers must know each other's addresses before they start, so ports are
- * reserved by binding port 0 and releasing it (the window for a clash is tiny on loopback).
+ * Static Raft peers must know each other's addresses before they start, so their ports are
+ * picked free beforehand. They come from below the kernel's ephemeral range (findFreePortBlock):
+ * a port from `listen(0)` lies inside it, where any outgoing connection or port-0 listener of a
+ * test running alongside can take it before the node binds it.
  */
 export async function reservePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let i = 0; i < count; i++) {
-    ports.push(
-      await new Promise<number>((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          const { port } = server.address() as AddressInfo;
-          server.close(() => resolve(port));
-        });
-      }),
-    );
-  }
-  return ports;
+  const base = await findFreePortBlock('127.0.0.1', count);
+  return Array.from({ length: count }, (_, i) => base + i);
 }
 
 /** Fast timing for tests: 20 ms ticks, elections after 200-400 ms. */

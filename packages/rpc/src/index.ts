@@ -110,3 +110,4 @@ export {
 } from './shard-data-protocol';
 export type { ShardDataChannelOptions } from './shard-data-channel';
 export { ShardDataChannel, ShardDataConnection, ShardDataUnsupportedError } from './shard-data-channel';
+export { findFreePortBlock, isPortFree } from './loopback-ports';

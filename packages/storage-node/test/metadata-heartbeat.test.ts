@@ -5,25 +5,12 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { SeededRandom, silentLogger, systemClock } from '@tessera/common';
 import { defaultCatalogueOptions, defaultMetadataNodeTiming, startMetadataNode } from '@tessera/metadata';
 import type { RunningMetadataNode } from '@tessera/metadata';
-import { MetadataClient } from '@tessera/rpc';
+import { findFreePortBlock, MetadataClient } from '@tessera/rpc';
 import { MetadataHeartbeat } from '../src/index';
 import { chunksOf, randomShardBytes, shardIdOf, startNodeFixture, type NodeFixture } from './helpers';
-
-async function freePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadlineMs = Date.now() + timeoutMs;
@@ -49,7 +36,7 @@ describe('MetadataHeartbeat: storage node membership', () => {
 
   beforeAll(async () => {
     metadataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tessera-sn-meta-'));
-    metadataAddress = `127.0.0.1:${await freePort()}`;
+    metadataAddress = `127.0.0.1:${await findFreePortBlock('127.0.0.1', 1)}`;
     metadata = await startMetadataNode(
       {
         ...defaultMetadataNodeTiming,

@@ -20,12 +20,11 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { findFreePortBlock } from '@tessera/rpc';
 import { cephReference } from './support/ceph-reference';
 
 const root = process.cwd();
@@ -82,17 +81,6 @@ function spawnNode(script: string, args: readonly string[], env: Record<string, 
   return { child, firstLine };
 }
 
-async function reservePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitForReady(url: string, timeoutMs: number): Promise<void> {
   const deadlineMs = Date.now() + timeoutMs;
   while (Date.now() < deadlineMs) {
@@ -114,7 +102,7 @@ interface Cluster {
 
 async function startCluster(): Promise<Cluster> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-cluster-'));
-  const ports = [await reservePort(), await reservePort(), await reservePort()];
+  const ports = [await findFreePortBlock('127.0.0.1', 1), await findFreePortBlock('127.0.0.1', 1), await findFreePortBlock('127.0.0.1', 1)];
   const peers = ports.map((port, i) => `meta-${i + 1}=127.0.0.1:${port}`).join(',');
   const metadataAddresses = ports.map((port) => `127.0.0.1:${port}`).join(',');
   const children: ChildProcess[] = [];
@@ -149,7 +137,7 @@ interface Gateway {
 }
 
 async function startGatewayProcess(cluster: Cluster, extraArgs: readonly string[]): Promise<Gateway> {
-  const metricsPort = await reservePort();
+  const metricsPort = await findFreePortBlock('127.0.0.1', 1);
   const spawned = spawnNode(
     'packages/gateway/dist/main.js',
     ['--listen', '127.0.0.1:0', '--metadata', cluster.metadataAddresses, '--metrics-listen', `127.0.0.1:${metricsPort}`, '--data-shards', '6', '--parity-shards', '3', '--block-size-bytes', String(blockSizeBytes), '--log-level', 'error', ...extraArgs],

@@ -6,15 +6,13 @@
  * inject failures. Test code only.
  */
 import * as fs from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SeededRandom, silentLogger, systemClock } from '@tessera/common';
 import { defaultMetadataNodeTiming, startMetadataNode } from '@tessera/metadata';
 import type { RunningMetadataNode } from '@tessera/metadata';
-import { MetadataClient } from '@tessera/rpc';
+import { findFreePortBlock, MetadataClient } from '@tessera/rpc';
 import { MetadataHeartbeat, StorageNodeServer, parseShardFileName, shardsDirName, tmpDirName } from '@tessera/storage-node';
 import { dataPathOptions } from '../../src/cluster/data-path-options';
 import type { DataPathOptions } from '../../src/cluster/data-path-options';
@@ -51,15 +49,13 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * A free loopback port for a server that must be named before it starts. It comes from below
+ * the kernel's ephemeral range: a port from `listen(0)` lies inside it, where an outgoing
+ * connection of a test running alongside can take it before the server binds it.
+ */
 export async function reservePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  return findFreePortBlock('127.0.0.1', 1);
 }
 
 /** Every file on the storage nodes' disks: committed shard files (by stripe id) and temp files. */
@@ -101,9 +97,9 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 /**
- * Raft peers must know each other's addresses before they start, so their ports are reserved
- * (bind port 0, release). Another process can take a released port in that window (tests run in
- * parallel), so a group that fails to bind is started again on fresh ports.
+ * Raft peers must know each other's addresses before they start, so their ports are picked free
+ * beforehand (reservePort). Another test can still take one before the node binds it (tests run
+ * in parallel), so a group that fails to bind is started again on fresh ports.
  */
 async function startMetadataGroup(rootDir: string, partSizeBytesMin: number): Promise<{ nodes: RunningMetadataNode[]; addresses: string[] }> {
   for (let attempt = 1; ; attempt += 1) {

@@ -9,8 +9,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SeededRandom, silentLogger, systemClock } from '@tessera/common';
@@ -18,7 +16,7 @@ import { ReedSolomon, joinDataShards, splitBlockIntoDataShards } from '@tessera/
 import { defaultMetadataNodeTiming, startMetadataNode } from '@tessera/metadata';
 import type { RunningMetadataNode } from '@tessera/metadata';
 import type { Stripe__Output } from '@tessera/proto/generated/tessera/metadata/v1/Stripe';
-import { MetadataClient, StorageNodeClient } from '@tessera/rpc';
+import { findFreePortBlock, MetadataClient, StorageNodeClient } from '@tessera/rpc';
 import { MetadataHeartbeat, StorageNodeServer } from '@tessera/storage-node';
 
 export interface ClusterShape {
@@ -53,17 +51,6 @@ export interface HealerTestCluster {
   stop(): Promise<void>;
 }
 
-async function reservePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadlineMs = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -87,8 +74,11 @@ export async function startHealerTestCluster(shape: ClusterShape = testShape): P
   const { dataShardCount, parityShardCount, blockSizeBytes } = shape;
   const rootDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tessera-healer-'));
   const ids = ['meta-1', 'meta-2', 'meta-3'];
-  const metadataAddresses: string[] = [];
-  for (let i = 0; i < ids.length; i++) metadataAddresses.push(`127.0.0.1:${await reservePort()}`);
+  // Every node's port is picked before anything starts (Raft peers name each other; a stopped
+  // storage node restarts on its address). The block lies below the kernel's ephemeral range,
+  // where no outgoing connection of a test running alongside can take a port before its bind.
+  const portBase = await findFreePortBlock('127.0.0.1', ids.length + 9);
+  const metadataAddresses = ids.map((_, i) => `127.0.0.1:${portBase + i}`);
   const peers = new Map(ids.map((id, i) => [id, metadataAddresses[i] ?? '']));
   const metadataNodes: RunningMetadataNode[] = await Promise.all(ids.map(async (nodeId, i) => {
     const dataDir = path.join(rootDir, nodeId);
@@ -104,7 +94,8 @@ export async function startHealerTestCluster(shape: ClusterShape = testShape): P
   for (const zone of ['az-a', 'az-b', 'az-c']) {
     for (let n = 1; n <= 3; n++) {
       const nodeId = `${zone}-n${n}`;
-      storageNodes.push({ nodeId, zone, dataDir: path.join(rootDir, nodeId), address: `127.0.0.1:${await reservePort()}`, server: undefined, heartbeat: undefined });
+      const port = portBase + ids.length + storageNodes.length;
+      storageNodes.push({ nodeId, zone, dataDir: path.join(rootDir, nodeId), address: `127.0.0.1:${port}`, server: undefined, heartbeat: undefined });
     }
   }
   const clients = new Map<string, StorageNodeClient>();

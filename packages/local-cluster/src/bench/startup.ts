@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultClusterLayoutOptions } from '../cluster-layout';
 import { LocalCluster } from '../local-cluster';
-import { findFreePortBlock } from '../ports';
+import { findFreePortBlock } from '@tessera/rpc';
 import { generateRootCredentials } from '../root-keys';
 
 async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -9,25 +9,13 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MetadataClient } from '@tessera/rpc';
+import { findFreePortBlock, MetadataClient } from '@tessera/rpc';
 
 function arg(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -48,7 +36,7 @@ async function main(): Promise<void> {
   const concurrencies = arg('concurrency', '1,16,128').split(',').map(Number);
   const root = await mkdtemp(join(tmpdir(), 'tessera-bench-raft-'));
   const peers = new Map<string, string>();
-  for (let i = 1; i <= 3; i++) peers.set(`meta-${i}`, `127.0.0.1:${await freePort()}`);
+  for (let i = 1; i <= 3; i++) peers.set(`meta-${i}`, `127.0.0.1:${await findFreePortBlock('127.0.0.1', 1)}`);
   const peerList = [...peers.entries()].map(([id, a]) => `${id}=${a}`).join(',');
   const mainJs = join(__dirname, '..', 'main.js');
   const children: ChildProcess[] = [...peers.keys()].map((id) =>
