@@ -184,7 +184,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   for (const zone of ['az-a', 'az-b', 'az-c']) {
     for (let n = 1; n <= 3; n += 1) {
       const nodeId = `${zone}-n${n}`;
-      storageNodes.push({ nodeId, zone, dataDir: path.join(rootDir, nodeId), address: options.slowableNodeIds?.includes(nodeId) === true ? `127.0.0.1:${await reservePort()}` : '127.0.0.1:0', server: undefined, heartbeat: undefined, proxy: undefined });
+      storageNodes.push({ nodeId, zone, dataDir: path.join(rootDir, nodeId), address: `127.0.0.1:${await reservePort()}`, server: undefined, heartbeat: undefined, proxy: undefined });
     }
   }
   const handleOf = (nodeId: string): StorageNodeHandle => {
