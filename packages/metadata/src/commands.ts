@@ -201,7 +201,9 @@ export function encodeCommand(command: Command, request?: RequestStamp): Uint8Ar
     return value;
   });
   const body = Buffer.from(json, 'utf8');
-  const out = Buffer.allocUnsafe(body.length + 1);
+  // Not from Node's shared 8 KiB pool: the entry stays in the Raft log until the next snapshot,
+  // and would keep alive the whole pool slab it was cut from.
+  const out = Buffer.allocUnsafeSlow(body.length + 1);
   out[0] = formatJson;
   body.copy(out, 1);
   return out;

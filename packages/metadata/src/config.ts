@@ -25,6 +25,7 @@ const settings = {
   'election-timeout-ticks': 'TESSERA_ELECTION_TIMEOUT_TICKS',
   'heartbeat-interval-ticks': 'TESSERA_HEARTBEAT_INTERVAL_TICKS',
   'snapshot-every-entries': 'TESSERA_SNAPSHOT_EVERY_ENTRIES',
+  'snapshot-every-log-bytes': 'TESSERA_SNAPSHOT_EVERY_LOG_BYTES',
   'request-timeout-ms': 'TESSERA_REQUEST_TIMEOUT_MS',
   'suspect-after-ms': 'TESSERA_SUSPECT_AFTER_MS',
   'down-after-ms': 'TESSERA_DOWN_AFTER_MS',
@@ -51,6 +52,8 @@ Options (flag > env > config file > default):
   --election-timeout-ticks <n>         elections after [n, 2n) ticks (TESSERA_ELECTION_TIMEOUT_TICKS, default ${d.electionTimeoutTicks})
   --heartbeat-interval-ticks <n>       leader heartbeat period (TESSERA_HEARTBEAT_INTERVAL_TICKS, default ${d.heartbeatIntervalTicks})
   --snapshot-every-entries <n>         snapshot and log compaction period (TESSERA_SNAPSHOT_EVERY_ENTRIES, default ${d.snapshotEveryEntryCount})
+  --snapshot-every-log-bytes <n>       ... or sooner, once the log since the last one holds n bytes; it is
+                                       mirrored in memory (TESSERA_SNAPSHOT_EVERY_LOG_BYTES, default ${d.snapshotEveryLogBytes})
   --request-timeout-ms <ms>            unanswered proposals and reads fail after this (TESSERA_REQUEST_TIMEOUT_MS, default ${d.requestTimeoutMs})
   --suspect-after-ms <ms>              storage node silent this long: suspect (TESSERA_SUSPECT_AFTER_MS, default ${d.liveness.suspectAfterMs})
   --down-after-ms <ms>                 storage node silent this long: down (TESSERA_DOWN_AFTER_MS, default ${d.liveness.downAfterMs})
@@ -106,6 +109,7 @@ export function resolveMetadataNodeConfig(
     electionTimeoutTicks: positiveInt('election-timeout-ticks', d.electionTimeoutTicks),
     heartbeatIntervalTicks: positiveInt('heartbeat-interval-ticks', d.heartbeatIntervalTicks),
     snapshotEveryEntryCount: positiveInt('snapshot-every-entries', d.snapshotEveryEntryCount),
+    snapshotEveryLogBytes: positiveInt('snapshot-every-log-bytes', d.snapshotEveryLogBytes),
     requestTimeoutMs: positiveInt('request-timeout-ms', d.requestTimeoutMs),
     pendingRequestCountMax: d.pendingRequestCountMax,
     liveness: {

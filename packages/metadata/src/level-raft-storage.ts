@@ -87,6 +87,10 @@ export class LevelRaftStorage implements RaftLogView {
   entries(lowIndex: LogIndex, highIndexExclusive: LogIndex, sizeBytesMax: number): LogEntry[] {
     return this.memory.entries(lowIndex, highIndexExclusive, sizeBytesMax);
   }
+  /** Entry bytes mirrored in memory since the last snapshot. */
+  entriesSizeBytes(): number {
+    return this.memory.entriesSizeBytes();
+  }
 
   /**
    * Step 1 of the Ready contract: snapshot (replacing the whole log), then entries (replacing

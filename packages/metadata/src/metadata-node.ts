@@ -31,6 +31,8 @@ export interface MetadataNodeOptions {
   readonly electionTimeoutTicks: number;
   readonly heartbeatIntervalTicks: number;
   readonly snapshotEveryEntryCount: number;
+  /** Snapshot sooner once the log since the last one holds this many data bytes (it is mirrored in memory). */
+  readonly snapshotEveryLogBytes: number;
   readonly requestTimeoutMs: number;
   readonly pendingRequestCountMax: number;
   readonly liveness: LivenessOptions;
@@ -66,6 +68,7 @@ export const defaultMetadataNodeTiming = {
   electionTimeoutTicks: 10,
   heartbeatIntervalTicks: 2,
   snapshotEveryEntryCount: 10_000,
+  snapshotEveryLogBytes: 32 * 1024 * 1024,
   requestTimeoutMs: 5_000,
   pendingRequestCountMax: 10_000,
   liveness: { suspectAfterMs: 15_000, downAfterMs: 60_000, checkIntervalMs: 1_000, staleWriteAfterMs: 3_600_000, requestDedupRetentionMs: 600_000 },
@@ -97,7 +100,7 @@ export async function startMetadataNode(options: MetadataNodeOptions, components
     {
       nodeId: options.nodeId, peers: options.peers, dataDir: options.dataDir, tickIntervalMs: options.tickIntervalMs,
       electionTimeoutTicks: options.electionTimeoutTicks, heartbeatIntervalTicks: options.heartbeatIntervalTicks,
-      snapshotEveryEntryCount: options.snapshotEveryEntryCount, requestTimeoutMs: options.requestTimeoutMs,
+      snapshotEveryEntryCount: options.snapshotEveryEntryCount, snapshotEveryLogBytes: options.snapshotEveryLogBytes, requestTimeoutMs: options.requestTimeoutMs,
       pendingRequestCountMax: options.pendingRequestCountMax, catalogue: options.catalogue, join: options.join,
     },
     {

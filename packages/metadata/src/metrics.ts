@@ -9,6 +9,8 @@ export interface MetadataMetrics {
   readonly commitIndex: Gauge;
   readonly appliedIndex: Gauge;
   readonly applyLag: Gauge;
+  readonly logEntries: Gauge;
+  readonly logEntryBytes: Gauge;
   readonly proposals: Counter<'result'>;
   readonly elections: Counter;
   readonly entriesPersisted: Counter;
@@ -37,6 +39,8 @@ export function createMetadataMetrics(registry: Registry): MetadataMetrics {
     commitIndex: new Gauge({ name: 'metadata_raft_commit_index', help: 'Highest log index known committed', registers }),
     appliedIndex: new Gauge({ name: 'metadata_raft_applied_index', help: 'Highest log index applied to the catalogue', registers }),
     applyLag: new Gauge({ name: 'metadata_raft_apply_lag_entries', help: 'Committed but not yet applied entries', registers }),
+    logEntries: new Gauge({ name: 'metadata_raft_log_entries', help: 'Log entries since the last snapshot (kept on disk and mirrored in memory)', registers }),
+    logEntryBytes: new Gauge({ name: 'metadata_raft_log_entry_bytes', help: 'Data bytes of the log entries since the last snapshot, held in memory until the next one', registers }),
     proposals: new Counter({ name: 'metadata_raft_proposals_total', help: 'Proposals by result: proposed, committed, refused (typed error at apply), rejected (not leader), lost, timeout', labelNames: ['result'], registers }),
     elections: new Counter({ name: 'metadata_raft_elections_won_total', help: 'Times this node became leader', registers }),
     entriesPersisted: new Counter({ name: 'metadata_raft_entries_persisted_total', help: 'Log entries written to LevelDB', registers }),

@@ -25,6 +25,11 @@ export interface RaftHostOptions {
   readonly heartbeatIntervalTicks: number;
   /** Take a snapshot and compact the log every this many applied entries. */
   readonly snapshotEveryEntryCount: number;
+  /**
+   * ... or sooner, once the entries since the last snapshot hold this many data bytes: the log
+   * tail is mirrored in memory, so this bounds a node's memory when entries are large.
+   */
+  readonly snapshotEveryLogBytes: number;
   /** A proposal or read not answered within this is failed with ProposalTimeoutError. */
   readonly requestTimeoutMs: number;
   /** Bound on queued proposals + reads; beyond it requests fail fast (MetadataOverloadedError). */
@@ -128,6 +133,7 @@ export class RaftHost {
   constructor(readonly options: RaftHostOptions, private readonly components: RaftHostComponents) {
     assert(options.peers.has(options.nodeId), 'this node is one of the peers');
     assert(options.snapshotEveryEntryCount >= 1, 'snapshotEveryEntryCount >= 1');
+    assert(options.snapshotEveryLogBytes >= 1, 'snapshotEveryLogBytes >= 1');
   }
 
   get machine(): CatalogueStateMachine {
@@ -647,9 +653,18 @@ export class RaftHost {
     previous.levelSnapshot.close().catch((err: unknown) => this.components.logger.debug('closing a snapshot export failed', { err }));
   }
 
+  /**
+   * Compacts after `snapshotEveryEntryCount` applied entries or `snapshotEveryLogBytes` of log,
+   * whichever comes first. Only applied entries can be compacted: the byte bound holds up to the
+   * entries still waiting to apply.
+   */
   private async maybeCompact(): Promise<void> {
     const applied = this.machineValue.appliedIndex;
-    if (applied - this.raftStorage.snapshot().metadata.index < this.options.snapshotEveryEntryCount) return;
+    const snapshotIndex = this.raftStorage.snapshot().metadata.index;
+    if (applied <= snapshotIndex) return;
+    const dueByCount = applied - snapshotIndex >= this.options.snapshotEveryEntryCount;
+    const dueBySize = this.raftStorage.entriesSizeBytes() >= this.options.snapshotEveryLogBytes;
+    if (!dueByCount && !dueBySize) return;
     await this.compactAt(applied);
   }
 
@@ -694,6 +709,8 @@ export class RaftHost {
     metrics.commitIndex.set(status.commitIndex);
     metrics.appliedIndex.set(this.machineValue.appliedIndex);
     metrics.applyLag.set(status.commitIndex - this.machineValue.appliedIndex);
+    metrics.logEntries.set(this.raftStorage.lastIndex() - this.raftStorage.snapshot().metadata.index);
+    metrics.logEntryBytes.set(this.raftStorage.entriesSizeBytes());
     metrics.isLeader.set(this.isLeader() ? 1 : 0);
     if (ready.entries.length > 0) metrics.entriesPersisted.inc(ready.entries.length);
   }

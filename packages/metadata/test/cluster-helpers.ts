@@ -19,7 +19,7 @@ export async function reservePorts(count: number): Promise<number[]> {
 export function testNodeOptions(nodeId: string, peers: Map<string, string>, dataDir: string, overrides: Partial<MetadataNodeOptions> = {}): MetadataNodeOptions {
   return {
     nodeId, listenAddress: peers.get(nodeId) ?? '', peers, dataDir, metricsListenAddress: undefined,
-    tickIntervalMs: 20, electionTimeoutTicks: 10, heartbeatIntervalTicks: 1, snapshotEveryEntryCount: 10_000,
+    tickIntervalMs: 20, electionTimeoutTicks: 10, heartbeatIntervalTicks: 1, snapshotEveryEntryCount: 10_000, snapshotEveryLogBytes: 32 * 1024 * 1024,
     requestTimeoutMs: 3_000, pendingRequestCountMax: 10_000,
     liveness: { suspectAfterMs: 1_000, downAfterMs: 3_000, checkIntervalMs: 100, staleWriteAfterMs: 2_000, requestDedupRetentionMs: 600_000 },
     catalogue: { partSizeBytesMin: 5 },

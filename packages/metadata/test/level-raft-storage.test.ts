@@ -31,6 +31,7 @@ function sameView(level: LevelRaftStorage, memory: MemoryRaftStorage): void {
   expect(level.snapshot().metadata).toEqual(memory.snapshot().metadata);
   expect(Buffer.from(level.snapshot().data)).toEqual(Buffer.from(memory.snapshot().data));
   expect([level.firstIndex(), level.lastIndex()]).toEqual([memory.firstIndex(), memory.lastIndex()]);
+  expect(level.entriesSizeBytes()).toBe(memory.entriesSizeBytes());
   if (level.lastIndex() >= level.firstIndex()) {
     const read = (s: LevelRaftStorage | MemoryRaftStorage): unknown[] =>
       s.entries(s.firstIndex(), logIndex(s.lastIndex() + 1), Infinity).map((e) => [e.index, e.term, e.kind, Buffer.from(e.data).toString()]);

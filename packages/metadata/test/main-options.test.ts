@@ -30,7 +30,7 @@ test('flags beat env, env beats the config file, the file beats defaults', async
   await writeFile(configPath, JSON.stringify({ 'tick-interval-ms': 30, 'election-timeout-ticks': 20, 'data-dir': '/from-file', 'snapshot-every-entries': 7 }));
   const options = optionsFromArgs(
     ['--node-id', 'm1', '--listen=127.0.0.1:1', '--peers', 'm1=127.0.0.1:1,m2=127.0.0.1:2', '--config', configPath, '--tick-interval-ms', '40'],
-    { TESSERA_TICK_INTERVAL_MS: '35', TESSERA_ELECTION_TIMEOUT_TICKS: '15', TESSERA_DATA_DIR: '/from-env' },
+    { TESSERA_TICK_INTERVAL_MS: '35', TESSERA_ELECTION_TIMEOUT_TICKS: '15', TESSERA_DATA_DIR: '/from-env', TESSERA_SNAPSHOT_EVERY_LOG_BYTES: '65536' },
   );
   expect(options.join).toBe(false);
   expect(options.logLevel).toBe('info');
@@ -38,6 +38,7 @@ test('flags beat env, env beats the config file, the file beats defaults', async
   expect(options.electionTimeoutTicks).toBe(15);
   expect(options.dataDir).toBe('/from-env');
   expect(options.snapshotEveryEntryCount).toBe(7);
+  expect(options.snapshotEveryLogBytes).toBe(65_536);
   expect(options.heartbeatIntervalTicks).toBe(2);
   expect([...options.peers.entries()]).toEqual([['m1', '127.0.0.1:1'], ['m2', '127.0.0.1:2']]);
 });

@@ -102,7 +102,9 @@ class ByteReader {
   bytes(): Uint8Array {
     const length = this.uint();
     if (this.position + length > this.buffer.length) throw new RaftCodecError('byte array runs past the end');
-    const value = this.buffer.slice(this.position, this.position + length);
+    // A copy, not a view: a decoded log entry stays in the log until the next snapshot, and a
+    // view would keep the whole received message (for a Node Buffer, its network chunk) alive.
+    const value = new Uint8Array(this.buffer.subarray(this.position, this.position + length));
     this.position += length;
     return value;
   }

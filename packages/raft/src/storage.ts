@@ -46,6 +46,8 @@ export class MemoryRaftStorage implements RaftLogView {
   private snapshotValue: Snapshot = emptySnapshot;
   /** entriesValue[i] has index snapshot.index + 1 + i. */
   private entriesValue: LogEntry[] = [];
+  /** Sum of the entries' data lengths. */
+  private entriesSizeBytesValue = 0;
 
   hardState(): HardState {
     return this.hardStateValue;
@@ -66,6 +68,10 @@ export class MemoryRaftStorage implements RaftLogView {
     const entry = this.entriesValue[index - snapshotIndex - 1];
     assert(entry !== undefined, `term(${index}) beyond last index ${this.lastIndex()}`);
     return entry.term;
+  }
+  /** Bytes of entry data held since the snapshot (what log compaction would free). */
+  entriesSizeBytes(): number {
+    return this.entriesSizeBytesValue;
   }
   entries(lowIndex: LogIndex, highIndexExclusive: LogIndex, sizeBytesMax: number): LogEntry[] {
     if (lowIndex < this.firstIndex()) throw new LogCompactedError(lowIndex);
@@ -92,10 +98,13 @@ export class MemoryRaftStorage implements RaftLogView {
     if (first === undefined) return;
     assert(first.index >= this.firstIndex(), `append at ${first.index} below first index ${this.firstIndex()}`);
     assert(first.index <= this.lastIndex() + 1, `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
-    this.entriesValue.length = first.index - this.firstIndex();
+    const keptCount = first.index - this.firstIndex();
+    for (const dropped of this.entriesValue.slice(keptCount)) this.entriesSizeBytesValue -= dropped.data.length;
+    this.entriesValue.length = keptCount;
     for (const entry of entries) {
       assert(entry.index === this.lastIndex() + 1, 'appended entries are contiguous');
       this.entriesValue.push(entry);
+      this.entriesSizeBytesValue += entry.data.length;
     }
   }
 
@@ -104,6 +113,7 @@ export class MemoryRaftStorage implements RaftLogView {
     assert(snapshot.metadata.index >= this.snapshotValue.metadata.index, 'snapshots only move forward');
     this.snapshotValue = snapshot;
     this.entriesValue = [];
+    this.entriesSizeBytesValue = 0;
   }
 
   /**
@@ -115,7 +125,9 @@ export class MemoryRaftStorage implements RaftLogView {
     if (index <= this.snapshotValue.metadata.index) return;
     assert(index <= this.lastIndex(), `snapshot at ${index} beyond last index ${this.lastIndex()}`);
     assert(this.term(index) === snapshot.metadata.term, 'snapshot term matches the log');
-    this.entriesValue = this.entriesValue.slice(index - this.snapshotValue.metadata.index);
+    const droppedCount = index - this.snapshotValue.metadata.index;
+    for (const dropped of this.entriesValue.slice(0, droppedCount)) this.entriesSizeBytesValue -= dropped.data.length;
+    this.entriesValue = this.entriesValue.slice(droppedCount);
     this.snapshotValue = snapshot;
   }
 
@@ -125,6 +137,7 @@ export class MemoryRaftStorage implements RaftLogView {
     copy.hardStateValue = this.hardStateValue;
     copy.snapshotValue = this.snapshotValue;
     copy.entriesValue = [...this.entriesValue];
+    copy.entriesSizeBytesValue = this.entriesSizeBytesValue;
     return copy;
   }
 }

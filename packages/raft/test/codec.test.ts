@@ -84,6 +84,18 @@ describe('raft codecs', () => {
     );
   });
 
+  test('a decoded entry owns its data: no view into the received bytes, which it would keep alive in the log', () => {
+    const original: LogEntry = { index: logIndex(7), term: term(2), kind: 'normal', data: new Uint8Array([1, 2, 3, 4, 5]) };
+    const encoded = encodeLogEntry(original);
+    // As gRPC hands it over: a Node Buffer that is a slice of a larger network chunk.
+    const chunk = Buffer.alloc(64 * 1024);
+    chunk.set(encoded, 1000);
+    const decoded = decodeLogEntry(chunk.subarray(1000, 1000 + encoded.length));
+    expect(decoded.data.buffer.byteLength).toBe(5);
+    chunk.fill(0);
+    expect([...decoded.data]).toEqual([1, 2, 3, 4, 5]);
+  });
+
   test('any truncation or trailing byte is rejected with RaftCodecError', () => {
     fc.assert(
       fc.property(message, fc.nat(), (original, cut) => {

@@ -28,6 +28,24 @@ describe('MemoryRaftStorage', () => {
     expect(() => storage.append([entry(5, 2)])).toThrow(/gap/);
   });
 
+  test('entriesSizeBytes counts the data of the entries held since the snapshot', () => {
+    const storage = new MemoryRaftStorage();
+    expect(storage.entriesSizeBytes()).toBe(0);
+    storage.append([entry(1, 1, 100), entry(2, 1, 200), entry(3, 1, 300)]);
+    expect(storage.entriesSizeBytes()).toBe(600);
+    // A conflicting suffix replaced: 200 + 300 out, 50 in.
+    storage.append([entry(2, 2, 50)]);
+    expect(storage.entriesSizeBytes()).toBe(150);
+    storage.append([entry(3, 2, 1000), entry(4, 2, 7)]);
+    expect(storage.entriesSizeBytes()).toBe(1157);
+    const copy = storage.clone();
+    storage.createSnapshot({ metadata: { index: logIndex(3), term: term(2), membership: { voters: ['a'], learners: [] } }, data: new Uint8Array(0) });
+    expect(storage.entriesSizeBytes()).toBe(7);
+    expect(copy.entriesSizeBytes()).toBe(1157);
+    storage.applySnapshot({ metadata: { index: logIndex(9), term: term(3), membership: { voters: ['a'], learners: [] } }, data: new Uint8Array(0) });
+    expect(storage.entriesSizeBytes()).toBe(0);
+  });
+
   test('entries() stops at the byte limit but returns at least one entry', () => {
     const storage = new MemoryRaftStorage();
     storage.append([entry(1, 1, 100), entry(2, 1, 100), entry(3, 1, 100)]);
