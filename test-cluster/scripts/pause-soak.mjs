@@ -193,7 +193,9 @@ async function metric(port, name) {
 
 function pidListeningOn(port) {
   try {
-    return Number(execFileSync('pgrep', ['-f', `metrics-listen 127.0.0.1:${port}`]).toString().trim().split('\n')[0]);
+    // Only a Tessera role process (dist/main.js), so nothing else naming the address is frozen.
+    const pids = execFileSync('pgrep', ['-f', `dist/main\\.js .*--metrics-listen 127\\.0\\.0\\.1:${port}( |$)`]).toString().trim().split('\n');
+    return pids.length === 1 ? Number(pids[0]) : undefined;
   } catch {
     return undefined;
   }
@@ -218,11 +220,17 @@ async function faults() {
     const holdMs = Math.round(between(hold));
     totals.faults += 1;
     console.log(`FAULT ${elapsed()} SIGSTOP ${draw < 0.6 ? 'metadata leader' : draw < 0.8 ? 'metadata node' : 'storage node'} (metrics port ${port}, pid ${pid}) for ${holdMs} ms`);
-    process.kill(pid, 'SIGSTOP');
     try {
+      process.kill(pid, 'SIGSTOP');
       await new Promise((resolve) => setTimeout(resolve, holdMs));
+    } catch (error) {
+      console.log(`FAULT ${elapsed()} not injected: ${error.message}`);
     } finally {
-      process.kill(pid, 'SIGCONT');
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // The process is gone (its supervisor restarts it): nothing to resume.
+      }
     }
   }
 }
