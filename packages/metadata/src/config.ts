@@ -52,8 +52,8 @@ Options (flag > env > config file > default):
   --election-timeout-ticks <n>         elections after [n, 2n) ticks (TESSERA_ELECTION_TIMEOUT_TICKS, default ${d.electionTimeoutTicks})
   --heartbeat-interval-ticks <n>       leader heartbeat period (TESSERA_HEARTBEAT_INTERVAL_TICKS, default ${d.heartbeatIntervalTicks})
   --snapshot-every-entries <n>         snapshot and log compaction period (TESSERA_SNAPSHOT_EVERY_ENTRIES, default ${d.snapshotEveryEntryCount})
-  --snapshot-every-log-bytes <n>       ... or sooner, once the log since the last one holds n bytes; it is
-                                       mirrored in memory (TESSERA_SNAPSHOT_EVERY_LOG_BYTES, default ${d.snapshotEveryLogBytes})
+  --snapshot-every-log-bytes <n>       ... or sooner, once the applied entries since the last one hold n
+                                       bytes; the log is mirrored in memory (TESSERA_SNAPSHOT_EVERY_LOG_BYTES, default ${d.snapshotEveryLogBytes})
   --request-timeout-ms <ms>            unanswered proposals and reads fail after this (TESSERA_REQUEST_TIMEOUT_MS, default ${d.requestTimeoutMs})
   --suspect-after-ms <ms>              storage node silent this long: suspect (TESSERA_SUSPECT_AFTER_MS, default ${d.liveness.suspectAfterMs})
   --down-after-ms <ms>                 storage node silent this long: down (TESSERA_DOWN_AFTER_MS, default ${d.liveness.downAfterMs})

@@ -654,18 +654,24 @@ export class RaftHost {
   }
 
   /**
-   * Compacts after `snapshotEveryEntryCount` applied entries or `snapshotEveryLogBytes` of log,
-   * whichever comes first. Only applied entries can be compacted: the byte bound holds up to the
-   * entries still waiting to apply.
+   * Compacts after `snapshotEveryEntryCount` applied entries or `snapshotEveryLogBytes` of
+   * applied log, whichever comes first. Only applied entries can be compacted, so the bytes of
+   * the entries still waiting to apply (usually a few) do not count: were they many and large, a
+   * count including them would compact after every Ready.
    */
   private async maybeCompact(): Promise<void> {
     const applied = this.machineValue.appliedIndex;
     const snapshotIndex = this.raftStorage.snapshot().metadata.index;
     if (applied <= snapshotIndex) return;
-    const dueByCount = applied - snapshotIndex >= this.options.snapshotEveryEntryCount;
-    const dueBySize = this.raftStorage.entriesSizeBytes() >= this.options.snapshotEveryLogBytes;
-    if (!dueByCount && !dueBySize) return;
+    if (applied - snapshotIndex < this.options.snapshotEveryEntryCount && this.appliedLogSizeBytes(applied) < this.options.snapshotEveryLogBytes) return;
     await this.compactAt(applied);
+  }
+
+  /** Data bytes of the log entries up to `applied` since the last snapshot. */
+  private appliedLogSizeBytes(applied: number): number {
+    const lastIndex = this.raftStorage.lastIndex();
+    const waiting = lastIndex > applied ? this.raftStorage.entries(logIndex(applied + 1), logIndex(lastIndex + 1), Infinity) : [];
+    return this.raftStorage.entriesSizeBytes() - waiting.reduce((sum, entry) => sum + entry.data.length, 0);
   }
 
   private async compactAt(applied: number): Promise<void> {
