@@ -9,9 +9,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { findFreePortBlock } from '@tessera/rpc';
 import { defaultClusterLayoutOptions } from '../cluster-layout';
 import { LocalCluster } from '../local-cluster';
-import { findFreePortBlock } from '@tessera/rpc';
 import { generateRootCredentials } from '../root-keys';
 
 async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
