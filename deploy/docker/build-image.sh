@@ -52,6 +52,11 @@ if [ "$COMPILE" = 1 ]; then
     [ -d "packages/$pkg" ] && npx tsc -b "packages/$pkg"
   done
 fi
+# Metadata nodes must run on the patched LevelDB engine (native/leveldb/README.md): put it in
+# node_modules if `npm run build` has not, and refuse to build an image with the stock one.
+node native/leveldb/engine.mjs install
+node native/leveldb/engine.mjs status >/dev/null || {
+  echo "node_modules holds the stock LevelDB engine (see native/leveldb/README.md): not building an image with it" >&2; exit 1; }
 for pkg in $ROLE_PACKAGES; do
   [ -f "packages/$pkg/dist/main.js" ] || echo "warning: packages/$pkg/dist/main.js is missing: the image cannot run that role" >&2
 done

@@ -24,6 +24,8 @@ export type { ApplyResult, CatalogueOptions, HealBacklog, ReplaceShardsResult } 
 export { CatalogueStateMachine, defaultCatalogueOptions, multipartEtag } from './catalogue-state-machine';
 export type { CatalogueDb } from './catalogue-db';
 export { openCatalogueDb } from './catalogue-db';
+export type { LevelDbEngine } from './leveldb-engine';
+export { leveldbCompactionFix, loadedLevelDbEngine } from './leveldb-engine';
 export type { Command, CommandType, VersionFields } from './commands';
 export { decodeCommand, encodeCommand, validateCommand } from './commands';
 export type { ListObjectsPage, ListObjectsParams } from './list-objects';

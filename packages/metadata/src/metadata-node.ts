@@ -9,6 +9,7 @@ import type { ProtoGrpcType as MetadataProto } from '@tessera/proto/generated/me
 import { Registry } from 'prom-client';
 import type { CatalogueOptions } from './catalogue-state-machine';
 import { approximateSize } from './level-raft-storage';
+import { loadedLevelDbEngine } from './leveldb-engine';
 import { metadataServiceHandlers } from './metadata-service';
 import { createMetadataMetrics } from './metrics';
 import type { MetadataMetrics } from './metrics';
@@ -96,6 +97,11 @@ export async function startMetadataNode(options: MetadataNodeOptions, components
   const registry = components.registry ?? new Registry();
   const metrics = createMetadataMetrics(registry);
   const logger = components.logger.child({ nodeId: options.nodeId });
+  const engine = loadedLevelDbEngine();
+  metrics.levelDbCompactionFix.set(engine.hasCompactionFix ? 1 : 0);
+  if (!engine.hasCompactionFix) {
+    logger.error('LevelDB engine without the compaction fix: after some compactions a read can return an overwritten record. Run `node native/leveldb/engine.mjs install` (part of `npm run build`) and restart; see native/leveldb/README.md');
+  }
   const host = new RaftHost(
     {
       nodeId: options.nodeId, peers: options.peers, dataDir: options.dataDir, tickIntervalMs: options.tickIntervalMs,

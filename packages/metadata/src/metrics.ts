@@ -19,6 +19,7 @@ export interface MetadataMetrics {
   readonly snapshotSentBytes: Counter;
   readonly snapshotReceivedBytes: Counter;
   readonly levelDbSizeBytes: Gauge<'db'>;
+  readonly levelDbCompactionFix: Gauge;
   readonly bucketObjects: Gauge<'bucket'>;
   readonly bucketObjectBytes: Gauge<'bucket'>;
   readonly bucketMultipartUploads: Gauge<'bucket'>;
@@ -49,6 +50,7 @@ export function createMetadataMetrics(registry: Registry): MetadataMetrics {
     snapshotSentBytes: new Counter({ name: 'metadata_raft_snapshot_sent_bytes_total', help: 'Snapshot key/value bytes streamed to followers', registers }),
     snapshotReceivedBytes: new Counter({ name: 'metadata_raft_snapshot_received_bytes_total', help: 'Snapshot key/value bytes received from a leader', registers }),
     levelDbSizeBytes: new Gauge({ name: 'metadata_leveldb_size_bytes', help: 'Approximate LevelDB size on disk', labelNames: ['db'], registers }),
+    levelDbCompactionFix: new Gauge({ name: 'metadata_leveldb_compaction_fix', help: '1 if the LevelDB engine carries Tessera\'s compaction fix; 0 on the stock engine, whose point reads can return overwritten values (native/leveldb/README.md)', registers }),
     bucketObjects: new Gauge({ name: 'metadata_bucket_objects', help: 'Current objects per bucket (catalogue counters, this node\'s applied state)', labelNames: ['bucket'], registers }),
     bucketObjectBytes: new Gauge({ name: 'metadata_bucket_object_bytes', help: 'Logical bytes of the current objects per bucket', labelNames: ['bucket'], registers }),
     bucketMultipartUploads: new Gauge({ name: 'metadata_bucket_multipart_uploads', help: 'Multipart uploads in progress per bucket', labelNames: ['bucket'], registers }),
