@@ -135,7 +135,7 @@ describe('LocalCluster (real processes)', () => {
     await expect(second.start()).rejects.toThrow(DataDirLockedError);
   });
 
-  test('stop() ends every child (gateway, storage, followers, leader last) and releases the lock', async () => {
+  test('stop() ends every child (gateway and healer, storage, followers, leader last) and releases the lock', async () => {
     const leaderId = (await cluster.status()).metadata.leaderId;
     const stopEvents = events.length;
     await cluster.stop();
@@ -143,7 +143,10 @@ describe('LocalCluster (real processes)', () => {
     expect(fs.existsSync(path.join(dataDir, 'launcher.lock'))).toBe(false);
     const stopOrder = events.slice(stopEvents).filter((e) => e.kind === 'stopped').map((e) => e.name);
     expect(stopOrder.at(-1)).toBe(leaderId);
-    if (cluster.gatewayAbsentReason === undefined) expect(stopOrder[0]).toBe('gateway');
+    // The gateway and the healer stop together (either may exit first), both before any storage node.
+    const firstStorage = stopOrder.findIndex((n) => n.startsWith('storage-'));
+    if (cluster.gatewayAbsentReason === undefined) expect(stopOrder.indexOf('gateway')).toBeGreaterThanOrEqual(0);
+    for (const front of ['gateway', 'healer']) if (stopOrder.includes(front)) expect(stopOrder.indexOf(front)).toBeLessThan(firstStorage);
     expect(stopOrder.findIndex((n) => n.startsWith('meta-'))).toBeGreaterThan(stopOrder.findLastIndex((n) => n.startsWith('storage-')));
   }, 60_000);
 
