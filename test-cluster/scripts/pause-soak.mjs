@@ -7,8 +7,10 @@
 // Every GET is judged against the values the key may hold: the last acknowledged write, plus
 // the value of every write whose outcome was unknown (an error) since then. A GET that returns
 // anything else is printed as BAD with the key's recent history; a GET that fails is printed as
-// ERR with the gateway's request id (the gateway logs the internal cause of every 5xx). Exits 1
-// on any BAD read.
+// ERR with the gateway's request id (the gateway logs the internal cause of every 5xx). At the
+// end the three metadata replicas must agree on the soak bucket's counters (objects, bytes,
+// multipart uploads; each node reads its own applied state): apply is read-modify-write, so a
+// replica that read a stale value counts differently. Exits 1 on any BAD read or disagreement.
 //
 //   --duration-ms <ms>          how long to run (default 600000)
 //   --endpoint <url>            S3 endpoint (default http://127.0.0.1:9000)
@@ -235,8 +237,35 @@ async function faults() {
   }
 }
 
+/** The soak bucket's counters as each metadata node's own applied state has them. */
+async function bucketCounters(port) {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const read = (name) => text.match(new RegExp(`^${name}\\{bucket="${bucket}"\\} ([0-9.e+-]+)$`, 'm'))?.[1];
+    return ['metadata_bucket_objects', 'metadata_bucket_object_bytes', 'metadata_bucket_multipart_uploads'].map((name) => `${name}=${read(name) ?? '?'}`).join(' ');
+  } catch (error) {
+    return `unreachable (${error.message})`;
+  }
+}
+
+/** Waits up to 60 s for the replicas to agree (a lagging follower catches up); returns whether they did. */
+async function replicasAgree() {
+  let counters = [];
+  for (let attempt = 0; attempt < 30; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    counters = await Promise.all(metadataPorts.map(bucketCounters));
+    if (new Set(counters).size === 1 && !counters[0].includes('?')) {
+      console.log(`pause-soak: the metadata replicas agree: ${counters[0]}`);
+      return true;
+    }
+  }
+  for (const [i, line] of counters.entries()) console.log(`DIVERGED metadata node on metrics port ${metadataPorts[i]}: ${line}`);
+  return false;
+}
+
 const progress = setInterval(() => console.log(`${elapsed()} s: ${totals.operations} operations, ${totals.errors} errors, ${totals.bad} bad reads, ${totals.faults} faults`), 60_000);
 await Promise.all([...Array.from({ length: Number(options.workers) }, (_, i) => worker(i)), faults()]);
 clearInterval(progress);
 console.log(`pause-soak: ${totals.operations} operations, ${totals.errors} errors, ${totals.bad} bad reads, ${totals.faults} faults`);
-process.exit(totals.bad > 0 ? 1 : 0);
+const agree = await replicasAgree();
+process.exit(totals.bad > 0 || !agree ? 1 : 0);
