@@ -118,6 +118,18 @@ function buildFromSource(dir) {
   }
 }
 
+/** Compiles the patched engine and writes it to `target` once it loads and reports the fix. */
+function buildFromSourceInto(dir, target) {
+  const built = buildFromSource(dir);
+  try {
+    const result = probe(built);
+    if (!hasFix(result)) throw new Error(`the binary built from source does not report the fix (${result.error ?? 'loaded'})`);
+    installBinary(built, target);
+  } finally {
+    fs.rmSync(built, { force: true });
+  }
+}
+
 function install() {
   const dir = classicLevelDir();
   checkVersion(dir);
@@ -146,11 +158,7 @@ function install() {
   }
   log(`${reasons.join('; ')}: building classic-level ${manifest.classicLevelVersion} with the patch from source`);
   try {
-    const built = buildFromSource(dir);
-    const result = probe(built);
-    if (!hasFix(result)) throw new Error(`the binary built from source does not report the fix (${result.error ?? 'loaded'})`);
-    installBinary(built, target);
-    fs.rmSync(built, { force: true });
+    buildFromSourceInto(dir, target);
     log(`installed the patched binary built from source into ${path.relative(repoRoot, target)}`);
   } catch (err) {
     const message = `the stock LevelDB 1.20 engine stays in use: ${reasons.join('; ')}, and building from source failed: `
@@ -181,12 +189,8 @@ function buildCommand(args) {
   const out = outIndex === -1 ? undefined : args[outIndex + 1];
   const dir = classicLevelDir();
   checkVersion(dir);
-  const built = buildFromSource(dir);
-  const result = probe(built);
-  if (!hasFix(result)) throw new Error(`the binary built from source does not report the fix (${result.error ?? 'loaded'})`);
   const target = out ?? path.join(dir, 'build', 'Release', 'classic_level.node');
-  installBinary(built, target);
-  fs.rmSync(built, { force: true });
+  buildFromSourceInto(dir, target);
   log(`built ${path.relative(repoRoot, path.resolve(target))} (sha256 ${sha256Of(target)})`);
 }
 
