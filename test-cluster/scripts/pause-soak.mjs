@@ -183,11 +183,20 @@ async function worker(index) {
   }
 }
 
+async function scrape(port, timeoutMs) {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(timeoutMs) })).text();
+}
+
+/** One sample's value from Prometheus text: `labels` is the exact label set, or undefined for any. */
+function sampleValue(text, name, labels) {
+  const labelPattern = labels === undefined ? '(?:\\{[^}]*\\})?' : `\\{${labels}\\}`;
+  return text.match(new RegExp(`^${name}${labelPattern} ([0-9.e+-]+)$`, 'm'))?.[1];
+}
+
 async function metric(port, name) {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
-    const match = text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm'));
-    return match === null ? undefined : Number(match[1]);
+    const value = sampleValue(await scrape(port, 2000), name, undefined);
+    return value === undefined ? undefined : Number(value);
   } catch {
     return undefined;
   }
@@ -240,9 +249,9 @@ async function faults() {
 /** The soak bucket's counters as each metadata node's own applied state has them. */
 async function bucketCounters(port) {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-    const read = (name) => text.match(new RegExp(`^${name}\\{bucket="${bucket}"\\} ([0-9.e+-]+)$`, 'm'))?.[1];
-    return ['metadata_bucket_objects', 'metadata_bucket_object_bytes', 'metadata_bucket_multipart_uploads'].map((name) => `${name}=${read(name) ?? '?'}`).join(' ');
+    const text = await scrape(port, 5000);
+    return ['metadata_bucket_objects', 'metadata_bucket_object_bytes', 'metadata_bucket_multipart_uploads']
+      .map((name) => `${name}=${sampleValue(text, name, `bucket="${bucket}"`) ?? '?'}`).join(' ');
   } catch (error) {
     return `unreachable (${error.message})`;
   }
