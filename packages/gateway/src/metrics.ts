@@ -17,6 +17,8 @@ export interface GatewayMetrics {
   readonly degradedReadsTotal: Counter;
   /** Blocks reconstructed from parity (reads and repairs). */
   readonly reconstructionsTotal: Counter;
+  /** Read windows whose hedge delay passed with shard reads unanswered (read around them). */
+  readonly readHedgesTotal: Counter;
   /** Reads or writes that could not reach their quorum of storage nodes. */
   readonly quorumFailuresTotal: Counter<'kind'>;
   /** New stripes placed by this gateway, by spread: `even`, or `degraded` (a node doubled up). */
@@ -66,6 +68,11 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       registers: [registry],
     }),
     reconstructionsTotal: new Counter({ name: 'gateway_reconstructions_total', help: 'Erasure-coded blocks reconstructed from parity.', registers: [registry] }),
+    readHedgesTotal: new Counter({
+      name: 'gateway_read_hedges_total',
+      help: 'GET read windows that waited the hedge delay (--read-hedge-after-ms) for a shard read and read other shards instead; the node then counts as slow for 3 s and reads skip it.',
+      registers: [registry],
+    }),
     quorumFailuresTotal: new Counter({
       name: 'gateway_quorum_failures_total',
       help: 'Reads or writes that could not reach their storage-node quorum, by kind (read, write).',

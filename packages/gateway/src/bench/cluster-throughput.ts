@@ -73,7 +73,14 @@ function spawnNode(script: string, args: readonly string[], env: Record<string, 
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const newline = stdout.indexOf('\n');
-      if (newline >= 0) resolve(JSON.parse(stdout.slice(0, newline)) as Record<string, unknown>);
+      if (newline < 0) return;
+      // A throw here would be uncaught and end the bench with its servers left running (a node
+      // flag that prints to stdout did so): reject, and startCluster stops them.
+      try {
+        resolve(JSON.parse(stdout.slice(0, newline)) as Record<string, unknown>);
+      } catch (error) {
+        reject(new Error(`${script} printed ${JSON.stringify(stdout.slice(0, Math.min(newline, 200)))} before its ready line (a node flag writing to stdout?): ${String(error)}`));
+      }
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${stderr}`)));
   });

@@ -98,6 +98,7 @@ export class ObjectStitcher {
         reported.add(stripe.stripeId);
         this.repairs.report(record, `degraded read of ${version.bucket}/${version.key}: shards ${shards.failed.join(',')} missing, corrupt or unreachable`);
       },
+      hedged: (): void => this.metrics.readHedgesTotal.inc(),
     };
   }
 }

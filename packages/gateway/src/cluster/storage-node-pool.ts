@@ -36,6 +36,12 @@ export interface StorageNodePoolOptions {
    * avoid the node for this long (unless it answers meanwhile), where placement has room.
    */
   readonly writeAvoidanceMs: number;
+  /**
+   * After a shard read from a node was still unanswered when its window hedged around it, reads
+   * take other shards (parity) instead of this node's for this long, so the later windows of a
+   * GET, and other GETs, do not each wait the hedge delay for a node that is frozen or stalled.
+   */
+  readonly slowReadAvoidanceMs: number;
 }
 
 export class UnknownStorageNodeError extends Error {
@@ -57,6 +63,8 @@ export class StorageNodePool {
   private readonly reachableAtMs = new Map<string, number>();
   /** nodeId -> monotonic time until which new stripes avoid the node. */
   private readonly avoidForWritesUntilMs = new Map<string, number>();
+  /** nodeId -> monotonic time until which reads prefer other shards to the node's. */
+  private readonly slowForReadsUntilMs = new Map<string, number>();
 
   constructor(
     private readonly metadata: MetadataClient,
@@ -106,6 +114,7 @@ export class StorageNodePool {
   markReachable(nodeId: string): void {
     this.unreachableUntilMs.delete(nodeId);
     this.avoidForWritesUntilMs.delete(nodeId);
+    this.slowForReadsUntilMs.delete(nodeId);
     this.reachableAtMs.set(nodeId, this.clock.monotonicMs());
   }
 
@@ -135,13 +144,16 @@ export class StorageNodePool {
 
   /**
    * Makes sure the reachability of `nodeIds` is known: nodes that answered within the last
-   * `reachableTrustMs`, or are already known unreachable, are skipped; the others get a short
+   * `reachableTrustMs`, or are already known unreachable or slow, are skipped (a probe of a
+   * slow node could only run out of time, which proves nothing); the others get a short
    * GetNodeInfo probe. Used before a GET commits to a status, so that a node that died since the
    * last request is noticed before the response starts, not halfway through its body.
    */
   async probe(nodeIds: Iterable<string>, timeoutMs: number): Promise<void> {
     const nowMs = this.clock.monotonicMs();
-    const unknown = [...new Set(nodeIds)].filter((nodeId) => !this.isUnreachable(nodeId) && nowMs - (this.reachableAtMs.get(nodeId) ?? Number.NEGATIVE_INFINITY) > this.options.reachableTrustMs);
+    const unknown = [...new Set(nodeIds)].filter(
+      (nodeId) => !this.isUnreachable(nodeId) && !this.isSlowForReads(nodeId) && nowMs - (this.reachableAtMs.get(nodeId) ?? Number.NEGATIVE_INFINITY) > this.options.reachableTrustMs,
+    );
     await Promise.all(
       unknown.map(async (nodeId) => {
         try {
@@ -150,12 +162,37 @@ export class StorageNodePool {
         } catch (error) {
           // A probe that only ran out of time says the node is slow (or this machine is busy),
           // not that it is gone: marking it unreachable would fail GETs with 503 under load.
-          // The read itself copes with a slow node (hedged to parity); only a refused or broken
+          // The read itself copes with a slow node (parity instead); only a refused or broken
           // connection counts as unreachable here.
-          if (!(error instanceof RpcStatusError && error.code === grpcDeadlineExceeded)) this.markUnreachable(nodeId);
+          if (error instanceof RpcStatusError && error.code === grpcDeadlineExceeded) this.markSlowForReads(nodeId);
+          else this.markUnreachable(nodeId);
         }
       }),
     );
+  }
+
+  /**
+   * Remembers that a read from a node was hedged around: it had not answered after the hedge
+   * delay. Ends after `slowReadAvoidanceMs` (renewed by the next hedge around it), or at the
+   * node's next successful call: reads hedged around are cancelled when their window is done,
+   * so a success is a read that came in time, a probe answered, or a frozen node resumed.
+   */
+  markSlowForReads(nodeId: string): void {
+    this.slowForReadsUntilMs.set(nodeId, this.clock.monotonicMs() + this.options.slowReadAvoidanceMs);
+  }
+
+  /** Hedged around within the last `slowReadAvoidanceMs`: reads take other shards first. */
+  isSlowForReads(nodeId: string): boolean {
+    const untilMs = this.slowForReadsUntilMs.get(nodeId);
+    if (untilMs === undefined) return false;
+    if (untilMs > this.clock.monotonicMs()) return true;
+    this.slowForReadsUntilMs.delete(nodeId);
+    return false;
+  }
+
+  /** The node's availability zone, from the last node list (undefined for an unknown node). */
+  zoneOf(nodeId: string): string | undefined {
+    return this.nodesById.get(nodeId)?.az;
   }
 
   /** Known unreachable: a recent transport failure, or marked down by the metadata leader. */

@@ -9,7 +9,11 @@
  * Fast path: read R from the data shards the range touches only, no decode. Degraded path: a
  * data shard that fails (node down, shard missing, DATA_LOSS from a corrupt block: the storage
  * node verifies every block before sending it), or that has not answered after readHedgeAfterMs,
- * makes the reader fetch R from other shards until it holds k, then reconstruct. When fewer
+ * makes the reader fetch R from other shards until it holds k, then reconstruct. A node read
+ * around that way counts as slow for a few seconds (the pool's slowReadAvoidanceMs): the later
+ * windows of the GET, and other GETs, read other shards instead of waiting the hedge delay for
+ * it each time (a frozen AZ otherwise cost a 30 MB GET 4.5 s: one hedge delay per window,
+ * until the keepalive pings declared the connections dead). When fewer
  * than k are left and some reads failed in transport (a connection reset, missed keepalive
  * pings), those reads are tried again (readTransportRetriesMax, after a short pause) on a new
  * connection. With fewer than k shards available after that it throws QuorumUnavailableError
@@ -32,6 +36,8 @@ export interface ReadObserver {
    * unreachable) and those only too slow (hedged around, still healthy as far as is known).
    */
   degraded(stripe: Stripe, shards: { readonly failed: readonly number[]; readonly slow: readonly number[] }, reconstructedBlockCount: number): void;
+  /** Called once per window whose hedge delay passed with these shards' reads unanswered. */
+  hedged(stripe: Stripe, slowShardIndexes: readonly number[]): void;
 }
 
 interface Window {
@@ -40,6 +46,9 @@ interface Window {
   readonly shardStartByte: number;
   readonly shardEndByteInclusive: number;
 }
+
+/** Hedge rounds per window: the first reads around slow shards, the second around slow replacements. */
+const hedgeRoundsMax = 2;
 
 type ShardOutcome = { readonly shardIndex: number; readonly data: Buffer } | { readonly shardIndex: number; readonly error: unknown };
 
@@ -133,14 +142,16 @@ export class StripeReader {
     const k = stripe.dataShardCount;
     const lengthBytes = window.shardEndByteInclusive - window.shardStartByte + 1;
     const abort = new AbortController();
-    let hedged = false;
+    /** How many times the hedge delay has passed in this window (at most hedgeRoundsMax). */
+    let hedgeRound = 0;
     const outcomes = new Map<number, ShardOutcome>();
     const started = new Set<number>();
-    const startedAfterHedge = new Set<number>();
+    /** shard index -> the hedge round in which its read started. */
+    const startedInRound = new Map<number, number>();
     let wake: (() => void) | undefined;
     const start = (shardIndex: number): void => {
       started.add(shardIndex);
-      if (hedged) startedAfterHedge.add(shardIndex);
+      startedInRound.set(shardIndex, hedgeRound);
       void this.readShardRange(stripe, shardIndex, window.shardStartByte, lengthBytes, abort.signal).then((outcome) => {
         outcomes.set(shardIndex, outcome);
         wake?.();
@@ -149,18 +160,24 @@ export class StripeReader {
     const successes = (): number[] => [...outcomes.values()].filter((o) => 'data' in o).map((o) => o.shardIndex);
     const failures = (): number[] => [...outcomes.values()].filter((o) => 'error' in o).map((o) => o.shardIndex);
     const fastPathDone = (): boolean => needed.every((i) => outcomes.get(i) !== undefined && 'data' in outcomes.get(i)!);
-    // Start more reads (data shards first, then parity, nodes known to be unreachable last) until
-    // k reads are running or done that can still succeed.
-    // After the hedge delay, reads still pending from before it count as lost causes.
+    // Start more reads (data shards first, then parity; nodes in the AZ of a slow or unreachable
+    // node, nodes recently too slow, then nodes known to be unreachable, last) until k reads are
+    // running or done that can still succeed. Each time the hedge delay passes, reads still
+    // pending from before it count as lost causes.
     const hopeful = (): number =>
       [...started].filter((i) => {
         const outcome = outcomes.get(i);
         if (outcome !== undefined) return 'data' in outcome;
-        return !this.isUnreachable(stripe, i) && (!hedged || startedAfterHedge.has(i));
+        return !this.isUnreachable(stripe, i) && startedInRound.get(i) === hedgeRound;
       }).length;
     const widen = (): void => {
       const candidates = Array.from({ length: shardCountOf(stripe) }, (_, i) => i).filter((i) => !started.has(i));
-      candidates.sort((a, b) => Number(this.isUnreachable(stripe, a)) - Number(this.isUnreachable(stripe, b)));
+      const suspectZones = this.suspectZones(stripe, [...started].filter((i) => !outcomes.has(i) && startedInRound.get(i)! < hedgeRound));
+      const rank = (i: number): number => {
+        const avoidance = this.avoidanceRank(stripe, i);
+        return avoidance > 0 ? avoidance + 1 : suspectZones.has(this.zoneOf(stripe, i)) ? 1 : 0;
+      };
+      candidates.sort((a, b) => rank(a) - rank(b));
       for (const shardIndex of candidates) {
         if (hopeful() >= k) break;
         start(shardIndex);
@@ -180,18 +197,34 @@ export class StripeReader {
       }
       return true;
     };
-    needed.forEach(start);
-    // A needed shard on a node known to be down: go to parity now rather than after the hedge delay.
-    if (needed.some((i) => this.isUnreachable(stripe, i))) widen();
-    const hedgeTimer = setTimeout(() => {
-      hedged = true;
-      wake?.();
-    }, this.options.readHedgeAfterMs);
+    // A needed shard on a node known to be down or recently too slow: go to parity now rather
+    // than after the hedge delay. A slow node's read is started only if too few others are left.
+    for (const shardIndex of needed) if (!this.isSlow(stripe, shardIndex)) start(shardIndex);
+    if (needed.some((i) => this.avoidanceRank(stripe, i) > 0)) widen();
+    // A second round catches a read started by the first that went to another stalled node;
+    // no more, so that under overload (every read slow) a window reads at most every shard once.
+    let hedgeTimer: NodeJS.Timeout | undefined;
+    const armHedge = (): void => {
+      hedgeTimer = setTimeout(() => {
+        hedgeRound += 1;
+        const unanswered = [...started].filter((i) => !outcomes.has(i));
+        if (unanswered.length > 0) {
+          for (const shardIndex of unanswered) {
+            const nodeId = stripe.shardNodeIds[shardIndex];
+            if (nodeId !== undefined) this.pool.markSlowForReads(nodeId);
+          }
+          if (hedgeRound === 1) observer.hedged(stripe, unanswered);
+        }
+        if (hedgeRound < hedgeRoundsMax) armHedge();
+        wake?.();
+      }, this.options.readHedgeAfterMs);
+    };
+    armHedge();
     try {
       for (;;) {
         if (fastPathDone()) return this.collect(outcomes, needed);
         if (successes().length >= k) return this.reconstruct(stripe, window, outcomes, needed, started, observer);
-        if (failures().length > 0 || hedged) widen();
+        if (failures().length > 0 || hedgeRound > 0) widen();
         if (started.size === outcomes.size && successes().length < k) {
           if (await retryTransportFailures()) continue;
           throw new QuorumUnavailableError('read', `stripe ${stripe.stripeId}: ${successes().length} of ${shardCountOf(stripe)} shards readable, ${k} needed (${this.describeFailures(outcomes)})`);
@@ -254,6 +287,38 @@ export class StripeReader {
   private isUnreachable(stripe: Stripe, shardIndex: number): boolean {
     const nodeId = stripe.shardNodeIds[shardIndex];
     return nodeId === undefined || this.pool.isUnreachable(nodeId);
+  }
+
+  private isSlow(stripe: Stripe, shardIndex: number): boolean {
+    const nodeId = stripe.shardNodeIds[shardIndex];
+    return nodeId !== undefined && this.pool.isSlowForReads(nodeId);
+  }
+
+  private zoneOf(stripe: Stripe, shardIndex: number): string | undefined {
+    const nodeId = stripe.shardNodeIds[shardIndex];
+    return nodeId === undefined ? undefined : this.pool.zoneOf(nodeId);
+  }
+
+  /**
+   * Zones that look stalled from this window: those of its lost-cause reads and of the stripe's
+   * nodes known unreachable or recently too slow. A zone tends to fail whole (its network or
+   * power), so a replacement read goes to another zone first: when an AZ froze, reads around
+   * its slow data shards used to pick its parity shard too, and wait again.
+   */
+  private suspectZones(stripe: Stripe, lostCauses: readonly number[]): Set<string | undefined> {
+    const zones = new Set<string | undefined>();
+    for (const shardIndex of lostCauses) zones.add(this.zoneOf(stripe, shardIndex));
+    stripe.shardNodeIds.forEach((_, shardIndex) => {
+      if (this.avoidanceRank(stripe, shardIndex) > 0) zones.add(this.zoneOf(stripe, shardIndex));
+    });
+    zones.delete(undefined);
+    return zones;
+  }
+
+  /** Which shards a window reads first: 0 healthy, 1 recently too slow, 2 known unreachable. */
+  private avoidanceRank(stripe: Stripe, shardIndex: number): number {
+    if (this.isUnreachable(stripe, shardIndex)) return 2;
+    return this.isSlow(stripe, shardIndex) ? 1 : 0;
   }
 
   /** Throws QuorumUnavailableError now if more than m shard nodes are known to be unreachable. */

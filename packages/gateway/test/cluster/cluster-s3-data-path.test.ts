@@ -36,6 +36,7 @@ import type { TestCluster } from './cluster-fixture';
 import { s3ErrorOf } from '../support/s3-error-of';
 import { silentLogger } from '@tessera/common';
 import { StripeCollector } from '../../src/cluster/stripe-collector';
+import { defaultDataPathOptions } from '../../src/cluster/data-path-options';
 
 jest.setTimeout(120_000);
 
@@ -367,6 +368,38 @@ describe('slow storage node', () => {
     expect((await cluster.metadata.listQueue(1000)).filter((item) => item.kind === 'repairStripe' && item.stripe?.stripeId === stripeId)).toEqual([]);
   });
 
+  test('GetObject of many windows with a data-shard node answering 10 s late: read around once, then skipped, not waited for in every window', async () => {
+    // 24 MiB + 5 bytes: 7 read windows of 4 MiB. Before the node was remembered as slow, every
+    // window waited the hedge delay for it (a frozen AZ cost a 30 MB GET 4.5 s).
+    let key = '';
+    for (let attempt = 0; attempt < 20 && key === ''; attempt += 1) {
+      await put(`slow-windows/${attempt}`, randomBytes(24 * blockSizeBytes + 5));
+      const version = await cluster.metadata.getObject({ bucket, key: `slow-windows/${attempt}`, versionId: '' });
+      const shardIndex = version.stripe!.shardNodeIds.indexOf(slowableNodeId);
+      if (shardIndex >= 0 && shardIndex < 6) key = `slow-windows/${attempt}`;
+    }
+    expect(key).not.toBe('');
+    const proxy = cluster.storageNodes.find((h) => h.nodeId === slowableNodeId)!.proxy!;
+    proxy.delayMs = 10_000;
+    try {
+      const hedgesBefore = await metricValue('gateway_read_hedges_total');
+      expect(sha256(await get(key))).toBe(sha256(written.get(key)!));
+      const hedgesFirstGet = (await metricValue('gateway_read_hedges_total')) - hedgesBefore;
+      // Only windows started before the first hedge (the one sent and those read ahead) wait;
+      // none if the GET's reachability probe already ran out of time on the node.
+      expect(hedgesFirstGet).toBeLessThanOrEqual(1 + defaultDataPathOptions.readWindowsAheadMax);
+      expect(cluster.gateway.pool.isSlowForReads(slowableNodeId)).toBe(true);
+      // The next GET reads parity in place of the node's shard from its first window on. (At most
+      // one hedge allowed: a healthy node may miss the 300 ms test delay on a loaded machine.)
+      expect(sha256(await get(key))).toBe(sha256(written.get(key)!));
+      expect((await metricValue('gateway_read_hedges_total')) - hedgesBefore - hedgesFirstGet).toBeLessThanOrEqual(1);
+    } finally {
+      await restoreProxiedNodes([slowableNodeId]);
+    }
+    // A successful call (restoreProxiedNodes probes until one) ends the avoidance.
+    await waitFor('the slow mark to end', async () => (cluster.gateway.pool.isSlowForReads(slowableNodeId) ? undefined : true));
+  });
+
   test('GetObject: connections to m + 1 shard nodes cut mid-body are made again and the window reads retried: the whole body arrives', async () => {
     // Under overload a node can miss its keepalive pings and lose its connection with every
     // read on it; past the first window the status has gone out, so a window left short of k
@@ -534,6 +567,25 @@ describe('slow storage node', () => {
       expect(Number(version.sizeBytes)).toBe(body.length);
       expect(version.stripe!.shardNodeIds.filter((nodeId) => azC.includes(nodeId))).toEqual([]);
       expect(sha256(await get(key))).toBe(sha256(body));
+    });
+  });
+
+  test('a whole AZ silent during a GET of many windows: its shards are read around in the first windows only, replacements from the other AZs, bytes intact', async () => {
+    // Written while every node answers, until az-c holds a data shard and the first parity shard
+    // (6), which reading around the data shard would otherwise try first (and wait for again).
+    let key = '';
+    for (let attempt = 0; attempt < 20 && key === ''; attempt += 1) {
+      await put(`az-silent/read-many-windows-${attempt}`, randomBytes(24 * blockSizeBytes + 7));
+      const nodeIds = (await cluster.metadata.getObject({ bucket, key: `az-silent/read-many-windows-${attempt}`, versionId: '' })).stripe!.shardNodeIds;
+      if (azC.includes(nodeIds[6]!) && nodeIds.slice(0, 6).some((nodeId) => azC.includes(nodeId))) key = `az-silent/read-many-windows-${attempt}`;
+    }
+    expect(key).not.toBe('');
+    await whileZoneSilent(async () => {
+      const hedgesBefore = await metricValue('gateway_read_hedges_total');
+      expect(sha256(await get(key))).toBe(sha256(written.get(key)!));
+      // The windows started before the first hedge wait once; the rest skip az-c (7 windows).
+      expect((await metricValue('gateway_read_hedges_total')) - hedgesBefore).toBeLessThanOrEqual(1 + defaultDataPathOptions.readWindowsAheadMax);
+      expect(sha256(await get(key, 'bytes=5000000-17000000'))).toBe(sha256(written.get(key)!.subarray(5_000_000, 17_000_001)));
     });
   });
 });
