@@ -67,6 +67,25 @@ async function get(key: string, range?: string): Promise<Buffer> {
 }
 
 
+/**
+ * Placement spreads shards by stripe key: PUTs random bodies of `sizeBytes` under
+ * `<prefix>/<attempt>` until the stripe's node ids (by shard index) satisfy `placed`; its key.
+ */
+async function putUntilPlaced(prefix: string, sizeBytes: number, placed: (shardNodeIds: readonly string[]) => boolean): Promise<string> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const key = `${prefix}/${attempt}`;
+    await put(key, randomBytes(sizeBytes));
+    if (placed((await cluster.metadata.getObject({ bucket, key, versionId: '' })).stripe!.shardNodeIds)) return key;
+  }
+  throw new Error(`no stripe of 20 under ${prefix}/ was placed as the test needs`);
+}
+
+/** The slowable node holds one of the stripe's data shards (k = 6). */
+const slowNodeHoldsDataShard = (shardNodeIds: readonly string[]): boolean => {
+  const shardIndex = shardNodeIds.indexOf(slowableNodeId);
+  return shardIndex >= 0 && shardIndex < 6;
+};
+
 async function expectAllReadBack(): Promise<void> {
   for (const [key, body] of written) expect([key, sha256(await get(key))]).toEqual([key, sha256(body)]);
 }
@@ -339,15 +358,7 @@ describe('garbage collection', () => {
 
 describe('slow storage node', () => {
   test('GetObject: a data-shard node answering 10 s late does not stall the read (hedged or probed), bytes intact, and is not queued for repair', async () => {
-    // Placement spreads shards by stripe key: write until the slow node holds a data shard.
-    let key = '';
-    for (let attempt = 0; attempt < 20 && key === ''; attempt += 1) {
-      await put(`slow/${attempt}`, randomBytes(2 * blockSizeBytes + 99));
-      const version = await cluster.metadata.getObject({ bucket, key: `slow/${attempt}`, versionId: '' });
-      const shardIndex = version.stripe!.shardNodeIds.indexOf(slowableNodeId);
-      if (shardIndex >= 0 && shardIndex < 6) key = `slow/${attempt}`;
-    }
-    expect(key).not.toBe('');
+    const key = await putUntilPlaced('slow', 2 * blockSizeBytes + 99, slowNodeHoldsDataShard);
     const proxy = cluster.storageNodes.find((h) => h.nodeId === slowableNodeId)!.proxy!;
     const degradedBefore = await metricValue('gateway_degraded_reads_total');
     proxy.delayMs = 10_000;
@@ -371,14 +382,7 @@ describe('slow storage node', () => {
   test('GetObject of many windows with a data-shard node answering 10 s late: read around once, then skipped, not waited for in every window', async () => {
     // 24 MiB + 5 bytes: 7 read windows of 4 MiB. Before the node was remembered as slow, every
     // window waited the hedge delay for it (a frozen AZ cost a 30 MB GET 4.5 s).
-    let key = '';
-    for (let attempt = 0; attempt < 20 && key === ''; attempt += 1) {
-      await put(`slow-windows/${attempt}`, randomBytes(24 * blockSizeBytes + 5));
-      const version = await cluster.metadata.getObject({ bucket, key: `slow-windows/${attempt}`, versionId: '' });
-      const shardIndex = version.stripe!.shardNodeIds.indexOf(slowableNodeId);
-      if (shardIndex >= 0 && shardIndex < 6) key = `slow-windows/${attempt}`;
-    }
-    expect(key).not.toBe('');
+    const key = await putUntilPlaced('slow-windows', 24 * blockSizeBytes + 5, slowNodeHoldsDataShard);
     const proxy = cluster.storageNodes.find((h) => h.nodeId === slowableNodeId)!.proxy!;
     proxy.delayMs = 10_000;
     try {
@@ -570,16 +574,10 @@ describe('slow storage node', () => {
     });
   });
 
-  test('a whole AZ silent during a GET of many windows: its shards are read around in the first windows only, replacements from the other AZs, bytes intact', async () => {
+  test('a whole AZ silent during a GET of many windows: bytes intact (also a range), its shards read around in the first windows only', async () => {
     // Written while every node answers, until az-c holds a data shard and the first parity shard
     // (6), which reading around the data shard would otherwise try first (and wait for again).
-    let key = '';
-    for (let attempt = 0; attempt < 20 && key === ''; attempt += 1) {
-      await put(`az-silent/read-many-windows-${attempt}`, randomBytes(24 * blockSizeBytes + 7));
-      const nodeIds = (await cluster.metadata.getObject({ bucket, key: `az-silent/read-many-windows-${attempt}`, versionId: '' })).stripe!.shardNodeIds;
-      if (azC.includes(nodeIds[6]!) && nodeIds.slice(0, 6).some((nodeId) => azC.includes(nodeId))) key = `az-silent/read-many-windows-${attempt}`;
-    }
-    expect(key).not.toBe('');
+    const key = await putUntilPlaced('az-silent/read-many-windows', 24 * blockSizeBytes + 7, (nodeIds) => azC.includes(nodeIds[6]!) && nodeIds.slice(0, 6).some((nodeId) => azC.includes(nodeId)));
     await whileZoneSilent(async () => {
       const hedgesBefore = await metricValue('gateway_read_hedges_total');
       expect(sha256(await get(key))).toBe(sha256(written.get(key)!));
