@@ -1,8 +1,8 @@
 /**
  * The HTTP (or, given a certificate, HTTPS) server around the express app: a bounded header
  * section, and an S3-shaped answer (400 RequestHeaderSectionTooLarge) instead of Node's bare 431
- * when it is exceeded. Malformed HTTP gets a plain 400 and the connection is closed; the process
- * stays up.
+ * when it is exceeded. Malformed HTTP gets a plain 400 and the connection is closed, after the
+ * answers to the complete requests that came before it on the connection; the process stays up.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -87,6 +87,11 @@ export interface RunningGatewayServer {
 /** How often a stopping server looks for connections that went idle. */
 const idleSweepIntervalMs = 100;
 
+/**
+ * Answers bytes Node's parser could not read as HTTP with a plain S3 400 and closes the
+ * connection. Call it only when no response is still to be written on the socket: the 400 must
+ * come after them, in request order.
+ */
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable) {
     socket.destroy();
@@ -112,10 +117,14 @@ export async function startGatewayServer(app: Express, options: GatewayServerOpt
     // A failed handshake (a plain-HTTP client, an untrusted certificate) costs only that connection.
     server.on('tlsClientError', (error: NodeJS.ErrnoException) => logger.debug('TLS handshake failed', { code: error.code, message: error.message }));
   }
-  // Requests in progress per connection, so that a stop can close every connection that has
-  // none: Node's closeIdleConnections() leaves a connection that has not sent a request yet.
-  // With TLS the requests' socket is the TLS socket, which 'secureConnection' announces.
-  const requestsInProgress = new Map<Socket, number>();
+  // Requests in progress per connection (those whose response has not closed), so that a stop
+  // can close every connection that has none (Node's closeIdleConnections() leaves a connection
+  // that has not sent a request yet), and so that a parse error after a request's last byte
+  // waits for that request's answer. With TLS the requests' socket is the TLS socket, which
+  // 'secureConnection' announces.
+  const requestsInProgress = new Map<Socket, Set<IncomingMessage>>();
+  // Connections whose parse error waits for the requests in progress to be answered.
+  const clientErrorsPending = new Map<Socket, NodeJS.ErrnoException>();
   // Every TCP connection, also those still in their TLS handshake (which no HTTP bookkeeping
   // knows): a stop cuts them after its grace period.
   const tcpConnections = new Set<Socket>();
@@ -124,15 +133,24 @@ export async function startGatewayServer(app: Express, options: GatewayServerOpt
     socket.once('close', () => tcpConnections.delete(socket));
   });
   server.on(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
-    requestsInProgress.set(socket, 0);
-    socket.once('close', () => requestsInProgress.delete(socket));
+    requestsInProgress.set(socket, new Set());
+    socket.once('close', () => {
+      requestsInProgress.delete(socket);
+      clientErrorsPending.delete(socket);
+    });
   });
   const trackRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const socket = request.socket;
-    requestsInProgress.set(socket, (requestsInProgress.get(socket) ?? 0) + 1);
+    const requests = requestsInProgress.get(socket) ?? new Set<IncomingMessage>();
+    requestsInProgress.set(socket, requests);
+    requests.add(request);
     response.once('close', () => {
-      const count = requestsInProgress.get(socket);
-      if (count !== undefined) requestsInProgress.set(socket, count - 1);
+      requests.delete(request);
+      const pendingError = clientErrorsPending.get(socket);
+      if (pendingError !== undefined && requests.size === 0) {
+        clientErrorsPending.delete(socket);
+        answerClientError(pendingError, socket);
+      }
     });
   };
   server.on('request', trackRequest);
@@ -143,10 +161,21 @@ export async function startGatewayServer(app: Express, options: GatewayServerOpt
     app(request, response);
   });
   const closeConnectionsWithoutRequests = (): void => {
-    for (const [socket, count] of requestsInProgress) if (count <= 0) socket.destroy();
+    for (const [socket, requests] of requestsInProgress) if (requests.size === 0) socket.destroy();
   };
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     logger.debug('client error', { code: error.code });
+    if (clientErrorsPending.has(socket)) return;
+    // Bytes after a complete request (a body longer than its Content-Length, a malformed
+    // pipelined request): that request is still answered, then the 400, then the connection
+    // closes. Answering at once would cut the request's own answer off, and a client would read
+    // the 400 as the answer to a write that was stored. A parse error inside a request's body
+    // (a malformed chunk) ends that request: the connection is answered and closed now.
+    const requests = requestsInProgress.get(socket);
+    if (requests !== undefined && requests.size > 0 && [...requests].every((request) => request.complete)) {
+      clientErrorsPending.set(socket, error);
+      return;
+    }
     answerClientError(error, socket);
   });
   await new Promise<void>((resolve, reject) => {

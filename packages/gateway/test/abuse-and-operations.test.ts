@@ -117,6 +117,44 @@ describe('broken clients', () => {
     await stillServes();
   });
 
+  /** Writes `data` in one piece on a new connection and returns every byte received until close. */
+  function exchange(data: string): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = connect(gateway.port, '127.0.0.1', () => socket.write(data));
+      let received = '';
+      socket.on('data', (part: Buffer) => (received += part.toString('latin1')));
+      socket.on('close', () => resolve(received));
+      socket.on('error', () => resolve(received));
+    });
+  }
+
+  /** The status codes of the responses in a raw exchange, in order. */
+  const statusLines = (received: string): number[] => [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+
+  test('a body longer than its Content-Length: the PUT gets its own answer first, then a 400 for the extra bytes', async () => {
+    // s3-tests' contentlength_mismatch_below: 'bar' sent as Content-Length: 2. The server reads
+    // 'ba' as the body and 'r' as the start of another request, which is not HTTP. Answering
+    // that 400 at once cut off the PUT's 200 while the object was stored: the client was told
+    // its write failed.
+    const received = await exchange(`${uploadHead('longer-than-declared', 2)}bar`);
+    expect(statusLines(received)).toEqual([200, 400]);
+    expect(received.indexOf('ETag')).toBeLessThan(received.indexOf('<Code>BadRequest</Code>'));
+    expect(gateway.backend.storedBytes(bucket, 'longer-than-declared')?.toString()).toBe('ba');
+    await stillServes();
+  });
+
+  test('a malformed request pipelined after a GET: the GET is answered whole, then the 400', async () => {
+    const body = Buffer.alloc(3 * 1024 * 1024, 7);
+    expect((await signedSend('PUT', `/${bucket}/pipelined`, body)).status).toBe(200);
+    const signed = signRequest(creds, { method: 'GET', path: `/${bucket}/pipelined`, headers: { host: `127.0.0.1:${gateway.port}` }, payloadHash: sha256Hex(Buffer.alloc(0)), date: new Date() });
+    const head = `GET ${signed.path} HTTP/1.1\r\n${Object.entries(signed.headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n`;
+    const received = await exchange(`${head}NOT HTTP AT ALL\r\n\r\n`);
+    expect(statusLines(received)).toEqual([200, 400]);
+    const getBody = received.slice(received.indexOf('\r\n\r\n') + 4, received.lastIndexOf('HTTP/1.1 400 '));
+    expect(sha256Hex(Buffer.from(getBody, 'latin1'))).toBe(sha256Hex(body));
+    await stillServes();
+  });
+
   test('malformed XML bodies are MalformedXML', async () => {
     const complete = await signedSend('POST', `/${bucket}/k`, Buffer.from('<CompleteMultipartUpload><Part>'), {}, [['uploadId', 'x']]);
     expect([complete.status, errorCode(complete)]).toEqual([400, 'MalformedXML']);
