@@ -112,6 +112,14 @@ describe('presigned URL (AWS example)', () => {
     expect(await authError(view('GET', url.replace('X-Amz-Expires=86400', 'X-Amz-Expires=604801'), { Host: 'h' }), clock)).toBe('AuthorizationQueryParametersError');
     expect(await authError(view('GET', url.replace(/&X-Amz-Date=[^&]+/, ''), { Host: 'h' }), clock)).toBe('AuthorizationQueryParametersError');
   });
+
+  test('a negative X-Amz-Expires (a URL presigned with a negative lifetime) is AuthorizationQueryParametersError, in S3\'s words', async () => {
+    const negative = view('GET', url.replace('X-Amz-Expires=86400', 'X-Amz-Expires=-1000'), { Host: 'h' });
+    await expect(authenticateRequest(negative, { credentials, region: 'us-east-1', clock: new ManualClock(exampleTimeMs) })).rejects.toMatchObject({
+      code: 'AuthorizationQueryParametersError',
+      message: 'X-Amz-Expires must be non-negative',
+    });
+  });
 });
 
 describe('aws-chunked with chunk signatures (AWS example: 64 KiB + 1 KiB of "a")', () => {

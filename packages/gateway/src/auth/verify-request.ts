@@ -214,6 +214,7 @@ function presignParameters(query: readonly QueryParameter[]): Map<string, string
 function checkPresignTime(amzDate: string, expiresText: string, options: AuthOptions): void {
   const requestMs = parseAmzDate(amzDate);
   if (requestMs === undefined) throw new S3Error('AuthorizationQueryParametersError', { message: "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"" });
+  if (/^-\d+$/.test(expiresText)) throw new S3Error('AuthorizationQueryParametersError', { message: 'X-Amz-Expires must be non-negative' });
   if (!/^\d+$/.test(expiresText)) throw new S3Error('AuthorizationQueryParametersError', { message: 'X-Amz-Expires should be a number' });
   const expiresSeconds = Number(expiresText);
   if (expiresSeconds > presignExpiresSecondsMax) {
