@@ -17,8 +17,8 @@
  */
 export type { HealerComponents, HealerStatus, HealRoundReport } from './healer';
 export { Healer, abortStaleUploads } from './healer';
-export { applyLifecycle, currentVersionExpired, dueAtMs, lifecycleDayMs, ruleMatches, versionsToRemove } from './lifecycle';
-export type { KeyVersion, LifecycleSubject, LifecycleSweepResult } from './lifecycle';
+export { applyLifecycle, currentVersionExpired, versionsToRemove } from './lifecycle';
+export type { KeyVersion, LifecycleSweepResult } from './lifecycle';
 export type { HealerOptions } from './healer-options';
 export { healerDefaults, validateHealerOptions } from './healer-options';
 export type { HealerMetrics } from './metrics';

@@ -7,42 +7,15 @@
  * the one judged expired (a write in between wins), a version is deleted by its id, an upload is
  * aborted like a client's abort, so data goes through the usual garbage collection.
  *
- * The rule evaluation (matching, due times) is pure; `applyLifecycle` is the sweep.
+ * The rule evaluation is pure (matching and due times in @tessera/rpc's lifecycle-rule.ts, shared
+ * with the gateway's `x-amz-expiration` header); `applyLifecycle` is the sweep.
  */
 import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
 import {
-  decodeStoredTags, lifecycleRuleFromWire, NoSuchBucketError, NoSuchUploadError, ObjectLockedError, PreconditionFailedError, tagsMetadataKey,
+  decodeStoredTags, dueAtMs, lifecycleRuleFromWire, NoSuchBucketError, NoSuchUploadError, ObjectLockedError, PreconditionFailedError, ruleMatches,
+  tagsMetadataKey,
 } from '@tessera/rpc';
-import type { LifecycleRule, MetadataClient } from '@tessera/rpc';
-
-/** S3's day: due times are rounded up to the next midnight UTC. */
-export const lifecycleDayMs = 86_400_000;
-
-/** What a rule's filter looks at. */
-export interface LifecycleSubject {
-  readonly key: string;
-  readonly sizeBytes: number;
-  readonly tags: readonly { readonly key: string; readonly value: string }[];
-}
-
-/** Whether an enabled rule's filter takes the object: prefix, every tag, and the size bounds. */
-export function ruleMatches(rule: LifecycleRule, subject: LifecycleSubject): boolean {
-  if (!rule.enabled || !subject.key.startsWith(rule.prefix)) return false;
-  if (!rule.tags.every((wanted) => subject.tags.some((tag) => tag.key === wanted.key && tag.value === wanted.value))) return false;
-  if (rule.objectSizeGreaterThanBytes !== undefined && !(subject.sizeBytes > rule.objectSizeGreaterThanBytes)) return false;
-  if (rule.objectSizeLessThanBytes !== undefined && !(subject.sizeBytes < rule.objectSizeLessThanBytes)) return false;
-  return true;
-}
-
-/**
- * When something that started at `startMs` is `days` days old. S3 adds the days and rounds up
- * to the next midnight UTC; a shorter day length (`--lifecycle-day-ms`, for tests and trials,
- * like RGW's debug interval) counts plainly.
- */
-export function dueAtMs(startMs: number, days: number, dayLengthMs: number): number {
-  const dueMs = startMs + days * dayLengthMs;
-  return dayLengthMs === lifecycleDayMs ? Math.ceil(dueMs / lifecycleDayMs) * lifecycleDayMs : dueMs;
-}
+import type { LifecycleRule, LifecycleSubject, MetadataClient } from '@tessera/rpc';
 
 /** Whether a current version created at `createdAtMs` has expired under the rule. */
 export function currentVersionExpired(rule: LifecycleRule, createdAtMs: number, nowMs: number, dayLengthMs: number): boolean {

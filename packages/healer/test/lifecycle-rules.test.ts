@@ -3,8 +3,9 @@
 // test day length), and which versions of a key go (NoncurrentDays counted from when the next
 // version was made, NewerNoncurrentVersions kept, a lone delete marker removed).
 // Method: the pure functions of src/lifecycle.ts on hand-made rules and versions.
+import { dueAtMs, lifecycleDayMs, ruleMatches } from '@tessera/rpc';
 import type { LifecycleRule } from '@tessera/rpc';
-import { currentVersionExpired, dueAtMs, lifecycleDayMs, ruleMatches, versionsToRemove } from '../src/lifecycle';
+import { currentVersionExpired, versionsToRemove } from '../src/lifecycle';
 import type { KeyVersion } from '../src/lifecycle';
 
 const rule = (fields: Partial<LifecycleRule>): LifecycleRule => ({ enabled: true, filterForm: 'prefix', prefix: '', tags: [], ...fields });

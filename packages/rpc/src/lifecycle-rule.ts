@@ -35,6 +35,57 @@ export interface LifecycleRule {
   readonly abortIncompleteUploadDays?: number;
 }
 
+/** S3's day: due times are rounded up to the next midnight UTC. */
+export const lifecycleDayMs = 86_400_000;
+
+/** What a rule's filter looks at. */
+export interface LifecycleSubject {
+  readonly key: string;
+  readonly sizeBytes: number;
+  readonly tags: readonly { readonly key: string; readonly value: string }[];
+}
+
+/** Whether an enabled rule's filter takes the object: prefix, every tag, and the size bounds. */
+export function ruleMatches(rule: LifecycleRule, subject: LifecycleSubject): boolean {
+  if (!rule.enabled || !subject.key.startsWith(rule.prefix)) return false;
+  if (!rule.tags.every((wanted) => subject.tags.some((tag) => tag.key === wanted.key && tag.value === wanted.value))) return false;
+  if (rule.objectSizeGreaterThanBytes !== undefined && !(subject.sizeBytes > rule.objectSizeGreaterThanBytes)) return false;
+  if (rule.objectSizeLessThanBytes !== undefined && !(subject.sizeBytes < rule.objectSizeLessThanBytes)) return false;
+  return true;
+}
+
+/**
+ * When something that started at `startMs` is `days` days old. S3 adds the days and rounds up
+ * to the next midnight UTC; a shorter day length (`--lifecycle-day-ms`, for tests and trials,
+ * like RGW's debug interval) counts plainly.
+ */
+export function dueAtMs(startMs: number, days: number, dayLengthMs: number): number {
+  const dueMs = startMs + days * dayLengthMs;
+  return dayLengthMs === lifecycleDayMs ? Math.ceil(dueMs / lifecycleDayMs) * lifecycleDayMs : dueMs;
+}
+
+/** When an object's current version expires under a bucket's rules, and by which rule. */
+export interface CurrentVersionExpiry {
+  readonly expiresAtMs: number;
+  readonly ruleId: string | undefined;
+}
+
+/**
+ * The earliest expiration of a current version created at `createdAtMs` among the enabled
+ * rules whose filter takes it (Expiration Days, counted in S3's days, or Date); undefined when no
+ * rule expires it. What S3 announces in `x-amz-expiration`.
+ */
+export function currentVersionExpiry(rules: readonly LifecycleRule[], subject: LifecycleSubject, createdAtMs: number): CurrentVersionExpiry | undefined {
+  let earliest: CurrentVersionExpiry | undefined;
+  for (const rule of rules) {
+    if (!ruleMatches(rule, subject)) continue;
+    const expiresAtMs =
+      rule.expirationDays !== undefined ? dueAtMs(createdAtMs, rule.expirationDays, lifecycleDayMs) : rule.expirationDateMs !== undefined ? rule.expirationDateMs : undefined;
+    if (expiresAtMs !== undefined && (earliest === undefined || expiresAtMs < earliest.expiresAtMs)) earliest = { expiresAtMs, ruleId: rule.id };
+  }
+  return earliest;
+}
+
 const filterForms: readonly LifecycleFilterForm[] = ['legacyPrefix', 'empty', 'prefix', 'tag', 'sizeGreaterThan', 'sizeLessThan', 'and'];
 
 /** On the wire (`metadata.proto` LifecycleRule) 0 means absent for days, counts and the date; sizes carry has_ flags. */

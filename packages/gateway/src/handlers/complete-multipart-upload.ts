@@ -18,6 +18,7 @@ import { serverSideEncryptionHeaders } from '../server-side-encryption';
 import type { HandlerContext } from '../handler-context';
 import { completeMultipartBodyBytesMax, parseCompleteMultipartUpload } from '../xml-requests';
 import { completeMultipartUploadXml } from '../xml-responses';
+import { lifecycleExpirationHeader } from './lifecycle-expiration';
 
 async function allParts(ctx: HandlerContext, bucket: string, key: string, uploadId: string): Promise<{ parts: Map<number, PartInfo>; checksum: MultipartChecksum | undefined }> {
   const parts = new Map<number, PartInfo>();
@@ -84,10 +85,11 @@ async function previousCompletion(ctx: HandlerContext, bucket: string, key: stri
   return same ? current : undefined;
 }
 
-function sendCompletion(ctx: HandlerContext, bucket: string, key: string, info: ObjectInfo): void {
+async function sendCompletion(ctx: HandlerContext, bucket: string, key: string, info: ObjectInfo): Promise<void> {
   const location = `/${bucket}/${encodeURIComponent(key)}`;
   sendXml(ctx, 200, completeMultipartUploadXml(location, bucket, key, info.etag, info.checksums, checksumTypeOf(info.checksums)), {
     ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+    ...(await lifecycleExpirationHeader(ctx, bucket, info)),
   });
 }
 
@@ -100,7 +102,7 @@ export async function handleCompleteMultipartUpload(ctx: HandlerContext, bucket:
   } catch (error) {
     const previous = error instanceof S3Error && error.code === 'NoSuchUpload' ? await previousCompletion(ctx, bucket, key, uploadId, requested) : undefined;
     if (previous === undefined) throw error;
-    sendCompletion(ctx, bucket, key, previous);
+    await sendCompletion(ctx, bucket, key, previous);
     return;
   }
   const { parts, checksum } = found;
@@ -110,5 +112,5 @@ export async function handleCompleteMultipartUpload(ctx: HandlerContext, bucket:
   const info = await callBackend({ bucket, key, uploadId }, () =>
     ctx.backend.completeMultipartUpload({ bucket, key, uploadId, parts: plan.selection, etag: plan.etag, checksums: plan.checksums, condition }),
   );
-  sendCompletion(ctx, bucket, key, info);
+  await sendCompletion(ctx, bucket, key, info);
 }

@@ -23,6 +23,7 @@ import { serverSideEncryptionHeaders } from '../server-side-encryption';
 import type { ServerSideEncryption } from '../server-side-encryption';
 import { encryptionForWrite } from './request-encryption';
 import { copyChecksumAlgorithms, copySourceVersionHeader, openSource } from './copy-source';
+import { lifecycleExpirationHeader } from './lifecycle-expiration';
 
 function metadataFor(ctx: HandlerContext, reader: ObjectReader, target: { bucket: string; key: string; ownership: NewObjectAcl }, source: CopySource, encryption: ServerSideEncryption | undefined): ObjectHeaders {
   const { bucket, key } = target;
@@ -72,5 +73,6 @@ export async function handleCopyObject(ctx: HandlerContext, bucket: string, key:
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
   sendXml(ctx, 200, copyObjectResultXml(info.etag, info.lastModifiedMs, info.checksums), {
     ...versionIdHeader(info.versionId), ...copySourceVersionHeader(reader), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+    ...(await lifecycleExpirationHeader(ctx, bucket, info)),
   });
 }

@@ -9,6 +9,7 @@ import { callBackend } from '../handler-context';
 import type { HandlerContext } from '../handler-context';
 import type { ObjectInfo } from '../backend';
 import { responseHeaders, selectRange, statusFor } from './object-read';
+import { lifecycleExpirationHeader } from './lifecycle-expiration';
 import { customerKeyOf } from './request-encryption';
 
 export async function handleGetObject(ctx: HandlerContext, bucket: string, key: string, partNumber: number | undefined, versionId: string | undefined): Promise<void> {
@@ -16,8 +17,10 @@ export async function handleGetObject(ctx: HandlerContext, bucket: string, key: 
   const info = reader.info;
   enforceReadConditions(conditionalHeadersOf((name) => ctx.header(name)), info);
   const range = selectRange(ctx, info, partNumber);
+  // Only the current version expires by an Expiration rule: a GET of a named version gets none.
+  const expiration = versionId === undefined ? await lifecycleExpirationHeader(ctx, bucket, info) : {};
   if (info.sizeBytes === 0) {
-    sendHead(ctx, info, range, partNumber);
+    sendHead(ctx, info, range, partNumber, expiration);
     ctx.res.end();
     return;
   }
@@ -36,14 +39,14 @@ export async function handleGetObject(ctx: HandlerContext, bucket: string, key: 
     // the reader finish, then send head and body in one write, without a stream pipeline.
     const rest = await callBackend({ bucket, key }, () => source.next());
     if (rest.done === true) {
-      sendHead(ctx, info, range, partNumber);
+      sendHead(ctx, info, range, partNumber, expiration);
       counter.inc(first.value.byteLength);
       ctx.res.end(Buffer.from(first.value.buffer, first.value.byteOffset, first.value.byteLength));
       return;
     }
     pulled.push(rest);
   }
-  sendHead(ctx, info, range, partNumber);
+  sendHead(ctx, info, range, partNumber, expiration);
   async function* counted(): AsyncIterable<Uint8Array> {
     try {
       for (const piece of pulled) {
@@ -92,7 +95,7 @@ function cutWhenClientStalls(ctx: HandlerContext, bucket: string, key: string): 
   ctx.res.once('close', () => clearInterval(timer));
 }
 
-function sendHead(ctx: HandlerContext, info: ObjectInfo, range: ReturnType<typeof selectRange>, partNumber: number | undefined): void {
+function sendHead(ctx: HandlerContext, info: ObjectInfo, range: ReturnType<typeof selectRange>, partNumber: number | undefined, expiration: Record<string, string>): void {
   ctx.res.status(statusFor(range));
-  for (const [name, value] of Object.entries(responseHeaders(ctx, info, range, partNumber))) ctx.res.setHeader(name, value);
+  for (const [name, value] of Object.entries({ ...responseHeaders(ctx, info, range, partNumber), ...expiration })) ctx.res.setHeader(name, value);
 }

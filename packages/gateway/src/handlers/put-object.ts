@@ -8,6 +8,7 @@ import { callBackend, requestBody, sendEmpty } from '../handler-context';
 import { objectAclForWrite } from '../bucket-access';
 import type { HandlerContext } from '../handler-context';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
+import { lifecycleExpirationHeader } from './lifecycle-expiration';
 import { encryptionForWrite } from './request-encryption';
 
 export async function handlePutObject(ctx: HandlerContext, bucket: string, key: string): Promise<void> {
@@ -24,5 +25,6 @@ export async function handlePutObject(ctx: HandlerContext, bucket: string, key: 
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
   sendEmpty(ctx, 200, {
     ETag: `"${info.etag}"`, ...checksumResponseHeaders(info.checksums), ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+    ...(await lifecycleExpirationHeader(ctx, bucket, info)),
   });
 }
