@@ -26,13 +26,31 @@ export function registerRpcError(name: string, factory: ErrorFactory): void {
 const nameKey = 'tessera-error-name';
 const fieldsKey = 'tessera-error-fields';
 
-/** Server side: the object to pass to a grpc-js callback or `call.destroy()`/`emit('error')`. */
+/**
+ * JSON whose every character is printable ASCII, as an ASCII gRPC metadata value must be
+ * (grpc-js throws on anything else): characters outside 0x20-0x7E are written as `\uXXXX`
+ * escapes (a character beyond the BMP as its two surrogates), which JSON.parse reads back
+ * exactly. Error fields carry object keys, which may be any Unicode.
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Server side: the object to pass to a grpc-js callback or `call.destroy()`/`emit('error')`.
+ * Never throws: it runs in the handlers' failure paths, where a throw is an unhandled rejection
+ * that ends the process.
+ */
 export function toGrpcError(err: unknown): Partial<grpc.StatusObject> & Error {
   if (err instanceof TesseraError) {
-    const metadata = new grpc.Metadata();
-    metadata.set(nameKey, err.name);
-    metadata.set(fieldsKey, JSON.stringify(err.fields()));
-    return Object.assign(new Error(err.message), { code: err.grpcCode, details: err.message, metadata });
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set(nameKey, err.name);
+      metadata.set(fieldsKey, asciiJson(err.fields()));
+      return Object.assign(new Error(err.message), { code: err.grpcCode, details: err.message, metadata });
+    } catch {
+      // Falls through to an INTERNAL status below, without the typed error's metadata.
+    }
   }
   const message = err instanceof Error ? err.message : String(err);
   return Object.assign(new Error(message), { code: grpc.status.INTERNAL, details: `internal error: ${message}` });

@@ -2,7 +2,7 @@
 // across gRPC as the same class with the same fields, gRPC code and S3 code. Method: each error
 // goes through toGrpcError (server side) and fromGrpcError (client side), as a real call does.
 import * as grpc from '@grpc/grpc-js';
-import { PreconditionFailedError, StorageNodeNotEmptyError, StorageNodeRemovedError, fromGrpcError, toGrpcError } from '../src/index';
+import { NoSuchKeyError, PreconditionFailedError, StorageNodeNotEmptyError, StorageNodeRemovedError, fromGrpcError, toGrpcError } from '../src/index';
 
 function roundTrip(error: Error): Error {
   const status = toGrpcError(error);
@@ -31,4 +31,16 @@ test('StorageNodeRemovedError tells the node how it gets back in', () => {
   expect(back).toBeInstanceOf(StorageNodeRemovedError);
   expect(back.nodeId).toBe('sn-4');
   expect(back.message).toMatch(/^storage node sn-4 was removed from the cluster \(tessera node remove\); .*tessera node add sn-4 --zone <zone> --address <host:port>$/);
+});
+
+test('fields with any Unicode (an object key is one) cross as ASCII metadata and come back exactly', () => {
+  // grpc-js refuses a non-ASCII metadata value by throwing; thrown while answering a NoSuchKey
+  // for a key such as "®-", it took the metadata node down (s3-tests' unicode key cases).
+  for (const key of ['®-', 'é/ü', 'emoji 😀', 'control \u0001 and del \u007f', 'quote " backslash \\ tab \t', '日本語のキー']) {
+    const status = toGrpcError(new NoSuchKeyError('b', key, `no such key: b/${key}`, 'null'));
+    for (const [, values] of Object.entries(status.metadata?.getMap() ?? {})) expect(String(values)).toMatch(/^[\x20-\x7e]*$/);
+    const back = roundTrip(new NoSuchKeyError('b', key, `no such key: b/${key}`, 'null')) as NoSuchKeyError;
+    expect(back).toBeInstanceOf(NoSuchKeyError);
+    expect([back.bucket, back.key, back.deleteMarkerVersionId]).toEqual(['b', key, 'null']);
+  }
 });

@@ -5,6 +5,7 @@
  * over the key, DeleteObjects by version id, ListObjectVersions with paging, Suspended's null
  * version, multipart completion creating a version, and a bucket that empties only when every
  * version is gone, with the deleted versions' stripes queued for garbage collection.
+ * A missing key with non-ASCII characters is an ordinary 404 (the metadata service once crashed on it).
  * Method: the in-process cluster fixture (3 metadata nodes, 9 storage nodes, the real gateway)
  * driven by @aws-sdk/client-s3.
  */
@@ -174,4 +175,26 @@ test('Suspended: writes replace the null version; versions from before stay; a m
   // Deleting the null marker by id brings v1 back as the current version.
   await cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k', VersionId: 'null' }));
   expect(await getBody(bucket, 'k')).toEqual({ sha: sha256(Buffer.from('v1')), versionId: v1.VersionId });
+});
+
+test('missing keys with non-ASCII characters are 404 NoSuchKey (a delete marker too), and the metadata service stays up', async () => {
+  // The metadata service's NoSuchKey carries the key in gRPC metadata, which must be ASCII:
+  // such a key once made the answer throw, which took the metadata node down.
+  const bucket = 'unicode-missing';
+  await cluster.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await cluster.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  for (const key of ['®-', 'é/ü', 'emoji 😀', '日本語']) {
+    // A HEAD error has no body: the SDK names it NotFound.
+    const head = await s3ErrorOf(cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+    expect([head.$metadata.httpStatusCode, head.name]).toEqual([404, 'NotFound']);
+    const get = await s3ErrorOf(cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+    expect([get.$metadata.httpStatusCode, get.name]).toEqual([404, 'NoSuchKey']);
+    await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
+    const marker = await cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    expect(marker.DeleteMarker).toBe(true);
+    const behindMarker = await s3ErrorOf(cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+    expect([behindMarker.$metadata.httpStatusCode, behindMarker.name]).toEqual([404, 'NoSuchKey']);
+  }
+  await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'after', Body: 'still serving' }));
+  expect(await (await cluster.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'after' }))).Body?.transformToString()).toBe('still serving');
 });
