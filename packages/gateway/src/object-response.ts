@@ -51,6 +51,16 @@ export function versionIdHeader(versionId: string | undefined): Record<string, s
 }
 
 /**
+ * x-amz-version-id on the answer to a write that made a version (PutObject, CopyObject,
+ * CompleteMultipartUpload, POST Object): the new version's id when versioning is Enabled; none
+ * for the null version a Suspended bucket's write makes, as S3 answers (s3-tests
+ * versioning_bucket_*_return_version_id). Reads, tagging and deletes name the null version.
+ */
+export function writtenVersionIdHeader(versionId: string | undefined): Record<string, string> {
+  return versionId === 'null' ? {} : versionIdHeader(versionId);
+}
+
+/**
  * If-None-Match and If-Match on writes (S3 conditional writes): `*` or ETags (quoted or not,
  * comma-separated), as RFC 7232 reads them and s3-tests expects; an empty value is no condition.
  */

@@ -8,7 +8,7 @@
 import type { MultipartChecksum, ObjectInfo, PartInfo } from '../backend';
 import { checksumAlgorithms, checksumHeaderName, checksumTypeOf, unquoteEtag } from '../checksums';
 import type { ChecksumValues } from '../checksums';
-import { versionIdHeader, writeConditionOf } from '../object-response';
+import { writtenVersionIdHeader, writeConditionOf } from '../object-response';
 import { defaultChecksumTypeOf, planCompletion } from '../multipart';
 import type { RequestedPart } from '../multipart';
 import { partNumberMax } from '../parse-s3-request';
@@ -88,7 +88,7 @@ async function previousCompletion(ctx: HandlerContext, bucket: string, key: stri
 async function sendCompletion(ctx: HandlerContext, bucket: string, key: string, info: ObjectInfo): Promise<void> {
   const location = `/${bucket}/${encodeURIComponent(key)}`;
   sendXml(ctx, 200, completeMultipartUploadXml(location, bucket, key, info.etag, info.checksums, checksumTypeOf(info.checksums)), {
-    ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+    ...writtenVersionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
     ...(await lifecycleExpirationHeader(ctx, bucket, info)),
   });
 }

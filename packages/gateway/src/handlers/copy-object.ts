@@ -11,7 +11,7 @@ import { extractObjectHeaders } from '../object-headers';
 import type { ObjectHeaders } from '../object-headers';
 import { parseTaggingHeader } from '../object-tags';
 import type { Tag } from '../object-tags';
-import { refuseUnsupportedWriteHeaders, versionIdHeader, writeConditionOf } from '../object-response';
+import { refuseUnsupportedWriteHeaders, writtenVersionIdHeader, writeConditionOf } from '../object-response';
 import { S3Error } from '../s3-errors';
 import type { CopySource } from '../s3-operation';
 import { callBackend, sendXml } from '../handler-context';
@@ -72,7 +72,7 @@ export async function handleCopyObject(ctx: HandlerContext, bucket: string, key:
   const body = copyBody(reader, undefined, copyChecksumAlgorithms(ctx, reader));
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
   sendXml(ctx, 200, copyObjectResultXml(info.etag, info.lastModifiedMs, info.checksums), {
-    ...versionIdHeader(info.versionId), ...copySourceVersionHeader(reader), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+    ...writtenVersionIdHeader(info.versionId), ...copySourceVersionHeader(reader), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
     ...(await lifecycleExpirationHeader(ctx, bucket, info)),
   });
 }

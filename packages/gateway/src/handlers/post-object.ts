@@ -26,7 +26,7 @@ import type { HandlerContext } from '../handler-context';
 import { FormDataReader, formDataBoundaryOf } from '../form-data';
 import type { FormPartHead } from '../form-data';
 import { extractObjectHeaders } from '../object-headers';
-import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader } from '../object-response';
+import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, writtenVersionIdHeader } from '../object-response';
 import { serverSideEncryptionHeaders } from '../server-side-encryption';
 import { encryptionForWrite } from './request-encryption';
 import { validateKey } from '../parse-s3-request';
@@ -141,7 +141,7 @@ export async function handlePostObject(
   const encodedKey = uriEncode(key, true);
   const location = request.virtualHostBucket === undefined ? `http://${host}/${uriEncode(bucket, false)}/${encodedKey}` : `http://${host}/${encodedKey}`;
   const responseHeaders = {
-    ETag: etag, Location: location, ...checksumResponseHeaders(info.checksums), ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+    ETag: etag, Location: location, ...checksumResponseHeaders(info.checksums), ...writtenVersionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
   };
   const redirect = redirectTarget(texts.get('success_action_redirect') ?? texts.get('redirect'));
   if (redirect !== undefined) {

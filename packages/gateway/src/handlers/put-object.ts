@@ -3,7 +3,7 @@
  */
 import { lockOf, parseObjectLockHeaders } from '../object-lock';
 import { extractObjectHeaders } from '../object-headers';
-import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, versionIdHeader, writeConditionOf } from '../object-response';
+import { checksumResponseHeaders, refuseUnsupportedWriteHeaders, writtenVersionIdHeader, writeConditionOf } from '../object-response';
 import { callBackend, requestBody, sendEmpty } from '../handler-context';
 import { objectAclForWrite } from '../bucket-access';
 import type { HandlerContext } from '../handler-context';
@@ -24,7 +24,7 @@ export async function handlePutObject(ctx: HandlerContext, bucket: string, key: 
   const body = requestBody(ctx, ctx.options.limits.putObjectSizeBytesMax);
   const info = await callBackend({ bucket, key }, () => ctx.backend.putObject({ bucket, key, headers, body, condition }));
   sendEmpty(ctx, 200, {
-    ETag: `"${info.etag}"`, ...checksumResponseHeaders(info.checksums), ...versionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
+    ETag: `"${info.etag}"`, ...checksumResponseHeaders(info.checksums), ...writtenVersionIdHeader(info.versionId), ...serverSideEncryptionHeaders(info.headers.serverSideEncryption),
     ...(await lifecycleExpirationHeader(ctx, bucket, info)),
   });
 }
