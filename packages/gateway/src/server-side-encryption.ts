@@ -151,6 +151,14 @@ export function requestedCustomerKey(header: HeaderLookup, which: CustomerKeyHea
 export function requestedServerSideEncryption(header: HeaderLookup): ServerSideEncryption | undefined {
   const value = header('x-amz-server-side-encryption');
   const kmsParameter = ['x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-server-side-encryption-context'].find((name) => header(name) !== undefined);
+  // SSE-C with any other method is a conflict S3 answers first, whatever that method is.
+  const customerKey = requestedCustomerKey(header, 'object');
+  if (customerKey !== undefined && value !== undefined) {
+    throw new S3Error('InvalidArgument', {
+      message: 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
+      fields: { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: value },
+    });
+  }
   if (value === 'aws:kms' || value === 'aws:kms:dsse') {
     throw new S3Error('NotImplemented', { message: 'Server-side encryption with KMS keys (SSE-KMS) is not implemented by Tessera; use x-amz-server-side-encryption: AES256.' });
   }
@@ -160,16 +168,7 @@ export function requestedServerSideEncryption(header: HeaderLookup): ServerSideE
       fields: { ArgumentName: kmsParameter, ArgumentValue: header(kmsParameter) ?? '' },
     });
   }
-  const customerKey = requestedCustomerKey(header, 'object');
-  if (customerKey !== undefined) {
-    if (value !== undefined) {
-      throw new S3Error('InvalidArgument', {
-        message: 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
-        fields: { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: value },
-      });
-    }
-    return { algorithm: sseAlgorithm, customerKey };
-  }
+  if (customerKey !== undefined) return { algorithm: sseAlgorithm, customerKey };
   if (value === undefined) return undefined;
   if (value !== sseAlgorithm) {
     throw new S3Error('InvalidArgument', {

@@ -172,6 +172,28 @@ test('what Tessera does not do is refused, never ignored', async () => {
     Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] },
   })))).toEqual([501, 'NotImplemented']);
   await expect(gateway.backend.headObject(bucket, 'refused')).rejects.toThrow();
+  // SSE-C with another method is a conflict, answered before what Tessera does not implement.
+  const customerKey = randomBytes(32);
+  expect(await errorOf(put({
+    'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+    'x-amz-server-side-encryption-customer-key': customerKey.toString('base64'),
+    'x-amz-server-side-encryption-customer-key-md5': createHash('md5').update(customerKey).digest('base64'),
+    'x-amz-server-side-encryption': 'aws:kms',
+  }))).toEqual([400, 'InvalidArgument']);
+});
+
+test('GET and HEAD with x-amz-server-side-encryption are InvalidArgument, as in S3 (decryption is never asked for)', async () => {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'read-with-header', Body: 'secret', ServerSideEncryption: 'AES256' }));
+  const withHeader = <T extends GetObjectCommand | HeadObjectCommand>(command: T): T => {
+    command.middlewareStack.add((next) => async (args) => {
+      (args.request as { headers: Record<string, string> }).headers['x-amz-server-side-encryption'] = 'AES256';
+      return next(args);
+    }, { step: 'build' });
+    return command;
+  };
+  expect(await errorOf(client.send(withHeader(new GetObjectCommand({ Bucket: bucket, Key: 'read-with-header' }))))).toEqual([400, 'InvalidArgument']);
+  expect((await s3ErrorOf(client.send(withHeader(new HeadObjectCommand({ Bucket: bucket, Key: 'read-with-header' }))))).$metadata.httpStatusCode).toBe(400);
+  expect((await getBytes('read-with-header')).bytes).toEqual(new Uint8Array(Buffer.from('secret')));
 });
 
 test('cipher arithmetic: counters carry across bytes, keystreams resume mid-block, chunked decryption equals one-shot', async () => {

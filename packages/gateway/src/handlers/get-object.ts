@@ -10,10 +10,10 @@ import type { HandlerContext } from '../handler-context';
 import type { ObjectInfo } from '../backend';
 import { responseHeaders, selectRange, statusFor } from './object-read';
 import { lifecycleExpirationHeader } from './lifecycle-expiration';
-import { customerKeyOf } from './request-encryption';
+import { readerCustomerKeyOf } from './request-encryption';
 
 export async function handleGetObject(ctx: HandlerContext, bucket: string, key: string, partNumber: number | undefined, versionId: string | undefined): Promise<void> {
-  const reader = await callBackend({ bucket, key }, () => ctx.backend.openObject(bucket, key, versionId, { customerKey: customerKeyOf(ctx, 'object') }));
+  const reader = await callBackend({ bucket, key }, () => ctx.backend.openObject(bucket, key, versionId, { customerKey: readerCustomerKeyOf(ctx) }));
   const info = reader.info;
   enforceReadConditions(conditionalHeadersOf((name) => ctx.header(name)), info);
   const range = selectRange(ctx, info, partNumber);

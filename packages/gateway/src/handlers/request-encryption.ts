@@ -29,6 +29,20 @@ export function customerKeyOf(ctx: HandlerContext, which: CustomerKeyHeaders): C
   return customerKey;
 }
 
+/**
+ * The SSE-C key a GetObject or HeadObject presents. S3 refuses `x-amz-server-side-encryption` on
+ * them (an SSE-S3 or SSE-KMS object is decrypted without being asked): 400 InvalidArgument.
+ */
+export function readerCustomerKeyOf(ctx: HandlerContext): CustomerKey | undefined {
+  if (ctx.header('x-amz-server-side-encryption') !== undefined) {
+    throw new S3Error('InvalidArgument', {
+      message: 'x-amz-server-side-encryption header is not supported for this operation.',
+      fields: { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: ctx.header('x-amz-server-side-encryption') ?? '' },
+    });
+  }
+  return customerKeyOf(ctx, 'object');
+}
+
 /** As S3 does, SSE-C over plain HTTP is refused; a client on a loopback address is let through (`tessera start`). */
 function requireSecureTransport(ctx: HandlerContext): void {
   const socket = ctx.req.socket as Partial<TLSSocket>;
