@@ -16,7 +16,7 @@ import type { Tag } from './object-tags';
 import { S3Error } from './s3-errors';
 import type { LifecycleRule } from '@tessera/rpc';
 import type { DefaultRetention, ObjectOwnership, PublicAccessBlock } from './backend';
-import { parseLockMode, parseRetainUntil } from './object-lock';
+import { parseRetainUntil } from './object-lock';
 import type { LockMode } from './object-lock';
 
 /** 10,000 parts of ~150 bytes each fit well within this. */
@@ -401,7 +401,11 @@ export function parseRetention(body: Buffer, nowMs: number): { mode: LockMode; r
   const untilValue = child(node, 'RetainUntilDate');
   if (modeValue === undefined && untilValue === undefined) return null;
   if (modeValue === undefined || untilValue === undefined) throw malformed('Retention needs both Mode and RetainUntilDate');
-  return { mode: parseLockMode(asText(modeValue, 'Mode').trim(), 'Mode'), retainUntilMs: parseRetainUntil(asText(untilValue, 'RetainUntilDate').trim(), nowMs, 'RetainUntilDate') };
+  // In the document a Mode other than GOVERNANCE or COMPLIANCE is MalformedXML, as S3 answers
+  // (the x-amz-object-lock-mode header's is InvalidArgument).
+  const mode = asText(modeValue, 'Mode').trim();
+  if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') throw malformed('Mode must be GOVERNANCE or COMPLIANCE');
+  return { mode, retainUntilMs: parseRetainUntil(asText(untilValue, 'RetainUntilDate').trim(), nowMs, 'RetainUntilDate') };
 }
 
 /** PutObjectLegalHold: Status ON or OFF. */
