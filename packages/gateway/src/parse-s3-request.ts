@@ -179,7 +179,8 @@ function listV2Params(query: QueryView): ListObjectsV2Params {
     prefix: query.get('prefix') ?? '',
     delimiter: nonEmpty(query.get('delimiter')),
     maxKeys: parseMaxCount(query, 'max-keys'),
-    continuationToken: nonEmpty(query.get('continuation-token')),
+    // Present but empty is no position, yet echoed back as given (s3-tests listv2_continuationtoken_empty).
+    continuationToken: query.get('continuation-token'),
     startAfter: nonEmpty(query.get('start-after')),
     fetchOwner: query.get('fetch-owner') === 'true',
     encodingType: parseEncodingType(query),

@@ -154,6 +154,15 @@ describe('encoding-type=url', () => {
     expect(result['StartAfter']).toBe('enc%0A');
     expect(result['Contents']).toMatchObject({ Key: 'enc%0A/x%20y' });
   });
+
+  test('v2 with an empty continuation-token lists from the start and echoes it empty', async () => {
+    const response = await signedSend('GET', `/${bucket}`, { query: [['list-type', '2'], ['continuation-token', ''], ['prefix', 'enc\n']] });
+    expect(response.status).toBe(200);
+    const xml = response.body.toString('utf8');
+    expect(xml).toMatch(/<ContinuationToken><\/ContinuationToken>|<ContinuationToken\/>/);
+    const sdk = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: '', Prefix: 'enc\n' }));
+    expect([sdk.ContinuationToken, sdk.KeyCount, sdk.IsTruncated]).toEqual(['', 1, false]);
+  });
 });
 
 test('an unsatisfiable Range names the range and the size in the InvalidRange body', async () => {

@@ -11,7 +11,7 @@ import { listObjectsV2Xml } from '../xml-responses';
 import { decodeContinuationToken, encodeContinuationToken, positionAfter } from './continuation-token';
 
 export async function handleListObjectsV2(ctx: HandlerContext, bucket: string, params: ListObjectsV2Params): Promise<void> {
-  const position = params.continuationToken === undefined ? undefined : decodeContinuationToken(params.continuationToken);
+  const position = params.continuationToken === undefined || params.continuationToken === '' ? undefined : decodeContinuationToken(params.continuationToken);
   const startAfter = position?.startAfter ?? params.startAfter;
   const skipPrefix = position === undefined ? markerCommonPrefix(params.startAfter, params.prefix, params.delimiter) : position.skipPrefix;
   const page = await callBackend({ bucket }, () =>
