@@ -40,11 +40,11 @@ export function planCompletion(
 ): CompletionPlan {
   const checksumAlgorithm = checksum?.algorithm;
   if (requested.length === 0) throw new S3Error('MalformedXML', { message: 'You must specify at least one part.' });
+  // The whole list's order first: a list naming a part twice (a client that kept a stale ETag
+  // beside the new one) is InvalidPartOrder, whichever of the two is stale.
+  if (requested.some((part, index) => index > 0 && part.partNumber <= (requested[index - 1]?.partNumber ?? 0))) throw new S3Error('InvalidPartOrder');
   const chosen: PartInfo[] = [];
-  let previousPartNumber = 0;
   for (const part of requested) {
-    if (part.partNumber <= previousPartNumber) throw new S3Error('InvalidPartOrder');
-    previousPartNumber = part.partNumber;
     const info = uploaded.get(part.partNumber);
     if (info === undefined || info.etag !== unquoteEtag(part.etag)) {
       throw new S3Error('InvalidPart', { fields: { PartNumber: String(part.partNumber), ETag: part.etag } });

@@ -156,6 +156,9 @@ describe('CompleteMultipartUpload rules', () => {
   test('order, unknown parts, wrong ETags and small middle parts are refused', () => {
     expect(codeOf(() => planCompletion([req(2), req(1)], uploaded, undefined))).toBe('InvalidPartOrder');
     expect(codeOf(() => planCompletion([req(1), req(1)], uploaded, undefined))).toBe('InvalidPartOrder');
+    // A part named twice with a stale ETag first: the order is judged before any ETag.
+    expect(codeOf(() => planCompletion([{ ...req(1), etag: '"stale"' }, req(1)], uploaded, undefined))).toBe('InvalidPartOrder');
+    expect(codeOf(() => planCompletion([req(1), { ...req(2), etag: '"stale"' }, req(2)], uploaded, undefined))).toBe('InvalidPartOrder');
     expect(codeOf(() => planCompletion([req(1), req(4)], uploaded, undefined))).toBe('InvalidPart');
     expect(codeOf(() => planCompletion([{ ...req(1), etag: '"0"' }], uploaded, undefined))).toBe('InvalidPart');
     expect(codeOf(() => planCompletion([req(5), { partNumber: 6, etag: 'x', checksums: {} }], new Map([[5, part(5, 10)], [6, { ...part(6, 10), etag: 'x' }]]), undefined))).toBe('EntityTooSmall');
