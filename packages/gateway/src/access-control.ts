@@ -19,7 +19,8 @@
  * The canned ACLs `private`, `bucket-owner-full-control` and `bucket-owner-read` name only the
  * object's and the bucket's owners. Anything wider (public-read, authenticated-read, group
  * grantees) is refused with NotImplemented, never stored or ignored: a client must not believe
- * something is public when it is not. E-mail grantees are UnresolvableGrantByEmailAddress:
+ * something is public when it is not (AccessDenied instead, S3's answer, when the bucket's public
+ * access block has BlockPublicAcls: app.ts translates PublicAclNotImplementedError). E-mail grantees are UnresolvableGrantByEmailAddress:
  * access keys have no e-mail address.
  */
 import type { BucketGrant, ObjectOwnership } from './backend';
@@ -44,6 +45,22 @@ const knownCannedAcls: ReadonlySet<string> = new Set([
   'log-delivery-write',
 ]);
 
+/**
+ * A public or group ACL (public-read, authenticated-read, an AllUsers grant, ...), which Tessera
+ * does not store. NotImplemented, unless the bucket's public access block has BlockPublicAcls:
+ * then S3's own refusal, AccessDenied (publicAclRefusal).
+ */
+export class PublicAclNotImplementedError extends S3Error {
+  constructor(message: string) {
+    super('NotImplemented', { message });
+  }
+}
+
+/** The refusal of a public ACL for a bucket with this BlockPublicAcls setting. */
+export function publicAclRefusal(error: PublicAclNotImplementedError, blockPublicAcls: boolean): S3Error {
+  return blockPublicAcls ? new S3Error('AccessDenied', { message: 'Access Denied: the bucket\'s public access block (BlockPublicAcls) refuses public ACLs.' }) : error;
+}
+
 /** The request headers that set an ACL: `x-amz-acl` and the explicit `x-amz-grant-*` grants. */
 export function hasAclHeaders(headerNames: readonly string[]): boolean {
   return headerNames.some((name) => name === 'x-amz-acl' || name.startsWith('x-amz-grant-'));
@@ -60,7 +77,7 @@ export function refuseUnsupportedCannedAcl(header: (name: string) => string | un
   const value = cannedAcl.trim();
   if (!knownCannedAcls.has(value)) throw new S3Error('InvalidArgument', { message: 'Invalid canned ACL.', fields: { ArgumentName: 'x-amz-acl', ArgumentValue: value } });
   if (!ownerOnlyCannedAcls.has(value)) {
-    throw new S3Error('NotImplemented', { message: `The canned ACL ${value} is not implemented by Tessera: only the owner has access (use private).` });
+    throw new PublicAclNotImplementedError(`The canned ACL ${value} is not implemented by Tessera: only the owner has access (use private).`);
   }
 }
 
@@ -135,7 +152,7 @@ function checkedGrant(grant: StatedGrant): AclGrant {
     throw new S3Error('UnresolvableGrantByEmailAddress', { message: `No access key has the e-mail address ${grant.granteeEmail} (${source}): grant access keys by their id.` });
   }
   if (grant.granteeUri !== undefined) {
-    throw new S3Error('NotImplemented', { message: `ACL grants to groups (${grant.granteeUri}, ${source}) are not implemented by Tessera: grant access keys by their id.` });
+    throw new PublicAclNotImplementedError(`ACL grants to groups (${grant.granteeUri}, ${source}) are not implemented by Tessera: grant access keys by their id.`);
   }
   throw new S3Error('MalformedACLError', { message: `The grantee of ${source} names no ID.` });
 }

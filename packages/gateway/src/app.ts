@@ -20,6 +20,7 @@ import { callBackend } from './handler-context';
 import { applyCorsHeaders, handleCorsPreflight } from './handlers/bucket-cors';
 import { handlePostObject } from './handlers/post-object';
 import type { S3Operation } from './s3-operation';
+import { PublicAclNotImplementedError, publicAclRefusal } from './access-control';
 import { dispatchS3Operation } from './dispatch';
 import { createS3ErrorBoundary } from './error-boundary';
 import { validateGatewayLimits } from './limits';
@@ -165,7 +166,15 @@ async function serveS3(req: Request, res: Response, options: GatewayOptions, com
   if (expectedOwner !== undefined && 'bucket' in op && op.bucket !== undefined) await checkExpectedOwner(ctx, op.bucket, expectedOwner.trim());
   const expectedSourceOwner = header('x-amz-source-expected-bucket-owner');
   if (expectedSourceOwner !== undefined && 'source' in op) await checkExpectedOwner(ctx, op.source.bucket, expectedSourceOwner.trim());
-  await dispatchS3Operation(ctx, op);
+  try {
+    await dispatchS3Operation(ctx, op);
+  } catch (error) {
+    if (error instanceof PublicAclNotImplementedError && 'bucket' in op && op.bucket !== undefined && op.kind !== 'CreateBucket') {
+      const blockPublicAcls = (await ctx.bucketCache.infoOf(op.bucket).catch(() => undefined))?.publicAccessBlock?.blockPublicAcls === true;
+      throw publicAclRefusal(error, blockPublicAcls);
+    }
+    throw error;
+  }
 }
 
 export function createGatewayApp(options: GatewayOptions, givenComponents: GatewayComponents): Express {

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import {
   CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, DeleteObjectsCommand, DeletePublicAccessBlockCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand,
-  GetObjectCommand, GetObjectTaggingCommand, GetPublicAccessBlockCommand, HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand,
+  GetObjectCommand, GetObjectTaggingCommand, GetPublicAccessBlockCommand, HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketAclCommand, PutBucketPolicyCommand, PutObjectCommand,
   PutObjectTaggingCommand, PutPublicAccessBlockCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { s3ErrorOf, s3StatusAndName } from './support/s3-error-of';
@@ -172,6 +172,12 @@ test('a public access block blocks public policies and restricts what a public p
   });
   expect(await s3StatusAndName(owner.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicPolicy })))).toEqual([403, 'AccessDenied']);
   expect(await s3StatusAndName(owner.send(new GetBucketPolicyCommand({ Bucket: bucket })))).toEqual([404, 'NoSuchBucketPolicy']);
+  // BlockPublicAcls: public ACLs get S3's AccessDenied (without the block, NotImplemented).
+  for (const acl of ['public-read', 'public-read-write', 'authenticated-read'] as const) {
+    expect(await s3StatusAndName(owner.send(new PutBucketAclCommand({ Bucket: bucket, ACL: acl })))).toEqual([403, 'AccessDenied']);
+    expect(await s3StatusAndName(owner.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl-blocked', Body: 'x', ACL: acl })))).toEqual([403, 'AccessDenied']);
+  }
+  expect(await s3StatusAndName(owner.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl-blocked', Body: 'x', GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })))).toEqual([403, 'AccessDenied']);
   // Public policies allowed, public buckets still restricted: the Allow reaches no other key.
   await owner.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { ...block, BlockPublicPolicy: false } }));
   await owner.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicPolicy }));
@@ -179,6 +185,7 @@ test('a public access block blocks public policies and restricts what a public p
   expect(await getSha(owner, 'public/a.txt')).toBe(sha256(publicBody));
   await owner.send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
   expect(await s3StatusAndName(owner.send(new GetPublicAccessBlockCommand({ Bucket: bucket })))).toEqual([404, 'NoSuchPublicAccessBlockConfiguration']);
+  expect(await s3StatusAndName(owner.send(new PutObjectCommand({ Bucket: bucket, Key: 'acl-blocked', Body: 'x', ACL: 'public-read' })))).toEqual([501, 'NotImplemented']);
   expect(await getSha(stranger, 'public/a.txt')).toBe(sha256(publicBody));
   await owner.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
 });
