@@ -69,9 +69,26 @@ export function sendS3Error(res: Response, method: string, error: S3Error, close
   res.end(body);
 }
 
+/**
+ * Whether a failure is the client going away (its connection closed before the answer was
+ * complete: a GET it stopped reading, an upload it abandoned) rather than an internal error.
+ */
+export function isClientDisconnect(error: unknown, connectionClosed: boolean): boolean {
+  // Node's own errors, read by shape (they may come from another realm than this module's Error).
+  if (!connectionClosed || typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE' || message === 'aborted';
+}
+
 export function createS3ErrorBoundary(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const context = requestContextOf(res);
+    if (isClientDisconnect(error, res.destroyed || req.socket.destroyed)) {
+      // Nobody is left to answer; an operator sees it, but not as a server fault.
+      logger.info('client disconnected before the answer was complete', { requestId: context.requestId, method: req.method, error });
+      res.destroy();
+      return;
+    }
     sendS3Error(res, req.method, toS3Error(error, logger, context.requestId), !req.complete);
   };
 }

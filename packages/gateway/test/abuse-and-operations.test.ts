@@ -290,3 +290,39 @@ describe('health and metrics', () => {
     expect(text).toContain('gateway_quorum_failures_total');
   });
 });
+
+describe('a client that goes away', () => {
+  test('a GET the client stops reading is logged as a disconnect, not as an internal error', async () => {
+    const entries: { level: string; message: string }[] = [];
+    const recording = {
+      debug: (message: string): void => void entries.push({ level: 'debug', message }),
+      info: (message: string): void => void entries.push({ level: 'info', message }),
+      warn: (message: string): void => void entries.push({ level: 'warn', message }),
+      error: (message: string): void => void entries.push({ level: 'error', message }),
+      child() {
+        return recording;
+      },
+    };
+    const own = await startTestGateway({ logger: recording });
+    try {
+      const send = (method: string, path: string, body: Buffer = Buffer.alloc(0)): Promise<RawResponse> => {
+        const signed = signRequest(creds, { method, path, headers: { host: `127.0.0.1:${own.port}` }, payloadHash: sha256Hex(body), date: new Date() });
+        return sendRaw(own.port, method, signed.path, signed.headers, body);
+      };
+      expect((await send('PUT', '/gone')).status).toBe(200);
+      expect((await send('PUT', '/gone/big', Buffer.alloc(48 * 1024 * 1024, 3))).status).toBe(200);
+      const signed = signRequest(creds, { method: 'GET', path: '/gone/big', headers: { host: `127.0.0.1:${own.port}` }, payloadHash: sha256Hex(Buffer.alloc(0)), date: new Date() });
+      await new Promise<void>((resolve) => {
+        const socket = connect(own.port, '127.0.0.1', () => {
+          socket.write(`GET ${signed.path} HTTP/1.1\r\n${Object.entries(signed.headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n`);
+        });
+        socket.once('data', () => socket.destroy());
+        socket.on('close', () => resolve());
+      });
+      await waitFor(() => entries.some((entry) => entry.message === 'client disconnected before the answer was complete'));
+      expect(entries.filter((entry) => entry.level === 'error')).toEqual([]);
+    } finally {
+      await own.stop();
+    }
+  });
+});

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { silentLogger, systemClock } from '@tessera/common';
-import type { Clock } from '@tessera/common';
+import type { Clock, Logger } from '@tessera/common';
 import { createGatewayApp } from '../../src/app';
 import { StaticCredentialStore } from '../../src/auth/credential-store';
 import type { GatewayOptions } from '../../src/handler-context';
@@ -57,7 +57,7 @@ export function testGatewayOptions(overrides: Partial<GatewayOptions> = {}): Gat
 /**
  * `moreKeys`: access keys besides the root test key (e.g. non-root principals for access tests).
  */
-export async function startTestGateway(options: { clock?: Clock; gateway?: Partial<GatewayOptions>; moreKeys?: ConstructorParameters<typeof StaticCredentialStore>[0]; tls?: TlsCredentials } = {}): Promise<TestGateway> {
+export async function startTestGateway(options: { clock?: Clock; gateway?: Partial<GatewayOptions>; moreKeys?: ConstructorParameters<typeof StaticCredentialStore>[0]; tls?: TlsCredentials; logger?: Logger } = {}): Promise<TestGateway> {
   const clock = options.clock ?? systemClock;
   const registry = new Registry();
   const metrics = createGatewayMetrics(registry);
@@ -66,7 +66,7 @@ export async function startTestGateway(options: { clock?: Clock; gateway?: Parti
     backend,
     credentials: new StaticCredentialStore([{ accessKeyId: testAccessKeyId, secretAccessKey: testSecretAccessKey }, ...(options.moreKeys ?? [])]),
     clock,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     metrics,
     // The cluster gateway reads its master key from the metadata service; here it lives in memory.
     encryptionKeys: {
