@@ -20,8 +20,8 @@
  * object's and the bucket's owners. Anything wider (public-read, authenticated-read, group
  * grantees) is refused with NotImplemented, never stored or ignored: a client must not believe
  * something is public when it is not (AccessDenied instead, S3's answer, when the bucket's public
- * access block has BlockPublicAcls: app.ts translates PublicAclNotImplementedError). E-mail grantees are UnresolvableGrantByEmailAddress:
- * access keys have no e-mail address.
+ * access block has BlockPublicAcls: app.ts translates PublicAclNotImplementedError). E-mail
+ * grantees are UnresolvableGrantByEmailAddress: access keys have no e-mail address.
  */
 import type { BucketGrant, ObjectOwnership } from './backend';
 import { S3Error } from './s3-errors';
