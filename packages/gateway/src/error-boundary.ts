@@ -3,6 +3,7 @@
  * catalogue status; anything else is a bug or an internal failure and becomes InternalError 500,
  * logged with its cause, so no stack trace or internal message ever reaches a client.
  */
+import type { Socket } from 'node:net';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '@tessera/common';
 import { S3Error } from './s3-errors';
@@ -83,7 +84,8 @@ export function isClientDisconnect(error: unknown, connectionClosed: boolean): b
 export function createS3ErrorBoundary(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const context = requestContextOf(res);
-    if (isClientDisconnect(error, res.destroyed || req.socket.destroyed)) {
+    // A request whose connection is gone may have no socket any more (Node detaches it).
+    if (isClientDisconnect(error, res.destroyed || (req.socket as Socket | null) === null || req.socket.destroyed)) {
       // Nobody is left to answer; an operator sees it, but not as a server fault.
       logger.info('client disconnected before the answer was complete', { requestId: context.requestId, method: req.method, error });
       res.destroy();
