@@ -110,6 +110,13 @@ function startOperationalServer(host: string, port: number, registry: Registry, 
   });
 }
 
+/**
+ * How long a node read around at a hedge counts as slow (StorageNodePool's slowReadAvoidanceMs):
+ * longer than a GET's few windows, shorter than the keepalive pings take to declare a frozen
+ * node's connection dead (about 4 s), after which it is unreachable anyway.
+ */
+export const gatewaySlowReadAvoidanceMs = 3_000;
+
 export async function startGateway(config: GatewayProcessConfig, components: GatewayProcessComponents): Promise<RunningGateway> {
   const { clock, logger } = components;
   const registry = components.registry ?? new Registry();
@@ -125,9 +132,7 @@ export async function startGateway(config: GatewayProcessConfig, components: Gat
     // Bridges until placement learns the node is suspect: the leader marks it 15 s after its
     // last heartbeat (sent every 2 s), then the node list is re-read within nodeListTtlMs (5 s).
     writeAvoidanceMs: 30_000,
-    // Longer than a GET's few windows, shorter than the keepalive pings take to declare a frozen
-    // node's connection dead (about 4 s), after which it is unreachable anyway.
-    slowReadAvoidanceMs: 3_000,
+    slowReadAvoidanceMs: gatewaySlowReadAvoidanceMs,
   });
   const backend = new ClusterS3Backend({ dataPath: config.dataPath }, { metadata, pool, clock, logger, metrics });
   const app = createGatewayApp(
