@@ -12,16 +12,15 @@
  */
 import type { ObjectVersion__Output } from '@tessera/proto/generated/tessera/metadata/v1/ObjectVersion';
 import {
-  decodeStoredTags, dueAtMs, lifecycleRuleFromWire, NoSuchBucketError, NoSuchUploadError, ObjectLockedError, PreconditionFailedError, ruleMatches,
+  decodeStoredTags, dueAtMs, expirationDueAtMs, lifecycleRuleFromWire, NoSuchBucketError, NoSuchUploadError, ObjectLockedError, PreconditionFailedError, ruleMatches,
   tagsMetadataKey,
 } from '@tessera/rpc';
 import type { LifecycleRule, LifecycleSubject, MetadataClient } from '@tessera/rpc';
 
 /** Whether a current version created at `createdAtMs` has expired under the rule. */
 export function currentVersionExpired(rule: LifecycleRule, createdAtMs: number, nowMs: number, dayLengthMs: number): boolean {
-  if (rule.expirationDays !== undefined) return nowMs >= dueAtMs(createdAtMs, rule.expirationDays, dayLengthMs);
-  if (rule.expirationDateMs !== undefined) return nowMs >= rule.expirationDateMs;
-  return false;
+  const dueMs = expirationDueAtMs(rule, createdAtMs, dayLengthMs);
+  return dueMs !== undefined && nowMs >= dueMs;
 }
 
 /** One version of a key as the sweep sees it (ListObjectVersions, newest first). */

@@ -13,7 +13,7 @@ export { accessKeyIdPatternSource, accessKeyPairProblem, generateAccessKeyPair }
 export type { CorsRule } from './cors-rule';
 export { corsRuleFromWire, corsRuleToWire } from './cors-rule';
 export type { CurrentVersionExpiry, LifecycleFilterForm, LifecycleRule, LifecycleSubject } from './lifecycle-rule';
-export { currentVersionExpiry, dueAtMs, lifecycleDayMs, lifecycleRuleFromWire, lifecycleRuleToWire, ruleMatches } from './lifecycle-rule';
+export { currentVersionExpiry, dueAtMs, expirationDueAtMs, lifecycleDayMs, lifecycleRuleFromWire, lifecycleRuleToWire, ruleMatches } from './lifecycle-rule';
 export type { StoredTag } from './stored-tags';
 export { decodeStoredTags, encodeStoredTags, tagsMetadataKey } from './stored-tags';
 export { completedUploadIdMetadataKey } from './completed-upload-key';

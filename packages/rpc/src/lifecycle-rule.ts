@@ -64,6 +64,15 @@ export function dueAtMs(startMs: number, days: number, dayLengthMs: number): num
   return dayLengthMs === lifecycleDayMs ? Math.ceil(dueMs / lifecycleDayMs) * lifecycleDayMs : dueMs;
 }
 
+/**
+ * When a rule's Expiration takes a current version created at `createdAtMs`: its Days counted
+ * with `dueAtMs`, or its Date; undefined for a rule without either.
+ */
+export function expirationDueAtMs(rule: LifecycleRule, createdAtMs: number, dayLengthMs: number): number | undefined {
+  if (rule.expirationDays !== undefined) return dueAtMs(createdAtMs, rule.expirationDays, dayLengthMs);
+  return rule.expirationDateMs;
+}
+
 /** When an object's current version expires under a bucket's rules, and by which rule. */
 export interface CurrentVersionExpiry {
   readonly expiresAtMs: number;
@@ -79,8 +88,7 @@ export function currentVersionExpiry(rules: readonly LifecycleRule[], subject: L
   let earliest: CurrentVersionExpiry | undefined;
   for (const rule of rules) {
     if (!ruleMatches(rule, subject)) continue;
-    const expiresAtMs =
-      rule.expirationDays !== undefined ? dueAtMs(createdAtMs, rule.expirationDays, lifecycleDayMs) : rule.expirationDateMs !== undefined ? rule.expirationDateMs : undefined;
+    const expiresAtMs = expirationDueAtMs(rule, createdAtMs, lifecycleDayMs);
     if (expiresAtMs !== undefined && (earliest === undefined || expiresAtMs < earliest.expiresAtMs)) earliest = { expiresAtMs, ruleId: rule.id };
   }
   return earliest;
