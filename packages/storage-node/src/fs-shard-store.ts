@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, openSync, statSync } from 'node:fs';
+import { closeSync, fsync, openSync, rmdirSync, statSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { blockChecksumAlgorithm } from '@tessera/checksum';
@@ -114,6 +114,8 @@ export class FsShardStore implements Startable, ShardWriterHost {
   private diskSample: { readonly atMs: number; readonly diskTotalBytes: number; readonly diskFreeBytes: number; readonly usedBytes: number } | undefined;
   /** Fan-out directories known to exist (`aa` and `aa/bb`; at most 65 792), to skip mkdir calls per commit. */
   private readonly knownFanOutDirs = new Set<string>();
+  /** Commits under way per leaf fan-out directory (`aa/bb`): a delete leaves such a directory in place. */
+  private readonly commitsInLeaf = new Map<string, number>();
   private started = false;
 
   constructor(readonly options: FsShardStoreOptions) {
@@ -188,7 +190,10 @@ export class FsShardStore implements Startable, ShardWriterHost {
     for (const level1 of (await fs.readdir(root)).filter(isFanOutDirName)) {
       for (const level2 of (await fs.readdir(path.join(root, level1))).filter(isFanOutDirName)) {
         const dir = path.join(root, level1, level2);
-        for (const name of await fs.readdir(dir)) {
+        const names = await fs.readdir(dir);
+        // Left empty by a node version that kept them, or by a crash between unlink and rmdir.
+        if (names.length === 0) removeDirIfEmpty(dir);
+        for (const name of names) {
           if (parseShardFileName(name) === undefined) continue;
           const stat = await fs.stat(path.join(dir, name));
           storedBytes += stat.size;
@@ -251,6 +256,18 @@ export class FsShardStore implements Startable, ShardWriterHost {
 
   async commitFile(tmpPath: string, shardId: StorageShardId, storedSizeBytes: number): Promise<void> {
     const target = shardFilePath(this.options.dataDir, shardId);
+    const leaf = shardFanOutDir(shardId);
+    this.commitsInLeaf.set(leaf, (this.commitsInLeaf.get(leaf) ?? 0) + 1);
+    try {
+      await this.commitFileInLeaf(tmpPath, shardId, storedSizeBytes, target);
+    } finally {
+      const remaining = (this.commitsInLeaf.get(leaf) ?? 1) - 1;
+      if (remaining === 0) this.commitsInLeaf.delete(leaf);
+      else this.commitsInLeaf.set(leaf, remaining);
+    }
+  }
+
+  private async commitFileInLeaf(tmpPath: string, shardId: StorageShardId, storedSizeBytes: number, target: string): Promise<void> {
     await this.withKeyLock(shardKey(shardId), async () => {
       try {
         await this.ensureFanOutDir(shardId);
@@ -369,12 +386,28 @@ export class FsShardStore implements Startable, ShardWriterHost {
         await fsyncDir(path.dirname(target));
         this.committedBytes -= sizeBytes;
         this.shardCount -= 1;
+        this.removeLeafIfEmpty(shardId);
         return true;
       } catch (err) {
         if (errnoOf(err) === 'ENOENT') return false;
         throw toStorageError(err, `delete shard ${key}`);
       }
     });
+  }
+
+  /**
+   * Removes the shard's leaf fan-out directory (`aa/bb`) once its last shard is gone, so the
+   * tree holds directories for the shards a node has, not for every shard it ever had (65 536
+   * leaves of 4 KiB each on ext4, 256 MiB a node, after enough writes). Not while a commit into
+   * it is under way; the check and the rmdir are one synchronous step, so no commit can start
+   * between them, and a commit after it finds the directory unknown and creates it again. The
+   * first-level directories (256) stay. Not fsync'd: a directory that comes back after a crash
+   * is empty and harmless (start() removes it).
+   */
+  private removeLeafIfEmpty(shardId: StorageShardId): void {
+    const leaf = shardFanOutDir(shardId);
+    if (this.commitsInLeaf.has(leaf)) return;
+    if (removeDirIfEmpty(path.join(this.options.dataDir, shardsDirName, leaf))) this.knownFanOutDirs.delete(leaf);
   }
 
   /**
@@ -515,6 +548,22 @@ async function readdirSorted(dir: string): Promise<string[]> {
  */
 function fileSizeOrUndefined(filePath: string): number | undefined {
   return statSync(filePath, { throwIfNoEntry: false })?.size;
+}
+
+/**
+ * rmdir when `dir` is empty: true when removed, false otherwise (it still has entries, mostly:
+ * ENOTEMPTY). Best effort: tidying never fails the delete or the start that asked for it, and a
+ * disk that refuses this refuses the next write too, which reports it. Synchronous (like the
+ * stat above): a few microseconds, and the caller relies on no other step of the store running
+ * between its check and this call.
+ */
+function removeDirIfEmpty(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** fsync of a directory makes a rename, create or unlink in it durable. */

@@ -11,7 +11,8 @@ import { type StorageShardId, validateShardId } from '@tessera/rpc';
  *
  * `aa/bb` are the low 16 bits of xxh3-64(shard key) in hex: 65 536 leaf directories, so a
  * node with 100 M shards still has ~1 500 entries per directory. Hashing the key (rather than
- * using its prefix) spreads ids that share a prefix (ULIDs, timestamps).
+ * using its prefix) spreads ids that share a prefix (ULIDs, timestamps). A leaf exists only
+ * while it holds a shard (FsShardStore removes it with its last one).
  */
 export const shardsDirName = 'shards';
 export const tmpDirName = 'tmp';

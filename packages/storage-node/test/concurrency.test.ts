@@ -2,14 +2,17 @@
 // beyond its limit, and a client that vanishes mid-write leaves nothing behind. Method: a real
 // node; 24 writers and readers at once on shared and distinct shards; raw gRPC calls that are
 // cancelled or go silent part-way through a write; then tmp/ must be empty and no shard visible.
+import * as fs from 'node:fs/promises';
 import * as http2 from 'node:http2';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { blockChecksum } from '@tessera/checksum';
 import { loadProto } from '@tessera/proto';
 import type { ProtoGrpcType } from '@tessera/proto/generated/storage_node';
 import type { StorageNodeClient as RawClient } from '@tessera/proto/generated/tessera/storage/v1/StorageNode';
 import { ShardNotFoundError, ShardStreamIdleError, StorageNodeBusyError, StorageNodeClient, fromGrpcError, storageNodeServiceDefinition } from '@tessera/rpc';
-import { type NodeFixture, chunksOf, expectRejects, listFiles, randomShardBytes, shardIdOf, startNodeFixture, waitFor } from './helpers';
+import { shardFilePath } from '../src/index';
+import { type NodeFixture, chunksOf, expectRejects, listFiles, randomShardBytes, shardIdOf, shardIdsInOneLeaf, startNodeFixture, waitFor } from './helpers';
 
 const blockSizeBytes = 32 * 1024;
 
@@ -49,6 +52,40 @@ describe('many concurrent writers and readers', () => {
     expect(same.some((b) => b.equals(winner))).toBe(true);
     const info = await fixture.client.getNodeInfo();
     expect(info.shardCount).toBe(25);
+    expect(await listFiles(`${fixture.dataDir}/tmp`)).toEqual([]);
+  });
+});
+
+describe('writes and deletes racing in one leaf fan-out directory', () => {
+  let fixture: NodeFixture;
+  beforeAll(async () => {
+    fixture = await startNodeFixture();
+  });
+  afterAll(async () => {
+    await fixture.close();
+  });
+
+  it('a delete that empties the leaf never fails a commit into it; the leaf goes with its last shard', async () => {
+    // Each round writes half of six shards that share one leaf while deleting the other half,
+    // so the leaf keeps emptying (and being removed) while renames into it are under way.
+    const ids = shardIdsInOneLeaf('race-', 6);
+    const leafDir = path.dirname(shardFilePath(fixture.dataDir, ids[0]!));
+    const present = new Map<number, Buffer>();
+    for (let round = 0; round < 16; round += 1) {
+      const writes = ids.map((_, i) => i).filter((i) => (i + round) % 2 === 0);
+      const deletes = [...present.keys()].filter((i) => !writes.includes(i));
+      const bodies = new Map(writes.map((i) => [i, randomShardBytes(20_000 + round * 100 + i, round * 10 + i)]));
+      await Promise.all([
+        ...writes.map((i) => fixture.client.writeShard({ shardId: ids[i]!, blockSizeBytes, source: { kind: 'bytes', chunks: chunksOf(bodies.get(i)!, 7_000) } })),
+        ...deletes.map(async (i) => expect(await fixture.client.deleteShard(ids[i]!)).toBe(true)),
+      ]);
+      for (const i of deletes) present.delete(i);
+      for (const [i, bytes] of bodies) present.set(i, bytes);
+      for (const [i, bytes] of present) expect((await fixture.client.readShardToBuffer(ids[i]!)).equals(bytes)).toBe(true);
+    }
+    for (const i of present.keys()) expect(await fixture.client.deleteShard(ids[i]!)).toBe(true);
+    await expect(fs.stat(leafDir)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await fixture.client.getNodeInfo()).shardCount).toBe(0);
     expect(await listFiles(`${fixture.dataDir}/tmp`)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SeededRandom } from '@tessera/common';
 import { StorageNodeClient, type StorageShardId } from '@tessera/rpc';
-import { type StorageNodeOptions, StorageNodeServer } from '../src/index';
+import { type StorageNodeOptions, StorageNodeServer, shardFilePath } from '../src/index';
 
 export interface NodeFixture {
   readonly node: StorageNodeServer;
@@ -49,6 +49,18 @@ export async function* chunksOf(bytes: Buffer, chunkSizeBytes: number): AsyncGen
 
 export function shardIdOf(objectVersionId: string, shardIndex = 0): StorageShardId {
   return { objectVersionId, shardIndex };
+}
+
+/** `count` shard ids (`<prefix><n>`, index 0) whose files share one leaf fan-out directory. */
+export function shardIdsInOneLeaf(prefix: string, count: number): StorageShardId[] {
+  const byLeaf = new Map<string, StorageShardId[]>();
+  for (let n = 0; ; n += 1) {
+    const shardId = shardIdOf(`${prefix}${n}`);
+    const leaf = path.dirname(shardFilePath('', shardId));
+    const ids = [...(byLeaf.get(leaf) ?? []), shardId];
+    if (ids.length === count) return ids;
+    byLeaf.set(leaf, ids);
+  }
 }
 
 /** All files under `dir`, recursively, relative paths. */

@@ -6,9 +6,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { blockChecksum } from '@tessera/checksum';
-import { ShardNotFoundError } from '@tessera/rpc';
+import { ShardNotFoundError, type StorageShardId } from '@tessera/rpc';
 import { shardFilePath, storedSizeBytesOf } from '../src/index';
-import { type NodeFixture, chunksOf, expectRejects, listFiles, randomShardBytes, shardIdOf, startNodeFixture } from './helpers';
+import { type NodeFixture, chunksOf, expectRejects, listFiles, makeTempDir, randomShardBytes, shardIdOf, shardIdsInOneLeaf, startNodeFixture } from './helpers';
 
 const blockSizeBytes = 64 * 1024;
 let fixture: NodeFixture;
@@ -195,6 +195,47 @@ describe('stat, list, delete, node info', () => {
     await fixture.client.writeShard({ shardId: first, blockSizeBytes, source: { kind: 'bytes', chunks: chunksOf(again, 200) } });
     expect((await fixture.client.readShardToBuffer(first)).equals(again)).toBe(true);
     expect((await fs.stat(shardFilePath(fixture.dataDir, first))).isFile()).toBe(true);
+  });
+
+  it('removes a leaf fan-out directory with its last shard, and writes there again later', async () => {
+    const [first, second] = shardIdsInOneLeaf('leaf-', 2) as [StorageShardId, StorageShardId];
+    for (const [i, shardId] of [first, second].entries()) {
+      await fixture.client.writeShard({ shardId, blockSizeBytes, source: { kind: 'bytes', chunks: chunksOf(randomShardBytes(500, 20 + i), 500) } });
+    }
+    const leafDir = path.dirname(shardFilePath(fixture.dataDir, first));
+    expect(await fixture.client.deleteShard(first)).toBe(true);
+    expect(await fs.readdir(leafDir)).toHaveLength(1);
+    expect(await fixture.client.deleteShard(second)).toBe(true);
+    await expect(fs.stat(leafDir)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await fs.stat(path.dirname(leafDir))).isDirectory()).toBe(true);
+    // The node knew the leaf existed; it must not rely on that now.
+    const again = randomShardBytes(300, 22);
+    await fixture.client.writeShard({ shardId: second, blockSizeBytes, source: { kind: 'bytes', chunks: chunksOf(again, 300) } });
+    expect((await fixture.client.readShardToBuffer(second)).equals(again)).toBe(true);
+  });
+
+  it('removes empty leaf directories at start (left by an older node version or a crash), keeping every shard', async () => {
+    const dataDir = await makeTempDir();
+    try {
+      const shardId = shardIdOf('kept-at-start', 0);
+      const bytes = randomShardBytes(1_000, 30);
+      const first = await startNodeFixture({ dataDir });
+      await first.client.writeShard({ shardId, blockSizeBytes, source: { kind: 'bytes', chunks: chunksOf(bytes, 1_000) } });
+      await first.close();
+      const keptLeaf = path.relative(path.join(dataDir, 'shards'), path.dirname(shardFilePath(dataDir, shardId)));
+      const emptyLeaves = ['00/00', '00/01', 'ff/ff'].filter((leaf) => leaf !== keptLeaf);
+      for (const leaf of emptyLeaves) await fs.mkdir(path.join(dataDir, 'shards', leaf), { recursive: true });
+      const second = await startNodeFixture({ dataDir });
+      try {
+        for (const leaf of emptyLeaves) await expect(fs.stat(path.join(dataDir, 'shards', leaf))).rejects.toMatchObject({ code: 'ENOENT' });
+        expect((await second.client.readShardToBuffer(shardId)).equals(bytes)).toBe(true);
+        expect((await second.client.getNodeInfo()).shardCount).toBe(1);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('node info reports identity, capacity and usage; nothing is left in tmp/', async () => {
