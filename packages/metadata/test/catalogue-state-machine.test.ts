@@ -11,6 +11,7 @@ import type { ApplyResult } from '../src/catalogue-state-machine';
 import { CatalogueStateMachine, multipartEtag } from '../src/catalogue-state-machine';
 import type { Command, StampedCommand } from '../src/commands';
 import { systemMetadataBytesMax, validateBucketName } from '../src/validation';
+import * as keys from '../src/keys';
 import type { TempCatalogue } from './helpers';
 import { applyEncoded, applyOk, md5a, md5b, openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
 
@@ -324,6 +325,19 @@ describe('request-id dedup', () => {
     expect(await cat.machine.listQueue(10)).toEqual([]); // nothing was overwritten
     expect(await ok({ type: 'expireRequests', beforeMs: 5_001 })).toEqual({ expiredCount: 2 });
     await fails(stamped(createBucket('dedup'), 'req-1'), BucketAlreadyExistsError);
+  });
+
+  test('a write answers (and remembers) without the inline bytes; reads return them', async () => {
+    await ok(createBucket('answers'));
+    const body = 'y'.repeat(60_000);
+    const put = stamped(putInline('answers', 'small', body, 'v-1'), 'req-inline');
+    const first = await apply(put);
+    const retry = await apply(put);
+    expect(retry).toEqual(first);
+    expect(first).toMatchObject({ ok: true, value: { key: 'small', sizeBytes: 60_000, layout: { kind: 'inline', data: Buffer.alloc(0) } } });
+    const remembered = await cat.machine.db.get(keys.requestByIdKey('req-inline'));
+    expect(remembered?.length).toBeLessThan(2_000);
+    expect((await cat.machine.getObject('answers', 'small')).layout).toEqual({ kind: 'inline', data: Buffer.from(body) });
   });
 
   test('a refused request is not remembered (the retry runs again)', async () => {
