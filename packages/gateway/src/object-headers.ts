@@ -47,6 +47,9 @@ export function extractUserMetadata(headerNames: readonly string[], header: Head
     if (!name.startsWith('x-amz-meta-')) continue;
     const shortName = name.slice('x-amz-meta-'.length);
     const value = header(name) ?? '';
+    // The maps that carry metadata (here, in protobuf and in the catalogue) are plain objects,
+    // where this one name is the prototype: it would be dropped without a word.
+    if (shortName === '__proto__') throw new S3Error('InvalidArgument', { message: 'The metadata name x-amz-meta-__proto__ is not supported by Tessera.', fields: { ArgumentName: name } });
     user[shortName] = value;
     // Header strings hold one character per wire byte (latin1), so the wire size is their length:
     // a UTF-8 value counts its bytes once, not the UTF-8 encoding of their latin1 reading.

@@ -122,6 +122,13 @@ describe('object headers', () => {
     expect(Object.keys(extractUserMetadata(Object.keys(utf8), lookup(utf8)))).toEqual(['k']);
   });
 
+  test('user metadata named like the catalogue encoding\'s markers is kept; __proto__ is refused, not dropped', () => {
+    const markers = { 'x-amz-meta-$b64': 'aGk=', 'x-amz-meta-$esc': 'e' };
+    expect(extractUserMetadata(Object.keys(markers), lookup(markers))).toEqual({ $b64: 'aGk=', $esc: 'e' });
+    const proto = { 'x-amz-meta-__proto__': 'p' };
+    expect(codeOf(() => extractUserMetadata(Object.keys(proto), lookup(proto)))).toBe('InvalidArgument');
+  });
+
   test('system headers are kept; aws-chunked is not a stored content encoding', () => {
     const headers = { 'content-type': 'text/plain', 'content-encoding': 'gzip,aws-chunked', 'cache-control': 'no-cache', expires: 'Thu, 01 Jan 2030 00:00:00 GMT' };
     const extracted = extractObjectHeaders(Object.keys(headers), lookup(headers));

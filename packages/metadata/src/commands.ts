@@ -1,6 +1,7 @@
 import { assertNever } from '@tessera/common';
 import type { NodeState } from '@tessera/placement';
 import { InvalidArgumentError, accessKeyPairProblem } from '@tessera/rpc';
+import { jsonWithBase64Buffers, parseJsonWithBase64Buffers } from './catalogue-db';
 import { aclPermissions, isAclPermission } from './model';
 import type { AclGrantRecord, BucketGrantRecord, CorsRuleRecord, ObjectOwnership, PublicAccessBlockRecord, DeleteCondition, LifecycleRuleRecord, ObjectLockRecord, ShardChange, StripeOwner, StripeRecord, StringMap, TagRecord, WriteCondition } from './model';
 import {
@@ -196,11 +197,7 @@ const formatJson = 1;
 
 export function encodeCommand(command: Command, request?: RequestStamp): Uint8Array {
   const stamped: StampedCommand = request === undefined ? command : { ...command, request };
-  const json = JSON.stringify(stamped, (_key, value: unknown) => {
-    if (isSerializedBuffer(value)) return { $b64: Buffer.from(value.data).toString('base64') };
-    return value;
-  });
-  const body = Buffer.from(json, 'utf8');
+  const body = Buffer.from(jsonWithBase64Buffers(stamped), 'utf8');
   // Not from Node's shared 8 KiB pool: the entry stays in the Raft log until the next snapshot,
   // and would keep alive the whole pool slab it was cut from.
   const out = Buffer.allocUnsafeSlow(body.length + 1);
@@ -212,17 +209,7 @@ export function encodeCommand(command: Command, request?: RequestStamp): Uint8Ar
 export function decodeCommand(bytes: Uint8Array): StampedCommand {
   if (bytes[0] !== formatJson) throw new InvalidArgumentError(`unknown command format ${bytes[0] ?? 'none'}`);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1).toString('utf8');
-  return JSON.parse(text, (_key, value: unknown) => {
-    if (typeof value === 'object' && value !== null && typeof (value as { $b64?: unknown }).$b64 === 'string') {
-      return Buffer.from((value as { $b64: string }).$b64, 'base64');
-    }
-    return value;
-  }) as StampedCommand;
-}
-
-/** JSON.stringify turns a Buffer into `{ type: 'Buffer', data: [...] }` before the replacer sees it. */
-function isSerializedBuffer(value: unknown): value is { type: 'Buffer'; data: number[] } {
-  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data);
+  return parseJsonWithBase64Buffers(text) as StampedCommand;
 }
 
 const nodeStates: readonly NodeState[] = ['up', 'suspect', 'down', 'draining'];

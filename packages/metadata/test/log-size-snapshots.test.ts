@@ -9,7 +9,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeCommand } from '../src/commands';
+import { decodeJson, encodeJson } from '../src/catalogue-db';
+import { decodeCommand, encodeCommand } from '../src/commands';
+import type { StampedCommand } from '../src/commands';
 import type { RunningMetadataNode } from '../src/metadata-node';
 import { MetadataClient, reservePorts, startInProcessNode, testNodeOptions, waitForLeader } from './cluster-helpers';
 
@@ -69,4 +71,34 @@ test('a node snapshots once its log holds snapshotEveryLogBytes, long before sna
 test('a command is encoded into memory of its own, not a slice of the shared Buffer pool that the log would keep alive', () => {
   const encoded = encodeCommand({ type: 'createBucket', bucket: 'b', owner: 'alice', createdAtMs: 1 });
   expect(encoded.buffer.byteLength).toBe(encoded.length);
+});
+
+test('Buffers anywhere in a command or record are written as {"$b64": …} and read back as Buffers', () => {
+  const inlineData = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256));
+  const command: StampedCommand = {
+    type: 'commitVersion', writeId: undefined, bucket: 'b', key: 'k', versionId: 'v', sizeBytes: inlineData.length, etag: 'e', checksums: {},
+    contentType: '', systemMetadata: {}, userMetadata: {}, storageClass: 'STANDARD', createdAtMs: 1, stripe: undefined, inlineData,
+    request: { requestId: 'r', requestedAtMs: 2 },
+  };
+  const encoded = Buffer.from(encodeCommand(command, command.request));
+  // The log's format: one format byte, then JSON; `writeId: undefined` is left out.
+  expect(encoded.subarray(1, 82).toString('utf8')).toBe('{"type":"commitVersion","bucket":"b","key":"k","versionId":"v","sizeBytes":70000,');
+  expect(encoded.toString('utf8')).toContain(`"inlineData":{"$b64":"${inlineData.toString('base64')}"}`);
+  expect(decodeCommand(encoded)).toEqual({ ...command, writeId: undefined });
+  const record = { layout: { kind: 'multipart', parts: [{ inlineData: Buffer.from('ab') }, { inlineData: undefined, stripe: null }] }, list: [Buffer.from('c'), 1, 'x'] };
+  expect(encodeJson(record).toString('utf8')).toBe('{"layout":{"kind":"multipart","parts":[{"inlineData":{"$b64":"YWI="}},{"stripe":null}]},"list":[{"$b64":"Yw=="},1,"x"]}');
+  expect(decodeJson(encodeJson(record))).toEqual({ layout: { kind: 'multipart', parts: [{ inlineData: Buffer.from('ab') }, { stripe: null }] }, list: [Buffer.from('c'), 1, 'x'] });
+});
+
+test('maps with keys named like the markers or "__proto__" (user metadata can have them) come back as they were', () => {
+  const userMetadataCases = [{ $b64: 'aGk=' }, { $esc: 'x', other: 'y' }, { $b64: 'a', $esc: 'b' }, JSON.parse('{"__proto__":"p","k":"v"}') as Record<string, string>];
+  for (const userMetadata of userMetadataCases) {
+    const record = { userMetadata, nested: [{ ...userMetadata }], data: Buffer.from('z') };
+    const decoded = decodeJson<typeof record>(encodeJson(record));
+    expect(decoded).toEqual(record);
+    expect(Object.keys(decoded.userMetadata)).toEqual(Object.keys(userMetadata));
+    expect(Object.getPrototypeOf(decoded.userMetadata)).toBe(Object.prototype);
+    const command: StampedCommand = { type: 'updateObjectMetadata', bucket: 'b', key: 'k', versionId: undefined, setSystemMetadata: userMetadata, removeSystemMetadata: [] };
+    expect(decodeCommand(encodeCommand(command))).toEqual(command);
+  }
 });

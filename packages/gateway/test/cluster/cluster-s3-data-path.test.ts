@@ -255,6 +255,15 @@ describe('healthy cluster', () => {
     expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(Buffer.concat(parts)));
   });
 
+  test('user metadata named like the catalogue encoding\'s Buffer marker ($b64, $esc) comes back as sent, inline and striped', async () => {
+    for (const [key, sizeBytes] of [['meta-markers/inline', 1_000], ['meta-markers/striped', 200_000]] as const) {
+      const metadata = { $b64: 'aGVsbG8=', $esc: 'e', plain: 'p' };
+      await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: randomBytes(sizeBytes), Metadata: metadata }));
+      expect((await cluster.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).Metadata).toEqual(metadata);
+      await cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    }
+  });
+
   test('DeleteObject removes the object', async () => {
     await put('to-delete', randomBytes(200_000));
     await cluster.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'to-delete' }));
