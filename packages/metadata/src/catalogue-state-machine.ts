@@ -21,7 +21,7 @@ import type {
 import { bucketGrantRecord, etagListMatches, grantsAnything, isDeleteMarker } from './model';
 import type { AclGrantRecord } from './model';
 import type {
-  BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
+  BucketRecord, MetadataMemberRecord, ObjectLayout, ObjectVersionRecord, PartLayout, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   UploadRecord, WriteRecord,
 } from './model';
 
@@ -1032,7 +1032,7 @@ export class CatalogueStateMachine {
       ...(command.cipherIv === undefined || command.cipherIv === '' ? {} : { cipherIv: command.cipherIv }),
     };
     m.put(partKey, record);
-    return { ...record, inlineData: record.inlineData === undefined ? undefined : Buffer.alloc(0) };
+    return withoutInlineBytes(record);
   }
 
   private async completeUpload(command: Extract<Command, { type: 'completeUpload' }>, m: Mutation): Promise<ObjectVersionRecord> {
@@ -1494,10 +1494,19 @@ export function reportedVersionId(version: StoredVersion, bucket: BucketRecord):
 export function writeAnswer(record: ObjectVersionRecord): ObjectVersionRecord {
   const { layout } = record;
   if (layout.kind === 'inline') return { ...record, layout: { kind: 'inline', data: Buffer.alloc(0) } };
-  if (layout.kind === 'multipart' && layout.parts.some((part) => part.inlineData !== undefined && part.inlineData !== null)) {
-    return { ...record, layout: { kind: 'multipart', parts: layout.parts.map((part) => (part.inlineData === undefined || part.inlineData === null ? part : { ...part, inlineData: Buffer.alloc(0) })) } };
+  if (layout.kind === 'multipart' && layout.parts.some((part) => hasInlineData(part))) {
+    return { ...record, layout: { kind: 'multipart', parts: layout.parts.map(withoutInlineBytes) } };
   }
   return record;
+}
+
+function hasInlineData(part: PartLayout): boolean {
+  return part.inlineData !== undefined && part.inlineData !== null;
+}
+
+/** A part (of an upload, or of a completed object's layout) as writes answer it: see writeAnswer. */
+function withoutInlineBytes<Part extends PartLayout>(part: Part): Part {
+  return hasInlineData(part) ? { ...part, inlineData: Buffer.alloc(0) } : part;
 }
 
 /** The record as reads return it: with its S3 version id (reportedVersionId). */

@@ -10,6 +10,7 @@ import {
 import type { ApplyResult } from '../src/catalogue-state-machine';
 import { CatalogueStateMachine, multipartEtag } from '../src/catalogue-state-machine';
 import type { Command, StampedCommand } from '../src/commands';
+import type { ObjectVersionRecord } from '../src/model';
 import { systemMetadataBytesMax, validateBucketName } from '../src/validation';
 import * as keys from '../src/keys';
 import type { TempCatalogue } from './helpers';
@@ -338,6 +339,22 @@ describe('request-id dedup', () => {
     const remembered = await cat.machine.db.get(keys.requestByIdKey('req-inline'));
     expect(remembered?.length).toBeLessThan(2_000);
     expect((await cat.machine.getObject('answers', 'small')).layout).toEqual({ kind: 'inline', data: Buffer.from(body) });
+  });
+
+  test('a multipart upload with an inline part: registerPart and completeUpload answer without its bytes; reads have them', async () => {
+    for (const command of registerNodes()) await ok(command);
+    await ok(createBucket('answers-mpu'));
+    const location = { bucket: 'answers-mpu', key: 'big', uploadId: 'u-inline' };
+    await ok({ type: 'createUpload', ...location, initiatedAtMs: 1, contentType: '', systemMetadata: {}, userMetadata: {}, storageClass: 'STANDARD', owner: 'alice' });
+    await ok({ type: 'registerPart', ...location, partNumber: 1, sizeBytes: 100, etag: md5a, checksums: {}, stripe: stripe('s-part-1'), inlineData: undefined, createdAtMs: 2 });
+    const tail = Buffer.from('tail bytes');
+    const registered = await ok(stamped({ type: 'registerPart', ...location, partNumber: 2, sizeBytes: tail.length, etag: md5b, checksums: {}, stripe: undefined, inlineData: tail, createdAtMs: 2 }, 'req-part'));
+    expect(registered).toMatchObject({ partNumber: 2, sizeBytes: tail.length, inlineData: Buffer.alloc(0) });
+    const completed = await ok(stamped({ type: 'completeUpload', ...location, versionId: 'v-mpu', parts: [{ partNumber: 1, etag: md5a }, { partNumber: 2, etag: md5b }], completedAtMs: 3 }, 'req-complete'));
+    const { layout } = completed as ObjectVersionRecord;
+    expect(layout.kind === 'multipart' ? layout.parts.map((part) => [part.partNumber, part.inlineData]) : layout.kind).toEqual([[1, undefined], [2, Buffer.alloc(0)]]);
+    const stored = await cat.machine.getObject('answers-mpu', 'big');
+    expect(stored.layout.kind === 'multipart' ? stored.layout.parts[1]?.inlineData : undefined).toEqual(tail);
   });
 
   test('a refused request is not remembered (the retry runs again)', async () => {
