@@ -75,12 +75,13 @@ function revivedBuffers(value: unknown): unknown {
     return value;
   }
   let object = value as Record<string, unknown>;
-  const keys = Object.keys(object);
+  let keys = Object.keys(object);
   if (keys.length === 1 && keys[0] === bufferMarker && typeof object[bufferMarker] === 'string') return Buffer.from(object[bufferMarker], 'base64');
   if (keys.length === 1 && keys[0] === escapeMarker && typeof object[escapeMarker] === 'object' && object[escapeMarker] !== null) {
     object = object[escapeMarker] as Record<string, unknown>;
+    keys = Object.keys(object);
   }
-  for (const key of Object.keys(object)) {
+  for (const key of keys) {
     const item = object[key];
     const revived = revivedBuffers(item);
     // Written back only when it changed; JSON.parse made every key (even "__proto__") an own property.
