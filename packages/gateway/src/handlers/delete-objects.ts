@@ -32,12 +32,34 @@ async function deleteOne(ctx: HandlerContext, bucket: string, object: DeleteRequ
   }
 }
 
+/**
+ * Keys one DeleteObjects deletes at a time. Each delete is a metadata commit; concurrent ones share
+ * the leader's log writes (one fsync for many), so 1,000 keys go several times faster than one by
+ * one, while one request still cannot put 1,000 commits in flight at once.
+ */
+export const deleteObjectsConcurrencyMax = 32;
+
 export async function handleDeleteObjects(ctx: HandlerContext, bucket: string): Promise<void> {
   const request = parseDeleteRequest(await readSmallBody(ctx, deleteObjectsBodyBytesMax));
   await callBackend({ bucket }, () => ctx.backend.headBucket(bucket));
-  const outcomes: DeleteOutcome[] = [];
-  // Sequential on purpose: a 1000-key delete must not become 1000 concurrent metadata commits.
   const bypassGovernance = bypassGovernanceOf((name) => ctx.header(name));
-  for (const object of request.objects) outcomes.push(await deleteOne(ctx, bucket, object, bypassGovernance));
+  // Entries naming the same key run one after another in request order (in a versioned bucket
+  // each makes its own delete marker, or removes the version it names, in that order); distinct
+  // keys run concurrently. The result lists every entry in request order.
+  const outcomes: DeleteOutcome[] = new Array<DeleteOutcome>(request.objects.length);
+  const entriesByKey = new Map<string, number[]>();
+  request.objects.forEach((object, index) => {
+    const entries = entriesByKey.get(object.key);
+    if (entries === undefined) entriesByKey.set(object.key, [index]);
+    else entries.push(index);
+  });
+  const keyGroups = [...entriesByKey.values()];
+  let nextGroup = 0;
+  const worker = async (): Promise<void> => {
+    while (nextGroup < keyGroups.length) {
+      for (const index of keyGroups[nextGroup++]!) outcomes[index] = await deleteOne(ctx, bucket, request.objects[index]!, bypassGovernance);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(deleteObjectsConcurrencyMax, keyGroups.length) }, worker));
   sendXml(ctx, 200, deleteResultXml(outcomes, request.quiet));
 }

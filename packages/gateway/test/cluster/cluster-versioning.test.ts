@@ -141,6 +141,42 @@ test('Enabled: versions by id, delete markers, restore by copy, delete by versio
   await cluster.s3.send(new DeleteBucketCommand({ Bucket: bucket }));
 });
 
+test('DeleteObjects deletes distinct keys concurrently, entries for one key in request order, and answers in request order', async () => {
+  const bucket = 'versioned-batch';
+  await cluster.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await cluster.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  const keys = Array.from({ length: 150 }, (_, i) => `many/${String(i).padStart(3, '0')}`);
+  await Promise.all(keys.map((key) => cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }))));
+  const dupVersions: string[] = [];
+  for (const body of ['one', 'two', 'three']) dupVersions.push((await cluster.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'dup', Body: body }))).VersionId!);
+
+  // Four entries for 'dup' among 150 others: remove version one, hide the key behind a
+  // marker, remove version two, a second marker. Run out of order, the answers would name the
+  // markers the other way round from the listing.
+  const dupEntries = [{ Key: 'dup', VersionId: dupVersions[0] }, { Key: 'dup' }, { Key: 'dup', VersionId: dupVersions[1] }, { Key: 'dup' }];
+  const objects: { Key: string; VersionId?: string }[] = keys.map((Key) => ({ Key }));
+  objects.splice(10, 0, ...dupEntries);
+  const first = await cluster.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
+  expect(first.Errors ?? []).toEqual([]);
+  const deleted = first.Deleted ?? [];
+  expect(deleted.map((d) => d.Key)).toEqual(objects.map((o) => o.Key));
+  const dupResults = deleted.filter((d) => d.Key === 'dup');
+  expect(dupResults.map((d) => [d.VersionId, d.DeleteMarker ?? false])).toEqual([[dupVersions[0], false], [undefined, true], [dupVersions[1], false], [undefined, true]]);
+  const [firstMarker, secondMarker] = [dupResults[1]!.DeleteMarkerVersionId!, dupResults[3]!.DeleteMarkerVersionId!];
+  expect(firstMarker).not.toBe(secondMarker);
+  // Each of the 150 other keys now has a marker over its one version.
+  const listed = await allVersions(bucket, 1000);
+  expect(listed.filter((v) => v.key !== 'dup' && v.marker && v.isLatest).map((v) => v.key).sort()).toEqual(keys);
+  expect(listed.filter((v) => v.key === 'dup').map((v) => [v.versionId, v.isLatest, v.marker])).toEqual([
+    [secondMarker, true, true], [firstMarker, false, true], [dupVersions[2], false, false],
+  ]);
+
+  // Removing the later marker first and then the earlier one in one request brings back version three.
+  const second = await cluster.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'dup', VersionId: secondMarker }, { Key: 'dup', VersionId: firstMarker }], Quiet: true } }));
+  expect([second.Deleted ?? [], second.Errors ?? []]).toEqual([[], []]);
+  expect(await getBody(bucket, 'dup')).toEqual({ sha: sha256(Buffer.from('three')), versionId: dupVersions[2] });
+});
+
 test('Suspended: writes replace the null version; versions from before stay; a multipart completion is a version', async () => {
   const bucket = 'suspended';
   await cluster.s3.send(new CreateBucketCommand({ Bucket: bucket }));
