@@ -90,6 +90,37 @@ function revivedBuffers(value: unknown): unknown {
   return object;
 }
 
+const bufferOpening = Buffer.from(`{"${bufferMarker}":"`, 'utf8');
+const escapedMapOpening = Buffer.from(`{"${escapeMarker}":`, 'utf8');
+
+/**
+ * decodeJson for readers that never look at a record's Buffers (listings, which leave out the
+ * layout): every Buffer comes back empty, and its base64 text is never turned into a string,
+ * parsed or decoded. A listed inline object (up to 64 KiB of body, 87 KB of text) then costs
+ * about what any other record does.
+ *
+ * `{"$b64":"` can only be structural in JSON.stringify's output (a quote inside a string is
+ * escaped), so it opens an object whose first key is "$b64": a Buffer when the string closes the
+ * object, or a client's map whose first key is "$b64", escaped as `{"$esc":{"$b64":…}}`, which
+ * is left alone.
+ */
+export function decodeJsonWithoutBufferBytes<T>(bytes: Uint8Array): T {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let text = '';
+  let copiedTo = 0;
+  for (let at = buffer.indexOf(bufferOpening); at >= 0; at = buffer.indexOf(bufferOpening, at + 1)) {
+    const textStart = at + bufferOpening.length;
+    const textEnd = buffer.indexOf(0x22, textStart); // base64 holds no quote
+    if (textEnd < 0) break;
+    const isEscapedMap = at >= escapedMapOpening.length && buffer.subarray(at - escapedMapOpening.length, at).equals(escapedMapOpening);
+    if (isEscapedMap || buffer[textEnd + 1] !== 0x7d /* } */) continue;
+    text += buffer.toString('utf8', copiedTo, textStart);
+    copiedTo = textEnd;
+    at = textEnd;
+  }
+  return parseJsonWithBase64Buffers(copiedTo === 0 ? buffer.toString('utf8') : text + buffer.toString('utf8', copiedTo)) as T;
+}
+
 /** Reads one JSON record, or undefined when the key is absent. */
 export async function getJson<T>(db: CatalogueDb, key: Buffer): Promise<T | undefined> {
   const value = await db.get(key);

@@ -15,7 +15,7 @@ import { validateCommand } from './commands';
 import { validateSystemMetadata } from './validation';
 import * as keys from './keys';
 import type {
-  AccessKeyRecord, BucketGrantRecord, BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, EncryptionMasterKeyRecord, LifecycleRuleRecord, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
+  AccessKeyRecord, BucketGrantRecord, BucketStatsRecord, CorsRuleRecord, DeleteMarkerRecord, EncryptionMasterKeyRecord, LifecycleRuleRecord, ListedStoredVersion, NodeShardRecord, RemovedNodeRecord, ShardChange, StoredVersion, StripeOwner, TagRecord,
   WriteCondition,
 } from './model';
 import { bucketGrantRecord, etagListMatches, grantsAnything, isDeleteMarker } from './model';
@@ -1477,7 +1477,7 @@ function versionIdentity(bucket: BucketRecord, sequence: number, tail: string): 
  * The S3 version id of a version: its own id, "null" for the null version of a bucket that
  * has versioning (Enabled or Suspended), "" in a bucket that never had it (S3 sends no id).
  */
-export function reportedVersionId(version: StoredVersion, bucket: BucketRecord): string {
+export function reportedVersionId(version: ListedStoredVersion, bucket: BucketRecord): string {
   if (version.versioned === true) return version.versionId;
   return bucket.versioning === 'Unversioned' ? '' : 'null';
 }

@@ -1,9 +1,10 @@
 import { assert } from '@tessera/common';
 import { InvalidArgumentError } from '@tessera/rpc';
 import type { CatalogueDb } from './catalogue-db';
-import { decodeJson } from './catalogue-db';
+import { decodeJsonWithoutBufferBytes } from './catalogue-db';
 import { objectKeyPrefix, prefixUpperBound, successor } from './keys';
-import type { ObjectVersionRecord } from './model';
+import type { ListedObjectVersion, ObjectVersionRecord } from './model';
+import { withoutLayout } from './model';
 import { isWellFormed } from './validation';
 
 /** S3's page-size ceiling for ListObjects. */
@@ -23,8 +24,8 @@ export interface ListObjectsParams {
 }
 
 export interface ListObjectsPage {
-  /** Objects in UTF-8 binary key order. */
-  readonly objects: readonly ObjectVersionRecord[];
+  /** Objects in UTF-8 binary key order, without their layouts. */
+  readonly objects: readonly ListedObjectVersion[];
   /** Distinct `prefix + … + delimiter` groups, in order, each counted once toward maxKeys. */
   readonly commonPrefixes: readonly string[];
   readonly isTruncated: boolean;
@@ -77,7 +78,7 @@ export async function listObjects(db: CatalogueDb, params: ListObjectsParams): P
   assert(prefixUpper !== undefined, 'a bucket prefix always has an upper bound');
 
   const iterator = db.iterator({ gte: Buffer.concat([bucketPrefix, lower]), lt: prefixUpper });
-  const objects: ObjectVersionRecord[] = [];
+  const objects: ListedObjectVersion[] = [];
   const commonPrefixes: string[] = [];
   let lastReturned: { position: Buffer; marker: string } | undefined;
   let isTruncated = false;
@@ -106,7 +107,7 @@ export async function listObjects(db: CatalogueDb, params: ListObjectsParams): P
           batchSize = 2;
           continue scan;
         }
-        objects.push(decodeJson<ObjectVersionRecord>(value));
+        objects.push(withoutLayout(decodeJsonWithoutBufferBytes<ObjectVersionRecord>(value)));
         lastReturned = { position: successor(Buffer.from(keyBytes)), marker: keyBytes.toString('utf8') };
       }
     }

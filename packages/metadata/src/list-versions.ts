@@ -1,14 +1,15 @@
 import { assert } from '@tessera/common';
 import { InvalidArgumentError } from '@tessera/rpc';
 import type { CatalogueDb } from './catalogue-db';
-import { decodeJson } from './catalogue-db';
+import { decodeJson, decodeJsonWithoutBufferBytes } from './catalogue-db';
 import { reportedVersionId, sequenceOfVersionId } from './catalogue-state-machine';
 import {
   escapeKeyBody, objectKey, objectKeyPrefix, prefixUpperBound, sequenceOfVersionKey, successor, unescapeKey, versionKey, versionKeyPrefix,
   versionKeyPrefixOf,
 } from './keys';
 import { listKeysMax, markerGroup } from './list-objects';
-import type { BucketRecord, ObjectVersionRecord, StoredVersion } from './model';
+import type { BucketRecord, ListedStoredVersion, ObjectVersionRecord, StoredVersion } from './model';
+import { isDeleteMarker, withoutLayout } from './model';
 import { isWellFormed } from './validation';
 
 export interface ListVersionsParams {
@@ -25,7 +26,8 @@ export interface ListVersionsParams {
 
 /** One version of the listing, with its S3 version id (reportedVersionId). */
 export interface ListedVersion {
-  readonly version: StoredVersion;
+  /** Without its layout. */
+  readonly version: ListedStoredVersion;
   readonly isLatest: boolean;
 }
 
@@ -136,9 +138,10 @@ export async function listObjectVersions(db: CatalogueDb, params: ListVersionsPa
         previousKey = undefined;
         continue;
       }
-      const version = decodeJson<StoredVersion>(entry.value);
+      const stored = decodeJsonWithoutBufferBytes<StoredVersion>(entry.value);
+      const version = isDeleteMarker(stored) ? stored : withoutLayout(stored);
       const isLatest = fromObjects || previousKey === undefined || !previousKey.equals(entry.keyBytes);
-      const reported = { ...version, versionId: reportedVersionId(version, params.bucket) || 'null' } as StoredVersion;
+      const reported: ListedStoredVersion = { ...version, versionId: reportedVersionId(version, params.bucket) || 'null' };
       versions.push({ version: reported, isLatest });
       last = { keyMarker: entry.keyBytes.toString('utf8'), versionIdMarker: reported.versionId };
       previousKey = entry.keyBytes;

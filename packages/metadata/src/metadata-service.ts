@@ -25,7 +25,7 @@ import type { AclGrantRecord } from './model';
 import type { StripeLocation } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
 import {
   accessKeyToProto, ownerFromProto, ownerToProto,
-  bucketToProto, listedVersionToProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
+  bucketToProto, listedObjectToProto, listedVersionToProto, nodeToProto, objectToProto, partToProto, queueItemToProto, stripeFromProto, stripeToProto, uploadToProto,
 } from './proto-convert';
 import type { RaftHost } from './raft-host';
 import type { StorageNodeHeartbeats } from './storage-node-heartbeats';
@@ -244,7 +244,7 @@ export function metadataServiceHandlers(components: MetadataServiceComponents): 
         });
       });
       return {
-        objects: page.objects.map((object) => objectToProto(object, false)), commonPrefixes: [...page.commonPrefixes], isTruncated: page.isTruncated,
+        objects: page.objects.map(listedObjectToProto), commonPrefixes: [...page.commonPrefixes], isTruncated: page.isTruncated,
         nextContinuationToken: page.nextContinuationToken ?? '', nextMarker: page.nextMarker ?? '',
       };
     }),

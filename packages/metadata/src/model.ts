@@ -211,7 +211,18 @@ export interface DeleteMarkerRecord {
 /** What the version table (noncurrent versions and delete markers) holds. */
 export type StoredVersion = ObjectVersionRecord | DeleteMarkerRecord;
 
-export function isDeleteMarker(version: StoredVersion): version is DeleteMarkerRecord {
+/** An object version as listings carry it: everything but where its bytes are (the layout). */
+export type ListedObjectVersion = Omit<ObjectVersionRecord, 'layout'>;
+
+/** A version as ListObjectVersions carries it. */
+export type ListedStoredVersion = ListedObjectVersion | DeleteMarkerRecord;
+
+export function withoutLayout(record: ObjectVersionRecord): ListedObjectVersion {
+  const { layout: _layout, ...listed } = record;
+  return listed;
+}
+
+export function isDeleteMarker(version: ListedStoredVersion): version is DeleteMarkerRecord {
   return (version as Partial<DeleteMarkerRecord>).deleteMarker === true;
 }
 

@@ -11,10 +11,10 @@ import type { StripeOwner as StripeOwnerProto, StripeOwner__Output } from '@tess
 import { assertNever } from '@tessera/common';
 import { corsRuleToWire, InvalidArgumentError, lifecycleRuleToWire } from '@tessera/rpc';
 import type {
-  AccessKeyRecord, BucketRecord, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
+  AccessKeyRecord, BucketRecord, ListedObjectVersion, ObjectVersionRecord, PartLayout as PartLayoutRecord, PartRecord, QueueItemRecord, StorageNodeRecord, StripeRecord,
   StripeOwner, UploadRecord,
 } from './model';
-import { isDeleteMarker } from './model';
+import { isDeleteMarker, withoutLayout } from './model';
 import type { ListedVersion } from './list-versions';
 
 /** Record <-> wire conversions for the Metadata gRPC service; field names match one to one. */
@@ -55,17 +55,9 @@ function partLayoutToProto(part: PartLayoutRecord): PartLayout {
   return part.stripe !== undefined && part.stripe !== null ? { ...base, stripe: stripeToProto(part.stripe) } : { ...base, inlineData: part.inlineData ?? Buffer.alloc(0) };
 }
 
-/**
- * `withLayout: false` (listings) leaves the layout out (no stripe, inline bytes or parts): a
- * listing needs none of it, and a page of 1,000 objects must not grow with their data. A
- * multipart object's layout is about 250 bytes per part, so a page of fourteen 10 GB objects
- * uploaded in 8 MiB parts was over 4 MB, past gRPC's default message limit, and the listing
- * failed. GetObject returns the layout.
- */
-export function objectToProto(object: ObjectVersionRecord, withLayout = true): ObjectVersion {
-  const { layout, versioned: _versioned, sequence: _sequence, ...fields } = object;
-  const base: ObjectVersion = { ...fields, checksums: { ...fields.checksums }, systemMetadata: { ...fields.systemMetadata }, userMetadata: { ...fields.userMetadata } };
-  if (!withLayout) return base;
+export function objectToProto(object: ObjectVersionRecord): ObjectVersion {
+  const { layout } = object;
+  const base = listedObjectToProto(withoutLayout(object));
   switch (layout.kind) {
     case 'stripe':
       return { ...base, stripe: stripeToProto(layout.stripe) };
@@ -76,10 +68,22 @@ export function objectToProto(object: ObjectVersionRecord, withLayout = true): O
   }
 }
 
+/**
+ * A listed object version: listings leave the layout out (no stripe, inline bytes or parts). A
+ * listing needs none of it, and a page of 1,000 objects must not grow with their data. A
+ * multipart object's layout is about 250 bytes per part, so a page of fourteen 10 GB objects
+ * uploaded in 8 MiB parts was over 4 MB, past gRPC's default message limit, and the listing
+ * failed. GetObject returns the layout.
+ */
+export function listedObjectToProto(object: ListedObjectVersion): ObjectVersion {
+  const { versioned: _versioned, sequence: _sequence, ...fields } = object;
+  return { ...fields, checksums: { ...fields.checksums }, systemMetadata: { ...fields.systemMetadata }, userMetadata: { ...fields.userMetadata } };
+}
+
 /** A ListObjectVersions entry: an object version without its layout, or a delete marker. */
 export function listedVersionToProto(listed: ListedVersion): ObjectVersion {
   const { version, isLatest } = listed;
-  if (!isDeleteMarker(version)) return { ...objectToProto(version, false), isLatest };
+  if (!isDeleteMarker(version)) return { ...listedObjectToProto(version), isLatest };
   return { bucket: version.bucket, key: version.key, versionId: version.versionId, createdAtMs: version.createdAtMs, deleteMarker: true, isLatest };
 }
 

@@ -10,7 +10,7 @@ import { validateCommand } from '../src/commands';
 import type { Command } from '../src/commands';
 import type { ListVersionsPage } from '../src/list-versions';
 import { listObjectVersions } from '../src/list-versions';
-import type { ObjectVersionRecord } from '../src/model';
+import type { ListedObjectVersion, ObjectVersionRecord } from '../src/model';
 import type { TempCatalogue } from './helpers';
 import { applyOk, applyRefused, openTempCatalogue, putInline, registerNodes, stripe } from './helpers';
 
@@ -34,12 +34,14 @@ const versioning = (status: 'Enabled' | 'Suspended'): Promise<unknown> => ok({ t
 const body = (record: ObjectVersionRecord): string => (record.layout.kind === 'inline' ? record.layout.data.toString() : `stripe:${record.layout.kind === 'stripe' ? record.layout.stripe.stripeId : '?'}`);
 const list = (fields: Partial<Parameters<typeof listObjectVersions>[1]> = {}): Promise<ListVersionsPage> =>
   cat.machine.getBucket('data').then((bucket) => listObjectVersions(cat.db, { bucket, prefix: '', delimiter: '', keyMarker: '', versionIdMarker: '', maxKeys: 1000, ...fields }));
-const summary = (page: ListVersionsPage): string[] =>
-  page.versions.map(({ version, isLatest }) => `${version.key} ${'deleteMarker' in version ? 'marker' : body(version)}${isLatest ? ' latest' : ''}`);
+/** Each listed version with its body, read back by its version id (listings carry no layout). */
+const summary = (page: ListVersionsPage): Promise<string[]> =>
+  Promise.all(page.versions.map(async ({ version, isLatest }) =>
+    `${version.key} ${'deleteMarker' in version ? 'marker' : body(await cat.machine.getObject('data', version.key, version.versionId))}${isLatest ? ' latest' : ''}`));
 /** The bucket counters agree with what ListObjectVersions shows (and survive a recount). */
 async function expectCountersMatchListing(): Promise<void> {
   const page = await list();
-  const objects = page.versions.filter((v) => !('deleteMarker' in v.version)) as { version: ObjectVersionRecord; isLatest: boolean }[];
+  const objects = page.versions.filter((v) => !('deleteMarker' in v.version)) as { version: ListedObjectVersion; isLatest: boolean }[];
   const current = objects.filter((v) => v.isLatest);
   const noncurrent = objects.filter((v) => !v.isLatest);
   const expected = {
@@ -75,7 +77,7 @@ test('Enabled: every PUT is a version; GET by id; a delete adds a marker; deleti
   expect(body(await cat.machine.getObject('data', 'k', v1.versionId))).toBe('one');
   expect(body(await cat.machine.getObject('data', 'k', 'null'))).toBe('unversioned');
   expect((await cat.machine.getObject('data', 'k', 'null')).versionId).toBe('null');
-  expect(summary(await list())).toEqual(['k two latest', 'k one', 'k unversioned']);
+  expect(await summary(await list())).toEqual(['k two latest', 'k one', 'k unversioned']);
 
   const marker = await del('k');
   expect(marker.deleteMarker).toBe(true);
@@ -83,14 +85,14 @@ test('Enabled: every PUT is a version; GET by id; a delete adds a marker; deleti
   expect(missing).toBeInstanceOf(NoSuchKeyError);
   expect((missing as NoSuchKeyError).deleteMarkerVersionId).toBe(marker.versionId);
   await expect(cat.machine.getObject('data', 'k', marker.versionId)).rejects.toBeInstanceOf(VersionIsDeleteMarkerError);
-  expect(summary(await list())).toEqual(['k marker latest', 'k two', 'k one', 'k unversioned']);
+  expect(await summary(await list())).toEqual(['k marker latest', 'k two', 'k one', 'k unversioned']);
   expect((await cat.machine.catalogueStats()).objectCount).toBe(0);
   await expectCountersMatchListing();
   await expect(ok({ type: 'deleteBucket', bucket: 'data' })).rejects.toThrow(BucketNotEmptyError);
 
   expect(await del('k', marker.versionId)).toEqual({ deleted: true, deleteMarker: true, versionId: marker.versionId });
   expect(body(await cat.machine.getObject('data', 'k'))).toBe('two');
-  expect(summary(await list())).toEqual(['k two latest', 'k one', 'k unversioned']);
+  expect(await summary(await list())).toEqual(['k two latest', 'k one', 'k unversioned']);
   expect((await cat.machine.catalogueStats()).objectCount).toBe(1);  await expectCountersMatchListing();
 });
 
@@ -119,7 +121,7 @@ test('If-Match on a delete (S3 conditional deletes) is checked at apply against 
   const v1 = await putTagged('one', '11111111111111111111111111111111');
   expect(await applyRefused(cat, conditional('k', '0123456789abcdef0123456789abcdef'))).toBeInstanceOf(PreconditionFailedError);
   expect(await applyRefused(cat, conditional('missing', '*'))).toBeInstanceOf(NoSuchKeyError);
-  expect(summary(await list())).toEqual(['k one latest']);
+  expect(await summary(await list())).toEqual(['k one latest']);
   await ok(conditional('k', v1.etag));
   expect((await list()).versions).toEqual([]);
 
@@ -138,7 +140,7 @@ test('If-Match on a delete (S3 conditional deletes) is checked at apply against 
   // A list of ETags matches any of them.
   expect(await applyRefused(cat, conditional('k', `${newer.etag}, 44444444444444444444444444444444`, older.versionId))).toBeInstanceOf(PreconditionFailedError);
   await ok(conditional('k', `44444444444444444444444444444444,${older.etag}`, older.versionId));
-  expect(summary(await list())).toEqual(['k marker latest', 'k three']);
+  expect(await summary(await list())).toEqual(['k marker latest', 'k three']);
   expect(() => validateCommand(conditional('k', 'x'.repeat(5000)))).toThrow(InvalidArgumentError);
 });
 
@@ -150,7 +152,7 @@ test('a noncurrent version id that does not exist is NoSuchVersion; a malformed 
   await expect(cat.machine.getObject('data', 'k', 'not-an-id')).rejects.toBeInstanceOf(InvalidArgumentError);
   expect(await del('k', unknown)).toEqual({ deleted: false, deleteMarker: false, versionId: unknown });
   expect(await applyRefused(cat, { type: 'deleteObject', bucket: 'data', key: 'k', deletedAtMs: 5, versionId: 'bogus' })).toBeInstanceOf(InvalidArgumentError);
-  expect(summary(await list())).toEqual(['k one latest']);
+  expect(await summary(await list())).toEqual(['k one latest']);
 });
 
 test('Suspended: new writes and deletes replace the null version and keep versioned ones', async () => {
@@ -161,16 +163,16 @@ test('Suspended: new writes and deletes replace the null version and keep versio
   expect(nullVersion.versionId).toBe('null');
   await putStriped('k', 's-null-2'); // overwrites the null version
   expect(await gcStripeIds()).toEqual(['s-null-1']);
-  expect(summary(await list())).toEqual(['k stripe:s-null-2 latest', 'k stripe:s-v1']);
+  expect(await summary(await list())).toEqual(['k stripe:s-null-2 latest', 'k stripe:s-v1']);
   const marker = await del('k'); // the null version becomes a null delete marker
   expect(marker).toEqual({ deleted: true, deleteMarker: true, versionId: 'null' });
   expect(await gcStripeIds()).toEqual(['s-null-1', 's-null-2']);
-  expect(summary(await list())).toEqual(['k marker latest', 'k stripe:s-v1']);
+  expect(await summary(await list())).toEqual(['k marker latest', 'k stripe:s-v1']);
   await put('k', 'again'); // replaces the null delete marker
-  expect(summary(await list())).toEqual(['k again latest', 'k stripe:s-v1']);
+  expect(await summary(await list())).toEqual(['k again latest', 'k stripe:s-v1']);
   await versioning('Enabled');
   await put('k', 'enabled');
-  expect(summary(await list())).toEqual(['k enabled latest', 'k again', 'k stripe:s-v1']);
+  expect(await summary(await list())).toEqual(['k enabled latest', 'k again', 'k stripe:s-v1']);
   expect((await list()).versions.map(({ version }) => version.versionId)[1]).toBe('null');  await expectCountersMatchListing();
 });
 
@@ -186,7 +188,7 @@ test('commands in one applyEntries batch see each other\'s version-table writes'
   const results = await cat.machine.applyEntries(commands.map((command, offset) => ({ index: base + 1 + offset, command })));
   expect(results.every((result) => result?.ok === true)).toBe(true);
   // One null delete marker, nothing else: each write replaced the null version before it.
-  expect(summary(await list())).toEqual(['k marker latest']);
+  expect(await summary(await list())).toEqual(['k marker latest']);
   expect(await gcStripeIds()).toEqual(['s-a', 's-b']);  await expectCountersMatchListing();
 });
 
@@ -197,17 +199,17 @@ test('listing: prefixes and delimiters, and paging by key and version id markers
     await put(key, `${key}-2`);
   }
   await del('c');
-  expect(summary(await list({ delimiter: '/' }))).toEqual(['a a-2 latest', 'a a-1', 'c marker latest', 'c c-2', 'c c-1']);
+  expect(await summary(await list({ delimiter: '/' }))).toEqual(['a a-2 latest', 'a a-1', 'c marker latest', 'c c-2', 'c c-1']);
   expect((await list({ delimiter: '/' })).commonPrefixes).toEqual(['b/']);
-  expect(summary(await list({ prefix: 'b/' }))).toEqual(['b/1 b/1-2 latest', 'b/1 b/1-1', 'b/2 b/2-2 latest', 'b/2 b/2-1']);
-  const all = summary(await list());
+  expect(await summary(await list({ prefix: 'b/' }))).toEqual(['b/1 b/1-2 latest', 'b/1 b/1-1', 'b/2 b/2-2 latest', 'b/2 b/2-1']);
+  const all = await summary(await list());
   for (const pageSize of [1, 2, 3]) {
     const seen: string[] = [];
     let keyMarker = '';
     let versionIdMarker = '';
     for (let pages = 0; pages < 20; pages++) {
       const page = await list({ maxKeys: pageSize, keyMarker, versionIdMarker });
-      seen.push(...summary(page));
+      seen.push(...(await summary(page)));
       if (!page.isTruncated) break;
       keyMarker = page.nextKeyMarker ?? '';
       versionIdMarker = page.nextVersionIdMarker ?? '';
@@ -216,9 +218,9 @@ test('listing: prefixes and delimiters, and paging by key and version id markers
   }
   // Paging with a delimiter: the common prefix counts once, and the key marker skips it.
   const first = await list({ delimiter: '/', maxKeys: 3 });
-  expect([...summary(first), ...first.commonPrefixes]).toEqual(['a a-2 latest', 'a a-1', 'b/']);
+  expect([...(await summary(first)), ...first.commonPrefixes]).toEqual(['a a-2 latest', 'a a-1', 'b/']);
   const second = await list({ delimiter: '/', maxKeys: 3, keyMarker: first.nextKeyMarker ?? '', versionIdMarker: first.nextVersionIdMarker ?? '' });
-  expect(summary(second)).toEqual(['c marker latest', 'c c-2', 'c c-1']);
+  expect(await summary(second)).toEqual(['c marker latest', 'c c-2', 'c c-1']);
   await expectCountersMatchListing();
 });
 
