@@ -68,6 +68,16 @@ const settings = {
 } as const;
 type SettingName = keyof typeof settings;
 
+/**
+ * Virtual-hosted-style base domain when none is configured. With an endpoint of
+ * `http://localhost:9000`, clients that default to virtual-hosted style (the AWS SDK for
+ * JavaScript v3 without `forcePathStyle`) send `Host: <bucket>.localhost:9000`, which reaches the
+ * gateway where the system resolves *.localhost to loopback (systemd-resolved does). Read as
+ * path-style, a GET of `/<key>` named a bucket and a ListObjectsV2 answered as ListBuckets. A
+ * host name under localhost can only be meant that way.
+ */
+export const virtualHostDomainDefault = 'localhost';
+
 export const gatewayUsage = `usage: node packages/gateway/dist/main.js --metadata host:port[,host:port...] [options]
 ${Object.entries(settings)
   .map(([flag, env]) => `  --${flag.padEnd(22)} (env ${env})`)
@@ -165,7 +175,7 @@ export function resolveGatewayProcessConfig(argv: readonly string[], env: Readon
     metricsListen: metricsListen === undefined ? undefined : hostPort(metricsListen, 'metrics-listen'),
     metadataAddresses: metadata,
     region,
-    virtualHostBaseDomains: (get('virtual-host-domain') ?? '').split(',').map((d) => d.trim().toLowerCase()).filter((d) => d !== ''),
+    virtualHostBaseDomains: (get('virtual-host-domain') ?? virtualHostDomainDefault).split(',').map((d) => d.trim().toLowerCase()).filter((d) => d !== ''),
     rootAccessKeyId: accessKey,
     rootSecretAccessKey: secretKey,
     dataPath,

@@ -161,6 +161,14 @@ describe('resolveGatewayProcessConfig', () => {
     expect(resolveGatewayProcessConfig(['--metadata', '127.0.0.1:7001'], { ...keysEnv, TESSERA_GATEWAY_KEEP_ALIVE_TIMEOUT_MS: '120000' }).keepAliveTimeoutMs).toBe(120_000);
   });
 
+  test('virtual-hosted style: <bucket>.localhost by default, replaced by the configured domains, none when set empty', () => {
+    const base = ['--metadata', '127.0.0.1:7001'];
+    expect(resolveGatewayProcessConfig(base, keysEnv).virtualHostBaseDomains).toEqual(['localhost']);
+    expect(resolveGatewayProcessConfig(base, { ...keysEnv, TESSERA_VHOST_DOMAINS: 's3.example.com, localhost' }).virtualHostBaseDomains).toEqual(['s3.example.com', 'localhost']);
+    expect(resolveGatewayProcessConfig([...base, '--virtual-host-domain', 's3.example.com'], keysEnv).virtualHostBaseDomains).toEqual(['s3.example.com']);
+    expect(resolveGatewayProcessConfig([...base, '--virtual-host-domain', ''], keysEnv).virtualHostBaseDomains).toEqual([]);
+  });
+
   test('refuses unknown flags, short secrets and a write quorum below k', () => {
     const base = ['--metadata', '127.0.0.1:7001'];
     expect(() => resolveGatewayProcessConfig([...base, '--bogus', '1'], keysEnv)).toThrow(GatewayProcessConfigError);
