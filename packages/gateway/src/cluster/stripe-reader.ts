@@ -233,8 +233,10 @@ export class StripeReader {
       }
     } finally {
       clearTimeout(hedgeTimer);
-      // Cancels the hedged reads still running once k shards (or the fast path) answered.
-      abort.abort();
+      // Cancels the hedged reads still running once k shards (or the fast path) answered. Only
+      // then: an abort builds a DOMException, which on every window of every GET was about 1% of
+      // the gateway's CPU.
+      if (started.size > outcomes.size) abort.abort();
     }
   }
 
