@@ -9,6 +9,7 @@
  * ```
  */
 export { AssertionError, assert, assertNever } from './assert';
+export { forEachConcurrently } from './concurrency';
 export type { Brand, LogIndex, ShardIndex, Term } from './branded';
 export { logIndex, shardIndex, term } from './branded';
 export type { Clock } from './clock';

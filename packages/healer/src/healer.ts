@@ -1,4 +1,4 @@
-import { assert } from '@tessera/common';
+import { assert, forEachConcurrently } from '@tessera/common';
 import type { Clock, Logger, Startable } from '@tessera/common';
 import type { StorageNode__Output } from '@tessera/proto/generated/tessera/metadata/v1/StorageNode';
 import type { StripeLocation__Output } from '@tessera/proto/generated/tessera/metadata/v1/StripeLocation';
@@ -720,17 +720,6 @@ function survivingShardCount(task: StripeTask, nodes: readonly StorageNode__Outp
 function backlogBytesOf(task: StripeTask, nodes: readonly StorageNode__Output[]): number {
   const missing = task.stripe.shardNodeIds.length - survivingShardCount(task, nodes);
   return missing * shardSizeBytesOf(task.dataSizeBytes, task.stripe.dataShardCount, task.stripe.blockSizeBytes);
-}
-
-async function forEachConcurrently<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++];
-      if (item !== undefined) await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -15,6 +15,7 @@
  * sustained overwrite workload made garbage faster than that and filled the disks.)
  */
 import { randomUUID } from 'node:crypto';
+import { forEachConcurrently } from '@tessera/common';
 import type { Logger, Startable } from '@tessera/common';
 import type { MetadataClient } from '@tessera/rpc';
 import { stripeFromRecord } from './metadata-records';
@@ -73,15 +74,10 @@ export class StripeCollector implements Startable {
     // A lease keeps other collectors (other gateways) off these items while this one works.
     const items = await this.metadata.claimQueueItems({ kind: 'gcStripe', workerId: this.workerId, leaseMs: this.options.leaseMs, limit: this.options.itemCountMax });
     let collectedCount = 0;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (!this.stopped && next < items.length) {
-        const item = items[next++]!;
-        if (item.kind !== 'gcStripe' || item.stripe === null || item.stripe === undefined) continue;
-        if (await this.collectStripe(item.itemId, stripeFromRecord(item.stripe))) collectedCount += 1;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrencyMax, items.length) }, worker));
+    await forEachConcurrently(items, this.options.concurrencyMax, async (item) => {
+      if (this.stopped || item.kind !== 'gcStripe' || item.stripe === null || item.stripe === undefined) return;
+      if (await this.collectStripe(item.itemId, stripeFromRecord(item.stripe))) collectedCount += 1;
+    });
     return { claimedCount: items.length, collectedCount };
   }
 

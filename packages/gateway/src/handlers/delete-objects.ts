@@ -4,6 +4,7 @@
  * checked against the bucket's policy as S3 does). An object's `ETag` element makes its delete
  * conditional, as If-Match does DeleteObject's (PreconditionFailed / NoSuchKey per key).
  */
+import { forEachConcurrently } from '@tessera/common';
 import { objectDeleteAccess } from '../access-policy';
 import { checkAccess } from '../bucket-access';
 import { bypassGovernanceOf } from '../object-lock';
@@ -53,13 +54,8 @@ export async function handleDeleteObjects(ctx: HandlerContext, bucket: string): 
     if (entries === undefined) entriesByKey.set(object.key, [index]);
     else entries.push(index);
   });
-  const keyGroups = [...entriesByKey.values()];
-  let nextGroup = 0;
-  const worker = async (): Promise<void> => {
-    while (nextGroup < keyGroups.length) {
-      for (const index of keyGroups[nextGroup++]!) outcomes[index] = await deleteOne(ctx, bucket, request.objects[index]!, bypassGovernance);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(deleteObjectsConcurrencyMax, keyGroups.length) }, worker));
+  await forEachConcurrently([...entriesByKey.values()], deleteObjectsConcurrencyMax, async (entries) => {
+    for (const index of entries) outcomes[index] = await deleteOne(ctx, bucket, request.objects[index]!, bypassGovernance);
+  });
   sendXml(ctx, 200, deleteResultXml(outcomes, request.quiet));
 }
