@@ -14,6 +14,7 @@ import { renderTable } from './table';
 import { parseHealAction, runHealCommand } from './commands/heal';
 import { keyBooleanFlags, runKeyCommand } from './commands/key';
 import { runEncryptionCommand } from './commands/encryption';
+import { runMemberCommand } from './commands/member';
 import { runNodeCommand } from './commands/node';
 import { isRoleCommand, runRoleInProcess } from './commands/role';
 import { runS3Command } from './commands/s3';
@@ -28,7 +29,7 @@ export interface CliEnvironment extends StartEnvironment {
   readonly nowMs: () => number;
 }
 
-const booleanFlags = new Set(['json', 'help', 'force', 'watch', ...keyBooleanFlags]);
+const booleanFlags = new Set(['json', 'help', 'force', 'watch', 'learner', ...keyBooleanFlags]);
 
 /** Sentinel: a role command now owns the process; main.ts must not exit. */
 export const roleRunning = -1;
@@ -72,9 +73,10 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
   }
   const commandFlags: Record<string, readonly string[]> = {
     node: ['zone', 'address', 'capacity-bytes', 'reason'], heal: ['healer', 'rate', 'watch', 'interval-ms'], scrub: ['healer', 'watch', 'interval-ms'], key: [...keyBooleanFlags, 'access-key-id'],
+    member: ['address', 'learner', 'timeout-ms'],
   };
   // --watch and the key flags are parsed as booleans everywhere but known only to their commands.
-  const commandOnly = new Set(['watch', ...keyBooleanFlags]);
+  const commandOnly = new Set(['watch', 'learner', ...keyBooleanFlags]);
   const known = new Set([...settingFlags, ...[...booleanFlags].filter((name) => !commandOnly.has(name)), ...(commandFlags[command] ?? [])]);
   checkKnownFlags(args, known, command);
   const settingArgs = new Map([...args.flags].filter(([name]) => settingFlags.has(name)));
@@ -91,6 +93,11 @@ async function dispatch(argv: readonly string[], environment: CliEnvironment): P
     }
     case 'node': {
       const result = await runNodeCommand(args, metadataAddressesOf(config), environment.nowMs());
+      print(result.json, result.text);
+      return 0;
+    }
+    case 'member': {
+      const result = await runMemberCommand({ args, addresses: metadataAddressesOf(config), progress: (line) => environment.stderr.write(`${line}\n`) });
       print(result.json, result.text);
       return 0;
     }

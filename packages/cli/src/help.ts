@@ -26,6 +26,14 @@ Operator
                                  plan's; stop/start only from the healer's host; --interval-ms polls, default 1000)
   config [--json]                every setting's effective value and where it came from
 
+Metadata group (Raft members; one change at a time)
+  member ls [--json]             members, voter or learner, role, term, applied index and lag
+  member add <id> --address <host:port> [--learner] [--timeout-ms <ms>]
+                                 add a node started with --join: as a learner, wait until it has
+                                 caught up (default up to 10 min), then promote it to voter
+  member remove <id> [--force]   remove a member; refused when the voters left that answer would not
+                                 be a majority (--force removes anyway)
+
 Access keys (besides root; a key owns the buckets it creates; gateways apply changes within 5 s)
   key create <name> [--no-create-bucket]   new key; prints its secret once
   key create <name> --access-key-id <id>   import an existing key, its secret in TESSERA_KEY_SECRET
