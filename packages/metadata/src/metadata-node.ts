@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { Clock, Logger, Random } from '@tessera/common';
 import { loadProto } from '@tessera/proto';
-import { metadataMessageSizeBytesMax } from '@tessera/rpc';
+import { MetadataClient, metadataMessageSizeBytesMax } from '@tessera/rpc';
 import type { ProtoGrpcType as MetadataProto } from '@tessera/proto/generated/metadata';
 import { Registry } from 'prom-client';
 import type { CatalogueOptions } from './catalogue-state-machine';
@@ -112,6 +112,7 @@ export async function startMetadataNode(options: MetadataNodeOptions, components
     {
       clock: components.clock, random: components.random, logger, metrics, createTransport: (h) => new GrpcRaftTransport(h, logger, metrics),
       ...(components.onFatal === undefined ? {} : { onLoopFailure: components.onFatal }),
+      probeExistingGroup: () => probeExistingGroup(options.peers, options.nodeId),
     },
   );
   await host.start();
@@ -230,4 +231,24 @@ async function startHttp(address: string, registry: Registry, host: RaftHost, be
   const { hostname, port } = splitHostPort(address);
   await new Promise<void>((resolve) => server.listen(port, hostname, resolve));
   return server;
+}
+
+/** How long a starting node with no Raft state waits for each other founding member's status. */
+const existingGroupProbeTimeoutMs = 2_000;
+
+/**
+ * The other founding members' view, for a node that starts with no Raft state: the member with
+ * the highest term above 0, or undefined when none answers with one (all starting together).
+ */
+async function probeExistingGroup(peers: ReadonlyMap<string, string>, selfId: string): Promise<{ nodeId: string; term: number } | undefined> {
+  const addresses = [...peers].filter(([id]) => id !== selfId).map(([, address]) => address);
+  if (addresses.length === 0) return undefined;
+  const client = new MetadataClient({ addresses, callTimeoutMs: existingGroupProbeTimeoutMs, attemptCountMax: 1 });
+  try {
+    const answers = await Promise.all(addresses.map((address) => client.getClusterStatus(address).catch(() => undefined)));
+    const running = answers.flatMap((status) => (status !== undefined && status.term > 0 ? [{ nodeId: status.nodeId, term: status.term }] : []));
+    return running.sort((a, b) => b.term - a.term)[0];
+  } finally {
+    client.close();
+  }
 }

@@ -462,5 +462,6 @@ function clusterStatus(host: RaftHost): ClusterStatus {
   return {
     nodeId: status.id, role: status.role, leaderId: status.leaderId ?? '', leaderAddress: host.leaderAddress() ?? '',
     term: status.term, commitIndex: status.commitIndex, appliedIndex: host.machine.appliedIndex, members,
+    recoveringFromDataLoss: status.recoveringFromDataLoss,
   };
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert, logIndex } from '@tessera/common';
 import type { Clock, Logger, Random } from '@tessera/common';
@@ -12,7 +14,7 @@ import type { Command, RequestStamp } from './commands';
 import { decodeCommand, encodeCommand } from './commands';
 import { LevelRaftStorage } from './level-raft-storage';
 import type { MetadataMetrics } from './metrics';
-import { StateStore, encodeSnapshotMeta, readSnapshotMetadata, snapshotMetadataKey } from './state-store';
+import { StateStore, encodeSnapshotMeta, fsyncPath, readSnapshotMetadata, snapshotMetadataKey } from './state-store';
 
 export interface RaftHostOptions {
   readonly nodeId: string;
@@ -62,7 +64,20 @@ export interface RaftHostComponents {
    * refuses everything, and only a restart, which replays the log from disk, brings it back.
    */
   readonly onLoopFailure?: (err: Error) => void;
+  /**
+   * Whether the group this node founded already runs: another founding member's answer with a
+   * term above 0, or undefined when none says so (none answers: a first start). Asked only when
+   * this node starts with no Raft state and without `join`, to tell a first start from a wiped
+   * data directory (see RaftConfig.recoveringFromDataLoss). Absent: never asked.
+   */
+  readonly probeExistingGroup?: () => Promise<{ readonly nodeId: string; readonly term: number } | undefined>;
 }
+
+/**
+ * Kept in the data directory from the moment a lost Raft state is detected until the node has
+ * caught up, so a restart in between still withholds its vote (its state is no longer empty).
+ */
+export const dataLossMarkerFileName = 'recovering-from-data-loss.json';
 
 type Event =
   | { readonly kind: 'message'; readonly message: RaftMessage }
@@ -127,6 +142,8 @@ export class RaftHost {
   private leaderIdValue: string | undefined;
   private leaderSinceMonotonicMs = 0;
   private loopFailure: Error | undefined;
+  /** The data-loss marker is on disk: removed once the core reports the node caught up. */
+  private dataLossMarkerPresent = false;
   /** Every member's address: founding peers plus members added at run time (catalogue table 0x08). */
   private readonly addressBook = new Map<string, string>();
 
@@ -151,6 +168,7 @@ export class RaftHost {
     await this.reconcileStateWithLog();
     for (const [nodeId, address] of this.options.peers) this.addressBook.set(nodeId, address);
     for (const member of await this.machineValue.listMetadataMembers()) this.addressBook.set(member.nodeId, member.address);
+    const recoveringFromDataLoss = await this.detectDataLoss();
     this.node = new RaftNode({
       id: this.options.nodeId,
       ...(this.options.join ? {} : { bootstrapVoters: [...this.options.peers.keys()].sort() }),
@@ -163,6 +181,7 @@ export class RaftHost {
       maxInflightAppendCount: 64,
       maxAppendSizeBytes: 1 << 20,
       appliedIndex: logIndex(this.machineValue.appliedIndex),
+      recoveringFromDataLoss,
     });
     await this.refreshExport();
     this.transport = this.components.createTransport(this);
@@ -511,6 +530,7 @@ export class RaftHost {
     for (const readState of ready.readStates) this.onReadConfirmed(readState.requestId, readState.index);
     this.releaseReads();
     this.node.advance(ready);
+    if (this.dataLossMarkerPresent && !this.node.status().recoveringFromDataLoss) await this.clearDataLossMarker();
     this.updateMetrics(ready);
     await this.maybeCompact();
   }
@@ -705,6 +725,49 @@ export class RaftHost {
     } else {
       await this.compactAt(applied);
     }
+  }
+
+  /**
+   * True when this node must withhold its vote until caught up: the marker of an earlier start
+   * is there, or the Raft state is empty although the group already runs (the data directory
+   * was wiped, or a disk replaced, under a member's id). The marker is written before Raft starts.
+   */
+  private async detectDataLoss(): Promise<boolean> {
+    const markerPath = join(this.options.dataDir, dataLossMarkerFileName);
+    if (existsSync(markerPath)) {
+      this.dataLossMarkerPresent = true;
+      this.components.logger.warn('still recovering from a loss of this node\'s Raft state: it neither votes nor campaigns until it has caught up with a leader');
+      return true;
+    }
+    const storage = this.raftStorage;
+    const empty = storage.hardState().term === 0 && storage.lastIndex() === 0 && storage.snapshot().metadata.index === 0;
+    if (!empty || this.options.join || this.components.probeExistingGroup === undefined) return false;
+    const group = await this.components.probeExistingGroup();
+    if (group === undefined) return false;
+    const file = await open(markerPath, 'w');
+    try {
+      await file.writeFile(`${JSON.stringify({ detectedAtMs: this.components.clock.nowMs(), groupMember: group.nodeId, groupTerm: group.term })}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await fsyncPath(this.options.dataDir);
+    this.dataLossMarkerPresent = true;
+    this.components.logger.warn(
+      `this node has no Raft state, but its group runs (${group.nodeId} is at term ${group.term}): its data directory was wiped or replaced. ` +
+        'It may have voted, and acknowledged entries, that it no longer remembers, so it neither votes nor campaigns until it has caught up with a leader. ' +
+        'The safe way to replace a member is a membership change under a new id (tessera member remove / add).',
+      { groupMember: group.nodeId, groupTerm: group.term },
+    );
+    return true;
+  }
+
+  private async clearDataLossMarker(): Promise<void> {
+    this.dataLossMarkerPresent = false;
+    await rm(join(this.options.dataDir, dataLossMarkerFileName), { force: true });
+    await fsyncPath(this.options.dataDir);
+    const status = this.node.status();
+    this.components.logger.info('caught up after the loss of this node\'s Raft state: it votes again', { term: status.term, commitIndex: status.commitIndex });
   }
 
   private updateMetrics(ready: Ready): void {

@@ -81,7 +81,8 @@ export function encodeSnapshotMeta(metadata: SnapshotMetadata): Buffer {
   return Buffer.from(encodeSnapshotMetadata(metadata));
 }
 
-async function fsyncPath(path: string): Promise<void> {
+/** fsync of a file or directory (a directory: its entries, after a create, rename or unlink). */
+export async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();

@@ -1,5 +1,5 @@
 // Goal: the Raft group survives real crashes: kill -9 of the leader, restart with the old
-// data dir, and a wiped data dir; and a frozen (SIGSTOP) leader does not hold a client's calls. Method: three real child processes of dist/main.js (so
+// data dir, and a wiped data dir (which withholds its vote until caught up); and a frozen (SIGSTOP) leader does not hold a client's calls. Method: three real child processes of dist/main.js (so
 // `npx tsc -b packages/metadata` must have run), real gRPC on loopback, real LevelDB, driven
 // by the real MetadataClient while a writer keeps writing; every acknowledged write must be
 // readable afterwards from every node.
@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dataLossMarkerFileName } from '../src/raft-host';
 import { MetadataClient, reservePorts, waitFor, waitForLeader } from './cluster-helpers';
 
 const mainJs = join(__dirname, '..', 'dist', 'main.js');
@@ -164,3 +165,55 @@ test('a frozen leader (SIGSTOP, connections left open): a client on default time
     defaults.close();
   }
 }, 60_000);
+
+test('a member whose data dir was wiped does not help elect a leader that lacks what it acknowledged; it votes again once caught up', async () => {
+  const statusOf = (nodeId: string) => client.getClusterStatus(peers.get(nodeId)).catch(() => undefined);
+  const leader = await waitForLeader(client, [...peers.values()], 15_000);
+  const [behind, wiped] = [...peers.keys()].filter((id) => id !== leader) as [string, string];
+  await client.createBucket({ bucket: 'data-loss', owner: 'test' });
+  // `behind` misses these: they are acknowledged by the leader and `wiped` alone.
+  await kill9(behind);
+  const acknowledged: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    await client.commitVersion({ bucket: 'data-loss', key: `acked-${i}`, sizeBytes: 1, etag: md5, inlineData: Buffer.from('z') });
+    acknowledged.push(`acked-${i}`);
+  }
+  // The leader dies; the other holder of those entries loses its disk.
+  await kill9(leader);
+  await kill9(wiped);
+  await rm(join(root, wiped), { recursive: true, force: true });
+  startProcess(behind);
+  await waitFor(`${behind} answering`, async () => ((await statusOf(behind)) !== undefined ? true : undefined), 15_000);
+  const recovering = startProcess(wiped);
+  await waitFor(`${wiped} answering`, async () => ((await statusOf(wiped)) !== undefined ? true : undefined), 15_000);
+  expect((await statusOf(wiped))?.recoveringFromDataLoss).toBe(true);
+  expect(recovering.stderr).toContain('its data directory was wiped or replaced');
+  expect(existsSync(join(root, wiped, dataLossMarkerFileName))).toBe(true);
+
+  // Without the withheld vote, `behind` would win with `wiped`'s vote and the 50 entries would be lost.
+  // A restart does not end the recovery: the marker outlives the process.
+  const noLeaderUntilMs = Date.now() + 4_000;
+  while (Date.now() < noLeaderUntilMs) {
+    const roles = await Promise.all([statusOf(behind), statusOf(wiped)]);
+    expect(roles.map((s) => s?.role)).not.toContain('leader');
+    if (Date.now() > noLeaderUntilMs - 2_000 && procs.get(wiped)?.child.exitCode === null && recovering === procs.get(wiped)) {
+      await kill9(wiped);
+      startProcess(wiped);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(recovering).not.toBe(procs.get(wiped));
+  const afterRestart = await waitFor(`${wiped} answering after its restart`, () => statusOf(wiped), 15_000);
+  expect(afterRestart.recoveringFromDataLoss).toBe(true);
+
+  // The old leader returns with the entries: it leads, catches the wiped member up, and that member votes again.
+  startProcess(leader);
+  await waitForLeader(client, [...peers.values()], 15_000);
+  await waitFor(`${wiped} caught up`, async () => ((await statusOf(wiped))?.recoveringFromDataLoss === false ? true : undefined), 20_000);
+  expect(existsSync(join(root, wiped, dataLossMarkerFileName))).toBe(false);
+  for (const nodeId of peers.keys()) {
+    const present = new Set(await keysVia(peers.get(nodeId) ?? '', 'data-loss'));
+    expect(acknowledged.filter((key) => !present.has(key))).toEqual([]);
+  }
+  expect(procs.get(wiped)?.stderr).toContain('it votes again');
+}, 90_000);

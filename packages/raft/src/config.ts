@@ -41,6 +41,16 @@ export interface RaftConfig {
    * storage snapshot index.
    */
   readonly appliedIndex?: LogIndex;
+  /**
+   * This node's durable state was lost (a wiped data directory) while its group lived on: it
+   * may have voted, and acknowledged entries, that it no longer remembers. Until it has caught
+   * up it grants no votes or pre-votes and does not campaign, so its empty log cannot help
+   * elect a candidate that lacks entries it once acknowledged. Caught up means: its commit
+   * index has reached the commit index of the first leader message it received, and the entry
+   * there is of the leader's term (so it also holds everything committed in earlier terms).
+   * `status().recoveringFromDataLoss` says when; the host keeps the flag durable until then.
+   */
+  readonly recoveringFromDataLoss?: boolean;
 }
 
 /** Checks the relationships between settings once, at construction. */

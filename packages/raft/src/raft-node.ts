@@ -87,6 +87,10 @@ export class RaftNode {
   /** Leader only: one entry per member, self included. */
   private progress = new Map<NodeId, Progress>();
   private leadTransferee: NodeId | undefined = undefined;
+  /** See RaftConfig.recoveringFromDataLoss. */
+  private recoveringFromDataLoss: boolean;
+  /** The commit index of the first leader message received while recovering. */
+  private recoveryTargetIndex: LogIndex | undefined = undefined;
 
   private outbox: RaftMessage[] = [];
   private confirmedReads: ReadState[] = [];
@@ -125,6 +129,7 @@ export class RaftNode {
     this.currentTerm = hardState.term;
     this.vote = hardState.vote;
     this.memberships = restoreMemberships(config);
+    this.recoveringFromDataLoss = config.recoveringFromDataLoss === true;
     this.previousHardState = hardState;
     this.previousSoftState = { role: this.role, leaderId: this.leaderId };
     this.resetElectionTimer();
@@ -364,6 +369,7 @@ export class RaftNode {
       membership: this.memberships.current(),
       membershipIndex: this.memberships.currentIndex(),
       leadTransferee: this.leadTransferee,
+      recoveringFromDataLoss: this.recoveringFromDataLoss,
       progress,
     };
   }
@@ -403,6 +409,12 @@ export class RaftNode {
 
   private handleVoteRequest(message: PreVoteMessage | VoteMessage): void {
     const responseKind = message.kind === 'preVote' ? 'preVoteResponse' : 'voteResponse';
+    if (this.recoveringFromDataLoss) {
+      // Our log may lack entries we acknowledged before the loss: judging logs by it could
+      // elect a candidate that lacks them too.
+      this.send({ kind: responseKind, to: message.from, reject: true });
+      return;
+    }
     const canVote =
       this.vote === message.from ||
       (this.vote === undefined && this.leaderId === undefined) ||
@@ -484,9 +496,9 @@ export class RaftNode {
     this.randomizedElectionTimeoutTicks = base + this.config.random.nextInt(base);
   }
 
-  /** Only voters campaign; a pending snapshot must be installed first. */
+  /** Only voters campaign; a pending snapshot must be installed first; not while recovering from data loss. */
   private promotable(): boolean {
-    return isVoter(this.memberships.current(), this.id) && this.log.unstableSnapshot === undefined;
+    return isVoter(this.memberships.current(), this.id) && this.log.unstableSnapshot === undefined && !this.recoveringFromDataLoss;
   }
 
   private startCampaign(kind: VoteKind, leadershipTransfer: boolean): void {
@@ -588,14 +600,17 @@ export class RaftNode {
       case 'append':
         this.heardFromLeader(message.from);
         this.handleAppend(message);
+        this.trackRecovery(message.commit);
         return;
       case 'heartbeat':
         this.heardFromLeader(message.from);
         this.handleHeartbeat(message);
+        this.trackRecovery(message.commit);
         return;
       case 'snapshot':
         this.heardFromLeader(message.from);
         this.handleSnapshot(message);
+        this.trackRecovery(message.snapshot.metadata.index);
         return;
       case 'timeoutNow':
         // Thesis §3.10: the target starts an election at once, skipping pre-vote, and its
@@ -610,6 +625,22 @@ export class RaftNode {
         return;
       default:
         return;
+    }
+  }
+
+  /**
+   * Ends a recovery from data loss once this node holds what the leader had committed when it
+   * first heard from it (which covers every entry it acknowledged to that leader), and an entry
+   * of the leader's own term is committed here (which covers every entry committed in earlier
+   * terms: the leader holds them all, and our log matches its log up to our commit index).
+   */
+  private trackRecovery(leaderCommit: LogIndex): void {
+    if (!this.recoveringFromDataLoss) return;
+    this.recoveryTargetIndex ??= leaderCommit;
+    const committed = this.log.committed;
+    if (committed >= this.recoveryTargetIndex && this.log.term(committed) === this.currentTerm) {
+      this.recoveringFromDataLoss = false;
+      this.recoveryTargetIndex = undefined;
     }
   }
 

@@ -29,6 +29,8 @@ export interface RaftStatus {
   readonly membershipIndex: LogIndex;
   /** Set while a leadership transfer is under way. */
   readonly leadTransferee: NodeId | undefined;
+  /** Started after a loss of its durable state and not caught up yet: it neither votes nor campaigns. */
+  readonly recoveringFromDataLoss: boolean;
   /** Per member, on the leader only (empty otherwise). */
   readonly progress: Readonly<Record<NodeId, FollowerProgress>>;
 }

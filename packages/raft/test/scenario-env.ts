@@ -48,7 +48,7 @@ export class ScenarioEnv {
     this.start(id, founding);
   }
 
-  private start(id: NodeId, founding: boolean): void {
+  private start(id: NodeId, founding: boolean, recoveringFromDataLoss = false): void {
     const state = this.get(id);
     const options = this.options;
     state.node = new RaftNode({
@@ -62,6 +62,7 @@ export class ScenarioEnv {
       checkQuorum: options.checkQuorum ?? true,
       maxInflightAppendCount: options.maxInflightAppendCount ?? 8,
       maxAppendSizeBytes: options.maxAppendSizeBytes ?? 1024,
+      recoveringFromDataLoss,
     });
     // The host rebuilds its state machine from the snapshot; here the snapshot data is the
     // list of commands joined by newlines.
@@ -195,15 +196,18 @@ export class ScenarioEnv {
     this.queue = this.queue.filter((message) => message.to !== id && message.from !== id);
   }
 
-  /** Restarts `id` with an empty disk, as after a wiped data directory. */
-  wipeAndRestart(id: NodeId, founding = true): void {
-    this.lines.push(`> wipe and restart ${id}`);
+  /**
+   * Restarts `id` with an empty disk, as after a wiped data directory; `recoveringFromDataLoss`
+   * as a host sets it when it knows the group lived on (RaftConfig).
+   */
+  wipeAndRestart(id: NodeId, founding = true, recoveringFromDataLoss = false): void {
+    this.lines.push(`> wipe and restart ${id}${recoveringFromDataLoss ? ' (recovering from data loss)' : ''}`);
     const state = this.get(id);
     state.node = undefined;
     state.storage = new MemoryRaftStorage();
     state.applied = [];
     this.queue = this.queue.filter((message) => message.to !== id && message.from !== id);
-    this.start(id, founding);
+    this.start(id, founding, recoveringFromDataLoss);
   }
 
   restart(id: NodeId, founding = true): void {

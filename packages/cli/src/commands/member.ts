@@ -42,6 +42,8 @@ export interface MemberView {
   readonly voter: boolean;
   readonly reachable: boolean;
   readonly role: string | null;
+  /** Started without its Raft state while the group ran: it does not vote until caught up. */
+  readonly recoveringFromDataLoss: boolean | null;
   readonly term: number | null;
   readonly appliedIndex: number | null;
   /** Entries the leader has committed that the member has not applied yet. */
@@ -57,6 +59,7 @@ interface GroupStatus {
   readonly term: number;
   readonly commitIndex: number;
   readonly appliedIndex: number;
+  readonly recoveringFromDataLoss: boolean;
   readonly members: ReadonlyArray<{ readonly nodeId: string; readonly address: string; readonly voter: boolean }>;
 }
 
@@ -119,7 +122,7 @@ export async function runMemberCommand(options: MemberCommandOptions): Promise<M
         const leader = await session.findLeader();
         const members = await session.memberViews(leader);
         const rows = members.map((m) => [
-          m.nodeId, m.address, m.voter ? 'voter' : 'learner', m.reachable ? (m.role ?? '?') : 'unreachable',
+          m.nodeId, m.address, m.voter ? 'voter' : 'learner', m.reachable ? `${m.role ?? '?'}${m.recoveringFromDataLoss === true ? ' (recovering from data loss: not voting)' : ''}` : 'unreachable',
           String(m.term ?? '-'), String(m.appliedIndex ?? '-'), String(m.lagEntries ?? '-'),
         ]);
         const text = `leader ${leader.status.nodeId} (${leader.address}), term ${leader.status.term}, commit index ${leader.status.commitIndex}\n` +
@@ -193,7 +196,7 @@ class MemberSession {
       const ok = status !== undefined && error === null;
       return {
         nodeId: member.nodeId, address: member.address, voter: member.voter, reachable: ok,
-        role: ok ? status.role : null, term: ok ? status.term : null, appliedIndex: ok ? status.appliedIndex : null,
+        role: ok ? status.role : null, recoveringFromDataLoss: ok ? status.recoveringFromDataLoss : null, term: ok ? status.term : null, appliedIndex: ok ? status.appliedIndex : null,
         lagEntries: ok ? Math.max(0, leader.status.commitIndex - status.appliedIndex) : null, error,
       };
     }));
