@@ -23,10 +23,9 @@ export interface ShardFile {
 export function listShardFiles(nodeName: string, dataDir: string, fileCountMax = 1_000_000): ShardFile[] {
   const root = path.join(dataDir, 'shards');
   const found: ShardFile[] = [];
-  if (!fs.existsSync(root)) return found;
-  for (const aa of fs.readdirSync(root)) {
-    for (const bb of fs.readdirSync(path.join(root, aa))) {
-      for (const name of fs.readdirSync(path.join(root, aa, bb))) {
+  for (const aa of entriesOf(root)) {
+    for (const bb of entriesOf(path.join(root, aa))) {
+      for (const name of entriesOf(path.join(root, aa, bb))) {
         const match = /^(.+)\.(\d+)\.shard$/.exec(name);
         if (match === null) continue;
         found.push({ nodeName, filePath: path.join(root, aa, bb, name), stripeId: match[1] ?? '', shardIndex: Number(match[2]) });
@@ -35,6 +34,19 @@ export function listShardFiles(nodeName: string, dataDir: string, fileCountMax =
     }
   }
   return found;
+}
+
+/**
+ * A directory's entries; none if it is gone. The node removes a fan-out directory when its last
+ * shard is deleted, so one listed a moment ago may vanish before it is read (a running node).
+ */
+function entriesOf(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
 }
 
 /** Files in `<data-dir>/tmp/` (writes in progress). */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assert, logIndex } from '@tessera/common';
+import { assert, logIndex, term as toTerm } from '@tessera/common';
 import type { Clock, Logger, Random } from '@tessera/common';
 import { NotLeaderError as RaftNotLeaderError, ProposalDroppedError, RaftNode } from '@tessera/raft';
 import type { LogEntry, MembershipChange, RaftMessage, RaftStatus, Ready, Snapshot, SnapshotMessage } from '@tessera/raft';
@@ -168,7 +168,7 @@ export class RaftHost {
     await this.reconcileStateWithLog();
     for (const [nodeId, address] of this.options.peers) this.addressBook.set(nodeId, address);
     for (const member of await this.machineValue.listMetadataMembers()) this.addressBook.set(member.nodeId, member.address);
-    const recoveringFromDataLoss = await this.detectDataLoss();
+    const recoveryGroupTerm = await this.detectDataLoss();
     this.node = new RaftNode({
       id: this.options.nodeId,
       ...(this.options.join ? {} : { bootstrapVoters: [...this.options.peers.keys()].sort() }),
@@ -181,7 +181,7 @@ export class RaftHost {
       maxInflightAppendCount: 64,
       maxAppendSizeBytes: 1 << 20,
       appliedIndex: logIndex(this.machineValue.appliedIndex),
-      recoveringFromDataLoss,
+      ...(recoveryGroupTerm === undefined ? {} : { recoveringFromDataLoss: { groupTerm: toTerm(recoveryGroupTerm) } }),
     });
     await this.refreshExport();
     this.transport = this.components.createTransport(this);
@@ -419,7 +419,7 @@ export class RaftHost {
     for (const event of events) {
       switch (event.kind) {
         case 'message':
-          this.node.step(this.clampHeartbeatCommit(event.message));
+          this.node.step(event.message);
           break;
         case 'propose':
           this.placeProposal(event.request);
@@ -439,18 +439,6 @@ export class RaftHost {
           break;
       }
     }
-  }
-
-  /**
-   * A leader sends heartbeats with commit = min(its commit, what it believes we hold). After
-   * this node's data dir was wiped, that belief is stale and the core would assert (as etcd
-   * panics: "was the raft log lost?"). A heartbeat's commit is only a hint, so we cap it at
-   * what we hold; the leader then finds the gap on its next append and sends a snapshot.
-   */
-  private clampHeartbeatCommit(message: RaftMessage): RaftMessage {
-    if (message.kind !== 'heartbeat') return message;
-    const lastIndex = this.raftStorage.lastIndex();
-    return message.commit > lastIndex ? { ...message, commit: lastIndex } : message;
   }
 
   private placeProposal(request: PendingProposal): void {
@@ -728,22 +716,23 @@ export class RaftHost {
   }
 
   /**
-   * True when this node must withhold its vote until caught up: the marker of an earlier start
-   * is there, or the Raft state is empty although the group already runs (the data directory
-   * was wiped, or a disk replaced, under a member's id). The marker is written before Raft starts.
+   * The group's term when this node must withhold its vote until caught up: the marker of an
+   * earlier start is there, or the Raft state is empty although the group already runs (the
+   * data directory was wiped, or a disk replaced, under a member's id). The marker is written
+   * before Raft starts. Undefined otherwise.
    */
-  private async detectDataLoss(): Promise<boolean> {
+  private async detectDataLoss(): Promise<number | undefined> {
     const markerPath = join(this.options.dataDir, dataLossMarkerFileName);
     if (existsSync(markerPath)) {
       this.dataLossMarkerPresent = true;
       this.components.logger.warn('still recovering from a loss of this node\'s Raft state: it neither votes nor campaigns until it has caught up with a leader');
-      return true;
+      return readGroupTerm(await readFile(markerPath, 'utf8'));
     }
     const storage = this.raftStorage;
     const empty = storage.hardState().term === 0 && storage.lastIndex() === 0 && storage.snapshot().metadata.index === 0;
-    if (!empty || this.options.join || this.components.probeExistingGroup === undefined) return false;
+    if (!empty || this.options.join || this.components.probeExistingGroup === undefined) return undefined;
     const group = await this.components.probeExistingGroup();
-    if (group === undefined) return false;
+    if (group === undefined) return undefined;
     const file = await open(markerPath, 'w');
     try {
       await file.writeFile(`${JSON.stringify({ detectedAtMs: this.components.clock.nowMs(), groupMember: group.nodeId, groupTerm: group.term })}\n`);
@@ -759,7 +748,7 @@ export class RaftHost {
         'The safe way to replace a member is a membership change under a new id (tessera member remove / add).',
       { groupMember: group.nodeId, groupTerm: group.term },
     );
-    return true;
+    return group.term;
   }
 
   private async clearDataLossMarker(): Promise<void> {
@@ -788,4 +777,14 @@ export class RaftHost {
 /** Raft carries only this descriptor; the keyspace itself is streamed by the transport. */
 export function snapshotDescriptor(index: number): Uint8Array {
   return Buffer.from(JSON.stringify({ format: 'tessera-catalogue-leveldb-v1', index }), 'utf8');
+}
+
+/** The group's term in a data-loss marker; 0 (the node's own stored term then applies) if unreadable. */
+function readGroupTerm(markerText: string): number {
+  try {
+    const term = (JSON.parse(markerText) as { groupTerm?: unknown }).groupTerm;
+    return typeof term === 'number' && Number.isSafeInteger(term) && term >= 0 ? term : 0;
+  } catch {
+    return 0;
+  }
 }

@@ -1,4 +1,4 @@
-import type { LogIndex, Random } from '@tessera/common';
+import type { LogIndex, Random, Term } from '@tessera/common';
 import { assert } from '@tessera/common';
 import type { RaftLogView } from './storage';
 import type { NodeId } from './types';
@@ -45,12 +45,15 @@ export interface RaftConfig {
    * This node's durable state was lost (a wiped data directory) while its group lived on: it
    * may have voted, and acknowledged entries, that it no longer remembers. Until it has caught
    * up it grants no votes or pre-votes and does not campaign, so its empty log cannot help
-   * elect a candidate that lacks entries it once acknowledged. Caught up means: its commit
-   * index has reached the commit index of the first leader message it received, and the entry
-   * there is of the leader's term (so it also holds everything committed in earlier terms).
-   * `status().recoveringFromDataLoss` says when; the host keeps the flag durable until then.
+   * elect a candidate that lacks entries it once acknowledged. It starts in `groupTerm` (the
+   * highest term the host saw another member at), so a stale leader of an older term, cut off
+   * from what the group committed since, gets rejections rather than acknowledgements that
+   * would let it commit. Caught up means: its commit index has reached the commit index of the
+   * first leader message it received, and the entry there is of that leader's term (so it also
+   * holds everything committed in earlier terms). `status().recoveringFromDataLoss` says when;
+   * the host keeps this durable until then.
    */
-  readonly recoveringFromDataLoss?: boolean;
+  readonly recoveringFromDataLoss?: { readonly groupTerm: Term };
 }
 
 /** Checks the relationships between settings once, at construction. */

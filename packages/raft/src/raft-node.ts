@@ -87,8 +87,8 @@ export class RaftNode {
   /** Leader only: one entry per member, self included. */
   private progress = new Map<NodeId, Progress>();
   private leadTransferee: NodeId | undefined = undefined;
-  /** See RaftConfig.recoveringFromDataLoss. */
-  private recoveringFromDataLoss: boolean;
+  /** See RaftConfig.recoveringFromDataLoss: set while recovering. */
+  private recoveryGroupTerm: Term | undefined;
   /** The commit index of the first leader message received while recovering. */
   private recoveryTargetIndex: LogIndex | undefined = undefined;
 
@@ -129,7 +129,13 @@ export class RaftNode {
     this.currentTerm = hardState.term;
     this.vote = hardState.vote;
     this.memberships = restoreMemberships(config);
-    this.recoveringFromDataLoss = config.recoveringFromDataLoss === true;
+    this.recoveryGroupTerm = config.recoveringFromDataLoss?.groupTerm;
+    if (this.recoveryGroupTerm !== undefined && this.recoveryGroupTerm > this.currentTerm) {
+      // Adopt the group's term, as any message carrying it would make us do: a stale leader of
+      // an older term then gets a rejection, not the acknowledgements that would let it commit.
+      this.currentTerm = this.recoveryGroupTerm;
+      this.vote = undefined;
+    }
     this.previousHardState = hardState;
     this.previousSoftState = { role: this.role, leaderId: this.leaderId };
     this.resetElectionTimer();
@@ -369,7 +375,7 @@ export class RaftNode {
       membership: this.memberships.current(),
       membershipIndex: this.memberships.currentIndex(),
       leadTransferee: this.leadTransferee,
-      recoveringFromDataLoss: this.recoveringFromDataLoss,
+      recoveringFromDataLoss: this.recoveryGroupTerm !== undefined,
       progress,
     };
   }
@@ -409,7 +415,7 @@ export class RaftNode {
 
   private handleVoteRequest(message: PreVoteMessage | VoteMessage): void {
     const responseKind = message.kind === 'preVote' ? 'preVoteResponse' : 'voteResponse';
-    if (this.recoveringFromDataLoss) {
+    if (this.recoveryGroupTerm !== undefined) {
       // Our log may lack entries we acknowledged before the loss: judging logs by it could
       // elect a candidate that lacks them too.
       this.send({ kind: responseKind, to: message.from, reject: true });
@@ -498,7 +504,7 @@ export class RaftNode {
 
   /** Only voters campaign; a pending snapshot must be installed first; not while recovering from data loss. */
   private promotable(): boolean {
-    return isVoter(this.memberships.current(), this.id) && this.log.unstableSnapshot === undefined && !this.recoveringFromDataLoss;
+    return isVoter(this.memberships.current(), this.id) && this.log.unstableSnapshot === undefined && this.recoveryGroupTerm === undefined;
   }
 
   private startCampaign(kind: VoteKind, leadershipTransfer: boolean): void {
@@ -630,16 +636,16 @@ export class RaftNode {
 
   /**
    * Ends a recovery from data loss once this node holds what the leader had committed when it
-   * first heard from it (which covers every entry it acknowledged to that leader), and an entry
+   * first heard from it (a leader of the group's term or later: we took that term at start) (which covers every entry it acknowledged to that leader), and an entry
    * of the leader's own term is committed here (which covers every entry committed in earlier
    * terms: the leader holds them all, and our log matches its log up to our commit index).
    */
   private trackRecovery(leaderCommit: LogIndex): void {
-    if (!this.recoveringFromDataLoss) return;
+    if (this.recoveryGroupTerm === undefined) return;
     this.recoveryTargetIndex ??= leaderCommit;
     const committed = this.log.committed;
     if (committed >= this.recoveryTargetIndex && this.log.term(committed) === this.currentTerm) {
-      this.recoveringFromDataLoss = false;
+      this.recoveryGroupTerm = undefined;
       this.recoveryTargetIndex = undefined;
     }
   }

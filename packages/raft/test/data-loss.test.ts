@@ -3,7 +3,9 @@
 // before the loss, and votes again once it has caught up. Method: ScenarioEnv scripts: entries
 // committed by a and c while b is cut off; c loses its disk and a crashes; b and c alone must
 // not elect anyone when c knows it is recovering (and do, losing the entries, when it does not,
-// which is why the flag exists); then a returns, leads, catches c up, and c votes again.
+// which is why the flag exists); then a returns, leads, catches c up, and c votes again. Also:
+// both conditions that end the recovery, and a stale leader of an older term that reaches only
+// the recovering member (it must neither commit with its acknowledgements nor win its vote).
 import { ScenarioEnv } from './scenario-env';
 
 function committedWithoutB(): ScenarioEnv {
@@ -31,7 +33,7 @@ describe('a member recovering from data loss (wiped data directory, same id)', (
 
   test('recovering, it neither votes nor campaigns; once the leader holding the entry caught it up, it votes again', () => {
     const env = committedWithoutB();
-    env.wipeAndRestart('c', true, true);
+    env.wipeAndRestart('c', true, { groupTerm: env.status('b').term });
     env.tickAll(60);
     expect([env.status('b').role, env.status('c').role]).not.toContain('leader');
     expect(env.status('c').recoveringFromDataLoss).toBe(true);
@@ -61,7 +63,7 @@ describe('a member recovering from data loss (wiped data directory, same id)', (
     env.deliverAll();
     for (let i = 1; i <= 3; i++) env.propose('a', `v${i}`);
     env.deliverAll();
-    env.wipeAndRestart('c', true, true);
+    env.wipeAndRestart('c', true, { groupTerm: env.status('a').term });
     env.tick('a', 1);
     const upToFirstEntry = (m: Parameters<Parameters<ScenarioEnv['deliverMatching']>[1]>[0]): boolean =>
       !(m.kind === 'append' && m.to === 'c' && m.entries.some((entry) => entry.index > 1));
@@ -82,7 +84,7 @@ describe('a member recovering from data loss (wiped data directory, same id)', (
     for (let i = 1; i <= 3; i++) env.propose('a', `v${i}`);
     env.deliverAll();
     env.partition(['c'], ['a', 'b']);
-    env.wipeAndRestart('c', true, true);
+    env.wipeAndRestart('c', true, { groupTerm: env.status('a').term });
     env.transferLeadership('a', 'b');
     env.deliverAll();
     expect(env.status('b').role).toBe('leader');
@@ -95,5 +97,39 @@ describe('a member recovering from data loss (wiped data directory, same id)', (
     env.tickAll(5);
     expect(env.status('c').recoveringFromDataLoss).toBe(false);
     expect(env.stateMachine('c')).toEqual(['v1', 'v2', 'v3']);
+  });
+
+  test('it starts in the group\'s term: a stale leader of an older term gets rejections, neither acknowledgements nor a vote', () => {
+    const env = new ScenarioEnv({ ids: ['a', 'b', 'c'] });
+    env.campaign('a');
+    env.deliverAll();
+    env.partition(['a'], ['b', 'c']);
+    env.note('a is cut off but not ticked: it still believes it leads term 1');
+    for (let i = 0; i < 40 && !['b', 'c'].some((id) => env.status(id).role === 'leader'); i++) {
+      env.tick('b', 1);
+      env.tick('c', 1);
+      env.deliverAll();
+    }
+    const leader = ['b', 'c'].find((id) => env.status(id).role === 'leader') ?? 'b';
+    const follower = leader === 'b' ? 'c' : 'b';
+    env.propose(leader, 'committed-in-term-2');
+    env.deliverAll();
+    expect(env.stateMachine(leader)).toEqual(['committed-in-term-2']);
+    expect(env.status('a').role).toBe('leader');
+    const groupTerm = env.status(leader).term;
+    env.note(`${follower} loses its disk while the group is at term ${groupTerm}; only the stale leader a reaches it`);
+    env.wipeAndRestart(follower, true, { groupTerm });
+    env.heal();
+    env.partition([leader], ['a', follower]);
+    env.tick('a', 1);
+    env.deliverAll();
+    expect(env.transcript).toMatch(new RegExp(`${follower}->a appendResponse term=${groupTerm} reject`));
+    expect(env.status(follower).recoveringFromDataLoss).toBe(true);
+    env.note(`${leader} dies: a, which lacks the entry, must not win with ${follower}'s vote`);
+    env.crash(leader);
+    env.tickAll(80);
+    expect(env.status('a').role).not.toBe('leader');
+    expect(env.status(follower).role).not.toBe('leader');
+    expect(env.stateMachine('a')).toEqual([]);
   });
 });

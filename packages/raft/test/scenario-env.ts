@@ -2,7 +2,7 @@
 // RaftNodes with MemoryRaftStorage, a message queue delivered on demand, partitions, crashes
 // and restarts. Every step is written to a readable transcript that the tests assert with
 // toMatchSnapshot(), so a behaviour change shows up as a reviewable diff.
-import type { LogIndex } from '@tessera/common';
+import type { LogIndex, Term } from '@tessera/common';
 import { assert, SeededRandom } from '@tessera/common';
 import type { LogEntry, MembershipChange, NodeId, RaftMessage, RaftStatus } from '@tessera/raft';
 import { describeLogEntry, describeRaftMessage, MemoryRaftStorage, RaftNode } from '@tessera/raft';
@@ -48,7 +48,7 @@ export class ScenarioEnv {
     this.start(id, founding);
   }
 
-  private start(id: NodeId, founding: boolean, recoveringFromDataLoss = false): void {
+  private start(id: NodeId, founding: boolean, recoveringFromDataLoss?: { groupTerm: Term }): void {
     const state = this.get(id);
     const options = this.options;
     state.node = new RaftNode({
@@ -62,7 +62,7 @@ export class ScenarioEnv {
       checkQuorum: options.checkQuorum ?? true,
       maxInflightAppendCount: options.maxInflightAppendCount ?? 8,
       maxAppendSizeBytes: options.maxAppendSizeBytes ?? 1024,
-      recoveringFromDataLoss,
+      ...(recoveringFromDataLoss === undefined ? {} : { recoveringFromDataLoss }),
     });
     // The host rebuilds its state machine from the snapshot; here the snapshot data is the
     // list of commands joined by newlines.
@@ -200,8 +200,8 @@ export class ScenarioEnv {
    * Restarts `id` with an empty disk, as after a wiped data directory; `recoveringFromDataLoss`
    * as a host sets it when it knows the group lived on (RaftConfig).
    */
-  wipeAndRestart(id: NodeId, founding = true, recoveringFromDataLoss = false): void {
-    this.lines.push(`> wipe and restart ${id}${recoveringFromDataLoss ? ' (recovering from data loss)' : ''}`);
+  wipeAndRestart(id: NodeId, founding = true, recoveringFromDataLoss?: { groupTerm: Term }): void {
+    this.lines.push(`> wipe and restart ${id}${recoveringFromDataLoss === undefined ? '' : ` (recovering from data loss, group at term ${recoveringFromDataLoss.groupTerm})`}`);
     const state = this.get(id);
     state.node = undefined;
     state.storage = new MemoryRaftStorage();
