@@ -61,7 +61,7 @@ describe('tessera start (real launcher process)', () => {
   test('prints endpoint, generated keys and an aws line; kill -9 is reported and healed; SIGINT stops all', async () => {
     running = launch(env);
     const launcher = running;
-    await until(() => (launcher.output().includes('restarts  0') ? true : undefined), 90_000, `the live status; output so far:\n${launcher.output()}`);
+    await until(() => (launcher.output().includes('restarts  0') ? true : undefined), 90_000, () => `the live status; output so far:\n${launcher.output()}`);
     const out = launcher.output();
     const keys = JSON.parse(fs.readFileSync(path.join(dataDir, 'root-keys.json'), 'utf8')) as { accessKeyId: string; secretAccessKey: string };
     expect(fs.statSync(path.join(dataDir, 'root-keys.json')).mode & 0o777).toBe(0o600);
@@ -99,7 +99,7 @@ describe('tessera start (real launcher process)', () => {
     const keys = JSON.parse(fs.readFileSync(path.join(dataDir, 'root-keys.json'), 'utf8')) as { accessKeyId: string };
     running = launch(env);
     const launcher = running;
-    await until(() => (launcher.output().includes('Tessera is running.') ? true : undefined), 90_000, `readiness; output so far:\n${launcher.output()}`);
+    await until(() => (launcher.output().includes('Tessera is running.') ? true : undefined), 90_000, () => `readiness; output so far:\n${launcher.output()}`);
     expect(launcher.output()).toContain(`Access key   ${keys.accessKeyId}`);
     expect(launcher.output()).toContain(`Keys from    ${path.join(dataDir, 'root-keys.json')}\n`);
     const pids = childPids(dataDir);
@@ -112,7 +112,7 @@ describe('tessera start (real launcher process)', () => {
   test('Ctrl-C while still waiting for readiness stops at once, leaving no child', async () => {
     running = launch(env);
     const launcher = running;
-    await until(() => (launcher.output().includes('Waiting for every process') ? true : undefined), 60_000, 'the wait message');
+    await until(() => (launcher.output().includes('Waiting for every process') ? true : undefined), 60_000, () => `the wait message; output so far:\n${launcher.output()}`);
     const pids = childPids(dataDir);
     const signalledMs = Date.now();
     launcher.child.kill('SIGINT');
