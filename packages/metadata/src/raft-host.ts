@@ -65,10 +65,10 @@ export interface RaftHostComponents {
    */
   readonly onLoopFailure?: (err: Error) => void;
   /**
-   * Whether the group this node founded already runs: another founding member's answer with a
-   * term above 0, or undefined when none says so (none answers: a first start). Asked only when
-   * this node starts with no Raft state and without `join`, to tell a first start from a wiped
-   * data directory (see RaftConfig.recoveringFromDataLoss). Absent: never asked.
+   * Whether the group already runs: another member's answer (of those in `peers`) with a term
+   * above 0, or undefined when none says so (none answers: a first start). Asked only when this
+   * node starts with no Raft state, to tell a first start from a wiped data directory (see
+   * RaftConfig.recoveringFromDataLoss). Absent: never asked.
    */
   readonly probeExistingGroup?: () => Promise<{ readonly nodeId: string; readonly term: number } | undefined>;
 }
@@ -730,7 +730,9 @@ export class RaftHost {
     }
     const storage = this.raftStorage;
     const empty = storage.hardState().term === 0 && storage.lastIndex() === 0 && storage.snapshot().metadata.index === 0;
-    if (!empty || this.options.join || this.components.probeExistingGroup === undefined) return undefined;
+    // A joining node is probed too: one restarted with `--join` after losing its disk is as
+    // dangerous as a founding one, and a new one loses nothing by not voting until caught up.
+    if (!empty || this.components.probeExistingGroup === undefined) return undefined;
     const group = await this.components.probeExistingGroup();
     if (group === undefined) return undefined;
     const file = await open(markerPath, 'w');
@@ -742,6 +744,10 @@ export class RaftHost {
     }
     await fsyncPath(this.options.dataDir);
     this.dataLossMarkerPresent = true;
+    if (this.options.join) {
+      this.components.logger.info(`joining a running group (${group.nodeId} is at term ${group.term}): this node votes only once it has caught up with a leader`);
+      return group.term;
+    }
     this.components.logger.warn(
       `this node has no Raft state, but its group runs (${group.nodeId} is at term ${group.term}): its data directory was wiped or replaced. ` +
         'It may have voted, and acknowledged entries, that it no longer remembers, so it neither votes nor campaigns until it has caught up with a leader. ' +

@@ -1,5 +1,5 @@
 import type { LogIndex, Term } from '@tessera/common';
-import { assert, logIndex, SeededRandom } from '@tessera/common';
+import { assert, logIndex, SeededRandom, term as toTerm } from '@tessera/common';
 import type { NodeId, RaftConfig, Ready } from '@tessera/raft';
 import { MemoryRaftStorage, NotLeaderError, ProposalDroppedError, RaftNode, describeLogEntry } from '@tessera/raft';
 import type { LinearizabilityResult } from './linearizability';
@@ -29,6 +29,12 @@ export interface SimulationFaults {
   readonly crashProbabilityPerStep: number;
   /** Share of crashes that lose the Ready taken but not yet persisted. */
   readonly crashLosingUnsyncedShare: number;
+  /**
+   * Share of crashes that lose the whole disk: the host comes back under its id with empty
+   * storage, once some member it can reach runs, and starts recovering from data loss in the
+   * highest term it sees there (as the metadata host's probe does). One such loss at a time.
+   */
+  readonly diskLossShare: number;
   readonly partitionProbabilityPerStep: number;
   readonly membershipChangeProbabilityPerStep: number;
   /** Probability that a Ready's fsync completes a tick later (a window for unsynced loss). */
@@ -51,6 +57,7 @@ export interface SimulationReport {
   readonly committedEntryCount: number;
   readonly crashCount: number;
   readonly unsyncedLossCount: number;
+  readonly diskLossCount: number;
   readonly partitionCount: number;
   readonly membershipChangeCount: number;
   readonly snapshotInstallCount: number;
@@ -97,6 +104,13 @@ interface SimHost {
   downUntilTick: number | undefined;
   removed: boolean;
   readonly founding: boolean;
+  /** Its disk was lost: it restarts empty and recovering (see SimulationFaults.diskLossShare). */
+  diskLost: boolean;
+  /**
+   * The metadata host's data-loss marker: the group term it recovers in, kept on "disk" until
+   * the node reports it caught up, so a crash in between restarts it recovering again.
+   */
+  recoveryMarkerTerm: Term | undefined;
 }
 
 interface ClientAttempt {
@@ -140,6 +154,7 @@ function drawFaults(random: SeededRandom): SimulationFaults {
     // One entry per Append in a third of the seeds: followers then ack old-term entries
     // separately from the new leader's own, the situation of paper figure 8.
     maxAppendSizeBytes: random.nextInt(3) === 0 ? 1 : 64 + random.nextInt(1024),
+    diskLossShare: random.nextInt(2) === 0 ? 0 : random.nextFloat() * 0.3,
   };
 }
 
@@ -166,6 +181,7 @@ export class Simulation {
   private counters = {
     crashCount: 0,
     unsyncedLossCount: 0,
+    diskLossCount: 0,
     partitionCount: 0,
     membershipChangeCount: 0,
     snapshotInstallCount: 0,
@@ -224,6 +240,8 @@ export class Simulation {
       downUntilTick: undefined,
       removed: false,
       founding,
+      diskLost: false,
+      recoveryMarkerTerm: undefined,
     };
     this.hosts.set(id, host);
     this.startHost(host);
@@ -231,7 +249,7 @@ export class Simulation {
   }
 
   /** Starts (or restarts) a host from what it persisted, as a real process would. */
-  private startHost(host: SimHost): void {
+  private startHost(host: SimHost, recoveringFromDataLoss?: { groupTerm: Term }): void {
     const config: RaftConfig = {
       id: host.id,
       storage: host.storage,
@@ -243,6 +261,7 @@ export class Simulation {
       checkQuorum: this.faults.checkQuorum,
       maxInflightAppendCount: this.faults.maxInflightAppendCount,
       maxAppendSizeBytes: this.faults.maxAppendSizeBytes,
+      ...(recoveringFromDataLoss === undefined ? {} : { recoveringFromDataLoss }),
     };
     host.machine = KvStateMachine.deserialize(host.storage.snapshot().data);
     host.node = new RaftNode(config);
@@ -302,6 +321,11 @@ export class Simulation {
       if (read !== undefined) read.index = readState.index;
     }
     node.advance(ready);
+    // As the metadata host does after advance: the marker goes once the node has caught up.
+    if (host.recoveryMarkerTerm !== undefined && !node.status().recoveringFromDataLoss) {
+      host.recoveryMarkerTerm = undefined;
+      this.log(`${host.id} caught up after its disk loss`);
+    }
   }
 
   private answerReads(host: SimHost, node: RaftNode): void {
@@ -330,8 +354,12 @@ export class Simulation {
   private injectFaults(): void {
     for (const host of this.hosts.values()) {
       if (host.node === undefined && !host.removed && host.downUntilTick !== undefined && host.downUntilTick <= this.tick) {
-        this.startHost(host);
-        this.log(`${host.id} restarted`);
+        if (host.diskLost) this.restartAfterDiskLoss(host);
+        else {
+          const marker = host.recoveryMarkerTerm;
+          this.startHost(host, marker === undefined ? undefined : { groupTerm: marker });
+          this.log(`${host.id} restarted${marker === undefined ? '' : ' (still recovering from data loss)'}`);
+        }
       }
     }
     if (this.random.nextFloat() < this.faults.crashProbabilityPerStep) this.crashSomeHost();
@@ -351,6 +379,9 @@ export class Simulation {
     // Keep a majority up most of the time, so the run also makes progress.
     if (downCount >= Math.floor((this.options.nodeCount - 1) / 2) || running.length === 0) return;
     const losesUnsynced = this.random.nextFloat() < this.faults.crashLosingUnsyncedShare;
+    // One disk loss at a time: none while another host has lost its disk and not caught up.
+    const recovering = [...this.hosts.values()].some((other) => other.diskLost || other.recoveryMarkerTerm !== undefined);
+    const losesDisk = !recovering && this.random.nextFloat() < this.faults.diskLossShare;
     // Losing unsynced state matters only when there is some: prefer a host mid-fsync.
     const midFsync = running.filter((candidate) => candidate.heldReady !== undefined);
     const pool = losesUnsynced && midFsync.length > 0 ? midFsync : running;
@@ -373,7 +404,30 @@ export class Simulation {
     host.downUntilTick = this.tick + 5 + this.random.nextInt(100);
     this.network.dropNode(host.id);
     this.counters.crashCount += 1;
-    this.log(`${host.id} crashed${losesUnsynced ? ' losing unsynced state' : ''}`);
+    if (losesDisk) {
+      host.storage = new MemoryRaftStorage();
+      host.diskLost = true;
+      this.counters.diskLossCount += 1;
+    }
+    this.log(`${host.id} crashed${losesUnsynced ? ' losing unsynced state' : ''}${losesDisk ? ' and its disk' : ''}`);
+  }
+
+  /**
+   * Brings back a host whose disk was lost once a member it can reach runs (an operator restarts
+   * it while the group runs), recovering in the highest term it sees: the metadata host's probe.
+   */
+  private restartAfterDiskLoss(host: SimHost): void {
+    const reachable = [...this.hosts.values()].filter((other) => other !== host && other.node !== undefined && !other.removed
+      && !this.network.isCut(host.id, other.id) && !this.network.isCut(other.id, host.id));
+    const groupTerm = Math.max(0, ...reachable.map((other) => other.node?.status().term ?? 0));
+    if (groupTerm === 0) {
+      host.downUntilTick = this.tick + 10;
+      return;
+    }
+    host.diskLost = false;
+    host.recoveryMarkerTerm = toTerm(groupTerm);
+    this.startHost(host, { groupTerm: host.recoveryMarkerTerm });
+    this.log(`${host.id} restarted with an empty disk, recovering in term ${groupTerm}`);
   }
 
   private partitionSomehow(): void {

@@ -1,7 +1,8 @@
 // Goal: the Raft core keeps its safety properties (one leader per term, log matching, leader
 // completeness, state-machine safety: checked after every step) and serves a linearizable
 // key-value history under message loss, delay, reordering, duplication, partitions, crashes
-// (with and without losing unsynced state), snapshots and membership changes. Method: the
+// (with and without losing unsynced state, and losing the whole disk: the member comes back
+// under its id, recovering from data loss), snapshots and membership changes. Method: the
 // deterministic simulator over many seeds. SIM_SEEDS=<n> runs more seeds; SEED=<n> replays one
 // (`SEED=123 npx jest packages/testkit/test/simulation`), with SIM_NODES=5 for 5-node seeds.
 import type { SimulationReport } from '@tessera/testkit';
@@ -24,6 +25,7 @@ function summarize(reports: readonly SimulationReport[]): Record<string, number>
     leaderTermCount: sum((r) => r.leaderTermCount),
     crashCount: sum((r) => r.crashCount),
     unsyncedLossCount: sum((r) => r.unsyncedLossCount),
+    diskLossCount: sum((r) => r.diskLossCount),
     partitionCount: sum((r) => r.partitionCount),
     membershipChangeCount: sum((r) => r.membershipChangeCount),
     snapshotInstallCount: sum((r) => r.snapshotInstallCount),
@@ -46,7 +48,7 @@ describe('deterministic simulation', () => {
     const summary = summarize(runSeeds(3, range(1, seedCount3)));
     // The runs must actually exercise what they claim to (a quiet run proves nothing).
     expect(summary['completedOperationCount']).toBeGreaterThan(seedCount3 * 100);
-    const exercised = ['leaderTermCount', 'crashCount', 'unsyncedLossCount', 'partitionCount', 'membershipChangeCount', 'snapshotInstallCount', 'duplicatedCount'];
+    const exercised = ['leaderTermCount', 'crashCount', 'unsyncedLossCount', 'diskLossCount', 'partitionCount', 'membershipChangeCount', 'snapshotInstallCount', 'duplicatedCount'];
     expect(exercised.filter((key) => !(Number(summary[key]) > 0))).toEqual([]);
     expect(summary['unknownCount']).toBe(0);
   });
