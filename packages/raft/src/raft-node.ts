@@ -636,9 +636,10 @@ export class RaftNode {
 
   /**
    * Ends a recovery from data loss once this node holds what the leader had committed when it
-   * first heard from it (a leader of the group's term or later: we took that term at start) (which covers every entry it acknowledged to that leader), and an entry
-   * of the leader's own term is committed here (which covers every entry committed in earlier
-   * terms: the leader holds them all, and our log matches its log up to our commit index).
+   * first heard from it, which covers every entry it acknowledged to that leader (a leader of
+   * the group's term or later: we took that term at start); and once an entry of the leader's
+   * own term is committed here, which covers every entry committed in earlier terms (the
+   * leader holds them all, and our log matches its log up to our commit index).
    */
   private trackRecovery(leaderCommit: LogIndex): void {
     if (this.recoveryGroupTerm === undefined) return;
