@@ -14,6 +14,7 @@
  * Every step re-reads the membership from the leader first, so running a command again after
  * an interruption (or a timeout of unknown outcome) continues where it stopped.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MetadataError, MetadataClient, ProposalTimeoutError } from '@tessera/rpc';
 import { requiredPositional } from '../args';
 import type { ParsedArgs } from '../args';
@@ -322,8 +323,4 @@ class MemberSession {
       return undefined;
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
