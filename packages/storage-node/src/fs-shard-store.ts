@@ -379,19 +379,27 @@ export class FsShardStore implements Startable, ShardWriterHost {
     const key = shardKey(shardId);
     const target = shardFilePath(this.options.dataDir, shardId);
     return this.withKeyLock(key, async () => {
+      let sizeBytes: number | undefined;
       try {
-        const sizeBytes = fileSizeOrUndefined(target);
+        sizeBytes = fileSizeOrUndefined(target);
         if (sizeBytes === undefined) return false;
         await fs.unlink(target);
-        await fsyncDir(path.dirname(target));
-        this.committedBytes -= sizeBytes;
-        this.shardCount -= 1;
-        this.removeLeafIfEmpty(shardId);
-        return true;
       } catch (err) {
         if (errnoOf(err) === 'ENOENT') return false;
         throw toStorageError(err, `delete shard ${key}`);
       }
+      // The shard is gone from here on, whatever happens to the directory fsync.
+      this.committedBytes -= sizeBytes;
+      this.shardCount -= 1;
+      try {
+        await fsyncDir(path.dirname(target));
+      } catch (err) {
+        // A concurrent delete in the same leaf found it empty after our unlink and removed it:
+        // the unlink took effect, and there is no directory left to make it durable in.
+        if (errnoOf(err) !== 'ENOENT') throw toStorageError(err, `delete shard ${key}`);
+      }
+      this.removeLeafIfEmpty(shardId);
+      return true;
     });
   }
 

@@ -90,6 +90,28 @@ describe('writes and deletes racing in one leaf fan-out directory', () => {
   });
 });
 
+describe('deletes emptying one leaf fan-out directory at once', () => {
+  let fixture: NodeFixture;
+  beforeAll(async () => {
+    fixture = await startNodeFixture();
+  });
+  afterAll(async () => {
+    await fixture.close();
+  });
+
+  it('every delete reports its shard deleted and the counts go to zero, whichever delete removes the leaf', async () => {
+    // The last delete to unlink removes the leaf; another may still be about to fsync it.
+    const ids = shardIdsInOneLeaf('empty-', 12);
+    for (let round = 0; round < 12; round += 1) {
+      await Promise.all(ids.map((id, i) => fixture.client.writeShard({ shardId: id, blockSizeBytes, source: { kind: 'bytes', chunks: [randomShardBytes(1_000 + i, round * 100 + i)] } })));
+      const deleted = await Promise.all(ids.map((id) => fixture.client.deleteShard(id)));
+      expect(deleted.filter((d) => !d)).toEqual([]);
+      const info = await fixture.client.getNodeInfo();
+      expect([info.shardCount, info.usedBytes]).toEqual([0, 0]);
+    }
+  });
+});
+
 describe('stream limits and vanishing clients', () => {
   let fixture: NodeFixture;
   let raw: RawClient;
