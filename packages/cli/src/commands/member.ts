@@ -31,9 +31,6 @@ export interface MemberCommandOptions {
   readonly addresses: readonly string[];
   /** Progress lines of a long step (the catch-up wait); main writes them to stderr. */
   readonly progress: (line: string) => void;
-  /** Status probes and membership calls; tests shorten the waits. */
-  readonly callTimeoutMs?: number;
-  readonly pollIntervalMs?: number;
 }
 
 /** One member as the CLI shows it: the leader's membership plus the member's own answer. */
@@ -69,6 +66,10 @@ interface Leader {
   readonly status: GroupStatus;
 }
 
+/** Each status probe and membership call. */
+const memberCallTimeoutMs = 3_000;
+/** Between polls of a leader search or a catch-up wait. */
+const pollIntervalMs = 500;
 /** How long a command looks for a leader (an election takes 1-2 s). */
 const leaderSearchMs = 15_000;
 /** How long `add` waits for the new node to answer (a script may start it just before). */
@@ -113,9 +114,8 @@ export function describeGroup(members: GroupStatus['members']): string {
 export async function runMemberCommand(options: MemberCommandOptions): Promise<MemberCommandResult> {
   const { args, addresses } = options;
   const [, sub, nodeIdArg] = args.positionals;
-  const callTimeoutMs = options.callTimeoutMs ?? 3_000;
-  const client = new MetadataClient({ addresses, callTimeoutMs, attemptCountMax: Math.max(3, addresses.length * 2), backoffMsMax: 500 });
-  const session = new MemberSession(client, addresses, options.progress, options.pollIntervalMs ?? 500);
+  const client = new MetadataClient({ addresses, callTimeoutMs: memberCallTimeoutMs, attemptCountMax: Math.max(3, addresses.length * 2), backoffMsMax: 500 });
+  const session = new MemberSession(client, addresses, options.progress, pollIntervalMs);
   try {
     switch (sub) {
       case 'ls':
