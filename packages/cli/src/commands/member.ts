@@ -219,15 +219,14 @@ class MemberSession {
     }
     if (probe.nodeId !== nodeId) throw new CliError(`the metadata node at ${address} is ${probe.nodeId}, not ${nodeId}`);
     if (existing === undefined) {
-      leader = await this.change(leader, { kind: 'addLearner', nodeId, address }, (s) => s.members.some((m) => m.nodeId === nodeId));
+      leader = await this.change({ kind: 'addLearner', nodeId, address }, (s) => s.members.some((m) => m.nodeId === nodeId));
       this.progress(`${nodeId} added as a learner: it receives the log but does not vote yet`);
     }
     if (learnerOnly) {
       return { json: { nodeId, address, voter: false, changed: existing === undefined, members: leader.status.members }, text: `${nodeId} is a learner (promote it with tessera member add ${nodeId} --address ${address})\n${describeGroup(leader.status.members)}` };
     }
     const caughtUp = await this.waitCaughtUp(nodeId, address, timeoutMs);
-    leader = await this.findLeader();
-    leader = await this.change(leader, { kind: 'add', nodeId }, (s) => s.members.some((m) => m.nodeId === nodeId && m.voter));
+    leader = await this.change({ kind: 'add', nodeId }, (s) => s.members.some((m) => m.nodeId === nodeId && m.voter));
     return {
       json: { nodeId, address, voter: true, changed: true, appliedIndex: caughtUp.appliedIndex, members: leader.status.members },
       text: `${nodeId} is a voter (caught up at index ${caughtUp.appliedIndex} in ${formatDurationMs(caughtUp.waitedMs)})\n${describeGroup(leader.status.members)}\n` +
@@ -245,7 +244,7 @@ class MemberSession {
       const refusal = removalRefusal(voters, nodeId, new Set(views.filter((v) => v.reachable && v.voter).map((v) => v.nodeId)));
       if (refusal !== undefined) throw new CliError(refusal);
     }
-    const after = await this.change(leader, { kind: 'remove', nodeId }, (s) => !s.members.some((m) => m.nodeId === nodeId));
+    const after = await this.change({ kind: 'remove', nodeId }, (s) => !s.members.some((m) => m.nodeId === nodeId));
     const wasLeader = nodeId === leader.status.nodeId;
     return {
       json: { nodeId, removed: true, wasLeader, members: after.status.members },
@@ -255,13 +254,12 @@ class MemberSession {
   }
 
   /**
-   * Proposes one change and returns the leader's status once `done` holds. A refusal because an
+   * Proposes one change (the client finds the leader) and returns the leader's status once `done` holds. A refusal because an
    * earlier change is still committing is retried; a call of unknown outcome (a timeout, a
    * leader change) is judged by reading the membership again.
    */
-  private async change(leader: Leader, request: { kind: 'addLearner' | 'add' | 'remove'; nodeId: string; address?: string }, done: (status: GroupStatus) => boolean): Promise<Leader> {
+  private async change(request: { kind: 'addLearner' | 'add' | 'remove'; nodeId: string; address?: string }, done: (status: GroupStatus) => boolean): Promise<Leader> {
     const deadline = Date.now() + pendingChangeRetryMs;
-    let current = leader;
     for (;;) {
       try {
         await this.client.changeMembership({ kind: request.kind, nodeId: request.nodeId, address: request.address ?? '' });
@@ -270,14 +268,14 @@ class MemberSession {
         const unknownOutcome = err instanceof ProposalTimeoutError || !(err instanceof MetadataError);
         if (!pending && !unknownOutcome) {
           // "already a member" after an attempt that did commit is success; anything else is the answer.
-          current = await this.findLeader();
+          const current = await this.findLeader();
           if (done(current.status)) return current;
           throw err;
         }
         if (Date.now() >= deadline) throw new CliError(`${request.kind} ${request.nodeId} did not go through: ${(err as Error).message}; check tessera member ls and run the command again`);
         await sleep(this.pollIntervalMs);
       }
-      current = await this.findLeader();
+      const current = await this.findLeader();
       if (done(current.status)) return current;
       if (Date.now() >= deadline) throw new CliError(`${request.kind} ${request.nodeId} was not committed yet; check tessera member ls and run the command again`);
     }
